@@ -1,0 +1,174 @@
+/**
+ * One config: a YAML file validated by one schema, then environment overrides for secrets and
+ * services. Every error names the key and what is allowed; the CLI exits 78 (EX_CONFIG) on one.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_RISK, DEFAULT_V25 } from './core/params.js';
+import { deviceConfigSchema } from './device/config.js';
+import { upstoxConfigSchema } from './feed/upstox/config.js';
+import { mqttConfigSchema } from './mqtt/config.js';
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time "HH:MM" (IST)');
+const sidePoints = z.object({ CE: z.number().nonnegative(), PE: z.number().nonnegative() }).strict();
+
+export const strategySchema = z
+  .object({
+    emaPeriod: z.number().int().min(2).default(DEFAULT_V25.emaPeriod),
+    macdFast: z.number().int().min(2).default(DEFAULT_V25.macdFast),
+    macdSlow: z.number().int().min(2).default(DEFAULT_V25.macdSlow),
+    macdSignal: z.number().int().min(2).default(DEFAULT_V25.macdSignal),
+    chopPeriod: z.number().int().min(2).default(DEFAULT_V25.chopPeriod),
+    chopMax: z.number().positive().max(100).default(DEFAULT_V25.chopMax),
+    entryStart: hhmm.default(DEFAULT_V25.entryStart),
+    entryEnd: hhmm.default(DEFAULT_V25.entryEnd),
+    eodExit: hhmm.default(DEFAULT_V25.eodExit),
+    slAtrMult: z.number().positive().default(DEFAULT_V25.slAtrMult),
+    atrPeriod: z.number().int().min(1).default(DEFAULT_V25.atrPeriod),
+    tp1Points: sidePoints.default(DEFAULT_V25.tp1Points),
+    lockPoints: sidePoints.default(DEFAULT_V25.lockPoints),
+    slippagePoints: z.number().nonnegative().default(DEFAULT_V25.slippagePoints),
+    lots: z.number().int().min(1).max(27).default(DEFAULT_V25.lots),
+  })
+  .strict();
+
+export const riskSchema = z
+  .object({
+    dailyLossLimit: z.number().nonnegative().default(DEFAULT_RISK.dailyLossLimit),
+    maxTradesPerDay: z.number().int().nonnegative().default(DEFAULT_RISK.maxTradesPerDay),
+  })
+  .strict();
+
+export const specialSessionSchema = z
+  .object({ date: z.string().regex(/^\d{4}-\d\d-\d\d$/, 'a date YYYY-MM-DD'), open: hhmm, close: hhmm, label: z.string().default('special') })
+  .strict();
+
+export const configSchema = z
+  .object({
+    deviceId: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default(defaultDeviceId()),
+    stateDir: z.string().default(defaultStateDir()),
+    db: z.string().optional(),
+    strategy: strategySchema.default(strategySchema.parse({})),
+    risk: riskSchema.default(riskSchema.parse({})),
+    /** Extra or changed sessions (e.g. the year's Muhurat hour once NSE announces it). */
+    specialSessions: z.array(specialSessionSchema).default([]),
+    /** Seconds after a 5-minute boundary during which late trades still join the closing candle. */
+    candleGraceMs: z.number().int().min(0).max(5000).default(1500),
+    maxClockSkewMs: z.number().int().positive().default(2000),
+    control: z
+      .object({ socket: z.string().optional() })
+      .strict()
+      .default({}),
+    demo: z
+      .object({
+        sessionSeconds: z.number().positive().default(180),
+        seed: z.number().int().default(25),
+      })
+      .strict()
+      .default({ sessionSeconds: 180, seed: 25 }),
+    upstox: upstoxConfigSchema.default(upstoxConfigSchema.parse({})),
+    mqtt: mqttConfigSchema.default(mqttConfigSchema.parse({})),
+    device: deviceConfigSchema.default(deviceConfigSchema.parse({})),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  readonly exitCode = 78;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function defaultDeviceId(): string {
+  return (hostname() || 'niftybox').replace(/[^A-Za-z0-9_-]/g, '-');
+}
+
+function defaultStateDir(): string {
+  if (process.env.STATE_DIRECTORY) return process.env.STATE_DIRECTORY; // systemd StateDirectory=
+  return join(process.env.HOME ?? '.', '.niftybox');
+}
+
+/** Environment variables that override config keys (interfaces.md). */
+export const ENV_OVERRIDES: Record<string, string> = {
+  NIFTYBOX_DB: 'db',
+  NIFTYBOX_DEVICE_ID: 'deviceId',
+  NIFTYBOX_MQTT_URL: 'mqtt.url',
+  NIFTYBOX_MQTT_USERNAME: 'mqtt.username',
+  NIFTYBOX_MQTT_PASSWORD: 'mqtt.password',
+  NIFTYBOX_UPSTOX_TOKEN: 'upstox.token',
+  NIFTYBOX_UPSTOX_API_BASE_URL: 'upstox.apiBaseUrl',
+  NIFTYBOX_UPSTOX_FEED_URL: 'upstox.feedUrl',
+};
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof cur[p] !== 'object' || cur[p] === null) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, envFor: Map<string, string>): string {
+  const key = issue.path.join('.') || '(top level)';
+  const env = envFor.get(key);
+  const where = env ? `${env} (config key ${key})` : `config key ${key}`;
+  let allowed = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys.map((k) => (issue.path.length ? `${issue.path.join('.')}.${k}` : k));
+    return `unknown config key ${keys.join(', ')}: remove it or check its spelling`;
+  }
+  if (issue.code === 'invalid_value' && 'values' in issue) allowed = `allowed values: ${(issue.values as unknown[]).map(String).join(', ')}`;
+  return `${where}: ${allowed}`;
+}
+
+/** Parses a config object plus environment; throws ConfigError naming every bad key. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): Config {
+  const base = (raw && typeof raw === 'object' ? structuredClone(raw) : {}) as Record<string, unknown>;
+  const envFor = new Map<string, string>();
+  for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      setPath(base, key, v);
+      envFor.set(key, name);
+    }
+  }
+  const result = configSchema.safeParse(base);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => describeIssue(i, envFor)).join('\n'));
+  }
+  return result.data;
+}
+
+/** Loads the YAML file (from --config, NIFTYBOX_CONFIG, or <stateDir>/config.yaml when present). */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): { config: Config; file: string | null } {
+  const path = file ?? env.NIFTYBOX_CONFIG ?? join(defaultStateDir(), 'config.yaml');
+  const explicit = Boolean(file ?? env.NIFTYBOX_CONFIG);
+  if (!existsSync(path)) {
+    if (explicit) throw new ConfigError(`config file ${path} does not exist: create it (see firmware-config/niftybox.example.yaml) or drop --config`);
+    return { config: parseConfig({}, env), file: null };
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  try {
+    return { config: parseConfig(raw, env), file: path };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${path}:\n${err.message}`);
+    throw err;
+  }
+}
+
+export function dbPath(config: Config): string {
+  return config.db ?? join(config.stateDir, 'ledger.db');
+}

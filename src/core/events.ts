@@ -1,0 +1,115 @@
+/**
+ * What the engine tells the world. Every adapter (ledger, OLED, buzzer, MQTT, log) consumes these.
+ * Events come in batches (one per engine call); the ledger commits a batch before any output sees it.
+ */
+import type { Candle, ClosedTrade, OpenPosition, Side } from './types.js';
+
+export type HaltSource = 'button' | 'cli' | 'mqtt' | 'guard' | 'engine' | 'recovery';
+
+export type AlertLevel = 'info' | 'warn' | 'error';
+
+/** Alert codes that outputs may key behaviour on (buzzer alarm, OLED take-over). */
+export type AlertCode =
+  | 'STALE_FEED'
+  | 'FEED_RECOVERED'
+  | 'TOKEN_EXPIRED'
+  | 'CLOCK_UNSYNCED'
+  | 'CLOCK_SYNCED'
+  | 'INDICATORS_COLD'
+  | 'DAILY_LOSS_LIMIT'
+  | 'MAX_TRADES'
+  | 'ORDER_CANCELLED'
+  | 'DISK'
+  | 'DISPLAY_LOST'
+  | 'BUTTON_UNAVAILABLE'
+  | 'MQTT'
+  | 'REMOTE_RESUME_REFUSED'
+  | 'CONFIG'
+  | 'FEED'
+  | (string & {});
+
+export interface SignalEvent {
+  type: 'signal';
+  ts: number;
+  /** Index candle whose close produced the decision. */
+  candleTs: number;
+  kind: 'entry' | 'reversal';
+  side: Side;
+  /** `taken`: an order was placed. `blocked`: a guard stopped it (see blockedBy). */
+  action: 'taken' | 'blocked';
+  blockedBy?: string[];
+  close: number;
+  ema: number;
+  hist: number;
+  chop: number;
+}
+
+export interface EntryEvent {
+  type: 'entry';
+  ts: number;
+  position: OpenPosition;
+}
+
+export interface ExitEvent {
+  type: 'exit';
+  ts: number;
+  trade: ClosedTrade;
+}
+
+export interface OrderCancelledEvent {
+  type: 'order_cancelled';
+  ts: number;
+  side: Side;
+  kind: 'entry';
+  reason: 'NO_NEXT_CANDLE' | 'SESSION_END' | 'HALT';
+}
+
+/** A stop moved (TP1 reached → stop locked in profit). */
+export interface PositionUpdateEvent {
+  type: 'position';
+  ts: number;
+  position: OpenPosition;
+  change: 'TP1';
+}
+
+export interface HaltEvent {
+  type: 'halt';
+  ts: number;
+  reason: string;
+  source: HaltSource;
+}
+
+export interface ResumeEvent {
+  type: 'resume';
+  ts: number;
+  source: HaltSource;
+}
+
+export interface AlertEvent {
+  type: 'alert';
+  ts: number;
+  level: AlertLevel;
+  code: AlertCode;
+  message: string;
+}
+
+/** A 5-minute candle closed (index or option). The ledger stores these for recovery and reports. */
+export interface CandleEvent {
+  type: 'candle';
+  ts: number;
+  instrumentKey: string;
+  candle: Candle;
+}
+
+export type EngineEvent =
+  | SignalEvent
+  | EntryEvent
+  | ExitEvent
+  | OrderCancelledEvent
+  | PositionUpdateEvent
+  | HaltEvent
+  | ResumeEvent
+  | AlertEvent
+  | CandleEvent;
+
+export type EngineEventType = EngineEvent['type'];

@@ -1,0 +1,54 @@
+/**
+ * The appliance's published state (MQTT `…/state`, OLED screens). Shape fixed by interfaces.md.
+ * Built by the app from the engine snapshot plus feed and clock status; outputs only read it.
+ */
+import type { Side } from './types.js';
+
+export type ApplianceMode = 'live' | 'demo' | 'replay';
+
+/** Where the trading day is: before the open, in session, after the close, or a holiday. */
+export type SessionPhase = 'pre_open' | 'open' | 'closed' | 'holiday' | 'warming_up';
+
+export interface PositionState {
+  side: Side;
+  instrumentKey: string;
+  /** Human contract name, e.g. `NIFTY 05 JUN 25 24550 CE`. */
+  symbol: string;
+  strike: number;
+  quantity: number;
+  entryPrice: number;
+  ltp: number;
+  sl: number;
+  tp1: number;
+  tp1Hit: boolean;
+  unrealizedPnl: number;
+}
+
+export interface ApplianceState {
+  deviceId: string;
+  mode: ApplianceMode;
+  session: SessionPhase;
+  /** Trading day, YYYY-MM-DD (IST). */
+  day: string;
+  trading: 'active' | 'halted';
+  haltReason: string | null;
+  feed: { connected: boolean; lastTickAgeMs: number | null };
+  spot: number | null;
+  position: PositionState | null;
+  pnl: {
+    realized: number;
+    unrealized: number;
+    charges: number;
+    /** realized + unrealized − charges (of closed trades). */
+    net: number;
+    trades: number;
+    wins: number;
+  };
+  clock: { synced: boolean; skewMs: number | null };
+  /** Active alarm codes (stale feed, token expired, clock unsynced …), newest first. */
+  alarms: { code: string; message: string }[];
+  /** Where to log in when the token needs renewing (shown on the OLED). */
+  loginUrl: string | null;
+  /** Epoch ms of this snapshot. */
+  ts: number;
+}

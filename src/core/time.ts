@@ -1,0 +1,58 @@
+/** IST time arithmetic on epoch milliseconds. IST is UTC+05:30 with no daylight saving. */
+
+export const IST_OFFSET_MS = 330 * 60_000;
+export const MINUTE_MS = 60_000;
+export const BUCKET_MS = 5 * MINUTE_MS;
+export const DAY_MS = 86_400_000;
+
+/** Start of the 5-minute bucket holding ts (IST buckets align with UTC ones: 5:30 is a multiple of 5 min). */
+export function bucketStart(ts: number): number {
+  return Math.floor(ts / BUCKET_MS) * BUCKET_MS;
+}
+
+/** The IST calendar date of ts, YYYY-MM-DD. */
+export function istDate(ts: number): string {
+  return new Date(ts + IST_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** Minutes since IST midnight. */
+export function istMinuteOfDay(ts: number): number {
+  return Math.floor((((ts + IST_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS / MINUTE_MS);
+}
+
+/** "HH:MM" → minutes since midnight. */
+export function parseHhmm(hhmm: string): number {
+  const m = /^(\d\d):(\d\d)$/.exec(hhmm);
+  if (!m) throw new Error(`bad time "${hhmm}": expected HH:MM`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+/** Epoch ms of an IST wall-clock time on a date (YYYY-MM-DD, "HH:MM" or minutes). */
+export function istTime(date: string, time: string | number): number {
+  const minutes = typeof time === 'number' ? time : parseHhmm(time);
+  return Date.parse(`${date}T00:00:00Z`) - IST_OFFSET_MS + minutes * MINUTE_MS;
+}
+
+/** ISO string in IST with +05:30, seconds precision: 2025-06-02T09:35:00+05:30. */
+export function istIso(ts: number): string {
+  return new Date(ts + IST_OFFSET_MS).toISOString().slice(0, 19) + '+05:30';
+}
+
+/** Day of week of a YYYY-MM-DD date: 0 = Sunday … 6 = Saturday. */
+export function weekday(date: string): number {
+  return new Date(`${date}T00:00:00Z`).getUTCDay();
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** ISO-8601 week label of a date, e.g. 2025-W23. */
+export function isoWeek(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  const dow = (d.getUTCDay() + 6) % 7; // Monday = 0
+  d.setUTCDate(d.getUTCDate() - dow + 3); // Thursday of this week decides the year
+  const year = d.getUTCFullYear();
+  const week = 1 + Math.floor((d.getTime() - Date.UTC(year, 0, 1)) / DAY_MS / 7);
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}
