@@ -73,8 +73,9 @@ export interface OpenPosition {
   sl: number;
   tp1: number;
   tp1Hit: boolean;
-  /** Last traded price of the held contract. */
+  /** Last traded price of the held contract, and its trade time. */
   ltp: number;
+  ltpTs?: number;
   /** The index candle whose close decided the entry. */
   signalCandleTs: number;
 }

@@ -1,0 +1,126 @@
+/**
+ * V25 on recorded candles: each candle becomes the ticks open → low → high → close and goes
+ * through the same Engine the appliance runs. Pure: parsed data in, trades out.
+ */
+import type { MarketCalendar } from './calendar.js';
+import { Engine } from './engine.js';
+import type { EngineEvent } from './events.js';
+import type { RiskParams, V25Params } from './params.js';
+import { BUCKET_MS, istDate } from './time.js';
+import type { Candle, ClosedTrade, DayContracts, Side, Tick } from './types.js';
+import { NIFTY_INDEX_KEY } from './types.js';
+
+export interface BacktestDay {
+  contracts: DayContracts;
+  candles: Record<Side, Candle[]>;
+}
+
+export interface BacktestInput {
+  index: readonly Candle[];
+  options: ReadonlyMap<string, BacktestDay>;
+  from?: string;
+  to?: string;
+  params: V25Params;
+  risk: RiskParams;
+  calendar: MarketCalendar;
+  onProgress?: (day: string, done: number, total: number) => void;
+}
+
+export interface BacktestResult {
+  trades: ClosedTrade[];
+  /** Entries cancelled because the contract had no next candle. */
+  cancelledEntries: number;
+  /** Trading days in range that had index candles but no option pair (not traded). */
+  daysWithoutOptions: string[];
+  daysTraded: number;
+}
+
+/** Replays one candle as four ticks into the engine. */
+export function candleTicks(key: string, c: Candle): Tick[] {
+  return [
+    { instrumentKey: key, ts: c.ts, ltp: c.open },
+    { instrumentKey: key, ts: c.ts, ltp: c.low, path: true },
+    { instrumentKey: key, ts: c.ts, ltp: c.high, path: true },
+    { instrumentKey: key, ts: c.ts, ltp: c.close, path: true, volume: c.volume },
+  ];
+}
+
+export function runBacktest(input: BacktestInput): BacktestResult {
+  const { index, options, calendar } = input;
+  const from = input.from ?? '0000-00-00';
+  const to = input.to ?? '9999-99-99';
+  const engine = new Engine({ params: input.params, risk: input.risk, calendar, emitCandles: false });
+  const trades: ClosedTrade[] = [];
+  let cancelled = 0;
+  const daysWithoutOptions: string[] = [];
+  const collect = (events: readonly EngineEvent[]) => {
+    for (const e of events) {
+      if (e.type === 'exit') trades.push(e.trade);
+      else if (e.type === 'order_cancelled' && e.reason === 'NO_NEXT_CANDLE') cancelled++;
+    }
+  };
+
+  const daysInRange = [...options.keys()].filter((d) => d >= from && d <= to);
+  let done = 0;
+  let i = 0;
+  while (i < index.length) {
+    const day = istDate(index[i]!.ts);
+    let end = i;
+    while (end < index.length && istDate(index[end]!.ts) === day) end++;
+    if (day > to) break;
+    const od = day >= from ? options.get(day) : undefined;
+    if (!od) {
+      if (day >= from) daysWithoutOptions.push(day);
+      for (let k = i; k < end; k++) engine.warmIndexCandle(index[k]!);
+      i = end;
+      continue;
+    }
+    collect(engine.setContracts(withLotSizes(od.contracts, calendar), index[i]!.ts));
+    replayDay(engine, index, i, end, od, collect);
+    collect(engine.endSession(lastTs(index[end - 1]!, od)));
+    input.onProgress?.(day, ++done, daysInRange.length);
+    i = end;
+  }
+  return { trades, cancelledEntries: cancelled, daysWithoutOptions, daysTraded: done };
+}
+
+function lastTs(lastIndex: Candle, od: BacktestDay): number {
+  const ce = od.candles.CE.at(-1)?.ts ?? 0;
+  const pe = od.candles.PE.at(-1)?.ts ?? 0;
+  return Math.max(lastIndex.ts, ce, pe) + BUCKET_MS;
+}
+
+/** Walks the day's buckets in time order; a bucket may lack the index or an option candle. */
+function replayDay(
+  engine: Engine,
+  index: readonly Candle[],
+  start: number,
+  end: number,
+  od: BacktestDay,
+  collect: (e: readonly EngineEvent[]) => void,
+): void {
+  const ce = od.candles.CE;
+  const pe = od.candles.PE;
+  const ceKey = od.contracts.CE.instrumentKey;
+  const peKey = od.contracts.PE.instrumentKey;
+  let ii = start;
+  let ci = 0;
+  let pi = 0;
+  for (;;) {
+    const t = Math.min(ii < end ? index[ii]!.ts : Infinity, ci < ce.length ? ce[ci]!.ts : Infinity, pi < pe.length ? pe[pi]!.ts : Infinity);
+    if (t === Infinity) break;
+    if (ii < end && index[ii]!.ts === t) feed(engine, NIFTY_INDEX_KEY, index[ii++]!, collect);
+    if (ci < ce.length && ce[ci]!.ts === t) feed(engine, ceKey, ce[ci++]!, collect);
+    if (pi < pe.length && pe[pi]!.ts === t) feed(engine, peKey, pe[pi++]!, collect);
+    collect(engine.onClock(t + BUCKET_MS));
+  }
+}
+
+function feed(engine: Engine, key: string, c: Candle, collect: (e: readonly EngineEvent[]) => void): void {
+  for (const tick of candleTicks(key, c)) collect(engine.onTick(tick));
+}
+
+function withLotSizes(c: DayContracts, calendar: MarketCalendar): DayContracts {
+  const fix = <T extends { lotSize: number; expiry: string }>(x: T): T => (x.lotSize > 0 ? x : { ...x, lotSize: calendar.lotSize(x.expiry) });
+  return { day: c.day, CE: fix(c.CE), PE: fix(c.PE) };
+}
