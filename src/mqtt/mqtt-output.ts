@@ -1,0 +1,478 @@
+/**
+ * The MQTT announcer: availability (with a last will), retained state, trade/signal/alert events,
+ * command topics and Home Assistant discovery — see interfaces.md "MQTT".
+ *
+ * The engine never waits on it: onEvents/onState only put messages in a bounded PublishQueue and
+ * return; the queue drains while the broker is connected. Connection trouble (broker down, bad
+ * credentials, TLS) is logged once per distinct problem, raised as an alert, and retried forever
+ * with backoff. Nothing here throws into the caller.
+ */
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { EngineEvent } from '../core/events.js';
+import type { ApplianceState } from '../core/state.js';
+import type { Logger } from '../log.js';
+import { registerSecret } from '../log.js';
+import type { ControlPort, Output } from '../output.js';
+import { CommandHandler, MAX_COMMAND_BYTES } from './commands.js';
+import type { MqttConfig } from './config.js';
+import { Backoff, clientOptions, describeConnectionError, displayUrl, readCa, type ConnectionProblem } from './connection.js';
+import { discoveryConfig, readDeviceSerial } from './discovery.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import { alertPayload, eventMessage, type AlertPayload } from './payloads.js';
+import { PublishQueue, type OutgoingMessage } from './publish-queue.js';
+import { topicsFor, type Topics } from './topics.js';
+
+export type MqttAlert = { level: AlertPayload['level']; code: string; message: string };
+
+/** Timings and bounds; the defaults suit the appliance, tests shorten them. */
+export interface MqttTuning {
+  /** Events (trades, signals, alerts) kept while the broker is away; older ones are dropped. */
+  eventQueueLimit: number;
+  /** Publishes handed to the client and not yet acknowledged. */
+  maxInflight: number;
+  /** State is published at most once per this interval (2 per second). */
+  stateMinIntervalMs: number;
+  /** State is re-published this often even when unchanged. */
+  heartbeatMs: number;
+  reconnectMinMs: number;
+  /** Cap of the reconnect backoff after a lost connection: the broker's return is noticed this fast. */
+  reconnectMaxMs: number;
+  /** Cap after the broker refused us (credentials) or TLS failed: retrying fast cannot help. */
+  refusedRetryMaxMs: number;
+  /** close() and removeDevice() wait at most this long for the broker. */
+  closeTimeoutMs: number;
+}
+
+export const DEFAULT_MQTT_TUNING: MqttTuning = {
+  eventQueueLimit: 1000,
+  maxInflight: 64,
+  stateMinIntervalMs: 500,
+  heartbeatMs: 30_000,
+  reconnectMinMs: 500,
+  reconnectMaxMs: 3_000,
+  refusedRetryMaxMs: 30_000,
+  closeTimeoutMs: 2_000,
+};
+
+export interface MqttOutputOptions {
+  config: MqttConfig;
+  deviceId: string;
+  control: ControlPort;
+  log: Logger;
+  swVersion: string;
+  /** The box's login/status page, shown as the device's "Visit" link in Home Assistant. */
+  configurationUrl?: string;
+  /** Alerts raised by the MQTT layer itself (refused resume, broker refused us …), for OLED/log. */
+  onAlert?: (a: MqttAlert) => void;
+  tuning?: Partial<MqttTuning>;
+  /** Device serial for discovery; default read from the Pi (readDeviceSerial). */
+  serial?: string | null;
+}
+
+export interface MqttStats {
+  connected: boolean;
+  /** The broker in use (without credentials), null before start or when disabled. */
+  broker: string | null;
+  queued: number;
+  inflight: number;
+  /** Events dropped because the queue was full while the broker was away. */
+  dropped: number;
+  published: number;
+  connects: number;
+}
+
+interface Inflight {
+  msg: OutgoingMessage;
+  kind: 'latest' | 'event';
+}
+
+export class MqttOutput implements Output {
+  readonly name = 'mqtt';
+  private readonly cfg: MqttConfig;
+  private readonly tuning: MqttTuning;
+  private readonly topics: Topics;
+  private readonly log: Logger;
+  private readonly queue: PublishQueue;
+  private readonly commands: CommandHandler;
+  private readonly backoff: Backoff;
+  private client: MqttClient | null = null;
+  private embedded: EmbeddedBroker | null = null;
+  private brokerUrl: string | null = null;
+  private started = false;
+  private closing = false;
+  private discoveryRemoved = false;
+  private latestState: ApplianceState | null = null;
+  private lastStateQueuedAt = 0;
+  private stateTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Bumped on every close, so late callbacks of a dead connection are ignored. */
+  private generation = 0;
+  private readonly inflight = new Map<number, Inflight>();
+  private nextInflightId = 1;
+  private lastProblem: ConnectionProblem | null = null;
+  private droppedReported = 0;
+  private published = 0;
+  private connects = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: MqttOutputOptions) {
+    this.cfg = opts.config;
+    this.tuning = { ...DEFAULT_MQTT_TUNING, ...opts.tuning };
+    this.topics = topicsFor(this.cfg.baseTopic, opts.deviceId, this.cfg.discoveryPrefix);
+    this.log = opts.log.child({ component: 'mqtt' });
+    this.queue = new PublishQueue(this.tuning.eventQueueLimit);
+    this.commands = new CommandHandler(this.topics, opts.control, this.cfg.allowRemoteResume);
+    this.backoff = new Backoff(this.tuning.reconnectMinMs, this.tuning.reconnectMaxMs);
+    registerSecret(this.cfg.password);
+  }
+
+  /** Begins connecting (starting the embedded broker first when no URL is configured). Never rejects. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    try {
+      let url = this.cfg.url;
+      if (!url) {
+        if (!this.cfg.embeddedBroker.enabled) {
+          this.log.warn('MQTT off: no mqtt.url is set and mqtt.embeddedBroker.enabled is false');
+          return;
+        }
+        url = await this.startEmbedded();
+      } else {
+        this.log.info('MQTT: using the configured broker', { broker: displayUrl(url) });
+      }
+      this.brokerUrl = url;
+      this.heartbeatTimer = setInterval(() => this.queueState(), this.tuning.heartbeatMs);
+      this.heartbeatTimer.unref();
+      this.connectClient();
+    } catch (err) {
+      this.raise({ level: 'error', code: 'MQTT', message: `MQTT could not start: ${(err as Error).message}` });
+    }
+  }
+
+  onEvents(events: readonly EngineEvent[], state: ApplianceState): void {
+    try {
+      for (const e of events) {
+        const m = eventMessage(e, state);
+        if (!m) continue;
+        this.queue.putEvent({ topic: this.topics[m.topic], payload: JSON.stringify(m.body), qos: m.topic === 'signal' ? 0 : 1, retain: false });
+      }
+      this.onState(state);
+      this.drain();
+    } catch (err) {
+      this.log.error('MQTT could not queue engine events', { err });
+    }
+  }
+
+  onState(state: ApplianceState): void {
+    try {
+      this.latestState = state;
+      if (this.stateTimer) return;
+      const wait = this.lastStateQueuedAt + this.tuning.stateMinIntervalMs - Date.now();
+      if (wait <= 0) {
+        this.queueState();
+        return;
+      }
+      this.stateTimer = setTimeout(() => {
+        this.stateTimer = null;
+        this.queueState();
+      }, wait);
+      this.stateTimer.unref();
+    } catch (err) {
+      this.log.error('MQTT could not queue the state', { err });
+    }
+  }
+
+  /** Removes the device from Home Assistant (empty retained discovery config). Never rejects. */
+  async removeDevice(): Promise<void> {
+    this.discoveryRemoved = true;
+    this.queue.putLatest({ topic: this.topics.discovery, payload: '', qos: 1, retain: true });
+    this.drain();
+    const done = await this.waitIdle(this.tuning.closeTimeoutMs);
+    if (done) this.log.info('Home Assistant device removed', { topic: this.topics.discovery });
+    else this.log.warn('Home Assistant device removal is queued: the broker is not reachable now; it goes out on the next connection', { topic: this.topics.discovery });
+  }
+
+  /** Publishes what is queued and `offline`, disconnects cleanly, stops the embedded broker. Never rejects. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.stateTimer) {
+      clearTimeout(this.stateTimer);
+      this.stateTimer = null;
+      if (this.latestState) this.queueState();
+    }
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.heartbeatTimer = this.reconnectTimer = null;
+    const client = this.client;
+    try {
+      if (client?.connected) {
+        await this.waitIdle(this.tuning.closeTimeoutMs);
+        await withTimeout(
+          new Promise<void>((resolve) => client.publish(this.topics.availability, 'offline', { qos: 1, retain: true }, () => resolve())),
+          this.tuning.closeTimeoutMs,
+        );
+        await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), this.tuning.closeTimeoutMs);
+      }
+      if (client && !client.disconnected) client.end(true);
+    } catch (err) {
+      this.log.warn('MQTT close was not clean', { err });
+    }
+    try {
+      await this.embedded?.close();
+    } catch (err) {
+      this.log.warn('embedded MQTT broker did not close cleanly', { err });
+    }
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  stats(): MqttStats {
+    return {
+      connected: Boolean(this.client?.connected),
+      broker: this.brokerUrl ? displayUrl(this.brokerUrl) : null,
+      queued: this.queue.size,
+      inflight: this.inflight.size,
+      dropped: this.queue.dropped,
+      published: this.published,
+      connects: this.connects,
+    };
+  }
+
+  /** Resolves true once connected, false after timeoutMs (handy for scripts and tests). */
+  async whenConnected(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (!this.client?.connected) {
+      if (Date.now() >= until || this.closing) return false;
+      await sleep(25);
+    }
+    return true;
+  }
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  private async startEmbedded(): Promise<string> {
+    const { host, port } = this.cfg.embeddedBroker;
+    try {
+      this.embedded = await startEmbeddedBroker({ host, port, log: this.log });
+      this.log.info('MQTT: no mqtt.url set, using the embedded broker', { broker: this.embedded.url, host, port: this.embedded.port });
+      return this.embedded.url;
+    } catch (err) {
+      // Typically a Mosquitto already runs on the box: use it rather than publishing nowhere.
+      const fallback = `mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+      this.raise({ level: 'warn', code: 'MQTT', message: `${(err as Error).message}; connecting to ${fallback} instead` });
+      return fallback;
+    }
+  }
+
+  private connectClient(): void {
+    const url = this.brokerUrl!;
+    let ca: Buffer | undefined;
+    if (this.cfg.caFile) {
+      try {
+        ca = readCa(this.cfg.caFile);
+      } catch (err) {
+        this.raise({ level: 'error', code: 'MQTT', message: (err as Error).message });
+      }
+    }
+    const options: IClientOptions = clientOptions(
+      { url, username: this.cfg.username, password: this.cfg.password, caFile: this.cfg.caFile },
+      this.opts.deviceId,
+      this.topics.availability,
+      ca,
+    );
+    let client: MqttClient;
+    try {
+      client = connect(url, options);
+    } catch (err) {
+      this.raise({ level: 'error', code: 'MQTT', message: `MQTT cannot connect to ${displayUrl(url)}: ${(err as Error).message} — check mqtt.url` });
+      return;
+    }
+    this.client = client;
+    client.on('connect', () => this.onConnect(client));
+    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
+    client.on('error', (err) => this.onError(err));
+    client.on('close', () => this.onClose());
+  }
+
+  private onConnect(client: MqttClient): void {
+    this.connects++;
+    this.backoff.reset();
+    if (this.lastProblem) this.raise({ level: 'info', code: 'MQTT', message: `MQTT connected to ${displayUrl(this.brokerUrl!)} again` }, false);
+    else this.log.info('MQTT connected', { broker: displayUrl(this.brokerUrl!) });
+    this.lastProblem = null;
+    // `online` first, on every connect: the broker may have published our will meanwhile.
+    this.send({ topic: this.topics.availability, payload: 'online', qos: 1, retain: true }, 'latest');
+    const subs: Record<string, { qos: 1 }> = { [this.topics.commandWildcard]: { qos: 1 } };
+    if (this.cfg.discovery) subs[this.topics.haStatus] = { qos: 1 };
+    client.subscribe(subs, (err) => {
+      if (err) this.raise({ level: 'error', code: 'MQTT', message: `MQTT subscribe to the command topics failed: ${err.message} — halt over MQTT will not work (the button and CLI still do)` });
+    });
+    this.announce();
+    const dropped = this.queue.dropped - this.droppedReported;
+    if (dropped > 0) {
+      this.droppedReported = this.queue.dropped;
+      this.raise({ level: 'warn', code: 'MQTT', message: `${dropped} MQTT messages (signals/trades/alerts) were dropped while the broker was unreachable (queue limit ${this.tuning.eventQueueLimit}); the ledger has every trade` });
+    }
+    this.drain();
+  }
+
+  /** Discovery (unless off or removed) and the current state, retained. */
+  private announce(): void {
+    if (this.cfg.discovery && !this.discoveryRemoved) {
+      const config = discoveryConfig(this.topics, {
+        deviceId: this.opts.deviceId,
+        serial: this.opts.serial !== undefined ? this.opts.serial : readDeviceSerial(),
+        swVersion: this.opts.swVersion,
+        configurationUrl: this.opts.configurationUrl,
+      });
+      this.queue.putLatest({ topic: this.topics.discovery, payload: JSON.stringify(config), qos: 1, retain: true });
+    }
+    if (this.latestState) this.queue.putLatest(this.stateMessage(this.latestState));
+  }
+
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    try {
+      if (topic === this.topics.haStatus) {
+        if (payload.length <= MAX_COMMAND_BYTES && payload.toString('utf8').trim() === 'online') {
+          this.log.info('Home Assistant came online: re-announcing discovery and state');
+          this.queue.putLatest({ topic: this.topics.availability, payload: 'online', qos: 1, retain: true });
+          this.announce();
+          this.drain();
+        }
+        return;
+      }
+      const outcome = this.commands.handle(topic, payload, retained);
+      if (outcome.action !== 'ignored' || outcome.alert) this.log.info('MQTT command', { topic, action: outcome.action, bytes: payload.length });
+      if (outcome.alert) this.raise(outcome.alert);
+    } catch (err) {
+      this.log.error('MQTT message handling failed', { topic, err });
+    }
+  }
+
+  private onError(err: unknown): void {
+    const problem = describeConnectionError(err, this.brokerUrl ?? '');
+    const repeat = this.lastProblem?.key === problem.key;
+    this.lastProblem = problem;
+    if (repeat) {
+      this.log.debug('MQTT connection problem persists', { problem: problem.key });
+      return;
+    }
+    // A broker that is briefly away is routine (warn); being refused or a TLS failure needs a person.
+    this.raise({ level: problem.kind === 'network' || problem.kind === 'other' ? 'warn' : 'error', code: 'MQTT', message: problem.message }, false);
+  }
+
+  private onClose(): void {
+    this.generation++;
+    // Whatever was in flight on the dead connection goes back to the queue (newest first, so
+    // unshifting keeps the original order); consumers de-duplicate trades by tradeId.
+    for (const f of [...this.inflight.values()].reverse()) this.queue.requeue(f.msg, f.kind);
+    this.inflight.clear();
+    if (this.closing) return;
+    if (!this.lastProblem) {
+      this.lastProblem = { kind: 'network', key: 'closed', message: 'MQTT connection lost' };
+      this.log.warn('MQTT connection lost; reconnecting in the background', { broker: displayUrl(this.brokerUrl ?? '') });
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.reconnectTimer || this.closing) return;
+    const slow = this.lastProblem?.kind === 'refused' || this.lastProblem?.kind === 'tls';
+    const delay = this.backoff.next(slow ? this.tuning.refusedRetryMaxMs : this.tuning.reconnectMaxMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.closing || !this.client || this.client.connected) return;
+      try {
+        this.client.reconnect();
+      } catch (err) {
+        this.onError(err);
+        this.scheduleReconnect();
+      }
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  // ---- publishing -----------------------------------------------------------------------------
+
+  private stateMessage(state: ApplianceState): OutgoingMessage {
+    return { topic: this.topics.state, payload: JSON.stringify(state), qos: 1, retain: true };
+  }
+
+  private queueState(): void {
+    if (!this.latestState || this.closing) return;
+    this.lastStateQueuedAt = Date.now();
+    this.queue.putLatest(this.stateMessage(this.latestState));
+    this.drain();
+  }
+
+  private drain(): void {
+    const client = this.client;
+    while (client?.connected && this.inflight.size < this.tuning.maxInflight) {
+      const next = this.queue.shift();
+      if (!next) break;
+      this.send(next.msg, next.kind);
+    }
+    if (this.queue.size === 0 && this.inflight.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private send(msg: OutgoingMessage, kind: 'latest' | 'event'): void {
+    const client = this.client!;
+    const id = this.nextInflightId++;
+    const generation = this.generation;
+    this.inflight.set(id, { msg, kind });
+    const done = (err?: Error) => {
+      if (generation !== this.generation) return; // the connection closed; onClose requeued it
+      this.inflight.delete(id);
+      if (err) {
+        if (client.connected) this.log.warn('MQTT publish failed; message dropped', { topic: msg.topic, err });
+        else this.queue.requeue(msg, kind);
+      } else {
+        this.published++;
+      }
+      this.drain();
+    };
+    try {
+      client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, done);
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  /** Logs, tells the app (onAlert) and publishes on `…/alert` (queued if the broker is away). */
+  private raise(a: MqttAlert, publish = true): void {
+    this.log[a.level === 'info' ? 'info' : a.level === 'warn' ? 'warn' : 'error'](a.message, { code: a.code });
+    try {
+      this.opts.onAlert?.(a);
+    } catch (err) {
+      this.log.warn('onAlert handler threw', { err });
+    }
+    if (publish) {
+      this.queue.putEvent({ topic: this.topics.alert, payload: JSON.stringify(alertPayload(a, Date.now())), qos: 1, retain: false });
+      this.drain();
+    }
+  }
+
+  private waitIdle(timeoutMs: number): Promise<boolean> {
+    if (this.queue.size === 0 && this.inflight.size === 0) return Promise.resolve(true);
+    return withTimeout(new Promise<void>((resolve) => this.idleWaiters.push(resolve)), timeoutMs);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Resolves true when p settles in time, false otherwise. */
+async function withTimeout(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
