@@ -1,0 +1,107 @@
+/**
+ * Opening the SQLite file behind the ledger: the checks that turn a bad file into a clear
+ * LedgerError, and the pragmas that make commits survive a power cut while writing little.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LedgerError, errorMessage, sqliteCode } from './errors.js';
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * 4 KiB pages: the ext4 block size and the SD card's smallest write unit, so one changed page is
+ * one block written. Smaller pages would not write fewer bytes (the filesystem writes whole
+ * blocks); larger ones would rewrite more bytes per small commit.
+ */
+export const PAGE_SIZE = 4096;
+
+/**
+ * Checkpoint the WAL into the database every ~4 MiB of WAL (1000 pages, SQLite's default).
+ * A session writes a few MiB of WAL, so hot pages (the checkpoint row, the tail of the candles
+ * b-tree) are copied into the main file about once a session instead of once per commit.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 1000;
+
+/** After a checkpoint, truncate a WAL that grew past this (a big batch) so it does not keep the space. */
+export const JOURNAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+
+export type FileKind = 'missing' | 'empty' | 'sqlite' | 'not_sqlite';
+
+/** Looks at the first 16 bytes without letting SQLite near the file. */
+export function fileKind(file: string): FileKind {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw new LedgerError(`Cannot read ledger ${file}: ${errorMessage(err)}. Check the file's permissions.`);
+  }
+  try {
+    const head = Buffer.alloc(SQLITE_HEADER.length);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    if (n === 0) return 'empty';
+    return n === head.length && head.equals(SQLITE_HEADER) ? 'sqlite' : 'not_sqlite';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function corruptLedgerError(file: string, detail: string, code: string | null = null): LedgerError {
+  return new LedgerError(
+    `Ledger ${file} is not a readable SQLite database (${detail}). niftybox left it untouched and will not ` +
+      `start on it. Move it aside (mv "${file}" "${file}.damaged"; also move any "${path.basename(file)}-wal" next to it) ` +
+      `to begin a new, empty ledger, or restore it from a backup.`,
+    code,
+  );
+}
+
+export function lockedLedgerError(file: string, code: string | null): LedgerError {
+  return new LedgerError(
+    `Ledger ${file} is locked by another program (${code ?? 'busy'}). Close whatever holds it ` +
+      `(an open sqlite3 shell, a backup or copy in progress) and start again.`,
+    code,
+  );
+}
+
+/** Maps an error thrown while opening to a LedgerError that says what to do. */
+export function openFailure(file: string, err: unknown): LedgerError {
+  if (err instanceof LedgerError) return err;
+  const code = sqliteCode(err);
+  if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT')) return corruptLedgerError(file, errorMessage(err), code);
+  if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) return lockedLedgerError(file, code);
+  if (code === 'SQLITE_FULL') return new LedgerError(`Cannot open ledger ${file}: the disk is full. Free space on the SD card and start again.`, code);
+  return new LedgerError(`Cannot open ledger ${file}: ${errorMessage(err)}${code ? ` (${code})` : ''}. Check the path and its permissions.`, code);
+}
+
+/** Fails with a LedgerError unless SQLite's quick_check says the file is sound. Reads only. */
+export function assertIntact(db: Database.Database, file: string): void {
+  const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
+  const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+  if (problems.length > 0) throw corruptLedgerError(file, `integrity check failed: ${problems.join('; ')}`, 'SQLITE_CORRUPT');
+}
+
+/**
+ * Pragmas of the one writing connection.
+ *
+ * synchronous=FULL, not NORMAL: in WAL mode NORMAL skips the fsync of the WAL at commit, so a power
+ * cut can roll back the last commits — trades the OLED, buzzer and MQTT already announced
+ * ("persist before announcing" would be a lie). FULL fsyncs the WAL once per commit; the app commits
+ * about a hundred small batches per session, so the cost is ~100 fsyncs a day. (An SD card that
+ * acknowledges a flush before the data is in flash can still lose it; no software setting fixes that.)
+ */
+export function configureWriter(db: Database.Database): void {
+  db.pragma(`page_size = ${PAGE_SIZE}`); // only takes effect on a new, empty file
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') throw new LedgerError(`Ledger ${db.name} could not switch to WAL mode (got "${String(mode)}"); is the filesystem read-only or a network mount?`);
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+  db.pragma('temp_store = MEMORY');
+}
+
+export function configureReader(db: Database.Database): void {
+  db.pragma('foreign_keys = ON');
+  db.pragma('query_only = ON');
+}
