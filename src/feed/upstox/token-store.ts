@@ -1,0 +1,93 @@
+/**
+ * Where the Upstox access token lives: `<stateDir>/upstox-token.json`, mode 0600, with its expiry.
+ * OAuth tokens die at 03:30 IST the next morning; the analytics token lives a year (or as its JWT says).
+ * Every token read or written is registered with the logger's secret mask.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { registerSecret } from '../../log.js';
+import { DAY_MS, istDate, istTime } from '../../core/time.js';
+
+export type TokenKind = 'oauth' | 'analytics';
+
+export interface StoredToken {
+  token: string;
+  /** Epoch ms after which the token no longer works. */
+  expiresAt: number;
+  kind: TokenKind;
+}
+
+export const TOKEN_FILE = 'upstox-token.json';
+const YEAR_MS = 365 * DAY_MS;
+
+export function tokenPath(stateDir: string): string {
+  return join(stateDir, TOKEN_FILE);
+}
+
+/** 03:30 IST after `mintedAt`: the same morning when minted before 03:30, else the next morning. */
+export function oauthExpiry(mintedAt: number): number {
+  const sameDay = istTime(istDate(mintedAt), '03:30');
+  return sameDay > mintedAt ? sameDay : sameDay + DAY_MS;
+}
+
+/** The `exp` claim of a JWT in ms, or null when the token is not a readable JWT (advisory only). */
+export function jwtExpiry(token: string): number | null {
+  const parts = token.split('.');
+  if (parts.length !== 3) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function storeToken(stateDir: string, record: StoredToken): StoredToken {
+  registerSecret(record.token);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const file = tokenPath(stateDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ ...record, savedAt: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600); // umask cannot widen it, but an existing tmp file might have other bits
+  renameSync(tmp, file);
+  return record;
+}
+
+/** Stores a 1-year analytics token (from `niftybox login --token`). Expiry: as given, else its JWT exp, else a year. */
+export function storeAnalyticsToken(stateDir: string, token: string, expiresAt?: number, now: number = Date.now()): StoredToken {
+  const trimmed = token.trim();
+  if (!trimmed) throw new Error('empty analytics token: paste the token from the Upstox Developer Apps page (Analytics tab)');
+  return storeToken(stateDir, { token: trimmed, expiresAt: expiresAt ?? jwtExpiry(trimmed) ?? now + YEAR_MS, kind: 'analytics' });
+}
+
+/** Reads the stored token file as is (expired or not); null when there is none or it is unreadable. */
+export function readStoredToken(stateDir: string): StoredToken | null {
+  const file = tokenPath(stateDir);
+  if (!existsSync(file)) return null;
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredToken>;
+    if (typeof raw.token !== 'string' || !raw.token || typeof raw.expiresAt !== 'number') return null;
+    registerSecret(raw.token);
+    return { token: raw.token, expiresAt: raw.expiresAt, kind: raw.kind === 'oauth' ? 'oauth' : 'analytics' };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The token to use now: `upstox.token` (config or NIFTYBOX_UPSTOX_TOKEN, treated as an analytics token)
+ * wins over the stored file. Null when there is none or it has expired.
+ */
+export function loadToken(
+  config: { stateDir: string; upstox: { token?: string | undefined } },
+  now: number = Date.now(),
+): StoredToken | null {
+  const configured = config.upstox.token?.trim();
+  if (configured) {
+    registerSecret(configured);
+    const expiresAt = jwtExpiry(configured) ?? now + YEAR_MS;
+    return expiresAt > now ? { token: configured, expiresAt, kind: 'analytics' } : null;
+  }
+  const stored = readStoredToken(config.stateDir);
+  return stored && stored.expiresAt > now ? stored : null;
+}
