@@ -2,8 +2,8 @@
  * What waits to be published. The engine hands messages over and returns at once; the queue is
  * drained only while the broker is connected. Retained topics (state, discovery) are coalesced —
  * the latest payload per topic wins — and events (trades, signals, alerts) are kept in order up to
- * a bound, past which the oldest are dropped and counted. Memory stays bounded however long the
- * broker is away.
+ * a bound, past which the oldest are dropped and counted — signals (QoS 0) before trades and
+ * alerts, which matter more. Memory stays bounded however long the broker is away.
  */
 
 export interface OutgoingMessage {
@@ -28,7 +28,7 @@ export class PublishQueue {
     this.latest.set(msg.topic, msg);
   }
 
-  /** An event: kept in order; when the bound is reached the oldest queued event is dropped. */
+  /** An event: kept in order; when the bound is reached an older event is dropped (see trim). */
   putEvent(msg: OutgoingMessage): void {
     this.events.push(msg);
     this.trim();
@@ -69,9 +69,11 @@ export class PublishQueue {
     return this.droppedCount;
   }
 
+  /** Over the bound: drop the oldest QoS 0 event (a signal); when there is none, the oldest event. */
   private trim(): void {
     while (this.events.length > this.eventLimit) {
-      this.events.shift();
+      const i = this.events.findIndex((m) => m.qos === 0);
+      this.events.splice(i >= 0 ? i : 0, 1);
       this.droppedCount++;
     }
   }
