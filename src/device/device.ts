@@ -1,0 +1,240 @@
+/**
+ * The box: kill switch, buzzer and status screen behind one Output. Real drivers (onoff,
+ * i2c-bus + oled-i2c-bus) or their simulated twins, chosen by config and by what exists.
+ * Nothing here may stop trading: every failure degrades one part, raises an alert, and is retried
+ * or reported by `niftybox doctor`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { MarketCalendar } from '../core/calendar.js';
+import type { AlertCode, AlertLevel, EngineEvent } from '../core/events.js';
+import type { ApplianceState } from '../core/state.js';
+import type { Logger } from '../log.js';
+import type { ControlPort, Output } from '../output.js';
+import { Buzzer, BuzzerAnnouncer, type BuzzerPin, GpioBuzzerPin, LogBuzzerPin } from './buzzer.js';
+import type { DeviceConfig } from './config.js';
+import { DEFAULT_SYSFS_ROOT, sysfsGpioNumber } from './gpio/numbering.js';
+import { type GpioConstructor, loadOnoffGpio } from './gpio/onoff.js';
+import { KeyboardButton } from './keyboard.js';
+import { GpioSwitchInput, KillSwitch, SimulatedButton, type SwitchInput } from './kill-switch.js';
+import { type OledConstructor, type OpenI2cBus, openRealI2cBus } from './oled/i2c.js';
+import { OledDisplay } from './oled/oled-display.js';
+import { PngDisplay } from './oled/png-display.js';
+import type { DeviceAlarm } from './oled/screens.js';
+import { type DisplaySink, NullDisplay } from './oled/sink.js';
+import { StatusDisplay } from './oled/status-display.js';
+import { TerminalDisplay } from './oled/terminal-display.js';
+
+/** Where the real hardware lives; tests pass fakes. Everything defaults to the real thing. */
+export interface DeviceHardware {
+  Gpio?: GpioConstructor;
+  openI2cBus?: OpenI2cBus;
+  Oled?: OledConstructor;
+  /** Root of sysfs (gpiochip lookup); default /sys. */
+  sysfsRoot?: string;
+  /** Root of device nodes (i2c presence); default /dev. */
+  devRoot?: string;
+}
+
+export interface DeviceAlert {
+  level: AlertLevel;
+  code: AlertCode;
+  message: string;
+}
+
+export interface CreateDeviceOptions {
+  config: DeviceConfig;
+  control: ControlPort;
+  log: Logger;
+  calendar: MarketCalendar;
+  now?: () => number;
+  /** Given in the demo: the keyboard becomes a kill switch too (h halts, hold r resumes). */
+  stdin?: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  /** Where the `terminal` display draws (default process.stdout). */
+  stdout?: Writable & { isTTY?: boolean };
+  /** Device trouble for the engine/MQTT: BUTTON_UNAVAILABLE, DISPLAY_LOST. */
+  onAlert?: (alert: DeviceAlert) => void;
+  hardware?: DeviceHardware;
+}
+
+export interface DeviceStatus {
+  button: 'gpio' | 'simulated' | 'none' | 'unavailable';
+  buttonDetail: string;
+  buzzer: 'gpio' | 'log';
+  display: string;
+}
+
+export interface Device {
+  output: Output;
+  close(): Promise<void>;
+  /** The simulated button (config `simulated`, or the keyboard twin); null with only a real one. */
+  button: SimulatedButton | null;
+  display: StatusDisplay;
+  killSwitch: KillSwitch | null;
+  status: DeviceStatus;
+}
+
+export function createDevice(opts: CreateDeviceOptions): Device {
+  const { config, log, calendar } = opts;
+  const now = opts.now ?? Date.now;
+  const hw = opts.hardware ?? {};
+  const deviceAlarms: DeviceAlarm[] = [];
+  const alert = (a: DeviceAlert) => {
+    try {
+      opts.onAlert?.(a);
+    } catch (err) {
+      log.error('device alert handler failed', { err });
+    }
+  };
+  let gpioCtor: GpioConstructor | null = hw.Gpio ?? null;
+  const getGpio = () => (gpioCtor ??= loadOnoffGpio());
+
+  // ---- kill switch
+  const inputs: SwitchInput[] = [];
+  let simulated: SimulatedButton | null = null;
+  const status: DeviceStatus = { button: 'none', buttonDetail: 'no button configured', buzzer: 'log', display: 'none' };
+  const b = config.button;
+  if (b.simulated) {
+    simulated = new SimulatedButton();
+    inputs.push(simulated);
+    status.button = 'simulated';
+    status.buttonDetail = 'simulated button';
+  } else if (b.bcmPin !== null) {
+    try {
+      const { number, how } = sysfsGpioNumber(b.bcmPin, { gpioBase: b.gpioBase, sysfsRoot: hw.sysfsRoot });
+      const input = new GpioSwitchInput(getGpio(), number, b.bcmPin, b.wiring);
+      inputs.push(input);
+      status.button = 'gpio';
+      status.buttonDetail = `${input.description} via ${how}`;
+      log.info(`kill switch on ${status.buttonDetail}`);
+    } catch (err) {
+      const message =
+        `kill switch on GPIO${b.bcmPin} cannot be opened (${(err as Error).message}). Trading continues WITHOUT a ` +
+        'physical halt: run `niftybox doctor`, check the wiring and that the service user is in group gpio';
+      log.error(message);
+      status.button = 'unavailable';
+      status.buttonDetail = message;
+      deviceAlarms.push({ code: 'BUTTON_UNAVAILABLE', message: `GPIO${b.bcmPin} cannot be opened` });
+      alert({ level: 'error', code: 'BUTTON_UNAVAILABLE', message });
+    }
+  }
+  let keyboard: KeyboardButton | null = null;
+  let killSwitch: KillSwitch | null = null;
+  if (opts.stdin) {
+    simulated ??= new SimulatedButton();
+    if (!inputs.includes(simulated)) inputs.push(simulated);
+  }
+  if (inputs.length > 0) {
+    killSwitch = new KillSwitch({
+      inputs,
+      control: opts.control,
+      log,
+      wiring: b.wiring,
+      resumeHoldMs: b.resumeHoldMs,
+      debounceMs: b.debounceMs,
+      pollMs: b.pollMs,
+    });
+    killSwitch.start();
+  }
+  if (opts.stdin && simulated) {
+    const ks = killSwitch!;
+    keyboard = new KeyboardButton({ stdin: opts.stdin, button: simulated, isHalted: () => ks.isHalted, log });
+  }
+
+  // ---- buzzer
+  let pin: BuzzerPin = new LogBuzzerPin();
+  const z = config.buzzer;
+  if (!z.simulated && z.bcmPin !== null) {
+    try {
+      const { number } = sysfsGpioNumber(z.bcmPin, { gpioBase: b.gpioBase, sysfsRoot: hw.sysfsRoot });
+      pin = new GpioBuzzerPin(getGpio(), number, z.activeLow);
+      status.buzzer = 'gpio';
+    } catch (err) {
+      log.warn(`buzzer on GPIO${z.bcmPin} cannot be opened (${(err as Error).message}): sounds go to the log only`);
+    }
+  }
+  const buzzer = new Buzzer({ pin, calendar, now, log, quietHours: z.quietHours });
+  const announcer = new BuzzerAnnouncer(buzzer);
+
+  // ---- display
+  const sink = createDisplaySink(opts, hw, (message) => {
+    alert({ level: 'warn', code: 'DISPLAY_LOST', message });
+  });
+  status.display = sink.kind;
+  const display = new StatusDisplay({
+    sink,
+    log,
+    now,
+    pageSeconds: config.display.pageSeconds,
+    maxFps: config.display.maxFps,
+    resumeHoldMs: b.resumeHoldMs,
+    calendar,
+  });
+  display.setDeviceAlarms(deviceAlarms);
+  display.start();
+
+  let closed = false;
+  const guard = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      log.error(`device ${what} failed`, { err });
+    }
+  };
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    keyboard?.close();
+    killSwitch?.stop();
+    announcer.close();
+    await display.close();
+  };
+  const output: Output = {
+    name: 'device',
+    onEvents(events: readonly EngineEvent[], state: ApplianceState) {
+      if (closed) return;
+      guard('onEvents', () => {
+        killSwitch?.setHalted(state.trading === 'halted');
+        display.setState(state);
+        announcer.onEvents(events, state);
+      });
+    },
+    onState(state: ApplianceState) {
+      if (closed) return;
+      guard('onState', () => {
+        killSwitch?.setHalted(state.trading === 'halted');
+        display.setState(state);
+        announcer.onState(state);
+      });
+    },
+    close,
+  };
+  return { output, close, button: simulated, display, killSwitch, status };
+}
+
+/** The display sink for `device.display.kind` (auto: the OLED when /dev/i2c-N exists, else the terminal on a TTY, else none). */
+function createDisplaySink(opts: CreateDeviceOptions, hw: DeviceHardware, onLost: (message: string) => void): DisplaySink {
+  const { config, log } = opts;
+  const d = config.display;
+  let kind = d.kind;
+  if (kind === 'auto') {
+    const dev = join(hw.devRoot ?? '/dev', `i2c-${d.i2cBus}`);
+    kind = existsSync(dev) ? 'oled' : opts.stdout?.isTTY ? 'terminal' : 'none';
+    log.info(`display: auto → ${kind}${kind === 'oled' ? '' : ` (no ${dev})`}`);
+  }
+  if (kind === 'none') return new NullDisplay();
+  if (kind === 'terminal') return new TerminalDisplay(opts.stdout ?? process.stdout);
+  if (kind.startsWith('png:')) return new PngDisplay(kind.slice(4), log);
+  try {
+    const bus = (hw.openI2cBus ?? openRealI2cBus)(d.i2cBus);
+    return new OledDisplay({ bus, address: d.address, log, onLost, Oled: hw.Oled });
+  } catch (err) {
+    const message = `cannot open I2C bus ${d.i2cBus} for the OLED (${(err as Error).message}): the display stays dark`;
+    log.error(message);
+    onLost(message);
+    return new NullDisplay();
+  }
+}
+
+export { DEFAULT_SYSFS_ROOT };
