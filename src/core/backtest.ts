@@ -47,20 +47,23 @@ export function candleTicks(key: string, c: Candle): Tick[] {
 
 export function runBacktest(input: BacktestInput): BacktestResult {
   const { index, options, calendar } = input;
-  const from = input.from ?? '0000-00-00';
-  const to = input.to ?? '9999-99-99';
+  const optionDays = [...options.keys()].sort();
+  // Without --from/--to the traded span is the options file's; earlier index candles only warm up.
+  const from = input.from ?? optionDays[0] ?? '9999-99-99';
+  const to = input.to ?? optionDays.at(-1) ?? '0000-00-00';
   const engine = new Engine({ params: input.params, risk: input.risk, calendar, emitCandles: false });
   const trades: ClosedTrade[] = [];
   let cancelled = 0;
   const daysWithoutOptions: string[] = [];
   const collect = (events: readonly EngineEvent[]) => {
+    if (events.length === 0) return;
     for (const e of events) {
       if (e.type === 'exit') trades.push(e.trade);
       else if (e.type === 'order_cancelled' && e.reason === 'NO_NEXT_CANDLE') cancelled++;
     }
   };
 
-  const daysInRange = [...options.keys()].filter((d) => d >= from && d <= to);
+  const daysInRange = optionDays.filter((d) => d >= from && d <= to);
   let done = 0;
   let i = 0;
   while (i < index.length) {
@@ -116,8 +119,24 @@ function replayDay(
   }
 }
 
+// One reused tick: the engine copies what it keeps, and a backtest feeds ~150,000 of them.
+const scratch: Tick = { instrumentKey: '', ts: 0, ltp: 0, path: false, volume: 0 };
+
 function feed(engine: Engine, key: string, c: Candle, collect: (e: readonly EngineEvent[]) => void): void {
-  for (const tick of candleTicks(key, c)) collect(engine.onTick(tick));
+  scratch.instrumentKey = key;
+  scratch.ts = c.ts;
+  scratch.volume = 0;
+  scratch.ltp = c.open;
+  scratch.path = false;
+  collect(engine.onTick(scratch));
+  scratch.path = true;
+  scratch.ltp = c.low;
+  collect(engine.onTick(scratch));
+  scratch.ltp = c.high;
+  collect(engine.onTick(scratch));
+  scratch.ltp = c.close;
+  scratch.volume = c.volume;
+  collect(engine.onTick(scratch));
 }
 
 function withLotSizes(c: DayContracts, calendar: MarketCalendar): DayContracts {

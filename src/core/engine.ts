@@ -91,11 +91,16 @@ export class Engine {
 
   private out: EngineEvent[] = [];
   private curBucket: number | null = null;
+  /** [bucketFrom, bucketTo) of the open bucket; both −∞ when none is open. */
+  private bucketFrom = -Infinity;
+  private bucketTo = -Infinity;
   private indexBar: CandleBuilder | null = null;
   private optionBars: Record<Side, CandleBuilder | null> = { CE: null, PE: null };
 
   private day: string | null = null;
   private contracts: DayContracts | null = null;
+  private ceKey: string | null = null;
+  private peKey: string | null = null;
   private position: OpenPosition | null = null;
   private positionContract: OptionContract | null = null;
   private pendingEntry: PendingEntry | null = null;
@@ -146,20 +151,25 @@ export class Engine {
     this.rollDay(contracts.day, ts);
     if (this.contracts && this.contracts.day === contracts.day && this.contracts.CE.instrumentKey === contracts.CE.instrumentKey && this.contracts.PE.instrumentKey === contracts.PE.instrumentKey) return this.drain();
     this.contracts = contracts;
+    this.ceKey = contracts.CE.instrumentKey;
+    this.peKey = contracts.PE.instrumentKey;
     this.atr = { CE: new DayAtr(this.p.atrPeriod), PE: new DayAtr(this.p.atrPeriod) };
     this.optionBars = { CE: null, PE: null };
     return this.drain();
   }
 
   onTick(tick: Tick): readonly EngineEvent[] {
-    const bucket = tick.ts - (tick.ts % BUCKET_MS);
-    if (this.curBucket !== null && bucket < this.curBucket) {
-      this.lateTicks++; // a trade from a candle already closed: too late to count
-      return this.drain();
+    const ts = tick.ts;
+    if (ts < this.bucketFrom || ts >= this.bucketTo) {
+      const bucket = ts - (ts % BUCKET_MS);
+      if (this.lastClosedBucket !== null && bucket <= this.lastClosedBucket) {
+        this.lateTicks++; // a trade from a candle already closed: too late to count
+        return this.drain();
+      }
+      if (this.curBucket !== null) this.closeBucket(ts);
+      this.openBucket(bucket, ts);
     }
-    if (this.curBucket !== null && bucket > this.curBucket) this.closeBucket(tick.ts);
-    if (this.curBucket === null || bucket > this.curBucket) this.openBucket(bucket, tick.ts);
-
+    const bucket = this.bucketFrom;
     if (tick.instrumentKey === this.indexKey) {
       this.indexBar = extend(this.indexBar, bucket, tick);
       this.spot = tick.ltp;
@@ -192,13 +202,7 @@ export class Engine {
 
   /** Kill switch: no new entries; an open position exits at the next price. Latched until resume. */
   halt(ts: number, reason: string, source: HaltSource): readonly EngineEvent[] {
-    if (!this.halted) {
-      this.halted = true;
-      this.haltReason = reason;
-      this.emit({ type: 'halt', ts, reason, source });
-    }
-    this.cancelPendingEntry(ts, 'HALT');
-    if (this.position && this.pendingExit === null) this.pendingExit = 'HALT';
+    this.doHalt(ts, reason, source);
     return this.drain();
   }
 
@@ -274,6 +278,8 @@ export class Engine {
   restore(cp: EngineCheckpoint): void {
     this.day = cp.day;
     this.contracts = cp.contracts;
+    this.ceKey = cp.contracts?.CE.instrumentKey ?? null;
+    this.peKey = cp.contracts?.PE.instrumentKey ?? null;
     this.position = cp.position ? { ...cp.position } : null;
     this.positionContract = cp.position && cp.contracts ? cp.contracts[cp.position.side] : null;
     this.pendingEntry = cp.pendingEntry;
@@ -284,6 +290,7 @@ export class Engine {
     this.nextTradeId = cp.nextTradeId;
     this.lastClosedBucket = cp.lastClosedBucket;
     this.curBucket = null;
+    this.bucketFrom = this.bucketTo = -Infinity;
     this.stats = { ...cp.dayStats };
     this.spot = cp.spot;
   }
@@ -302,10 +309,8 @@ export class Engine {
   }
 
   private sideOf(key: string): Side | null {
-    const c = this.contracts;
-    if (!c) return null;
-    if (c.CE.instrumentKey === key) return 'CE';
-    if (c.PE.instrumentKey === key) return 'PE';
+    if (key === this.ceKey) return 'CE';
+    if (key === this.peKey) return 'PE';
     return null;
   }
 
@@ -323,6 +328,8 @@ export class Engine {
 
   private openBucket(bucket: number, ts: number): void {
     this.curBucket = bucket;
+    this.bucketFrom = bucket;
+    this.bucketTo = bucket + BUCKET_MS;
     this.indexBar = null;
     this.optionBars = { CE: null, PE: null };
     const day = istDate(bucket);
@@ -426,8 +433,18 @@ export class Engine {
     const net = this.stats.realized - this.stats.charges + unrealized;
     if (net <= -this.risk.dailyLossLimit) {
       this.emit({ type: 'alert', ts, level: 'error', code: 'DAILY_LOSS_LIMIT', message: `Daily loss limit ₹${this.risk.dailyLossLimit} reached (net ₹${net.toFixed(2)}): trading halted` });
-      this.halt(ts, 'daily loss limit', 'guard');
+      this.doHalt(ts, 'daily loss limit', 'guard');
     }
+  }
+
+  private doHalt(ts: number, reason: string, source: HaltSource): void {
+    if (!this.halted) {
+      this.halted = true;
+      this.haltReason = reason;
+      this.emit({ type: 'halt', ts, reason, source });
+    }
+    this.cancelPendingEntry(ts, 'HALT');
+    if (this.position && this.pendingExit === null) this.pendingExit = 'HALT';
   }
 
   private cancelPendingEntry(ts: number, reason: 'NO_NEXT_CANDLE' | 'SESSION_END' | 'HALT'): void {
@@ -448,11 +465,12 @@ export class Engine {
   private closeBucket(ts: number): void {
     const t = this.curBucket!;
     this.curBucket = null;
+    this.bucketFrom = this.bucketTo = -Infinity;
     if (this.lastClosedBucket !== null && t <= this.lastClosedBucket) return; // already decided (restart)
     this.lastClosedBucket = t;
     const closeTs = t + BUCKET_MS;
 
-    for (const side of ['CE', 'PE'] as const) {
+    for (const side of SIDES) {
       const bar = this.optionBars[side];
       if (!bar) continue;
       this.atr[side].next(bar);
@@ -506,6 +524,7 @@ export class Engine {
   }
 }
 
+const SIDES = ['CE', 'PE'] as const;
 const EMPTY: readonly EngineEvent[] = Object.freeze([]);
 
 function extend(bar: CandleBuilder | null, bucket: number, tick: Tick): CandleBuilder {

@@ -12,8 +12,16 @@ export function bucketStart(ts: number): number {
 
 /** The IST calendar date of ts, YYYY-MM-DD. */
 export function istDate(ts: number): string {
-  return new Date(ts + IST_OFFSET_MS).toISOString().slice(0, 10);
+  const dayNumber = Math.floor((ts + IST_OFFSET_MS) / DAY_MS);
+  if (dayNumber !== lastDayNumber) {
+    lastDayNumber = dayNumber;
+    lastDayString = new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+  }
+  return lastDayString;
 }
+// istDate runs per candle in backtests; consecutive calls are nearly always the same day.
+let lastDayNumber = NaN;
+let lastDayString = '';
 
 /** Minutes since IST midnight. */
 export function istMinuteOfDay(ts: number): number {

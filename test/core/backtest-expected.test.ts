@@ -31,8 +31,6 @@ describe.skipIf(!hasSharedData)(`V25 backtest on the shared data (${hasSharedDat
       reason: t.reason,
       points: Math.round(t.points * 100) / 100,
     }));
-    const firstDiff = got.findIndex((g, i) => JSON.stringify(g) !== JSON.stringify(expected[i]));
-    if (firstDiff >= 0) console.log('first difference at', firstDiff, got[firstDiff], expected[firstDiff]);
     expect(got.length).toBe(466);
     for (let i = 0; i < expected.length; i++) {
       const e = expected[i]!;

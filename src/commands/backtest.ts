@@ -1,0 +1,100 @@
+/** `niftybox backtest`: V25 on recorded candles, with the report, `--json` and `--csv`. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { runBacktest, type BacktestResult } from '../core/backtest.js';
+import { MarketCalendar } from '../core/calendar.js';
+import { DEFAULT_RISK, DEFAULT_V25, type V25Params } from '../core/params.js';
+import { summarize } from '../core/report.js';
+import { parseIndexCsv, parseOptionsCsv, type OptionDay } from '../feed/csv.js';
+import { summaryJson, textReport, tradeJson, tradesCsv, type SlippagePoint } from '../report/format.js';
+import type { Candle } from '../core/types.js';
+import { dateFlag, numberFlag, parseFlags } from './args.js';
+import { DataError, UsageError } from './errors.js';
+
+const USAGE = 'niftybox backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F]';
+
+export interface LoadedCandles {
+  index: Candle[];
+  options: Map<string, OptionDay>;
+}
+
+export function readCandleFiles(indexFile: string, optionsFile: string): LoadedCandles {
+  const read = (f: string, what: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (err) {
+      throw new DataError(`cannot read the ${what} file ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  return { index: parseIndexCsv(read(indexFile, 'index'), indexFile), options: parseOptionsCsv(read(optionsFile, 'options'), optionsFile) };
+}
+
+export interface BacktestRun {
+  result: BacktestResult;
+  sensitivity: SlippagePoint[];
+}
+
+/** Runs V25 at the requested slippage and at 0 / 0.5 / 1 point for the sensitivity line. */
+export function backtestWithSensitivity(data: LoadedCandles, params: V25Params, from?: string, to?: string, onProgress?: (d: string, i: number, n: number) => void): BacktestRun {
+  const calendar = new MarketCalendar();
+  const run = (slippagePoints: number, progress?: typeof onProgress) =>
+    runBacktest({ index: data.index, options: data.options, from, to, params: { ...params, slippagePoints }, risk: DEFAULT_RISK, calendar, onProgress: progress });
+  const result = run(params.slippagePoints, onProgress);
+  const sensitivity = [0, 0.5, 1].map((s) => {
+    const r = s === params.slippagePoints ? result : run(s);
+    return { slippage: s, trades: r.trades.length, netPnl: r.trades.reduce((a, t) => a + t.netPnl, 0) };
+  });
+  return { result, sensitivity };
+}
+
+export async function backtestCommand(argv: string[]): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    {
+      index: { type: 'string' },
+      options: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      slippage: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      csv: { type: 'string' },
+      days: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if (!values.index || !values.options) throw new UsageError(`--index and --options are required\nusage: ${USAGE}`);
+  const from = dateFlag(values.from, 'from');
+  const to = dateFlag(values.to, 'to');
+  if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  const slippage = numberFlag(values.slippage, 'slippage') ?? DEFAULT_V25.slippagePoints;
+
+  const data = readCandleFiles(values.index, values.options);
+  const progress = (day: string, i: number, n: number) => {
+    if (n >= 40 && (i % 25 === 0 || i === n)) process.stderr.write(`backtest: ${i}/${n} days (${day})\n`);
+  };
+  const { result, sensitivity } = backtestWithSensitivity(data, { ...DEFAULT_V25, slippagePoints: slippage }, from, to, progress);
+  if (result.daysTraded === 0) throw new DataError(`no trading day in ${from ?? 'the start'} … ${to ?? 'the end'} has both index candles and an option pair in ${values.options}`);
+  const summary = summarize(result.trades);
+  const notes: string[] = [];
+  if (result.cancelledEntries) notes.push(`${result.cancelledEntries} entr${result.cancelledEntries === 1 ? 'y' : 'ies'} cancelled: the contract had no next candle`);
+  if (result.daysWithoutOptions.length) {
+    const d = result.daysWithoutOptions;
+    notes.push(`${d.length} day(s) in range have index candles but no option pair and were not traded (${d[0]} … ${d.at(-1)})`);
+  }
+
+  if (values.csv) writeFileSync(values.csv, tradesCsv(result.trades));
+  if (values.json) {
+    const extra = {
+      slippagePoints: slippage,
+      daysTraded: result.daysTraded,
+      cancelledEntries: result.cancelledEntries,
+      daysWithoutOptions: result.daysWithoutOptions.length,
+      slippageSensitivity: sensitivity.map((p) => ({ ...p, netPnl: Math.round(p.netPnl * 100) / 100 })),
+    };
+    process.stdout.write(JSON.stringify({ trades: result.trades.map(tradeJson), summary: summaryJson(summary, extra) }) + '\n');
+  } else {
+    process.stdout.write(textReport(summary, { title: `V25 backtest, slippage ${slippage} pt, ${result.daysTraded} trading days`, sensitivity, notes, showDays: values.days }));
+    if (values.csv) process.stdout.write(`\n${result.trades.length} trades written to ${values.csv}\n`);
+  }
+  if (values.json) for (const n of notes) process.stderr.write(`note: ${n}\n`);
+  return 0;
+}

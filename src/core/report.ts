@@ -1,0 +1,100 @@
+/**
+ * Trade statistics for the backtest and the paper ledger: one summary shape for both, so a replayed
+ * ledger and a backtest can be compared mechanically. Money is unrounded here; output rounds.
+ */
+import { isoWeek } from './time.js';
+import type { ClosedTrade } from './types.js';
+
+export interface Bucket {
+  trades: number;
+  wins: number;
+  losses: number;
+  winRate: number;
+  grossPnl: number;
+  charges: number;
+  netPnl: number;
+}
+
+export interface Summary extends Bucket {
+  profitFactor: number | null;
+  maxDrawdown: number;
+  avgPnlPerTrade: number;
+  avgWin: number;
+  avgLoss: number;
+  points: number;
+  slippageCost: number;
+  firstDay: string | null;
+  lastDay: string | null;
+  bySide: Record<string, Bucket>;
+  byDay: Record<string, Bucket>;
+  byWeek: Record<string, Bucket>;
+  byMonth: Record<string, Bucket>;
+  byReason: Record<string, Bucket>;
+}
+
+function emptyBucket(): Bucket {
+  return { trades: 0, wins: 0, losses: 0, winRate: 0, grossPnl: 0, charges: 0, netPnl: 0 };
+}
+
+function add(b: Bucket, t: ClosedTrade): void {
+  b.trades++;
+  if (t.netPnl > 0) b.wins++;
+  else b.losses++;
+  b.grossPnl += t.grossPnl;
+  b.charges += t.charges;
+  b.netPnl += t.netPnl;
+  b.winRate = b.wins / b.trades;
+}
+
+function addTo(map: Record<string, Bucket>, key: string, t: ClosedTrade): void {
+  add((map[key] ??= emptyBucket()), t);
+}
+
+/** A win is a trade whose net P&L (after all charges) is positive. */
+export function summarize(trades: readonly ClosedTrade[]): Summary {
+  const total = emptyBucket();
+  const bySide: Record<string, Bucket> = {};
+  const byDay: Record<string, Bucket> = {};
+  const byWeek: Record<string, Bucket> = {};
+  const byMonth: Record<string, Bucket> = {};
+  const byReason: Record<string, Bucket> = {};
+  let winSum = 0;
+  let lossSum = 0;
+  let equity = 0;
+  let peak = 0;
+  let maxDrawdown = 0;
+  let points = 0;
+  let slippageCost = 0;
+  for (const t of trades) {
+    add(total, t);
+    addTo(bySide, t.side, t);
+    addTo(byDay, t.day, t);
+    addTo(byWeek, isoWeek(t.day), t);
+    addTo(byMonth, t.day.slice(0, 7), t);
+    addTo(byReason, t.reason, t);
+    if (t.netPnl > 0) winSum += t.netPnl;
+    else lossSum -= t.netPnl;
+    equity += t.netPnl;
+    if (equity > peak) peak = equity;
+    if (peak - equity > maxDrawdown) maxDrawdown = peak - equity;
+    points += t.points;
+    slippageCost += t.slippageCost;
+  }
+  return {
+    ...total,
+    profitFactor: lossSum > 0 ? winSum / lossSum : winSum > 0 ? null : 0,
+    maxDrawdown,
+    avgPnlPerTrade: total.trades ? total.netPnl / total.trades : 0,
+    avgWin: total.wins ? winSum / total.wins : 0,
+    avgLoss: total.losses ? -lossSum / total.losses : 0,
+    points,
+    slippageCost,
+    firstDay: trades[0]?.day ?? null,
+    lastDay: trades.at(-1)?.day ?? null,
+    bySide,
+    byDay,
+    byWeek,
+    byMonth,
+    byReason,
+  };
+}

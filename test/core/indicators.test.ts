@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ChopIndicator, DayAtr, EmaIndicator, MacdHistogram, trueRange } from '../../src/core/indicators.js';
+import type { Candle } from '../../src/core/types.js';
+
+const c = (high: number, low: number, close: number, open = close): Candle => ({ ts: 0, open, high, low, close, volume: 0 });
+
+describe('EMA', () => {
+  it('is undefined until n closes, seeds with their mean, then smooths by 2/(n+1)', () => {
+    const ema = new EmaIndicator(3);
+    expect(ema.next(1)).toBeUndefined();
+    expect(ema.next(2)).toBeUndefined();
+    expect(ema.next(3)).toBe(2); // (1+2+3)/3
+    expect(ema.next(6)).toBe(4); // 2 + (6−2)×0.5
+    expect(ema.next(2)).toBe(3); // 4 + (2−4)×0.5
+  });
+});
+
+describe('MACD histogram', () => {
+  it('is undefined until the signal EMA has seeded, then equals macd − signal (worked by hand)', () => {
+    // fast 2, slow 3, signal 2 on closes 1,2,3,4,6
+    const m = new MacdHistogram(2, 3, 2);
+    expect(m.next(1)).toBeUndefined();
+    expect(m.next(2)).toBeUndefined();
+    // t3: fast EMA2: seed (1+2)/2=1.5 at t2, then 1.5+(3−1.5)×2/3=2.5; slow EMA3 seed (1+2+3)/3=2 → macd 0.5
+    expect(m.next(3)).toBeUndefined(); // one MACD value, signal needs 2
+    // t4: fast 2.5+(4−2.5)×2/3=3.5; slow 2+(4−2)×0.5=3 → macd 0.5; signal seed mean(0.5,0.5)=0.5 → hist 0
+    expect(m.next(4)).toBeCloseTo(0, 12);
+    // t5: fast 3.5+(6−3.5)×2/3=5.1667; slow 3+(6−3)×0.5=4.5 → macd 0.6667; signal 0.5+(0.6667−0.5)×2/3=0.6111 → hist 0.0556
+    expect(m.next(6)).toBeCloseTo(0.6666667 - 0.6111111, 6);
+  });
+});
+
+describe('true range', () => {
+  it('is H−L for the first candle and includes gaps after', () => {
+    expect(trueRange(c(10, 8, 9), undefined)).toBe(2);
+    expect(trueRange(c(10, 8, 9), 12)).toBe(4); // |L − prevC|
+    expect(trueRange(c(15, 13, 14), 10)).toBe(5); // |H − prevC|
+  });
+});
+
+describe('Choppiness Index', () => {
+  it('is undefined for n−1 candles, then 100·log10(ΣTR/range)/log10(n)', () => {
+    const chop = new ChopIndicator(2);
+    expect(chop.next(c(10, 8, 9))).toBeUndefined();
+    // TRs: 2 (first), max(3, |12−9|, |9−9|)=3 → Σ=5; range = 12 − 8 = 4
+    expect(chop.next(c(12, 9, 11))).toBeCloseTo((100 * Math.log10(5 / 4)) / Math.log10(2), 10);
+    // window slides: TRs 3 and max(1, |11.5−11|, |10.5−11|)=1 → 4; range 12 − 9 = 3
+    expect(chop.next(c(11.5, 10.5, 11))).toBeCloseTo((100 * Math.log10(4 / 3)) / Math.log10(2), 10);
+  });
+
+  it('is undefined when the window has zero range', () => {
+    const chop = new ChopIndicator(3);
+    chop.next(c(5, 5, 5));
+    chop.next(c(5, 5, 5));
+    expect(chop.next(c(5, 5, 5))).toBeUndefined();
+    expect(chop.next(c(6, 5, 6))).toBeDefined();
+  });
+});
+
+describe('day ATR', () => {
+  it('is the mean of TRs until n, then Wilder smoothing', () => {
+    const atr = new DayAtr(3);
+    expect(atr.next(c(10, 8, 9))).toBe(2); // TR 2
+    expect(atr.next(c(13, 9, 12))).toBe(3); // TR max(4, 4, 0) = 4 → (2+4)/2
+    expect(atr.next(c(12, 11, 11))).toBe(7 / 3); // TR max(1, 0, 1)=1 → (2+4+1)/3
+    expect(atr.next(c(16, 11, 15))).toBeCloseTo((7 / 3 * 2 + 5) / 3, 12); // TR 5
+  });
+});
