@@ -66,22 +66,25 @@ export interface DirtyWindow {
 }
 
 /**
- * The changed bytes between two frames as one column window per page (smallest span covering
- * every change on that page). Pushing a window costs 6 command bytes plus its data.
+ * Opening a window costs 6 command transfers (2 bytes each + addressing), so two runs of changes
+ * closer than this many unchanged columns are sent as one window.
  */
+export const WINDOW_MERGE_GAP = 16;
+
+/** The changed bytes between two frames as column windows per page, nearby runs merged. */
 export function dirtyWindows(prev: Framebuffer, next: Framebuffer): DirtyWindow[] {
   const out: DirtyWindow[] = [];
   for (let page = 0; page < OLED_PAGES; page++) {
-    let c0 = -1;
-    let c1 = -1;
+    let open: DirtyWindow | null = null;
     for (let x = 0; x < OLED_WIDTH; x++) {
       const i = page * OLED_WIDTH + x;
-      if (prev.bytes[i] !== next.bytes[i]) {
-        if (c0 < 0) c0 = x;
-        c1 = x;
+      if (prev.bytes[i] === next.bytes[i]) continue;
+      if (open && x - open.c1 - 1 <= WINDOW_MERGE_GAP) open.c1 = x;
+      else {
+        open = { page, c0: x, c1: x };
+        out.push(open);
       }
     }
-    if (c0 >= 0) out.push({ page, c0, c1 });
   }
   return out;
 }

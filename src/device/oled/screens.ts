@@ -179,7 +179,7 @@ export const haltedScreen: Screen = {
     drawSmallText(fb, 2, 2, 'HALTED', 2, false);
     drawSmallRight(fb, fb.width - 2, 5, formatRupees(s.pnl.net), 1, false);
     const reason = wrapText(s.haltReason ?? 'no reason given', SMALL_CHARS_PER_LINE, 2);
-    reason.forEach((line, i) => drawSmallText(fb, 0, 20 + i * 8, line));
+    reason.forEach((line, i) => drawSmallText(fb, 0, 20 + i * 9, line));
     const secs = Math.round(input.resumeHoldMs / 1000);
     drawSmallCentered(fb, 38, 'to resume:');
     drawSmallCentered(fb, 46, `hold button ${secs} s`);
@@ -207,7 +207,7 @@ export const closedScreen: Screen = {
       drawSmallCentered(fb, 41, `day ${s.day}`);
     } else {
       drawBigPnl(fb, 12, s.pnl.net);
-      drawSmallText(fb, 0, 37, `${tradesLine(s)}  net`);
+      drawSmallText(fb, 0, 36, tradesLine(s));
       drawSmallText(fb, 0, 45, `real ${formatRupees(s.pnl.realized)} chg ${formatRupeesPlain(s.pnl.charges)}`);
     }
     drawStatusLine(fb, input);
@@ -219,7 +219,8 @@ export const warmupScreen: Screen = {
   id: 'warmup',
   draw(fb, input) {
     const s = input.state;
-    drawTitleBar(fb, s ? 'WARMING UP' : 'STARTING');
+    fb.fillRect(0, 0, fb.width, 10);
+    drawSmallCentered(fb, 1, s ? 'WARMING UP' : 'STARTING', 1, false);
     const steps: [string, boolean, string][] = [
       ['feed', !!s?.feed.connected, s?.feed.connected ? 'connected' : 'waiting'],
       ['clock', !!s?.clock.synced, s?.clock.synced ? 'synced' : 'not synced'],
@@ -227,14 +228,14 @@ export const warmupScreen: Screen = {
       ['signals', !!s && s.session !== 'warming_up', s && s.session !== 'warming_up' ? 'ready' : 'warming'],
     ];
     steps.forEach(([name, ok, detail], i) => {
-      const y = 19 + i * 8;
+      const y = 12 + i * 9;
       drawSmallText(fb, 0, y, ok ? '✓' : '…');
       drawSmallText(fb, 9, y, name);
       drawSmallRight(fb, fb.width, y, detail);
     });
     const done = steps.filter(([, ok]) => ok).length;
-    fb.rect(0, 51, fb.width, 3);
-    fb.fillRect(0, 51, Math.round((fb.width * done) / steps.length), 3);
+    fb.rect(0, 48, fb.width, 4);
+    fb.fillRect(0, 48, Math.round((fb.width * done) / steps.length), 4);
     if (s) drawStatusLine(fb, input);
     else drawSmallRight(fb, fb.width, STATUS_Y, istClock(input.now));
   },
@@ -280,9 +281,9 @@ export function alarmScreen(alarm: DeviceAlarm): Screen {
           if (smallTextWidth(title, 1) > fb.width) title = 'ALARM';
           lines.push(...wrapText(alarm.message, SMALL_CHARS_PER_LINE, 4));
       }
-      const top = drawTitleBar(fb, title) + 3;
-      const room = Math.floor((STATUS_RULE_Y - top) / 8);
-      lines.slice(0, room).forEach((line, i) => drawSmallText(fb, 0, top + i * 8, line));
+      const top = drawTitleBar(fb, title) + 2;
+      const room = Math.floor((STATUS_RULE_Y - top + 1) / 9);
+      lines.slice(0, room).forEach((line, i) => drawSmallText(fb, 0, top + i * 9, line));
       drawStatusLine(fb, input);
     },
   };

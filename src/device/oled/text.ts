@@ -5,11 +5,12 @@ import type { Framebuffer } from './framebuffer.js';
 
 const UNKNOWN = SMALL_GLYPHS['?']!;
 
-function drawGlyph(fb: Framebuffer, x: number, y: number, rows: readonly string[], scale: number, on: boolean): void {
+/** `bold` widens every lit pixel by one column (vertical strokes 3 px at ×2: reads further). */
+function drawGlyph(fb: Framebuffer, x: number, y: number, rows: readonly string[], scale: number, on: boolean, bold = 0): void {
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     for (let c = 0; c < row.length; c++) {
-      if (row[c] === '#') fb.fillRect(x + c * scale, y + r * scale, scale, scale, on);
+      if (row[c] === '#') fb.fillRect(x + c * scale, y + r * scale, scale + bold, scale, on);
     }
   }
 }
@@ -40,8 +41,8 @@ export function drawSmallRight(fb: Framebuffer, right: number, y: number, text: 
 
 export function bigTextWidth(text: string, scale = BIG_SCALE): number {
   let w = 0;
-  for (const ch of text) w += ((BIG_GLYPHS[ch]?.[0]?.length ?? 3) + 1) * scale;
-  return w > 0 ? w - scale : 0;
+  for (const ch of text) w += ((BIG_GLYPHS[ch]?.[0]?.length ?? 3) + 1) * scale + 1;
+  return w > 0 ? w - scale : 0; // the bold column fills the last glyph's 1 px of advance
 }
 
 /** Draws the big digits (only 0-9 + - ₹ , . and space exist). Returns the width. */
@@ -49,8 +50,8 @@ export function drawBigText(fb: Framebuffer, x: number, y: number, text: string,
   let cx = x;
   for (const ch of text) {
     const rows = BIG_GLYPHS[ch] ?? BIG_GLYPHS[' ']!;
-    drawGlyph(fb, cx, y, rows, scale, true);
-    cx += (rows[0]!.length + 1) * scale;
+    drawGlyph(fb, cx, y, rows, scale, true, 1);
+    cx += (rows[0]!.length + 1) * scale + 1;
   }
   return bigTextWidth(text, scale);
 }
