@@ -1,0 +1,497 @@
+/**
+ * A fake Upstox on loopback: the REST endpoints niftybox reads, the OAuth dialog and token endpoint,
+ * and the V3 market-data WebSocket (307 from the Bearer URL to a single-use feeder URL, binary JSON
+ * subscriptions, market_info first, initial_feed then live_feed frames in real protobuf). Prices come
+ * from a PriceSource (the MarketSimulator or a CandleReplay); time from an injected Clock, so a demo
+ * can fast-forward a session. It misbehaves on command for tests.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MarketCalendar } from '../core/calendar.js';
+import { NSE_HOLIDAYS } from '../core/market-data.js';
+import { istDate, istIso } from '../core/time.js';
+import { createLogger, type Logger } from '../log.js';
+import type { Clock } from './clock.js';
+import { encodeFrame, feedFor, marketInfoFrame, type FeedMode } from './feed-frames.js';
+import { MarketSimulator } from './market.js';
+import { candlesFromTrades, type PriceSource, type Trade } from './price-source.js';
+
+export type Misbehaviour =
+  /** Close every feed socket abruptly now. */
+  | { kind: 'drop' }
+  /** Keep feed sockets open but send no market data (pings continue) until turned off. */
+  | { kind: 'silence'; on: boolean }
+  /** Answer REST calls and feed handshakes with 401 UDAPI100050 (an expired token) until turned off. */
+  | { kind: 'reject401'; on: boolean }
+  /** The next `count` REST requests get 429 UDAPI10005. */
+  | { kind: 'rateLimit'; count: number }
+  /** The next `count` feed handshakes get 429. */
+  | { kind: 'rateLimitFeed'; count: number }
+  /** The next `count` REST requests get a 500 (an HTML gateway page when html is true). */
+  | { kind: 'serverError'; count: number; html?: boolean }
+  /** Send `count` garbage / truncated binary frames on every feed socket now. */
+  | { kind: 'malformed'; count: number }
+  /** Send a text frame on every feed socket now. */
+  | { kind: 'textFrame' }
+  /** Swap neighbouring live frames until turned off. */
+  | { kind: 'outOfOrder'; on: boolean }
+  /** Send every live frame twice until turned off. */
+  | { kind: 'duplicate'; on: boolean }
+  /** Shift every time the feed sends (ltt, currentTs, candle ts) by `ms` (clock skew). */
+  | { kind: 'timeShift'; ms: number };
+
+export interface FakeUpstoxOptions {
+  source?: PriceSource;
+  calendar?: MarketCalendar;
+  seed?: number;
+  clock?: Clock;
+  host?: string;
+  /** 0 = pick a free port. */
+  port?: number;
+  /** The access token the fake accepts (and issues from the OAuth flow). Random when omitted. */
+  token?: string;
+  apiKey?: string;
+  apiSecret?: string;
+  /** Real ms between feed pumps. */
+  pumpIntervalMs?: number;
+  /** Real ms between WebSocket pings. */
+  pingIntervalMs?: number;
+  /** At most this much virtual time of trades is sent after a pause or a clock jump. */
+  maxCatchUpMs?: number;
+  log?: Logger;
+}
+
+export interface FakeUpstoxStats {
+  restRequests: number;
+  restByPath: Record<string, number>;
+  feedHandshakes: number;
+  feedConnections: number;
+  rejected401: number;
+  rateLimited: number;
+  framesSent: number;
+  subscriptionRequests: { method: string; mode?: string; instrumentKeys: string[] }[];
+}
+
+export interface FakeUpstox {
+  apiBaseUrl: string;
+  loginBaseUrl: string;
+  /** Direct feed URL (needs the Bearer header; answers 307 to the feeder). */
+  feedUrl: string;
+  token: string;
+  apiKey: string;
+  apiSecret: string;
+  port: number;
+  clock: Clock;
+  source: PriceSource;
+  stats: FakeUpstoxStats;
+  /** Open feed sockets. */
+  readonly connections: number;
+  misbehave(m: Misbehaviour): void;
+  /** Back to normal behaviour. */
+  behave(): void;
+  close(): Promise<void>;
+}
+
+interface FeedConn {
+  ws: WebSocket;
+  subs: Map<string, FeedMode>;
+  sentUpTo: number;
+  held: Uint8Array | null;
+}
+
+const FEED_PATH = '/v3/feed/market-data-feed';
+const FEEDER_PATH = '/market-data-feeder/v3/upstox-developer-api/feeds';
+const MODES = new Set(['ltpc', 'full', 'option_greeks', 'full_d30']);
+
+function errorBody(code: string, message: string): string {
+  const e = { error_code: code, message, property_path: null, invalid_value: null, errorCode: code, propertyPath: null, invalidValue: null };
+  return JSON.stringify({ status: 'error', errors: [e] });
+}
+
+export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<FakeUpstox> {
+  const calendar = opts.calendar ?? new MarketCalendar();
+  const source = opts.source ?? new MarketSimulator({ seed: opts.seed ?? 25, calendar });
+  const clock = opts.clock ?? { now: () => Date.now() };
+  const log = opts.log ?? createLogger({ mod: 'fake-upstox' });
+  const token = opts.token ?? `fake-${randomBytes(24).toString('hex')}`;
+  const apiKey = opts.apiKey ?? 'fake-api-key';
+  const apiSecret = opts.apiSecret ?? 'fake-api-secret';
+  const host = opts.host ?? '127.0.0.1';
+  const maxCatchUpMs = opts.maxCatchUpMs ?? 10 * 60_000;
+  const stats: FakeUpstoxStats = { restRequests: 0, restByPath: {}, feedHandshakes: 0, feedConnections: 0, rejected401: 0, rateLimited: 0, framesSent: 0, subscriptionRequests: [] };
+  const mis = { silence: false, reject401: false, rateLimit: 0, rateLimitFeed: 0, serverError: 0, serverErrorHtml: false, outOfOrder: false, duplicate: false, shiftMs: 0 };
+  const authCodes = new Map<string, string>(); // OAuth code → redirect_uri (single use)
+  const feederCodes = new Set<string>(); // authorized feeder codes (single use)
+  const conns = new Set<FeedConn>();
+  let base = '';
+
+  const now = () => clock.now();
+  const marketOpen = (ts: number) => {
+    const s = source.session(istDate(ts));
+    return !!s && ts >= s.openTs && ts < s.closeTs;
+  };
+
+  // ---------- REST ----------
+  const server = createServer((req, res) => {
+    handleRest(req, res).catch((err) => {
+      log.error('fake upstox handler failed', { error: err as Error, url: req.url });
+      if (!res.headersSent) json(res, 500, errorBody('UDAPI100500', 'internal error'));
+    });
+  });
+
+  function json(res: ServerResponse, status: number, body: string | object): void {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  async function readBody(req: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async function handleRest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', base);
+    const path = url.pathname;
+    stats.restRequests++;
+    const route = path.replace(/\/[^/]*%7C[^/]*/i, '/{key}').replace(/\d{4}-\d\d-\d\d/g, '{date}');
+    stats.restByPath[route] = (stats.restByPath[route] ?? 0) + 1;
+
+    if (mis.rateLimit > 0) {
+      mis.rateLimit--;
+      stats.rateLimited++;
+      return json(res, 429, errorBody('UDAPI10005', 'Too many requests'));
+    }
+    if (mis.serverError > 0) {
+      mis.serverError--;
+      if (mis.serverErrorHtml) {
+        res.writeHead(502, { 'Content-Type': 'text/html' });
+        return void res.end('<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>');
+      }
+      return json(res, 500, errorBody('UDAPI100500', 'Something went wrong'));
+    }
+
+    // OAuth (no Bearer)
+    if (path === '/v2/login/authorization/dialog') {
+      const clientId = url.searchParams.get('client_id');
+      const redirect = url.searchParams.get('redirect_uri');
+      if (clientId !== apiKey || !redirect || url.searchParams.get('response_type') !== 'code') {
+        return json(res, 400, errorBody('UDAPI100068', 'Check your client_id and redirect_uri; one or both are incorrect.'));
+      }
+      const code = randomBytes(6).toString('hex');
+      authCodes.set(code, redirect);
+      const to = new URL(redirect);
+      to.searchParams.set('code', code);
+      const state = url.searchParams.get('state');
+      if (state !== null) to.searchParams.set('state', state);
+      res.writeHead(302, { Location: to.toString() });
+      return void res.end();
+    }
+    if (path === '/v2/login/authorization/token' && req.method === 'POST') {
+      const form = new URLSearchParams(await readBody(req));
+      const code = form.get('code') ?? '';
+      const redirect = authCodes.get(code);
+      authCodes.delete(code); // single use, success or not
+      if (!redirect || redirect !== form.get('redirect_uri') || form.get('client_id') !== apiKey || form.get('client_secret') !== apiSecret || form.get('grant_type') !== 'authorization_code') {
+        return json(res, 400, errorBody('UDAPI100016', 'Invalid Credentials'));
+      }
+      return json(res, 200, {
+        email: 'demo@example.in', exchanges: ['NSE', 'NFO', 'BSE', 'CDS', 'BFO', 'BCD'], products: ['D', 'CO', 'I'], broker: 'UPSTOX',
+        user_id: 'FAKE01', user_name: 'Fake User', order_types: ['MARKET', 'LIMIT', 'SL', 'SL-M'], user_type: 'individual', poa: false,
+        is_active: true, access_token: token, extended_token: null,
+      });
+    }
+
+    const holidays = path.startsWith('/v2/market/holidays');
+    if (!holidays) {
+      if (mis.reject401 || req.headers.authorization !== `Bearer ${token}`) {
+        stats.rejected401++;
+        return json(res, 401, errorBody('UDAPI100050', 'Invalid token used to access API'));
+      }
+    }
+    const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const today = istDate(now());
+
+    if (path === '/v2/option/contract') {
+      const key = url.searchParams.get('instrument_key');
+      if (!key) return json(res, 400, errorBody('UDAPI1009', 'instrument_key is required'));
+      const expiry = url.searchParams.get('expiry_date');
+      const rows = key !== source.indexKey ? [] : source.contracts(today).filter((c) => !expiry || c.expiry === expiry);
+      return json(res, 200, {
+        status: 'success',
+        data: rows.map((c) => ({
+          name: 'NIFTY', segment: 'NSE_FO', exchange: 'NSE', expiry: c.expiry, instrument_key: c.instrumentKey, exchange_token: c.exchangeToken,
+          trading_symbol: c.tradingSymbol, tick_size: 5, lot_size: c.lotSize, instrument_type: c.side, freeze_quantity: 1800,
+          underlying_key: source.indexKey, underlying_type: 'INDEX', underlying_symbol: 'NIFTY', strike_price: c.strike, minimum_lot: c.lotSize, weekly: true,
+        })),
+      });
+    }
+    if (seg[0] === 'v3' && seg[1] === 'historical-candle') {
+      const intraday = seg[2] === 'intraday';
+      const [key, unit, intervalStr, toDate, fromDate] = intraday ? seg.slice(3) : seg.slice(2);
+      const interval = Number(intervalStr);
+      if (!key || !key.includes('|')) return json(res, 400, errorBody('UDAPI1021', 'Instrument key is of invalid format'));
+      if (unit !== 'minutes' || !(interval >= 1 && interval <= 300)) return json(res, 400, errorBody('UDAPI1146', 'Invalid unit or interval (fake supports minutes 1-300)'));
+      let days: string[];
+      if (intraday) days = source.session(today) ? [today] : [];
+      else {
+        if (!toDate || !/^\d{4}-\d\d-\d\d$/.test(toDate)) return json(res, 400, errorBody('UDAPI1022', 'to_date is required'));
+        const from = fromDate ?? toDate;
+        if (from > toDate) return json(res, 400, errorBody('UDAPI1015', 'to_date must be greater than or equal to from_date'));
+        if (Date.parse(toDate) - Date.parse(from) > 31 * 86_400_000) return json(res, 400, errorBody('UDAPI1148', 'Invalid date range: at most one month for minute candles'));
+        days = calendar.tradingDays(from, toDate).filter((d) => d < today);
+      }
+      const candles = days.flatMap((d) => {
+        const s = source.session(d)!;
+        const upTo = d === today ? Math.min(now(), s.closeTs) : s.closeTs;
+        return upTo < s.openTs ? [] : candlesFromTrades(source.trades(key, s.openTs - 1, upTo), interval * 60_000);
+      });
+      const rows = candles.reverse().map((c) => [istIso(c.ts), c.open, c.high, c.low, c.close, c.volume, 0]);
+      return json(res, 200, { status: 'success', data: { candles: rows } });
+    }
+    if (path === '/v3/market-quote/ltp') {
+      const keys = (url.searchParams.get('instrument_key') ?? '').split(',').filter(Boolean);
+      if (!keys.length) return json(res, 400, errorBody('UDAPI1009', 'instrument_key is required'));
+      if (keys.length > 500) return json(res, 400, errorBody('UDAPI100043', 'too many instrument keys'));
+      const data: Record<string, unknown> = {};
+      for (const k of keys) {
+        const t = source.lastTrade(k, now());
+        if (!t) continue;
+        const c = source.contract(k);
+        const name = k === source.indexKey ? 'NSE_INDEX:Nifty 50' : `NSE_FO:NIFTY${c ? c.expiry.replace(/-/g, '').slice(2) : ''}${c?.strike ?? ''}${c?.side ?? ''}`;
+        data[name] = { last_price: t.price, instrument_token: k, ltq: t.qty, volume: 0, cp: source.previousClose(k, istDate(t.ts)) ?? t.price };
+      }
+      return json(res, 200, { status: 'success', data });
+    }
+    if (holidays) {
+      const date = seg[3];
+      const year = (date ?? today).slice(0, 4);
+      const rows = Object.entries(NSE_HOLIDAYS)
+        .filter(([d]) => (date ? d === date : d.startsWith(year)))
+        .map(([d, description]) => ({ date: d, description, holiday_type: 'TRADING_HOLIDAY', closed_exchanges: ['NSE', 'NFO', 'CDS', 'BSE', 'BFO', 'BCD'], open_exchanges: [] }));
+      return json(res, 200, { status: 'success', data: rows });
+    }
+    if (seg[0] === 'v2' && seg[1] === 'market' && seg[2] === 'timings' && seg[3]) {
+      if (!/^\d{4}-\d\d-\d\d$/.test(seg[3])) return json(res, 400, errorBody('UDAPI1088', 'Invalid date'));
+      const s = source.session(seg[3]);
+      const data = s ? ['NSE', 'NFO'].map((exchange) => ({ exchange, start_time: s.openTs, end_time: s.closeTs })) : [];
+      return json(res, 200, { status: 'success', data });
+    }
+    if (path === `${FEED_PATH}/authorize`) {
+      const uri = authorizedFeederUrl();
+      return json(res, 200, { status: 'success', data: { authorized_redirect_uri: uri, authorizedRedirectUri: uri } });
+    }
+    json(res, 404, errorBody('UDAPI100060', 'Resource not Found.'));
+  }
+
+  function authorizedFeederUrl(): string {
+    const code = randomUUID();
+    feederCodes.add(code);
+    return `${base.replace(/^http/, 'ws')}${FEEDER_PATH}?requestId=${randomUUID()}&code=${code}`;
+  }
+
+  // ---------- WebSocket feed ----------
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+
+  function refuse(socket: Duplex, status: number, text: string, body = '', headers: Record<string, string> = {}): void {
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
+  }
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', base);
+    stats.feedHandshakes++;
+    if (url.pathname === FEED_PATH) {
+      if (mis.reject401 || req.headers.authorization !== `Bearer ${token}`) {
+        stats.rejected401++;
+        return refuse(socket, 401, 'Unauthorized', errorBody('UDAPI100050', 'Invalid token used to access API'));
+      }
+      if (mis.rateLimitFeed > 0) {
+        mis.rateLimitFeed--;
+        stats.rateLimited++;
+        return refuse(socket, 429, 'Too Many Requests', errorBody('UDAPI10005', 'Too many requests'));
+      }
+      return refuse(socket, 307, 'Temporary Redirect', '', { Location: authorizedFeederUrl() });
+    }
+    if (url.pathname === FEEDER_PATH) {
+      const code = url.searchParams.get('code') ?? '';
+      if (mis.reject401) {
+        stats.rejected401++;
+        return refuse(socket, 401, 'Unauthorized', errorBody('UDAPI100050', 'Invalid token used to access API'));
+      }
+      if (mis.rateLimitFeed > 0) {
+        mis.rateLimitFeed--;
+        stats.rateLimited++;
+        return refuse(socket, 429, 'Too Many Requests', errorBody('UDAPI10005', 'Too many requests'));
+      }
+      if (!feederCodes.delete(code)) return refuse(socket, 403, 'Forbidden', errorBody('UDAPI100050', 'authorization code invalid or already used'));
+      return wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+    }
+    refuse(socket, 404, 'Not Found', errorBody('UDAPI100060', 'Resource not Found.'));
+  });
+
+  function onConnection(ws: WebSocket): void {
+    stats.feedConnections++;
+    const t = now();
+    const conn: FeedConn = { ws, subs: new Map(), sentUpTo: t, held: null };
+    conns.add(conn);
+    send(conn, marketInfoFrame(t + mis.shiftMs, marketOpen(t)));
+    ws.on('message', (data, isBinary) => onRequest(conn, data as Buffer, isBinary));
+    ws.on('close', () => conns.delete(conn));
+    ws.on('error', () => conns.delete(conn));
+  }
+
+  function send(conn: FeedConn, bytes: Uint8Array | string): void {
+    if (conn.ws.readyState !== conn.ws.OPEN) return;
+    conn.ws.send(bytes, { binary: typeof bytes !== 'string' });
+    stats.framesSent++;
+  }
+
+  function onRequest(conn: FeedConn, data: Buffer, isBinary: boolean): void {
+    let req: { guid?: string; method?: string; data?: { mode?: string; instrumentKeys?: unknown } };
+    try {
+      req = JSON.parse(data.toString('utf8'));
+    } catch {
+      return; // the real server's reaction is undocumented: ignore
+    }
+    const keys = Array.isArray(req.data?.instrumentKeys) ? (req.data!.instrumentKeys as unknown[]).filter((k): k is string => typeof k === 'string') : [];
+    const mode = (req.data?.mode ?? 'ltpc') as FeedMode;
+    stats.subscriptionRequests.push({ method: String(req.method), mode: req.data?.mode, instrumentKeys: keys });
+    if (!isBinary) log.debug('fake upstox: subscription sent as a text frame (the real server may ignore it)');
+    if (req.method === 'unsub') return void keys.forEach((k) => conn.subs.delete(k));
+    if ((req.method !== 'sub' && req.method !== 'change_mode') || !MODES.has(mode)) return;
+    for (const k of keys) conn.subs.set(k, mode);
+    const t = now();
+    const feeds: Record<string, unknown> = {};
+    for (const k of keys) {
+      const trade = source.lastTrade(k, t);
+      if (trade) feeds[k] = feedFor(source, k, mode, trade, mis.shiftMs);
+    }
+    if (!mis.silence) send(conn, encodeFrame({ feeds, currentTs: t + mis.shiftMs })); // initial_feed: type 0 left off the wire
+  }
+
+  function pump(): void {
+    const t = now();
+    for (const conn of conns) {
+      const from = Math.max(conn.sentUpTo, t - maxCatchUpMs);
+      conn.sentUpTo = t;
+      if (mis.silence || conn.subs.size === 0 || t <= from) continue;
+      const byTs = new Map<number, Record<string, unknown>>();
+      for (const [key, mode] of conn.subs) {
+        for (const trade of source.trades(key, from, t) as Trade[]) {
+          let feeds = byTs.get(trade.ts);
+          if (!feeds) byTs.set(trade.ts, (feeds = {}));
+          feeds[key] = feedFor(source, key, mode, trade, mis.shiftMs);
+        }
+      }
+      for (const ts of [...byTs.keys()].sort((a, b) => a - b)) {
+        const frame = encodeFrame({ type: 'live_feed', feeds: byTs.get(ts), currentTs: Math.min(t, ts + 25) + mis.shiftMs });
+        if (mis.outOfOrder) {
+          if (!conn.held) {
+            conn.held = frame;
+            continue;
+          }
+          send(conn, frame);
+          send(conn, conn.held);
+          conn.held = null;
+        } else send(conn, frame);
+        if (mis.duplicate) send(conn, frame);
+      }
+    }
+  }
+
+  function sendMalformed(count: number): void {
+    const valid = encodeFrame({ type: 'live_feed', currentTs: now(), feeds: { [source.indexKey]: { ltpc: { ltp: 1, ltt: now() } } } });
+    for (const conn of conns) {
+      for (let i = 0; i < count; i++) {
+        const junk = i % 2 === 0 ? randomBytes(1 + (i % 64)) : Buffer.from(valid.subarray(0, 1 + (i % (valid.length - 1))));
+        send(conn, junk);
+      }
+    }
+  }
+
+  const pumpTimer = setInterval(pump, opts.pumpIntervalMs ?? 50);
+  const pingTimer = setInterval(() => conns.forEach((c) => c.ws.readyState === c.ws.OPEN && c.ws.ping()), opts.pingIntervalMs ?? 5_000);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  base = `http://${host}:${port}`;
+  log.info('fake upstox listening', { apiBaseUrl: base });
+
+  return {
+    apiBaseUrl: base,
+    loginBaseUrl: base,
+    feedUrl: `${base.replace(/^http/, 'ws')}${FEED_PATH}`,
+    token,
+    apiKey,
+    apiSecret,
+    port,
+    clock,
+    source,
+    stats,
+    get connections() {
+      return conns.size;
+    },
+    misbehave(m: Misbehaviour): void {
+      switch (m.kind) {
+        case 'drop':
+          for (const c of conns) c.ws.terminate();
+          conns.clear();
+          break;
+        case 'silence':
+          mis.silence = m.on;
+          break;
+        case 'reject401':
+          mis.reject401 = m.on;
+          if (m.on) for (const c of conns) c.ws.close(1008, 'token expired'); // Upstox drops the socket of a dead token
+          break;
+        case 'rateLimit':
+          mis.rateLimit = m.count;
+          break;
+        case 'rateLimitFeed':
+          mis.rateLimitFeed = m.count;
+          break;
+        case 'serverError':
+          mis.serverError = m.count;
+          mis.serverErrorHtml = !!m.html;
+          break;
+        case 'malformed':
+          sendMalformed(m.count);
+          break;
+        case 'textFrame':
+          for (const c of conns) send(c, 'this is not protobuf');
+          break;
+        case 'outOfOrder':
+          mis.outOfOrder = m.on;
+          break;
+        case 'duplicate':
+          mis.duplicate = m.on;
+          break;
+        case 'timeShift':
+          mis.shiftMs = m.ms;
+          break;
+      }
+    },
+    behave(): void {
+      Object.assign(mis, { silence: false, reject401: false, rateLimit: 0, rateLimitFeed: 0, serverError: 0, serverErrorHtml: false, outOfOrder: false, duplicate: false, shiftMs: 0 });
+    },
+    async close(): Promise<void> {
+      clearInterval(pumpTimer);
+      clearInterval(pingTimer);
+      for (const c of conns) c.ws.terminate();
+      conns.clear();
+      wss.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

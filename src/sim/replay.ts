@@ -1,0 +1,144 @@
+/**
+ * Replays recorded 5-minute candles (the CSV formats of ../shared/data) as trades: each candle becomes
+ * four trades — open, low, high, close — at times inside its 5-minute bucket.
+ */
+import { MarketCalendar } from '../core/calendar.js';
+import { addDays, istDate } from '../core/time.js';
+import { NIFTY_INDEX_KEY, type Candle, type Side } from '../core/types.js';
+import type { PriceSource, SimContract, Trade } from './price-source.js';
+
+/** Offsets of the four trades inside a bucket: open, low, high, close. */
+const OFFSETS = [1_000, 75_000, 150_000, 290_000];
+
+export interface ReplayOption {
+  contract: SimContract;
+  candles: Candle[];
+}
+
+export class CandleReplay implements PriceSource {
+  readonly indexKey = NIFTY_INDEX_KEY;
+  private readonly byKey = new Map<string, Map<string, Candle[]>>();
+  private readonly contractsByKey = new Map<string, SimContract>();
+  private readonly contractDays = new Map<string, Set<string>>();
+
+  constructor(
+    index: readonly Candle[],
+    options: readonly ReplayOption[] = [],
+    readonly calendar: MarketCalendar = new MarketCalendar(),
+  ) {
+    this.addCandles(this.indexKey, index);
+    for (const o of options) {
+      this.contractsByKey.set(o.contract.instrumentKey, o.contract);
+      this.addCandles(o.contract.instrumentKey, o.candles);
+      for (const c of o.candles) {
+        const d = istDate(c.ts);
+        if (!this.contractDays.has(d)) this.contractDays.set(d, new Set());
+        this.contractDays.get(d)!.add(o.contract.instrumentKey);
+      }
+    }
+  }
+
+  session(date: string): { openTs: number; closeTs: number } | null {
+    return this.calendar.session(date);
+  }
+
+  contracts(date: string): SimContract[] {
+    return [...(this.contractDays.get(date) ?? [])].map((k) => this.contractsByKey.get(k)!);
+  }
+
+  contract(key: string): SimContract | null {
+    return this.contractsByKey.get(key) ?? null;
+  }
+
+  trades(key: string, fromTs: number, toTs: number): Trade[] {
+    const days = this.byKey.get(key);
+    if (!days) return [];
+    const out: Trade[] = [];
+    for (let d = istDate(Math.max(fromTs + 1, toTs - 40 * 86_400_000)); d <= istDate(toTs); d = addDays(d, 1)) {
+      for (const c of days.get(d) ?? []) {
+        if (c.ts + 300_000 <= fromTs || c.ts > toTs) continue;
+        for (const t of candleTrades(c)) if (t.ts > fromTs && t.ts <= toTs) out.push(t);
+      }
+    }
+    return out;
+  }
+
+  lastTrade(key: string, ts: number): Trade | null {
+    const days = this.byKey.get(key);
+    if (!days) return null;
+    for (let d = istDate(ts), n = 0; n < 15; d = addDays(d, -1), n++) {
+      const list = days.get(d);
+      if (!list) continue;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const trades = candleTrades(list[i]!).filter((t) => t.ts <= ts);
+        if (trades.length) return trades[trades.length - 1]!;
+      }
+    }
+    return null;
+  }
+
+  previousClose(key: string, date: string): number | null {
+    const days = this.byKey.get(key);
+    for (let d = addDays(date, -1), n = 0; days && n < 15; d = addDays(d, -1), n++) {
+      const list = days.get(d);
+      if (list?.length) return list[list.length - 1]!.close;
+    }
+    return null;
+  }
+
+  private addCandles(key: string, candles: readonly Candle[]): void {
+    let days = this.byKey.get(key);
+    if (!days) this.byKey.set(key, (days = new Map()));
+    for (const c of candles) {
+      const d = istDate(c.ts);
+      if (!days.has(d)) days.set(d, []);
+      days.get(d)!.push(c);
+    }
+    for (const list of days.values()) list.sort((a, b) => a.ts - b.ts);
+  }
+}
+
+function candleTrades(c: Candle): Trade[] {
+  const qty = Math.round(c.volume / 4);
+  return [c.open, c.low, c.high, c.close].map((price, i) => ({ ts: c.ts + OFFSETS[i]!, price, qty }));
+}
+
+const parseTs = (s: string) => Date.parse(s.trim().replace(' ', 'T'));
+
+/** Parses the index CSV (`datetime,open,high,low,close,volume`). */
+export function parseIndexCsv(text: string): Candle[] {
+  const lines = text.trim().split(/\r?\n/);
+  const head = lines[0]!.split(',');
+  const col = (n: string) => head.indexOf(n);
+  const [t, o, h, l, c, v] = ['datetime', 'open', 'high', 'low', 'close', 'volume'].map(col) as number[];
+  return lines.slice(1).map((line) => {
+    const f = line.split(',');
+    return { ts: parseTs(f[t!]!), open: Number(f[o!]), high: Number(f[h!]), low: Number(f[l!]), close: Number(f[c!]), volume: Number(f[v!]) || 0 };
+  });
+}
+
+/** Parses the ATM options CSV into one ReplayOption per instrument key. */
+export function parseOptionsCsv(text: string, calendar: MarketCalendar = new MarketCalendar()): ReplayOption[] {
+  const lines = text.trim().split(/\r?\n/);
+  const head = lines[0]!.split(',');
+  const col = (n: string) => head.indexOf(n);
+  const idx = Object.fromEntries(['timestamp', 'open', 'high', 'low', 'close', 'volume', 'instrument_type', 'strike_price', 'expiry_date', 'instrument_key'].map((n) => [n, col(n)]));
+  const byKey = new Map<string, ReplayOption>();
+  for (const line of lines.slice(1)) {
+    const f = line.split(',');
+    const key = f[idx.instrument_key!]!;
+    let o = byKey.get(key);
+    if (!o) {
+      const expiry = f[idx.expiry_date!]!;
+      const side = f[idx.instrument_type!] as Side;
+      const strike = Number(f[idx.strike_price!]);
+      o = {
+        contract: { instrumentKey: key, exchangeToken: key.split('|')[1] ?? key, side, strike, expiry, lotSize: calendar.lotSize(expiry), tradingSymbol: `NIFTY ${strike} ${side} ${expiry}` },
+        candles: [],
+      };
+      byKey.set(key, o);
+    }
+    o.candles.push({ ts: parseTs(f[idx.timestamp!]!), open: Number(f[idx.open!]), high: Number(f[idx.high!]), low: Number(f[idx.low!]), close: Number(f[idx.close!]), volume: Number(f[idx.volume!]) || 0 });
+  }
+  return [...byKey.values()];
+}
