@@ -92,3 +92,9 @@ export function everyEventType(): EngineEvent[] {
     { type: 'resume', ts: OPEN_TS + 2_000_000, source: 'cli' },
   ];
 }
+
+/** The child-process fixtures import the compiled ledger: fail clearly when it was not built. */
+export function requireBuiltLedger(): void {
+  const built = new URL('../../dist/store/ledger.js', import.meta.url);
+  if (!fs.existsSync(built)) throw new Error(`${built.pathname} is missing: run "npm run build" first (npm test does it for you)`);
+}
