@@ -7,13 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LedgerError, errorMessage, sqliteCode } from './errors.js';
 
-const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
-
-/**
- * 4 KiB pages: the ext4 block size and the SD card's smallest write unit, so one changed page is
- * one block written. Smaller pages would not write fewer bytes (the filesystem writes whole
- * blocks); larger ones would rewrite more bytes per small commit.
- */
 export const PAGE_SIZE = 4096;
 
 /**
@@ -26,24 +19,20 @@ export const WAL_AUTOCHECKPOINT_PAGES = 1000;
 /** After a checkpoint, truncate a WAL that grew past this (a big batch) so it does not keep the space. */
 export const JOURNAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
 
-export type FileKind = 'missing' | 'empty' | 'sqlite' | 'not_sqlite';
+export type FileKind = 'missing' | 'empty' | 'present';
 
-/** Looks at the first 16 bytes without letting SQLite near the file. */
+/**
+ * Whether the ledger file exists, by stat alone. The file is never opened outside SQLite: POSIX
+ * locks belong to the process, so closing any descriptor of the database file would silently drop
+ * the locks SQLite holds on it for a ledger already open in this process. A file that is not a
+ * database is reported by SQLite itself (SQLITE_NOTADB) on its first read, before anything is written.
+ */
 export function fileKind(file: string): FileKind {
-  let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    return fs.statSync(file).size === 0 ? 'empty' : 'present';
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw new LedgerError(`Cannot read ledger ${file}: ${errorMessage(err)}. Check the file's permissions.`);
-  }
-  try {
-    const head = Buffer.alloc(SQLITE_HEADER.length);
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    if (n === 0) return 'empty';
-    return n === head.length && head.equals(SQLITE_HEADER) ? 'sqlite' : 'not_sqlite';
-  } finally {
-    fs.closeSync(fd);
+    throw new LedgerError(`Cannot read ledger ${file}: ${errorMessage(err)}. Check the path and its permissions.`);
   }
 }
 

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { AlertEvent, AlertLevel, EngineEvent, HaltEvent, HaltSource, ResumeEvent, SignalEvent } from '../core/events.js';
 import type { Candle, ClosedTrade, ExitReason, OpenPosition, Side } from '../core/types.js';
 import type { Logger } from '../log.js';
-import { assertIntact, configureReader, configureWriter, corruptLedgerError, fileKind, openFailure } from './connection.js';
+import { assertIntact, configureReader, configureWriter, fileKind, openFailure } from './connection.js';
 import { LedgerError, LedgerWriteError, classifyWriteFailure, errorMessage, sqliteCode } from './errors.js';
 import { EventWriter } from './event-writer.js';
 import { LATEST_SCHEMA_VERSION, SchemaTooNewError, migrate, schemaVersionOf } from './migrations.js';
@@ -118,18 +118,20 @@ export class Ledger {
       throw new LedgerError(`Cannot create the ledger directory ${path.dirname(abs)}: ${errorMessage(err)}. Check that this user may write there.`);
     }
     const kind = fileKind(abs);
-    if (kind === 'not_sqlite') throw corruptLedgerError(abs, 'it does not start with the SQLite header', 'SQLITE_NOTADB');
-
     const lock = WriterLock.acquire(abs, log);
     let db: Database.Database | null = null;
     try {
       db = new Database(abs, { timeout });
       // Check before changing anything: a damaged ledger is reported, never "repaired" by a pragma.
-      if (kind === 'sqlite' && opts.verifyOnOpen !== false) assertIntact(db, abs);
+      // The first read fails with SQLITE_NOTADB on a file that is not SQLite; nothing is written to it.
+      if (kind === 'present') {
+        if (opts.verifyOnOpen === false) schemaVersionOf(db);
+        else assertIntact(db, abs);
+      }
       configureWriter(db);
       const applied = migrate(db, log, Date.now());
       const ledger = new Ledger(db, abs, false, lock, log, checkpointName);
-      log.info('ledger: open', { file: abs, schemaVersion: LATEST_SCHEMA_VERSION, created: kind !== 'sqlite', migrations: applied });
+      log.info('ledger: open', { file: abs, schemaVersion: LATEST_SCHEMA_VERSION, created: kind !== 'present', migrations: applied });
       return ledger;
     } catch (err) {
       db?.close();
@@ -144,7 +146,6 @@ export class Ledger {
     if (kind === 'missing' || kind === 'empty') {
       throw new LedgerError(`No ledger at ${abs} yet: the appliance creates it on its first run (niftybox run). Check NIFTYBOX_DB / the config's path.`);
     }
-    if (kind === 'not_sqlite') throw corruptLedgerError(abs, 'it does not start with the SQLite header', 'SQLITE_NOTADB');
     let db: Database.Database | null = null;
     try {
       db = new Database(abs, { readonly: true, fileMustExist: true, timeout });

@@ -64,6 +64,11 @@ describe('Ledger.open', () => {
     }
     expect(fs.readFileSync(file).equals(garbage)).toBe(true);
     expect(fs.existsSync(`${file}-wal`)).toBe(false);
+
+    const tiny = path.join(path.dirname(file), 'tiny.db');
+    fs.writeFileSync(tiny, 'not a db\n');
+    expect(() => Ledger.open(tiny, { log: captureLog() })).toThrow(/tiny\.db is not a readable SQLite database/);
+    expect(fs.readFileSync(tiny, 'utf8')).toBe('not a db\n');
   });
 
   it('refuses a SQLite file with damaged pages, leaving it untouched', () => {
