@@ -45,7 +45,10 @@ function checkButton(config: DeviceConfig, hw: DeviceHardware): DoctorCheck {
     const pressed = gpio.readSync() === 1;
     const where = `GPIO${b.bcmPin} = sysfs ${number} (${how}), ${b.wiring === 'no' ? 'normally open' : 'normally closed'}`;
     if (pressed) {
-      const why = b.wiring === 'nc' ? 'circuit OPEN: pressed, cable cut or unplugged' : 'reads PRESSED: button held or shorted to GND';
+      const why =
+        b.wiring === 'nc'
+          ? 'circuit OPEN: pressed, cable cut or unplugged'
+          : `reads PRESSED: button held, shorted to GND, or no pull-up (add gpio=${b.bcmPin}=ip,pu to /boot/firmware/config.txt)`;
       return { name, ok: false, detail: `${where}: ${why}` };
     }
     return { name, ok: true, detail: `${where}: released` };

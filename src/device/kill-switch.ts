@@ -119,7 +119,13 @@ export class KillSwitch {
       );
       const v = this.safeRead(input);
       this.last.set(input, v ?? 0);
-      if (v === 1) this.onValue(input, 1);
+      if (v === 1) {
+        this.opts.log.warn(
+          `kill switch ${input.description} reads pressed at start: button held, NC circuit open, or the pin has no pull-up ` +
+            '(gpio=<pin>=ip,pu in /boot/firmware/config.txt)',
+        );
+        this.onValue(input, 1);
+      }
     }
     if (this.opts.pollMs > 0) {
       this.pollTimer = setInterval(() => this.poll(), this.opts.pollMs);

@@ -113,3 +113,46 @@ describe('OLED screens through oled-i2c-bus and an SSD1306 decoder', () => {
     expect([...lines[5]!].length).toBe(130);
   });
 });
+
+describe('the SSD1306 decoder itself', () => {
+  beforeEach(() => {
+    setLogSink(() => {});
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it("reproduces oled-i2c-bus's own buffer after its per-byte dirty path and full updates", async () => {
+    const { createRequire } = await import('node:module');
+    const Oled = createRequire(import.meta.url)('oled-i2c-bus');
+    const bus = new FakeI2cBus();
+    const oled = new Oled(bus, { width: 128, height: 64, address: 0x3c });
+    oled.fillRect(10, 5, 20, 12, 1); // ≤ 146 dirty bytes: 7 transfers per byte
+    vi.advanceTimersByTime(1);
+    expect(bus.decoder.gram).toEqual(new Uint8Array(oled.buffer));
+    oled.drawLine(0, 63, 127, 0, 1);
+    oled.drawPixel([[127, 63, 1], [0, 0, 1]]);
+    vi.advanceTimersByTime(1);
+    expect(bus.decoder.gram).toEqual(new Uint8Array(oled.buffer));
+    oled.fillRect(0, 0, 128, 40, 1); // > 146 dirty bytes: one full update
+    vi.advanceTimersByTime(1);
+    expect(bus.decoder.gram).toEqual(new Uint8Array(oled.buffer));
+    oled.invertDisplay(true);
+    expect(bus.decoder.visible()[0]).toBe(~oled.buffer[0] & 0xff);
+  });
+
+  it('page and vertical addressing modes follow the datasheet', () => {
+    const bus = new FakeI2cBus();
+    const cmd = (...b: number[]) => b.forEach((x) => bus.i2cWriteSync(0x3c, 2, Buffer.from([0x00, x])));
+    const data = (...b: number[]) => bus.i2cWriteSync(0x3c, b.length + 1, Buffer.from([0x40, ...b]));
+    cmd(0xaf, 0x20, 0x02, 0xb3, 0x05, 0x12); // page mode, page 3, column 0x25
+    data(1, 2);
+    expect([...bus.decoder.gram.subarray(3 * 128 + 0x25, 3 * 128 + 0x27)]).toEqual([1, 2]);
+    cmd(0x20, 0x01, 0x21, 10, 11, 0x22, 6, 7); // vertical mode, 2×2 window
+    data(9, 8, 7, 6, 5);
+    const g = bus.decoder.gram;
+    // page first, then column; the 5th byte wrapped back to the window start and overwrote the 9
+    expect([g[6 * 128 + 10], g[7 * 128 + 10], g[6 * 128 + 11], g[7 * 128 + 11]]).toEqual([5, 8, 7, 6]);
+    expect(bus.decoder.col).toBe(10);
+    expect(bus.decoder.page).toBe(7);
+  });
+});
