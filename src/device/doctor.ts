@@ -18,7 +18,8 @@ export interface DoctorCheck {
 
 function errText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+  const message = String(e?.message ?? err);
+  return e.code && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
 }
 
 function gpioHint(err: unknown): string {
@@ -26,7 +27,12 @@ function gpioHint(err: unknown): string {
   if (code === 'EACCES') return 'add the service user to group gpio';
   if (code === 'EINVAL') return 'wrong sysfs number: set device.button.gpioBase (512 on Pi 4, 571 on Pi 5 with kernel 6.6+)';
   if (code === 'ENOENT') return 'no sysfs GPIO on this machine';
-  return 'check the pin number and wiring';
+  return code ? 'check the pin number and wiring' : '';
+}
+
+function gpioFailure(bcm: number, err: unknown): string {
+  const hint = gpioHint(err);
+  return `GPIO${bcm}: ${errText(err)}${hint ? ` — ${hint}` : ''}`;
 }
 
 export async function doctorDeviceChecks(config: DeviceConfig, hw: DeviceHardware = {}): Promise<DoctorCheck[]> {
@@ -53,7 +59,7 @@ function checkButton(config: DeviceConfig, hw: DeviceHardware): DoctorCheck {
     }
     return { name, ok: true, detail: `${where}: released` };
   } catch (err) {
-    return { name, ok: false, detail: `GPIO${b.bcmPin}: ${errText(err)} — ${gpioHint(err)}` };
+    return { name, ok: false, detail: gpioFailure(b.bcmPin, err) };
   }
 }
 
@@ -69,7 +75,7 @@ function checkBuzzer(config: DeviceConfig, hw: DeviceHardware): DoctorCheck {
     new Gpio(number, z.activeLow ? 'high' : 'low', 'none', { activeLow: z.activeLow, reconfigureDirection: false });
     return { name, ok: true, detail: `GPIO${z.bcmPin} = sysfs ${number} (${how}) opens as an output` };
   } catch (err) {
-    return { name, ok: false, detail: `GPIO${z.bcmPin}: ${errText(err)} — ${gpioHint(err)}` };
+    return { name, ok: false, detail: gpioFailure(z.bcmPin, err) };
   }
 }
 

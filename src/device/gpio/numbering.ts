@@ -52,7 +52,7 @@ export function sysfsGpioNumber(bcm: number, opts: { gpioBase?: number; sysfsRoo
   if (!chip) {
     throw new Error(
       `no Raspberry Pi GPIO controller under ${join(root, 'class', 'gpio')} (sysfs GPIO missing or not a Pi): ` +
-        'enable CONFIG_GPIO_SYSFS, or set device.button.gpioBase / use device.button.simulated',
+        'enable sysfs GPIO (CONFIG_GPIO_SYSFS), set device.button.gpioBase, or use the simulated twin (device.*.simulated)',
     );
   }
   return { number: chip.base + bcm, how: `${chip.name} "${chip.label}" base ${chip.base}` };
