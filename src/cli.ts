@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `niftybox <command>`: the one entry point. Each command lives in src/commands/. */
 import { ConfigError } from './config.js';
+import { LedgerError } from './store/ledger.js';
 import { CsvError } from './feed/csv.js';
 import { DataError, UsageError } from './commands/errors.js';
 
@@ -12,12 +13,17 @@ commands:
   report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
   login [--token T]                                               Upstox OAuth flow, or store an Analytics token
   doctor                                                          checks I2C, GPIO, clock, token, broker, disk
-  halt [--reason R] | resume                                      talk to the running appliance`;
+  halt [--reason R] | resume | status                             talk to the running appliance`;
 
 type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   backtest: async () => (await import('./commands/backtest.js')).backtestCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  halt: async () => (await import('./commands/control.js')).haltCommand,
+  resume: async () => (await import('./commands/control.js')).resumeCommand,
+  status: async () => (await import('./commands/control.js')).statusCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,6 +47,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError || err instanceof DataError) {
       process.stderr.write(`niftybox ${name}: ${err.message}\n`);
       return err.exitCode;
+    }
+    if (err instanceof LedgerError) {
+      process.stderr.write(`niftybox ${name}: ${err.message}\n`);
+      return 74; // EX_IOERR
     }
     if (err instanceof CsvError) {
       process.stderr.write(`niftybox ${name}: ${err.message}\n`);

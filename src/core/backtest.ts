@@ -35,7 +35,7 @@ export interface BacktestResult {
   daysTraded: number;
 }
 
-/** Replays one candle as four ticks into the engine. */
+/** One candle as the four ticks a replay feeds: the open, then the low, high and close as path ticks. */
 export function candleTicks(key: string, c: Candle): Tick[] {
   return [
     { instrumentKey: key, ts: c.ts, ltp: c.open },
@@ -63,6 +63,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     }
   };
 
+  const onTick = (t: Tick) => collect(engine.onTick(t));
+  const onClock = (ts: number) => collect(engine.onClock(ts));
   const daysInRange = optionDays.filter((d) => d >= from && d <= to);
   let done = 0;
   let i = 0;
@@ -79,7 +81,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
       continue;
     }
     collect(engine.setContracts(withLotSizes(od.contracts, calendar), index[i]!.ts));
-    replayDay(engine, index, i, end, od, collect);
+    replayDay(index, i, end, od, onTick, onClock);
     collect(engine.endSession(lastTs(index[end - 1]!, od)));
     input.onProgress?.(day, ++done, daysInRange.length);
     i = end;
@@ -93,14 +95,19 @@ function lastTs(lastIndex: Candle, od: BacktestDay): number {
   return Math.max(lastIndex.ts, ce, pe) + BUCKET_MS;
 }
 
-/** Walks the day's buckets in time order; a bucket may lack the index or an option candle. */
-function replayDay(
-  engine: Engine,
+/**
+ * Walks one day's buckets in time order, replaying each candle as ticks open → low → high → close
+ * and then closing the bucket. A bucket may lack the index or an option candle. `fromBucket` skips
+ * buckets before it (a resumed replay). Shared by the backtest and `niftybox run --replay`.
+ */
+export function replayDay(
   index: readonly Candle[],
   start: number,
   end: number,
   od: BacktestDay,
-  collect: (e: readonly EngineEvent[]) => void,
+  onTick: (tick: Tick) => void,
+  onClock: (ts: number) => void,
+  fromBucket = -Infinity,
 ): void {
   const ce = od.candles.CE;
   const pe = od.candles.PE;
@@ -112,34 +119,36 @@ function replayDay(
   for (;;) {
     const t = Math.min(ii < end ? index[ii]!.ts : Infinity, ci < ce.length ? ce[ci]!.ts : Infinity, pi < pe.length ? pe[pi]!.ts : Infinity);
     if (t === Infinity) break;
-    if (ii < end && index[ii]!.ts === t) feed(engine, NIFTY_INDEX_KEY, index[ii++]!, collect);
-    if (ci < ce.length && ce[ci]!.ts === t) feed(engine, ceKey, ce[ci++]!, collect);
-    if (pi < pe.length && pe[pi]!.ts === t) feed(engine, peKey, pe[pi++]!, collect);
-    collect(engine.onClock(t + BUCKET_MS));
+    const play = t >= fromBucket;
+    if (ii < end && index[ii]!.ts === t) play && feed(NIFTY_INDEX_KEY, index[ii]!, onTick), ii++;
+    if (ci < ce.length && ce[ci]!.ts === t) play && feed(ceKey, ce[ci]!, onTick), ci++;
+    if (pi < pe.length && pe[pi]!.ts === t) play && feed(peKey, pe[pi]!, onTick), pi++;
+    if (play) onClock(t + BUCKET_MS);
   }
 }
 
 // One reused tick: the engine copies what it keeps, and a backtest feeds ~150,000 of them.
 const scratch: Tick = { instrumentKey: '', ts: 0, ltp: 0, path: false, volume: 0 };
 
-function feed(engine: Engine, key: string, c: Candle, collect: (e: readonly EngineEvent[]) => void): void {
+function feed(key: string, c: Candle, onTick: (tick: Tick) => void): void {
   scratch.instrumentKey = key;
   scratch.ts = c.ts;
   scratch.volume = 0;
   scratch.ltp = c.open;
   scratch.path = false;
-  collect(engine.onTick(scratch));
+  onTick(scratch);
   scratch.path = true;
   scratch.ltp = c.low;
-  collect(engine.onTick(scratch));
+  onTick(scratch);
   scratch.ltp = c.high;
-  collect(engine.onTick(scratch));
+  onTick(scratch);
   scratch.ltp = c.close;
   scratch.volume = c.volume;
-  collect(engine.onTick(scratch));
+  onTick(scratch);
 }
 
-function withLotSizes(c: DayContracts, calendar: MarketCalendar): DayContracts {
+/** The day's contracts with lot sizes from the calendar where the file has none. */
+export function withLotSizes(c: DayContracts, calendar: MarketCalendar): DayContracts {
   const fix = <T extends { lotSize: number; expiry: string }>(x: T): T => (x.lotSize > 0 ? x : { ...x, lotSize: calendar.lotSize(x.expiry) });
   return { day: c.day, CE: fix(c.CE), PE: fix(c.PE) };
 }

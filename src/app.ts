@@ -1,0 +1,118 @@
+/**
+ * Composition root: picks a source (Upstox live, the simulated exchange, or recorded candles), builds
+ * the engine, the ledger and the outputs, and wires them: source → engine → ledger → outputs.
+ */
+import type { Server } from 'node:net';
+import { controlSocketPath, startControlServer } from './app/control.js';
+import { ConsoleOutput } from './app/console-output.js';
+import { recoverEngine, type CandleHistory } from './app/recovery.js';
+import { TradingLoop } from './app/trading-loop.js';
+import { dbPath, type Config } from './config.js';
+import { MarketCalendar } from './core/calendar.js';
+import { Engine } from './core/engine.js';
+import type { ApplianceMode } from './core/state.js';
+import type { Logger } from './log.js';
+import type { Output } from './output.js';
+import { Ledger } from './store/ledger.js';
+
+export const VERSION = '0.1.0';
+
+/** Where ticks come from. Each mode has one; all drive the same TradingLoop. */
+export interface TickSource extends CandleHistory {
+  readonly mode: ApplianceMode;
+  /** Runs until the source is done (replay end, demo sessions) or stop() is called. */
+  run(loop: TradingLoop, resumeAfter: number | null): Promise<void>;
+  stop(): Promise<void> | void;
+  /** The clock the appliance lives on (system clock live; virtual in replay and demo). */
+  now(): number;
+}
+
+export interface ApplianceOptions {
+  config: Config;
+  log: Logger;
+  source: TickSource;
+  /** Output factories, given the loop (the ControlPort) once it exists. Failures degrade, never stop. */
+  outputs?: ((loop: TradingLoop, calendar: MarketCalendar) => Promise<Output | null> | Output | null)[];
+  console?: ConsoleOutput | null;
+  statePublishMs?: number;
+  /** Called after each run with the open ledger (daily report, final summary). */
+  onFinish?: (ledger: Ledger, loop: TradingLoop) => void;
+}
+
+export interface RunningAppliance {
+  loop: TradingLoop;
+  ledger: Ledger;
+  done: Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function createCalendar(config: Config): MarketCalendar {
+  return new MarketCalendar(config.specialSessions);
+}
+
+export async function startAppliance(opts: ApplianceOptions): Promise<RunningAppliance> {
+  const { config, log, source } = opts;
+  const calendar = createCalendar(config);
+  const db = dbPath(config);
+  const ledger = Ledger.open(db, { log: log.child({ area: 'ledger' }) });
+  const engine = new Engine({
+    params: config.strategy,
+    risk: config.risk,
+    calendar,
+    candleGraceMs: source.mode === 'replay' ? 0 : config.candleGraceMs,
+  });
+  const loop = new TradingLoop(engine, ledger, log.child({ area: 'loop' }), () => source.now(), config.deviceId, source.mode);
+  let checkpoint;
+  try {
+    checkpoint = recoverEngine(engine, ledger, source, log);
+  } catch (err) {
+    ledger.close();
+    throw err;
+  }
+  if (opts.console) loop.addOutput(opts.console);
+  for (const make of opts.outputs ?? []) {
+    try {
+      const o = await make(loop, calendar);
+      if (o) loop.addOutput(o);
+    } catch (err) {
+      log.error('an output could not start; running without it', { error: (err as Error).message });
+    }
+  }
+
+  let control: Server | null = null;
+  try {
+    control = await startControlServer(controlSocketPath(db), loop, () => loop.state(), log.child({ area: 'control' }));
+  } catch (err) {
+    log.error('control socket unavailable: halt via the button or MQTT', { error: (err as Error).message });
+  }
+  const stateTimer = setInterval(() => loop.publishState(), opts.statePublishMs ?? 500);
+  loop.publishState(true);
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = async () => {
+    clearInterval(stateTimer);
+    loop.publishState(true);
+    await loop.closeOutputs();
+    await new Promise<void>((r) => (control ? control.close(() => r()) : r()));
+    ledger.close();
+  };
+  const done = (async () => {
+    try {
+      await source.run(loop, checkpoint?.lastClosedBucket ?? null);
+      opts.onFinish?.(ledger, loop);
+      return 0;
+    } catch (err) {
+      log.error('appliance stopped on an error', { error: (err as Error).message });
+      process.stderr.write(`niftybox run: ${(err as Error).message}\n`);
+      return 1;
+    } finally {
+      await shutdown();
+    }
+  })();
+  const stop = async () => {
+    stopping ??= Promise.resolve(source.stop());
+    await stopping;
+    await done;
+  };
+  return { loop, ledger, done, stop };
+}

@@ -1,0 +1,92 @@
+/**
+ * The local control channel: `niftybox halt` / `resume` / `status` reach the running appliance over
+ * a unix socket beside the ledger (one JSON line each way). Only local users with access to the
+ * state directory can use it.
+ */
+import { existsSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import type { ApplianceState } from '../core/state.js';
+import type { Logger } from '../log.js';
+import type { ControlPort } from '../output.js';
+
+export interface ControlRequest {
+  cmd: 'halt' | 'resume' | 'status';
+  reason?: string;
+}
+
+export interface ControlResponse {
+  ok: boolean;
+  error?: string;
+  state?: ApplianceState;
+}
+
+export function controlSocketPath(dbFile: string): string {
+  return `${dbFile}.sock`;
+}
+
+const MAX_REQUEST_BYTES = 4096;
+
+export function startControlServer(path: string, port: ControlPort, state: () => ApplianceState, log: Logger): Promise<Server> {
+  // A socket file left by a killed process: nothing listens on it any more (the ledger lock proved we are the only writer).
+  if (existsSync(path)) unlinkSync(path);
+  const server = createServer((sock) => {
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('error', () => sock.destroy());
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      if (buf.length > MAX_REQUEST_BYTES) return reply({ ok: false, error: 'request too large' });
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      let req: ControlRequest;
+      try {
+        req = JSON.parse(buf.slice(0, nl));
+      } catch {
+        return reply({ ok: false, error: 'request is not JSON: send {"cmd":"halt"|"resume"|"status"}' });
+      }
+      if (req.cmd === 'halt') port.halt(typeof req.reason === 'string' && req.reason ? req.reason.slice(0, 200) : 'halted from the command line', 'cli');
+      else if (req.cmd === 'resume') port.resume('cli');
+      else if (req.cmd !== 'status') return reply({ ok: false, error: `unknown command "${String(req.cmd)}": use halt, resume or status` });
+      reply({ ok: true, state: state() });
+    });
+    function reply(r: ControlResponse) {
+      sock.end(JSON.stringify(r) + '\n');
+      if (!r.ok) log.warn('control: request refused', { error: r.error });
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      log.info('control: listening', { socket: path });
+      resolve(server);
+    });
+  });
+}
+
+export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000): Promise<ControlResponse> {
+  return new Promise((resolve, reject) => {
+    if (!existsSync(path)) return reject(new Error(`no running appliance: ${path} does not exist (start it with "niftybox run")`));
+    const sock = createConnection(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`the appliance did not answer on ${path} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
+    sock.on('data', (c: string) => (buf += c));
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new Error(err.code === 'ECONNREFUSED' ? `no running appliance is listening on ${path} (a stale socket from a stopped run)` : `control socket ${path}: ${err.message}`));
+    });
+    sock.on('end', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(buf));
+      } catch {
+        reject(new Error(`the appliance answered something that is not JSON: ${buf.slice(0, 100)}`));
+      }
+    });
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * The heart of the appliance: every input goes to the one Engine, every event batch is committed
+ * to the ledger in one transaction, and only then do the outputs (OLED, buzzer, MQTT, console)
+ * hear of it. Nothing here waits on a peripheral.
+ */
+import { contractName } from '../core/contracts.js';
+import type { Engine, EngineCheckpoint } from '../core/engine.js';
+import type { EngineEvent, HaltSource } from '../core/events.js';
+import type { ApplianceMode, ApplianceState, SessionPhase } from '../core/state.js';
+import type { DayContracts, Tick } from '../core/types.js';
+import type { Logger } from '../log.js';
+import type { ControlPort, Output } from '../output.js';
+import type { Ledger } from '../store/ledger.js';
+
+/** What the engine does not know: feed, clock and session status, kept current by the app. */
+export interface LinkStatus {
+  feedConnected: boolean;
+  lastTickTs: number | null;
+  clockSynced: boolean;
+  clockSkewMs: number | null;
+  session: SessionPhase;
+  loginUrl: string | null;
+}
+
+/** Guards whose condition is an alarm for the box (buzzer pattern, OLED take-over). */
+const ALARM_CODES = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'DISK', 'FEED_DOWN']);
+
+export class TradingLoop implements ControlPort {
+  readonly status: LinkStatus = { feedConnected: false, lastTickTs: null, clockSynced: true, clockSkewMs: null, session: 'closed', loginUrl: null };
+  private readonly outputs: Output[] = [];
+  /** Batches the ledger could not take (disk full): retried ahead of the next commit. */
+  private unpersisted: EngineEvent[] = [];
+  private lastStateKey = '';
+  commits = 0;
+
+  constructor(
+    readonly engine: Engine,
+    private readonly ledger: Ledger,
+    private readonly log: Logger,
+    private readonly now: () => number,
+    readonly deviceId: string,
+    readonly mode: ApplianceMode,
+  ) {}
+
+  addOutput(o: Output): void {
+    this.outputs.push(o);
+  }
+
+  // ------------------------------------------------------------- inputs
+
+  tick(t: Tick): void {
+    this.status.lastTickTs = t.ts;
+    this.apply(this.engine.onTick(t));
+  }
+
+  clock(ts: number): void {
+    this.apply(this.engine.onClock(ts));
+  }
+
+  setContracts(c: DayContracts, ts: number): void {
+    this.apply(this.engine.setContracts(c, ts));
+  }
+
+  endSession(ts: number): void {
+    this.apply(this.engine.endSession(ts));
+  }
+
+  setGuard(code: string, active: boolean, message: string, level: 'warn' | 'error' = 'warn'): void {
+    this.apply(this.engine.setGuard(code, active, this.now(), message, level));
+  }
+
+  alert(level: 'info' | 'warn' | 'error', code: string, message: string): void {
+    this.apply(this.engine.alert(this.now(), level, code, message));
+  }
+
+  halt(reason: string, source: HaltSource): void {
+    this.log.warn('halt', { reason, source });
+    this.apply(this.engine.halt(this.now(), reason, source));
+  }
+
+  resume(source: HaltSource): void {
+    this.log.info('resume', { source });
+    this.apply(this.engine.resume(this.now(), source));
+  }
+
+  /** Persist first, then announce. A failed commit blocks new entries but never stops position management. */
+  apply(events: readonly EngineEvent[]): void {
+    if (events.length === 0) return;
+    const batch = this.unpersisted.length ? [...this.unpersisted, ...events] : events;
+    try {
+      this.ledger.commit(batch, { ts: this.now(), data: this.engine.checkpoint() satisfies EngineCheckpoint });
+      this.commits++;
+      if (this.unpersisted.length) {
+        this.unpersisted = [];
+        this.apply(this.engine.setGuard('DISK', false, this.now(), 'ledger writes failing'));
+      }
+    } catch (err) {
+      this.unpersisted = [...batch];
+      this.log.error('ledger: commit failed, new entries blocked until it recovers', { error: (err as Error).message, pending: batch.length });
+      const guard = this.engine.setGuard('DISK', true, this.now(), `ledger writes failing (${(err as Error).message}): no new entries`, 'error');
+      this.unpersisted.push(...guard);
+    }
+    this.announce(events);
+  }
+
+  private announce(events: readonly EngineEvent[]): void {
+    const state = this.state();
+    for (const o of this.outputs) {
+      try {
+        o.onEvents(events, state);
+      } catch (err) {
+        this.log.error(`output ${o.name} threw on events`, { error: (err as Error).message });
+      }
+    }
+    this.lastStateKey = '';
+  }
+
+  /** Sends the state to outputs when it changed since the last call (the app calls this on a timer). */
+  publishState(force = false): void {
+    const state = this.state();
+    const key = JSON.stringify({ ...state, ts: 0, feed: { ...state.feed, lastTickAgeMs: state.feed.lastTickAgeMs === null ? null : Math.round(state.feed.lastTickAgeMs / 1000) } });
+    if (!force && key === this.lastStateKey) return;
+    this.lastStateKey = key;
+    for (const o of this.outputs) {
+      try {
+        o.onState(state);
+      } catch (err) {
+        this.log.error(`output ${o.name} threw on state`, { error: (err as Error).message });
+      }
+    }
+  }
+
+  state(): ApplianceState {
+    const v = this.engine.view();
+    const now = this.now();
+    const pos = v.position;
+    const contract = pos && v.contracts ? v.contracts[pos.side] : null;
+    const unrealized = pos ? (pos.ltp - pos.entryPrice) * pos.quantity : 0;
+    const alarms = Object.entries(v.guards)
+      .filter(([code]) => ALARM_CODES.has(code))
+      .map(([code, message]) => ({ code, message }));
+    return {
+      deviceId: this.deviceId,
+      mode: this.mode,
+      session: this.status.session,
+      day: v.day ?? '',
+      trading: v.halted ? 'halted' : 'active',
+      haltReason: v.haltReason,
+      feed: { connected: this.status.feedConnected, lastTickAgeMs: this.status.lastTickTs === null ? null : Math.max(0, now - this.status.lastTickTs) },
+      spot: v.spot,
+      position:
+        pos && contract
+          ? {
+              side: pos.side,
+              instrumentKey: pos.instrumentKey,
+              symbol: contractName(contract),
+              strike: contract.strike,
+              quantity: pos.quantity,
+              entryPrice: round2(pos.entryPrice),
+              ltp: pos.ltp,
+              sl: round2(pos.sl),
+              tp1: round2(pos.tp1),
+              tp1Hit: pos.tp1Hit,
+              unrealizedPnl: round2(unrealized),
+            }
+          : null,
+      pnl: {
+        realized: round2(v.stats.realized),
+        unrealized: round2(unrealized),
+        charges: round2(v.stats.charges),
+        net: round2(v.stats.realized + unrealized - v.stats.charges),
+        trades: v.stats.trades,
+        wins: v.stats.wins,
+      },
+      clock: { synced: this.status.clockSynced, skewMs: this.status.clockSkewMs },
+      alarms,
+      loginUrl: this.status.loginUrl,
+      ts: now,
+    };
+  }
+
+  async closeOutputs(): Promise<void> {
+    await Promise.allSettled(this.outputs.map((o) => o.close()));
+  }
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;

@@ -1,0 +1,41 @@
+/** `niftybox halt [--reason R]`, `niftybox resume`, `niftybox status`: talk to the running appliance. */
+import { dbPath, loadConfig } from '../config.js';
+import { controlSocketPath, sendControl, type ControlRequest } from '../app/control.js';
+import { statusLine } from '../app/console-output.js';
+import { parseFlags } from './args.js';
+import { DataError } from './errors.js';
+
+function controlCommand(cmd: ControlRequest['cmd']) {
+  return async (argv: string[]): Promise<number> => {
+    const usage = `niftybox ${cmd} [--config F] [--db F]${cmd === 'halt' ? ' [--reason R]' : ''} [--json]`;
+    const { values } = parseFlags(
+      argv,
+      {
+        config: { type: 'string' },
+        db: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        ...(cmd === 'halt' ? { reason: { type: 'string' as const } } : {}),
+      },
+      usage,
+    );
+    const { config } = loadConfig(values.config as string | undefined);
+    const socket = controlSocketPath((values.db as string | undefined) ?? dbPath(config));
+    let res;
+    try {
+      res = await sendControl(socket, { cmd, reason: values.reason as string | undefined });
+    } catch (err) {
+      throw new DataError((err as Error).message);
+    }
+    if (!res.ok) throw new DataError(res.error ?? 'refused');
+    if (values.json) process.stdout.write(JSON.stringify(res.state) + '\n');
+    else {
+      const s = res.state!;
+      process.stdout.write(`trading: ${s.trading}${s.haltReason ? ` (${s.haltReason})` : ''}\n${statusLine(s)}\n`);
+    }
+    return 0;
+  };
+}
+
+export const haltCommand = controlCommand('halt');
+export const resumeCommand = controlCommand('resume');
+export const statusCommand = controlCommand('status');

@@ -1,0 +1,52 @@
+/** `niftybox report`: the paper ledger in the same shapes as the backtest (text, --json, --csv). */
+import { existsSync, writeFileSync } from 'node:fs';
+import { dbPath, loadConfig } from '../config.js';
+import { summarize } from '../core/report.js';
+import { createLogger, setLogSink } from '../log.js';
+import { summaryJson, textReport, tradeJson, tradesCsv } from '../report/format.js';
+import { Ledger } from '../store/ledger.js';
+import { dateFlag, parseFlags } from './args.js';
+import { DataError, UsageError } from './errors.js';
+
+const USAGE = 'niftybox report [--config F] [--db F] [--from D] [--to D] [--json] [--csv F] [--days]';
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    {
+      config: { type: 'string' },
+      db: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      csv: { type: 'string' },
+      days: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  setLogSink((line) => process.stderr.write(line + '\n'));
+  const { config } = loadConfig(values.config);
+  const file = values.db ?? dbPath(config);
+  const from = dateFlag(values.from, 'from');
+  const to = dateFlag(values.to, 'to');
+  if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  if (!existsSync(file)) throw new DataError(`no ledger at ${file}: run the appliance first ("niftybox run"), or name one with --db`);
+  const ledger = Ledger.open(file, { log: createLogger({ area: 'ledger' }), readonly: true });
+  try {
+    const trades = ledger.trades({ from, to });
+    const summary = summarize(trades);
+    if (values.csv) writeFileSync(values.csv, tradesCsv(trades));
+    if (values.json) {
+      const halt = ledger.haltState();
+      process.stdout.write(JSON.stringify({ trades: trades.map(tradeJson), summary: summaryJson(summary, { ledger: file, halted: halt.halted }) }) + '\n');
+    } else {
+      const halt = ledger.haltState();
+      const notes = halt.halted ? [`trading is HALTED (${halt.reason ?? 'no reason'}); "niftybox resume" re-arms it`] : [];
+      process.stdout.write(textReport(summary, { title: `niftybox paper ledger ${file}`, notes, showDays: values.days }));
+      if (values.csv) process.stdout.write(`\n${trades.length} trades written to ${values.csv}\n`);
+    }
+  } finally {
+    ledger.close();
+  }
+  return 0;
+}

@@ -1,0 +1,81 @@
+/** `niftybox run`: the appliance — live with Upstox credentials, the simulated exchange without, or a replay. */
+import { dbPath, loadConfig, type Config } from '../config.js';
+import { startAppliance, type TickSource } from '../app.js';
+import { ConsoleOutput } from '../app/console-output.js';
+import { summarize } from '../core/report.js';
+import { CandleReplaySource } from '../feed/replay.js';
+import { createLogger, setLogLevel, setLogSink } from '../log.js';
+import { textReport } from '../report/format.js';
+import { createCalendar } from '../app.js';
+import { parseFlags, dateFlag, numberFlag } from './args.js';
+import { readCandleFiles } from './backtest.js';
+import { UsageError } from './errors.js';
+
+const USAGE = 'niftybox run [--config F] [--db F] [--demo] [--sessions N] [--display KIND] [--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max]]';
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parseFlags(
+    argv,
+    {
+      config: { type: 'string' },
+      db: { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      replay: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      speed: { type: 'string' },
+      sessions: { type: 'string' },
+      display: { type: 'string' },
+      'session-seconds': { type: 'string' },
+    },
+    USAGE,
+  );
+  const { config } = loadConfig(values.config);
+  if (values.db) config.db = values.db;
+  if (values.display) config.device.display.kind = values.display;
+
+  const interactive = Boolean(process.stdout.isTTY);
+  if (values.replay || values.demo || !hasCredentials(config)) {
+    // Human-readable trades and status on stdout; the JSON log goes to stderr, warnings and up.
+    setLogSink((line) => process.stderr.write(line + '\n'));
+    if (!process.env.NIFTYBOX_LOG_LEVEL) setLogLevel('warn');
+  }
+  const log = createLogger({ app: 'niftybox' });
+
+  let source: TickSource;
+  if (values.replay) {
+    const [indexFile, optionsFile, extra] = values.replay.split(',');
+    if (!indexFile || !optionsFile || extra !== undefined) throw new UsageError(`--replay takes INDEX.csv,OPTIONS.csv\nusage: ${USAGE}`);
+    const speed = values.speed === undefined || values.speed === 'max' ? 'max' : numberFlag(values.speed, 'speed', 0.001)!;
+    const data = readCandleFiles(indexFile, optionsFile);
+    source = new CandleReplaySource(
+      { index: data.index, options: data.options, from: dateFlag(values.from, 'from'), to: dateFlag(values.to, 'to'), speed, calendar: createCalendar(config) },
+      log.child({ area: 'replay' }),
+    );
+  } else {
+    throw new UsageError('live and demo modes are not wired yet');
+  }
+
+  const consoleOut = new ConsoleOutput(process.stdout, interactive ? 0 : 60 * 60_000);
+  const app = await startAppliance({
+    config,
+    log,
+    source,
+    console: consoleOut,
+    onFinish: (ledger) => {
+      const trades = ledger.trades();
+      process.stdout.write('\n' + textReport(summarize(trades), { title: `niftybox ${source.mode}: ledger ${dbPath(config)}` }));
+    },
+  });
+  const onSignal = (sig: string) => {
+    log.warn(`received ${sig}: stopping cleanly`);
+    void app.stop();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  return app.done;
+}
+
+function hasCredentials(config: Config): boolean {
+  return Boolean(config.upstox.token);
+}
