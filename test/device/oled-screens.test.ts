@@ -156,3 +156,22 @@ describe('the SSD1306 decoder itself', () => {
     expect(bus.decoder.page).toBe(7);
   });
 });
+
+describe('page selection', () => {
+  it('take-over alarms replace the pages; other alarms add a page; halted joins the alarm cycle', async () => {
+    const { screenPages } = await import('../../src/device/oled/screens.js');
+    const { baseState } = await import('./fixtures.js');
+    const base = SCREEN_CASES.find((c) => c.name === 'flat')!.input;
+    const ids = (state: ReturnType<typeof baseState>) => screenPages({ ...base, state }).map((p) => p.id);
+    expect(ids(baseState())).toEqual(['flat', 'day']);
+    expect(ids(baseState({ alarms: [{ code: 'MQTT', message: 'broker unreachable' }] }))).toEqual(['flat', 'day', 'alarm:MQTT']);
+    expect(ids(baseState({ alarms: [{ code: 'INDICATORS_COLD', message: '' }] }))).toEqual(['flat', 'day']);
+    expect(ids(baseState({ trading: 'halted', alarms: [{ code: 'STALE_FEED', message: '' }, { code: 'TOKEN_EXPIRED', message: '' }] }))).toEqual([
+      'alarm:STALE_FEED',
+      'alarm:TOKEN_EXPIRED',
+      'halted',
+    ]);
+    expect(ids(baseState({ session: 'closed' }))).toEqual(['closed']);
+    expect(screenPages({ ...base, state: null }).map((p) => p.id)).toEqual(['warmup']);
+  });
+});

@@ -42,8 +42,10 @@ export interface Screen {
   draw(fb: Framebuffer, input: ScreenInput): void;
 }
 
-/** state.alarms codes that do not take the screen over (informational, or about the screen itself). */
-const NO_TAKEOVER = new Set(['INDICATORS_COLD', 'DISPLAY_LOST', 'FEED_RECOVERED', 'CLOCK_SYNCED']);
+/** Alarms that stop trading from working as it should: they replace the normal pages. */
+export const TAKEOVER_ALARMS = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'FEED', 'DISK', 'BUTTON_UNAVAILABLE']);
+/** Codes never shown as a page (informational, or about the screen itself). */
+const NOT_SHOWN = new Set(['INDICATORS_COLD', 'DISPLAY_LOST', 'FEED_RECOVERED', 'CLOCK_SYNCED']);
 
 const STATUS_Y = 57;
 const STATUS_RULE_Y = 54;
@@ -51,9 +53,12 @@ const STATUS_RULE_Y = 54;
 /** The pages for this state, in cycling order. */
 export function screenPages(input: ScreenInput): Screen[] {
   const s = input.state;
-  const extra = input.deviceAlarms.map((a) => alarmScreen(a));
   if (!s || s.session === 'warming_up') return [warmupScreen];
-  const alarms = s.alarms.filter((a) => !NO_TAKEOVER.has(a.code));
+  const alarms = s.alarms.filter((a) => TAKEOVER_ALARMS.has(a.code));
+  // other alarms (and what only the device knows) get a page of their own in the normal cycle
+  const extra = [...s.alarms.filter((a) => !TAKEOVER_ALARMS.has(a.code) && !NOT_SHOWN.has(a.code)), ...input.deviceAlarms]
+    .filter((a, i, all) => all.findIndex((b) => b.code === a.code) === i)
+    .map((a) => alarmScreen(a));
   if (alarms.length > 0) {
     const pages = alarms.map((a) => alarmScreen(a));
     if (s.trading === 'halted') pages.push(haltedScreen);
