@@ -121,6 +121,18 @@ export const SCREEN_CASES: ScreenCase[] = [
     }),
   },
   {
+    name: 'holiday',
+    expectId: 'closed',
+    input: input(baseState({ session: 'holiday', day: '2025-08-15', feed: { connected: false, lastTickAgeMs: null }, spot: 24_631.3, pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 } }), {
+      now: istTime('2025-08-15', '11:20'),
+    }),
+  },
+  {
+    name: 'alarm-other',
+    expectId: 'alarm:MQTT',
+    input: input(baseState({ alarms: [{ code: 'MQTT', message: 'MQTT broker 192.168.1.20:1883 unreachable: retrying every 30 s' }] }), { page: 2 }),
+  },
+  {
     name: 'no-button',
     expectId: 'alarm:BUTTON_UNAVAILABLE',
     input: input(baseState(), { page: 2, deviceAlarms: [{ code: 'BUTTON_UNAVAILABLE', message: 'GPIO17 cannot be opened' }] }),
