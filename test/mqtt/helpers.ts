@@ -253,3 +253,50 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
     await sleep(20);
   }
 }
+
+/**
+ * A TCP relay in front of a broker. `cut()` drops every relayed connection and stops listening
+ * (the publisher sees the broker vanish and its reconnects refused) while subscribers connected
+ * straight to the broker keep seeing everything; `restore()` listens again on the same port.
+ */
+export class CuttableLink {
+  port = 0;
+  private server: ReturnType<typeof createServer> | null = null;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(private readonly brokerPort: number) {}
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  async open(): Promise<this> {
+    if (!this.port) this.port = await freePort();
+    const server = createServer((client) => {
+      const upstream = createConnection({ port: this.brokerPort, host: '127.0.0.1' });
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    return this;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+}

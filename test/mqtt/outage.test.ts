@@ -1,0 +1,142 @@
+/**
+ * The broker goes away while the engine keeps producing: publishing never blocks or throws, the
+ * queue stays bounded with drops counted, and when the broker returns `online` and the latest
+ * state are back within 5 s.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src/core/events.js';
+import type { ApplianceState } from '../../src/core/state.js';
+import { mqttConfigSchema } from '../../src/mqtt/config.js';
+import { MqttOutput, type MqttAlert } from '../../src/mqtt/mqtt-output.js';
+import { captureLog, CuttableLink, hasMosquitto, Mosquitto, NO_MOSQUITTO_REASON, readRetained, RecordingControl, sampleState, sleep, Sub, until } from './helpers.js';
+
+const DEVICE = 'outagebox';
+const BASE = `niftybox/${DEVICE}`;
+/** The real 30 s outage of the brief; NIFTYBOX_MQTT_OUTAGE_MS shortens it while iterating. */
+const OUTAGE_MS = Number(process.env.NIFTYBOX_MQTT_OUTAGE_MS ?? 30_000);
+const QUEUE_LIMIT = 50;
+
+const signal = (n: number): EngineEvent => ({ type: 'signal', ts: 1_000 + n, candleTs: n, kind: 'entry', side: n % 2 ? 'PE' : 'CE', action: 'blocked', blockedBy: ['chop'], close: 24500 + n, ema: 24500, hist: 0.1, chop: 70 });
+const entry = (tradeId: number): EngineEvent => ({
+  type: 'entry',
+  ts: 2_000,
+  position: { tradeId, side: 'PE', instrumentKey: 'NSE_FO|777', quantity: 75, entryTime: 2_000, entryPrice: 99, sl: 80, tp1: 130, tp1Hit: false, ltp: 99, signalCandleTs: 0 },
+});
+
+if (!hasMosquitto) console.warn(`skipping MQTT outage tests: ${NO_MOSQUITTO_REASON}`);
+
+describe.skipIf(!hasMosquitto)('broker outage', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  function makeOutput(url: string, alerts: MqttAlert[]): MqttOutput {
+    const out = new MqttOutput({
+      config: mqttConfigSchema.parse({ url, discovery: false }),
+      deviceId: DEVICE,
+      control: new RecordingControl(),
+      log: captureLog(),
+      swVersion: 'x',
+      serial: null,
+      onAlert: (a) => alerts.push(a),
+      tuning: { eventQueueLimit: QUEUE_LIMIT },
+    });
+    cleanups.push(() => out.close());
+    return out;
+  }
+
+  /** Feeds the output like the engine would, for `ms`; returns what it saw. */
+  async function keepProducing(out: MqttOutput, ms: number, state: () => ApplianceState, first = 0) {
+    let n = first;
+    let maxQueued = 0;
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const st = state();
+      // never throws, never waits: the call returns before we measure anything
+      out.onEvents([signal(n++)], st);
+      out.onState(st);
+      maxQueued = Math.max(maxQueued, out.stats().queued);
+      await sleep(10);
+    }
+    return { produced: n - first, maxQueued };
+  }
+
+  it(`broker stopped for ${OUTAGE_MS / 1000} s: calls return, queue bounded, drops counted, online + latest state back within 5 s`, async () => {
+    const broker = await new Mosquitto().start();
+    cleanups.push(() => broker.dispose());
+    const alerts: MqttAlert[] = [];
+    const out = makeOutput(broker.url, alerts);
+    await out.start();
+    expect(await out.whenConnected(5000)).toBe(true);
+    let ts = 1_748_850_000_000;
+    const state = () => sampleState({ deviceId: DEVICE, ts: ++ts });
+    out.onState(state());
+    await until(() => out.stats().queued === 0 && out.stats().published >= 2, 5000, 'the first state published');
+
+    await broker.stop();
+    const { produced, maxQueued } = await keepProducing(out, OUTAGE_MS, state);
+    const stats = out.stats();
+    expect(stats.connected).toBe(false);
+    expect(produced).toBeGreaterThan(QUEUE_LIMIT * 3);
+    // events up to the bound, plus the coalesced state and an alert or two
+    expect(maxQueued).toBeLessThanOrEqual(QUEUE_LIMIT + 3);
+    expect(stats.dropped).toBeGreaterThanOrEqual(produced - QUEUE_LIMIT - 5);
+    expect(alerts.some((a) => /not accepting connections|connection lost/i.test(a.message))).toBe(true);
+    const latest = sampleState({ deviceId: DEVICE, ts: ts + 1_000_000, trading: 'halted', haltReason: 'latest' });
+    out.onState(latest);
+
+    await broker.start(); // same port, empty (no persistence): only a re-publish can bring them back
+    const back = Date.now();
+    const s = new Sub(broker.port, [`${BASE}/availability`, `${BASE}/state`]);
+    cleanups.push(() => s.stop());
+    await s.waitFor((m) => m.topic === `${BASE}/availability` && m.payload === 'online', 5000, '`online` after the broker returned');
+    await s.waitFor((m) => m.topic === `${BASE}/state` && JSON.parse(m.payload).ts === latest.ts, 5000, 'the latest state after the broker returned');
+    expect(Date.now() - back).toBeLessThan(5000);
+    expect(await readRetained(broker.port, `${BASE}/availability`)).toBe('online');
+    expect(out.stats().connects).toBe(2);
+  }, 90_000);
+
+  it('connection cut for 4 s: the will says offline, then online, the trade survives the flood, the drop is reported', async () => {
+    const broker = await new Mosquitto().start();
+    cleanups.push(() => broker.dispose());
+    const link = await new CuttableLink(broker.port).open();
+    cleanups.push(() => link.cut());
+    // subscribers talk to the broker directly, so they see everything across the cut
+    const s = new Sub(broker.port, [`${BASE}/#`]);
+    cleanups.push(() => s.stop());
+    const alerts: MqttAlert[] = [];
+    const out = makeOutput(link.url, alerts);
+    await out.start();
+    expect(await out.whenConnected(5000)).toBe(true);
+    let ts = 1_748_850_000_000;
+    const state = () => sampleState({ deviceId: DEVICE, ts: ++ts });
+    out.onState(state());
+    await s.waitFor((m) => m.topic === `${BASE}/availability` && m.payload === 'online', 5000, 'online');
+
+    await link.cut();
+    await s.waitFor((m) => m.topic === `${BASE}/availability` && m.payload === 'offline', 5000, 'the will `offline` while cut off');
+    out.onEvents([entry(77)], state());
+    const { produced } = await keepProducing(out, 4000, state, 100);
+    expect(out.stats().dropped).toBeGreaterThanOrEqual(produced - QUEUE_LIMIT);
+    const latest = sampleState({ deviceId: DEVICE, ts: ts + 1_000_000 });
+    out.onState(latest);
+    const onlineBefore = s.on(`${BASE}/availability`).filter((m) => m.payload === 'online').length;
+
+    await link.open();
+    await until(() => s.on(`${BASE}/availability`).filter((m) => m.payload === 'online').length > onlineBefore, 5000, 'online again');
+    await s.waitFor((m) => m.topic === `${BASE}/state` && JSON.parse(m.payload).ts === latest.ts, 5000, 'the latest state');
+    const trade = await s.waitFor((m) => m.topic === `${BASE}/trade`, 5000, 'the trade queued during the cut');
+    expect(JSON.parse(trade.payload)).toMatchObject({ event: 'entry', tradeId: 77 });
+    const dropAlert = await s.waitFor((m) => m.topic === `${BASE}/alert` && m.payload.includes('were dropped'), 5000, 'the drop report');
+    expect(JSON.parse(dropAlert.payload).message).toMatch(/^\d+ MQTT messages/);
+    // the queued signals arrive in order, the newest last
+    await sleep(500);
+    const sigs = s.on(`${BASE}/signal`).map((m) => JSON.parse(m.payload).candleTs as number).filter((n) => n >= 100);
+    expect(sigs.length).toBeGreaterThan(0);
+    expect(sigs.length).toBeLessThanOrEqual(QUEUE_LIMIT);
+    expect([...sigs].sort((a, b) => a - b)).toEqual(sigs);
+    expect(sigs.at(-1)).toBe(100 + produced - 1);
+    expect(s.on(`${BASE}/trade`)).toHaveLength(1);
+  }, 30_000);
+});
