@@ -72,6 +72,7 @@ export interface FakeUpstoxStats {
   rejected401: number;
   rateLimited: number;
   framesSent: number;
+  pingsSent: number;
   subscriptionRequests: { method: string; mode?: string; instrumentKeys: string[] }[];
 }
 
@@ -100,6 +101,8 @@ interface FeedConn {
   subs: Map<string, FeedMode>;
   sentUpTo: number;
   held: Uint8Array | null;
+  /** Market state last announced by market_info. */
+  open: boolean;
 }
 
 const FEED_PATH = '/v3/feed/market-data-feed';
@@ -121,7 +124,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   const apiSecret = opts.apiSecret ?? 'fake-api-secret';
   const host = opts.host ?? '127.0.0.1';
   const maxCatchUpMs = opts.maxCatchUpMs ?? 10 * 60_000;
-  const stats: FakeUpstoxStats = { restRequests: 0, restByPath: {}, feedHandshakes: 0, feedConnections: 0, rejected401: 0, rateLimited: 0, framesSent: 0, subscriptionRequests: [] };
+  const stats: FakeUpstoxStats = { restRequests: 0, restByPath: {}, feedHandshakes: 0, feedConnections: 0, rejected401: 0, rateLimited: 0, framesSent: 0, pingsSent: 0, subscriptionRequests: [] };
   const mis = { silence: false, reject401: false, rateLimit: 0, rateLimitFeed: 0, serverError: 0, serverErrorHtml: false, outOfOrder: false, duplicate: false, shiftMs: 0 };
   const authCodes = new Map<string, string>(); // OAuth code → redirect_uri (single use)
   const feederCodes = new Set<string>(); // authorized feeder codes (single use)
@@ -337,9 +340,9 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   function onConnection(ws: WebSocket): void {
     stats.feedConnections++;
     const t = now();
-    const conn: FeedConn = { ws, subs: new Map(), sentUpTo: t, held: null };
+    const conn: FeedConn = { ws, subs: new Map(), sentUpTo: t, held: null, open: marketOpen(t) };
     conns.add(conn);
-    send(conn, marketInfoFrame(t + mis.shiftMs, marketOpen(t)));
+    send(conn, marketInfoFrame(t + mis.shiftMs, conn.open));
     ws.on('message', (data, isBinary) => onRequest(conn, data as Buffer, isBinary));
     ws.on('close', () => conns.delete(conn));
     ws.on('error', () => conns.delete(conn));
@@ -379,6 +382,10 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     for (const conn of conns) {
       const from = Math.max(conn.sentUpTo, t - maxCatchUpMs);
       conn.sentUpTo = t;
+      if (!mis.silence && marketOpen(t) !== conn.open) {
+        conn.open = !conn.open;
+        send(conn, marketInfoFrame(t + mis.shiftMs, conn.open));
+      }
       if (mis.silence || conn.subs.size === 0 || t <= from) continue;
       const byTs = new Map<number, Record<string, unknown>>();
       for (const [key, mode] of conn.subs) {
@@ -415,7 +422,9 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   }
 
   const pumpTimer = setInterval(pump, opts.pumpIntervalMs ?? 50);
-  const pingTimer = setInterval(() => conns.forEach((c) => c.ws.readyState === c.ws.OPEN && c.ws.ping()), opts.pingIntervalMs ?? 5_000);
+  const pingTimer = setInterval(() => {
+    for (const c of conns) if (c.ws.readyState === c.ws.OPEN) c.ws.ping(), stats.pingsSent++;
+  }, opts.pingIntervalMs ?? 5_000);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
