@@ -17,7 +17,7 @@ import { captureLog, requireBuiltLedger, tempDir } from './helpers.js';
 import { batchFootprint } from './fixtures/crash-batches.mjs';
 
 const WRITER = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import.meta.url));
-const TOTAL = 90;
+const TOTAL = 64;
 const KILLS = 14;
 
 interface Run {
@@ -131,13 +131,19 @@ describe('crash safety (real SIGKILL of a committing process)', () => {
     let last = -1;
     for (let k = 0; k < KILLS; k++) {
       const run = startWriter(file);
-      if (k % 2 === 0) {
-        // kill during a big commit: just after it began
+      if (k % 3 === 0) {
+        // inside a big commit: just after it began
         const began = await run.waitFor((l) => /^begin \d+ 1$/.test(l));
         if (began) await sleep(Math.floor(random() * 8));
+      } else if (k % 3 === 1) {
+        // around a commit boundary, a few batches after the restart (bounded progress per run)
+        const opened = await run.waitFor((l) => l.startsWith('open '));
+        const target = Number(opened?.split(' ')[1] ?? 0) + Math.floor(random() * 4);
+        await run.waitFor((l) => l === `done ${target}`);
+        await sleep(Math.floor(random() * 3));
       } else {
-        // kill at any moment: while starting, opening, replaying or committing
-        await sleep(40 + Math.floor(random() * 260));
+        // any moment from start-up: loading, opening (quick_check, migrations), replaying, committing
+        await sleep(Math.floor(random() * 150));
       }
       run.child.kill('SIGKILL');
       const { signal } = await run.exited;
@@ -149,6 +155,7 @@ describe('crash safety (real SIGKILL of a committing process)', () => {
       if (lastLine.startsWith('begin ')) midCommitKills++;
       last = verify(file, done.length ? Math.max(...done) : -1, context);
     }
+    if (process.env.NIFTYBOX_CRASH_DEBUG) console.log(`kills ${kills}, inside commit() ${midCommitKills}, last batch ${last}`);
     expect(kills).toBeGreaterThanOrEqual(10);
     expect(midCommitKills, `seed ${seed}: too few kills landed inside commit()`).toBeGreaterThanOrEqual(4);
     expect(last, 'the kills should leave work to finish').toBeLessThan(TOTAL - 1);
