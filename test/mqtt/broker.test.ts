@@ -189,6 +189,28 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     expect(await readRetained(broker.port, DISCOVERY, 1)).toBeNull();
   });
 
+  it('coalesces state changes to at most 2 per second, keeps the latest, and re-publishes it as a heartbeat', async () => {
+    const s = sub([`${BASE}/state`]);
+    const { out } = await output({ mqtt: { discovery: false }, tuning: { heartbeatMs: 1500 } });
+    expect(await out.whenConnected(5000)).toBe(true);
+    const base = sampleState();
+    const started = Date.now();
+    let last = base;
+    for (let i = 0; i < 100; i++) {
+      last = { ...base, ts: base.ts + i, spot: 24500 + i };
+      out.onState(last);
+      await sleep(20); // 50 changes per second for 2 s
+    }
+    const elapsed = Date.now() - started;
+    await s.waitFor((m) => JSON.parse(m.payload).ts === last.ts, 2000, 'the last state');
+    const during = s.on(`${BASE}/state`).length;
+    expect(during).toBeLessThanOrEqual(Math.ceil(elapsed / 500) + 2);
+    expect(during).toBeGreaterThanOrEqual(2);
+    // no further change: the heartbeat re-publishes the same state
+    await until(() => s.on(`${BASE}/state`).length > during, 3000, 'a heartbeat');
+    expect(JSON.parse(s.on(`${BASE}/state`).at(-1)!.payload)).toEqual(last);
+  });
+
   it('publishes no discovery when mqtt.discovery is false', async () => {
     const { out } = await output({ mqtt: { discovery: false } });
     out.onState(sampleState());
