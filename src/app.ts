@@ -25,6 +25,8 @@ export interface TickSource extends CandleHistory {
   stop(): Promise<void> | void;
   /** The clock the appliance lives on (system clock live; virtual in replay and demo). */
   now(): number;
+  /** Loads history (warm-up) before recovery replays it into the indicators. */
+  prepare?(ledger: Ledger): Promise<void>;
 }
 
 export interface ApplianceOptions {
@@ -64,6 +66,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   const loop = new TradingLoop(engine, ledger, log.child({ area: 'loop' }), () => source.now(), config.deviceId, source.mode);
   let checkpoint;
   try {
+    await source.prepare?.(ledger);
     checkpoint = recoverEngine(engine, ledger, source, log);
   } catch (err) {
     ledger.close();

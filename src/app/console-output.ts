@@ -25,7 +25,8 @@ export class ConsoleOutput implements Output {
       let line: string | null = null;
       if (e.type === 'entry') {
         const p = e.position;
-        line = `${istIso(e.ts).slice(0, 16).replace('T', ' ')}  BUY  ${p.side} ${p.instrumentKey} ×${p.quantity} @ ${p.entryPrice.toFixed(2)}  SL ${p.sl.toFixed(2)}  TP1 ${p.tp1.toFixed(2)}  #${p.tradeId}`;
+        const name = state.position?.instrumentKey === p.instrumentKey ? state.position.symbol : `${p.side} ${p.instrumentKey}`;
+        line = `${istIso(e.ts).slice(0, 16).replace('T', ' ')}  BUY  ${name} ×${p.quantity} @ ${p.entryPrice.toFixed(2)}  SL ${p.sl.toFixed(2)}  TP1 ${p.tp1.toFixed(2)}  #${p.tradeId}`;
       } else if (e.type === 'exit') {
         const t = e.trade;
         line = `${istIso(e.ts).slice(0, 16).replace('T', ' ')}  SELL ${contractName(t)} @ ${t.exitPrice.toFixed(2)}  ${t.reason.padEnd(11)} ${t.points >= 0 ? '+' : ''}${t.points.toFixed(2)} pt  gross ${inr(t.grossPnl)}  charges ₹${t.charges.toFixed(2)}  net ${inr(t.netPnl)}  #${t.tradeId}`;
@@ -34,7 +35,6 @@ export class ConsoleOutput implements Output {
       else if (e.type === 'alert' && e.level !== 'info') line = `${istIso(e.ts).slice(11, 16)}  ALERT ${e.code}: ${e.message}`;
       if (line) this.write(line);
     }
-    void state;
   }
 
   onState(s: ApplianceState): void {

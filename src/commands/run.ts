@@ -1,4 +1,5 @@
 /** `niftybox run`: the appliance — live with Upstox credentials, the simulated exchange without, or a replay. */
+import { existsSync } from 'node:fs';
 import { dbPath, loadConfig, type Config } from '../config.js';
 import { startAppliance, type TickSource } from '../app.js';
 import { ConsoleOutput } from '../app/console-output.js';
@@ -10,6 +11,9 @@ import { createCalendar } from '../app.js';
 import { parseFlags, dateFlag, numberFlag } from './args.js';
 import { readCandleFiles } from './backtest.js';
 import { UsageError } from './errors.js';
+import { startDemo } from '../app/demo.js';
+import { startLive } from '../app/live.js';
+import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
 
 const USAGE = 'niftybox run [--config F] [--db F] [--demo] [--sessions N] [--display KIND] [--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max]]';
 
@@ -35,6 +39,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (values.display) config.device.display.kind = values.display;
 
   const interactive = Boolean(process.stdout.isTTY);
+  // Off the Pi (no sysfs GPIO), demos and replays get the simulated button instead of an alarm.
+  if ((values.demo || values.replay || !hasCredentials(config)) && !existsSync('/sys/class/gpio/export')) config.device.button.simulated = true;
   if (values.replay || values.demo || !hasCredentials(config)) {
     // Human-readable trades and status on stdout; the JSON log goes to stderr, warnings and up.
     setLogSink((line) => process.stderr.write(line + '\n'));
@@ -42,6 +48,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const log = createLogger({ app: 'niftybox' });
 
+  const cleanups: (() => Promise<void>)[] = [];
   let source: TickSource;
   if (values.replay) {
     const [indexFile, optionsFile, extra] = values.replay.split(',');
@@ -52,8 +59,15 @@ export async function runCommand(argv: string[]): Promise<number> {
       { index: data.index, options: data.options, from: dateFlag(values.from, 'from'), to: dateFlag(values.to, 'to'), speed, calendar: createCalendar(config) },
       log.child({ area: 'replay' }),
     );
+  } else if (values.demo || !hasCredentials(config)) {
+    const sessions = numberFlag(values.sessions, 'sessions', 0) ?? 0;
+    if (values['session-seconds']) config.demo.sessionSeconds = numberFlag(values['session-seconds'], 'session-seconds', 1)!;
+    if (!values.demo) process.stdout.write('No Upstox credentials configured: running the demo against the simulated exchange ("niftybox login" to go live).\n');
+    const demo = await startDemo({ config, calendar: createCalendar(config), log, sessions, onDailyReport: (t) => process.stdout.write(`\n${t}\n`) });
+    cleanups.push(() => demo.close());
+    source = demo.source;
   } else {
-    throw new UsageError('live and demo modes are not wired yet');
+    source = await startLive(config, log);
   }
 
   const consoleOut = new ConsoleOutput(process.stdout, interactive ? 0 : 60 * 60_000);
@@ -62,6 +76,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     log,
     source,
     console: consoleOut,
+    outputs: [
+      (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, cleanups, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }),
+      (loop) => startMqttOutput({ config, loop, log, cleanups, replay: source.mode === 'replay' }),
+    ],
     onFinish: (ledger) => {
       const trades = ledger.trades();
       process.stdout.write('\n' + textReport(summarize(trades), { title: `niftybox ${source.mode}: ledger ${dbPath(config)}` }));
@@ -73,7 +91,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
-  return app.done;
+  const code = await app.done;
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  return code;
 }
 
 function hasCredentials(config: Config): boolean {

@@ -1,0 +1,68 @@
+/**
+ * The demo: the simulated exchange (market simulator behind a fake Upstox on loopback), reached
+ * through the real Upstox client, on a virtual clock that fast-forwards a session into minutes.
+ */
+import type { Config } from '../config.js';
+import type { MarketCalendar } from '../core/calendar.js';
+import { phaseAt } from '../core/schedule.js';
+import { istDate, MINUTE_MS } from '../core/time.js';
+import { MarketDataStream, UpstoxRest } from '../feed/upstox/index.js';
+import type { Logger } from '../log.js';
+import { MarketSimulator, startFakeUpstox, VirtualClock, type FakeUpstox } from '../sim/index.js';
+import { virtualClockSync } from './clock-sync.js';
+import { UpstoxSource } from './upstox-source.js';
+
+export interface Demo {
+  source: UpstoxSource;
+  exchange: FakeUpstox;
+  clock: VirtualClock;
+  close(): Promise<void>;
+}
+
+/** The first trading day on or after today (IST). */
+export function demoDay(calendar: MarketCalendar, now = Date.now()): string {
+  const today = istDate(now);
+  return calendar.isTradingDay(today) ? today : calendar.nextTradingDay(today);
+}
+
+export async function startDemo(opts: { config: Config; calendar: MarketCalendar; log: Logger; sessions: number; day?: string; onDailyReport?: (t: string) => void }): Promise<Demo> {
+  const { config, calendar, log } = opts;
+  const day = opts.day ?? demoDay(calendar);
+  const session = calendar.session(day)!;
+  const speed = (session.closeTs - session.openTs) / 1000 / config.demo.sessionSeconds;
+  // Start 31 virtual minutes before the open so the warm-up phase runs as it would at home.
+  const clock = new VirtualClock(session.openTs - 31 * MINUTE_MS, speed);
+  const exchange = await startFakeUpstox({
+    source: new MarketSimulator({ seed: config.demo.seed, calendar }),
+    calendar,
+    clock,
+    port: 0,
+    log: log.child({ area: 'fake-upstox' }),
+  });
+  const rest = new UpstoxRest({ baseUrl: exchange.apiBaseUrl, token: exchange.token, log: log.child({ area: 'rest' }) });
+  const stream = new MarketDataStream({
+    feedUrl: exchange.feedUrl,
+    token: exchange.token,
+    staleFeedSeconds: config.upstox.staleFeedSeconds,
+    isMarketOpen: (ts) => phaseAt(calendar, ts) === 'open',
+    marketTime: () => clock.now(),
+    log: log.child({ area: 'stream' }),
+  });
+  const source = new UpstoxSource({
+    mode: 'demo',
+    rest,
+    stream,
+    calendar,
+    now: () => clock.now(),
+    log: log.child({ area: 'source' }),
+    clockSync: virtualClockSync,
+    // Virtual time runs `speed` times faster: a frame 2 s late in real time is 2 × speed s late in virtual time.
+    maxClockSkewMs: Math.max(config.maxClockSkewMs, speed * 2000),
+    sessions: opts.sessions,
+    jumpTo: (ts) => clock.set(ts),
+    useCron: false,
+    onDailyReport: opts.onDailyReport,
+  });
+  log.warn(`demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session)`);
+  return { source, exchange, clock, close: () => exchange.close() };
+}

@@ -1,0 +1,33 @@
+/** Live: the Upstox REST client and V3 stream with the stored or configured token. */
+import type { Config } from '../config.js';
+import { createCalendar } from '../app.js';
+import { phaseAt } from '../core/schedule.js';
+import { loadToken, MarketDataStream, UpstoxRest } from '../feed/upstox/index.js';
+import type { Logger } from '../log.js';
+import { systemClockSync } from './clock-sync.js';
+import { UpstoxSource } from './upstox-source.js';
+
+export async function startLive(config: Config, log: Logger): Promise<UpstoxSource> {
+  const calendar = createCalendar(config);
+  const token = () => loadToken(config)?.token;
+  const rest = new UpstoxRest({ baseUrl: config.upstox.apiBaseUrl, token, timeoutMs: config.upstox.requestTimeoutMs, log: log.child({ area: 'rest' }) });
+  const stream = new MarketDataStream({
+    ...(config.upstox.feedUrl ? { feedUrl: config.upstox.feedUrl, token } : { authorize: () => rest.feedAuthorize() }),
+    staleFeedSeconds: config.upstox.staleFeedSeconds,
+    isMarketOpen: (ts) => phaseAt(calendar, ts) === 'open',
+    log: log.child({ area: 'stream' }),
+  });
+  const loginUrl = `http://${config.upstox.loginHost === '0.0.0.0' ? 'niftybox.local' : config.upstox.loginHost}:${config.upstox.loginPort}/login`;
+  return new UpstoxSource({
+    mode: 'live',
+    rest,
+    stream,
+    calendar,
+    now: Date.now,
+    log: log.child({ area: 'source' }),
+    clockSync: systemClockSync,
+    maxClockSkewMs: config.maxClockSkewMs,
+    useCron: true,
+    loginUrl,
+  });
+}
