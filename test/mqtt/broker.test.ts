@@ -17,6 +17,8 @@ import {
   captureLog,
   freePort,
   hasMosquitto,
+  hasOpenssl,
+  makeTestCerts,
   Mosquitto,
   NO_MOSQUITTO_REASON,
   pub,
@@ -304,6 +306,24 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     // the right password connects
     const ok = await output({ mqtt: { username: 'niftybox', password: 'correct-horse' } });
     expect(await ok.out.whenConnected(5000)).toBe(true);
+  });
+
+  it.skipIf(!hasOpenssl)('connects over mqtts:// with mqtt.caFile; without the CA the TLS failure names the fix', async () => {
+    await broker.stop();
+    const certs = makeTestCerts(broker.dir);
+    broker = await new Mosquitto({ tls: certs }).start();
+    const s = sub([`${BASE}/availability`], ['--cafile', certs.cafile]);
+    const good = await output({ mqtt: { caFile: certs.cafile } });
+    expect(await good.out.whenConnected(5000)).toBe(true);
+    await s.waitFor((m) => m.payload === 'online', 5000, 'online over TLS');
+    await good.out.close();
+
+    const bad = await output({ deviceId: 'other' } as Partial<MqttOutputOptions>);
+    await until(() => bad.alerts.length > 0, 5000, 'the TLS alert');
+    expect(bad.alerts[0]!.level).toBe('error');
+    expect(bad.alerts[0]!.message).toMatch(/TLS with MQTT broker mqtts:\/\/127\.0\.0\.1:\d+ failed: .*certificate/);
+    expect(bad.alerts[0]!.message).toMatch(/set mqtt\.caFile/);
+    expect(bad.out.stats().connected).toBe(false);
   });
 
   it('a TLS failure is reported clearly and does not crash', async () => {

@@ -45,6 +45,24 @@ async function portOpen(port: number): Promise<boolean> {
 export interface MosquittoOptions {
   /** user → password; when given, anonymous access is off. */
   users?: Record<string, string>;
+  /** Serve MQTT over TLS with these PEM files (see makeTestCerts). */
+  tls?: { cafile: string; certfile: string; keyfile: string };
+}
+
+export const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).error === undefined;
+
+/** A throw-away CA and a server certificate for 127.0.0.1/localhost, made with the openssl CLI. */
+export function makeTestCerts(dir: string): { cafile: string; certfile: string; keyfile: string } {
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=niftybox test CA']);
+  run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.cnf']);
+  return { cafile: join(dir, 'ca.crt'), certfile: join(dir, 'server.crt'), keyfile: join(dir, 'server.key') };
 }
 
 /** A Mosquitto broker on a free loopback port, with its own config file; restartable (outage tests). */
@@ -57,12 +75,13 @@ export class Mosquitto {
   constructor(private readonly opts: MosquittoOptions = {}) {}
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort();
     const conf = [`listener ${this.port} 127.0.0.1`, 'persistence false', 'log_dest stderr', `user ${userInfo().username}`];
+    if (this.opts.tls) conf.push(`cafile ${this.opts.tls.cafile}`, `certfile ${this.opts.tls.certfile}`, `keyfile ${this.opts.tls.keyfile}`);
     if (this.opts.users) {
       const pwfile = join(this.dir, 'passwd');
       writeFileSync(pwfile, '');
@@ -117,6 +136,7 @@ export class Sub {
   private buf = '';
   stderr = '';
 
+  /** `extra`: more mosquitto_sub arguments, e.g. ['--cafile', ca] for a TLS broker. */
   constructor(port: number, topics: string[], extra: string[] = []) {
     const args = ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-F', '%r %t %p', ...extra];
     for (const t of topics) args.push('-t', t);
