@@ -94,38 +94,40 @@ function aggregate(trades: readonly Trade[], into?: Agg): Agg | null {
   return a;
 }
 
-/** The day's OHLC so far, extended incrementally (a full rescan per frame would cost O(day) each time). */
-const dayCache = new WeakMap<PriceSource, Map<string, { upTo: number; agg: Agg | null }>>();
-function runningDay(source: PriceSource, key: string, date: string, dayStart: number, ts: number): Agg | null {
-  let m = dayCache.get(source);
-  if (!m) dayCache.set(source, (m = new Map()));
-  const id = `${key}|${date}`;
+/**
+ * Running OHLC of one bar (day, minute, half hour) up to ts, extended incrementally: rescanning the
+ * day's trades for every frame would cost O(day) per tick.
+ */
+const barCache = new WeakMap<PriceSource, Map<string, { upTo: number; agg: Agg | null }>>();
+function runningBar(source: PriceSource, key: string, interval: string, start: number, ts: number): Agg | null {
+  let m = barCache.get(source);
+  if (!m) barCache.set(source, (m = new Map()));
+  const id = `${key}|${interval}|${start}`;
   let e = m.get(id);
-  if (!e || e.upTo > ts) e = { upTo: dayStart - 1, agg: null };
-  if (ts > e.upTo) e = { upTo: ts, agg: aggregate(source.trades(key, e.upTo, ts), e.agg ?? undefined) };
-  if (m.size > 200) m.clear();
-  m.set(id, e);
+  if (!e || e.upTo > ts) e = { upTo: start - 1, agg: null };
+  if (ts > e.upTo) {
+    e = { upTo: ts, agg: aggregate(source.trades(key, e.upTo, ts), e.agg ?? undefined) };
+    if (m.size > 2000) m.clear();
+    m.set(id, e);
+  }
   return e.agg;
 }
 
+/** 1d (today, ts = 00:00 IST), I1 previous+current minute, I30 previous+current half hour. */
 function ohlcSet(source: PriceSource, key: string, trade: Trade): Ohlc[] {
-  const date = istDate(trade.ts);
-  const dayStart = istTime(date, 0);
-  const s = source.session(date);
+  const dayStart = istTime(istDate(trade.ts), 0);
   const out: Ohlc[] = [];
-  const bar = (interval: string, from: number, to: number, ts: number) => {
-    const ts0 = Math.max(from, (s?.openTs ?? from) - 1);
-    const agg = aggregate(source.trades(key, ts0, to));
-    if (agg) out.push({ interval, ...agg, ts });
+  const bar = (interval: string, start: number, lenMs: number) => {
+    const agg = runningBar(source, key, interval, start, Math.min(trade.ts, start + lenMs - 1));
+    if (agg) out.push({ interval, ...agg, ts: start });
   };
-  const day = runningDay(source, key, date, dayStart, trade.ts);
-  if (day) out.push({ interval: '1d', ...day, ts: dayStart });
+  bar('1d', dayStart, 86_400_000);
   const minute = Math.floor(trade.ts / 60_000) * 60_000;
-  bar('I1', minute - 60_001, minute - 1, minute - 60_000);
-  bar('I1', minute - 1, trade.ts, minute);
+  bar('I1', minute - 60_000, 60_000);
+  bar('I1', minute, 60_000);
   const half = Math.floor(trade.ts / 1_800_000) * 1_800_000;
-  bar('I30', half - 1_800_001, half - 1, half - 1_800_000);
-  bar('I30', half - 1, trade.ts, half);
+  bar('I30', half - 1_800_000, 1_800_000);
+  bar('I30', half, 1_800_000);
   return out;
 }
 

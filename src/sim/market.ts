@@ -59,6 +59,10 @@ export class MarketSimulator implements PriceSource {
   private readonly expiriesListed: number;
   private readonly levels = new Map<string, number>();
   private readonly paths = new Map<string, DayPath>();
+  // Calendar look-ups parse dates; the feed asks the same questions many times a second.
+  private readonly sessions = new Map<string, { openTs: number; closeTs: number } | null>();
+  private readonly contractByKey = new Map<string, SimContract | null>();
+  private readonly prevCloses = new Map<string, number | null>();
 
   constructor(opts: MarketSimulatorOptions = {}) {
     this.seed = opts.seed ?? 25;
@@ -74,7 +78,12 @@ export class MarketSimulator implements PriceSource {
   }
 
   session(date: string): { openTs: number; closeTs: number } | null {
-    return this.calendar.session(date);
+    let s = this.sessions.get(date);
+    if (s === undefined) {
+      const full = this.calendar.session(date);
+      this.sessions.set(date, (s = full ? { openTs: full.openTs, closeTs: full.closeTs } : null));
+    }
+    return s;
   }
 
   /** Opening level of a trading day: a mean-reverting walk of daily moves from the anchor (cheap: no paths). */
@@ -100,7 +109,7 @@ export class MarketSimulator implements PriceSource {
   path(date: string): DayPath | null {
     const hit = this.paths.get(`I|${date}`);
     if (hit) return hit;
-    const s = this.calendar.session(date);
+    const s = this.session(date);
     if (!s) return null;
     const n = Math.max(1, Math.floor((s.closeTs - s.openTs) / this.stepMs));
     const prices = new Float64Array(n);
@@ -163,6 +172,15 @@ export class MarketSimulator implements PriceSource {
   }
 
   contract(key: string): SimContract | null {
+    let c = this.contractByKey.get(key);
+    if (c === undefined) {
+      if (this.contractByKey.size > 5000) this.contractByKey.clear();
+      this.contractByKey.set(key, (c = this.parseContractKey(key)));
+    }
+    return c;
+  }
+
+  private parseContractKey(key: string): SimContract | null {
     const m = /^NSE_FO\|(\d+)$/.exec(key);
     if (!m) return null;
     const token = Number(m[1]);
@@ -206,8 +224,14 @@ export class MarketSimulator implements PriceSource {
   }
 
   previousClose(key: string, date: string): number | null {
-    const p = this.keyPath(key, this.calendar.previousTradingDay(date));
-    return p ? p.prices[p.prices.length - 1]! : null;
+    const id = `${key}|${date}`;
+    let v = this.prevCloses.get(id);
+    if (v === undefined) {
+      const p = this.keyPath(key, this.calendar.previousTradingDay(date));
+      if (this.prevCloses.size > 5000) this.prevCloses.clear();
+      this.prevCloses.set(id, (v = p ? p.prices[p.prices.length - 1]! : null));
+    }
+    return v;
   }
 
   private keyPath(key: string, date: string): DayPath | null {
@@ -237,7 +261,7 @@ export class MarketSimulator implements PriceSource {
   }
 
   private yearsToExpiry(expiry: string, ts: number): number {
-    const close = this.calendar.session(expiry)?.closeTs ?? istTime(expiry, '15:30');
+    const close = this.session(expiry)?.closeTs ?? istTime(expiry, '15:30');
     return Math.max(0, close - ts) / YEAR_MS;
   }
 
