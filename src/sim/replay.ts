@@ -99,8 +99,9 @@ export class CandleReplay implements PriceSource {
 }
 
 function candleTrades(c: Candle): Trade[] {
-  const qty = Math.round(c.volume / 4);
-  return [c.open, c.low, c.high, c.close].map((price, i) => ({ ts: c.ts + OFFSETS[i]!, price, qty }));
+  const qty = Math.floor(c.volume / 4);
+  // The close carries the remainder so that the four trades add up to the candle's volume.
+  return [c.open, c.low, c.high, c.close].map((price, i) => ({ ts: c.ts + OFFSETS[i]!, price, qty: i === 3 ? c.volume - 3 * qty : qty }));
 }
 
 const parseTs = (s: string) => Date.parse(s.trim().replace(' ', 'T'));
