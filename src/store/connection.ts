@@ -32,7 +32,7 @@ export function fileKind(file: string): FileKind {
     return fs.statSync(file).size === 0 ? 'empty' : 'present';
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw new LedgerError(`Cannot read ledger ${file}: ${errorMessage(err)}. Check the path and its permissions.`);
+    throw new LedgerError(`Cannot read ledger ${file}: ${errorMessage(err)}. Check the path and its permissions.`, 'io');
   }
 }
 
@@ -41,6 +41,7 @@ export function corruptLedgerError(file: string, detail: string, code: string | 
     `Ledger ${file} is not a readable SQLite database (${detail}). niftybox left it untouched and will not ` +
       `start on it. Move it aside (mv "${file}" "${file}.damaged"; also move any "${path.basename(file)}-wal" next to it) ` +
       `to begin a new, empty ledger, or restore it from a backup.`,
+    'corrupt',
     code,
   );
 }
@@ -49,6 +50,7 @@ export function lockedLedgerError(file: string, code: string | null): LedgerErro
   return new LedgerError(
     `Ledger ${file} is locked by another program (${code ?? 'busy'}). Close whatever holds it ` +
       `(an open sqlite3 shell, a backup or copy in progress) and start again.`,
+    'locked',
     code,
   );
 }
@@ -59,8 +61,8 @@ export function openFailure(file: string, err: unknown): LedgerError {
   const code = sqliteCode(err);
   if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT')) return corruptLedgerError(file, errorMessage(err), code);
   if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) return lockedLedgerError(file, code);
-  if (code === 'SQLITE_FULL') return new LedgerError(`Cannot open ledger ${file}: the disk is full. Free space on the SD card and start again.`, code);
-  return new LedgerError(`Cannot open ledger ${file}: ${errorMessage(err)}${code ? ` (${code})` : ''}. Check the path and its permissions.`, code);
+  if (code === 'SQLITE_FULL') return new LedgerError(`Cannot open ledger ${file}: the disk is full. Free space on the SD card and start again.`, 'io', code);
+  return new LedgerError(`Cannot open ledger ${file}: ${errorMessage(err)}${code ? ` (${code})` : ''}. Check the path and its permissions.`, 'io', code);
 }
 
 /** Fails with a LedgerError unless SQLite's quick_check says the file is sound. Reads only. */
@@ -82,7 +84,7 @@ export function assertIntact(db: Database.Database, file: string): void {
 export function configureWriter(db: Database.Database): void {
   db.pragma(`page_size = ${PAGE_SIZE}`); // only takes effect on a new, empty file
   const mode = db.pragma('journal_mode = WAL', { simple: true });
-  if (mode !== 'wal') throw new LedgerError(`Ledger ${db.name} could not switch to WAL mode (got "${String(mode)}"); is the filesystem read-only or a network mount?`);
+  if (mode !== 'wal') throw new LedgerError(`Ledger ${db.name} could not switch to WAL mode (got "${String(mode)}"); is the filesystem read-only or a network mount?`, 'io');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);

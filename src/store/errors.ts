@@ -1,10 +1,20 @@
 /** Errors the ledger raises. Messages name the file, what went wrong, and what to do about it. */
 
-/** The ledger cannot be opened or used as asked (corrupt file, second instance, locked, wrong schema). */
+/**
+ * Why the ledger refused: `corrupt` (not SQLite or damaged), `in_use` (another niftybox writes it),
+ * `locked` (another program holds a SQLite lock), `schema` (written by a newer/older niftybox),
+ * `missing` (read-only open of a file that does not exist), `io` (directory or permissions),
+ * `usage` (a call that makes no sense: commit on a read-only or closed ledger, a bad date),
+ * `write` (a commit failed: see LedgerWriteError).
+ */
+export type LedgerErrorKind = 'corrupt' | 'in_use' | 'locked' | 'schema' | 'missing' | 'io' | 'usage' | 'write';
+
+/** The ledger cannot be opened or used as asked. The message names the file and what to do. */
 export class LedgerError extends Error {
   override readonly name: string = 'LedgerError';
   constructor(
     message: string,
+    readonly kind: LedgerErrorKind,
     /** The SQLite error code behind it, when there is one (SQLITE_NOTADB, SQLITE_BUSY …). */
     readonly code: string | null = null,
   ) {
@@ -26,7 +36,7 @@ export class LedgerWriteError extends LedgerError {
     code: string | null,
     readonly failure: LedgerWriteFailure,
   ) {
-    super(message, code);
+    super(message, 'write', code);
   }
 }
 

@@ -21,6 +21,7 @@ import { LATEST_SCHEMA_VERSION, SchemaTooNewError, migrate, schemaVersionOf } fr
 import { WriterLock } from './lock.js';
 
 export { LedgerError, LedgerWriteError } from './errors.js';
+export type { LedgerErrorKind } from './errors.js';
 export type { LedgerWriteFailure } from './errors.js';
 
 export interface LedgerOptions {
@@ -115,7 +116,7 @@ export class Ledger {
     try {
       fs.mkdirSync(path.dirname(abs), { recursive: true });
     } catch (err) {
-      throw new LedgerError(`Cannot create the ledger directory ${path.dirname(abs)}: ${errorMessage(err)}. Check that this user may write there.`);
+      throw new LedgerError(`Cannot create the ledger directory ${path.dirname(abs)}: ${errorMessage(err)}. Check that this user may write there.`, 'io');
     }
     const kind = fileKind(abs);
     const lock = WriterLock.acquire(abs, log);
@@ -144,7 +145,7 @@ export class Ledger {
   private static openReadonly(abs: string, log: Logger, timeout: number, checkpointName: string): Ledger {
     const kind = fileKind(abs);
     if (kind === 'missing' || kind === 'empty') {
-      throw new LedgerError(`No ledger at ${abs} yet: the appliance creates it on its first run (niftybox run). Check NIFTYBOX_DB / the config's path.`);
+      throw new LedgerError(`No ledger at ${abs} yet: the appliance creates it on its first run (niftybox run). Check NIFTYBOX_DB / the config's path.`, 'missing');
     }
     let db: Database.Database | null = null;
     try {
@@ -156,6 +157,7 @@ export class Ledger {
         throw new LedgerError(
           `Ledger ${abs} has schema version ${version}, this niftybox reads version ${LATEST_SCHEMA_VERSION}. ` +
             `Start the appliance once (niftybox run) to upgrade it, then read it again.`,
+          'schema',
         );
       }
       const ledger = new Ledger(db, abs, true, null, log, checkpointName);
@@ -174,7 +176,7 @@ export class Ledger {
    */
   commit(events: readonly EngineEvent[], checkpoint: Checkpoint | null): void {
     this.assertOpen();
-    if (!this.commitTx) throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot commit.`);
+    if (!this.commitTx) throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot commit.`, 'usage');
     let cp: { ts: number; data: string } | null = null;
     if (checkpoint) {
       let data: string | undefined;
@@ -211,14 +213,14 @@ export class Ledger {
     try {
       return { ts: row.ts, data: JSON.parse(row.data) as unknown };
     } catch (err) {
-      throw new LedgerError(`Ledger ${this.file}: the stored engine checkpoint is not valid JSON (${errorMessage(err)}).`);
+      throw new LedgerError(`Ledger ${this.file}: the stored engine checkpoint is not valid JSON (${errorMessage(err)}).`, 'corrupt');
     }
   }
 
   /** Closed trades ordered by entry time; from/to are trading days (YYYY-MM-DD, IST), inclusive. */
   trades(opts: { from?: string; to?: string } = {}): ClosedTrade[] {
     for (const d of [opts.from, opts.to]) {
-      if (d !== undefined && !DATE.test(d)) throw new LedgerError(`bad date "${d}": expected YYYY-MM-DD`);
+      if (d !== undefined && !DATE.test(d)) throw new LedgerError(`bad date "${d}": expected YYYY-MM-DD`, 'usage');
     }
     const rows = this.db
       .prepare(
@@ -353,7 +355,7 @@ export class Ledger {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new LedgerError(`Ledger ${this.file} is closed.`);
+    if (this.closed) throw new LedgerError(`Ledger ${this.file} is closed.`, 'usage');
   }
 }
 
@@ -361,6 +363,7 @@ function tooNewError(file: string, found: number): LedgerError {
   return new LedgerError(
     `Ledger ${file} has schema version ${found}, newer than this niftybox understands (${LATEST_SCHEMA_VERSION}). ` +
       `It was written by a newer release: upgrade niftybox, or point NIFTYBOX_DB at another file.`,
+    'schema',
   );
 }
 

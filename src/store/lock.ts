@@ -23,6 +23,12 @@ interface OwnerInfo {
   since: string;
 }
 
+/**
+ * Strong references to the held lock handles. better-sqlite3 closes a connection that is garbage
+ * collected, which would silently drop the lock of a ledger the app forgot to keep a reference to.
+ */
+const held = new Set<Database.Database>();
+
 export class WriterLock {
   private constructor(
     private handle: Database.Database | null,
@@ -50,12 +56,14 @@ export class WriterLock {
           `Ledger ${dbFile} is already open for writing by ${who}. ` +
             `Only one niftybox may run per ledger: stop the other one (systemctl stop niftybox) ` +
             `or point this one at another file (NIFTYBOX_DB). Read-only commands such as "niftybox report" still work.`,
+          'in_use',
           code,
         );
       }
       throw new LedgerError(
         `Cannot take the writer lock ${lockFile}: ${errorMessage(err)}. ` +
           `Check that the directory is writable by this user; if no niftybox is running, deleting ${lockFile} is safe.`,
+        'io',
         code,
       );
     }
@@ -69,6 +77,7 @@ export class WriterLock {
     } catch (err) {
       log.warn('ledger: could not write the lock owner file (only used in messages)', { file: ownerFile, error: errorMessage(err) });
     }
+    held.add(handle);
     return new WriterLock(handle, ownerFile);
   }
 
@@ -80,6 +89,7 @@ export class WriterLock {
     } catch {
       // the owner file is informational only
     }
+    held.delete(this.handle);
     this.handle.close();
     this.handle = null;
   }

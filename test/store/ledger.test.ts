@@ -58,6 +58,7 @@ describe('Ledger.open', () => {
     for (const readonly of [false, true]) {
       const err = catchError(() => Ledger.open(file, { log: captureLog(), readonly }));
       expect(err).toBeInstanceOf(LedgerError);
+      expect((err as LedgerError).kind).toBe('corrupt');
       expect(err.message).toContain(file);
       expect(err.message).toMatch(/not a readable SQLite database/);
       expect(err.message).toMatch(/mv ".*ledger\.db" ".*ledger\.db\.damaged"/);
@@ -85,6 +86,7 @@ describe('Ledger.open', () => {
     fs.writeFileSync(file, bytes);
     const err = catchError(() => Ledger.open(file, { log: captureLog() }));
     expect(err).toBeInstanceOf(LedgerError);
+    expect((err as LedgerError).kind).toBe('corrupt');
     expect(err.message).toContain(file);
     expect(err.message).toMatch(/not a readable SQLite database/);
     expect(fs.readFileSync(file).equals(bytes)).toBe(true);
@@ -101,6 +103,7 @@ describe('Ledger.open', () => {
       const err = catchError(() => Ledger.open(file, { log: captureLog(), busyTimeoutMs: 50 }));
       expect(err).toBeInstanceOf(LedgerError);
       expect(err.message).toMatch(/locked by another program/);
+      expect((err as LedgerError).kind).toBe('locked');
       expect(err.message).toContain(file);
     } finally {
       other.exec('ROLLBACK');
@@ -116,6 +119,7 @@ describe('Ledger.open', () => {
     const err = catchError(() => Ledger.open(file, { log: captureLog() }));
     expect(err).toBeInstanceOf(LedgerError);
     expect(err.message).toMatch(new RegExp(`already open for writing by process ${process.pid}`));
+    expect((err as LedgerError).kind).toBe('in_use');
     const reader = openLedger(file, { readonly: true });
     expect(reader.candles(CE_KEY, 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
     writer.commit([candleEvent(CE_KEY, OPEN_TS + 300_000)], null);
@@ -127,14 +131,18 @@ describe('Ledger.open', () => {
 
   it('read-only: a missing file and a schema newer than the code are clear errors', () => {
     const dir = tempDir();
-    expect(() => Ledger.open(path.join(dir, 'none.db'), { log: captureLog(), readonly: true })).toThrow(/No ledger at .*none\.db yet/);
+    const missing = catchError(() => Ledger.open(path.join(dir, 'none.db'), { log: captureLog(), readonly: true }));
+    expect(missing.message).toMatch(/No ledger at .*none\.db yet/);
+    expect((missing as LedgerError).kind).toBe('missing');
     const file = path.join(dir, 'ledger.db');
     Ledger.open(file, { log: captureLog() }).close();
     const raw = new Database(file);
     raw.pragma('user_version = 99');
     raw.close();
     for (const readonly of [false, true]) {
-      expect(() => Ledger.open(file, { log: captureLog(), readonly })).toThrow(/schema version 99, newer than this niftybox/);
+      const err = catchError(() => Ledger.open(file, { log: captureLog(), readonly }));
+      expect(err.message).toMatch(/schema version 99, newer than this niftybox/);
+      expect((err as LedgerError).kind).toBe('schema');
     }
   });
 });

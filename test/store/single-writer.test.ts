@@ -8,23 +8,30 @@ import { Ledger, LedgerError } from '../../src/store/ledger.js';
 import { captureLog, requireBuiltLedger, tempDir } from './helpers.js';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/hold-writer.mjs', import.meta.url));
+const DROPPER = fileURLToPath(new URL('./fixtures/dropped-writer.mjs', import.meta.url));
+
+function spawnUntilReady(args: string[]) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  const ready = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += String(d);
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.on('exit', () => reject(new Error(`child exited before it was ready: ${out}`)));
+  });
+  return { child, exited, ready };
+}
 
 beforeAll(requireBuiltLedger);
 
 describe('single writer across processes', () => {
   it('refuses a second writer while the first process lives, allows readers, and takes over after it is killed', async () => {
     const file = path.join(tempDir(), 'ledger.db');
-    const child = spawn(process.execPath, [HOLDER, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const { child, exited, ready: readyLine } = spawnUntilReady([HOLDER, file]);
     try {
-      const ready = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout!.on('data', (d) => {
-          out += String(d);
-          if (out.includes('\n')) resolve(out.trim());
-        });
-        child.on('exit', () => reject(new Error(`holder exited before it was ready: ${out}`)));
-      });
+      const ready = await readyLine;
       expect(ready).toBe(`ready ${child.pid}`);
 
       let refused: unknown;
@@ -34,6 +41,7 @@ describe('single writer across processes', () => {
         refused = err;
       }
       expect(refused).toBeInstanceOf(LedgerError);
+      expect((refused as LedgerError).kind).toBe('in_use');
       expect((refused as Error).message).toContain(`already open for writing by process ${child.pid}`);
       expect((refused as Error).message).toContain(file);
 
@@ -60,5 +68,23 @@ describe('single writer across processes', () => {
     }
     expect(fs.existsSync(`${file}.lock-owner`)).toBe(false); // a clean close removes it
     Ledger.open(file, { log: captureLog() }).close(); // and the lock is free again
+  });
+
+  it('keeps the lock of a ledger the app dropped without closing (garbage collection does not release it)', async () => {
+    const file = path.join(tempDir(), 'ledger.db');
+    const { child, exited, ready } = spawnUntilReady(['--expose-gc', DROPPER, file]);
+    try {
+      expect(await ready).toBe(`ready ${child.pid}`);
+      let refused: unknown;
+      try {
+        Ledger.open(file, { log: captureLog() }).close();
+      } catch (err) {
+        refused = err;
+      }
+      expect((refused as LedgerError | undefined)?.kind).toBe('in_use');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await exited;
   });
 });
