@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/** A topic prefix we publish under: no MQTT wildcards, no empty levels at the ends. */
+const topicPrefix = z
+  .string()
+  .regex(/^[^#+\s/][^#+\s]*$/, 'a topic prefix without +, #, spaces or a leading /')
+  .refine((s) => !s.endsWith('/'), 'a topic prefix without a trailing /');
+
 export const mqttConfigSchema = z
   .object({
     /** mqtt:// or mqtts:// URL; absent = embedded broker. env NIFTYBOX_MQTT_URL. */
@@ -7,10 +13,10 @@ export const mqttConfigSchema = z
     username: z.string().optional(),
     password: z.string().optional(),
     caFile: z.string().optional(),
-    baseTopic: z.string().default('niftybox'),
+    baseTopic: topicPrefix.default('niftybox'),
     allowRemoteResume: z.boolean().default(false),
     discovery: z.boolean().default(true),
-    discoveryPrefix: z.string().default('homeassistant'),
+    discoveryPrefix: topicPrefix.default('homeassistant'),
     embeddedBroker: z
       .object({
         enabled: z.boolean().default(true),

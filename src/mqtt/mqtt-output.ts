@@ -306,8 +306,13 @@ export class MqttOutput implements Output {
     this.send({ topic: this.topics.availability, payload: 'online', qos: 1, retain: true }, 'latest');
     const subs: Record<string, { qos: 1 }> = { [this.topics.commandWildcard]: { qos: 1 } };
     if (this.cfg.discovery) subs[this.topics.haStatus] = { qos: 1 };
-    client.subscribe(subs, (err) => {
-      if (err) this.raise({ level: 'error', code: 'MQTT', message: `MQTT subscribe to the command topics failed: ${err.message} — halt over MQTT will not work (the button and CLI still do)` });
+    client.subscribe(subs, (err, granted) => {
+      // A broker ACL refuses a subscription with granted QoS 128 rather than an error.
+      const denied = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+      if (err || denied.length > 0) {
+        const why = err ? err.message : `the broker refused ${denied.join(', ')} (check its ACL)`;
+        this.raise({ level: 'error', code: 'MQTT', message: `MQTT subscribe failed: ${why} — halt over MQTT will not work (the button and CLI still do)` });
+      }
     });
     this.announce();
     const dropped = this.queue.dropped - this.droppedReported;

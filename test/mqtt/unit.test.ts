@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mqttConfigSchema } from '../../src/mqtt/config.js';
 import { CommandHandler, haltReason, MAX_COMMAND_BYTES } from '../../src/mqtt/commands.js';
 import { Backoff, describeConnectionError, displayUrl } from '../../src/mqtt/connection.js';
 import { discoveryConfig, readDeviceSerial, slug } from '../../src/mqtt/discovery.js';
@@ -235,5 +236,13 @@ describe('connection messages and backoff', () => {
     expect(b.next(30_000)).toBe(16_000);
     b.reset();
     expect(b.next()).toBe(500);
+  });
+});
+
+describe('mqtt config', () => {
+  it('rejects topic prefixes that would make invalid or wildcard topics', () => {
+    for (const bad of ['#', 'nifty/+', 'a b', '/niftybox', 'niftybox/', '']) expect(mqttConfigSchema.safeParse({ baseTopic: bad }).success, bad).toBe(false);
+    expect(mqttConfigSchema.parse({ baseTopic: 'home/trading' }).baseTopic).toBe('home/trading');
+    expect(mqttConfigSchema.parse({})).toMatchObject({ baseTopic: 'niftybox', discoveryPrefix: 'homeassistant', allowRemoteResume: false, discovery: true });
   });
 });
