@@ -6,7 +6,7 @@ import { encodeFrame, feedFor, marketInfoFrame } from '../../src/sim/feed-frames
 import { MarketSimulator } from '../../src/sim/market.js';
 import { Prng } from '../../src/sim/prng.js';
 
-function seedFrames(): Uint8Array[] {
+function seedFrames(): { frames: Uint8Array[]; keys: string[] } {
   const sim = new MarketSimulator({ seed: 3 });
   const date = '2025-09-29';
   const ts = sim.session(date)!.openTs + 7_200_000;
@@ -17,7 +17,7 @@ function seedFrames(): Uint8Array[] {
       frames.push(encodeFrame({ type: 'live_feed', currentTs: ts, feeds: { [key]: feedFor(sim, key, mode, sim.lastTrade(key, ts)!) } }));
     }
   }
-  return frames;
+  return { frames, keys: [sim.indexKey, opt.instrumentKey] };
 }
 
 describe('decoder fuzzing', () => {
@@ -31,7 +31,8 @@ describe('decoder fuzzing', () => {
         ticks++;
         if (typeof t.ltp !== 'number' || typeof t.ts !== 'number') throw new Error('tick without numbers');
       });
-      const seeds = seedFrames();
+      const { frames: seeds, keys } = seedFrames();
+      stream.subscribe(keys, 'full'); // recorded only: there is no socket
       const r = new Prng(12345);
       const N = 100_000;
       for (let i = 0; i < N; i++) {
@@ -61,6 +62,7 @@ describe('decoder fuzzing', () => {
       expect(s.frames).toBeGreaterThan(1000);
       expect(s.textFrames).toBe(1);
       expect(ticks).toBeGreaterThan(0);
+      expect(s.unknownKeys).toBeGreaterThan(0); // mutated keys are not passed on
       // Logged once per kind, not per frame.
       expect(lines.filter((l) => l.includes('could not be decoded')).length).toBe(1);
     } finally {

@@ -145,15 +145,29 @@ describe('MarketDataStream against the fake exchange', () => {
     await waitFor(() => stream.stats.connects >= 2 && events.tick!.length > n + 3, 3000, 'recovered ticks');
   });
 
-  it('no stale alarm outside market hours, even with a silent socket', async () => {
-    const { stream, events } = await setup('16:10', {}, 1);
+  it('no stale alarm outside market hours, even with a silent socket (server pings keep the link alive)', async () => {
+    const { stream, events } = await setup('16:10', { idleTimeoutSeconds: 1 }, 1);
     stream.subscribe([NIFTY_INDEX_KEY], 'ltpc');
     stream.start();
     await waitFor(() => stream.isConnected && (events.tick?.length ?? 0) === 1, 3000, 'snapshot');
     await sleep(2500);
     expect(events.stale).toBeUndefined();
+    expect(stream.stats.idleTimeouts).toBe(0);
     expect(stream.stats.connects).toBe(1);
     expect(events.marketInfo![0]!.segmentStatus.NSE_INDEX).toBe('NORMAL_CLOSE');
+  });
+
+  it('a link with neither frames nor pings is replaced quietly at any hour', async () => {
+    const clock = new VirtualClock(istTime(DAY, '18:00'), 1);
+    const fake = await startFakeUpstox({ clock, pumpIntervalMs: 20, pingIntervalMs: 60_000 });
+    const stream = new MarketDataStream({ feedUrl: fake.feedUrl, token: fake.token, idleTimeoutSeconds: 0.5, backoff: { initialMs: 20, maxMs: 50 } });
+    cleanups.push(() => fake.close(), () => stream.stop());
+    let stale = 0;
+    stream.on('stale', () => stale++);
+    stream.subscribe([NIFTY_INDEX_KEY], 'ltpc');
+    stream.start();
+    await waitFor(() => stream.stats.idleTimeouts >= 1 && stream.stats.connects >= 2, 4000, 'idle replacement');
+    expect(stale).toBe(0);
   });
 
   it('401 → tokenExpired, the stream stops, no reconnect storm', async () => {

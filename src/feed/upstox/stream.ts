@@ -48,6 +48,11 @@ export interface MarketDataStreamOptions {
   /** Check period of the watchdog. Default min(1 s, stale window / 4). */
   watchdogIntervalMs?: number;
   handshakeTimeoutMs?: number;
+  /**
+   * Seconds with no frame AND no server ping (at any hour) before the link is presumed dead and replaced
+   * quietly (no stale event). Upstox pings idle sockets, so this only trips on a vanished peer. Default 180.
+   */
+  idleTimeoutSeconds?: number;
   /** Consecutive 403 handshakes before treating the token as dead. Default 3. */
   max403?: number;
   log?: Logger;
@@ -64,12 +69,16 @@ export interface StreamStats {
   skippedFeeds: number;
   stale: number;
   gaps: number;
+  /** Feeds for instruments we are not subscribed to (dropped). */
+  unknownKeys: number;
+  /** Sockets replaced because nothing at all (not even a ping) arrived for idleTimeoutSeconds. */
+  idleTimeouts: number;
 }
 
 const UPSTOX_MODE: Record<SubscriptionMode, string> = { ltpc: 'ltpc', full: 'full', option_greeks: 'option_greeks', full_d30: 'full_d30' };
 
 export class MarketDataStream extends TypedEmitter<StreamEvents> {
-  readonly stats: StreamStats = { connectAttempts: 0, connects: 0, frames: 0, ticks: 0, badFrames: 0, textFrames: 0, unknownEnums: 0, skippedFeeds: 0, stale: 0, gaps: 0 };
+  readonly stats: StreamStats = { connectAttempts: 0, connects: 0, frames: 0, ticks: 0, badFrames: 0, textFrames: 0, unknownEnums: 0, skippedFeeds: 0, stale: 0, gaps: 0, unknownKeys: 0, idleTimeouts: 0 };
   private readonly subs = new Map<string, SubscriptionMode>();
   private readonly log: Logger;
   private readonly once: OnceLogger;
@@ -84,6 +93,8 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
   private consecutive403 = 0;
   private openedAt = 0;
   private lastDataAt = 0;
+  /** Last frame or server ping (liveness of the link, not of the market data). */
+  private lastActivityAt = 0;
   private lastServerTs: number | null = null;
   private gapFrom: number | null = null;
   private wasOpen = false;
@@ -151,6 +162,7 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
       this.once.warn('text-frame', 'feed sent a text frame; ignoring (the V3 feed is binary protobuf)');
       return;
     }
+    this.lastActivityAt = this.now();
     const buf = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     let frame;
     try {
@@ -185,6 +197,12 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     }
     this.lastServerTs = Math.max(this.lastServerTs ?? 0, serverTs);
     for (const t of frame.ticks) {
+      if (!this.subs.has(t.instrumentKey)) {
+        // e.g. in-flight frames right after an unsubscribe: not asked for, so not passed on
+        this.stats.unknownKeys++;
+        this.once.warn('unknown-key', 'feed sent an instrument we are not subscribed to; dropping it', { instrumentKey: t.instrumentKey });
+        continue;
+      }
       this.stats.ticks++;
       this.emit('tick', t);
     }
@@ -229,13 +247,16 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     ws.on('open', () => {
       if (this.ws !== ws) return;
       this.stats.connects++;
-      this.openedAt = this.lastDataAt = this.now();
+      this.openedAt = this.lastDataAt = this.lastActivityAt = this.now();
       this.log.info('market-data feed connected', { instruments: this.subs.size });
       this.resubscribeAll();
       this.emit('connected', { attempt: this.stats.connectAttempts });
     });
     ws.on('message', (data, isBinary) => {
       if (this.ws === ws) this.handleMessage(data as Buffer, isBinary);
+    });
+    ws.on('ping', () => {
+      if (this.ws === ws) this.lastActivityAt = this.now(); // liveness only: never counts as market data
     });
     ws.on('error', (err) => {
       const m = /Unexpected server response: (\d+)/.exec(err.message);
@@ -299,7 +320,15 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     const open = this.marketOpen();
     if (open && !this.wasOpen) this.lastDataAt = this.now(); // the market just opened: silence counts from here
     this.wasOpen = open;
-    if (!open || !ws || ws.readyState !== WebSocket.OPEN || this.subs.size === 0) return;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const idleMs = this.now() - this.lastActivityAt;
+    if (idleMs >= (this.opts.idleTimeoutSeconds ?? 180) * 1000) {
+      this.stats.idleTimeouts++;
+      this.log.warn('market-data feed link idle (no frames, no pings); replacing the socket', { idleMs });
+      ws.terminate();
+      return;
+    }
+    if (!open || this.subs.size === 0) return;
     const silentMs = this.now() - this.lastDataAt;
     if (silentMs < this.staleMs) return;
     this.stats.stale++;
