@@ -9,7 +9,7 @@ import { istDate, MINUTE_MS } from '../core/time.js';
 import { MarketDataStream, UpstoxRest } from '../feed/upstox/index.js';
 import type { Logger } from '../log.js';
 import { MarketSimulator, startFakeUpstox, VirtualClock, type FakeUpstox } from '../sim/index.js';
-import { virtualClockSync } from './clock-sync.js';
+import { virtualClockSync, type ClockSyncCheck } from './clock-sync.js';
 import { UpstoxSource } from './upstox-source.js';
 
 export interface Demo {
@@ -25,7 +25,19 @@ export function demoDay(calendar: MarketCalendar, now = Date.now()): string {
   return calendar.isTradingDay(today) ? today : calendar.nextTradingDay(today);
 }
 
-export async function startDemo(opts: { config: Config; calendar: MarketCalendar; log: Logger; sessions: number; day?: string; onDailyReport?: (t: string) => void }): Promise<Demo> {
+export interface DemoOptions {
+  config: Config;
+  calendar: MarketCalendar;
+  log: Logger;
+  sessions: number;
+  /** The first simulated session (default: today, or the next trading day). */
+  day?: string;
+  onDailyReport?: (text: string) => void;
+  /** Tests: a clock-sync check other than the always-synced virtual clock. */
+  clockSync?: ClockSyncCheck;
+}
+
+export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const { config, calendar, log } = opts;
   const day = opts.day ?? demoDay(calendar);
   const session = calendar.session(day)!;
@@ -55,7 +67,7 @@ export async function startDemo(opts: { config: Config; calendar: MarketCalendar
     calendar,
     now: () => clock.now(),
     log: log.child({ area: 'source' }),
-    clockSync: virtualClockSync,
+    clockSync: opts.clockSync ?? virtualClockSync,
     // Virtual time runs `speed` times faster: a frame 2 s late in real time is 2 × speed s late in virtual time.
     maxClockSkewMs: Math.max(config.maxClockSkewMs, speed * 2000),
     sessions: opts.sessions,

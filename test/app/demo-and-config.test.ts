@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
+import { runCli } from '../support/cli.js';
+import { repoRoot } from '../support/shared-data.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'niftybox-demo-'));
+
+describe('npm start (the demo)', () => {
+  it('runs a simulated session end to end through the real client, prints trades and the report, exits 0 by itself', () => {
+    const dir = tmp();
+    const r = spawnSync('npm', ['start', '--silent', '--', '--session-seconds', '15', '--db', join(dir, 'demo.db')], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, HOME: dir, NIFTYBOX_CONFIG: '' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/BUY {2}NIFTY \d\d [A-Z]{3} \d\d \d+ (CE|PE) ×\d+ @/);
+    expect(r.stdout).toMatch(/SELL NIFTY .* net [+-]₹/);
+    expect(r.stdout).toMatch(/Daily report \d{4}-\d\d-\d\d: \d+ trades/);
+    expect(r.stdout).toMatch(/Candle check vs Upstox intraday: \d+ candles compared/);
+    expect(r.stdout).toMatch(/niftybox demo: ledger .*\n[\s\S]*net P&L/);
+    const report = runCli(['report', '--db', join(dir, 'demo.db'), '--json']);
+    expect(JSON.parse(report.stdout).trades.length).toBeGreaterThan(0);
+  }, 150_000);
+});
+
+describe('configuration errors name the key and the allowed values, exit 78', () => {
+  it('an environment override with a bad value', () => {
+    const r = runCli(['run', '--demo'], { env: { ...process.env, NIFTYBOX_MQTT_URL: 'http://broker', NIFTYBOX_CONFIG: '' } });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/NIFTYBOX_MQTT_URL \(config key mqtt\.url\): must start with mqtt:\/\/ or mqtts:\/\//);
+  });
+
+  it('an unknown key and a bad enum in the YAML file', () => {
+    const dir = tmp();
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'deviceId: box1\nmqtt:\n  urll: mqtt://x\ndevice:\n  button:\n    wiring: sideways\n');
+    const r = runCli(['run', '--config', file]);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/unknown config key mqtt\.urll/);
+    expect(r.stderr).toMatch(/config key device\.button\.wiring: allowed values: no, nc/);
+  });
+
+  it('a missing --config file and broken YAML', () => {
+    const dir = tmp();
+    expect(runCli(['run', '--config', join(dir, 'none.yaml')]).stderr).toMatch(/config file .*none\.yaml does not exist/);
+    writeFileSync(join(dir, 'bad.yaml'), 'deviceId: [unclosed\n');
+    const r = runCli(['report', '--config', join(dir, 'bad.yaml')]);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/is not valid YAML/);
+  });
+
+  it('defaults are complete and env overrides apply', () => {
+    const c = parseConfig({}, { NIFTYBOX_DEVICE_ID: 'pi-42', NIFTYBOX_DB: '/tmp/x.db', NIFTYBOX_UPSTOX_API_BASE_URL: 'http://127.0.0.1:9' });
+    expect(c.deviceId).toBe('pi-42');
+    expect(c.db).toBe('/tmp/x.db');
+    expect(c.upstox.apiBaseUrl).toBe('http://127.0.0.1:9');
+    expect(c.strategy.chopMax).toBe(57);
+    expect(c.mqtt.allowRemoteResume).toBe(false);
+  });
+});
