@@ -24,6 +24,8 @@ const commands: Record<string, () => Promise<Command>> = {
   halt: async () => (await import('./commands/control.js')).haltCommand,
   resume: async () => (await import('./commands/control.js')).resumeCommand,
   status: async () => (await import('./commands/control.js')).statusCommand,
+  login: async () => (await import('./commands/login.js')).loginCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
