@@ -328,13 +328,19 @@ export class MqttOutput implements Output {
     if (this.cfg.discovery && !this.discoveryRemoved) {
       const config = discoveryConfig(this.topics, {
         deviceId: this.opts.deviceId,
-        serial: this.opts.serial !== undefined ? this.opts.serial : readDeviceSerial(),
+        serial: this.serial(),
         swVersion: this.opts.swVersion,
         configurationUrl: this.opts.configurationUrl,
       });
       this.queue.putLatest({ topic: this.topics.discovery, payload: JSON.stringify(config), qos: 1, retain: true });
     }
     if (this.latestState) this.queue.putLatest(this.stateMessage(this.latestState));
+  }
+
+  private cachedSerial: string | null | undefined;
+  private serial(): string | null {
+    if (this.cachedSerial === undefined) this.cachedSerial = this.opts.serial !== undefined ? this.opts.serial : readDeviceSerial();
+    return this.cachedSerial;
   }
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
@@ -376,8 +382,13 @@ export class MqttOutput implements Output {
     this.inflight.clear();
     if (this.closing) return;
     if (!this.lastProblem) {
-      this.lastProblem = { kind: 'network', key: 'closed', message: 'MQTT connection lost' };
-      this.log.warn('MQTT connection lost; reconnecting in the background', { broker: displayUrl(this.brokerUrl ?? '') });
+      // Closed without an error: the broker went away, or (never connected) it did not answer.
+      const message =
+        this.connects === 0
+          ? `MQTT broker ${displayUrl(this.brokerUrl ?? '')} did not complete a connection (no CONNACK); retrying in the background`
+          : `MQTT connection to ${displayUrl(this.brokerUrl ?? '')} lost; reconnecting in the background`;
+      this.lastProblem = { kind: 'network', key: 'closed', message };
+      this.raise({ level: 'warn', code: 'MQTT', message }, false);
     }
     this.scheduleReconnect();
   }
