@@ -137,7 +137,10 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     this.reconnectTimer = this.watchdog = null;
     const ws = this.ws;
     this.ws = null;
-    if (ws) ws.removeAllListeners('message'), ws.terminate();
+    if (ws) {
+      ws.removeAllListeners('message');
+      ws.terminate();
+    }
   }
 
   subscribe(keys: readonly string[], mode: SubscriptionMode = 'ltpc'): void {
@@ -179,7 +182,7 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     }
     if (frame.skipped) this.stats.skippedFeeds += frame.skipped;
     if (frame.marketInfo) {
-      this.segments = frame.marketInfo.segmentStatus;
+      this.segments = { ...this.segments, ...frame.marketInfo.segmentStatus };
       this.emit('marketInfo', frame.marketInfo);
     }
     if (!frame.ticks.length) return;
