@@ -6,6 +6,7 @@ import type { Server } from 'node:net';
 import { controlSocketPath, startControlServer } from './app/control.js';
 import { ConsoleOutput } from './app/console-output.js';
 import { recoverEngine, type CandleHistory } from './app/recovery.js';
+import { notifySystemd, startSystemdWatchdog } from './app/systemd-notify.js';
 import { TradingLoop } from './app/trading-loop.js';
 import { dbPath, type Config } from './config.js';
 import { MarketCalendar } from './core/calendar.js';
@@ -90,9 +91,12 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   }
   const stateTimer = setInterval(() => loop.publishState(), opts.statePublishMs ?? 500);
   loop.publishState(true);
+  notifySystemd('--ready');
+  const stopWatchdog = startSystemdWatchdog();
 
   let stopping: Promise<void> | null = null;
   const shutdown = async () => {
+    stopWatchdog();
     clearInterval(stateTimer);
     loop.publishState(true);
     await loop.closeOutputs();
