@@ -30,28 +30,45 @@ interface Run {
 function startWriter(file: string): Run {
   const child = spawn(process.execPath, [WRITER, file, String(TOTAL)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
+  // waitFor looks at every line after the one its previous call matched, including lines that
+  // arrived in the same chunk before the caller could register (so no line is ever missed)
+  let cursor = 0;
   const waiters: { pred: (l: string) => boolean; resolve: (l: string | null) => void }[] = [];
   let buf = '';
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
+  const settle = () => {
+    while (waiters.length && cursor < lines.length) {
+      const line = lines[cursor++]!;
+      if (waiters[0]!.pred(line)) waiters.shift()!.resolve(line);
+    }
+  };
   child.stdout!.on('data', (d) => {
     buf += String(d);
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
+      lines.push(buf.slice(0, nl));
       buf = buf.slice(nl + 1);
-      lines.push(line);
-      for (const w of [...waiters]) if (w.pred(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
     }
+    settle();
   });
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     child.on('exit', (code, signal) => {
       for (const w of waiters.splice(0)) w.resolve(null);
-      if (code !== 0 && signal === null) process.stderr.write(`crash-writer failed: ${stderr}\n`);
+      if (code !== 0 && signal === null) process.stderr.write(`crash-writer failed (exit ${code}): ${stderr}\n`);
       resolve({ code, signal });
     }),
   );
-  return { child, lines, exited, waitFor: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })) };
+  return {
+    child,
+    lines,
+    exited,
+    waitFor: (pred) =>
+      new Promise((resolve) => {
+        waiters.push({ pred, resolve });
+        settle();
+      }),
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
