@@ -7,6 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LedgerError, errorMessage, sqliteCode } from './errors.js';
 
+/**
+ * 4 KiB pages: the ext4 block size and the SD card's smallest write unit, so one changed page is
+ * one block written. Smaller pages would not write fewer bytes (the filesystem writes whole
+ * blocks); larger ones would rewrite more bytes per small commit.
+ */
 export const PAGE_SIZE = 4096;
 
 /**
