@@ -4,7 +4,8 @@
  */
 import { MarketCalendar } from '../core/calendar.js';
 import { addDays, istDate } from '../core/time.js';
-import { NIFTY_INDEX_KEY, type Candle, type Side } from '../core/types.js';
+import { NIFTY_INDEX_KEY, type Candle } from '../core/types.js';
+import type { OptionDay } from '../feed/csv.js';
 import type { PriceSource, SimContract, Trade } from './price-source.js';
 
 /** Offsets of the four trades inside a bucket: open, low, high, close. */
@@ -104,42 +105,23 @@ function candleTrades(c: Candle): Trade[] {
   return [c.open, c.low, c.high, c.close].map((price, i) => ({ ts: c.ts + OFFSETS[i]!, price, qty: i === 3 ? c.volume - 3 * qty : qty }));
 }
 
-const parseTs = (s: string) => Date.parse(s.trim().replace(' ', 'T'));
-
-/** Parses the index CSV (`datetime,open,high,low,close,volume`). */
-export function parseIndexCsv(text: string): Candle[] {
-  const lines = text.trim().split(/\r?\n/);
-  const head = lines[0]!.split(',');
-  const col = (n: string) => head.indexOf(n);
-  const [t, o, h, l, c, v] = ['datetime', 'open', 'high', 'low', 'close', 'volume'].map(col) as number[];
-  return lines.slice(1).map((line) => {
-    const f = line.split(',');
-    return { ts: parseTs(f[t!]!), open: Number(f[o!]), high: Number(f[h!]), low: Number(f[l!]), close: Number(f[c!]), volume: Number(f[v!]) || 0 };
-  });
-}
-
-/** Parses the ATM options CSV into one ReplayOption per instrument key. */
-export function parseOptionsCsv(text: string, calendar: MarketCalendar = new MarketCalendar()): ReplayOption[] {
-  const lines = text.trim().split(/\r?\n/);
-  const head = lines[0]!.split(',');
-  const col = (n: string) => head.indexOf(n);
-  const idx = Object.fromEntries(['timestamp', 'open', 'high', 'low', 'close', 'volume', 'instrument_type', 'strike_price', 'expiry_date', 'instrument_key'].map((n) => [n, col(n)]));
+/** The options file's day pairs (parsed by feed/csv.ts) as replayable contracts, one per instrument key. */
+export function replayOptions(days: ReadonlyMap<string, OptionDay>, calendar: MarketCalendar = new MarketCalendar()): ReplayOption[] {
   const byKey = new Map<string, ReplayOption>();
-  for (const line of lines.slice(1)) {
-    const f = line.split(',');
-    const key = f[idx.instrument_key!]!;
-    let o = byKey.get(key);
-    if (!o) {
-      const expiry = f[idx.expiry_date!]!;
-      const side = f[idx.instrument_type!] as Side;
-      const strike = Number(f[idx.strike_price!]);
-      o = {
-        contract: { instrumentKey: key, exchangeToken: key.split('|')[1] ?? key, side, strike, expiry, lotSize: calendar.lotSize(expiry), tradingSymbol: `NIFTY ${strike} ${side} ${expiry}` },
-        candles: [],
-      };
-      byKey.set(key, o);
+  for (const od of days.values()) {
+    for (const side of ['CE', 'PE'] as const) {
+      const c = od.contracts[side];
+      let o = byKey.get(c.instrumentKey);
+      if (!o) {
+        const lotSize = c.lotSize > 0 ? c.lotSize : calendar.lotSize(c.expiry);
+        o = {
+          contract: { ...c, lotSize, exchangeToken: c.instrumentKey.split('|')[1] ?? c.instrumentKey, tradingSymbol: `NIFTY ${c.strike} ${side} ${c.expiry}` },
+          candles: [],
+        };
+        byKey.set(c.instrumentKey, o);
+      }
+      o.candles.push(...od.candles[side]);
     }
-    o.candles.push({ ts: parseTs(f[idx.timestamp!]!), open: Number(f[idx.open!]), high: Number(f[idx.high!]), low: Number(f[idx.low!]), close: Number(f[idx.close!]), volume: Number(f[idx.volume!]) || 0 });
   }
   return [...byKey.values()];
 }

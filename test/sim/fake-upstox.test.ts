@@ -11,7 +11,10 @@ import { ManualClock, VirtualClock } from '../../src/sim/clock.js';
 import { startFakeUpstox, type FakeUpstoxOptions } from '../../src/sim/fake-upstox.js';
 import { MarketSimulator } from '../../src/sim/market.js';
 import { candlesFromTrades, dayCandles } from '../../src/sim/price-source.js';
-import { CandleReplay, parseIndexCsv, parseOptionsCsv } from '../../src/sim/replay.js';
+import { parseIndexCsv, parseOptionsCsv as parseOptionDays } from '../../src/feed/csv.js';
+import { CandleReplay, replayOptions } from '../../src/sim/replay.js';
+
+const parseOptionsCsv = (text: string) => replayOptions(parseOptionDays(text, 'options.csv'));
 import { hasSharedData, indexCsv, noSharedDataReason, optionsCsv, readShared } from '../support/shared-data.js';
 
 const calendar = new MarketCalendar();
@@ -126,7 +129,7 @@ describe('fake Upstox replaying recorded candles', () => {
   ].join('\n');
 
   it('sends each candle as open, low, high, close ticks inside its 5-minute bucket', async () => {
-    const source = new CandleReplay(parseIndexCsv(csvIndex), parseOptionsCsv(csvOptions));
+    const source = new CandleReplay(parseIndexCsv(csvIndex, 'index.csv'), parseOptionsCsv(csvOptions));
     const clock = new VirtualClock(istTime('2025-10-20', '09:14') + 50_000, 600);
     const { ticks, f } = await streamTicks({ clock, source }, [NIFTY_INDEX_KEY, 'NSE_FO|11111'], istTime('2025-10-20', '09:24') + 50_000);
     const idx = ticks.filter((t) => t.instrumentKey === NIFTY_INDEX_KEY);
@@ -136,13 +139,13 @@ describe('fake Upstox replaying recorded candles', () => {
     expect(ticks.filter((t) => t.instrumentKey === 'NSE_FO|11111').map((t) => t.ltp)).toEqual([120, 110, 130, 125]);
     // The replayed day's candles come back unchanged from the candle API and the contract list.
     const rest = new UpstoxRest({ baseUrl: f.apiBaseUrl, token: f.token });
-    expect(await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).toEqual(parseIndexCsv(csvIndex));
+    expect(await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).toEqual(parseIndexCsv(csvIndex, 'index.csv'));
     const listed = await rest.optionContracts();
     expect(listed.map((c) => [c.side, c.strike, c.expiry, c.lotSize])).toEqual([['CE', 25850, '2025-10-20', 75], ['PE', 25850, '2025-10-20', 75]]);
   });
 
   it.skipIf(!hasSharedData)(`replays the real data: a day's candles round-trip exactly (${hasSharedData ? 'shared data present' : noSharedDataReason})`, async () => {
-    const index = parseIndexCsv(readShared(indexCsv));
+    const index = parseIndexCsv(readShared(indexCsv), indexCsv);
     const options = parseOptionsCsv(readShared(optionsCsv));
     const source = new CandleReplay(index, options);
     const day = '2025-10-20';
