@@ -10,9 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/store/ledger.js';
-import { captureLog, requireBuiltLedger, tempDir } from './helpers.js';
+import { captureLog, requireBuiltLedger, removeTempDirs, tempDir } from './helpers.js';
 // @ts-expect-error plain .mjs fixture shared with the child process
 import { batchFootprint } from './fixtures/crash-batches.mjs';
 
@@ -136,6 +136,8 @@ function dump(file: string): Record<string, string> {
 }
 
 beforeAll(requireBuiltLedger);
+
+afterAll(removeTempDirs);
 
 describe('crash safety (real SIGKILL of a committing process)', () => {
   it('every batch is whole or absent after each kill, and the result equals an uninterrupted run', async () => {

@@ -17,8 +17,17 @@ export function captureLog(): CapturedLog {
   return log;
 }
 
+const tempDirs: string[] = [];
+
+/** A fresh directory under the OS temp dir; removeTempDirs() deletes them all (call it in afterAll). */
 export function tempDir(prefix = 'niftybox-store-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 export const DAY = '2025-06-02';

@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
 import { Ledger, LedgerError, LedgerWriteError } from '../../src/store/ledger.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations.js';
-import { CE_KEY, DAY, OPEN_TS, PE_KEY, candleEvent, captureLog, closedTrade, everyEventType, position, tempDir } from './helpers.js';
+import { CE_KEY, DAY, OPEN_TS, PE_KEY, candleEvent, captureLog, closedTrade, everyEventType, position, removeTempDirs, tempDir } from './helpers.js';
 
 const open: Ledger[] = [];
 function openLedger(file: string, opts: { readonly?: boolean; busyTimeoutMs?: number } = {}): Ledger {
@@ -20,6 +20,8 @@ afterEach(() => {
 function dbOf(ledger: Ledger): Database.Database {
   return (ledger as unknown as { db: Database.Database }).db;
 }
+
+afterAll(removeTempDirs);
 
 describe('Ledger.open', () => {
   it('creates the directory and a WAL-mode file with the latest schema', () => {

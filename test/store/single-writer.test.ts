@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, LedgerError } from '../../src/store/ledger.js';
-import { captureLog, requireBuiltLedger, tempDir } from './helpers.js';
+import { captureLog, requireBuiltLedger, removeTempDirs, tempDir } from './helpers.js';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/hold-writer.mjs', import.meta.url));
 const DROPPER = fileURLToPath(new URL('./fixtures/dropped-writer.mjs', import.meta.url));
@@ -25,6 +25,8 @@ function spawnUntilReady(args: string[]) {
 }
 
 beforeAll(requireBuiltLedger);
+
+afterAll(removeTempDirs);
 
 describe('single writer across processes', () => {
   it('refuses a second writer while the first process lives, allows readers, and takes over after it is killed', async () => {
