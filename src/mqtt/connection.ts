@@ -101,6 +101,13 @@ export function describeConnectionError(err: unknown, url: string): ConnectionPr
       message: `TLS with MQTT broker ${where} failed: ${msg}${code ? ` (${code})` : ''} — set mqtt.caFile to the CA certificate that signed the broker's certificate, and use the host name the certificate names`,
     };
   }
+  if (code === 'ECONNRESET' && url.startsWith('mqtts:')) {
+    return {
+      kind: 'tls',
+      key: 'tls:ECONNRESET',
+      message: `TLS handshake with MQTT broker ${where} was cut off (ECONNRESET): is that port a TLS listener? Use mqtt:// for a plain port, or the broker's TLS port (usually 8883)`,
+    };
+  }
   if (code === 'ECONNREFUSED') return { kind: 'network', key: code, message: `MQTT broker ${where} is not accepting connections (ECONNREFUSED): is it running? Retrying in the background` };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'network', key: code, message: `MQTT broker host in ${where} does not resolve (${code}): check mqtt.url. Retrying in the background` };
   if (code) return { kind: 'network', key: code, message: `MQTT connection to ${where} failed: ${msg} (${code}). Retrying in the background` };

@@ -385,7 +385,7 @@ export class MqttOutput implements Output {
       // Closed without an error: the broker went away, or (never connected) it did not answer.
       const message =
         this.connects === 0
-          ? `MQTT broker ${displayUrl(this.brokerUrl ?? '')} did not complete a connection (no CONNACK); retrying in the background`
+          ? `MQTT broker ${displayUrl(this.brokerUrl ?? '')} did not complete a connection (no CONNACK; a TLS-only port needs mqtts://); retrying in the background`
           : `MQTT connection to ${displayUrl(this.brokerUrl ?? '')} lost; reconnecting in the background`;
       this.lastProblem = { kind: 'network', key: 'closed', message };
       this.raise({ level: 'warn', code: 'MQTT', message }, false);

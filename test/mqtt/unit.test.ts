@@ -228,6 +228,7 @@ describe('connection messages and backoff', () => {
     expect(tls.kind).toBe('tls');
     expect(tls.message).toMatch(/mqtt\.caFile/);
     expect(describeConnectionError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 'mqtt://h:1').message).toMatch(/is it running/);
+    expect(describeConnectionError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'mqtts://h:1883').message).toMatch(/is that port a TLS listener/);
   });
 
   it('backs off exponentially up to the cap and resets', () => {
