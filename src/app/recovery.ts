@@ -18,7 +18,12 @@ export interface CandleHistory {
 /** Restores the engine from the ledger; returns the checkpoint (null on a fresh ledger). */
 export function recoverEngine(engine: Engine, ledger: Ledger, history: CandleHistory, log: Logger): EngineCheckpoint | null {
   const cp = ledger.loadCheckpoint();
-  if (!cp) return null;
+  if (!cp) {
+    // A ledger with trades but no checkpoint (written by another tool): never reuse a trade id.
+    const maxId = ledger.maxTradeId();
+    if (maxId !== null) engine.restore({ ...engine.checkpoint(), nextTradeId: maxId + 1 });
+    return null;
+  }
   const data = cp.data as EngineCheckpoint;
   if (!data || data.version !== 1) throw new Error(`ledger ${ledger.file}: engine checkpoint has an unknown version; upgrade niftybox or move the ledger aside`);
   engine.restore(data);

@@ -10,7 +10,7 @@ import type { ApplianceMode, ApplianceState, SessionPhase } from '../core/state.
 import type { DayContracts, Tick } from '../core/types.js';
 import type { Logger } from '../log.js';
 import type { ControlPort, Output } from '../output.js';
-import type { Ledger } from '../store/ledger.js';
+import { LedgerWriteError, type Ledger } from '../store/ledger.js';
 
 /** What the engine does not know: feed, clock and session status, kept current by the app. */
 export interface LinkStatus {
@@ -83,24 +83,38 @@ export class TradingLoop implements ControlPort {
     this.apply(this.engine.resume(this.now(), source));
   }
 
-  /** Persist first, then announce. A failed commit blocks new entries but never stops position management. */
+  /**
+   * Persist first, then announce. When the ledger cannot write (disk full, I/O), the batch is held
+   * and retried ahead of the next one, new entries are blocked, and nothing of it is announced until
+   * it is on disk; positions are still managed. A batch the ledger rejects as invalid is dropped
+   * with an error rather than jamming every later commit.
+   */
   apply(events: readonly EngineEvent[]): void {
     if (events.length === 0) return;
     const batch = this.unpersisted.length ? [...this.unpersisted, ...events] : events;
     try {
       this.ledger.commit(batch, { ts: this.now(), data: this.engine.checkpoint() satisfies EngineCheckpoint });
       this.commits++;
-      if (this.unpersisted.length) {
-        this.unpersisted = [];
-        this.apply(this.engine.setGuard('DISK', false, this.now(), 'ledger writes failing'));
-      }
     } catch (err) {
+      const failure = err instanceof LedgerWriteError ? err.failure : 'unexpected';
+      if (failure === 'invalid_data') {
+        this.unpersisted = [];
+        this.log.error('ledger: a batch was rejected as invalid and is dropped (this is a bug: report it)', { error: (err as Error).message, events: batch.map((e) => e.type) });
+        return;
+      }
       this.unpersisted = [...batch];
-      this.log.error('ledger: commit failed, new entries blocked until it recovers', { error: (err as Error).message, pending: batch.length });
-      const guard = this.engine.setGuard('DISK', true, this.now(), `ledger writes failing (${(err as Error).message}): no new entries`, 'error');
-      this.unpersisted.push(...guard);
+      this.log.error('ledger: commit failed; holding the batch, new entries blocked until it recovers', { error: (err as Error).message, failure, pending: batch.length });
+      if (!this.engine.view().guards.DISK) {
+        const guard = this.engine.setGuard('DISK', true, this.now(), `ledger cannot write (${failure}): no new entries until it can`, 'error');
+        this.unpersisted.push(...guard);
+        this.announce(guard); // the one thing said before it is on disk: that the disk is failing
+      }
+      return;
     }
-    this.announce(events);
+    const recovered = this.unpersisted.length > 0;
+    this.unpersisted = [];
+    this.announce(batch);
+    if (recovered) this.apply(this.engine.setGuard('DISK', false, this.now(), 'ledger cannot write'));
   }
 
   private announce(events: readonly EngineEvent[]): void {
