@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'niftybox-demo-'));
 describe('npm start (the demo)', () => {
   it('runs a simulated session end to end through the real client, prints trades and the report, exits 0 by itself', () => {
     const dir = tmp();
-    const r = spawnSync('npm', ['start', '--silent', '--', '--session-seconds', '15', '--db', join(dir, 'demo.db')], {
+    const png = join(dir, 'oled.png');
+    const r = spawnSync('npm', ['start', '--silent', '--', '--session-seconds', '15', '--db', join(dir, 'demo.db'), '--display', `png:${png}`], {
       cwd: repoRoot,
       encoding: 'utf8',
       timeout: 120_000,
@@ -26,6 +28,10 @@ describe('npm start (the demo)', () => {
     expect(r.stdout).toMatch(/niftybox demo: ledger .*\n[\s\S]*net P&L/);
     const report = runCli(['report', '--db', join(dir, 'demo.db'), '--json']);
     expect(JSON.parse(report.stdout).trades.length).toBeGreaterThan(0);
+    // --display png:<file> leaves the current OLED screen as a 128×64 PNG
+    const image = PNG.sync.read(readFileSync(png));
+    expect([image.width, image.height]).toEqual([128, 64]);
+    expect(image.data.some((v, i) => i % 4 === 0 && v > 128)).toBe(true); // something is lit
   }, 150_000);
 });
 
