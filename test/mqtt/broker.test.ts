@@ -3,8 +3,9 @@
  * `mosquitto_sub` — what a user would type.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,8 +47,11 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     broker = await new Mosquitto().start();
   });
   afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
+    // every cleanup runs, even when one fails (a broker left running would outlive the test)
+    const errors: unknown[] = [];
+    for (const c of cleanups.splice(0).reverse()) await Promise.resolve().then(c).catch((e) => errors.push(e));
     await broker.dispose();
+    if (errors.length) throw errors[0];
   });
 
   function sub(topics: string[], extra: string[] = []): Sub {
@@ -287,7 +291,7 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
   });
 
   it('a broker that refuses the credentials: a clear error with the reason code, no crash, publishing calls still return', async () => {
-    await broker.stop();
+    await broker.dispose();
     broker = await new Mosquitto({ users: { niftybox: 'correct-horse' } }).start();
     const { out, alerts, log } = await output({ mqtt: { username: 'niftybox', password: 'wrong-password-123' } });
     await until(() => alerts.some((a) => /refused/.test(a.message)), 5000, 'the refusal alert');
@@ -309,8 +313,10 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
   });
 
   it.skipIf(!hasOpenssl)('connects over mqtts:// with mqtt.caFile; without the CA the TLS failure names the fix', async () => {
-    await broker.stop();
-    const certs = makeTestCerts(broker.dir);
+    await broker.dispose();
+    const certDir = mkdtempSync(join(tmpdir(), 'niftybox-certs-'));
+    cleanups.push(() => rmSync(certDir, { recursive: true, force: true }));
+    const certs = makeTestCerts(certDir);
     broker = await new Mosquitto({ tls: certs }).start();
     const s = sub([`${BASE}/availability`], ['--cafile', certs.cafile]);
     const good = await output({ mqtt: { caFile: certs.cafile } });

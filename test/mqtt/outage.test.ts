@@ -28,7 +28,10 @@ if (!hasMosquitto) console.warn(`skipping MQTT outage tests: ${NO_MOSQUITTO_REAS
 describe.skipIf(!hasMosquitto)('broker outage', () => {
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
+    // every cleanup runs, even when one fails (a broker left running would outlive the test)
+    const errors: unknown[] = [];
+    for (const c of cleanups.splice(0).reverse()) await Promise.resolve().then(c).catch((e) => errors.push(e));
+    if (errors.length) throw errors[0];
   });
 
   function makeOutput(url: string, alerts: MqttAlert[]): MqttOutput {
