@@ -1,5 +1,5 @@
 /** MQTT pieces without a broker: queue, command parsing, discovery, serial, error messages, backoff. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -212,6 +212,7 @@ describe('Home Assistant discovery', () => {
     writeFileSync(dt, '10000000feedbeef\0');
     expect(readDeviceSerial({ cpuinfo: cpu, devicetree: dt })).toBe('10000000feedbeef');
     expect(readDeviceSerial({ cpuinfo: join(dir, 'none'), devicetree: join(dir, 'none2') })).toBeNull();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
