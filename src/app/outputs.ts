@@ -4,11 +4,11 @@ import type { Config } from '../config.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import { createDevice } from '../device/index.js';
 import type { Logger } from '../log.js';
-import { MqttOutput, startEmbeddedBroker } from '../mqtt/index.js';
+import { MqttOutput } from '../mqtt/index.js';
 import type { Output } from '../output.js';
 import type { TradingLoop } from './trading-loop.js';
 
-export async function startDeviceOutput(o: { config: Config; loop: TradingLoop; calendar: MarketCalendar; log: Logger; cleanups: (() => Promise<void>)[]; keyboard: boolean; now: () => number }): Promise<Output> {
+export async function startDeviceOutput(o: { config: Config; loop: TradingLoop; calendar: MarketCalendar; log: Logger; keyboard: boolean; now: () => number }): Promise<Output> {
   const device = createDevice({
     config: o.config.device,
     control: o.loop,
@@ -23,26 +23,14 @@ export async function startDeviceOutput(o: { config: Config; loop: TradingLoop; 
   return device.output;
 }
 
-/** MQTT to the configured broker; without one, an embedded broker (not for replays, which stay local). */
-export async function startMqttOutput(o: { config: Config; loop: TradingLoop; log: Logger; cleanups: (() => Promise<void>)[]; replay: boolean }): Promise<Output | null> {
-  const mqtt = { ...o.config.mqtt };
-  const log = o.log.child({ area: 'mqtt' });
-  if (!mqtt.url) {
-    if (o.replay || !mqtt.embeddedBroker.enabled) return null;
-    try {
-      const broker = await startEmbeddedBroker({ host: mqtt.embeddedBroker.host, port: mqtt.embeddedBroker.port, log });
-      o.cleanups.push(() => broker.close());
-      mqtt.url = broker.url;
-    } catch (err) {
-      log.warn('embedded MQTT broker could not start; running without MQTT', { error: (err as Error).message, port: mqtt.embeddedBroker.port });
-      return null;
-    }
-  }
+/** MQTT to the configured broker; without one, MqttOutput runs the embedded broker (replays stay local). */
+export async function startMqttOutput(o: { config: Config; loop: TradingLoop; log: Logger; replay: boolean }): Promise<Output | null> {
+  if (!o.config.mqtt.url && (o.replay || !o.config.mqtt.embeddedBroker.enabled)) return null;
   const out = new MqttOutput({
-    config: mqtt,
+    config: o.config.mqtt,
     deviceId: o.config.deviceId,
     control: o.loop,
-    log,
+    log: o.log.child({ area: 'mqtt' }),
     swVersion: VERSION,
     onAlert: (a) => o.loop.alert(a.level, a.code, a.message),
   });

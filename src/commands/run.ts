@@ -77,8 +77,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     source,
     console: consoleOut,
     outputs: [
-      (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, cleanups, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }),
-      (loop) => startMqttOutput({ config, loop, log, cleanups, replay: source.mode === 'replay' }),
+      (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }),
+      (loop) => startMqttOutput({ config, loop, log, replay: source.mode === 'replay' }),
     ],
     onFinish: (ledger) => {
       const trades = ledger.trades();

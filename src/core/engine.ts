@@ -27,13 +27,8 @@ export interface EngineOptions {
   emitCandles?: boolean;
 }
 
-interface CandleBuilder {
-  ts: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
+interface CandleBuilder extends Candle {
+  filled: boolean;
 }
 
 interface PendingEntry {
@@ -94,8 +89,10 @@ export class Engine {
   /** [bucketFrom, bucketTo) of the open bucket; both −∞ when none is open. */
   private bucketFrom = -Infinity;
   private bucketTo = -Infinity;
-  private indexBar: CandleBuilder | null = null;
-  private optionBars: Record<Side, CandleBuilder | null> = { CE: null, PE: null };
+  // Candle builders are reused bucket after bucket (`filled` false = no trade yet): a backtest
+  // builds ~55,000 candles and they need not be garbage.
+  private readonly indexBar: CandleBuilder = emptyBar();
+  private readonly optionBars: Record<Side, CandleBuilder> = { CE: emptyBar(), PE: emptyBar() };
 
   private day: string | null = null;
   private contracts: DayContracts | null = null;
@@ -154,7 +151,7 @@ export class Engine {
     this.ceKey = contracts.CE.instrumentKey;
     this.peKey = contracts.PE.instrumentKey;
     this.atr = { CE: new DayAtr(this.p.atrPeriod), PE: new DayAtr(this.p.atrPeriod) };
-    this.optionBars = { CE: null, PE: null };
+    this.optionBars.CE.filled = this.optionBars.PE.filled = false;
     return this.drain();
   }
 
@@ -171,13 +168,13 @@ export class Engine {
     }
     const bucket = this.bucketFrom;
     if (tick.instrumentKey === this.indexKey) {
-      this.indexBar = extend(this.indexBar, bucket, tick);
+      extend(this.indexBar, bucket, tick);
       this.spot = tick.ltp;
       return this.drain();
     }
     const side = this.sideOf(tick.instrumentKey);
     if (!side) return this.drain();
-    this.optionBars[side] = extend(this.optionBars[side], bucket, tick);
+    extend(this.optionBars[side], bucket, tick);
     this.onOptionTick(side, tick);
     return this.drain();
   }
@@ -330,21 +327,20 @@ export class Engine {
     this.curBucket = bucket;
     this.bucketFrom = bucket;
     this.bucketTo = bucket + BUCKET_MS;
-    this.indexBar = null;
-    this.optionBars = { CE: null, PE: null };
+    this.indexBar.filled = this.optionBars.CE.filled = this.optionBars.PE.filled = false;
     const day = istDate(bucket);
     if (day !== this.day) this.rollDay(day, ts);
   }
 
   private onOptionTick(side: Side, tick: Tick): void {
-    const minute = istMinuteOfDay(tick.ts);
-    const pe = this.pendingEntry;
-    if (pe && pe.side === side && !this.position) {
-      if (tick.ts >= pe.candleTs + BUCKET_MS && minute < this.eodMin) this.fillEntry(side, tick, pe);
+    const pos = this.position;
+    if (pos === null) {
+      const pe = this.pendingEntry;
+      if (pe !== null && pe.side === side && tick.ts >= pe.candleTs + BUCKET_MS && istMinuteOfDay(tick.ts) < this.eodMin) this.fillEntry(side, tick, pe);
       return;
     }
-    const pos = this.position;
-    if (!pos || pos.side !== side) return;
+    if (pos.side !== side) return;
+    const minute = istMinuteOfDay(tick.ts);
     pos.ltp = tick.ltp;
     pos.ltpTs = tick.ts;
     const sellPrice = tick.path ? tick.ltp : (tick.bid ?? tick.ltp);
@@ -472,16 +468,16 @@ export class Engine {
 
     for (const side of SIDES) {
       const bar = this.optionBars[side];
-      if (!bar) continue;
+      if (!bar.filled) continue;
       this.atr[side].next(bar);
-      if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.contracts![side].instrumentKey, candle: { ...bar } });
+      if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.contracts![side].instrumentKey, candle: candleOf(bar) });
     }
     // An entry decided at an earlier close whose next candle never traded is cancelled.
     if (this.pendingEntry && this.pendingEntry.candleTs < t) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE');
 
     const bar = this.indexBar;
-    if (!bar) return;
-    if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.indexKey, candle: { ...bar } });
+    if (!bar.filled) return;
+    if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.indexKey, candle: candleOf(bar) });
     this.updateIndexIndicators(bar);
     if (!this.indicatorsWarm()) return;
     const ema = this.ema.value!;
@@ -527,13 +523,26 @@ export class Engine {
 const SIDES = ['CE', 'PE'] as const;
 const EMPTY: readonly EngineEvent[] = Object.freeze([]);
 
-function extend(bar: CandleBuilder | null, bucket: number, tick: Tick): CandleBuilder {
+function candleOf(b: CandleBuilder): Candle {
+  return { ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume };
+}
+
+function emptyBar(): CandleBuilder {
+  return { ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, filled: false };
+}
+
+function extend(bar: CandleBuilder, bucket: number, tick: Tick): void {
   const px = tick.ltp;
   const vol = tick.volume ?? 0;
-  if (!bar) return { ts: bucket, open: px, high: px, low: px, close: px, volume: vol };
+  if (!bar.filled) {
+    bar.filled = true;
+    bar.ts = bucket;
+    bar.open = bar.high = bar.low = bar.close = px;
+    bar.volume = vol;
+    return;
+  }
   if (px > bar.high) bar.high = px;
   if (px < bar.low) bar.low = px;
   bar.close = px;
   bar.volume += vol;
-  return bar;
 }
