@@ -11,8 +11,8 @@ import type { Ledger } from '../store/ledger.js';
 export interface CandleHistory {
   /** Index candles up to and including `untilTs` (bucket start), oldest first. */
   index(untilTs: number): Candle[];
-  /** A side's candles of `day` up to and including `untilTs`. */
-  option(day: string, side: Side, untilTs: number): Candle[];
+  /** Candles of the day's `side` contract (`instrumentKey`) up to and including `untilTs`. */
+  option(day: string, side: Side, instrumentKey: string, untilTs: number): Candle[];
 }
 
 /** Restores the engine from the ledger; returns the checkpoint (null on a fresh ledger). */
@@ -32,7 +32,9 @@ export function recoverEngine(engine: Engine, ledger: Ledger, history: CandleHis
     const index = history.index(until);
     for (const c of index) engine.warmIndexCandle(c);
     if (data.contracts && data.day && istDate(until) === data.day) {
-      for (const side of ['CE', 'PE'] as const) for (const c of history.option(data.day, side, until)) engine.warmOptionCandle(side, c);
+      for (const side of ['CE', 'PE'] as const) {
+        for (const c of history.option(data.day, side, data.contracts[side].instrumentKey, until)) engine.warmOptionCandle(side, c);
+      }
     }
     log.info('recovery: resumed from the ledger', {
       checkpointTs: cp.ts,

@@ -76,10 +76,11 @@ export class UpstoxSource implements TickSource {
     return this.history.filter((c) => c.ts <= untilTs);
   }
 
-  option(day: string, _side: Side, untilTs: number): Candle[] {
-    void day;
-    void untilTs;
-    return []; // today's option candles come from the API once the pair is known (see pickContracts)
+  /** Today's candles of a held contract, from the ledger (a restart mid-day rebuilds the day ATR from them). */
+  option(day: string, _side: Side, instrumentKey: string, untilTs: number): Candle[] {
+    if (!this.ledger) return [];
+    const session = this.o.calendar.session(day);
+    return session ? this.ledger.candles(instrumentKey, session.openTs, untilTs) : [];
   }
 
   async run(loop: TradingLoop, resumeAfter: number | null): Promise<void> {

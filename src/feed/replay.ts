@@ -47,7 +47,7 @@ export class CandleReplaySource implements TickSource {
     return out;
   }
 
-  option(day: string, side: Side, untilTs: number): Candle[] {
+  option(day: string, side: Side, _instrumentKey: string, untilTs: number): Candle[] {
     return (this.plan.options.get(day)?.candles[side] ?? []).filter((c) => c.ts <= untilTs);
   }
 
