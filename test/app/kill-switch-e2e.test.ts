@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,19 +13,11 @@ import { createDevice } from '../../src/device/device.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { FakeGpio } from '../device/fake-gpio.js';
+import { pi4Sysfs } from '../device/fixtures.js';
 
 const DAY = '2025-06-02';
 const at = (t: string) => istTime(DAY, t);
 
-function pi4Sysfs(): string {
-  const root = mkdtempSync(join(tmpdir(), 'nbx-sysfs-'));
-  const dir = join(root, 'class', 'gpio', 'gpiochip512');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'label'), 'pinctrl-bcm2711\n');
-  writeFileSync(join(dir, 'base'), '512\n');
-  writeFileSync(join(dir, 'ngpio'), '58\n');
-  return root;
-}
 
 describe('kill switch → engine → ledger (simulated pin, real SQLite file)', () => {
   it.each(['no', 'nc'] as const)('wiring %s: the first edge halts, the halt is committed, the position exits on the next price', async (wiring) => {

@@ -13,18 +13,9 @@ import { renderScreen } from '../../src/device/oled/screens.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import type { ControlPort } from '../../src/output.js';
 import { FakeGpio } from './fake-gpio.js';
-import { baseState, calendar, NOW } from './fixtures.js';
+import { baseState, calendar, NOW, pi4Sysfs } from './fixtures.js';
 import { FakeI2cBus } from './ssd1306-decoder.js';
 
-function pi4Sysfs(): string {
-  const root = mkdtempSync(join(tmpdir(), 'nbx-sysfs-'));
-  const dir = join(root, 'class', 'gpio', 'gpiochip512');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'label'), 'pinctrl-bcm2711\n');
-  writeFileSync(join(dir, 'base'), '512\n');
-  writeFileSync(join(dir, 'ngpio'), '58\n');
-  return root;
-}
 
 function recorder() {
   const calls: string[] = [];

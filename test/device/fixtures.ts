@@ -1,4 +1,7 @@
 /** Appliance states for every screen, at a fixed instant on a trading day (Thu 5 Jun 2025, IST). */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MarketCalendar } from '../../src/core/calendar.js';
 import type { ApplianceState } from '../../src/core/state.js';
 import { istTime } from '../../src/core/time.js';
@@ -138,3 +141,14 @@ export const SCREEN_CASES: ScreenCase[] = [
     input: input(baseState(), { page: 2, deviceAlarms: [{ code: 'BUTTON_UNAVAILABLE', message: 'GPIO17 cannot be opened' }] }),
   },
 ];
+
+/** A sysfs tree as a Pi 4 with kernel 6.6 shows it: one gpiochip with base 512 (GPIO17 → 529). */
+export function pi4Sysfs(): string {
+  const root = mkdtempSync(join(tmpdir(), 'nbx-sysfs-'));
+  const dir = join(root, 'class', 'gpio', 'gpiochip512');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'label'), 'pinctrl-bcm2711\n');
+  writeFileSync(join(dir, 'base'), '512\n');
+  writeFileSync(join(dir, 'ngpio'), '58\n');
+  return root;
+}
