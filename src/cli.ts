@@ -66,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Everything is closed by now; a handle something forgot (a socket, stdin) must not keep us alive.
+    setTimeout(() => process.exit(code), 3000).unref();
   },
   (err) => {
     process.stderr.write(`niftybox: ${(err as Error).stack ?? String(err)}\n`);

@@ -150,6 +150,7 @@ export class UpstoxSource implements TickSource {
     if (now - this.lastClockCheck >= 60_000 || this.lastClockCheck === 0) {
       this.lastClockCheck = now;
       void this.checkClockSync();
+      this.updateWarmGuard();
     }
   }
 

@@ -71,20 +71,29 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
 
   const consoleOut = new ConsoleOutput(process.stdout, interactive ? 0 : 60 * 60_000);
-  const app = await startAppliance({
-    config,
-    log,
-    source,
-    console: consoleOut,
-    outputs: [
-      (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }),
-      (loop) => startMqttOutput({ config, loop, log, replay: source.mode === 'replay' }),
-    ],
-    onFinish: (ledger) => {
-      const trades = ledger.trades();
-      process.stdout.write('\n' + textReport(summarize(trades), { title: `niftybox ${source.mode}: ledger ${dbPath(config)}` }));
-    },
-  });
+  const closeAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  let app;
+  try {
+    app = await startAppliance({
+      config,
+      log,
+      source,
+      console: consoleOut,
+      outputs: [
+        (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }),
+        (loop) => startMqttOutput({ config, loop, log, replay: source.mode === 'replay' }),
+      ],
+      onFinish: (ledger) => {
+        const trades = ledger.trades();
+        process.stdout.write('\n' + textReport(summarize(trades), { title: `niftybox ${source.mode}: ledger ${dbPath(config)}` }));
+      },
+    });
+  } catch (err) {
+    await closeAll(); // the simulated exchange must not keep a failed start alive
+    throw err;
+  }
   const onSignal = (sig: string) => {
     log.warn(`received ${sig}: stopping cleanly`);
     void app.stop();
@@ -92,7 +101,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
   const code = await app.done;
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await closeAll();
   return code;
 }
 

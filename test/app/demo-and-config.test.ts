@@ -70,3 +70,19 @@ describe('configuration errors name the key and the allowed values, exit 78', ()
     expect(c.mqtt.allowRemoteResume).toBe(false);
   });
 });
+
+describe('a corrupt ledger file', () => {
+  it('is reported with its name and what to do, never reset', () => {
+    const dir = tmp();
+    const db = join(dir, 'ledger.db');
+    writeFileSync(db, 'this is not a database, it is a shopping list\n'.repeat(200));
+    const before = readFileSync(db);
+    for (const args of [['report', '--db', db], ['run', '--demo', '--db', db]]) {
+      const r = runCli(args, { env: { ...process.env, NIFTYBOX_CONFIG: '', HOME: dir } });
+      expect(r.code).toBe(74);
+      expect(r.stderr).toContain(db);
+      expect(r.stderr).toMatch(/move it aside|restore/i);
+    }
+    expect(readFileSync(db)).toEqual(before);
+  });
+});

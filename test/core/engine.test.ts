@@ -118,4 +118,30 @@ describe('halt and guards', () => {
     expect(ev.map((e) => e.type)).toEqual(['exit', 'alert', 'halt']);
     expect(ev[2]).toMatchObject({ source: 'guard', reason: 'daily loss limit' });
   });
+
+  it('max trades per day blocks further entries with a logged, blocked decision', () => {
+    // An uptrend warms the indicators; the CE signal that follows is blocked by MAX_TRADES.
+    const engine = new Engine({ params: DEFAULT_V25, risk: { dailyLossLimit: 0, maxTradesPerDay: 1 }, calendar: new MarketCalendar(), emitCandles: false });
+    engine.restore({ ...holdingPut().checkpoint(), position: null, dayStats: { entries: 1, trades: 1, wins: 0, realized: 0, charges: 0, cancelledNoNextCandle: 0 } });
+    let px = 24000;
+    const signals: EngineEvent[] = [];
+    for (let i = 0; i < 60; i++) {
+      const ts = at('09:15') - 60 * 300_000 + i * 300_000; // warm on the previous hours…
+      engine.warmIndexCandle({ ts, open: px, high: px + 3, low: px - 3, close: px + (i % 7 === 0 ? -2 : 1), volume: 0 });
+      px += i % 7 === 0 ? -2 : 1;
+    }
+    for (let i = 0; i < 20 && signals.length === 0; i++) {
+      const ts = at('09:30') + i * 300_000;
+      const step = 2 + i * 1.5; // …then an accelerating rise: hist rising three in a row, close above EMA
+      const ev: EngineEvent[] = [];
+      for (const t of candleTicks('NSE_FO|1', { ts, open: 100, high: 101, low: 99, close: 100, volume: 0 })) ev.push(...engine.onTick(t));
+      for (const t of candleTicks('NSE_INDEX|Nifty 50', { ts, open: px, high: px + step + 1, low: px - 1, close: px + step, volume: 0 })) ev.push(...engine.onTick(t));
+      ev.push(...engine.onClock(ts + 300_000));
+      px += step;
+      signals.push(...ev.filter((e) => e.type === 'signal'));
+    }
+    expect(signals[0]).toMatchObject({ type: 'signal', kind: 'entry', side: 'CE', action: 'blocked', blockedBy: ['MAX_TRADES'] });
+    expect(engine.view().pendingEntry).toBeNull();
+  });
 });
+
