@@ -56,6 +56,7 @@ export class UpstoxSource implements TickSource {
   private stopped = false;
   private lastClockCheck = 0;
   private holdingCloses = false;
+  private prepareError: Error | null = null;
 
   constructor(private readonly o: UpstoxSourceOptions) {
     this.mode = o.mode;
@@ -69,7 +70,16 @@ export class UpstoxSource implements TickSource {
   /** Warm-up before recovery: ≥ 5 trading days of index candles (ledger first, then the API). */
   async prepare(ledger: Ledger): Promise<void> {
     this.ledger = ledger;
-    await this.loadHistory();
+    try {
+      await this.loadHistory();
+    } catch (err) {
+      // No network or no valid token at boot must not stop the box: it starts with what the ledger
+      // has (entries stay blocked while indicators are cold) and retries at the next warm-up.
+      this.prepareError = err as Error;
+      const now = this.o.now();
+      this.history = ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now);
+      this.o.log.warn('warm-up from Upstox failed; starting from the ledger\'s candles and retrying later', { error: (err as Error).message });
+    }
   }
 
   index(untilTs: number): Candle[] {
@@ -90,6 +100,8 @@ export class UpstoxSource implements TickSource {
     if (resumeAfter === null) for (const c of this.closedHistory()) loop.engine.warmIndexCandle(c);
     else for (const c of this.closedHistory().filter((c) => c.ts > resumeAfter)) loop.engine.warmIndexCandle(c);
     this.updateWarmGuard();
+    if (this.prepareError instanceof TokenExpired) this.tokenExpired(this.prepareError);
+    else if (this.prepareError) loop.alert('warn', 'WARMUP', `could not load history from Upstox (${this.prepareError.message}); retrying before the next open`);
 
     stream.on('tick', (t) => this.onTick(t));
     stream.on('connected', () => {
@@ -150,6 +162,7 @@ export class UpstoxSource implements TickSource {
     if (now - this.lastClockCheck >= 60_000 || this.lastClockCheck === 0) {
       this.lastClockCheck = now;
       void this.checkClockSync();
+      if (this.prepareError && !loop.engine.indicatorsWarm()) void this.lateWarmup();
       this.updateWarmGuard();
     }
   }
@@ -212,6 +225,22 @@ export class UpstoxSource implements TickSource {
       else this.o.log.warn('warm-up failed; will retry at the next check', { error: (err as Error).message });
     }
     await this.checkClockSync();
+  }
+
+  /** The boot-time warm-up failed (no network): once Upstox answers, rebuild the indicators in order. */
+  private async lateWarmup(): Promise<void> {
+    const loop = this.loop!;
+    try {
+      await this.loadHistory();
+    } catch {
+      return; // still offline; the next minute tries again
+    }
+    this.prepareError = null;
+    const upTo = loop.engine.checkpoint().lastClosedBucket ?? this.o.now();
+    const today = this.ledger ? this.ledger.candles(NIFTY_INDEX_KEY, upTo - 86_400_000, upTo) : [];
+    loop.engine.resetIndexIndicators();
+    for (const c of mergeCandles(this.closedHistory(), today)) if (c.ts <= upTo) loop.engine.warmIndexCandle(c);
+    this.o.log.info('late warm-up done', { warm: loop.engine.indicatorsWarm() });
   }
 
   private tokenExpired(err: Error): void {

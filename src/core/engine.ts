@@ -77,9 +77,9 @@ export class Engine {
   private readonly entryEndMin: number;
   private readonly eodMin: number;
 
-  private readonly ema: EmaIndicator;
-  private readonly macd: MacdHistogram;
-  private readonly chop: ChopIndicator;
+  private ema: EmaIndicator;
+  private macd: MacdHistogram;
+  private chop: ChopIndicator;
   private hist1: number | undefined; // hist(t−1)
   private hist2: number | undefined; // hist(t−2)
   private atr: Record<Side, DayAtr>;
@@ -136,6 +136,14 @@ export class Engine {
   /** Feeds today's earlier candle of a contract to its day ATR (recovery, mid-day start). */
   warmOptionCandle(side: Side, c: Candle): void {
     this.atr[side].next(c);
+  }
+
+  /** Forgets the index indicators, so that a late warm-up can replay the whole history in order. */
+  resetIndexIndicators(): void {
+    this.ema = new EmaIndicator(this.p.emaPeriod);
+    this.macd = new MacdHistogram(this.p.macdFast, this.p.macdSlow, this.p.macdSignal);
+    this.chop = new ChopIndicator(this.p.chopPeriod);
+    this.hist1 = this.hist2 = undefined;
   }
 
   /** True once every indicator V25 reads has a value. */
