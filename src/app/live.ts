@@ -2,7 +2,8 @@
 import type { Config } from '../config.js';
 import { createCalendar } from '../app.js';
 import { phaseAt } from '../core/schedule.js';
-import { loadToken, MarketDataStream, UpstoxRest } from '../feed/upstox/index.js';
+import { hostname } from 'node:os';
+import { loadToken, MarketDataStream, runLoginServer, UpstoxRest } from '../feed/upstox/index.js';
 import type { Logger } from '../log.js';
 import { systemClockSync } from './clock-sync.js';
 import { UpstoxSource } from './upstox-source.js';
@@ -17,7 +18,24 @@ export async function startLive(config: Config, log: Logger): Promise<UpstoxSour
     isMarketOpen: (ts) => phaseAt(calendar, ts) === 'open',
     log: log.child({ area: 'stream' }),
   });
-  const loginUrl = `http://${config.upstox.loginHost === '0.0.0.0' ? 'niftybox.local' : config.upstox.loginHost}:${config.upstox.loginPort}/login`;
+  const loginUrl = `http://${config.upstox.loginHost === '0.0.0.0' ? `${hostname()}.local` : config.upstox.loginHost}:${config.upstox.loginPort}/login`;
+  const { apiKey, apiSecret } = config.upstox;
+  const serveLogin =
+    apiKey && apiSecret
+      ? async () => {
+          await runLoginServer({
+            stateDir: config.stateDir,
+            apiKey,
+            apiSecret,
+            redirectUri: config.upstox.redirectUri,
+            loginBaseUrl: config.upstox.loginBaseUrl,
+            apiBaseUrl: config.upstox.apiBaseUrl,
+            host: config.upstox.loginHost,
+            port: config.upstox.loginPort,
+            log: log.child({ area: 'login' }),
+          });
+        }
+      : undefined;
   return new UpstoxSource({
     mode: 'live',
     rest,
@@ -29,5 +47,6 @@ export async function startLive(config: Config, log: Logger): Promise<UpstoxSour
     maxClockSkewMs: config.maxClockSkewMs,
     useCron: true,
     loginUrl,
+    serveLogin,
   });
 }

@@ -37,6 +37,8 @@ export interface UpstoxSourceOptions {
   useCron?: boolean;
   /** Where to log in again (OLED, MQTT) when the token dies. */
   loginUrl?: string | null;
+  /** Serves the OAuth login page until a fresh token is stored (live, with apiKey/apiSecret configured). */
+  serveLogin?: () => Promise<void>;
   onDailyReport?: (text: string) => void;
 }
 
@@ -57,6 +59,7 @@ export class UpstoxSource implements TickSource {
   private lastClockCheck = 0;
   private holdingCloses = false;
   private prepareError: Error | null = null;
+  private loggingIn = false;
 
   constructor(private readonly o: UpstoxSourceOptions) {
     this.mode = o.mode;
@@ -245,9 +248,27 @@ export class UpstoxSource implements TickSource {
 
   private tokenExpired(err: Error): void {
     const loop = this.loop!;
-    loop.status.loginUrl = this.o.loginUrl ?? null;
-    loop.setGuard('TOKEN_EXPIRED', true, `Upstox token expired or revoked: login needed${this.o.loginUrl ? ` at ${this.o.loginUrl}` : ' ("niftybox login")'}`, 'error');
+    const url = this.o.serveLogin ? (this.o.loginUrl ?? null) : null;
+    loop.status.loginUrl = url;
+    loop.setGuard('TOKEN_EXPIRED', true, `Upstox token expired or revoked: login needed${url ? ` — open ${url}` : ' ("niftybox login --token …" or "niftybox login")'}`, 'error');
     this.o.log.error('Upstox token no longer works', { error: err.message });
+    if (this.o.serveLogin && !this.loggingIn) {
+      this.loggingIn = true;
+      // The stream stopped itself on the dead token: no reconnect storm. A fresh login restarts it.
+      this.o.serveLogin().then(
+        () => {
+          this.loggingIn = false;
+          loop.status.loginUrl = null;
+          loop.setGuard('TOKEN_EXPIRED', false, 'Upstox token expired');
+          this.o.stream.start();
+          void this.warmupPhase();
+        },
+        (e: Error) => {
+          this.loggingIn = false;
+          loop.alert('error', 'LOGIN_PAGE', `the login page could not run: ${e.message}; use "niftybox login" instead`);
+        },
+      );
+    }
   }
 
   private async loadHistory(): Promise<void> {
