@@ -12,11 +12,11 @@ import { dueBetween, phaseAt, type DueEvent } from '../core/schedule.js';
 import { BUCKET_MS, istDate, istIso } from '../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle, type DayContracts, type Side } from '../core/types.js';
 import { candleTicks } from '../core/backtest.js';
-import { summarize } from '../core/report.js';
 import { backfillGap, mergeCandles, TokenExpired, warmUpIndexCandles, warmUpOptionCandles, type FeedTick, type MarketDataStream, type UpstoxRest } from '../feed/upstox/index.js';
 import type { Logger } from '../log.js';
 import type { Ledger } from '../store/ledger.js';
 import type { ClockSyncCheck } from './clock-sync.js';
+import { dailyReportText } from './daily-report.js';
 import type { TradingLoop } from './trading-loop.js';
 
 export interface UpstoxSourceOptions {
@@ -367,18 +367,10 @@ export class UpstoxSource implements TickSource {
 
   private async dailyReport(day: string): Promise<void> {
     const loop = this.loop!;
-    const ledger = this.ledger!;
-    const trades = ledger.trades({ from: day, to: day });
-    const s = summarize(trades);
-    const lines = [`Daily report ${day}: ${s.trades} trades, ${s.wins} wins; gross ₹${s.grossPnl.toFixed(2)}, charges ₹${s.charges.toFixed(2)}, net ₹${s.netPnl.toFixed(2)}`];
-    try {
-      const rec = await this.reconcile(day);
-      lines.push(`Candle check vs Upstox intraday: ${rec.compared} candles compared, largest deviation ${rec.maxDev.toFixed(2)} pt (${rec.where})`);
-    } catch (err) {
-      lines.push(`Candle check vs Upstox intraday: not possible (${(err as Error).message})`);
-    }
-    const text = lines.join('\n');
-    this.o.log.info('daily report', { day, trades: s.trades, grossPnl: s.grossPnl, charges: s.charges, netPnl: s.netPnl, text });
+    const c = loop.engine.view().contracts;
+    const keys = [NIFTY_INDEX_KEY, ...(c && c.day === day ? [c.CE.instrumentKey, c.PE.instrumentKey] : [])];
+    const text = await dailyReportText(day, this.ledger!, keys, this.o.calendar, (k) => this.o.rest.intradayCandles(k, 'minutes', 5));
+    this.o.log.info('daily report', { day, text });
     loop.alert('info', 'DAILY_REPORT', text);
     this.o.onDailyReport?.(text);
     if (this.mode === 'demo') {
@@ -390,33 +382,5 @@ export class UpstoxSource implements TickSource {
         this.lastPhaseCheck = this.o.now();
       }
     }
-  }
-
-  /** Compares the day's tick-built candles in the ledger with Upstox's official intraday candles. */
-  private async reconcile(day: string): Promise<{ compared: number; maxDev: number; where: string }> {
-    const loop = this.loop!;
-    const c = loop.engine.view().contracts;
-    const keys = [NIFTY_INDEX_KEY, ...(c && c.day === day ? [c.CE.instrumentKey, c.PE.instrumentKey] : [])];
-    let compared = 0;
-    let maxDev = 0;
-    let where = '-';
-    const session = this.o.calendar.session(day)!;
-    for (const k of keys) {
-      const ours = new Map(this.ledger!.candles(k, session.openTs, session.closeTs).map((x) => [x.ts, x]));
-      const official = (await this.o.rest.intradayCandles(k, 'minutes', 5)).filter((x) => istDate(x.ts) === day);
-      for (const off of official) {
-        const mine = ours.get(off.ts);
-        if (!mine) continue;
-        compared++;
-        for (const f of ['open', 'high', 'low', 'close'] as const) {
-          const d = Math.abs(mine[f] - off[f]);
-          if (d > maxDev) {
-            maxDev = d;
-            where = `${k} ${istIso(off.ts).slice(11, 16)} ${f}`;
-          }
-        }
-      }
-    }
-    return { compared, maxDev, where };
   }
 }

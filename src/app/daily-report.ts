@@ -1,0 +1,61 @@
+/**
+ * After the close: the day's trades (gross, charges, net) and a check of the tick-built candles in
+ * the ledger against Upstox's official intraday candles, naming the largest deviation.
+ */
+import type { MarketCalendar } from '../core/calendar.js';
+import { summarize } from '../core/report.js';
+import { istDate, istIso } from '../core/time.js';
+import type { Candle } from '../core/types.js';
+import type { Ledger } from '../store/ledger.js';
+
+export interface CandleCheck {
+  compared: number;
+  maxDev: number;
+  where: string;
+}
+
+export async function reconcileCandles(
+  day: string,
+  ledger: Ledger,
+  keys: readonly string[],
+  calendar: MarketCalendar,
+  official: (key: string) => Promise<Candle[]>,
+): Promise<CandleCheck> {
+  const session = calendar.session(day);
+  const out: CandleCheck = { compared: 0, maxDev: 0, where: '-' };
+  if (!session) return out;
+  for (const k of keys) {
+    const ours = new Map(ledger.candles(k, session.openTs, session.closeTs).map((x) => [x.ts, x]));
+    for (const off of (await official(k)).filter((x) => istDate(x.ts) === day)) {
+      const mine = ours.get(off.ts);
+      if (!mine) continue;
+      out.compared++;
+      for (const f of ['open', 'high', 'low', 'close'] as const) {
+        const d = Math.abs(mine[f] - off[f]);
+        if (d > out.maxDev) {
+          out.maxDev = d;
+          out.where = `${k} ${istIso(off.ts).slice(11, 16)} ${f}`;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export async function dailyReportText(
+  day: string,
+  ledger: Ledger,
+  keys: readonly string[],
+  calendar: MarketCalendar,
+  official: (key: string) => Promise<Candle[]>,
+): Promise<string> {
+  const s = summarize(ledger.trades({ from: day, to: day }));
+  const lines = [`Daily report ${day}: ${s.trades} trades, ${s.wins} wins; gross ₹${s.grossPnl.toFixed(2)}, charges ₹${s.charges.toFixed(2)}, net ₹${s.netPnl.toFixed(2)}`];
+  try {
+    const rec = await reconcileCandles(day, ledger, keys, calendar, official);
+    lines.push(`Candle check vs Upstox intraday: ${rec.compared} candles compared, largest deviation ${rec.maxDev.toFixed(2)} pt (${rec.where})`);
+  } catch (err) {
+    lines.push(`Candle check vs Upstox intraday: not possible (${(err as Error).message})`);
+  }
+  return lines.join('\n');
+}
