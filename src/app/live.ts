@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { loadToken, MarketDataStream, runLoginServer, UpstoxRest } from '../feed/upstox/index.js';
 import type { Logger } from '../log.js';
 import { systemClockSync } from './clock-sync.js';
+import { loginServerOptions } from './login-options.js';
 import { UpstoxSource } from './upstox-source.js';
 
 export async function startLive(config: Config, log: Logger): Promise<UpstoxSource> {
@@ -19,23 +20,12 @@ export async function startLive(config: Config, log: Logger): Promise<UpstoxSour
     log: log.child({ area: 'stream' }),
   });
   const loginUrl = `http://${config.upstox.loginHost === '0.0.0.0' ? `${hostname()}.local` : config.upstox.loginHost}:${config.upstox.loginPort}/login`;
-  const { apiKey, apiSecret } = config.upstox;
-  const serveLogin =
-    apiKey && apiSecret
-      ? async () => {
-          await runLoginServer({
-            stateDir: config.stateDir,
-            apiKey,
-            apiSecret,
-            redirectUri: config.upstox.redirectUri,
-            loginBaseUrl: config.upstox.loginBaseUrl,
-            apiBaseUrl: config.upstox.apiBaseUrl,
-            host: config.upstox.loginHost,
-            port: config.upstox.loginPort,
-            log: log.child({ area: 'login' }),
-          });
-        }
-      : undefined;
+  const loginOptions = loginServerOptions(config);
+  const serveLogin = loginOptions
+    ? async () => {
+        await runLoginServer({ ...loginOptions, log: log.child({ area: 'login' }) });
+      }
+    : undefined;
   return new UpstoxSource({
     mode: 'live',
     rest,

@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { runLoginServer, storeAnalyticsToken } from '../feed/upstox/index.js';
 import { istIso } from '../core/time.js';
 import { createLogger, registerSecret } from '../log.js';
+import { loginServerOptions } from '../app/login-options.js';
 import { parseFlags } from './args.js';
 import { UsageError } from './errors.js';
 
@@ -18,23 +19,16 @@ export async function loginCommand(argv: string[]): Promise<number> {
     process.stdout.write(`Analytics token stored in ${config.stateDir} (mode 0600), valid until ${istIso(stored.expiresAt)}. "niftybox run" will use it.\n`);
     return 0;
   }
-  const { apiKey, apiSecret } = config.upstox;
-  if (!apiKey || !apiSecret) {
+  const options = loginServerOptions(config);
+  if (!options) {
     throw new UsageError(
       'OAuth login needs upstox.apiKey and upstox.apiSecret in the config (from the Upstox Developer Apps page).\n' +
         'For a paper-trading box the Analytics token is simpler: "niftybox login --token <token>" (1 year, no daily login).',
     );
   }
-  const port = values.port !== undefined ? Number(values.port) : config.upstox.loginPort;
   const stored = await runLoginServer({
-    stateDir: config.stateDir,
-    apiKey,
-    apiSecret,
-    redirectUri: config.upstox.redirectUri,
-    loginBaseUrl: config.upstox.loginBaseUrl,
-    apiBaseUrl: config.upstox.apiBaseUrl,
-    host: config.upstox.loginHost,
-    port,
+    ...options,
+    port: values.port !== undefined ? Number(values.port) : options.port,
     log,
     onListening: ({ loginUrl }) => process.stdout.write(`Open ${loginUrl} in a browser on this network and log in to Upstox.\n`),
   });
