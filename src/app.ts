@@ -35,7 +35,7 @@ export interface ApplianceOptions {
   log: Logger;
   source: TickSource;
   /** Output factories, given the loop (the ControlPort) once it exists. Failures degrade, never stop. */
-  outputs?: ((loop: TradingLoop, calendar: MarketCalendar) => Promise<Output | null> | Output | null)[];
+  outputs?: ((loop: TradingLoop, calendar: MarketCalendar, ledger: Ledger) => Promise<Output | null> | Output | null)[];
   console?: ConsoleOutput | null;
   statePublishMs?: number;
   /** Called after each run with the open ledger (daily report, final summary). */
@@ -76,7 +76,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   if (opts.console) loop.addOutput(opts.console);
   for (const make of opts.outputs ?? []) {
     try {
-      const o = await make(loop, calendar);
+      const o = await make(loop, calendar, ledger);
       if (o) loop.addOutput(o);
     } catch (err) {
       log.error('an output could not start; running without it', { error: (err as Error).message });

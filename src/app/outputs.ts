@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import { createDevice } from '../device/index.js';
 import type { Logger } from '../log.js';
-import { MqttOutput } from '../mqtt/index.js';
+import { MqttOutput, type MqttLedger } from '../mqtt/index.js';
 import type { Output } from '../output.js';
 import type { TradingLoop } from './trading-loop.js';
 
@@ -24,7 +24,7 @@ export async function startDeviceOutput(o: { config: Config; loop: TradingLoop; 
 }
 
 /** MQTT to the configured broker; without one, MqttOutput runs the embedded broker (replays stay local). */
-export async function startMqttOutput(o: { config: Config; loop: TradingLoop; log: Logger; replay: boolean }): Promise<Output | null> {
+export async function startMqttOutput(o: { config: Config; loop: TradingLoop; log: Logger; replay: boolean; ledger?: MqttLedger }): Promise<Output | null> {
   if (!o.config.mqtt.url && (o.replay || !o.config.mqtt.embeddedBroker.enabled)) return null;
   const out = new MqttOutput({
     config: o.config.mqtt,
@@ -33,6 +33,7 @@ export async function startMqttOutput(o: { config: Config; loop: TradingLoop; lo
     log: o.log.child({ area: 'mqtt' }),
     swVersion: VERSION,
     onAlert: (a) => o.loop.alert(a.level, a.code, a.message),
+    ledger: o.ledger,
   });
   await out.start();
   return out;

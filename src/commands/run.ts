@@ -83,7 +83,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       console: consoleOut,
       outputs: [
         (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }),
-        (loop) => startMqttOutput({ config, loop, log, replay: source.mode === 'replay' }),
+        (loop, _calendar, ledger) => startMqttOutput({ config, loop, log, replay: source.mode === 'replay', ledger }),
       ],
       onFinish: (ledger) => {
         const trades = ledger.trades();

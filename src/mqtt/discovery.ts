@@ -54,16 +54,48 @@ export function slug(s: string): string {
 type Platform = 'sensor' | 'binary_sensor' | 'button';
 type Component = Record<string, unknown> & { platform: Platform; name: string };
 
-/** The entities, keyed by component id; state-reading ones get state/availability topics added below. */
+/**
+ * The start of the state's trading day in IST, ISO-8601 (`2025-06-02T00:00:00+05:30`): the
+ * `last_reset` of the daily money sensors. Empty before the box knows its day — HA ignores an empty
+ * last_reset rather than storing a bad one.
+ */
+export const DAY_START_TEMPLATE = "{{ (value_json.day ~ 'T00:00:00+05:30') if value_json.day else '' }}";
+
+/**
+ * The entities, keyed by component id; state-reading ones get state/availability topics added below.
+ *
+ * Followed (Home Assistant docs): MQTT Sensor, MQTT Binary sensor and MQTT Button configuration
+ * variables (home-assistant.io/integrations/sensor.mqtt, binary_sensor.mqtt, button.mqtt) — only
+ * options listed there are used (`suggested_unit_of_measurement` is not an MQTT sensor option, so
+ * it is gone); the sensor state classes (developers.home-assistant.io/docs/core/entity/sensor,
+ * "Available state classes" and "Long-term statistics"): `total` for an amount that goes up and
+ * down, with `last_reset` for a daily meter (MQTT: `last_reset_value_template`, which requires
+ * `state_class: total`), `total_increasing` for a count that only grows within its cycle,
+ * `measurement` for a value now; device class `monetary` allows only `total` (so a point-in-time
+ * amount such as unrealized P&L carries no state class) and takes an ISO 4217 currency (INR);
+ * `duration` takes ms; `entity_category` must be `diagnostic` for sensors.
+ */
 function components(topics: Topics): Record<string, Component> {
-  const inr = { device_class: 'monetary', unit_of_measurement: 'INR', state_class: 'total', suggested_display_precision: 2 };
+  const inr = { device_class: 'monetary', unit_of_measurement: 'INR', suggested_display_precision: 2 };
+  const daily = { ...inr, state_class: 'total', last_reset_value_template: DAY_START_TEMPLATE };
   return {
-    net_pnl: { platform: 'sensor', name: 'Net P&L today', ...inr, value_template: '{{ value_json.pnl.net }}', icon: 'mdi:cash' },
-    realized_pnl: { platform: 'sensor', name: 'Realized P&L today', ...inr, value_template: '{{ value_json.pnl.realized }}' },
+    net_pnl: { platform: 'sensor', name: 'Net P&L today', ...daily, value_template: '{{ value_json.pnl.net }}', icon: 'mdi:cash' },
+    realized_pnl: { platform: 'sensor', name: 'Realized P&L today', ...daily, value_template: '{{ value_json.pnl.realized }}' },
+    // A value now (the open position marked to market), not a meter: no state class, no statistics.
     unrealized_pnl: { platform: 'sensor', name: 'Unrealized P&L', ...inr, value_template: '{{ value_json.pnl.unrealized }}' },
+    // Every closed trade's net P&L since the ledger began, plus the open position: never resets.
+    all_time_net_pnl: {
+      platform: 'sensor',
+      name: 'Net P&L all time',
+      ...inr,
+      state_class: 'total',
+      value_template: '{{ value_json.pnl.allTimeNet }}',
+      icon: 'mdi:finance',
+    },
     trades_today: {
       platform: 'sensor',
       name: 'Trades today',
+      // Counts up during the day and drops to 0 on the next: HA reads the drop as a new cycle.
       state_class: 'total_increasing',
       value_template: '{{ value_json.pnl.trades }}',
       icon: 'mdi:swap-horizontal',
@@ -99,7 +131,6 @@ function components(topics: Topics): Record<string, Component> {
       name: 'Last tick age',
       device_class: 'duration',
       unit_of_measurement: 'ms',
-      suggested_unit_of_measurement: 's',
       state_class: 'measurement',
       entity_category: 'diagnostic',
       // The state is re-published at least every 30 s; silence for 90 s means the box is gone.

@@ -4,3 +4,4 @@ export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } 
 export { discoveryConfig, readDeviceSerial } from './discovery.js';
 export { topicsFor, type Topics } from './topics.js';
 export { mqttConfigSchema, type MqttConfig } from './config.js';
+export { type MqttLedger } from './announcements.js';

@@ -18,7 +18,8 @@ import type { MqttConfig } from './config.js';
 import { Backoff, clientOptions, describeConnectionError, displayUrl, readCa, type ConnectionProblem } from './connection.js';
 import { discoveryConfig, readDeviceSerial } from './discovery.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
-import { alertPayload, eventMessage, type AlertPayload } from './payloads.js';
+import { alertPayload, eventMessage, statePayload, type AlertPayload } from './payloads.js';
+import { currentAnnouncements, staleAnnouncements, type MqttLedger } from './announcements.js';
 import { PublishQueue, type OutgoingMessage } from './publish-queue.js';
 import { topicsFor, type Topics } from './topics.js';
 
@@ -67,6 +68,11 @@ export interface MqttOutputOptions {
   tuning?: Partial<MqttTuning>;
   /** Device serial for discovery; default read from the Pi (readDeviceSerial). */
   serial?: string | null;
+  /**
+   * The ledger: remembers which retained topics the box announced (so a device-id change or
+   * `discovery: false` clears them) and gives the all-time net P&L. Without it neither happens.
+   */
+  ledger?: MqttLedger;
 }
 
 export interface MqttStats {
@@ -102,6 +108,8 @@ export class MqttOutput implements Output {
   private closing = false;
   private discoveryRemoved = false;
   private latestState: ApplianceState | null = null;
+  /** Net P&L of every closed trade in the ledger; refreshed after each exit. */
+  private closedNetAllTime: number | null = null;
   private lastStateQueuedAt = 0;
   private stateTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -131,6 +139,7 @@ export class MqttOutput implements Output {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.refreshAllTime();
     try {
       let url = this.cfg.url;
       if (!url) {
@@ -153,6 +162,7 @@ export class MqttOutput implements Output {
 
   onEvents(events: readonly EngineEvent[], state: ApplianceState): void {
     try {
+      if (events.some((e) => e.type === 'exit')) this.refreshAllTime();
       for (const e of events) {
         const m = eventMessage(e, state);
         if (!m) continue;
@@ -187,7 +197,8 @@ export class MqttOutput implements Output {
   /** Removes the device from Home Assistant (empty retained discovery config). Never rejects. */
   async removeDevice(): Promise<void> {
     this.discoveryRemoved = true;
-    this.queue.putLatest({ topic: this.topics.discovery, payload: '', qos: 1, retain: true });
+    const topic = this.topics.discovery;
+    this.queue.putLatest({ topic, payload: '', qos: 1, retain: true, onSent: () => this.ledgerDo('forget', () => this.opts.ledger?.forgetMqttAnnounced(topic)) });
     this.drain();
     const done = await this.waitIdle(this.tuning.closeTimeoutMs);
     if (done) this.log.info('Home Assistant device removed', { topic: this.topics.discovery });
@@ -323,8 +334,22 @@ export class MqttOutput implements Output {
     this.drain();
   }
 
-  /** Discovery (unless off or removed) and the current state, retained. */
+  /**
+   * Clears what the box announced before and no longer announces (HA device configs of an old
+   * device id or with discovery now off, their state/availability), then announces discovery
+   * (unless off or removed) and the current state, retained, remembering each topic in the ledger.
+   */
   private announce(): void {
+    const ledger = this.opts.ledger;
+    if (ledger) {
+      const current = currentAnnouncements(this.topics, this.opts.deviceId, this.cfg.discovery && !this.discoveryRemoved, Date.now());
+      const remembered = this.ledgerDo('read', () => ledger.mqttAnnounced()) ?? [];
+      for (const old of staleAnnouncements(remembered, current)) {
+        this.log.info('MQTT: clearing a retained topic announced before', { topic: old.topic, deviceId: old.deviceId, kind: old.kind });
+        this.queue.putLatest({ topic: old.topic, payload: '', qos: 1, retain: true, onSent: () => this.ledgerDo('forget', () => ledger.forgetMqttAnnounced(old.topic)) });
+      }
+      for (const a of current) this.ledgerDo('remember', () => ledger.rememberMqttAnnounced(a));
+    }
     if (this.cfg.discovery && !this.discoveryRemoved) {
       const config = discoveryConfig(this.topics, {
         deviceId: this.opts.deviceId,
@@ -335,6 +360,26 @@ export class MqttOutput implements Output {
       this.queue.putLatest({ topic: this.topics.discovery, payload: JSON.stringify(config), qos: 1, retain: true });
     }
     if (this.latestState) this.queue.putLatest(this.stateMessage(this.latestState));
+  }
+
+  /** Runs a ledger call; a failing ledger (disk full) costs a warning, never the MQTT layer. */
+  private ledgerDo<T>(what: string, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.log.warn(`MQTT: the ledger could not ${what} an announced topic`, { err });
+      return undefined;
+    }
+  }
+
+  private refreshAllTime(): void {
+    const ledger = this.opts.ledger;
+    if (!ledger) return;
+    try {
+      this.closedNetAllTime = ledger.allTimeNetPnl();
+    } catch (err) {
+      this.log.warn('MQTT: could not read the all-time net P&L from the ledger', { err });
+    }
   }
 
   private cachedSerial: string | null | undefined;
@@ -413,7 +458,7 @@ export class MqttOutput implements Output {
   // ---- publishing -----------------------------------------------------------------------------
 
   private stateMessage(state: ApplianceState): OutgoingMessage {
-    return { topic: this.topics.state, payload: JSON.stringify(state), qos: 1, retain: true };
+    return { topic: this.topics.state, payload: JSON.stringify(statePayload(state, { closedNetAllTime: this.closedNetAllTime })), qos: 1, retain: true };
   }
 
   private queueState(): void {
@@ -446,6 +491,13 @@ export class MqttOutput implements Output {
         else this.queue.requeue(msg, kind);
       } else {
         this.published++;
+        if (msg.onSent) {
+          try {
+            msg.onSent();
+          } catch (e) {
+            this.log.warn('MQTT: after-publish step failed', { topic: msg.topic, err: e });
+          }
+        }
       }
       this.drain();
     };

@@ -19,6 +19,16 @@ export function alertPayload(a: { level: AlertPayload['level']; code: string; me
   return { level: a.level, code: a.code, message: a.message, ts, time: istIso(ts) };
 }
 
+/**
+ * The retained `…/state` body: the ApplianceState plus what only the ledger knows —
+ * `pnl.allTimeNet`, the net P&L of every closed trade so far plus today's open position (null
+ * when the box runs without a ledger). Fields are only ever added here, never renamed.
+ */
+export function statePayload(state: ApplianceState, extras: { closedNetAllTime: number | null }): Record<string, unknown> {
+  const allTimeNet = extras.closedNetAllTime === null ? null : Math.round((extras.closedNetAllTime + state.pnl.unrealized) * 100) / 100;
+  return { ...state, pnl: { ...state.pnl, allTimeNet } };
+}
+
 export function entryPayload(e: EntryEvent, state: ApplianceState | null): Record<string, unknown> {
   const p = e.position;
   const symbol = state?.position && state.position.instrumentKey === p.instrumentKey ? state.position.symbol : null;

@@ -11,6 +11,8 @@ export interface OutgoingMessage {
   payload: string;
   qos: 0 | 1;
   retain: boolean;
+  /** Called once the broker acknowledged it (QoS 1) or it was written (QoS 0). */
+  onSent?: () => void;
 }
 
 export class PublishQueue {

@@ -75,6 +75,14 @@ export interface LedgerCounts {
   checkpoints: number;
 }
 
+/** A retained MQTT message the box published and will clear when it no longer applies. */
+export interface MqttAnnouncement {
+  topic: string;
+  deviceId: string;
+  kind: 'discovery' | 'retained';
+  announcedAt: number;
+}
+
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class Ledger {
@@ -340,6 +348,41 @@ export class Ledger {
   integrityProblems(): string[] {
     const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
     return rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+  }
+
+  /** Net P&L (after charges) of every closed trade in the ledger: the all-time figure MQTT publishes. */
+  allTimeNetPnl(): number {
+    this.assertOpen();
+    return (this.db.prepare('SELECT COALESCE(SUM(net_pnl), 0) FROM trades').pluck().get() as number) ?? 0;
+  }
+
+  /** Retained MQTT topics the box announced and has not cleared yet (see src/mqtt/announcements.ts). */
+  mqttAnnounced(): MqttAnnouncement[] {
+    this.assertOpen();
+    const rows = this.db.prepare('SELECT topic, device_id, kind, announced_at FROM mqtt_announced ORDER BY topic').all() as {
+      topic: string;
+      device_id: string;
+      kind: MqttAnnouncement['kind'];
+      announced_at: number;
+    }[];
+    return rows.map((r) => ({ topic: r.topic, deviceId: r.device_id, kind: r.kind, announcedAt: r.announced_at }));
+  }
+
+  rememberMqttAnnounced(a: MqttAnnouncement): void {
+    this.assertWritable();
+    this.db
+      .prepare('INSERT INTO mqtt_announced (topic, device_id, kind, announced_at) VALUES (?, ?, ?, ?) ON CONFLICT (topic) DO UPDATE SET device_id = excluded.device_id, kind = excluded.kind, announced_at = excluded.announced_at')
+      .run(a.topic, a.deviceId, a.kind, a.announcedAt);
+  }
+
+  forgetMqttAnnounced(topic: string): void {
+    this.assertWritable();
+    this.db.prepare('DELETE FROM mqtt_announced WHERE topic = ?').run(topic);
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.readonly) throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot record MQTT announcements.`, 'usage');
   }
 
   /** Closes the file and releases the writer lock. The WAL is checkpointed and removed by SQLite. */

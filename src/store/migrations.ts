@@ -150,6 +150,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'mqtt_announced: retained Home Assistant discovery configs the box published, so it can remove them later',
+    sql: `
+      -- One row per retained topic the box announced (the HA device config, its state/availability),
+      -- removed once an empty retained message has cleared it (discovery off, device id changed).
+      CREATE TABLE mqtt_announced (
+        topic        TEXT    PRIMARY KEY,
+        device_id    TEXT    NOT NULL,
+        kind         TEXT    NOT NULL CHECK (kind IN ('discovery', 'retained')),
+        announced_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
