@@ -1,10 +1,33 @@
 import { z } from 'zod';
+import { PASSWORD_HASH_PATTERN } from './password.js';
 
 /** A topic prefix we publish under: no MQTT wildcards, no empty levels at the ends. */
 const topicPrefix = z
   .string()
   .regex(/^[^#+\s/][^#+\s]*$/, 'a topic prefix without +, #, spaces or a leading /')
   .refine((s) => !s.endsWith('/'), 'a topic prefix without a trailing /');
+
+/** A topic filter for an ACL line: levels of text, `+` or a final `#`. */
+const topicFilter = z
+  .string()
+  .min(1)
+  .refine((s) => s.split('/').every((l, i, all) => (l.includes('#') ? l === '#' && i === all.length - 1 : !l.includes('+') || l === '+')), 'a topic filter (`+` for one level, `#` only at the end)');
+
+const embeddedUserSchema = z
+  .object({
+    name: z.string().min(1),
+    /** `niftybox mqtt hash-password` makes it; never the password itself. */
+    passwordHash: z.string().regex(PASSWORD_HASH_PATTERN, 'a hash made by `niftybox mqtt hash-password` (scrypt$…), not the password itself'),
+    /** Topic filters this user may publish to, besides what anonymous clients may. */
+    publish: z.array(topicFilter).default([]),
+    /** Topic filters this user may subscribe to, besides what anonymous clients may. */
+    subscribe: z.array(topicFilter).default([]),
+  })
+  .strict();
+
+export type EmbeddedUser = z.infer<typeof embeddedUserSchema>;
+
+const EMBEDDED_DEFAULTS = { enabled: true, host: '0.0.0.0', port: 1883, allowAnonymous: true, users: [] as EmbeddedUser[] };
 
 export const mqttConfigSchema = z
   .object({
@@ -20,11 +43,15 @@ export const mqttConfigSchema = z
     embeddedBroker: z
       .object({
         enabled: z.boolean().default(true),
-        host: z.string().default('127.0.0.1'),
+        /** All interfaces, so Home Assistant and `mosquitto_sub -h <box>` reach it; 127.0.0.1 keeps it on the box. */
+        host: z.string().default(EMBEDDED_DEFAULTS.host),
         port: z.number().int().min(0).max(65535).default(1883),
+        /** Anonymous clients may read and may publish only …/cmd/halt and <discoveryPrefix>/status. */
+        allowAnonymous: z.boolean().default(true),
+        users: z.array(embeddedUserSchema).default([]),
       })
       .strict()
-      .default({ enabled: true, host: '127.0.0.1', port: 1883 }),
+      .default(EMBEDDED_DEFAULTS),
   })
   .strict();
 

@@ -1,17 +1,29 @@
 /**
  * A small MQTT broker inside the appliance (aedes, MQTT 3.1.1) for when no broker is configured,
- * so `mosquitto_sub -h <box> -t 'niftybox/#' -v` works out of the box. Loopback-only unless
- * `mqtt.embeddedBroker.host` says otherwise: it has no authentication.
+ * so `mosquitto_sub -h <box> -t 'niftybox/#' -v` works out of the box and Home Assistant can use
+ * it as its broker. It listens on all interfaces by default and enforces broker-acl.ts: anonymous
+ * clients read, and publish only the halt command and `homeassistant/status`; named users with
+ * scrypt-hashed passwords may get more; the box's own client logs in with a secret made per start.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../log.js';
+import { anonymousRights, INTERNAL_RIGHTS, mayPublish, maySubscribe, userRights, type Rights } from './broker-acl.js';
+import type { EmbeddedUser } from './config.js';
+import { verifyPassword } from './password.js';
 
 export interface EmbeddedBrokerOptions {
   host?: string;
   /** 0 picks a free port (tests). */
   port?: number;
   log?: Logger;
+  /** Whose topics anonymous clients may read and halt; default `niftybox`, device `box`, `homeassistant`. */
+  baseTopic?: string;
+  deviceId?: string;
+  discoveryPrefix?: string;
+  allowAnonymous?: boolean;
+  users?: readonly EmbeddedUser[];
 }
 
 export interface EmbeddedBroker {
@@ -19,16 +31,74 @@ export interface EmbeddedBroker {
   url: string;
   host: string;
   port: number;
+  /** The box's own login (full rights); valid until close. */
+  internal: { username: string; password: string; clientId: string };
   close(): Promise<void>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const INTERNAL_USER = 'niftybox-internal';
+/** MQTT 3.1.1 CONNACK codes. */
+const IDENTIFIER_REJECTED = 2;
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+function refusal(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
 
 /** Starts the broker; rejects with a clear Error when the port is taken or the host is wrong. */
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 1883;
-  const aedes = await Aedes.createBroker();
+  const deviceId = opts.deviceId ?? 'box';
+  const anonymous = anonymousRights(opts.baseTopic ?? 'niftybox', deviceId, opts.discoveryPrefix ?? 'homeassistant');
+  const allowAnonymous = opts.allowAnonymous ?? true;
+  const users = new Map((opts.users ?? []).map((u) => [u.name, u]));
+  const secret = randomBytes(24).toString('base64url');
+  const internal = { username: INTERNAL_USER, password: secret, clientId: `niftybox-${deviceId}` };
+  const rights = new WeakMap<Client, Rights>();
+  const log = opts.log;
+
+  const aedes = await Aedes.createBroker({
+    authenticate: (client, username, password, done) => {
+      void (async () => {
+        const pw = password ? Buffer.from(password).toString('utf8') : '';
+        if (username === INTERNAL_USER) {
+          const ok = pw.length === secret.length && timingSafeEqual(Buffer.from(pw), Buffer.from(secret));
+          if (!ok) return done(refusal('bad internal credentials', BAD_USERNAME_OR_PASSWORD), false);
+          rights.set(client, INTERNAL_RIGHTS);
+          return done(null, true);
+        }
+        // Nobody else may take the box's client id: MQTT would disconnect the box's own session.
+        if (client.id === internal.clientId) return done(refusal(`client id ${client.id} is the box's own`, IDENTIFIER_REJECTED), false);
+        if (username === undefined || username === '') {
+          if (!allowAnonymous) return done(refusal('anonymous access is off', NOT_AUTHORIZED), false);
+          rights.set(client, anonymous);
+          return done(null, true);
+        }
+        const user = users.get(username);
+        if (!user || !(await verifyPassword(pw, user.passwordHash))) {
+          log?.warn('embedded MQTT broker refused a login', { username, client: client.id });
+          return done(refusal('bad username or password', BAD_USERNAME_OR_PASSWORD), false);
+        }
+        rights.set(client, userRights(user, anonymous));
+        done(null, true);
+      })();
+    },
+    authorizePublish: (client, packet, done) => {
+      const r = client ? rights.get(client) : INTERNAL_RIGHTS;
+      if (r && mayPublish(r, packet.topic, Boolean(packet.retain))) return done(null);
+      log?.warn('embedded MQTT broker refused a publish', { topic: packet.topic, retain: Boolean(packet.retain), client: client?.id, who: r?.who ?? 'unknown' });
+      done(new Error(`publish to ${packet.topic} not allowed`));
+    },
+    authorizeSubscribe: (client, sub, done) => {
+      const r = rights.get(client);
+      if (r && maySubscribe(r, sub.topic)) return done(null, sub);
+      log?.warn('embedded MQTT broker refused a subscription', { filter: sub.topic, client: client.id, who: r?.who ?? 'unknown' });
+      done(null, null);
+    },
+  });
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -52,16 +122,24 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
         : `embedded MQTT broker could not listen on ${host}:${port}: ${(err as Error).message}`,
     );
   }
-  server.on('error', (err) => opts.log?.error('embedded MQTT broker error', { err }));
+  server.on('error', (err) => log?.error('embedded MQTT broker error', { err }));
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  if (!LOOPBACK.has(host)) opts.log?.warn('embedded MQTT broker listens beyond loopback without authentication', { host, port: actualPort });
+  if (!LOOPBACK.has(host)) {
+    log?.info('embedded MQTT broker reachable from the network', {
+      host,
+      port: actualPort,
+      anonymous: allowAnonymous ? 'read, and publish only cmd/halt and homeassistant/status' : 'off',
+      users: [...users.keys()],
+    });
+  }
   let closed = false;
   return {
     url: `mqtt://${urlHost}:${actualPort}`,
     host,
     port: actualPort,
+    internal,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -264,9 +264,18 @@ export class MqttOutput implements Output {
   // ---- connection ---------------------------------------------------------------------------
 
   private async startEmbedded(): Promise<string> {
-    const { host, port } = this.cfg.embeddedBroker;
+    const { host, port, allowAnonymous, users } = this.cfg.embeddedBroker;
     try {
-      this.embedded = await startEmbeddedBroker({ host, port, log: this.log });
+      this.embedded = await startEmbeddedBroker({
+        host,
+        port,
+        log: this.log,
+        baseTopic: this.cfg.baseTopic,
+        deviceId: this.opts.deviceId,
+        discoveryPrefix: this.cfg.discoveryPrefix,
+        allowAnonymous,
+        users,
+      });
       this.log.info('MQTT: no mqtt.url set, using the embedded broker', { broker: this.embedded.url, host, port: this.embedded.port });
       return this.embedded.url;
     } catch (err) {
@@ -287,8 +296,10 @@ export class MqttOutput implements Output {
         this.raise({ level: 'error', code: 'MQTT', message: (err as Error).message });
       }
     }
+    // On the embedded broker the box logs in with the secret it made for itself at start.
+    const login = this.embedded ? this.embedded.internal : { username: this.cfg.username, password: this.cfg.password };
     const options: IClientOptions = clientOptions(
-      { url, username: this.cfg.username, password: this.cfg.password, caFile: this.cfg.caFile },
+      { url, username: login.username, password: login.password, caFile: this.cfg.caFile },
       this.opts.deviceId,
       this.topics.availability,
       ca,

@@ -28,6 +28,7 @@ import {
   sampleState,
   sleep,
   Sub,
+  TempLedger,
   until,
 } from './helpers.js';
 import { renderTemplate } from './template.js';
@@ -66,8 +67,11 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     const control = (over.control as RecordingControl | undefined) ?? new RecordingControl();
     const alerts: MqttAlert[] = [];
     const log = captureLog();
+    const ledger = new TempLedger();
+    cleanups.push(() => ledger.dispose());
     const out = new MqttOutput({
       config: mqttConfigSchema.parse({ url: broker.url, ...over.mqtt }),
+      ledger: ledger.ledger,
       deviceId: DEVICE,
       control,
       log,
@@ -121,7 +125,8 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     for (const key of ['side', 'instrumentKey', 'symbol', 'quantity', 'entryPrice', 'ltp', 'sl', 'tp1', 'tp1Hit', 'unrealizedPnl']) expect(st.position).toHaveProperty(key);
     for (const key of ['realized', 'unrealized', 'charges', 'net', 'trades', 'wins']) expect(st.pnl).toHaveProperty(key);
     expect(Object.keys(st.clock).sort()).toEqual(['skewMs', 'synced']);
-    expect(st).toEqual(state);
+    // the contract's state plus the ledger's all-time figure (an empty ledger: just today's open position)
+    expect(st).toEqual({ ...state, pnl: { ...state.pnl, allTimeNet: state.pnl.unrealized } });
 
     const t0 = Date.UTC(2025, 5, 2, 4, 0);
     const entry: EngineEvent = {
@@ -167,7 +172,7 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
 
     expect(cfg.device).toMatchObject({ identifiers: ['niftybox_feedbeef01'], name: `niftybox ${DEVICE}`, sw_version: '0.1.0-test', configuration_url: 'http://testbox.local:8080/login' });
     const cmps = Object.entries(cfg.components) as [string, Record<string, unknown>][];
-    expect(cmps.length).toBe(12);
+    expect(cmps.length).toBe(13);
     const uids = cmps.map(([, c]) => c.unique_id);
     expect(new Set(uids).size).toBe(uids.length);
     for (const [key, c] of cmps) {
@@ -214,7 +219,7 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     expect(during).toBeGreaterThanOrEqual(2);
     // no further change: the heartbeat re-publishes the same state
     await until(() => s.on(`${BASE}/state`).length > during, 3000, 'a heartbeat');
-    expect(JSON.parse(s.on(`${BASE}/state`).at(-1)!.payload)).toEqual(last);
+    expect(JSON.parse(s.on(`${BASE}/state`).at(-1)!.payload)).toEqual({ ...last, pnl: { ...last.pnl, allTimeNet: last.pnl.unrealized } });
   });
 
   it('publishes no discovery when mqtt.discovery is false', async () => {

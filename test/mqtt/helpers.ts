@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { EngineEvent } from '../../src/core/events.js';
 import type { ApplianceState } from '../../src/core/state.js';
+import { Ledger } from '../../src/store/ledger.js';
 import type { Logger } from '../../src/log.js';
 
 export const hasMosquitto =
@@ -319,4 +321,37 @@ export class CuttableLink {
     for (const s of this.sockets) s.destroy();
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
+}
+
+/** A real ledger file in a temp directory (the box's own kind of ledger); reopen() simulates a restart. */
+export class TempLedger {
+  readonly dir = mkdtempSync(join(tmpdir(), 'niftybox-mqtt-ledger-'));
+  readonly file = join(this.dir, 'ledger.db');
+  ledger: Ledger;
+  constructor() {
+    this.ledger = Ledger.open(this.file, { log: captureLog() });
+  }
+  reopen(): Ledger {
+    this.ledger.close();
+    this.ledger = Ledger.open(this.file, { log: captureLog() });
+    return this.ledger;
+  }
+  dispose(): void {
+    this.ledger.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A closed trade as the engine emits it, for seeding a ledger. */
+export function exitEvent(tradeId: number, netPnl: number, day = '2025-06-02'): EngineEvent {
+  const t0 = Date.parse(`${day}T04:00:00Z`) + tradeId * 60_000;
+  return {
+    type: 'exit',
+    ts: t0 + 600_000,
+    trade: {
+      tradeId, day, side: 'CE', instrumentKey: 'NSE_FO|12345', strike: 24550, expiry: '2025-06-05', quantity: 75,
+      entryTime: t0, entryPrice: 120.5, exitTime: t0 + 600_000, exitPrice: 140, reason: 'LOCK_SL', points: 19.5, grossPnl: netPnl + 61.2,
+      charges: 61.2, netPnl, chargeBreakdown: { brokerage: 40, stt: 5, exchange: 4, sebi: 0.01, stamp: 0.3, gst: 11.89, total: 61.2 }, slippageCost: 0,
+    },
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * Renders the small subset of Jinja our Home Assistant templates use — `value_json.a.b`,
- * `X if C else Y`, `and`/`or`/`not`, `is (not) none`, arithmetic, `| tojson` — the way HA would
+ * `X if C else Y`, `and`/`or`/`not`, `~` (string join), `is (not) none`, arithmetic, `| tojson` — the way HA would
  * print the result (None/True/False). Reading a key the state does not have throws, so a template
  * that names a wrong field fails the test instead of rendering "None" quietly.
  */
@@ -18,6 +18,7 @@ export function renderTemplate(template: string, valueJson: unknown): string {
   const ie = /^(.*?)\s+if\s+(.*?)\s+else\s+(.*)$/s.exec(expr);
   if (ie) expr = `((${ie[2]}) ? (${ie[1]}) : (${ie[3]}))`;
   expr = expr
+    .replace(/\s~\s/g, " + '' + ")
     .replace(/\bis not none\b/g, '!= null')
     .replace(/\bis none\b/g, '== null')
     .replace(/\band\b/g, '&&')

@@ -7,7 +7,8 @@ import { mqttConfigSchema } from '../../src/mqtt/config.js';
 import { CommandHandler, haltReason, MAX_COMMAND_BYTES } from '../../src/mqtt/commands.js';
 import { Backoff, describeConnectionError, displayUrl } from '../../src/mqtt/connection.js';
 import { discoveryConfig, readDeviceSerial, slug } from '../../src/mqtt/discovery.js';
-import { eventMessage } from '../../src/mqtt/payloads.js';
+import { eventMessage, statePayload } from '../../src/mqtt/payloads.js';
+import { HA_STATE_CLASSES_BY_DEVICE_CLASS, HA_UNITS_BY_DEVICE_CLASS, undocumentedKeys } from './ha-options.js';
 import { PublishQueue, type OutgoingMessage } from '../../src/mqtt/publish-queue.js';
 import { topicsFor } from '../../src/mqtt/topics.js';
 import { RecordingControl, sampleState } from './helpers.js';
@@ -154,12 +155,47 @@ describe('Home Assistant discovery', () => {
       expect(c.default_entity_id).toMatch(new RegExp(`^${c.platform}\\.niftybox_pi_4_[a-z_]+$`));
       expect(c.availability_topic).toBe('niftybox/Pi-4/availability');
     }
-    expect(cmps.filter((c) => c.platform === 'sensor')).toHaveLength(8);
+    expect(cmps.filter((c) => c.platform === 'sensor')).toHaveLength(9);
     expect(cmps.filter((c) => c.platform === 'binary_sensor')).toHaveLength(3);
     expect(cfg.components.net_pnl).toMatchObject({ device_class: 'monetary', unit_of_measurement: 'INR', state_class: 'total' });
     expect(cfg.components.last_tick_age).toMatchObject({ entity_category: 'diagnostic', expire_after: 90 });
     expect(cfg.components.feed_connected).toMatchObject({ device_class: 'connectivity', entity_category: 'diagnostic' });
     expect(cfg.components.trading_halted).toMatchObject({ device_class: 'problem' });
+  });
+
+  it('uses only options Home Assistant documents for each platform, with state classes and units HA allows', () => {
+    expect(undocumentedKeys(cfg)).toEqual([]);
+    // an unknown key is caught (the check itself works)
+    expect(undocumentedKeys({ ...cfg, components: { x: { platform: 'sensor', suggested_unit_of_measurement: 's' } } })).toEqual(['x.suggested_unit_of_measurement']);
+    for (const [key, c] of Object.entries(cfg.components)) {
+      const dc = c.device_class as string | undefined;
+      if (dc && HA_STATE_CLASSES_BY_DEVICE_CLASS[dc]) expect(HA_STATE_CLASSES_BY_DEVICE_CLASS[dc]!.has(c.state_class as string | undefined), `${key} ${dc}/${String(c.state_class)}`).toBe(true);
+      if (dc && HA_UNITS_BY_DEVICE_CLASS[dc]) expect(HA_UNITS_BY_DEVICE_CLASS[dc]!.has(c.unit_of_measurement as string), `${key} unit`).toBe(true);
+      // last_reset only on total sensors (HA: "the state_class option must be total")
+      if (c.last_reset_value_template) expect(c.state_class, key).toBe('total');
+      if (c.entity_category !== undefined && c.platform !== 'button') expect(c.entity_category, key).toBe('diagnostic');
+    }
+  });
+
+  it('daily money totals carry last_reset (start of the trading day, IST ISO-8601); unrealized is a plain value; the all-time total never resets', () => {
+    const state = JSON.parse(JSON.stringify(sampleState({ day: '2025-06-02' })));
+    for (const key of ['net_pnl', 'realized_pnl']) {
+      const c = cfg.components[key]!;
+      expect(c.state_class).toBe('total');
+      const lastReset = renderTemplate(c.last_reset_value_template as string, state);
+      expect(lastReset).toBe('2025-06-02T00:00:00+05:30');
+      expect(lastReset).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:30$/);
+      expect(Date.parse(lastReset)).toBe(Date.UTC(2025, 5, 1, 18, 30));
+      // no day yet: an empty last_reset, which HA ignores instead of storing a bad one
+      expect(renderTemplate(c.last_reset_value_template as string, { ...state, day: '' })).toBe('');
+    }
+    expect(cfg.components.unrealized_pnl).not.toHaveProperty('state_class');
+    expect(cfg.components.unrealized_pnl).not.toHaveProperty('last_reset_value_template');
+    expect(cfg.components.all_time_net_pnl).toMatchObject({ device_class: 'monetary', unit_of_measurement: 'INR', state_class: 'total' });
+    expect(cfg.components.all_time_net_pnl).not.toHaveProperty('last_reset_value_template');
+    expect(renderTemplate(cfg.components.all_time_net_pnl!.value_template as string, statePayload(sampleState(), { closedNetAllTime: 10_000 }))).toBe('10806.25');
+    expect(cfg.components.trades_today!.state_class).toBe('total_increasing');
+    expect(cfg.components.last_tick_age).not.toHaveProperty('suggested_unit_of_measurement');
   });
 
   it('has exactly one command entity, the halt button, and nothing that could resume', () => {
