@@ -11,6 +11,8 @@ import { eventMessage, statePayload } from '../../src/mqtt/payloads.js';
 import { HA_STATE_CLASSES_BY_DEVICE_CLASS, HA_UNITS_BY_DEVICE_CLASS, undocumentedKeys } from './ha-options.js';
 import { PublishQueue, type OutgoingMessage } from '../../src/mqtt/publish-queue.js';
 import { topicsFor } from '../../src/mqtt/topics.js';
+import { anonymousRights, filterWithin, mayPublish, maySubscribe, topicMatches } from '../../src/mqtt/broker-acl.js';
+import { hashPassword, verifyPassword } from '../../src/mqtt/password.js';
 import { RecordingControl, sampleState } from './helpers.js';
 import { renderTemplate } from './template.js';
 
@@ -282,5 +284,44 @@ describe('mqtt config', () => {
     for (const bad of ['#', 'nifty/+', 'a b', '/niftybox', 'niftybox/', '']) expect(mqttConfigSchema.safeParse({ baseTopic: bad }).success, bad).toBe(false);
     expect(mqttConfigSchema.parse({ baseTopic: 'home/trading' }).baseTopic).toBe('home/trading');
     expect(mqttConfigSchema.parse({})).toMatchObject({ baseTopic: 'niftybox', discoveryPrefix: 'homeassistant', allowRemoteResume: false, discovery: true });
+  });
+});
+
+describe('embedded broker access rules', () => {
+  it('matches topics and decides whether a subscription stays inside a pattern', () => {
+    expect(topicMatches('niftybox/#', 'niftybox/a/state')).toBe(true);
+    expect(topicMatches('niftybox/#', 'niftybox')).toBe(true);
+    expect(topicMatches('niftybox/+/cmd/halt', 'niftybox/a/cmd/halt')).toBe(true);
+    expect(topicMatches('niftybox/+/cmd/halt', 'niftybox/a/cmd/resume')).toBe(false);
+    expect(topicMatches('#', '$SYS/broker/uptime')).toBe(false);
+    expect(filterWithin('niftybox/#', 'niftybox/#')).toBe(true);
+    expect(filterWithin('niftybox/+/state', 'niftybox/#')).toBe(true);
+    expect(filterWithin('niftybox', 'niftybox/#')).toBe(true);
+    expect(filterWithin('#', 'niftybox/#')).toBe(false);
+    expect(filterWithin('+/a/state', 'niftybox/#')).toBe(false);
+    expect(filterWithin('$SYS/#', '#')).toBe(false);
+    expect(filterWithin('niftybox/a/cmd/#', 'niftybox/+/cmd/halt')).toBe(false);
+  });
+
+  it('anonymous clients read the box and HA, publish only cmd/halt (not retained) and homeassistant/status', () => {
+    const r = anonymousRights('niftybox', 'box1', 'homeassistant');
+    expect(maySubscribe(r, 'niftybox/#')).toBe(true);
+    expect(maySubscribe(r, 'homeassistant/#')).toBe(true);
+    expect(maySubscribe(r, '#')).toBe(false);
+    expect(mayPublish(r, 'niftybox/box1/cmd/halt', false)).toBe(true);
+    expect(mayPublish(r, 'niftybox/box1/cmd/halt', true)).toBe(false);
+    expect(mayPublish(r, 'homeassistant/status', true)).toBe(true);
+    for (const t of ['niftybox/box1/cmd/resume', 'niftybox/box1/state', 'homeassistant/device/box1/config', 'niftybox/other/cmd/halt']) expect(mayPublish(r, t, false), t).toBe(false);
+  });
+
+  it('hashes passwords with scrypt and verifies them; config refuses a plain password', async () => {
+    const h = hashPassword('correct horse');
+    expect(h).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(await verifyPassword('correct horse', h)).toBe(true);
+    expect(await verifyPassword('wrong', h)).toBe(false);
+    expect(await verifyPassword('correct horse', 'plain')).toBe(false);
+    expect(() => mqttConfigSchema.parse({ embeddedBroker: { users: [{ name: 'ha', passwordHash: 'hunter2' }] } })).toThrow(/hash-password/);
+    const cfg = mqttConfigSchema.parse({});
+    expect(cfg.embeddedBroker).toMatchObject({ host: '0.0.0.0', port: 1883, allowAnonymous: true, users: [] });
   });
 });
