@@ -26,6 +26,7 @@ const commands: Record<string, () => Promise<Command>> = {
   status: async () => (await import('./commands/control.js')).statusCommand,
   login: async () => (await import('./commands/login.js')).loginCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  mqtt: async () => (await import('./commands/mqtt.js')).mqttCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
