@@ -47,6 +47,8 @@ async function portOpen(port: number): Promise<boolean> {
 export interface MosquittoOptions {
   /** user → password; when given, anonymous access is off. */
   users?: Record<string, string>;
+  /** Mosquitto ACL file contents (`acl_file`); users then see only what it grants. */
+  acl?: string;
   /** Serve MQTT over TLS with these PEM files (see makeTestCerts). */
   tls?: { cafile: string; certfile: string; keyfile: string };
 }
@@ -94,6 +96,11 @@ export class Mosquitto {
       conf.push('allow_anonymous false', `password_file ${pwfile}`);
     } else {
       conf.push('allow_anonymous true');
+    }
+    if (this.opts.acl !== undefined) {
+      const aclFile = join(this.dir, 'acl');
+      writeFileSync(aclFile, this.opts.acl);
+      conf.push(`acl_file ${aclFile}`);
     }
     const confFile = join(this.dir, 'mosquitto.conf');
     writeFileSync(confFile, conf.join('\n') + '\n');
