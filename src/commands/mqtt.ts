@@ -68,7 +68,12 @@ async function forget(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Publishes an empty retained message (QoS 1) to each topic; resolves with what went wrong, or null. */
+/**
+ * Publishes an empty retained message (QoS 1) to each topic, then subscribes to them to check that
+ * nothing is retained any more: a broker acknowledges a publish its ACL drops (Mosquitto and the
+ * embedded broker both do), so the acknowledgement alone proves nothing. Resolves with what went
+ * wrong, or null; topics the user may not read are reported as unchecked.
+ */
 function clearRetained(url: string, options: IClientOptions, topics: string[]): Promise<string | null> {
   return new Promise((resolve) => {
     const client = connect(url, options);
@@ -76,22 +81,32 @@ function clearRetained(url: string, options: IClientOptions, topics: string[]): 
     const finish = (problem: string | null) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       client.end(true);
       resolve(problem);
     };
     const timer = setTimeout(() => finish('no answer within 10 s'), 10_000);
-    timer.unref();
     client.on('error', (err) => finish((err as Error).message));
-    client.on('close', () => finish('the broker closed the connection (it refused a publish?)'));
+    client.on('close', () => finish('the broker closed the connection'));
+    const stillRetained = new Set<string>();
+    client.on('message', (topic, payload, packet) => {
+      if (packet.retain && payload.length > 0) stillRetained.add(topic);
+    });
     client.on('connect', () => {
       let left = topics.length;
       for (const topic of topics) {
         client.publish(topic, '', { qos: 1, retain: true }, (err) => {
           if (err) return finish(`publishing to ${topic} failed: ${err.message}`);
-          if (--left === 0) {
-            clearTimeout(timer);
-            finish(null);
-          }
+          if (--left > 0) return;
+          client.subscribe(topics, { qos: 0 }, (subErr, granted) => {
+            if (subErr) return finish(`could not check the topics: ${subErr.message}`);
+            const unreadable = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+            setTimeout(() => {
+              if (stillRetained.size > 0) return finish(`the broker still holds ${[...stillRetained].join(', ')}: it dropped the empty messages (this user may not publish there)`);
+              if (unreadable.length > 0) process.stderr.write(`niftybox mqtt forget: could not check ${unreadable.join(', ')} (this user may not read them)\n`);
+              finish(null);
+            }, 700);
+          });
         });
       }
     });

@@ -48,7 +48,11 @@ export const mqttConfigSchema = z
         port: z.number().int().min(0).max(65535).default(1883),
         /** Anonymous clients may read and may publish only …/cmd/halt and <discoveryPrefix>/status. */
         allowAnonymous: z.boolean().default(true),
-        users: z.array(embeddedUserSchema).default([]),
+        users: z
+          .array(embeddedUserSchema)
+          .default([])
+          .refine((us) => new Set(us.map((u) => u.name)).size === us.length, 'each user name only once')
+          .refine((us) => !us.some((u) => u.name === 'niftybox-internal'), 'the user name niftybox-internal is the box\'s own'),
       })
       .strict()
       .default(EMBEDDED_DEFAULTS),

@@ -38,6 +38,13 @@ export interface EmbeddedBroker {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const INTERNAL_USER = 'niftybox-internal';
+/**
+ * Where a refused publish goes: nowhere. Like Mosquitto, the broker acknowledges it and drops it
+ * rather than disconnecting the client (MQTT 3.1.1 has no way to say "denied"), so Home Assistant
+ * using this broker is not thrown off by one publish outside its rights. aedes can only allow or
+ * disconnect, so a refused packet is re-addressed to this topic (not retained) and never forwarded.
+ */
+const REFUSED_SINK = '$SYS/niftybox/refused';
 /** MQTT 3.1.1 CONNACK codes. */
 const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -89,9 +96,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     authorizePublish: (client, packet, done) => {
       const r = client ? rights.get(client) : INTERNAL_RIGHTS;
       if (r && mayPublish(r, packet.topic, Boolean(packet.retain))) return done(null);
-      log?.warn('embedded MQTT broker refused a publish', { topic: packet.topic, retain: Boolean(packet.retain), client: client?.id, who: r?.who ?? 'unknown' });
-      done(new Error(`publish to ${packet.topic} not allowed`));
+      log?.warn('embedded MQTT broker refused a publish (dropped)', { topic: packet.topic, retain: Boolean(packet.retain), client: client?.id, who: r?.who ?? 'unknown' });
+      packet.topic = REFUSED_SINK;
+      packet.retain = false;
+      done(null);
     },
+    authorizeForward: (_client, packet) => (packet.topic === REFUSED_SINK ? null : packet),
     authorizeSubscribe: (client, sub, done) => {
       const r = rights.get(client);
       if (r && maySubscribe(r, sub.topic)) return done(null, sub);

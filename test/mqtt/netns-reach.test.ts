@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttConfigSchema } from '../../src/mqtt/config.js';
 import { MqttOutput } from '../../src/mqtt/mqtt-output.js';
-import { captureLog, hasMosquitto, NO_MOSQUITTO_REASON, RecordingControl, sampleState, TempLedger, until } from './helpers.js';
+import { captureLog, hasMosquitto, NO_MOSQUITTO_REASON, RecordingControl, sampleState, sleep, TempLedger, until } from './helpers.js';
 
 const tag = randomBytes(3).toString('hex');
 const NS = `nbx12-${tag}`;
@@ -98,8 +98,8 @@ describe.skipIf(unavailable !== null)(`the embedded broker from another host (ne
     expect(halt.code, halt.stderr).toBe(0);
     await until(() => control.halts.length === 1, 3000, 'the halt from the namespace');
     expect(control.halts[0]).toEqual({ reason: 'from the other host', source: 'mqtt' });
-    const resume = await inNs(['mosquitto_pub', '-h', HOST_ADDR, '-p', String(port), '-q', '1', '-t', 'niftybox/testbox/cmd/resume', '-m', '']);
-    expect(resume.code).not.toBe(0);
-    expect(control.resumes).toEqual([]);
+    await inNs(['mosquitto_pub', '-h', HOST_ADDR, '-p', String(port), '-q', '1', '-t', 'niftybox/testbox/cmd/resume', '-m', '']);
+    await sleep(500);
+    expect(control.resumes).toEqual([]); // dropped by the broker: anonymous clients may not resume
   });
 });
