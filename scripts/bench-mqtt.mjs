@@ -14,8 +14,8 @@ const state = {
 };
 const signal = (n) => ({ type: 'signal', ts: n, candleTs: n, kind: 'entry', side: 'CE', action: 'blocked', blockedBy: ['chop'], close: 24500, ema: 24490, hist: 0.5, chop: 70 });
 
-function make(url, tuning = {}) {
-  return new MqttOutput({ config: mqttConfigSchema.parse({ url, discovery: false }), deviceId: 'bench', control, log: createLogger(), swVersion: 'bench', serial: null, tuning });
+function make(url, tuning = {}, login = {}) {
+  return new MqttOutput({ config: mqttConfigSchema.parse({ url, discovery: false, ...login }), deviceId: 'bench', control, log: createLogger(), swVersion: 'bench', serial: null, tuning });
 }
 
 // 1. Broker down: every call only queues (bounded). Cost per onEvents+onState call.
@@ -37,7 +37,8 @@ function make(url, tuning = {}) {
   const sub = connect(broker.url);
   await new Promise((r) => sub.on('connect', r));
   await new Promise((r) => sub.subscribe('niftybox/bench/signal', { qos: 0 }, r));
-  const out = make(broker.url, { eventQueueLimit: 100_000 });
+  // the embedded broker lets only its own box publish events: log in as it
+  const out = make(broker.url, { eventQueueLimit: 100_000 }, { username: broker.internal.username, password: broker.internal.password });
   await out.start();
   await out.whenConnected(5000);
   const N = 20_000;
