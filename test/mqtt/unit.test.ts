@@ -325,3 +325,37 @@ describe('embedded broker access rules', () => {
     expect(cfg.embeddedBroker).toMatchObject({ host: '0.0.0.0', port: 1883, allowAnonymous: true, users: [] });
   });
 });
+
+describe('the ledger migration for MQTT announcements', () => {
+  it('upgrades a version-1 ledger (data kept) and remembers/forgets announced topics', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const { MIGRATIONS } = await import('../../src/store/migrations.js');
+    const { Ledger } = await import('../../src/store/ledger.js');
+    const { captureLog, exitEvent } = await import('./helpers.js');
+    const dir = mkdtempSync(join(tmpdir(), 'niftybox-mig-'));
+    try {
+      const file = join(dir, 'v1.db');
+      const raw = new Database(file);
+      raw.exec(MIGRATIONS[0]!.sql);
+      raw.prepare('INSERT INTO schema_version VALUES (1, ?, 0)').run(MIGRATIONS[0]!.description);
+      raw.pragma('user_version = 1');
+      raw.close();
+      const ledger = Ledger.open(file, { log: captureLog() });
+      try {
+        expect(ledger.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
+        expect(ledger.mqttAnnounced()).toEqual([]);
+        ledger.commit([exitEvent(1, 100.5), exitEvent(2, -20.25)], null);
+        expect(ledger.allTimeNetPnl()).toBeCloseTo(80.25, 6);
+        ledger.rememberMqttAnnounced({ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 1 });
+        ledger.rememberMqttAnnounced({ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 });
+        expect(ledger.mqttAnnounced()).toEqual([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 }]);
+        ledger.forgetMqttAnnounced('homeassistant/device/a/config');
+        expect(ledger.mqttAnnounced()).toEqual([]);
+      } finally {
+        ledger.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

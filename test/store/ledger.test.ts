@@ -33,7 +33,7 @@ describe('Ledger.open', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([1]);
+    expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual(Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1));
     expect(ledger.counts()).toEqual({ orders: 0, fills: 0, trades: 0, positions: 0, halts: 0, alerts: 0, signals: 0, candles: 0, checkpoints: 0 });
     expect(ledger.haltState()).toEqual({ halted: false, reason: null, ts: null, source: null });
     expect(ledger.openPosition()).toBeNull();
