@@ -65,6 +65,16 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   const secret = randomBytes(24).toString('base64url');
   const internal = { username: INTERNAL_USER, password: secret, clientId: `niftybox-${deviceId}` };
   const rights = new WeakMap<Client, Rights>();
+  /** Topics already reported as refused per client: a client repeating itself is logged once per topic. */
+  const reported = new WeakMap<Client, Set<string>>();
+  const firstRefusal = (client: Client | null, topic: string): boolean => {
+    if (!client) return true;
+    const seen = reported.get(client) ?? new Set<string>();
+    reported.set(client, seen);
+    if (seen.has(topic) || seen.size > 100) return false;
+    seen.add(topic);
+    return true;
+  };
   const log = opts.log;
 
   const aedes = await Aedes.createBroker({
@@ -96,7 +106,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     authorizePublish: (client, packet, done) => {
       const r = client ? rights.get(client) : INTERNAL_RIGHTS;
       if (r && mayPublish(r, packet.topic, Boolean(packet.retain))) return done(null);
-      log?.warn('embedded MQTT broker refused a publish (dropped)', { topic: packet.topic, retain: Boolean(packet.retain), client: client?.id, who: r?.who ?? 'unknown' });
+      if (firstRefusal(client, packet.topic)) log?.warn('embedded MQTT broker refused a publish (dropped)', { topic: packet.topic, retain: Boolean(packet.retain), client: client?.id, who: r?.who ?? 'unknown' });
       packet.topic = REFUSED_SINK;
       packet.retain = false;
       done(null);
@@ -105,7 +115,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     authorizeSubscribe: (client, sub, done) => {
       const r = rights.get(client);
       if (r && maySubscribe(r, sub.topic)) return done(null, sub);
-      log?.warn('embedded MQTT broker refused a subscription', { filter: sub.topic, client: client.id, who: r?.who ?? 'unknown' });
+      if (firstRefusal(client, sub.topic)) log?.warn('embedded MQTT broker refused a subscription', { filter: sub.topic, client: client.id, who: r?.who ?? 'unknown' });
       done(null, null);
     },
   });
