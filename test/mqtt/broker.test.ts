@@ -117,6 +117,8 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     expect(await out.whenConnected(5000)).toBe(true);
     const state = sampleState();
     out.onState(state);
+    // published first: mosquitto_sub --retained-only exits on a live (non-retained) message
+    await s.waitFor((m) => m.topic === `${BASE}/state`, 5000, 'the state');
     const retained = await readRetained(broker.port, `${BASE}/state`, 3);
     expect(retained).not.toBeNull();
     const st = JSON.parse(retained!);

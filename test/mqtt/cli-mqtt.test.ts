@@ -9,7 +9,7 @@ import { MqttOutput } from '../../src/mqtt/mqtt-output.js';
 import { hashPassword, verifyPassword } from '../../src/mqtt/password.js';
 import { builtCli } from '../support/cli.js';
 import { repoRoot } from '../support/shared-data.js';
-import { captureLog, freePort, hasMosquitto, Mosquitto, NO_MOSQUITTO_REASON, pub, readRetained, RecordingControl, sampleState, TempLedger } from './helpers.js';
+import { captureLog, freePort, hasMosquitto, Mosquitto, NO_MOSQUITTO_REASON, pub, readRetained, RecordingControl, sampleState, TempLedger, until } from './helpers.js';
 
 /** The built CLI as a child process, without blocking this process (which may host the embedded broker). */
 function cli(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -97,6 +97,8 @@ describe.skipIf(!hasMosquitto)(`niftybox mqtt forget${hasMosquitto ? '' : ` (${N
     await out.start();
     expect(await out.whenConnected(5000)).toBe(true);
     out.onState(sampleState({ deviceId: 'thisbox' }));
+    // everything out first: mosquitto_sub --retained-only exits on a live (non-retained) message
+    await until(() => out.stats().queued === 0 && out.stats().inflight === 0 && out.stats().published >= 3, 5000, 'the announcements published');
     expect(await readRetained(port, 'homeassistant/device/thisbox/config')).not.toBeNull();
 
     const dir = tempDir();
