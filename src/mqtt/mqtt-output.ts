@@ -40,7 +40,7 @@ export interface MqttTuning {
   reconnectMaxMs: number;
   /** Cap after the broker refused us (credentials) or TLS failed: retrying fast cannot help. */
   refusedRetryMaxMs: number;
-  /** close() and removeDevice() wait at most this long for the broker. */
+  /** close() waits at most this long for the broker. */
   closeTimeoutMs: number;
 }
 
@@ -106,7 +106,6 @@ export class MqttOutput implements Output {
   private brokerUrl: string | null = null;
   private started = false;
   private closing = false;
-  private discoveryRemoved = false;
   private latestState: ApplianceState | null = null;
   /** Net P&L of every closed trade in the ledger; refreshed after each exit. */
   private closedNetAllTime: number | null = null;
@@ -192,17 +191,6 @@ export class MqttOutput implements Output {
     } catch (err) {
       this.log.error('MQTT could not queue the state', { err });
     }
-  }
-
-  /** Removes the device from Home Assistant (empty retained discovery config). Never rejects. */
-  async removeDevice(): Promise<void> {
-    this.discoveryRemoved = true;
-    const topic = this.topics.discovery;
-    this.queue.putLatest({ topic, payload: '', qos: 1, retain: true, onSent: () => this.ledgerDo('forget', () => this.opts.ledger?.forgetMqttAnnounced(topic)) });
-    this.drain();
-    const done = await this.waitIdle(this.tuning.closeTimeoutMs);
-    if (done) this.log.info('Home Assistant device removed', { topic: this.topics.discovery });
-    else this.log.warn('Home Assistant device removal is queued: the broker is not reachable now; it goes out on the next connection', { topic: this.topics.discovery });
   }
 
   /** Publishes what is queued and `offline`, disconnects cleanly, stops the embedded broker. Never rejects. */
@@ -350,12 +338,12 @@ export class MqttOutput implements Output {
   /**
    * Clears what the box announced before and no longer announces (HA device configs of an old
    * device id or with discovery now off, their state/availability), then announces discovery
-   * (unless off or removed) and the current state, retained, remembering each topic in the ledger.
+   * (unless off) and the current state, retained, remembering each topic in the ledger.
    */
   private announce(): void {
     const ledger = this.opts.ledger;
     if (ledger) {
-      const current = currentAnnouncements(this.topics, this.opts.deviceId, this.cfg.discovery && !this.discoveryRemoved, Date.now());
+      const current = currentAnnouncements(this.topics, this.opts.deviceId, this.cfg.discovery, Date.now());
       const remembered = this.ledgerDo('read', () => ledger.mqttAnnounced()) ?? [];
       for (const old of staleAnnouncements(remembered, current)) {
         this.log.info('MQTT: clearing a retained topic announced before', { topic: old.topic, deviceId: old.deviceId, kind: old.kind });
@@ -363,7 +351,7 @@ export class MqttOutput implements Output {
       }
       for (const a of current) this.ledgerDo('remember', () => ledger.rememberMqttAnnounced(a));
     }
-    if (this.cfg.discovery && !this.discoveryRemoved) {
+    if (this.cfg.discovery) {
       const config = discoveryConfig(this.topics, {
         deviceId: this.opts.deviceId,
         serial: this.serial(),

@@ -198,8 +198,6 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     expect(again.retained).toBe(false); // a live publish, not the stored copy
     expect(JSON.parse(again.payload)).toEqual(cfg);
 
-    await out.removeDevice();
-    expect(await readRetained(broker.port, DISCOVERY, 1)).toBeNull();
   });
 
   it('coalesces state changes to at most 2 per second, keeps the latest, and re-publishes it as a heartbeat', async () => {
