@@ -23,6 +23,8 @@ export class RequestBudget {
     private readonly windows: BudgetWindow[] = DEFAULT_BUDGET,
     private readonly now: () => number = Date.now,
     private readonly sleep: Sleep,
+    /** Told before each wait, so a long job can say why it pauses. */
+    private readonly onWait?: (ms: number) => void,
   ) {
     this.longest = Math.max(...windows.map((w) => w.windowMs));
   }
@@ -40,7 +42,10 @@ export class RequestBudget {
   }
 
   async take(): Promise<void> {
-    for (let w = this.waitMs(); w > 0; w = this.waitMs()) await this.sleep(w);
+    for (let w = this.waitMs(); w > 0; w = this.waitMs()) {
+      this.onWait?.(w);
+      await this.sleep(w);
+    }
     this.sent.push(this.now());
   }
 }
