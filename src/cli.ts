@@ -30,6 +30,8 @@ const commands: Record<string, () => Promise<Command>> = {
   login: async () => (await import('./commands/login.js')).loginCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
   fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -197,12 +197,13 @@ export class MqttOutput implements Output {
   /** Publishes what is queued and `offline`, disconnects cleanly, stops the embedded broker. Never rejects. */
   async close(): Promise<void> {
     if (this.closing) return;
-    this.closing = true;
     if (this.stateTimer) {
+      // The throttled last state goes out before closing (queueState refuses once closing is set).
       clearTimeout(this.stateTimer);
       this.stateTimer = null;
       if (this.latestState) this.queueState();
     }
+    this.closing = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.heartbeatTimer = this.reconnectTimer = null;
