@@ -137,7 +137,7 @@ class ProgressBar {
     const frac = p.total === 0 ? 1 : p.done / p.total;
     const fill = Math.round(frac * width);
     const what = p.phase === 'index' ? 'index candles' : 'ATM options  ';
-    const unit = p.phase === 'index' ? 'months' : 'days';
+    const unit = p.phase === 'index' ? 'requests (≤ a month each)' : 'days';
     const line = `fetch ${what} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${p.done}/${p.total} ${unit}${p.day ? ` (${p.day})` : ''}`;
     if (this.out.isTTY) {
       this.out.write(`\r${line}\x1b[K`);
