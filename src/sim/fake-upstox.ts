@@ -300,7 +300,9 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   }
 
   // ---------- expired instruments (expiries → contracts of an expiry → candles), from the source's listings
-  const expiredKey = (c: SimContract) => `${c.instrumentKey}|${c.expiry.slice(8, 10)}-${c.expiry.slice(5, 7)}-${c.expiry.slice(0, 4)}`;
+  // A recorded source may already carry the expired form (NSE_FO|40469|05-06-2025); a simulated one has live keys.
+  const expiredKey = (c: SimContract) =>
+    /\|\d\d-\d\d-\d{4}$/.test(c.instrumentKey) ? c.instrumentKey : `${c.instrumentKey}|${c.expiry.slice(8, 10)}-${c.expiry.slice(5, 7)}-${c.expiry.slice(0, 4)}`;
   let pastExpiries: { today: string; list: string[] } | null = null;
   function expiriesBefore(today: string): string[] {
     if (pastExpiries?.today === today) return pastExpiries.list;
@@ -335,7 +337,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       const [key, intervalName, toDate, fromDate] = seg.slice(3);
       const m = /^(.+)\|(\d\d)-(\d\d)-(\d{4})$/.exec(key ?? '');
       if (!m) return json(res, 400, errorBody('UDAPI1021', 'Instrument key is of invalid format (expected NSE_FO|<token>|DD-MM-YYYY)'));
-      const c = source.contract(m[1]!);
+      const c = source.contract(key!) ?? source.contract(m[1]!);
       if (!c || c.expiry !== `${m[4]}-${m[3]}-${m[2]}` || c.expiry >= today) return json(res, 400, errorBody('UDAPI100011', 'Invalid Instrument key'));
       const minutes = { '1minute': 1, '3minute': 3, '5minute': 5, '15minute': 15, '30minute': 30 }[intervalName ?? ''];
       if (!minutes) return json(res, 400, errorBody('UDAPI1147', 'Invalid interval (fake supports 1minute … 30minute)'));
@@ -343,7 +345,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       if (fromDate > toDate) return json(res, 400, errorBody('UDAPI1015', 'to_date must be greater than or equal to from_date'));
       const candles = calendar.tradingDays(fromDate, toDate).flatMap((d) => {
         const s = source.session(d);
-        return s ? candlesFromTrades(source.trades(m[1]!, s.openTs - 1, s.closeTs), minutes * 60_000) : [];
+        return s ? candlesFromTrades(source.trades(c.instrumentKey, s.openTs - 1, s.closeTs), minutes * 60_000) : [];
       });
       const rows = candles.reverse().map((x) => [istIso(x.ts), x.open, x.high, x.low, x.close, x.volume, 0]);
       return json(res, 200, { status: 'success', data: { candles: rows } });
