@@ -3,7 +3,7 @@
  * Upstox into the two CSV files `backtest` reads. Resumable through a cache in DIR/.cache/<host>/;
  * progress on stderr; paced under Upstox's rate limits, saying when it waits.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCalendar } from '../app.js';
 import { loadConfig } from '../config.js';
@@ -33,6 +33,7 @@ export async function fetchCommand(argv: string[]): Promise<number> {
     process.stderr.write(`fetch: --to ${to} is in the future; fetching up to today (${today}), sessions that have not closed are left out\n`);
     to = today;
   }
+  if (to === today) process.stderr.write(`fetch: today's candles are included only once its session has closed\n`);
   const { config } = loadConfig(values.config);
   setLogSink((line) => process.stderr.write(line + '\n'));
   if (!process.env.NIFTYBOX_LOG_LEVEL) setLogLevel('error'); // the progress lines say what matters
@@ -66,6 +67,22 @@ export async function fetchCommand(argv: string[]): Promise<number> {
     },
   });
 
+  // Upstox counts the last 30 minutes, not this run: a re-run right after an interrupted one spends the same budget.
+  const budgetFile = join(config.stateDir, 'upstox-rate-budget.json');
+  try {
+    rest.rateBudget.seed(JSON.parse(readFileSync(budgetFile, 'utf8')) as number[]);
+  } catch {
+    // none yet (or unreadable): start with the full budget
+  }
+  const saveBudget = () => {
+    try {
+      mkdirSync(config.stateDir, { recursive: true });
+      writeFileSync(budgetFile, JSON.stringify(rest.rateBudget.recent()));
+    } catch {
+      // the cache stays usable without it
+    }
+  };
+
   let stop = false;
   const onSignal = () => {
     if (stop) process.exit(130); // a second Ctrl-C: leave now (the cache holds only whole entries)
@@ -82,7 +99,10 @@ export async function fetchCommand(argv: string[]): Promise<number> {
       from,
       to,
       now: Date.now(),
-      onProgress: (p) => bar.update(p),
+      onProgress: (p) => {
+        bar.update(p);
+        saveBudget();
+      },
       onNote: (m) => bar.say(m),
       stopped: () => stop,
     });
@@ -120,6 +140,7 @@ export async function fetchCommand(argv: string[]): Promise<number> {
     }
     throw err;
   } finally {
+    saveBudget();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -101,6 +101,11 @@ export class UpstoxRest {
     this.log = opts.log ?? createLogger({ mod: 'upstox-rest' });
   }
 
+  /** The rate budget's recent send times, and a way to count an earlier run's (see RequestBudget.seed). */
+  get rateBudget(): Pick<RequestBudget, 'recent' | 'seed'> {
+    return this.budget;
+  }
+
   /** Option contracts of an underlying (all listed expiries, or one). lotSize comes from the response. */
   async optionContracts(underlying: string = NIFTY_INDEX_KEY, expiry?: string): Promise<OptionContract[]> {
     const body = await this.call('/v2/option/contract', optionContractsResponse, { query: { instrument_key: underlying, expiry_date: expiry } });
