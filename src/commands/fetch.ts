@@ -107,13 +107,17 @@ export async function fetchCommand(argv: string[]): Promise<number> {
       stopped: () => stop,
     });
     bar.done();
+    for (const s of result.skipped) process.stderr.write(`fetch: ${s.day} skipped: ${s.why}\n`);
+    if (result.days.length === 0) {
+      process.stderr.write(`niftybox fetch: no trading day in ${from} … ${to} has its ATM options at Upstox; nothing written to ${out}\n`);
+      return 65;
+    }
     const indexTmp = cache.scratch(INDEX_FILE);
     const optionsTmp = cache.scratch(OPTIONS_FILE);
     writeFileSync(indexTmp, indexCsv(result.index));
     writeFileSync(optionsTmp, optionsCsv(result.days));
     renameSync(indexTmp, join(out, INDEX_FILE));
     renameSync(optionsTmp, join(out, OPTIONS_FILE));
-    for (const s of result.skipped) process.stderr.write(`fetch: ${s.day} skipped: ${s.why}\n`);
     process.stdout.write(
       `${result.index.length} index candles and ${result.days.length} days of ATM options written to ${join(out, INDEX_FILE)} and ${join(out, OPTIONS_FILE)} ` +
         `(${result.candleCalls} candle calls, ${rest.stats.requests} requests in all; cache ${cache.dir})\n` +

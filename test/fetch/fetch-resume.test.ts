@@ -111,6 +111,15 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
     }
   }, 120_000);
 
+  it('a period older than the expired-instruments API reaches: says which days and why, writes nothing, exits 65', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'niftybox-fetch-old-'));
+    const r = await runCliAsync(['fetch', '--from', '2024-06-03', '--to', '2024-06-04', '--out', out], home);
+    expect(r.code, r.stderr).toBe(65);
+    expect(r.stderr).toMatch(/2024-06-03 skipped: its weekly expiry 2024-06-06 is not listed by Upstox \(the expired-instruments API reaches about six months back\)/);
+    expect(r.stderr).toMatch(/no trading day in 2024-06-03 … 2024-06-04 has its ATM options at Upstox; nothing written/);
+    expect(existsSync(join(out, 'nifty50-5min.csv'))).toBe(false);
+  }, 60_000);
+
   it('bad input exits 64 with the usage; no token exits 78 and says to log in', async () => {
     const u = await runCliAsync(['fetch', '--from', '2025-06-02', '--out', home], home);
     expect(u.code).toBe(64);

@@ -215,8 +215,9 @@ export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResul
         o.onProgress?.({ phase: 'options', done: ++done, total: todo.length, day });
         continue;
       }
-      if (!expiry) {
-        skipped.push({ day, why: 'no listed expiry on or after it (older than the expired-instruments API reaches, about six months)' });
+      // The nearest listed expiry lies beyond the day's weekly one: that week is no longer listed.
+      if (!expiry || expiry > calendar.weeklyExpiry(day)) {
+        skipped.push({ day, why: `its weekly expiry ${calendar.weeklyExpiry(day)} is not listed by Upstox (the expired-instruments API reaches about six months back)` });
         o.onProgress?.({ phase: 'options', done: ++done, total: todo.length, day });
         continue;
       }
