@@ -102,6 +102,24 @@ describe.skipIf(!hasMosquitto)(`verify a demo day${hasMosquitto ? '' : ` (${NO_M
     expect(v2.stdout).toMatch(/why: a halt/);
   });
 
+  it('names the causes the ledger shows: a gap in the signal candle, a partly seen entry candle', async () => {
+    const planted = join(home, 'causes.db');
+    copyFileSync(db, planted);
+    const raw = new Database(planted);
+    const t = raw.prepare('SELECT trade_id, instrument_key, entry_time FROM trades ORDER BY entry_time LIMIT 1').get() as { trade_id: number; instrument_key: string; entry_time: number };
+    const entryBucket = t.entry_time - (t.entry_time % 300_000);
+    raw.prepare('UPDATE trades SET entry_price = entry_price + 1 WHERE trade_id = ?').run(t.trade_id);
+    expect(raw.prepare("DELETE FROM candles WHERE instrument_key = 'NSE_INDEX|Nifty 50' AND ts = ?").run(entryBucket - 300_000).changes).toBe(1);
+    expect(raw.prepare('UPDATE candles SET high = high + 2 WHERE instrument_key = ? AND ts = ?').run(t.instrument_key, entryBucket).changes).toBe(1);
+    raw.close();
+    const hhmm = (ts: number) => new Date(ts + 19_800_000).toISOString().slice(11, 16);
+    const v = await runCliAsync(['verify', '--config', join(home, 'config.yaml'), '--day', day, '--db', planted], home);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/differs: entry price [\d.]+ vs [\d.]+/);
+    expect(v.stdout).toContain(`why: a gap: the box saw no trade of NIFTY in the ${hhmm(entryBucket - 300_000)} candle (Upstox has it)`);
+    expect(v.stdout).toMatch(new RegExp(`why: a partly seen candle: NIFTY \\d\\d [A-Z]{3} \\d\\d \\d+ [CP]E ${hhmm(entryBucket)} was [\\d./]+ on the box, [\\d./]+ at Upstox`));
+  });
+
   it('bad input: a day the box did not run names the ledger and exits 65; a missing --day is a usage error', async () => {
     const v = await runCliAsync(['verify', '--config', join(home, 'config.yaml'), '--day', '2024-01-03', '--db', db], home);
     expect(v.code).toBe(65);
