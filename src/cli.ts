@@ -13,6 +13,9 @@ commands:
   report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
   login [--token T]                                               Upstox OAuth flow, or store an Analytics token
   doctor                                                          checks I2C, GPIO, clock, token, broker, disk
+  fetch --from D --to D --out DIR                                 Upstox history into the two files backtest reads
+  export --out DIR [--db F] [--from D] [--to D]                   the box's recorded candles into the same two files
+  verify --day D [--db F]                                         a live day's trades beside the backtest of its candles
   halt [--reason R] | resume | status                             talk to the running appliance`;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -27,6 +30,9 @@ const commands: Record<string, () => Promise<Command>> = {
   login: async () => (await import('./commands/login.js')).loginCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
   mqtt: async () => (await import('./commands/mqtt.js')).mqttCommand,
+  fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -7,6 +7,8 @@ import { summarize } from '../core/report.js';
 import { istDate, istIso } from '../core/time.js';
 import type { Candle } from '../core/types.js';
 import type { Ledger } from '../store/ledger.js';
+import type { RiskParams, V25Params } from '../core/params.js';
+import { verdictOf, verifyDay, type VerifyVerdict } from './verify-day.js';
 
 export interface CandleCheck {
   compared: number;
@@ -26,7 +28,10 @@ export async function reconcileCandles(
   if (!session) return out;
   for (const k of keys) {
     const ours = new Map(ledger.candles(k, session.openTs, session.closeTs).map((x) => [x.ts, x]));
-    for (const off of (await official(k)).filter((x) => istDate(x.ts) === day)) {
+    const offs = (await official(k)).filter((x) => istDate(x.ts) === day);
+    // Kept beside the tick-built candles: export and verify prefer Upstox's own.
+    if (!ledger.readonly && offs.length) ledger.recordOfficialCandles(k, offs.filter((x) => x.ts + 300_000 <= session.closeTs), Date.now());
+    for (const off of offs) {
       const mine = ours.get(off.ts);
       if (!mine) continue;
       out.compared++;
@@ -40,6 +45,25 @@ export async function reconcileCandles(
     }
   }
   return out;
+}
+
+/** The report text and, given the engine's parameters, the verdict of `niftybox verify` on the day. */
+export async function dailyReport(
+  day: string,
+  ledger: Ledger,
+  keys: readonly string[],
+  calendar: MarketCalendar,
+  official: (key: string) => Promise<Candle[]>,
+  strategy?: { params: V25Params; risk: RiskParams },
+): Promise<{ text: string; verdict: VerifyVerdict | null }> {
+  const text = await dailyReportText(day, ledger, keys, calendar, official);
+  if (!strategy) return { text, verdict: null };
+  try {
+    const verdict = verdictOf(verifyDay({ ledger, day, calendar, ...strategy }));
+    return { text: `${text}\nVerify vs backtest of the day's candles: ${verdict.summary}`, verdict };
+  } catch (err) {
+    return { text: `${text}\nVerify vs backtest of the day's candles: not possible (${(err as Error).message})`, verdict: null };
+  }
 }
 
 export async function dailyReportText(

@@ -11,6 +11,7 @@ import type { DayContracts, Tick } from '../core/types.js';
 import type { Logger } from '../log.js';
 import type { ControlPort, Output } from '../output.js';
 import { LedgerWriteError, type Ledger } from '../store/ledger.js';
+import type { VerifyVerdict } from './verify-day.js';
 
 /** What the engine does not know: feed, clock and session status, kept current by the app. */
 export interface LinkStatus {
@@ -20,6 +21,8 @@ export interface LinkStatus {
   clockSkewMs: number | null;
   session: SessionPhase;
   loginUrl: string | null;
+  /** The last daily report's verify verdict (live trades vs the backtest of the day's candles). */
+  verify?: VerifyVerdict | null;
 }
 
 /** Guards whose condition is an alarm for the box (buzzer pattern, OLED take-over). */
@@ -189,6 +192,7 @@ export class TradingLoop implements ControlPort {
       clock: { synced: this.status.clockSynced, skewMs: this.status.clockSkewMs },
       alarms,
       loginUrl: this.status.loginUrl,
+      verify: this.status.verify ?? null,
       ts: now,
     };
   }

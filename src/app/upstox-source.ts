@@ -16,7 +16,7 @@ import { backfillGap, mergeCandles, TokenExpired, warmUpIndexCandles, warmUpOpti
 import type { Logger } from '../log.js';
 import type { Ledger } from '../store/ledger.js';
 import type { ClockSyncCheck } from './clock-sync.js';
-import { dailyReportText } from './daily-report.js';
+import { dailyReport } from './daily-report.js';
 import type { TradingLoop } from './trading-loop.js';
 
 export interface UpstoxSourceOptions {
@@ -276,7 +276,19 @@ export class UpstoxSource implements TickSource {
     const today = istDate(now);
     const local = this.ledger ? this.ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now) : [];
     const fetched = await warmUpIndexCandles({ rest: this.o.rest, local, calendar: this.o.calendar, today, now, minDays: 5 });
+    this.recordHistory(local, fetched, today, now);
     this.history = mergeCandles(this.history, fetched);
+  }
+
+  /** Upstox's history of the earlier days goes into the ledger too: verify re-runs a day with the warm-up the box had. */
+  private recordHistory(local: readonly Candle[], fetched: readonly Candle[], today: string, now: number): void {
+    const localDays = new Set(local.map((c) => istDate(c.ts)));
+    const history = fetched.filter((c) => istDate(c.ts) < today && !localDays.has(istDate(c.ts)));
+    try {
+      if (history.length && this.ledger && !this.ledger.readonly) this.ledger.recordOfficialCandles(NIFTY_INDEX_KEY, history, now);
+    } catch (err) {
+      this.o.log.warn('could not store the warm-up history in the ledger', { error: (err as Error).message });
+    }
   }
 
   private closedHistory(): Candle[] {
@@ -369,7 +381,8 @@ export class UpstoxSource implements TickSource {
     const loop = this.loop!;
     const c = loop.engine.view().contracts;
     const keys = [NIFTY_INDEX_KEY, ...(c && c.day === day ? [c.CE.instrumentKey, c.PE.instrumentKey] : [])];
-    const text = await dailyReportText(day, this.ledger!, keys, this.o.calendar, (k) => this.o.rest.intradayCandles(k, 'minutes', 5));
+    const { text, verdict } = await dailyReport(day, this.ledger!, keys, this.o.calendar, (k) => this.o.rest.intradayCandles(k, 'minutes', 5), loop.engine.parameters);
+    loop.status.verify = verdict;
     this.o.log.info('daily report', { day, text });
     loop.alert('info', 'DAILY_REPORT', text);
     this.o.onDailyReport?.(text);

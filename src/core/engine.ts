@@ -111,6 +111,11 @@ export class Engine {
   private spot: number | null = null;
   private lateTicks = 0;
 
+  /** The strategy and risk parameters this engine trades with (verify re-runs the day with the same). */
+  get parameters(): { params: V25Params; risk: RiskParams } {
+    return { params: this.p, risk: this.risk };
+  }
+
   constructor(private readonly opts: EngineOptions) {
     this.p = opts.params;
     this.risk = opts.risk;

@@ -49,6 +49,8 @@ export interface ApplianceState {
   alarms: { code: string; message: string }[];
   /** Where to log in when the token needs renewing (shown on the OLED). */
   loginUrl: string | null;
+  /** Verdict of the last daily report's verify (live trades vs the backtest of that day's candles), null before one. */
+  verify?: { day: string; agreed: boolean; liveTrades: number; backtestTrades: number; differences: number; summary: string } | null;
   /** Epoch ms of this snapshot. */
   ts: number;
 }

@@ -196,9 +196,8 @@ export class MqttOutput implements Output {
   /** Publishes what is queued and `offline`, disconnects cleanly, stops the embedded broker. Never rejects. */
   async close(): Promise<void> {
     if (this.closing) return;
-    // The newest state goes out before closing (queueState refuses once closing is set): a state
-    // held back by the 2-per-second throttle would otherwise never be retained.
     if (this.stateTimer) {
+      // The throttled last state goes out before closing (queueState refuses once closing is set).
       clearTimeout(this.stateTimer);
       this.stateTimer = null;
       if (this.latestState) this.queueState();

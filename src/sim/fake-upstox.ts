@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { Clock } from './clock.js';
 import { encodeFrame, feedFor, marketInfoFrame, type FeedMode } from './feed-frames.js';
 import { MarketSimulator } from './market.js';
-import { candlesFromTrades, type PriceSource, type Trade } from './price-source.js';
+import { candlesFromTrades, type PriceSource, type SimContract, type Trade } from './price-source.js';
 
 export type Misbehaviour =
   /** Close every feed socket abruptly now. */
@@ -41,7 +41,11 @@ export type Misbehaviour =
   /** Send every live frame twice until turned off. */
   | { kind: 'duplicate'; on: boolean }
   /** Shift every time the feed sends (ltt, currentTs, candle ts) by `ms` (clock skew). */
-  | { kind: 'timeShift'; ms: number };
+  | { kind: 'timeShift'; ms: number }
+  /** Answer the expired-instruments API with UDAPI1149 (the account has no Upstox Plus) until turned off. */
+  | { kind: 'plusOnly'; on: boolean }
+  /** Delay every REST answer by `ms` real milliseconds (a slow link) until set to 0. */
+  | { kind: 'latency'; ms: number };
 
 export interface FakeUpstoxOptions {
   source?: PriceSource;
@@ -125,7 +129,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   const host = opts.host ?? '127.0.0.1';
   const maxCatchUpMs = opts.maxCatchUpMs ?? 10 * 60_000;
   const stats: FakeUpstoxStats = { restRequests: 0, restByPath: {}, feedHandshakes: 0, feedConnections: 0, rejected401: 0, rateLimited: 0, framesSent: 0, pingsSent: 0, subscriptionRequests: [] };
-  const mis = { silence: false, reject401: false, rateLimit: 0, rateLimitFeed: 0, serverError: 0, serverErrorHtml: false, outOfOrder: false, duplicate: false, shiftMs: 0 };
+  const mis = { silence: false, reject401: false, rateLimit: 0, rateLimitFeed: 0, serverError: 0, serverErrorHtml: false, outOfOrder: false, duplicate: false, shiftMs: 0, plusOnly: false, latencyMs: 0 };
   const authCodes = new Map<string, string>(); // OAuth code → redirect_uri (single use)
   const feederCodes = new Set<string>(); // authorized feeder codes (single use)
   const conns = new Set<FeedConn>();
@@ -163,6 +167,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     stats.restRequests++;
     const route = path.replace(/\/[^/]*%7C[^/]*/i, '/{key}').replace(/\d{4}-\d\d-\d\d/g, '{date}');
     stats.restByPath[route] = (stats.restByPath[route] ?? 0) + 1;
+    if (mis.latencyMs > 0) await new Promise((r) => setTimeout(r, mis.latencyMs));
 
     if (mis.rateLimit > 0) {
       mis.rateLimit--;
@@ -238,6 +243,8 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       const [key, unit, intervalStr, toDate, fromDate] = intraday ? seg.slice(3) : seg.slice(2);
       const interval = Number(intervalStr);
       if (!key || !key.includes('|')) return json(res, 400, errorBody('UDAPI1021', 'Instrument key is of invalid format'));
+      const listed = source.contract(key);
+      if (listed && listed.expiry < today) return json(res, 400, errorBody('UDAPI100011', 'Invalid Instrument key: the contract has expired (use the expired-instruments API)'));
       if (unit !== 'minutes' || !(interval >= 1 && interval <= 300)) return json(res, 400, errorBody('UDAPI1146', 'Invalid unit or interval (fake supports minutes 1-300)'));
       let days: string[];
       if (intraday) days = source.session(today) ? [today] : [];
@@ -256,6 +263,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       const rows = candles.reverse().map((c) => [istIso(c.ts), c.open, c.high, c.low, c.close, c.volume, 0]);
       return json(res, 200, { status: 'success', data: { candles: rows } });
     }
+    if (seg[0] === 'v2' && seg[1] === 'expired-instruments') return expiredInstruments(url, seg, res, today);
     if (path === '/v3/market-quote/ltp') {
       const keys = (url.searchParams.get('instrument_key') ?? '').split(',').filter(Boolean);
       if (!keys.length) return json(res, 400, errorBody('UDAPI1009', 'instrument_key is required'));
@@ -287,6 +295,60 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     if (path === `${FEED_PATH}/authorize`) {
       const uri = authorizedFeederUrl();
       return json(res, 200, { status: 'success', data: { authorized_redirect_uri: uri, authorizedRedirectUri: uri } });
+    }
+    json(res, 404, errorBody('UDAPI100060', 'Resource not Found.'));
+  }
+
+  // ---------- expired instruments (expiries → contracts of an expiry → candles), from the source's listings
+  // A recorded source may already carry the expired form (NSE_FO|40469|05-06-2025); a simulated one has live keys.
+  const expiredKey = (c: SimContract) =>
+    /\|\d\d-\d\d-\d{4}$/.test(c.instrumentKey) ? c.instrumentKey : `${c.instrumentKey}|${c.expiry.slice(8, 10)}-${c.expiry.slice(5, 7)}-${c.expiry.slice(0, 4)}`;
+  let pastExpiries: { today: string; list: string[] } | null = null;
+  function expiriesBefore(today: string): string[] {
+    if (pastExpiries?.today === today) return pastExpiries.list;
+    const set = new Set<string>();
+    const start = new Date(Date.parse(today) - 183 * 86_400_000).toISOString().slice(0, 10);
+    for (const d of calendar.tradingDays(start, today)) for (const c of source.contracts(d)) if (c.expiry < today && c.expiry >= start) set.add(c.expiry);
+    pastExpiries = { today, list: [...set].sort() };
+    return pastExpiries.list;
+  }
+
+  function expiredInstruments(url: URL, seg: string[], res: ServerResponse, today: string): void {
+    if (mis.plusOnly) return json(res, 403, errorBody('UDAPI1149', 'This API is available only for Upstox Plus users'));
+    const underlying = url.searchParams.get('instrument_key');
+    if (seg[2] === 'expiries') {
+      if (!underlying) return json(res, 400, errorBody('UDAPI1009', 'instrument_key is required'));
+      return json(res, 200, { status: 'success', data: underlying === source.indexKey ? expiriesBefore(today) : [] });
+    }
+    if (seg[2] === 'option' && seg[3] === 'contract') {
+      const expiry = url.searchParams.get('expiry_date');
+      if (!underlying || !expiry) return json(res, 400, errorBody('UDAPI1009', 'instrument_key and expiry_date are required'));
+      const rows = underlying !== source.indexKey || expiry >= today ? [] : source.contracts(expiry).filter((c) => c.expiry === expiry);
+      return json(res, 200, {
+        status: 'success',
+        data: rows.map((c) => ({
+          name: 'NIFTY', segment: 'NSE_FO', exchange: 'NSE', expiry: c.expiry, instrument_key: expiredKey(c), exchange_token: c.exchangeToken,
+          trading_symbol: c.tradingSymbol, tick_size: 5, lot_size: c.lotSize, instrument_type: c.side, freeze_quantity: 1800,
+          underlying_key: source.indexKey, underlying_type: 'INDEX', underlying_symbol: 'NIFTY', strike_price: c.strike, minimum_lot: c.lotSize, weekly: true,
+        })),
+      });
+    }
+    if (seg[2] === 'historical-candle') {
+      const [key, intervalName, toDate, fromDate] = seg.slice(3);
+      const m = /^(.+)\|(\d\d)-(\d\d)-(\d{4})$/.exec(key ?? '');
+      if (!m) return json(res, 400, errorBody('UDAPI1021', 'Instrument key is of invalid format (expected NSE_FO|<token>|DD-MM-YYYY)'));
+      const c = source.contract(key!) ?? source.contract(m[1]!);
+      if (!c || c.expiry !== `${m[4]}-${m[3]}-${m[2]}` || c.expiry >= today) return json(res, 400, errorBody('UDAPI100011', 'Invalid Instrument key'));
+      const minutes = { '1minute': 1, '3minute': 3, '5minute': 5, '15minute': 15, '30minute': 30 }[intervalName ?? ''];
+      if (!minutes) return json(res, 400, errorBody('UDAPI1147', 'Invalid interval (fake supports 1minute … 30minute)'));
+      if (!toDate || !fromDate || !/^\d{4}-\d\d-\d\d$/.test(toDate) || !/^\d{4}-\d\d-\d\d$/.test(fromDate)) return json(res, 400, errorBody('UDAPI1015', 'to_date and from_date are required, YYYY-MM-DD'));
+      if (fromDate > toDate) return json(res, 400, errorBody('UDAPI1015', 'to_date must be greater than or equal to from_date'));
+      const candles = calendar.tradingDays(fromDate, toDate).flatMap((d) => {
+        const s = source.session(d);
+        return s ? candlesFromTrades(source.trades(c.instrumentKey, s.openTs - 1, s.closeTs), minutes * 60_000) : [];
+      });
+      const rows = candles.reverse().map((x) => [istIso(x.ts), x.open, x.high, x.low, x.close, x.volume, 0]);
+      return json(res, 200, { status: 'success', data: { candles: rows } });
     }
     json(res, 404, errorBody('UDAPI100060', 'Resource not Found.'));
   }
@@ -486,10 +548,16 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
         case 'timeShift':
           mis.shiftMs = m.ms;
           break;
+        case 'plusOnly':
+          mis.plusOnly = m.on;
+          break;
+        case 'latency':
+          mis.latencyMs = m.ms;
+          break;
       }
     },
     behave(): void {
-      Object.assign(mis, { silence: false, reject401: false, rateLimit: 0, rateLimitFeed: 0, serverError: 0, serverErrorHtml: false, outOfOrder: false, duplicate: false, shiftMs: 0 });
+      Object.assign(mis, { silence: false, reject401: false, rateLimit: 0, rateLimitFeed: 0, serverError: 0, serverErrorHtml: false, outOfOrder: false, duplicate: false, shiftMs: 0, plusOnly: false, latencyMs: 0 });
     },
     async close(): Promise<void> {
       clearInterval(pumpTimer);

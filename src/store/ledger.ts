@@ -270,6 +270,33 @@ export class Ledger {
       .all(instrumentKey, fromTs, toTs) as Candle[];
   }
 
+  /** Upstox's official candles of one instrument with fromTs ≤ ts ≤ toTs, ascending (see recordOfficialCandles). */
+  officialCandles(instrumentKey: string, fromTs: number, toTs: number): Candle[] {
+    return this.db
+      .prepare('SELECT ts, open, high, low, close, volume FROM official_candles WHERE instrument_key = ? AND ts BETWEEN ? AND ? ORDER BY ts')
+      .all(instrumentKey, fromTs, toTs) as Candle[];
+  }
+
+  /** Stores Upstox's own candles (history or intraday) beside the tick-built ones; a re-fetched candle replaces the stored one. */
+  recordOfficialCandles(instrumentKey: string, candles: readonly Candle[], fetchedAt: number): void {
+    this.assertOpen();
+    if (this.readonly) throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot store candles.`, 'usage');
+    const put = this.db.prepare(
+      'INSERT OR REPLACE INTO official_candles (instrument_key, ts, open, high, low, close, volume, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      for (const c of candles) put.run(instrumentKey, c.ts, c.open, c.high, c.low, c.close, c.volume, fetchedAt);
+    })();
+  }
+
+  /** Instrument keys with candles (tick-built or official) in fromTs ≤ ts ≤ toTs. */
+  candleKeys(fromTs: number, toTs: number): string[] {
+    return this.db
+      .prepare('SELECT instrument_key FROM candles WHERE ts BETWEEN @a AND @b UNION SELECT instrument_key FROM official_candles WHERE ts BETWEEN @a AND @b ORDER BY 1')
+      .pluck()
+      .all({ a: fromTs, b: toTs }) as string[];
+  }
+
   lastCandleTs(instrumentKey: string): number | null {
     const ts = this.db.prepare('SELECT MAX(ts) FROM candles WHERE instrument_key = ?').pluck().get(instrumentKey) as number | null;
     return ts ?? null;

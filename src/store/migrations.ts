@@ -164,6 +164,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    description: "official candles: Upstox's own 5-minute candles the box fetched (warm-up history, the after-close check)",
+    sql: `
+      -- Upstox's candles beside the box's tick-built ones in candles: export and verify prefer these.
+      CREATE TABLE official_candles (
+        instrument_key TEXT    NOT NULL,
+        ts             INTEGER NOT NULL,
+        open           REAL    NOT NULL,
+        high           REAL    NOT NULL,
+        low            REAL    NOT NULL,
+        close          REAL    NOT NULL,
+        volume         REAL    NOT NULL,
+        fetched_at     INTEGER NOT NULL,
+        PRIMARY KEY (instrument_key, ts)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

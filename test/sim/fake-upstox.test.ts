@@ -159,6 +159,8 @@ describe('fake Upstox replaying recorded candles', () => {
     expect(await rest.historicalCandles(NIFTY_INDEX_KEY, 'minutes', 5, day, day)).toEqual(expected);
     const pe = listed.find((c) => c.side === 'PE')!;
     const expectedPe = options.find((o) => o.contract.instrumentKey === pe.instrumentKey)!.candles.filter((c) => istDate(c.ts) === day);
-    expect(await rest.historicalCandles(pe.instrumentKey, 'minutes', 5, day, day)).toEqual(expectedPe);
+    // An expired contract: its candles come from the expired-instruments API, not the V3 historical one.
+    expect((await rest.expiredHistoricalCandles(pe.instrumentKey, '5minute', day, day)).map(({ oi: _oi, ...c }) => c)).toEqual(expectedPe);
+    await expect(rest.historicalCandles(pe.instrumentKey, 'minutes', 5, day, day)).rejects.toMatchObject({ code: 'UDAPI100011' });
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
 import { Ledger, LedgerError, LedgerWriteError } from '../../src/store/ledger.js';
-import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/migrations.js';
 import { CE_KEY, DAY, OPEN_TS, PE_KEY, candleEvent, captureLog, closedTrade, everyEventType, position, removeTempDirs, tempDir } from './helpers.js';
 
 const open: Ledger[] = [];
@@ -33,7 +33,7 @@ describe('Ledger.open', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual(Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1));
+    expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
     expect(ledger.counts()).toEqual({ orders: 0, fills: 0, trades: 0, positions: 0, halts: 0, alerts: 0, signals: 0, candles: 0, checkpoints: 0 });
     expect(ledger.haltState()).toEqual({ halted: false, reason: null, ts: null, source: null });
     expect(ledger.openPosition()).toBeNull();

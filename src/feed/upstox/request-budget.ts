@@ -23,6 +23,8 @@ export class RequestBudget {
     private readonly windows: BudgetWindow[] = DEFAULT_BUDGET,
     private readonly now: () => number = Date.now,
     private readonly sleep: Sleep,
+    /** Told before each wait, so a long job can say why it pauses. */
+    private readonly onWait?: (ms: number) => void,
   ) {
     this.longest = Math.max(...windows.map((w) => w.windowMs));
   }
@@ -39,8 +41,23 @@ export class RequestBudget {
     return wait;
   }
 
+  /** Send times still inside the longest window (to carry the budget over to the next run of a long job). */
+  recent(): number[] {
+    const t = this.now();
+    return this.sent.filter((s) => s > t - this.longest);
+  }
+
+  /** Counts requests an earlier run sent (epoch ms) against this run's windows. */
+  seed(times: readonly number[]): void {
+    const t = this.now();
+    this.sent.unshift(...times.filter((s) => s > t - this.longest && s <= t).sort((a, b) => a - b));
+  }
+
   async take(): Promise<void> {
-    for (let w = this.waitMs(); w > 0; w = this.waitMs()) await this.sleep(w);
+    for (let w = this.waitMs(); w > 0; w = this.waitMs()) {
+      this.onWait?.(w);
+      await this.sleep(w);
+    }
     this.sent.push(this.now());
   }
 }

@@ -14,6 +14,7 @@ import {
   candlesResponse,
   describeZodError,
   errorEnvelope,
+  expiriesResponse,
   holidaysResponse,
   ltpResponse,
   optionContractsResponse,
@@ -44,7 +45,17 @@ export interface UpstoxRestOptions {
   retryBaseMs?: number;
   budget?: BudgetWindow[];
   log?: Logger;
+  /** Told before every pause: the client-side rate budget, or a 429 backoff. */
+  onWait?: (ms: number, why: 'budget' | 'rate-limited') => void;
 }
+
+/** A candle with the open interest Upstox sends as its 7th field (0 for an index). */
+export interface CandleWithOi extends Candle {
+  oi: number;
+}
+
+/** Interval names of the expired-instruments historical-candle API (v2-style). */
+export type ExpiredInterval = '1minute' | '3minute' | '5minute' | '15minute' | '30minute' | 'day';
 
 export interface LtpQuote {
   instrumentKey: string;
@@ -86,8 +97,13 @@ export class UpstoxRest {
     this.maxRetries = opts.maxRetries ?? 4;
     this.maxRateLimitRetries = opts.maxRateLimitRetries ?? 6;
     this.retryBaseMs = opts.retryBaseMs ?? 500;
-    this.budget = new RequestBudget(opts.budget ?? DEFAULT_BUDGET, opts.now ?? Date.now, this.sleep);
+    this.budget = new RequestBudget(opts.budget ?? DEFAULT_BUDGET, opts.now ?? Date.now, this.sleep, (ms) => opts.onWait?.(ms, 'budget'));
     this.log = opts.log ?? createLogger({ mod: 'upstox-rest' });
+  }
+
+  /** The rate budget's recent send times, and a way to count an earlier run's (see RequestBudget.seed). */
+  get rateBudget(): Pick<RequestBudget, 'recent' | 'seed'> {
+    return this.budget;
   }
 
   /** Option contracts of an underlying (all listed expiries, or one). lotSize comes from the response. */
@@ -112,6 +128,29 @@ export class UpstoxRest {
   async intradayCandles(key: string, unit: Exclude<CandleUnit, 'weeks' | 'months'>, interval: number): Promise<Candle[]> {
     const path = `/v3/historical-candle/intraday/${encodeURIComponent(key)}/${unit}/${interval}`;
     return parseCandles(await this.call(path, candlesResponse));
+  }
+
+  /** V3 historical candles with their open interest, ascending by ts. */
+  async historicalCandlesWithOi(key: string, unit: CandleUnit, interval: number, fromDate: string, toDate: string): Promise<CandleWithOi[]> {
+    const path = `/v3/historical-candle/${encodeURIComponent(key)}/${unit}/${interval}/${toDate}/${fromDate}`;
+    return parseCandlesWithOi(await this.call(path, candlesResponse));
+  }
+
+  /** Expired-instruments API (Upstox Plus only, else UDAPI1149): the expiries of an underlying, about six months back. */
+  async expiredExpiries(underlying: string = NIFTY_INDEX_KEY): Promise<string[]> {
+    return (await this.call('/v2/expired-instruments/expiries', expiriesResponse, { query: { instrument_key: underlying } })).data;
+  }
+
+  /** Expired-instruments API: the option contracts of one past expiry, keyed like NSE_FO|40469|05-06-2025. */
+  async expiredOptionContracts(underlying: string, expiry: string): Promise<OptionContract[]> {
+    const body = await this.call('/v2/expired-instruments/option/contract', optionContractsResponse, { query: { instrument_key: underlying, expiry_date: expiry } });
+    return body.data.map((r) => ({ instrumentKey: r.instrument_key, side: r.instrument_type, strike: r.strike_price, expiry: r.expiry, lotSize: r.lot_size }));
+  }
+
+  /** Expired-instruments API: candles of an expired contract between two dates (inclusive), ascending. */
+  async expiredHistoricalCandles(expiredKey: string, interval: ExpiredInterval, fromDate: string, toDate: string): Promise<CandleWithOi[]> {
+    const path = `/v2/expired-instruments/historical-candle/${encodeURIComponent(expiredKey)}/${interval}/${toDate}/${fromDate}`;
+    return parseCandlesWithOi(await this.call(path, candlesResponse));
   }
 
   /** Last traded prices, keyed by instrument key (the response keys use "SEGMENT:SYMBOL"; we map back). */
@@ -184,6 +223,7 @@ export class UpstoxRest {
         if (limited >= this.maxRateLimitRetries) throw new UpstoxApiError(`${what}: still rate limited (429 UDAPI10005) after ${limited} retries`, 429, 'UDAPI10005');
         const wait = backoffDelay(limited++, { initialMs: Math.max(1_000, this.retryBaseMs * 2), maxMs: RETRY_MAX_MS, random: this.random });
         this.log.warn('upstox rate limited; backing off', { path: url.pathname, waitMs: wait });
+        this.opts.onWait?.(wait, 'rate-limited');
         this.stats.retries++;
         await this.sleep(wait);
         continue;
@@ -270,4 +310,9 @@ function parseCandles(body: { data: { candles: (readonly [string, number, number
     out.push({ ts, open: row[1], high: row[2], low: row[3], close: row[4], volume: row[5] });
   }
   return out.sort((a, b) => a.ts - b.ts); // Upstox sends newest first
+}
+
+function parseCandlesWithOi(body: { data: { candles: (readonly [string, number, number, number, number, number, number, ...number[]])[] } }): CandleWithOi[] {
+  const oi = new Map(body.data.candles.map((r) => [Date.parse(r[0]), r[6]]));
+  return parseCandles(body).map((c) => ({ ...c, oi: oi.get(c.ts) ?? 0 }));
 }

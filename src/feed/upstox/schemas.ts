@@ -24,6 +24,9 @@ export const optionContractsResponse = z.object({ status: z.literal('success'), 
 export const candleRow = z.tuple([z.string(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]).rest(z.number());
 export const candlesResponse = z.object({ status: z.literal('success'), data: z.object({ candles: z.array(candleRow) }) });
 
+/** Expired-instruments API: the expiry dates of an underlying, YYYY-MM-DD. */
+export const expiriesResponse = z.object({ status: z.literal('success'), data: z.array(z.string().regex(/^\d{4}-\d\d-\d\d$/)) });
+
 export const ltpValue = z.object({
   last_price: z.number(),
   instrument_token: z.string().min(1),
