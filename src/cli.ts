@@ -3,7 +3,7 @@
 import { ConfigError } from './config.js';
 import { LedgerError } from './store/ledger.js';
 import { CsvError } from './feed/csv.js';
-import { DataError, UsageError } from './commands/errors.js';
+import { DataError, HelpRequested, IoError, UsageError } from './commands/errors.js';
 
 const USAGE = `usage: niftybox <command> [options]
 
@@ -29,7 +29,8 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
+  if (name === 'help' && rest.length) [name, ...rest] = [...rest, '--help']; // `niftybox help CMD [SUB]` is `CMD [SUB] --help`
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE + '\n');
     return name ? 0 : 64;
@@ -42,6 +43,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load())(rest);
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(`usage: ${err.usage}\n`);
+      return 0;
+    }
+    if (err instanceof IoError) {
+      process.stderr.write(`niftybox ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
     if (err instanceof ConfigError) {
       process.stderr.write(`niftybox: bad configuration:\n${err.message}\n`);
       return err.exitCode;
