@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HelpRequested, UsageError } from './errors.js';
 
@@ -93,4 +95,17 @@ export function choiceFlag<T extends string>(value: string | undefined, name: st
 export function refuseFlags(values: Record<string, unknown>, names: readonly string[], why: string): void {
   const given = names.filter((n) => values[n] !== undefined && values[n] !== false);
   if (given.length) throw new UsageError(`${given.map((n) => `--${n}`).join(', ')} ${given.length === 1 ? 'does' : 'do'} nothing ${why}`);
+}
+
+/** `--db F`: a ledger file (it may not exist yet), never a directory. */
+export function ledgerFlag(value: string | undefined, name = 'db'): string | undefined {
+  if (value === undefined) return undefined;
+  let dir = false;
+  try {
+    dir = statSync(value).isDirectory();
+  } catch {
+    // absent: the ledger will be created
+  }
+  if (dir) throw new UsageError(`--${name} ${value} is a directory: give the ledger file's path, e.g. ${join(value, 'ledger.db')}`);
+  return value;
 }

@@ -1,5 +1,5 @@
 /** `niftybox backtest`: V25 on recorded candles, with the report, `--json` and `--csv`. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { runBacktest, type BacktestResult } from '../core/backtest.js';
 import { MarketCalendar } from '../core/calendar.js';
 import { DEFAULT_RISK, DEFAULT_V25, type V25Params } from '../core/params.js';
@@ -9,6 +9,7 @@ import { summaryJson, textReport, tradeJson, tradesCsv, type SlippagePoint } fro
 import type { Candle } from '../core/types.js';
 import { dateFlag, numberFlag, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
+import { checkWritable, writeOutput } from './output-file.js';
 
 const USAGE = 'niftybox backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F]';
 
@@ -65,7 +66,8 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   const from = dateFlag(values.from, 'from');
   const to = dateFlag(values.to, 'to');
   if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-  const slippage = numberFlag(values.slippage, 'slippage') ?? DEFAULT_V25.slippagePoints;
+  const slippage = numberFlag(values.slippage, 'slippage', 0, 50) ?? DEFAULT_V25.slippagePoints;
+  checkWritable(values.csv, '--csv');
 
   const data = readCandleFiles(values.index, values.options);
   const progress = (day: string, i: number, n: number) => {
@@ -81,7 +83,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     notes.push(`${d.length} day(s) in range have index candles but no option pair and were not traded (${d[0]} … ${d.at(-1)})`);
   }
 
-  if (values.csv) writeFileSync(values.csv, tradesCsv(result.trades));
+  if (values.csv) writeOutput(values.csv, '--csv', tradesCsv(result.trades));
   if (values.json) {
     const extra = {
       slippagePoints: slippage,

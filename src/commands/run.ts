@@ -8,7 +8,7 @@ import { CandleReplaySource } from '../feed/replay.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { textReport } from '../report/format.js';
 import { createCalendar } from '../app.js';
-import { parseFlags, dateFlag, numberFlag } from './args.js';
+import { parseFlags, dateFlag, numberFlag, ledgerFlag, refuseFlags } from './args.js';
 import { readCandleFiles } from './backtest.js';
 import { UsageError } from './errors.js';
 import { startDemo } from '../app/demo.js';
@@ -34,6 +34,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     },
     USAGE,
   );
+  if (values.display !== undefined && !/^(auto|oled|terminal|none|png:.+)$/.test(values.display)) throw new UsageError(`--display "${values.display}" is not one of auto, oled, terminal, none, png:FILE`);
+  if (values.replay) refuseFlags(values, ['demo', 'sessions', 'session-seconds'], 'in a replay (--replay)');
+  else refuseFlags(values, ['from', 'to', 'speed'], 'without --replay INDEX,OPTIONS');
+  ledgerFlag(values.db);
   const { config } = loadConfig(values.config);
   if (values.db) config.db = values.db;
   if (values.display) config.device.display.kind = values.display;
