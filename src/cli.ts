@@ -5,11 +5,11 @@ import { LedgerError } from './store/ledger.js';
 import { CsvError } from './feed/csv.js';
 import { DataError, HelpRequested, IoError, UsageError } from './commands/errors.js';
 
-const USAGE = `usage: niftybox <command> [options]
+const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
 
 commands:
   run [--config F] [--demo] [--db F] [--replay INDEX,OPTIONS] …   the appliance (demo when no Upstox credentials)
-  backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F]
+  backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--allow-gaps]
   report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
   login [--token T]                                               Upstox OAuth flow, or store an Analytics token
   doctor                                                          checks I2C, GPIO, clock, token, broker, disk
