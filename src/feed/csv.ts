@@ -72,13 +72,27 @@ function timestampAt(s: Uint8Array, p: number): number {
   if (s[p + 4] !== 45 || s[p + 7] !== 45 || s[p + 13] !== 58 || s[p + 16] !== 58 || s[p + 22] !== 58) return NaN;
   const sep = s[p + 10];
   if (sep !== 32 && sep !== 84) return NaN; // ' ' or 'T'
-  const y = digits(s, p, p + 4), mo = digits(s, p + 5, p + 7), d = digits(s, p + 8, p + 10);
-  const h = digits(s, p + 11, p + 13), mi = digits(s, p + 14, p + 16), se = digits(s, p + 17, p + 19);
-  const oh = digits(s, p + 20, p + 22), om = digits(s, p + 23, p + 25);
+  const y = d4(s, p), mo = d2(s, p + 5), d = d2(s, p + 8);
+  const h = d2(s, p + 11), mi = d2(s, p + 14), se = d2(s, p + 17);
+  const oh = d2(s, p + 20), om = d2(s, p + 23);
   const signChar = s[p + 19];
   const sign = signChar === 43 ? 1 : signChar === 45 ? -1 : NaN;
-  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && h <= 23 && mi <= 59 && se <= 59)) return NaN;
+  // NaN (a non-digit) fails every comparison below.
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && h <= 23 && mi <= 59 && se <= 59 && oh >= 0 && om >= 0)) return NaN;
   return dayEpoch(y, mo, d) + ((h * 60 + mi) * 60 + se) * 1000 - sign * (oh * 60 + om) * 60_000;
+}
+
+/** Two ASCII digits at p as a number; NaN if either is not a digit. */
+function d2(s: Uint8Array, p: number): number {
+  const a = s[p]! - 48;
+  const b = s[p + 1]! - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
+}
+
+function d4(s: Uint8Array, p: number): number {
+  const a = d2(s, p);
+  const b = d2(s, p + 2);
+  return a * 100 + b;
 }
 
 // Date.UTC for the day, cached: a file has thousands of rows per day.
@@ -91,16 +105,6 @@ function dayEpoch(y: number, mo: number, d: number): number {
     cachedEpoch = Date.UTC(y, mo - 1, d);
   }
   return cachedEpoch;
-}
-
-function digits(s: Uint8Array, from: number, to: number): number {
-  let v = 0;
-  for (let i = from; i < to; i++) {
-    const c = s[i]! - 48;
-    if (c < 0 || c > 9) return NaN;
-    v = v * 10 + c;
-  }
-  return v;
 }
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
@@ -170,12 +174,13 @@ class Rows {
     let eol = b.indexOf(10, from);
     if (eol < 0) eol = b.length;
     const lineEnd = eol > from && b[eol - 1] === 13 ? eol - 1 : eol;
-    const max = this.start.length; // width + 1: enough to tell "too many fields"
+    const { start, end, vals, odd, numeric } = this;
+    const max = start.length; // width + 1: enough to tell "too many fields"
     let f = 0;
     let p = from;
     for (;;) {
       const fieldStart = p;
-      if (f < max && this.numeric[f] === 1) {
+      if (f < max && numeric[f] === 1) {
         let neg = false;
         if (p < lineEnd && b[p] === 45) {
           neg = true;
@@ -198,18 +203,18 @@ class Rows {
         }
         if (ok && nDigits > 0 && nDigits <= 15) {
           const v = scale > 0 ? mant / POW10[scale]! : mant;
-          this.vals[f] = neg ? -v : v;
-          this.odd[f] = 0;
+          vals[f] = neg ? -v : v;
+          odd[f] = 0;
         } else {
-          this.vals[f] = NaN;
-          this.odd[f] = p > fieldStart ? 1 : 0; // an empty field is simply no number
+          vals[f] = NaN;
+          odd[f] = p > fieldStart ? 1 : 0; // an empty field is simply no number
         }
       } else {
         while (p < lineEnd && b[p] !== 44) p++;
       }
       if (f < max) {
-        this.start[f] = fieldStart;
-        this.end[f] = p;
+        start[f] = fieldStart;
+        end[f] = p;
       }
       f++;
       if (p >= lineEnd) break;
