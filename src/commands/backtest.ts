@@ -9,7 +9,7 @@ import { summaryJson, textReport, tradeJson, tradesCsv, type SlippagePoint } fro
 import type { Candle } from '../core/types.js';
 import { dateFlag, numberFlag, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
-import { checkWritable, writeOutput } from './output-file.js';
+import { checkWritable, fsReason, writeOutput } from './output-file.js';
 
 const USAGE = 'niftybox backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--days] [--allow-gaps]';
 
@@ -23,7 +23,8 @@ export function readCandleFiles(indexFile: string, optionsFile: string): LoadedC
     try {
       return readFileSync(f);
     } catch (err) {
-      throw new DataError(`cannot read the ${what} file ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new DataError(`cannot read the ${what} file ${f}: ${code === 'ENOENT' ? 'ENOENT (no such file)' : fsReason(err)}`);
     }
   };
   return { index: parseIndexCsv(read(indexFile, 'index'), indexFile), options: parseOptionsCsv(read(optionsFile, 'options'), optionsFile) };

@@ -13,9 +13,14 @@ const REASONS: Record<string, string> = {
   ENOSPC: 'the disk is full',
 };
 
-function ioError(flag: string, path: string, err: unknown): IoError {
+/** A file system error in plain words, with its code: "its folder does not exist (ENOENT)". */
+export function fsReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  return new IoError(`cannot write ${flag} ${path}: ${REASONS[code] ?? (err as Error).message}${code ? ` (${code})` : ''}`);
+  return `${REASONS[code] ?? (err as Error).message}${code ? ` (${code})` : ''}`;
+}
+
+function ioError(flag: string, path: string, err: unknown): IoError {
+  return new IoError(`cannot write ${flag} ${path}: ${fsReason(err)}`);
 }
 
 /** Fails now, before a long run, if `path` could not be written later. Creates nothing. */

@@ -87,6 +87,7 @@ describe('bad CSV input names the file and line (exit 65)', () => {
 
   it('a file that is not there is named', () => {
     expectOneSentence(cli(['backtest', '--index', join(tmp, 'nope.csv'), '--options', good.o]), 65, /cannot read the index file .*nope\.csv: ENOENT/);
+    expectOneSentence(cli(['backtest', '--index', good.i, '--options', tmp]), 65, new RegExp(`^niftybox backtest: cannot read the options file ${tmp}: it is a directory \\(EISDIR\\)\n$`));
   });
 });
 
