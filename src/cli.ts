@@ -3,13 +3,13 @@
 import { ConfigError } from './config.js';
 import { LedgerError } from './store/ledger.js';
 import { CsvError } from './feed/csv.js';
-import { DataError, UsageError } from './commands/errors.js';
+import { DataError, HelpRequested, IoError, UsageError } from './commands/errors.js';
 
-const USAGE = `usage: niftybox <command> [options]
+const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
 
 commands:
   run [--config F] [--demo] [--db F] [--replay INDEX,OPTIONS] …   the appliance (demo when no Upstox credentials)
-  backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F]
+  backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--allow-gaps]
   report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
   login [--token T]                                               Upstox OAuth flow, or store an Analytics token
   doctor                                                          checks I2C, GPIO, clock, token, broker, disk
@@ -36,7 +36,8 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
+  if (name === 'help' && rest.length) [name, ...rest] = [...rest, '--help']; // `niftybox help CMD [SUB]` is `CMD [SUB] --help`
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE + '\n');
     return name ? 0 : 64;
@@ -49,6 +50,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load())(rest);
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(`usage: ${err.usage}\n`);
+      return 0;
+    }
+    if (err instanceof IoError) {
+      process.stderr.write(`niftybox ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
     if (err instanceof ConfigError) {
       process.stderr.write(`niftybox: bad configuration:\n${err.message}\n`);
       return err.exitCode;

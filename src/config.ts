@@ -2,7 +2,7 @@
  * One config: a YAML file validated by one schema, then environment overrides for secrets and
  * services. Every error names the key and what is allowed; the CLI exits 78 (EX_CONFIG) on one.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -33,7 +33,12 @@ export const strategySchema = z
     slippagePoints: z.number().nonnegative().default(DEFAULT_V25.slippagePoints),
     lots: z.number().int().min(1).max(27).default(DEFAULT_V25.lots),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    // "HH:MM" strings compare in time order.
+    if (s.entryStart > s.entryEnd) ctx.addIssue({ code: 'custom', path: ['entryStart'], message: `entryStart ${s.entryStart} is after entryEnd ${s.entryEnd}: no entry could ever be decided` });
+    if (s.entryEnd >= s.eodExit) ctx.addIssue({ code: 'custom', path: ['entryEnd'], message: `entryEnd ${s.entryEnd} must be before eodExit ${s.eodExit}: an entry decided then would be sold at once` });
+  });
 
 export const riskSchema = z
   .object({
@@ -144,6 +149,10 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => describeIssue(i, envFor)).join('\n'));
   }
+  if (result.data.db !== undefined && isDirectory(result.data.db)) {
+    const where = envFor.has('db') ? 'NIFTYBOX_DB (config key db)' : 'config key db';
+    throw new ConfigError(`${where}: ${result.data.db} is a directory; give the ledger file's path, e.g. ${join(result.data.db, 'ledger.db')}`);
+  }
   return result.data;
 }
 
@@ -155,9 +164,16 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     if (explicit) throw new ConfigError(`config file ${path} does not exist: create it (see firmware-config/niftybox.example.yaml) or drop --config`);
     return { config: parseConfig({}, env), file: null };
   }
+  if (isDirectory(path)) throw new ConfigError(`config file ${path} is a directory: give the YAML file itself, e.g. ${join(path, 'config.yaml')}`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+    raw = parseYaml(text) ?? {};
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
   }
@@ -166,6 +182,14 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(`${path}:\n${err.message}`);
     throw err;
+  }
+}
+
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -3,7 +3,9 @@
  * the ledger against Upstox's official intraday candles, naming the largest deviation.
  */
 import type { MarketCalendar } from '../core/calendar.js';
+import { chargesByKindInPaise } from '../core/charges.js';
 import { summarize } from '../core/report.js';
+import { chargesByKindText } from '../report/format.js';
 import { istDate, istIso } from '../core/time.js';
 import type { Candle } from '../core/types.js';
 import type { Ledger } from '../store/ledger.js';
@@ -74,7 +76,10 @@ export async function dailyReportText(
   official: (key: string) => Promise<Candle[]>,
 ): Promise<string> {
   const s = summarize(ledger.trades({ from: day, to: day }));
-  const lines = [`Daily report ${day}: ${s.trades} trades, ${s.wins} wins; gross ₹${s.grossPnl.toFixed(2)}, charges ₹${s.charges.toFixed(2)}, net ₹${s.netPnl.toFixed(2)}`];
+  const lines = [
+    `Daily report ${day}: ${s.trades} trades, ${s.wins} wins; gross ₹${s.grossPnl.toFixed(2)}, charges ₹${s.charges.toFixed(2)}, net ₹${s.netPnl.toFixed(2)}`,
+    `Charges by kind: ${chargesByKindText(chargesByKindInPaise(s.chargesByKind, s.charges))}`,
+  ];
   try {
     const rec = await reconcileCandles(day, ledger, keys, calendar, official);
     lines.push(`Candle check vs Upstox intraday: ${rec.compared} candles compared, largest deviation ${rec.maxDev.toFixed(2)} pt (${rec.where})`);

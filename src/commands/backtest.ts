@@ -1,16 +1,17 @@
 /** `niftybox backtest`: V25 on recorded candles, with the report, `--json` and `--csv`. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { runBacktest, type BacktestResult } from '../core/backtest.js';
 import { MarketCalendar } from '../core/calendar.js';
 import { DEFAULT_RISK, DEFAULT_V25, type V25Params } from '../core/params.js';
 import { summarize } from '../core/report.js';
-import { parseIndexCsv, parseOptionsCsv, type OptionDay } from '../feed/csv.js';
+import { missingIndexDays, parseIndexCsv, parseOptionsCsv, type OptionDay } from '../feed/csv.js';
 import { summaryJson, textReport, tradeJson, tradesCsv, type SlippagePoint } from '../report/format.js';
 import type { Candle } from '../core/types.js';
 import { dateFlag, numberFlag, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
+import { checkWritable, fsReason, writeOutput } from './output-file.js';
 
-const USAGE = 'niftybox backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F]';
+const USAGE = 'niftybox backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--days] [--allow-gaps]';
 
 export interface LoadedCandles {
   index: Candle[];
@@ -20,12 +21,29 @@ export interface LoadedCandles {
 export function readCandleFiles(indexFile: string, optionsFile: string): LoadedCandles {
   const read = (f: string, what: string) => {
     try {
-      return readFileSync(f, 'utf8');
+      return readFileSync(f);
     } catch (err) {
-      throw new DataError(`cannot read the ${what} file ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new DataError(`cannot read the ${what} file ${f}: ${code === 'ENOENT' ? 'ENOENT (no such file)' : fsReason(err)}`);
     }
   };
   return { index: parseIndexCsv(read(indexFile, 'index'), indexFile), options: parseOptionsCsv(read(optionsFile, 'options'), optionsFile) };
+}
+
+/**
+ * An index trading day missing inside the traded range (--from/--to, else the options file's span)
+ * is an error naming the file and the date; with `allowGaps` it becomes a note. Returns the notes.
+ */
+export function checkIndexGaps(data: LoadedCandles, indexFile: string, from: string | undefined, to: string | undefined, allowGaps: boolean): string[] {
+  const days = [...data.options.keys()].sort();
+  const lo = from ?? days[0];
+  const hi = to ?? days.at(-1);
+  if (!lo || !hi) return [];
+  const gaps = missingIndexDays(data.index, new MarketCalendar(), lo, hi);
+  if (gaps.length === 0) return [];
+  const more = gaps.length > 1 ? ` (and ${gaps.length - 1} more: ${gaps.slice(1, 6).join(', ')}${gaps.length > 6 ? ' …' : ''})` : '';
+  if (!allowGaps) throw new DataError(`${indexFile}: no candles for trading day ${gaps[0]}${more}, inside the traded range ${lo} … ${hi}: complete the file, or pass --allow-gaps to trade around the gap`);
+  return [`${gaps.length} index trading day${gaps.length > 1 ? 's' : ''} missing from ${indexFile} and not traded (--allow-gaps): ${gaps.slice(0, 6).join(', ')}${gaps.length > 6 ? ' …' : ''}`];
 }
 
 export interface BacktestRun {
@@ -58,6 +76,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       csv: { type: 'string' },
       days: { type: 'boolean', default: false },
+      'allow-gaps': { type: 'boolean', default: false },
     },
     USAGE,
   );
@@ -65,23 +84,25 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   const from = dateFlag(values.from, 'from');
   const to = dateFlag(values.to, 'to');
   if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-  const slippage = numberFlag(values.slippage, 'slippage') ?? DEFAULT_V25.slippagePoints;
+  const slippage = numberFlag(values.slippage, 'slippage', 0, 50) ?? DEFAULT_V25.slippagePoints;
+  checkWritable(values.csv, '--csv');
 
   const data = readCandleFiles(values.index, values.options);
+  const gapNotes = checkIndexGaps(data, values.index, from, to, values['allow-gaps']);
   const progress = (day: string, i: number, n: number) => {
     if (n >= 40 && (i % 25 === 0 || i === n)) process.stderr.write(`backtest: ${i}/${n} days (${day})\n`);
   };
   const { result, sensitivity } = backtestWithSensitivity(data, { ...DEFAULT_V25, slippagePoints: slippage }, from, to, progress);
   if (result.daysTraded === 0) throw new DataError(`no trading day in ${from ?? 'the start'} … ${to ?? 'the end'} has both index candles and an option pair in ${values.options}`);
   const summary = summarize(result.trades);
-  const notes: string[] = [];
+  const notes: string[] = [...gapNotes];
   if (result.cancelledEntries) notes.push(`${result.cancelledEntries} entr${result.cancelledEntries === 1 ? 'y' : 'ies'} cancelled: the contract had no next candle`);
   if (result.daysWithoutOptions.length) {
     const d = result.daysWithoutOptions;
     notes.push(`${d.length} day(s) in range have index candles but no option pair and were not traded (${d[0]} … ${d.at(-1)})`);
   }
 
-  if (values.csv) writeFileSync(values.csv, tradesCsv(result.trades));
+  if (values.csv) writeOutput(values.csv, '--csv', tradesCsv(result.trades));
   if (values.json) {
     const extra = {
       slippagePoints: slippage,

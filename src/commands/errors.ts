@@ -14,3 +14,20 @@ export class DataError extends Error {
     this.name = 'DataError';
   }
 }
+
+/** `CMD --help`: not an error; the CLI prints the usage on stdout and exits 0. */
+export class HelpRequested extends Error {
+  readonly exitCode = 0;
+  constructor(readonly usage: string) {
+    super('help requested');
+    this.name = 'HelpRequested';
+  }
+}
+
+export class IoError extends Error {
+  readonly exitCode = 74; // EX_IOERR
+  constructor(message: string) {
+    super(message);
+    this.name = 'IoError';
+  }
+}

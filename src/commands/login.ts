@@ -4,13 +4,15 @@ import { runLoginServer, storeAnalyticsToken } from '../feed/upstox/index.js';
 import { istIso } from '../core/time.js';
 import { createLogger, registerSecret } from '../log.js';
 import { loginServerOptions } from '../app/login-options.js';
-import { parseFlags } from './args.js';
+import { parseFlags, portFlag, textFlag } from './args.js';
 import { UsageError } from './errors.js';
 
 const USAGE = 'niftybox login [--config F] [--token T] [--port N]';
 
 export async function loginCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { config: { type: 'string' }, token: { type: 'string' }, port: { type: 'string' } }, USAGE);
+  textFlag(values.token, 'token', 'the Analytics token from the Upstox Developer Apps page, or drop --token for the OAuth login');
+  const port = portFlag(values.port, 'port');
   const { config } = loadConfig(values.config);
   const log = createLogger({ app: 'niftybox', area: 'login' });
   if (values.token !== undefined) {
@@ -28,7 +30,7 @@ export async function loginCommand(argv: string[]): Promise<number> {
   }
   const stored = await runLoginServer({
     ...options,
-    port: values.port !== undefined ? Number(values.port) : options.port,
+    port: port ?? options.port,
     log,
     onListening: ({ loginUrl }) => process.stdout.write(`Open ${loginUrl} in a browser on this network and log in to Upstox.\n`),
   });

@@ -1,12 +1,13 @@
 /** `niftybox report`: the paper ledger in the same shapes as the backtest (text, --json, --csv). */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dbPath, loadConfig } from '../config.js';
 import { summarize } from '../core/report.js';
 import { createLogger, setLogSink } from '../log.js';
 import { summaryJson, textReport, tradeJson, tradesCsv } from '../report/format.js';
 import { Ledger } from '../store/ledger.js';
-import { dateFlag, parseFlags } from './args.js';
+import { dateFlag, ledgerFlag, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
+import { checkWritable, writeOutput } from './output-file.js';
 
 const USAGE = 'niftybox report [--config F] [--db F] [--from D] [--to D] [--json] [--csv F] [--days]';
 
@@ -26,16 +27,17 @@ export async function reportCommand(argv: string[]): Promise<number> {
   );
   setLogSink((line) => process.stderr.write(line + '\n'));
   const { config } = loadConfig(values.config);
-  const file = values.db ?? dbPath(config);
+  const file = ledgerFlag(values.db) ?? dbPath(config);
   const from = dateFlag(values.from, 'from');
   const to = dateFlag(values.to, 'to');
   if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  checkWritable(values.csv, '--csv');
   if (!existsSync(file)) throw new DataError(`no ledger at ${file}: run the appliance first ("niftybox run"), or name one with --db`);
   const ledger = Ledger.open(file, { log: createLogger({ area: 'ledger' }), readonly: true });
   try {
     const trades = ledger.trades({ from, to });
     const summary = summarize(trades);
-    if (values.csv) writeFileSync(values.csv, tradesCsv(trades));
+    if (values.csv) writeOutput(values.csv, '--csv', tradesCsv(trades));
     if (values.json) {
       const halt = ledger.haltState();
       process.stdout.write(JSON.stringify({ trades: trades.map(tradeJson), summary: summaryJson(summary, { ledger: file, halted: halt.halted }) }) + '\n');

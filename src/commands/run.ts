@@ -8,14 +8,14 @@ import { CandleReplaySource } from '../feed/replay.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { textReport } from '../report/format.js';
 import { createCalendar } from '../app.js';
-import { parseFlags, dateFlag, numberFlag } from './args.js';
-import { readCandleFiles } from './backtest.js';
+import { parseFlags, dateFlag, numberFlag, ledgerFlag, refuseFlags } from './args.js';
+import { checkIndexGaps, readCandleFiles } from './backtest.js';
 import { UsageError } from './errors.js';
 import { startDemo } from '../app/demo.js';
 import { startLive } from '../app/live.js';
 import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
 
-const USAGE = 'niftybox run [--config F] [--db F] [--demo] [--sessions N] [--display KIND] [--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max]]';
+const USAGE = 'niftybox run [--config F] [--db F] [--demo] [--sessions N] [--display KIND] [--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max] [--allow-gaps]]';
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(
@@ -31,9 +31,14 @@ export async function runCommand(argv: string[]): Promise<number> {
       sessions: { type: 'string' },
       display: { type: 'string' },
       'session-seconds': { type: 'string' },
+      'allow-gaps': { type: 'boolean' },
     },
     USAGE,
   );
+  if (values.display !== undefined && !/^(auto|oled|terminal|none|png:.+)$/.test(values.display)) throw new UsageError(`--display "${values.display}" is not one of auto, oled, terminal, none, png:FILE`);
+  if (values.replay) refuseFlags(values, ['demo', 'sessions', 'session-seconds'], 'in a replay (--replay)');
+  else refuseFlags(values, ['from', 'to', 'speed', 'allow-gaps'], 'without --replay INDEX,OPTIONS');
+  ledgerFlag(values.db);
   const { config } = loadConfig(values.config);
   if (values.db) config.db = values.db;
   if (values.display) config.device.display.kind = values.display;
@@ -55,8 +60,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (!indexFile || !optionsFile || extra !== undefined) throw new UsageError(`--replay takes INDEX.csv,OPTIONS.csv\nusage: ${USAGE}`);
     const speed = values.speed === undefined || values.speed === 'max' ? 'max' : numberFlag(values.speed, 'speed', 0.001)!;
     const data = readCandleFiles(indexFile, optionsFile);
+    const [from, to] = [dateFlag(values.from, 'from'), dateFlag(values.to, 'to')];
+    for (const note of checkIndexGaps(data, indexFile, from, to, values['allow-gaps'] ?? false)) process.stdout.write(`note: ${note}\n`);
     source = new CandleReplaySource(
-      { index: data.index, options: data.options, from: dateFlag(values.from, 'from'), to: dateFlag(values.to, 'to'), speed, calendar: createCalendar(config) },
+      { index: data.index, options: data.options, from, to, speed, calendar: createCalendar(config) },
       log.child({ area: 'replay' }),
     );
   } else if (values.demo || !hasCredentials(config)) {

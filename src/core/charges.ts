@@ -51,3 +51,34 @@ export function roundTripCharges(date: string, buyValue: number, sellValue: numb
 export function paise(x: number): number {
   return Math.round((x + Number.EPSILON * Math.sign(x)) * 100) / 100;
 }
+
+/** The kinds a contract note lists, in its order. `exchange` includes the IPFT charge. */
+export const CHARGE_KINDS = ['brokerage', 'stt', 'exchange', 'sebi', 'stamp', 'gst'] as const;
+export type ChargeKind = (typeof CHARGE_KINDS)[number];
+export type ChargesByKind = Record<ChargeKind, number>;
+
+export function emptyChargesByKind(): ChargesByKind {
+  return { brokerage: 0, stt: 0, exchange: 0, sebi: 0, stamp: 0, gst: 0 };
+}
+
+/**
+ * The kinds in rupees to the paisa, summing exactly to the paisa-rounded `total` (largest remainder:
+ * each kind is cut down to whole paise, and the paise the cuts left over go one each to the kinds
+ * that lost the most). Rounding each kind on its own could miss the total by up to 3 paise.
+ */
+export function chargesByKindInPaise(kinds: ChargesByKind, total: number): ChargesByKind {
+  const exact = CHARGE_KINDS.map((k) => kinds[k] * 100);
+  const cut = exact.map((x) => Math.floor(x + 1e-6));
+  let left = Math.round(paise(total) * 100) - cut.reduce((a, b) => a + b, 0);
+  // Remainders compared to 1e-6 paise, so a tie (two exact half paise) goes to the earlier kind, not to float noise.
+  const rem = exact.map((x, i) => Math.round((x - cut[i]!) * 1e6));
+  const order = CHARGE_KINDS.map((_, i) => i).sort((a, b) => rem[b]! - rem[a]!);
+  for (let j = 0; left !== 0 && j < 2 * order.length; j++) {
+    const i = left > 0 ? order[j % order.length]! : order[order.length - 1 - (j % order.length)]!;
+    cut[i]! += Math.sign(left);
+    left -= Math.sign(left);
+  }
+  const out = emptyChargesByKind();
+  CHARGE_KINDS.forEach((k, i) => (out[k] = cut[i]! / 100));
+  return out;
+}

@@ -395,11 +395,11 @@ export class Engine {
     this.emit({ type: 'entry', ts: tick.ts, position: { ...this.position } });
   }
 
-  /** Closes the position: a sell at `price` less slippage. */
+  /** Closes the position: a sell at `price` less slippage, never below one tick (v25.md "Exits"). */
   private exit(price: number, ts: number, reason: ExitReason): void {
     const pos = this.position!;
     const contract = this.positionContract!;
-    const exitPrice = price - this.p.slippagePoints;
+    const exitPrice = sellFill(price, this.p.slippagePoints);
     const points = exitPrice - pos.entryPrice;
     const grossPnl = points * pos.quantity;
     const day = istDate(pos.entryTime);
@@ -422,7 +422,8 @@ export class Engine {
       charges: breakdown.total,
       netPnl: grossPnl - breakdown.total,
       chargeBreakdown: breakdown,
-      slippageCost: 2 * this.p.slippagePoints * pos.quantity,
+      // The sale's slippage is what the floor left of it: against the fill at zero slippage.
+      slippageCost: (this.p.slippagePoints + sellFill(price, 0) - exitPrice) * pos.quantity,
     };
     this.position = null;
     this.positionContract = null;
@@ -531,6 +532,14 @@ export class Engine {
     if (this.risk.maxTradesPerDay > 0 && this.stats.entries >= this.risk.maxTradesPerDay) out.push('MAX_TRADES');
     return out;
   }
+}
+
+/** The NSE tick for NIFTY options: no sale fills below it. */
+export const MIN_SALE_PRICE = 0.05;
+
+/** A sale at `price` less slippage, floored at one tick. A stop's level stays exact (off the 0.05 grid is fine). */
+export function sellFill(price: number, slippagePoints: number): number {
+  return Math.max(MIN_SALE_PRICE, price - slippagePoints);
 }
 
 const SIDES = ['CE', 'PE'] as const;

@@ -2,6 +2,7 @@
  * Trade statistics for the backtest and the paper ledger: one summary shape for both, so a replayed
  * ledger and a backtest can be compared mechanically. Money is unrounded here; output rounds.
  */
+import { emptyChargesByKind, CHARGE_KINDS, type ChargesByKind } from './charges.js';
 import { isoWeek } from './time.js';
 import type { ClosedTrade } from './types.js';
 
@@ -23,6 +24,8 @@ export interface Summary extends Bucket {
   avgLoss: number;
   points: number;
   slippageCost: number;
+  /** Every trade's charges summed by kind, unrounded. */
+  chargesByKind: ChargesByKind;
   firstDay: string | null;
   lastDay: string | null;
   bySide: Record<string, Bucket>;
@@ -65,7 +68,9 @@ export function summarize(trades: readonly ClosedTrade[]): Summary {
   let maxDrawdown = 0;
   let points = 0;
   let slippageCost = 0;
+  const chargesByKind = emptyChargesByKind();
   for (const t of trades) {
+    for (const k of CHARGE_KINDS) chargesByKind[k] += t.chargeBreakdown[k];
     add(total, t);
     addTo(bySide, t.side, t);
     addTo(byDay, t.day, t);
@@ -89,6 +94,7 @@ export function summarize(trades: readonly ClosedTrade[]): Summary {
     avgLoss: total.losses ? -lossSum / total.losses : 0,
     points,
     slippageCost,
+    chargesByKind,
     firstDay: trades[0]?.day ?? null,
     lastDay: trades.at(-1)?.day ?? null,
     bySide,

@@ -2,7 +2,7 @@
  * How trades and summaries leave the program: the readable report, the `--json` shape of
  * interfaces.md, and the per-trade CSV a user checks against a broker's chart.
  */
-import { paise } from '../core/charges.js';
+import { CHARGE_KINDS, chargesByKindInPaise, paise, type ChargesByKind } from '../core/charges.js';
 import { contractName } from '../core/contracts.js';
 import type { Bucket, Summary } from '../core/report.js';
 import { istIso } from '../core/time.js';
@@ -35,6 +35,7 @@ export function tradeJson(t: ClosedTrade) {
     grossPnl: r2(t.grossPnl),
     charges: r2(t.charges),
     netPnl: r2(t.netPnl),
+    chargesByKind: chargesByKindInPaise(t.chargeBreakdown, t.charges),
   };
 }
 
@@ -56,6 +57,7 @@ export function summaryJson(s: Summary, extra: Record<string, unknown> = {}) {
     avgLoss: r2(s.avgLoss),
     points: r2(s.points),
     slippageCost: r2(s.slippageCost),
+    chargesByKind: chargesByKindInPaise(s.chargesByKind, s.charges),
     firstDay: s.firstDay,
     lastDay: s.lastDay,
     ...extra,
@@ -70,13 +72,14 @@ export function summaryJson(s: Summary, extra: Record<string, unknown> = {}) {
 const CSV_HEADER = [
   'id', 'day', 'side', 'instrument_key', 'contract', 'entry_time', 'entry_price', 'exit_time', 'exit_price',
   'reason', 'points', 'quantity', 'gross_pnl', 'charges', 'net_pnl',
+  ...CHARGE_KINDS,
 ];
 
 export function tradesCsv(trades: readonly ClosedTrade[]): string {
   const rows = [CSV_HEADER.join(',')];
   for (const t of trades) {
     const j = tradeJson(t);
-    rows.push([j.id, j.day, j.side, j.instrumentKey, j.symbol, j.entryTime, j.entryPrice.toFixed(2), j.exitTime, j.exitPrice.toFixed(2), j.reason, j.points.toFixed(2), j.quantity, j.grossPnl.toFixed(2), j.charges.toFixed(2), j.netPnl.toFixed(2)].join(','));
+    rows.push([j.id, j.day, j.side, j.instrumentKey, j.symbol, j.entryTime, j.entryPrice.toFixed(2), j.exitTime, j.exitPrice.toFixed(2), j.reason, j.points.toFixed(2), j.quantity, j.grossPnl.toFixed(2), j.charges.toFixed(2), j.netPnl.toFixed(2), ...CHARGE_KINDS.map((k) => j.chargesByKind[k].toFixed(2))].join(','));
   }
   return rows.join('\n') + '\n';
 }
@@ -95,6 +98,13 @@ function table(title: string, m: Record<string, Bucket>, keyWidth = 10): string[
   return out;
 }
 
+const KIND_LABELS: Record<keyof ChargesByKind, string> = { brokerage: 'brokerage', stt: 'STT', exchange: 'exchange+IPFT', sebi: 'SEBI', stamp: 'stamp', gst: 'GST' };
+
+/** "brokerage ₹40.00 + STT ₹8.25 + …": the kinds in contract-note order, already to the paisa. */
+export function chargesByKindText(k: ChargesByKind): string {
+  return CHARGE_KINDS.map((kind) => `${KIND_LABELS[kind]} ${inr(k[kind])}`).join(' + ');
+}
+
 export interface TextReportOptions {
   title: string;
   sensitivity?: SlippagePoint[];
@@ -108,7 +118,7 @@ export function textReport(s: Summary, opts: TextReportOptions): string {
     `  period        ${s.firstDay ?? '-'} … ${s.lastDay ?? '-'}`,
     `  trades        ${s.trades}  (wins ${s.wins}, losses ${s.losses}, win rate ${pct(s.winRate)}; a win is net of charges)`,
     `  gross P&L     ${inr(s.grossPnl)}   (slippage inside it: ${inr(s.slippageCost)})`,
-    `  charges       ${inr(s.charges)}   (brokerage, STT, exchange, SEBI, stamp, GST)`,
+    `  charges       ${inr(s.charges)}   = ${chargesByKindText(chargesByKindInPaise(s.chargesByKind, s.charges))}`,
     `  net P&L       ${inr(s.netPnl)}`,
     `  profit factor ${s.profitFactor === null ? '∞ (no losing trade)' : s.profitFactor.toFixed(2)}`,
     `  max drawdown  ${inr(s.maxDrawdown)}`,

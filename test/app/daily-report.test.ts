@@ -7,6 +7,7 @@ import { MarketCalendar } from '../../src/core/calendar.js';
 import { istTime } from '../../src/core/time.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { Ledger } from '../../src/store/ledger.js';
+import { closedTrade } from '../store/helpers.js';
 
 describe('daily report', () => {
   it('compares tick-built candles with the official ones and names the largest deviation', async () => {
@@ -28,7 +29,22 @@ describe('daily report', () => {
     const text = await dailyReportText('2025-06-02', ledger, ['K'], new MarketCalendar(), async () => {
       throw new Error('UDAPI100050 token expired');
     });
-    expect(text).toBe('Daily report 2025-06-02: 0 trades, 0 wins; gross ₹0.00, charges ₹0.00, net ₹0.00\nCandle check vs Upstox intraday: not possible (UDAPI100050 token expired)');
+    expect(text).toBe(
+      'Daily report 2025-06-02: 0 trades, 0 wins; gross ₹0.00, charges ₹0.00, net ₹0.00\n' +
+        'Charges by kind: brokerage ₹0.00 + STT ₹0.00 + exchange+IPFT ₹0.00 + SEBI ₹0.00 + stamp ₹0.00 + GST ₹0.00\n' +
+        'Candle check vs Upstox intraday: not possible (UDAPI100050 token expired)',
+    );
+    ledger.close();
+  });
+
+  it("lists the day's charges by kind, summing to the charges to the paisa", async () => {
+    setLogSink(() => undefined);
+    const ledger = Ledger.open(join(mkdtempSync(join(tmpdir(), 'niftybox-dr-')), 'l.db'), { log: createLogger() });
+    const trade = closedTrade(1); // brokerage 40, STT 8.7787, exchange 7.6011, SEBI 0.0164, stamp 0.228, GST 5.2132: ₹61.84
+    ledger.commit([{ type: 'exit', ts: trade.exitTime, trade }], null);
+    const lines = (await dailyReportText('2025-06-02', ledger, [], new MarketCalendar(), async () => [])).split('\n');
+    expect(lines[0]).toBe('Daily report 2025-06-02: 1 trades, 1 wins; gross ₹1177.50, charges ₹61.84, net ₹1115.66');
+    expect(lines[1]).toBe('Charges by kind: brokerage ₹40.00 + STT ₹8.78 + exchange+IPFT ₹7.60 + SEBI ₹0.02 + stamp ₹0.23 + GST ₹5.21');
     ledger.close();
   });
 });

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { expectedTrades, hasSharedData, indexCsv, noSharedDataReason, optionsCsv } from '../support/shared-data.js';
 
+const paiseSum = (k: Record<string, number>) => Object.values(k).reduce((a, v) => a + Math.round(v * 100), 0);
+
 const tmp = mkdtempSync(join(tmpdir(), 'niftybox-cli-'));
 
 describe.skipIf(!hasSharedData)(`niftybox backtest through the built CLI${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
@@ -22,10 +24,14 @@ describe.skipIf(!hasSharedData)(`niftybox backtest through the built CLI${hasSha
       expect(Math.abs(t.exitPrice - e.exitPrice)).toBeLessThanOrEqual(0.01);
       expect(t.quantity).toBe(75);
       expect(t.netPnl).toBeCloseTo(t.grossPnl - t.charges, 1);
+      expect(Object.keys(t.chargesByKind)).toEqual(['brokerage', 'stt', 'exchange', 'sebi', 'stamp', 'gst']);
+      expect(paiseSum(t.chargesByKind)).toBe(Math.round(t.charges * 100)); // to the paisa
     });
     const s = out.summary;
     for (const k of ['trades', 'wins', 'losses', 'winRate', 'grossPnl', 'charges', 'netPnl', 'profitFactor', 'maxDrawdown', 'avgPnlPerTrade', 'bySide', 'byMonth', 'byWeek', 'byDay', 'byReason', 'slippageSensitivity']) expect(s).toHaveProperty(k);
     expect(s.trades).toBe(466);
+    expect(paiseSum(s.chargesByKind)).toBe(Math.round(s.charges * 100));
+    expect(s.chargesByKind.brokerage).toBe(466 * 40);
     expect(Object.keys(s.byMonth)).toEqual(['2025-06', '2025-07', '2025-08']);
     expect(s.slippageSensitivity.map((p: any) => p.slippage)).toEqual([0, 0.5, 1]);
     expect(s.slippageSensitivity[0].trades).toBe(466);
@@ -38,8 +44,17 @@ describe.skipIf(!hasSharedData)(`niftybox backtest through the built CLI${hasSha
     expect(r.stdout).toMatch(/net P&L/);
     expect(r.stdout).toMatch(/slippage\s+0 pt → net/);
     const rows = readFileSync(csv, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('id,day,side,instrument_key,contract,entry_time,entry_price,exit_time,exit_price,reason,points,quantity,gross_pnl,charges,net_pnl');
+    expect(rows[0]).toBe('id,day,side,instrument_key,contract,entry_time,entry_price,exit_time,exit_price,reason,points,quantity,gross_pnl,charges,net_pnl,brokerage,stt,exchange,sebi,stamp,gst');
     expect(rows[1]).toMatch(/^1,2025-06-02,PE,NSE_FO\|40470\|05-06-2025,NIFTY 05 JUN 25 24550 PE,2025-06-02T09:35:00\+05:30,206\.50,/);
+    for (const row of rows.slice(1)) {
+      const f = row.split(',');
+      expect(f.slice(15).reduce((a, x) => a + Math.round(Number(x) * 100), 0)).toBe(Math.round(Number(f[13]) * 100));
+    }
+    // The text report shows the charges by kind, and they add up to the charges line.
+    const m = r.stdout.match(/charges +₹([\d,.]+) += brokerage ₹([\d,.]+) \+ STT ₹([\d,.]+) \+ exchange\+IPFT ₹([\d,.]+) \+ SEBI ₹([\d,.]+) \+ stamp ₹([\d,.]+) \+ GST ₹([\d,.]+)/);
+    expect(m, r.stdout).not.toBeNull();
+    const rupees = m!.slice(1).map((x) => Math.round(Number(x.replace(/,/g, '')) * 100));
+    expect(rupees.slice(1).reduce((a, b) => a + b, 0)).toBe(rupees[0]);
   });
 });
 

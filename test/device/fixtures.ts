@@ -119,7 +119,8 @@ export const SCREEN_CASES: ScreenCase[] = [
   {
     name: 'pre-open',
     expectId: 'closed',
-    input: input(baseState({ session: 'pre_open', feed: { connected: true, lastTickAgeMs: 2_000 }, pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 } }), {
+    // Before the open the engine's day is still yesterday's: the screen shows today's date.
+    input: input(baseState({ session: 'pre_open', day: '2025-06-04', feed: { connected: true, lastTickAgeMs: 2_000 }, pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 } }), {
       now: istTime(DAY, '09:02') + 30_000,
     }),
   },
@@ -134,6 +135,18 @@ export const SCREEN_CASES: ScreenCase[] = [
     name: 'alarm-other',
     expectId: 'alarm:MQTT',
     input: input(baseState({ alarms: [{ code: 'MQTT', message: 'MQTT broker 192.168.1.20:1883 unreachable: retrying every 30 s' }] }), { page: 2 }),
+  },
+  {
+    name: 'position-cheap',
+    expectId: 'position',
+    input: input(baseState({ position: { ...position, entryPrice: 10.55, ltp: 12.4, sl: 8.35, tp1: 30.55, unrealizedPnl: 138.75 }, pnl: { realized: 0, unrealized: 138.75, charges: 0, net: 138.75, trades: 0, wins: 0 } })),
+  },
+  // The demo marks itself on every page: state from the simulated exchange, the feed age as its feed says.
+  { name: 'demo-flat', expectId: 'flat', input: input(baseState({ mode: 'demo', feed: { connected: true, lastTickAgeMs: 3_000 }, ts: NOW - 60_000 })) },
+  {
+    name: 'demo-halted',
+    expectId: 'halted',
+    input: input(baseState({ mode: 'demo', trading: 'halted', haltReason: 'keyboard: h pressed' })),
   },
   {
     name: 'no-button',

@@ -22,10 +22,38 @@ export function formatRupeesPlain(n: number): string {
   return `₹${groupIndian(Math.round(n))}`;
 }
 
-/** An option price in as few characters as stay honest: 102.5, 87.25 → 87.3, 1234. */
-export function formatPrice(p: number): string {
-  if (Math.abs(p) >= 1000) return String(Math.round(p));
-  return p.toFixed(1);
+/**
+ * An option price at a precision: 'full' two decimals (10.55, 102.50); 'exact' drops only zeros that
+ * say nothing (102.5, 10.55); 1 decimal rounds (10.6); 0 whole rupees. Rounds half away from zero on the
+ * paisa value, so 118.05 never shows as 118.0 (toFixed's binary artefact).
+ */
+export type PricePrecision = 'full' | 'exact' | 1 | 0;
+
+export function formatPrice(p: number, precision: PricePrecision = 'full'): string {
+  const paise = Math.round(Math.abs(p) * 100 + 1e-6) * Math.sign(p);
+  if (precision === 0) return String(Math.round(paise / 100));
+  if (precision === 1) return (Math.round(paise / 10) / 10).toFixed(1);
+  const full = (paise / 100).toFixed(2);
+  return precision === 'full' ? full : full.replace(/\.?0+$/, '');
+}
+
+/** The first of `line` at 2 decimals, exact, 1 decimal, whole rupees that fits `maxChars`. */
+export function fitPrices(maxChars: number, line: (price: (p: number) => string) => string): string {
+  let out = '';
+  for (const precision of ['full', 'exact', 1, 0] as const) {
+    out = line((p) => formatPrice(p, precision));
+    if ([...out].length <= maxChars) return out;
+  }
+  return out;
+}
+
+/** "Thu 05 Jun 2025" for a YYYY-MM-DD date. */
+export function formatDate(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return date;
+  const wd = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
+  const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  return `${wd} ${date.slice(8, 10)} ${mon} ${date.slice(0, 4)}`;
 }
 
 /** NIFTY spot with grouping and 2 decimals: 24,512.35. */

@@ -6,7 +6,7 @@
 import type { MarketCalendar } from '../../core/calendar.js';
 import type { ApplianceState } from '../../core/state.js';
 import { istDate, istMinuteOfDay } from '../../core/time.js';
-import { formatAge, formatPrice, formatRupees, formatRupeesPlain, formatSpot, hhmm, istClock } from './format.js';
+import { fitPrices, formatAge, formatDate, formatRupees, formatRupeesPlain, formatSpot, hhmm, istClock } from './format.js';
 import type { Framebuffer } from './framebuffer.js';
 import { BIG_HEIGHT } from './font-big.js';
 import {
@@ -80,22 +80,42 @@ export function renderScreen(fb: Framebuffer, input: ScreenInput): string {
 
 // ---------------------------------------------------------------- shared parts
 
-/** Feed dot + tick age · HALT or clock mark · IST time, under a rule. */
+/**
+ * The feed's own tick age, as the state says it. Not extrapolated with the display's clock: in the
+ * demo that clock runs ~125× fast while states arrive every 0.5 s of real time, which added up to a
+ * minute of "age" that no tick had (the console showed 2–6 s while the OLED showed 54–64 s).
+ */
+function feedAge(s: ApplianceState): number | null {
+  return s.feed.lastTickAgeMs;
+}
+
+/** An inverted mark (HALT, DEMO) on the status line. */
+function drawMark(fb: Framebuffer, x: number, text: string): void {
+  fb.fillRect(x - 1, STATUS_Y - 1, smallTextWidth(text) + 2, 9);
+  drawSmallText(fb, x, STATUS_Y, text, 1, false);
+}
+
+/** Feed dot + tick age · HALT / DEMO or clock mark · IST time, under a rule. */
 function drawStatusLine(fb: Framebuffer, input: ScreenInput): void {
   const s = input.state;
   fb.hline(0, STATUS_RULE_Y, fb.width);
   let feed = '○ --';
   if (s) {
-    const age = s.feed.lastTickAgeMs === null ? null : s.feed.lastTickAgeMs + Math.max(0, input.now - s.ts);
+    const age = feedAge(s);
     feed = s.feed.connected ? `● ${age === null ? '--' : formatAge(age)}` : '○ off';
   }
   drawSmallText(fb, 0, STATUS_Y, feed);
-  if (s?.trading === 'halted') {
-    fb.fillRect(45, STATUS_Y - 1, smallTextWidth('HALT') + 2, 9);
-    drawSmallText(fb, 46, STATUS_Y, 'HALT', 1, false);
-  } else if (s) {
-    drawSmallText(fb, 46, STATUS_Y, s.clock.synced ? 'CLK✓' : 'CLK×');
+  const demo = s?.mode === 'demo';
+  if (s?.trading === 'halted' && demo) {
+    // Both marks: the clock gives up its seconds to make room.
+    drawMark(fb, 40, 'HALT');
+    drawMark(fb, 68, 'DEMO');
+    drawSmallRight(fb, fb.width, STATUS_Y, istClock(input.now).slice(0, 5));
+    return;
   }
+  if (s?.trading === 'halted') drawMark(fb, 46, 'HALT');
+  else if (demo) drawMark(fb, 46, 'DEMO'); // the simulated exchange's clock: nothing to sync
+  else if (s) drawSmallText(fb, 46, STATUS_Y, s.clock.synced ? 'CLK✓' : 'CLK×');
   drawSmallRight(fb, fb.width, STATUS_Y, istClock(input.now));
 }
 
@@ -142,9 +162,9 @@ export const positionScreen: Screen = {
     const s = input.state!;
     const p = s.position!;
     drawBigPnl(fb, 0, s.pnl.net);
-    drawSmallText(fb, 0, LINE1, `${p.side} ${p.strike} ${formatPrice(p.entryPrice)}→${formatPrice(p.ltp)}`);
+    drawSmallText(fb, 0, LINE1, fitPrices(SMALL_CHARS_PER_LINE, (px) => `${p.side} ${p.strike} ${px(p.entryPrice)}→${px(p.ltp)}`));
     drawSmallText(fb, 0, LINE2, fitLine('unrealized', formatRupees(p.unrealizedPnl)));
-    drawSmallText(fb, 0, LINE3, `SL ${formatPrice(p.sl)}  TP1 ${formatPrice(p.tp1)}${p.tp1Hit ? '✓' : ''}`);
+    drawSmallText(fb, 0, LINE3, fitPrices(SMALL_CHARS_PER_LINE, (px) => `SL ${px(p.sl)}  TP1 ${px(p.tp1)}${p.tp1Hit ? '✓' : ''}`));
     drawStatusLine(fb, input);
   },
 };
@@ -209,7 +229,7 @@ export const closedScreen: Screen = {
       const holiday = input.calendar?.holidayName(date);
       drawSmallCentered(fb, 17, s.session === 'holiday' && holiday ? holiday.slice(0, SMALL_CHARS_PER_LINE) : 'no trades today');
       drawSmallCentered(fb, 30, s.spot === null ? '' : `NIFTY ${formatSpot(s.spot)}`);
-      drawSmallCentered(fb, 41, `day ${s.day}`);
+      drawSmallCentered(fb, 41, formatDate(date)); // today's date: before the open the engine's day is still yesterday's
     } else {
       drawBigPnl(fb, 12, s.pnl.net);
       drawSmallText(fb, 0, 36, tradesLine(s));
@@ -257,7 +277,7 @@ export function alarmScreen(alarm: DeviceAlarm): Screen {
       switch (alarm.code) {
         case 'STALE_FEED': {
           title = 'STALE FEED';
-          const age = s?.feed.lastTickAgeMs == null ? null : s.feed.lastTickAgeMs + Math.max(0, input.now - s.ts);
+          const age = s ? feedAge(s) : null;
           lines.push(age === null ? 'no ticks received' : `no tick for ${formatAge(age)}`);
           lines.push(s?.feed.connected ? 'feed connected' : 'feed disconnected');
           lines.push('no new entries');
