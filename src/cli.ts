@@ -16,6 +16,7 @@ commands:
   fetch --from D --to D --out DIR                                 Upstox history into the two files backtest reads
   export --out DIR [--db F] [--from D] [--to D]                   the box's recorded candles into the same two files
   verify --day D [--db F]                                         a live day's trades beside the backtest of its candles
+  mqtt forget [--device ID] | mqtt hash-password                 remove a device from Home Assistant; hash a broker password
   halt [--reason R] | resume | status                             talk to the running appliance`;
 
 type Command = (argv: string[]) => Promise<number>;
