@@ -105,9 +105,14 @@ export class CandleReplay implements PriceSource {
     return null;
   }
 
+  private readonly pathCache = new Map<Candle, Trade[]>();
+
   private candleTrades(key: string, c: Candle): Trade[] {
     const step = this.replayOpts.optionPathStep;
-    return step && key !== this.indexKey ? pathTrades(c, step) : candleTrades(c, step ? PATH_OFFSETS : OFFSETS);
+    if (!step || key === this.indexKey) return candleTrades(c, step ? PATH_OFFSETS : OFFSETS);
+    let path = this.pathCache.get(c);
+    if (!path) this.pathCache.set(c, (path = pathTrades(c, step)));
+    return path;
   }
 
   private addCandles(key: string, candles: readonly Candle[]): void {
