@@ -41,7 +41,9 @@ export type Misbehaviour =
   /** Send every live frame twice until turned off. */
   | { kind: 'duplicate'; on: boolean }
   /** Shift every time the feed sends (ltt, currentTs, candle ts) by `ms` (clock skew). */
-  | { kind: 'timeShift'; ms: number };
+  | { kind: 'timeShift'; ms: number }
+  /** Close every feed socket now and refuse feed handshakes (503) until the fake's clock reaches `untilTs`: an outage of a set length, e.g. inside a candle. */
+  | { kind: 'dropUntil'; untilTs: number };
 
 export interface FakeUpstoxOptions {
   source?: PriceSource;
@@ -305,9 +307,11 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
   }
 
+  let feedDownUntil = 0;
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', base);
     stats.feedHandshakes++;
+    if (now() < feedDownUntil) return refuse(socket, 503, 'Service Unavailable', errorBody('UDAPI100500', 'feed unavailable'));
     if (url.pathname === FEED_PATH) {
       if (mis.reject401 || req.headers.authorization !== `Bearer ${token}`) {
         stats.rejected401++;
@@ -485,6 +489,11 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
           break;
         case 'timeShift':
           mis.shiftMs = m.ms;
+          break;
+        case 'dropUntil':
+          feedDownUntil = m.untilTs;
+          for (const c of conns) c.ws.terminate();
+          conns.clear();
           break;
       }
     },

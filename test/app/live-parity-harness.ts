@@ -66,7 +66,7 @@ export async function liveDay(day: string, start: string, speed: number): Promis
   const { index, options } = recorded();
   const calendar = new MarketCalendar();
   const od = options.get(day)!;
-  const source = new CandleReplay(index, replayOptions(new Map([[day, od]]), calendar), calendar, { optionPathStep: 0.1, chainStrikes: 6 });
+  const source = new CandleReplay(index, replayOptions(new Map([[day, od]]), calendar), calendar, { optionPathStep: 0.1, chainStrikes: Number(process.env.CHAIN ?? 6) });
   const at = (t: string) => istTime(day, t.slice(0, 5)) + (t.length > 5 ? Number(t.slice(6)) * 1000 : 0);
   const clock = new VirtualClock(at(start), speed);
   const logs: string[] = [];

@@ -44,15 +44,17 @@ describe.skipIf(!hasSharedData)(`live sessions on recorded days trade as the bac
     }
   }, 120_000);
 
-  it('a reconnect inside a candle (2025-11-28, drop at 12:21:40): the candle is repaired and the PE trade matches', async () => {
+  it('a reconnect inside a candle (2025-11-28, drop at 12:20:50 across the PE candle\'s low): the candle is repaired and the PE trade matches', async () => {
     const d = await liveDay('2025-11-28', '12:00', SPEED);
     try {
       const app = await d.start();
-      await d.until(d.at('12:21:40'));
-      d.clock.setSpeed(5); // the reconnect (real time) stays inside the 12:20 candle
-      d.fake.misbehave({ kind: 'drop' });
-      await sleep(1500);
+      await d.until(d.at('12:20:50'));
+      d.clock.setSpeed(20); // the reconnect (real time) stays inside the 12:20 candle but misses its low (12:21:00)
+      d.fake.misbehave({ kind: 'dropUntil', untilTs: d.at('12:21:15') });
+      await d.until(d.at('12:21:15'));
+      for (let i = 0; i < 100 && d.fake.connections === 0; i++) await sleep(50);
       expect(d.fake.connections).toBeGreaterThan(0);
+      expect(d.clock.now()).toBeLessThan(d.at('12:24'));
       d.clock.setSpeed(SPEED);
       await d.until(d.at('12:45'));
       await app.stop();
