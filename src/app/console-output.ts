@@ -64,5 +64,6 @@ export function statusLine(s: ApplianceState): string {
   const pos = s.position ? `${s.position.side} ${s.position.strike} ${s.position.entryPrice.toFixed(2)}→${s.position.ltp.toFixed(2)} (${inr(s.position.unrealizedPnl)})` : 'flat';
   const feed = s.feed.connected ? `feed ● ${s.feed.lastTickAgeMs === null ? '-' : Math.round(s.feed.lastTickAgeMs / 1000) + 's'}` : 'feed ○';
   const alarms = s.alarms.length ? `  ⚠ ${s.alarms.map((a) => a.code).join(',')}` : '';
-  return `${time}  NIFTY ${s.spot?.toFixed(2) ?? '-'}  ${pos}  net ${inr(s.pnl.net)} (${s.pnl.trades} trades, ${s.pnl.wins} wins)  ${s.trading === 'halted' ? 'HALTED' : 'active'}  ${feed}${alarms}`;
+  const ks = s.killSwitch && s.killSwitch !== 'ok' ? `  ⚠ ${s.killSwitch}` : '';
+  return `${time}  NIFTY ${s.spot?.toFixed(2) ?? '-'}  ${pos}  net ${inr(s.pnl.net)} (${s.pnl.trades} trades, ${s.pnl.wins} wins)  ${s.trading === 'halted' ? 'HALTED' : 'active'}  ${feed}${alarms}${ks}`;
 }

@@ -20,13 +20,15 @@ export interface LinkStatus {
   clockSkewMs: number | null;
   session: SessionPhase;
   loginUrl: string | null;
+  /** Whether a working kill switch exists (the device tells; 'ok' until it does). */
+  killSwitch: 'ok' | 'no kill switch' | 'not working';
 }
 
 /** Guards whose condition is an alarm for the box (buzzer pattern, OLED take-over). */
-const ALARM_CODES = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'DISK', 'FEED_DOWN']);
+const ALARM_CODES = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'DISK', 'FEED_DOWN', 'BUTTON_UNAVAILABLE']);
 
 export class TradingLoop implements ControlPort {
-  readonly status: LinkStatus = { feedConnected: false, lastTickTs: null, clockSynced: true, clockSkewMs: null, session: 'closed', loginUrl: null };
+  readonly status: LinkStatus = { feedConnected: false, lastTickTs: null, clockSynced: true, clockSkewMs: null, session: 'closed', loginUrl: null, killSwitch: 'ok' };
   private readonly outputs: Output[] = [];
   /** Batches the ledger could not take (disk full): retried ahead of the next commit. */
   private unpersisted: EngineEvent[] = [];
@@ -67,6 +69,17 @@ export class TradingLoop implements ControlPort {
 
   setGuard(code: string, active: boolean, message: string, level: 'warn' | 'error' = 'warn'): void {
     this.apply(this.engine.setGuard(code, active, this.now(), message, level));
+  }
+
+  /**
+   * The device's word on the kill switch. Without a working one the box takes no new entries (the
+   * BUTTON_UNAVAILABLE guard: alarm screen and buzzer) unless device.button.required is false; then it
+   * trades and every output says "no kill switch" for as long as it lasts. Halt by CLI/MQTT/HA still works.
+   */
+  setKillSwitch(k: { working: boolean; required: boolean; detail: string }): void {
+    this.status.killSwitch = k.working ? 'ok' : k.required ? 'not working' : 'no kill switch';
+    this.setGuard('BUTTON_UNAVAILABLE', !k.working && k.required, `no working kill switch: ${k.detail}`, 'error');
+    if (!k.working && !k.required) this.alert('warn', 'NO_KILL_SWITCH', `trading WITHOUT a kill switch (device.button.required: false): ${k.detail}`);
   }
 
   alert(level: 'info' | 'warn' | 'error', code: string, message: string): void {
@@ -189,6 +202,7 @@ export class TradingLoop implements ControlPort {
       clock: { synced: this.status.clockSynced, skewMs: this.status.clockSkewMs },
       alarms,
       loginUrl: this.status.loginUrl,
+      killSwitch: this.status.killSwitch,
       ts: now,
     };
   }

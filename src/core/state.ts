@@ -49,6 +49,8 @@ export interface ApplianceState {
   alarms: { code: string; message: string }[];
   /** Where to log in when the token needs renewing (shown on the OLED). */
   loginUrl: string | null;
+  /** "no kill switch" while none works and device.button.required is false (with required, an alarm instead). */
+  killSwitch?: 'ok' | 'no kill switch' | 'not working';
   /** Epoch ms of this snapshot. */
   ts: number;
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { startAppliance, type RunningAppliance } from '../../src/app.js';
+import { startAppliance, type ApplianceOptions, type RunningAppliance } from '../../src/app.js';
 import { virtualClockSync } from '../../src/app/clock-sync.js';
 import { UpstoxSource } from '../../src/app/upstox-source.js';
 import { parseConfig, type Config } from '../../src/config.js';
@@ -56,7 +56,7 @@ export interface LiveDay {
   logs: string[];
   at(hhmmss: string): number;
   /** Starts the appliance (a fresh process would: new source, new engine, same ledger). */
-  start(config?: Config): Promise<RunningAppliance>;
+  start(config?: Config, outputs?: ApplianceOptions['outputs']): Promise<RunningAppliance>;
   /** Real-time waits until the virtual clock reaches `ts`. */
   until(ts: number): Promise<void>;
   close(): Promise<void>;
@@ -84,7 +84,7 @@ export async function liveDay(day: string, start: string, speed: number): Promis
     log,
     logs,
     at,
-    async start(config = testConfig(dir, fake)) {
+    async start(config = testConfig(dir, fake), outputs = []) {
       const rest = new UpstoxRest({ baseUrl: fake.apiBaseUrl, token: fake.token, log: log.child({ area: 'rest' }) });
       const stream = new MarketDataStream({
         feedUrl: fake.feedUrl,
@@ -105,7 +105,7 @@ export async function liveDay(day: string, start: string, speed: number): Promis
         maxClockSkewMs: Math.max(config.maxClockSkewMs, speed * 2000),
         useCron: false,
       });
-      const app = await startAppliance({ config, log, source: src });
+      const app = await startAppliance({ config, log, source: src, outputs });
       apps.push(app);
       return app;
     },
