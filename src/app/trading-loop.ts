@@ -34,6 +34,11 @@ export class TradingLoop implements ControlPort {
   private unpersisted: EngineEvent[] = [];
   private lastStateKey = '';
   commits = 0;
+  /** Monotonic ms of the last tick, clock step or source heartbeat, and since when a batch waits for the disk. */
+  private lastInputAt = performance.now();
+  private unpersistedSince: number | null = null;
+  /** At most this many events wait for a failing disk; older ones (candles first) go, with an error. */
+  static readonly MAX_UNPERSISTED = 10_000;
 
   constructor(
     readonly engine: Engine,
@@ -52,11 +57,28 @@ export class TradingLoop implements ControlPort {
 
   tick(t: Tick): void {
     this.status.lastTickTs = t.ts;
+    this.lastInputAt = performance.now();
     this.apply(this.engine.onTick(t));
   }
 
   clock(ts: number): void {
+    this.lastInputAt = performance.now();
     this.apply(this.engine.onClock(ts));
+  }
+
+  /** The source's timer turned with nothing held up (the feed may be quiet): the pipeline is alive. */
+  heartbeat(): void {
+    this.lastInputAt = performance.now();
+  }
+
+  /**
+   * For the systemd watchdog: why the pipeline is stuck, or null. During the session ticks, clock steps or
+   * source heartbeats must reach the loop, and a batch must not wait for the disk, for longer than `stallMs`.
+   */
+  unhealthy(stallMs: number, now = performance.now()): string | null {
+    if (this.status.session === 'open' && now - this.lastInputAt > stallMs) return `no tick or clock step reached the engine for ${Math.round((now - this.lastInputAt) / 1000)} s`;
+    if (this.unpersistedSince !== null && now - this.unpersistedSince > stallMs) return `the ledger has not committed for ${Math.round((now - this.unpersistedSince) / 1000)} s`;
+    return null;
   }
 
   setContracts(c: DayContracts, ts: number): void {
@@ -115,7 +137,8 @@ export class TradingLoop implements ControlPort {
         this.log.error('ledger: a batch was rejected as invalid and is dropped (this is a bug: report it)', { error: (err as Error).message, events: batch.map((e) => e.type) });
         return;
       }
-      this.unpersisted = [...batch];
+      this.unpersisted = capUnpersisted([...batch], TradingLoop.MAX_UNPERSISTED, (n) => this.log.error(`ledger: ${n} held events dropped (disk still failing); the trades and halts are kept`));
+      this.unpersistedSince ??= performance.now();
       this.log.error('ledger: commit failed; holding the batch, new entries blocked until it recovers', { error: (err as Error).message, failure, pending: batch.length });
       if (!this.engine.view().guards.DISK) {
         const guard = this.engine.setGuard('DISK', true, this.now(), `ledger cannot write (${failure}): no new entries until it can`, 'error');
@@ -126,6 +149,7 @@ export class TradingLoop implements ControlPort {
     }
     const recovered = this.unpersisted.length > 0;
     this.unpersisted = [];
+    this.unpersistedSince = null;
     this.announce(batch);
     if (recovered) this.apply(this.engine.setGuard('DISK', false, this.now(), 'ledger cannot write'));
   }
@@ -213,3 +237,24 @@ export class TradingLoop implements ControlPort {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Bounds the batch held during a disk outage. What a later restart cannot rebuild is kept (entries, exits,
+ * halts, resumes, cancelled orders); candles (refetched from Upstox), then signals and alerts, go first,
+ * oldest first.
+ */
+export function capUnpersisted(events: EngineEvent[], max: number, onDrop: (n: number) => void): EngineEvent[] {
+  if (events.length <= max) return events;
+  let excess = events.length - max;
+  const dropped = new Set<number>();
+  for (const kind of ['candle', 'signal', 'alert', 'position'] as const) {
+    for (let i = 0; i < events.length && excess > 0; i++) {
+      if (events[i]!.type === kind && !dropped.has(i)) {
+        dropped.add(i);
+        excess--;
+      }
+    }
+  }
+  onDrop(dropped.size);
+  return events.filter((_, i) => !dropped.has(i));
+}

@@ -51,6 +51,13 @@ const SILENT_CLOSE_MS = 60_000;
 const OFFICIAL_CANDLE_TRIES = 5;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const bucketOf = (ts: number) => ts - (ts % BUCKET_MS);
+/** Index candles kept in memory: the warm-up needs 5 trading days; 20 calendar days cover any holiday run. */
+export const HISTORY_DAYS = 20;
+/** Drops in-memory history older than HISTORY_DAYS (weeks of uptime must not grow it). */
+export function trimHistory(history: Candle[], now: number): Candle[] {
+  const from = now - HISTORY_DAYS * 86_400_000;
+  return history.length && history[0]!.ts < from ? history.filter((c) => c.ts >= from) : history;
+}
 
 export class UpstoxSource implements TickSource {
   readonly mode: 'live' | 'demo';
@@ -242,6 +249,7 @@ export class UpstoxSource implements TickSource {
     // down or silent, or a repair runs, the bucket waits: no candle closes with trades missing.
     if (this.partial !== null && now >= this.partial + BUCKET_MS) this.finalizePartial();
     else if (loop.status.feedConnected && !this.gate.holding && loop.status.lastTickTs !== null && now - loop.status.lastTickTs <= SILENT_CLOSE_MS) loop.clock(now);
+    if (!this.gate.holding) loop.heartbeat(); // a repair stuck on REST stops the heartbeat (the watchdog sees it)
     if (!this.o.useCron) this.checkPhases();
     if (now - this.lastClockCheck >= 60_000 || this.lastClockCheck === 0) {
       this.lastClockCheck = now;
@@ -359,7 +367,7 @@ export class UpstoxSource implements TickSource {
     const today = istDate(now);
     const local = this.ledger ? this.ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now) : [];
     const fetched = await warmUpIndexCandles({ rest: this.o.rest, local, calendar: this.o.calendar, today, now, minDays: 5 });
-    this.history = mergeCandles(this.history, fetched);
+    this.history = trimHistory(mergeCandles(this.history, fetched), now);
   }
 
   private closedHistory(): Candle[] {
@@ -478,7 +486,7 @@ export class UpstoxSource implements TickSource {
           const c = k ? at(k) : undefined;
           if (c) loop.engine.warmOptionCandle(side, c);
         }
-        this.history = mergeCandles(this.history, idx ? [idx] : []);
+        this.history = trimHistory(mergeCandles(this.history, idx ? [idx] : []), now);
         closed++;
         continue;
       }
