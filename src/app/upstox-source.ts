@@ -470,8 +470,11 @@ export class UpstoxSource implements TickSource {
     const loop = this.loop!;
     const now = this.o.now();
     const day = istDate(now);
-    const cur = bucketOf(now);
-    const first = bucketOf(from);
+    const session = this.o.calendar.session(day);
+    // Only today's session has candles to complete (a gap reported overnight or before the open has none).
+    if (!session || now < session.openTs) return;
+    const cur = bucketOf(Math.min(now, session.closeTs - 1));
+    const first = Math.max(bucketOf(from), session.openTs);
     const keys = this.repairKeys();
     const lists = await Promise.all(keys.map(async (k) => ({ k, candles: await this.todaysCandles(k, day) })));
     const buckets = [...new Set(lists.flatMap((l) => l.candles.map((c) => c.ts)))].filter((b) => b >= first && b <= cur).sort((a, b) => a - b);
