@@ -30,4 +30,23 @@ describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' 
       await d.close();
     }
   }, 150_000);
+
+  it('a restart holding a position replays the candles it missed through the engine: the stop crossed while it was down exits as the backtest (2025-11-28)', async () => {
+    const d = await liveDay('2025-11-28', '12:00', 150);
+    try {
+      const first = await d.start();
+      await d.until(d.at('12:26'));
+      expect(first.loop.engine.view().position?.side).toBe('PE');
+      await first.stop(); // down from 12:26; the PE stop is crossed in the 12:30 candle
+      d.clock.set(d.at('12:37'));
+      const second = await d.start();
+      await d.until(d.at('12:45'));
+      await second.stop();
+      const live = ledgerTrades(d.dir);
+      expectBacktestTrades(live, backtestDay(d.day, testConfig(d.dir, d.fake)), d.at('12:00'), d.at('12:45'));
+      expect(live.at(-1)!.reason).toBe('SL');
+    } finally {
+      await d.close();
+    }
+  }, 120_000);
 });
