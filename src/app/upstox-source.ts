@@ -211,7 +211,13 @@ export class UpstoxSource implements TickSource {
       this.startRepaired = true;
       if (this.needsStartRepair(t.ts)) {
         this.gate.requeue(t);
-        void this.gate.hold(() => this.repair(this.coveredUpTo ?? this.o.calendar.session(istDate(t.ts))!.openTs, this.startReplay, 'start'));
+        const from = this.coveredUpTo ?? this.o.calendar.session(istDate(t.ts))!.openTs;
+        void this.gate.hold(() =>
+          this.repair(from, this.startReplay, 'start').catch((err: Error) => {
+            if (err instanceof TokenExpired) this.tokenExpired(err);
+            else throw err; // the gate alerts CANDLE_REPAIR and lets the ticks through
+          }),
+        );
         return;
       }
     }
