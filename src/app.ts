@@ -6,6 +6,7 @@ import type { Server } from 'node:net';
 import { controlSocketPath, startControlServer } from './app/control.js';
 import { ConsoleOutput } from './app/console-output.js';
 import { recoverEngine, type CandleHistory } from './app/recovery.js';
+import { installCrashHandlers } from './app/crash.js';
 import { notifySystemd, startSystemdWatchdog } from './app/systemd-notify.js';
 import { TradingLoop } from './app/trading-loop.js';
 import { dbPath, type Config } from './config.js';
@@ -40,13 +41,29 @@ export interface ApplianceOptions {
   statePublishMs?: number;
   /** Called after each run with the open ledger (daily report, final summary). */
   onFinish?: (ledger: Ledger, loop: TradingLoop) => void;
+  /** An unhandled promise rejection logs, alerts and exits non-zero (default true; systemd restarts the box). */
+  exitOnUnhandledRejection?: boolean;
 }
+
+/** The watchdog stops pinging when the session's pipeline has not moved for this long (real time). */
+const PIPELINE_STALL_MS = 120_000;
 
 export interface RunningAppliance {
   loop: TradingLoop;
   ledger: Ledger;
   done: Promise<number>;
   stop(): Promise<void>;
+}
+
+/** Retention (config.retention): candles and alerts older than their days go; trades, orders, halts stay. */
+export function pruneLedger(ledger: Ledger, config: Config, now: number, log: Logger): void {
+  try {
+    const day = 86_400_000;
+    const r = ledger.prune({ candlesBefore: now - config.retention.candleDays * day, alertsBefore: now - config.retention.alertDays * day });
+    if (r.candles || r.alerts) log.info('ledger retention', { ...r, candleDays: config.retention.candleDays, alertDays: config.retention.alertDays });
+  } catch (err) {
+    log.warn('ledger retention failed; will retry', { error: (err as Error).message });
+  }
 }
 
 export function createCalendar(config: Config): MarketCalendar {
@@ -90,13 +107,23 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
     log.error('control socket unavailable: halt via the button or MQTT', { error: (err as Error).message });
   }
   const stateTimer = setInterval(() => loop.publishState(), opts.statePublishMs ?? 500);
+  const prune = () => pruneLedger(ledger, config, source.now(), log);
+  prune();
+  const pruneTimer = setInterval(prune, 6 * 3_600_000);
+  pruneTimer.unref();
   loop.publishState(true);
   notifySystemd('--ready');
-  const stopWatchdog = startSystemdWatchdog();
+  const stopWatchdog = startSystemdWatchdog(
+    () => loop.unhealthy(PIPELINE_STALL_MS),
+    (why) => log.error('watchdog: not pinging systemd', { why }),
+  );
+  const removeCrashHandlers = opts.exitOnUnhandledRejection === false ? () => undefined : installCrashHandlers({ log, alert: (m) => loop.alert('error', 'CRASH', m) });
 
   let stopping: Promise<void> | null = null;
   const shutdown = async () => {
     stopWatchdog();
+    removeCrashHandlers();
+    clearInterval(pruneTimer);
     clearInterval(stateTimer);
     loop.publishState(true);
     await loop.closeOutputs();

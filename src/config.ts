@@ -77,6 +77,15 @@ export const configSchema = z
     upstox: upstoxConfigSchema.default(upstoxConfigSchema.parse({})),
     mqtt: mqttConfigSchema.default(mqttConfigSchema.parse({})),
     device: deviceConfigSchema.default(deviceConfigSchema.parse({})),
+    /** How long the ledger keeps candles and alerts (trades, orders and halts are kept for ever). */
+    retention: z
+      .object({
+        /** Days of 5-minute candles kept; they are the user's data, so at least a year by default. */
+        candleDays: z.number().int().min(1).default(400),
+        alertDays: z.number().int().min(1).default(90),
+      })
+      .strict()
+      .default({ candleDays: 400, alertDays: 90 }),
   })
   .strict();
 

@@ -18,10 +18,20 @@ export interface Logger {
 }
 
 const secrets = new Set<string>();
+/** Tokens rotate daily: the most recent ones are masked, the set does not grow for weeks of uptime. */
+export const MAX_SECRETS = 64;
 
 /** Registers a secret value (a token) so that it is masked wherever it would be logged. */
 export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= 8) secrets.add(value);
+  if (!value || value.length < 8) return;
+  secrets.delete(value);
+  secrets.add(value);
+  while (secrets.size > MAX_SECRETS) secrets.delete(secrets.values().next().value!);
+}
+
+/** How many secrets are masked now (tests). */
+export function secretCount(): number {
+  return secrets.size;
 }
 
 function mask(text: string): string {

@@ -65,5 +65,6 @@ export function statusLine(s: ApplianceState): string {
   const feed = s.feed.connected ? `feed ● ${s.feed.lastTickAgeMs === null ? '-' : Math.round(s.feed.lastTickAgeMs / 1000) + 's'}` : 'feed ○';
   const alarms = s.alarms.length ? `  ⚠ ${s.alarms.map((a) => a.code).join(',')}` : '';
   const mode = s.mode === 'live' ? '' : `${s.mode.toUpperCase()}  `; // a simulated or recorded market says so
-  return `${mode}${time}  NIFTY ${s.spot?.toFixed(2) ?? '-'}  ${pos}  net ${inr(s.pnl.net)} (${s.pnl.trades} trades, ${s.pnl.wins} wins)  ${s.trading === 'halted' ? 'HALTED' : 'active'}  ${feed}${alarms}`;
+  const ks = s.killSwitch && s.killSwitch !== 'ok' ? `  ⚠ ${s.killSwitch}` : '';
+  return `${mode}${time}  NIFTY ${s.spot?.toFixed(2) ?? '-'}  ${pos}  net ${inr(s.pnl.net)} (${s.pnl.trades} trades, ${s.pnl.wins} wins)  ${s.trading === 'halted' ? 'HALTED' : 'active'}  ${feed}${alarms}${ks}`;
 }

@@ -18,6 +18,7 @@ export async function startDeviceOutput(o: { config: Config; loop: TradingLoop; 
     stdin: o.keyboard ? process.stdin : undefined,
     stdout: process.stdout,
     onAlert: (a) => o.loop.alert(a.level, a.code, a.message),
+    onKillSwitch: (k) => o.loop.setKillSwitch(k),
   });
   o.log.info('device', { ...device.status });
   return device.output;

@@ -23,18 +23,25 @@ export interface LinkStatus {
   loginUrl: string | null;
   /** The last daily report's verify verdict (live trades vs the backtest of the day's candles). */
   verify?: VerifyVerdict | null;
+  /** Whether a working kill switch exists (the device tells; 'ok' until it does). */
+  killSwitch: 'ok' | 'no kill switch' | 'not working';
 }
 
 /** Guards whose condition is an alarm for the box (buzzer pattern, OLED take-over). */
-const ALARM_CODES = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'DISK', 'FEED_DOWN']);
+const ALARM_CODES = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'DISK', 'FEED_DOWN', 'BUTTON_UNAVAILABLE']);
 
 export class TradingLoop implements ControlPort {
-  readonly status: LinkStatus = { feedConnected: false, lastTickTs: null, clockSynced: true, clockSkewMs: null, session: 'closed', loginUrl: null };
+  readonly status: LinkStatus = { feedConnected: false, lastTickTs: null, clockSynced: true, clockSkewMs: null, session: 'closed', loginUrl: null, killSwitch: 'ok' };
   private readonly outputs: Output[] = [];
   /** Batches the ledger could not take (disk full): retried ahead of the next commit. */
   private unpersisted: EngineEvent[] = [];
   private lastStateKey = '';
   commits = 0;
+  /** Monotonic ms of the last tick, clock step or source heartbeat, and since when a batch waits for the disk. */
+  private lastInputAt = performance.now();
+  private unpersistedSince: number | null = null;
+  /** At most this many events wait for a failing disk; older ones (candles first) go, with an error. */
+  static readonly MAX_UNPERSISTED = 10_000;
 
   constructor(
     readonly engine: Engine,
@@ -53,11 +60,28 @@ export class TradingLoop implements ControlPort {
 
   tick(t: Tick): void {
     this.status.lastTickTs = t.ts;
+    this.lastInputAt = performance.now();
     this.apply(this.engine.onTick(t));
   }
 
   clock(ts: number): void {
+    this.lastInputAt = performance.now();
     this.apply(this.engine.onClock(ts));
+  }
+
+  /** The source's timer turned with nothing held up (the feed may be quiet): the pipeline is alive. */
+  heartbeat(): void {
+    this.lastInputAt = performance.now();
+  }
+
+  /**
+   * For the systemd watchdog: why the pipeline is stuck, or null. During the session ticks, clock steps or
+   * source heartbeats must reach the loop, and a batch must not wait for the disk, for longer than `stallMs`.
+   */
+  unhealthy(stallMs: number, now = performance.now()): string | null {
+    if (this.status.session === 'open' && now - this.lastInputAt > stallMs) return `no tick or clock step reached the engine for ${Math.round((now - this.lastInputAt) / 1000)} s`;
+    if (this.unpersistedSince !== null && now - this.unpersistedSince > stallMs) return `the ledger has not committed for ${Math.round((now - this.unpersistedSince) / 1000)} s`;
+    return null;
   }
 
   setContracts(c: DayContracts, ts: number): void {
@@ -70,6 +94,17 @@ export class TradingLoop implements ControlPort {
 
   setGuard(code: string, active: boolean, message: string, level: 'warn' | 'error' = 'warn'): void {
     this.apply(this.engine.setGuard(code, active, this.now(), message, level));
+  }
+
+  /**
+   * The device's word on the kill switch. Without a working one the box takes no new entries (the
+   * BUTTON_UNAVAILABLE guard: alarm screen and buzzer) unless device.button.required is false; then it
+   * trades and every output says "no kill switch" for as long as it lasts. Halt by CLI/MQTT/HA still works.
+   */
+  setKillSwitch(k: { working: boolean; required: boolean; detail: string }): void {
+    this.status.killSwitch = k.working ? 'ok' : k.required ? 'not working' : 'no kill switch';
+    this.setGuard('BUTTON_UNAVAILABLE', !k.working && k.required, `no working kill switch: ${k.detail}`, 'error');
+    if (!k.working && !k.required) this.alert('warn', 'NO_KILL_SWITCH', `trading WITHOUT a kill switch (device.button.required: false): ${k.detail}`);
   }
 
   alert(level: 'info' | 'warn' | 'error', code: string, message: string): void {
@@ -105,7 +140,8 @@ export class TradingLoop implements ControlPort {
         this.log.error('ledger: a batch was rejected as invalid and is dropped (this is a bug: report it)', { error: (err as Error).message, events: batch.map((e) => e.type) });
         return;
       }
-      this.unpersisted = [...batch];
+      this.unpersisted = capUnpersisted([...batch], TradingLoop.MAX_UNPERSISTED, (n) => this.log.error(`ledger: ${n} held events dropped (disk still failing); the trades and halts are kept`));
+      this.unpersistedSince ??= performance.now();
       this.log.error('ledger: commit failed; holding the batch, new entries blocked until it recovers', { error: (err as Error).message, failure, pending: batch.length });
       if (!this.engine.view().guards.DISK) {
         const guard = this.engine.setGuard('DISK', true, this.now(), `ledger cannot write (${failure}): no new entries until it can`, 'error');
@@ -116,6 +152,7 @@ export class TradingLoop implements ControlPort {
     }
     const recovered = this.unpersisted.length > 0;
     this.unpersisted = [];
+    this.unpersistedSince = null;
     this.announce(batch);
     if (recovered) this.apply(this.engine.setGuard('DISK', false, this.now(), 'ledger cannot write'));
   }
@@ -193,6 +230,7 @@ export class TradingLoop implements ControlPort {
       alarms,
       loginUrl: this.status.loginUrl,
       verify: this.status.verify ?? null,
+      killSwitch: this.status.killSwitch,
       ts: now,
     };
   }
@@ -203,3 +241,24 @@ export class TradingLoop implements ControlPort {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Bounds the batch held during a disk outage. What a later restart cannot rebuild is kept (entries, exits,
+ * halts, resumes, cancelled orders); candles (refetched from Upstox), then signals and alerts, go first,
+ * oldest first.
+ */
+export function capUnpersisted(events: EngineEvent[], max: number, onDrop: (n: number) => void): EngineEvent[] {
+  if (events.length <= max) return events;
+  let excess = events.length - max;
+  const dropped = new Set<number>();
+  for (const kind of ['candle', 'signal', 'alert', 'position'] as const) {
+    for (let i = 0; i < events.length && excess > 0; i++) {
+      if (events[i]!.type === kind && !dropped.has(i)) {
+        dropped.add(i);
+        excess--;
+      }
+    }
+  }
+  onDrop(dropped.size);
+  return events.filter((_, i) => !dropped.has(i));
+}

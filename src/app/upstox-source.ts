@@ -12,11 +12,12 @@ import { dueBetween, phaseAt, type DueEvent } from '../core/schedule.js';
 import { BUCKET_MS, istDate, istIso } from '../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle, type DayContracts, type Side } from '../core/types.js';
 import { candleTicks } from '../core/backtest.js';
-import { backfillGap, mergeCandles, TokenExpired, warmUpIndexCandles, warmUpOptionCandles, type FeedTick, type MarketDataStream, type UpstoxRest } from '../feed/upstox/index.js';
+import { mergeCandles, TokenExpired, warmUpIndexCandles, type FeedTick, type MarketDataStream, type UpstoxRest } from '../feed/upstox/index.js';
 import type { Logger } from '../log.js';
 import type { Ledger } from '../store/ledger.js';
 import type { ClockSyncCheck } from './clock-sync.js';
 import { dailyReport } from './daily-report.js';
+import { TickGate } from './tick-gate.js';
 import type { TradingLoop } from './trading-loop.js';
 
 export interface UpstoxSourceOptions {
@@ -40,6 +41,22 @@ export interface UpstoxSourceOptions {
   /** Serves the OAuth login page until a fresh token is stored (live, with apiKey/apiSecret configured). */
   serveLogin?: () => Promise<void>;
   onDailyReport?: (text: string) => void;
+  /** The engine's candle grace (config candleGraceMs): the official candle is asked for after it. */
+  candleGraceMs?: number;
+}
+
+/** A candle closes on the clock only while data flows; after this much market-time silence it waits for the backfill. */
+const SILENT_CLOSE_MS = 60_000;
+/** How often the closed candle is asked for before the candle built from ticks is used (with an alert). */
+const OFFICIAL_CANDLE_TRIES = 5;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const bucketOf = (ts: number) => ts - (ts % BUCKET_MS);
+/** Index candles kept in memory: the warm-up needs 5 trading days; 20 calendar days cover any holiday run. */
+export const HISTORY_DAYS = 20;
+/** Drops in-memory history older than HISTORY_DAYS (weeks of uptime must not grow it). */
+export function trimHistory(history: Candle[], now: number): Candle[] {
+  const from = now - HISTORY_DAYS * 86_400_000;
+  return history.length && history[0]!.ts < from ? history.filter((c) => c.ts >= from) : history;
 }
 
 export class UpstoxSource implements TickSource {
@@ -48,7 +65,6 @@ export class UpstoxSource implements TickSource {
   private ledger: Ledger | null = null;
   private history: Candle[] = [];
   private contractsDay: string | null = null;
-  private picking = false;
   private lastPickAttempt = 0;
   private timer: NodeJS.Timeout | null = null;
   private cronTask: ScheduledTask | null = null;
@@ -57,13 +73,29 @@ export class UpstoxSource implements TickSource {
   private stopResolve: (() => void) | null = null;
   private stopped = false;
   private lastClockCheck = 0;
-  private holdingCloses = false;
   private prepareError: Error | null = null;
   private loggingIn = false;
+  /** Live ticks wait here while candles are repaired from Upstox (start, reconnect, pair pick, candle close). */
+  private readonly gate: TickGate<FeedTick>;
+  /** Start of the bucket this box did not see from its first second: its official candle replaces the built one at its close. */
+  private partial: number | null = null;
+  private finalizing = false;
+  /** End of the last index bucket the engine has (warmed or closed); a start repairs from here. */
+  private coveredUpTo: number | null = null;
+  private startRepaired = false;
+  /** When the feed last connected (market time), and whether it was up before today's first trade. */
+  private connectedAt: number | null = null;
+  private sawOpenDay: string | null = null;
+  /** Start mode: `trade` replays the missed candles through the engine (a restart holding a position). */
+  private startReplay: 'warm' | 'trade' = 'warm';
 
   constructor(private readonly o: UpstoxSourceOptions) {
     this.mode = o.mode;
     this.lastPhaseCheck = o.now();
+    this.gate = new TickGate<FeedTick>(
+      (t) => this.deliver(t),
+      (err) => this.loop?.alert('warn', 'CANDLE_REPAIR', `could not complete candles from Upstox: ${err.message}`),
+    );
   }
 
   now(): number {
@@ -100,15 +132,28 @@ export class UpstoxSource implements TickSource {
     this.loop = loop;
     const { stream, log } = this.o;
     loop.status.loginUrl = null;
-    if (resumeAfter === null) for (const c of this.closedHistory()) loop.engine.warmIndexCandle(c);
-    else for (const c of this.closedHistory().filter((c) => c.ts > resumeAfter)) loop.engine.warmIndexCandle(c);
+    const now = this.o.now();
+    const held = loop.engine.view();
+    // A restart during the session with a position or a pending order: the candles it missed go through
+    // the engine (stops, fills) as after a feed gap. Otherwise they only warm the indicators.
+    if (resumeAfter !== null && istDate(resumeAfter) === istDate(now) && (held.position || held.pendingEntry) && this.inSession()) {
+      this.startReplay = 'trade';
+      this.coveredUpTo = resumeAfter + BUCKET_MS;
+    } else {
+      const warm = this.closedHistory().filter((c) => resumeAfter === null || c.ts > resumeAfter);
+      for (const c of warm) loop.engine.warmIndexCandle(c);
+      const last = warm.at(-1)?.ts ?? resumeAfter;
+      this.coveredUpTo = last === null || last === undefined ? null : last + BUCKET_MS;
+    }
     this.updateWarmGuard();
+    await this.checkClockSync();
     if (this.prepareError instanceof TokenExpired) this.tokenExpired(this.prepareError);
     else if (this.prepareError) loop.alert('warn', 'WARMUP', `could not load history from Upstox (${this.prepareError.message}); retrying before the next open`);
 
     stream.on('tick', (t) => this.onTick(t));
     stream.on('connected', () => {
       loop.status.feedConnected = true;
+      this.connectedAt = this.o.now();
       loop.setGuard('FEED_DOWN', false, 'feed disconnected');
     });
     stream.on('disconnected', (d) => {
@@ -118,10 +163,15 @@ export class UpstoxSource implements TickSource {
     stream.on('stale', (s) => {
       loop.setGuard('STALE_FEED', true, `no market data for ${Math.round(s.silentMs / 1000)} s while the market is open; reconnecting`);
     });
-    stream.on('gap', (g) => void this.backfill(g));
+    stream.on('gap', (g) => void this.backfill(g)); // emitted before the frame's ticks: they wait behind it
     stream.on('tokenExpired', (err) => this.tokenExpired(err));
     stream.on('error', (err) => log.warn('feed error', { error: err.message }));
     stream.subscribe([NIFTY_INDEX_KEY], 'full');
+    const restored = held.contracts;
+    if (restored && restored.day === istDate(now)) {
+      this.contractsDay = restored.day; // restarted mid-day: keep the pair picked at the open (it is in the checkpoint)
+      stream.subscribe([restored.CE.instrumentKey, restored.PE.instrumentKey], 'full');
+    }
     stream.start();
 
     this.setSession();
@@ -151,16 +201,61 @@ export class UpstoxSource implements TickSource {
     loop.status.feedConnected = true;
     if (loop.engine.view().guards.STALE_FEED) loop.setGuard('STALE_FEED', false, 'feed silent');
     if (t.currentTs) this.checkSkew(t.currentTs);
-    if (t.instrumentKey === NIFTY_INDEX_KEY) this.maybePickContracts(t.ltp, t.ts);
+    this.gate.push(t);
+  }
+
+  /** One live tick to the engine, in order (the gate holds it while a repair runs). */
+  private deliver(t: FeedTick): void {
+    const loop = this.loop!;
+    if (!this.startRepaired && this.inSessionAt(t.ts)) {
+      this.startRepaired = true;
+      if (this.needsStartRepair(t.ts)) {
+        this.gate.requeue(t);
+        const from = this.coveredUpTo ?? this.o.calendar.session(istDate(t.ts))!.openTs;
+        void this.gate.hold(() =>
+          this.repair(from, this.startReplay, 'start').catch((err: Error) => {
+            if (err instanceof TokenExpired) this.tokenExpired(err);
+            else throw err; // the gate alerts CANDLE_REPAIR and lets the ticks through
+          }),
+        );
+        return;
+      }
+    }
+    if (this.partial !== null && t.ts >= this.partial + BUCKET_MS) {
+      // The next candle has begun: the partly seen one is completed from Upstox first.
+      this.gate.requeue(t);
+      this.finalizePartial();
+      return;
+    }
+    if (t.instrumentKey === NIFTY_INDEX_KEY && this.inSessionAt(t.ts)) {
+      if (this.sawOpenDay !== istDate(t.ts) && this.connectedAt !== null && this.connectedAt <= this.o.calendar.session(istDate(t.ts))!.openTs) this.sawOpenDay = istDate(t.ts);
+    }
     loop.tick({ instrumentKey: t.instrumentKey, ts: t.ts, ltp: t.ltp, bid: t.bid, ask: t.ask, volume: t.ltq });
+    if (t.instrumentKey === NIFTY_INDEX_KEY) this.maybePickContracts(t.ltp, t.ts);
+  }
+
+  /** A start is whole only when the feed was up before the current candle began and no closed candle of today is missing. */
+  private needsStartRepair(ts: number): boolean {
+    const b = bucketOf(ts);
+    const session = this.o.calendar.session(istDate(ts))!;
+    const upBefore = this.connectedAt !== null && this.connectedAt <= b;
+    const nothingMissing = b === session.openTs || (this.coveredUpTo !== null && this.coveredUpTo >= b);
+    return !(upBefore && nothingMissing && this.startReplay === 'warm');
+  }
+
+  private inSessionAt(ts: number): boolean {
+    const s = this.o.calendar.session(istDate(ts));
+    return !!s && ts >= s.openTs && ts < s.closeTs;
   }
 
   private onTimer(): void {
     const loop = this.loop!;
     const now = this.o.now();
-    // Candles close on the clock's boundary (the engine adds the grace), unless the feed is down:
-    // then the bucket waits for the backfill so that no candle closes with trades missing.
-    if (loop.status.feedConnected && !this.holdingCloses) loop.clock(now);
+    // Candles close on the clock's boundary (the engine adds the grace) while data flows. When the feed is
+    // down or silent, or a repair runs, the bucket waits: no candle closes with trades missing.
+    if (this.partial !== null && now >= this.partial + BUCKET_MS) this.finalizePartial();
+    else if (loop.status.feedConnected && !this.gate.holding && loop.status.lastTickTs !== null && now - loop.status.lastTickTs <= SILENT_CLOSE_MS) loop.clock(now);
+    if (!this.gate.holding) loop.heartbeat(); // a repair stuck on REST stops the heartbeat (the watchdog sees it)
     if (!this.o.useCron) this.checkPhases();
     if (now - this.lastClockCheck >= 60_000 || this.lastClockCheck === 0) {
       this.lastClockCheck = now;
@@ -181,7 +276,7 @@ export class UpstoxSource implements TickSource {
 
   private async checkClockSync(): Promise<void> {
     const loop = this.loop!;
-    const r = await this.o.clockSync();
+    const r = await this.o.clockSync().catch((err: Error) => ({ synced: false, detail: err.message }));
     loop.status.clockSynced = r.synced;
     const active = Boolean(loop.engine.view().guards.CLOCK_UNSYNCED);
     if (!r.synced !== active) loop.setGuard('CLOCK_UNSYNCED', !r.synced, `clock not synced (${r.detail}): no new entries`);
@@ -215,7 +310,9 @@ export class UpstoxSource implements TickSource {
       const c = loop.engine.view().contracts;
       if (c) this.o.stream.unsubscribe([c.CE.instrumentKey, c.PE.instrumentKey]);
       loop.setGuard('FEED_DOWN', false, 'feed disconnected');
-    } else if (e.phase === 'report') void this.dailyReport(e.date);
+    } else if (e.phase === 'report') {
+      this.dailyReport(e.date).catch((err: Error) => loop.alert('warn', 'DAILY_REPORT', `the daily report failed: ${err.message}`));
+    }
   }
 
   private async warmupPhase(): Promise<void> {
@@ -277,7 +374,7 @@ export class UpstoxSource implements TickSource {
     const local = this.ledger ? this.ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now) : [];
     const fetched = await warmUpIndexCandles({ rest: this.o.rest, local, calendar: this.o.calendar, today, now, minDays: 5 });
     this.recordHistory(local, fetched, today, now);
-    this.history = mergeCandles(this.history, fetched);
+    this.history = trimHistory(mergeCandles(this.history, fetched), now);
   }
 
   /** Upstox's history of the earlier days goes into the ledger too: verify re-runs a day with the warm-up the box had. */
@@ -310,7 +407,7 @@ export class UpstoxSource implements TickSource {
     const day = istDate(ts);
     const session = this.o.calendar.session(day);
     if (!session || ts < session.openTs || ts >= session.closeTs) return;
-    if (this.contractsDay === day || this.picking) return;
+    if (this.contractsDay === day) return;
     const existing = this.loop!.engine.view().contracts;
     if (existing && existing.day === day) {
       // Restarted mid-day: keep the pair picked at the open (it is in the checkpoint).
@@ -320,13 +417,22 @@ export class UpstoxSource implements TickSource {
     }
     if (this.o.now() - this.lastPickAttempt < 30_000) return;
     this.lastPickAttempt = this.o.now();
-    this.picking = true;
-    void this.pickContracts(day, spot, ts).finally(() => (this.picking = false));
+    // The pair comes from the day's first index trade at or after the open: this tick when the feed was up
+    // before the open, else the open of the day's first intraday candle (a mid-day start).
+    const firstTrade = this.sawOpenDay === day && bucketOf(ts) === session.openTs ? spot : null;
+    void this.gate.hold(() => this.pickContracts(day, firstTrade, ts));
   }
 
-  private async pickContracts(day: string, spot: number, ts: number): Promise<void> {
+  private async pickContracts(day: string, firstTrade: number | null, ts: number): Promise<void> {
     const loop = this.loop!;
     try {
+      let spot = firstTrade;
+      if (spot === null) {
+        const session = this.o.calendar.session(day)!;
+        const first = (await this.o.rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).filter((c) => istDate(c.ts) === day && c.ts >= session.openTs).sort((a, b) => a.ts - b.ts)[0];
+        if (!first) throw new Error(`Upstox has no intraday index candle of ${day} yet`);
+        spot = first.open;
+      }
       const expiry = this.o.calendar.weeklyExpiry(day);
       const listed = await this.o.rest.optionContracts(NIFTY_INDEX_KEY, expiry);
       const pair = pickAtmPair(listed, spot, expiry);
@@ -338,43 +444,136 @@ export class UpstoxSource implements TickSource {
       loop.setContracts(contracts, ts);
       this.contractsDay = day;
       this.o.stream.subscribe([pair.CE.instrumentKey, pair.PE.instrumentKey], 'full');
-      this.o.log.info('ATM pair picked', { day, spot, CE: pair.CE.instrumentKey, PE: pair.PE.instrumentKey, strike: pair.CE.strike, expiry });
-      // A mid-day start: the day ATR needs today's earlier candles of the pair.
+      this.o.log.info('ATM pair picked', { day, spot, firstTrade: firstTrade !== null, CE: pair.CE.instrumentKey, PE: pair.PE.instrumentKey, strike: pair.CE.strike, expiry });
+      // The pair's earlier candles of the day feed its day ATR (official, closed); the candle in progress was
+      // not seen from its first second (the subscription starts now): it is completed at its close.
+      const current = loop.engine.view().openBucket ?? bucketOf(this.o.now());
       for (const side of ['CE', 'PE'] as const) {
-        const candles = await warmUpOptionCandles({ rest: this.o.rest, instrumentKey: pair[side].instrumentKey, today: day, now: this.o.now() });
-        for (const c of candles) if (c.ts + BUCKET_MS <= ts - (ts % BUCKET_MS) + 0) loop.engine.warmOptionCandle(side, c);
+        const candles = await this.todaysCandles(pair[side].instrumentKey, day);
+        for (const c of candles) {
+          if (c.ts < current) loop.engine.warmOptionCandle(side, c);
+          else if (c.ts === current) for (const t of candleTicks(pair[side].instrumentKey, c)) loop.tick(t);
+        }
       }
+      this.partial ??= current;
     } catch (err) {
       if (err instanceof TokenExpired) this.tokenExpired(err);
       else loop.alert('warn', 'ATM_PICK', `could not pick the ATM pair: ${(err as Error).message}; retrying`);
     }
   }
 
-  // ---------------------------------------------------------------- gaps and reports
+  // ---------------------------------------------------------------- candles completed from Upstox
 
-  /** After a reconnect: feed the official candles of the missed minutes so indicators do not drift. */
-  private async backfill(gap: { from: number; to: number }): Promise<void> {
+  private async todaysCandles(key: string, day: string): Promise<Candle[]> {
+    const list = await this.o.rest.intradayCandles(key, 'minutes', 5);
+    return list.filter((c) => istDate(c.ts) === day).sort((a, b) => a.ts - b.ts); // intraday has been seen returning the previous day
+  }
+
+  private repairKeys(): string[] {
+    const keys = [NIFTY_INDEX_KEY];
+    const c = this.loop!.engine.view().contracts;
+    if (c && c.day === istDate(this.o.now())) keys.push(c.CE.instrumentKey, c.PE.instrumentKey);
+    return keys;
+  }
+
+  /**
+   * Candles the box did not see whole, from `from` to now, completed from Upstox's intraday candles (the
+   * closed ones official, the one in progress as far as it has formed). `warm` (a start): the closed ones
+   * only warm the indicators — the box was not running. `trade` (a feed gap, a restart holding a position):
+   * they go through the engine as the backtest walks them (open, low, high, close), so a stop the gap
+   * crossed fills as it would have. The forming candle's path is checked the same way, then completed at
+   * its close. Live ticks wait in the gate meanwhile.
+   */
+  private async repair(from: number, mode: 'warm' | 'trade', why: string): Promise<void> {
     const loop = this.loop!;
-    this.holdingCloses = true;
-    try {
-      const keys = [NIFTY_INDEX_KEY];
-      const c = loop.engine.view().contracts;
-      if (c) keys.push(c.CE.instrumentKey, c.PE.instrumentKey);
-      const lists = await Promise.all(keys.map(async (k) => ({ k, candles: await backfillGap(this.o.rest, k, gap, this.o.now()) })));
-      const buckets = [...new Set(lists.flatMap((l) => l.candles.map((x) => x.ts)))].sort((a, b) => a - b);
-      for (const b of buckets) {
-        for (const l of lists) {
-          const candle = l.candles.find((x) => x.ts === b);
-          if (candle) for (const t of candleTicks(l.k, candle)) loop.tick(t);
+    const now = this.o.now();
+    const day = istDate(now);
+    const session = this.o.calendar.session(day);
+    // Only today's session has candles to complete (a gap reported overnight or before the open has none).
+    if (!session || now < session.openTs) return;
+    const cur = bucketOf(Math.min(now, session.closeTs - 1));
+    const first = Math.max(bucketOf(from), session.openTs);
+    const keys = this.repairKeys();
+    const lists = await Promise.all(keys.map(async (k) => ({ k, candles: await this.todaysCandles(k, day) })));
+    const buckets = [...new Set(lists.flatMap((l) => l.candles.map((c) => c.ts)))].filter((b) => b >= first && b <= cur).sort((a, b) => a - b);
+    let closed = 0;
+    for (const b of buckets) {
+      const at = (k: string) => lists.find((l) => l.k === k)!.candles.find((c) => c.ts === b);
+      if (b < cur && mode === 'warm') {
+        const idx = at(NIFTY_INDEX_KEY);
+        if (idx) loop.engine.warmIndexCandle(idx);
+        for (const side of ['CE', 'PE'] as const) {
+          const k = keys[side === 'CE' ? 1 : 2];
+          const c = k ? at(k) : undefined;
+          if (c) loop.engine.warmOptionCandle(side, c);
         }
-        loop.clock(b + BUCKET_MS);
+        this.history = trimHistory(mergeCandles(this.history, idx ? [idx] : []), now);
+        closed++;
+        continue;
       }
-      this.o.log.info('feed gap backfilled', { from: istIso(gap.from), to: istIso(gap.to), buckets: buckets.length });
-    } catch (err) {
-      loop.alert('warn', 'BACKFILL', `could not backfill the feed gap ${istIso(gap.from)}–${istIso(gap.to)}: ${(err as Error).message}`);
-    } finally {
-      this.holdingCloses = false;
+      for (const k of keys) {
+        const c = at(k);
+        if (c) for (const t of candleTicks(k, c)) loop.tick(t);
+      }
+      if (b < cur) {
+        for (const k of keys) {
+          const c = at(k);
+          if (c) loop.engine.completeCandle(k, c);
+        }
+        loop.clock(b + BUCKET_MS + (this.o.candleGraceMs ?? 1500));
+        closed++;
+      }
     }
+    this.coveredUpTo = Math.max(this.coveredUpTo ?? 0, cur);
+    if (this.inSessionAt(now)) this.partial = cur;
+    this.updateWarmGuard();
+    this.o.log.info('candles completed from Upstox', { why, mode, from: istIso(first), closed, forming: istIso(cur) });
+  }
+
+  /** The partly seen candle has ended: its official candle replaces the built one before anything uses it. */
+  private finalizePartial(): void {
+    if (this.finalizing || this.partial === null) return;
+    this.finalizing = true;
+    const b = this.partial;
+    void this.gate.hold(async () => {
+      try {
+        const loop = this.loop!;
+        const due = b + BUCKET_MS + (this.o.candleGraceMs ?? 1500);
+        while (this.o.now() < due && !this.stopped) await sleep(25);
+        const keys = this.repairKeys();
+        const day = istDate(b);
+        let got: { k: string; c: Candle | undefined }[] = [];
+        for (let attempt = 1; attempt <= OFFICIAL_CANDLE_TRIES && !this.stopped; attempt++) {
+          got = await Promise.all(keys.map(async (k) => ({ k, c: (await this.todaysCandles(k, day)).find((c) => c.ts === b) })));
+          if (got.every((g) => g.c)) break;
+          if (attempt < OFFICIAL_CANDLE_TRIES) await sleep(1000);
+        }
+        const missing = got.filter((g) => !g.c).map((g) => g.k);
+        if (missing.length) loop.alert('warn', 'CANDLE_REPAIR', `Upstox has no ${istIso(b)} candle for ${missing.join(', ')}: using the part this box saw`);
+        for (const g of got) if (g.c) loop.engine.completeCandle(g.k, g.c);
+        if (this.partial === b) this.partial = null;
+        loop.clock(Math.max(this.o.now(), due));
+      } catch (err) {
+        if (this.partial === b) this.partial = null;
+        if (err instanceof TokenExpired) this.tokenExpired(err);
+        else throw err;
+      } finally {
+        this.finalizing = false;
+      }
+    });
+  }
+
+  /** After a reconnect or a silence: the missed minutes, through the one repair path, before any later tick. */
+  private backfill(gap: { from: number; to: number }): Promise<void> {
+    return this.gate.hold(async () => {
+      try {
+        await this.repair(gap.from, 'trade', 'feed gap');
+        this.o.log.info('feed gap backfilled', { from: istIso(gap.from), to: istIso(gap.to) });
+      } catch (err) {
+        if (err instanceof TokenExpired) this.tokenExpired(err);
+        else this.loop!.alert('warn', 'BACKFILL', `could not backfill the feed gap ${istIso(gap.from)}–${istIso(gap.to)}: ${(err as Error).message}`);
+      }
+    });
   }
 
   private async dailyReport(day: string): Promise<void> {

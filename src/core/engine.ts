@@ -192,6 +192,25 @@ export class Engine {
     return this.drain();
   }
 
+  /**
+   * Upstox's official candle of the open bucket replaces the one built from the ticks this box saw (it
+   * started, reconnected or subscribed inside the candle), so the ATR, the indicators, the ledger and the
+   * decision at its close all see the whole candle. What the seen ticks already did (a stop, a fill) stands.
+   */
+  completeCandle(instrumentKey: string, c: Candle): void {
+    if (this.curBucket === null || c.ts !== this.curBucket) return;
+    const side = instrumentKey === this.indexKey ? null : this.sideOf(instrumentKey);
+    const bar = instrumentKey === this.indexKey ? this.indexBar : side ? this.optionBars[side] : null;
+    if (!bar) return;
+    bar.filled = true;
+    bar.ts = c.ts;
+    bar.open = c.open;
+    bar.high = c.high;
+    bar.low = c.low;
+    bar.close = c.close;
+    bar.volume = c.volume;
+  }
+
   /** Time passes: closes the current candle once its end (plus grace) is reached. */
   onClock(ts: number): readonly EngineEvent[] {
     if (this.curBucket !== null && ts >= this.curBucket + BUCKET_MS + this.graceMs) this.closeBucket(ts);
@@ -259,6 +278,8 @@ export class Engine {
       stats: { ...this.stats },
       spot: this.spot,
       lateTicks: this.lateTicks,
+      /** Start of the bucket being built (null between buckets). */
+      openBucket: this.curBucket,
       indicators: { ema: this.ema.value, hist: this.macd.value, chop: this.chop.value, warm: this.indicatorsWarm() },
     };
   }
@@ -284,6 +305,8 @@ export class Engine {
   /**
    * Restores trading state from a checkpoint. Indicators are rebuilt separately by replaying stored
    * candles through warmIndexCandle / warmOptionCandle (they are a pure function of the candles).
+   * Guards are facts about now (token, clock, feed, indicators, kill switch): they are not restored but
+   * checked afresh by whoever owns them; only the halt, the position and pending orders carry over.
    */
   restore(cp: EngineCheckpoint): void {
     this.day = cp.day;
@@ -296,7 +319,7 @@ export class Engine {
     this.pendingExit = cp.pendingExit;
     this.halted = cp.halted;
     this.haltReason = cp.haltReason;
-    this.guards = new Map(Object.entries(cp.guards));
+    this.guards = new Map();
     this.nextTradeId = cp.nextTradeId;
     this.lastClosedBucket = cp.lastClosedBucket;
     this.curBucket = null;

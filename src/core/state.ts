@@ -51,6 +51,8 @@ export interface ApplianceState {
   loginUrl: string | null;
   /** Verdict of the last daily report's verify (live trades vs the backtest of that day's candles), null before one. */
   verify?: { day: string; agreed: boolean; liveTrades: number; backtestTrades: number; differences: number; summary: string } | null;
+  /** "no kill switch" while none works and device.button.required is false (with required, an alarm instead). */
+  killSwitch?: 'ok' | 'no kill switch' | 'not working';
   /** Epoch ms of this snapshot. */
   ts: number;
 }

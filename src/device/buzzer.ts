@@ -28,7 +28,7 @@ const PRIORITY: Record<PatternName, number> = { entry: 1, exit_profit: 2, exit_l
 /** Gap between two queued patterns so they do not run together. */
 export const PATTERN_GAP_MS = 250;
 /** Alarm codes that sound (and repeat every minute while they last). */
-export const ALARM_CODES = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED']);
+export const ALARM_CODES = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'BUTTON_UNAVAILABLE']);
 export const ALARM_REPEAT_MS = 60_000;
 
 export interface BuzzerPin {

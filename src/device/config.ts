@@ -16,9 +16,14 @@ export const deviceConfigSchema = z
         /** Backup poll of the pin in case an edge interrupt is lost; 0 = off. */
         pollMs: z.number().int().min(0).default(200),
         simulated: z.boolean().default(false),
+        /**
+         * true (default): without a working kill switch (pin not openable, NC circuit open at boot, no pin
+         * configured) the box takes no new entries and sounds its alarm. false: it trades and says "no kill switch".
+         */
+        required: z.boolean().default(true),
       })
       .strict()
-      .default({ bcmPin: 17, wiring: 'no', resumeHoldMs: 3000, debounceMs: 50, pollMs: 200, simulated: false }),
+      .default({ bcmPin: 17, wiring: 'no', resumeHoldMs: 3000, debounceMs: 50, pollMs: 200, simulated: false, required: true }),
     buzzer: z
       .object({
         bcmPin: z.number().int().min(0).max(53).nullable().default(27),

@@ -55,7 +55,20 @@ export interface CreateDeviceOptions {
   stdout?: Writable & { isTTY?: boolean };
   /** Device trouble for the engine/MQTT: BUTTON_UNAVAILABLE, DISPLAY_LOST. */
   onAlert?: (alert: DeviceAlert) => void;
+  /**
+   * Whether a working kill switch exists, now and on every change. Given, the app turns "no working kill
+   * switch" into a guard (device.button.required) or a standing "no kill switch" notice; the device then
+   * leaves the BUTTON_UNAVAILABLE alert to it.
+   */
+  onKillSwitch?: (k: KillSwitchStatus) => void;
   hardware?: DeviceHardware;
+}
+
+export interface KillSwitchStatus {
+  working: boolean;
+  /** device.button.required: without a working switch no new entries. */
+  required: boolean;
+  detail: string;
 }
 
 export interface DeviceStatus {
@@ -95,6 +108,15 @@ export function createDevice(opts: CreateDeviceOptions): Device {
   let simulated: SimulatedButton | null = null;
   const status: DeviceStatus = { button: 'none', buttonDetail: 'no button configured', buzzer: 'log', display: 'none' };
   const b = config.button;
+  let ksWorking = true;
+  let ksDetail = '';
+  const noSwitch = (detail: string) => {
+    ksWorking = false;
+    ksDetail = detail;
+    deviceAlarms.length = 0;
+    if (!b.required) deviceAlarms.push({ code: 'BUTTON_UNAVAILABLE', message: `no kill switch: ${detail}` });
+    else if (!opts.onKillSwitch) deviceAlarms.push({ code: 'BUTTON_UNAVAILABLE', message: detail });
+  };
   if (b.simulated) {
     simulated = new SimulatedButton();
     inputs.push(simulated);
@@ -110,15 +132,17 @@ export function createDevice(opts: CreateDeviceOptions): Device {
       log.info(`kill switch on ${status.buttonDetail}`);
     } catch (err) {
       const message =
-        `kill switch on GPIO${b.bcmPin} cannot be opened (${(err as Error).message}). Trading continues WITHOUT a ` +
-        'physical halt: run `niftybox doctor`, check the wiring and that the service user is in group gpio';
+        `kill switch on GPIO${b.bcmPin} cannot be opened (${(err as Error).message}). ` +
+        (b.required ? 'No new entries until it works' : 'Trading continues WITHOUT a physical halt (device.button.required: false)') +
+        ': run `niftybox doctor`, check the wiring and that the service user is in group gpio; halt with "niftybox halt", MQTT or Home Assistant';
       log.error(message);
       status.button = 'unavailable';
       status.buttonDetail = message;
-      deviceAlarms.push({ code: 'BUTTON_UNAVAILABLE', message: `GPIO${b.bcmPin} cannot be opened` });
-      alert({ level: 'error', code: 'BUTTON_UNAVAILABLE', message });
+      noSwitch(`GPIO${b.bcmPin} cannot be opened`);
+      if (!opts.onKillSwitch) alert({ level: 'error', code: 'BUTTON_UNAVAILABLE', message });
+      else ksDetail = message;
     }
-  }
+  } else noSwitch('no kill switch pin configured (device.button.bcmPin is null)');
   let keyboard: KeyboardButton | null = null;
   let killSwitch: KillSwitch | null = null;
   if (opts.stdin) {
@@ -134,8 +158,17 @@ export function createDevice(opts: CreateDeviceOptions): Device {
       resumeHoldMs: b.resumeHoldMs,
       debounceMs: b.debounceMs,
       pollMs: b.pollMs,
+      onFault: (faulty, detail) => {
+        if (faulty) noSwitch(detail);
+        else {
+          ksWorking = true;
+          ksDetail = detail;
+          deviceAlarms.length = 0;
+        }
+        display.setDeviceAlarms(deviceAlarms);
+        opts.onKillSwitch?.({ working: ksWorking, required: b.required, detail: ksDetail });
+      },
     });
-    killSwitch.start();
   }
   if (opts.stdin && simulated) {
     const ks = killSwitch!;
@@ -173,6 +206,8 @@ export function createDevice(opts: CreateDeviceOptions): Device {
   });
   display.setDeviceAlarms(deviceAlarms);
   display.start();
+  killSwitch?.start(); // after the display exists: a fault found at start is shown at once
+  opts.onKillSwitch?.({ working: ksWorking, required: b.required, detail: ksDetail || 'kill switch ready' });
 
   let closed = false;
   const guard = (what: string, fn: () => void) => {

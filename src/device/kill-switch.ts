@@ -93,6 +93,11 @@ export interface KillSwitchOptions {
   debounceMs: number;
   /** Backup poll of the inputs (a lost interrupt must not hide a press); 0 = off. */
   pollMs: number;
+  /**
+   * NC wiring whose circuit is already open at start (a cut or unplugged wire, not a press): the switch
+   * cannot halt, so it is reported as not working (true) until the circuit closes (false).
+   */
+  onFault?: (faulty: boolean, detail: string) => void;
 }
 
 export class KillSwitch {
@@ -103,6 +108,8 @@ export class KillSwitch {
   private pollTimer: NodeJS.Timeout | null = null;
   private readonly last = new Map<SwitchInput, BinaryValue>();
   private readonly reason: string;
+  /** Inputs whose NC circuit read open at start: they arm once it reads closed. */
+  private readonly openAtBoot = new Set<SwitchInput>();
   halts = 0;
   resumes = 0;
 
@@ -119,6 +126,14 @@ export class KillSwitch {
       );
       const v = this.safeRead(input);
       this.last.set(input, v ?? 0);
+      if (v === 1 && this.opts.wiring === 'nc' && this.opts.onFault) {
+        // Open before we ever saw it closed: a wiring fault, not a press. It cannot halt, so it is not a kill switch.
+        this.openAtBoot.add(input);
+        const detail = `kill switch ${input.description} reads an open circuit at start (wire cut or unplugged): it cannot halt until the circuit closes`;
+        this.opts.log.error(detail);
+        this.opts.onFault(true, detail);
+        continue;
+      }
       if (v === 1) {
         this.opts.log.warn(
           `kill switch ${input.description} reads pressed at start: button held, NC circuit open, or the pin has no pull-up ` +
@@ -157,6 +172,13 @@ export class KillSwitch {
 
   private onValue(input: SwitchInput, v: BinaryValue): void {
     this.last.set(input, v);
+    if (this.openAtBoot.has(input)) {
+      if (v === 1) return;
+      this.openAtBoot.delete(input);
+      this.opts.log.info(`kill switch ${input.description}: circuit closed, the switch is armed`);
+      this.opts.onFault?.(false, `kill switch ${input.description} armed`);
+      return;
+    }
     if (v === 1) this.onPressEdge();
     else this.onReleaseEdge();
   }

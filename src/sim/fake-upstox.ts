@@ -45,7 +45,9 @@ export type Misbehaviour =
   /** Answer the expired-instruments API with UDAPI1149 (the account has no Upstox Plus) until turned off. */
   | { kind: 'plusOnly'; on: boolean }
   /** Delay every REST answer by `ms` real milliseconds (a slow link) until set to 0. */
-  | { kind: 'latency'; ms: number };
+  | { kind: 'latency'; ms: number }
+  /** Close every feed socket now and refuse feed handshakes (503) until the fake's clock reaches `untilTs`: an outage of a set length, e.g. inside a candle. */
+  | { kind: 'dropUntil'; untilTs: number };
 
 export interface FakeUpstoxOptions {
   source?: PriceSource;
@@ -367,9 +369,11 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
   }
 
+  let feedDownUntil = 0;
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', base);
     stats.feedHandshakes++;
+    if (now() < feedDownUntil) return refuse(socket, 503, 'Service Unavailable', errorBody('UDAPI100500', 'feed unavailable'));
     if (url.pathname === FEED_PATH) {
       if (mis.reject401 || req.headers.authorization !== `Bearer ${token}`) {
         stats.rejected401++;
@@ -553,6 +557,11 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
           break;
         case 'latency':
           mis.latencyMs = m.ms;
+          break;
+        case 'dropUntil':
+          feedDownUntil = m.untilTs;
+          for (const c of conns) c.ws.terminate();
+          conns.clear();
           break;
       }
     },

@@ -303,6 +303,13 @@ export class Ledger {
   }
 
   /** The newest `limit` alerts, newest first. */
+  /** Retention: deletes candles and alerts older than the given epoch ms; returns how many rows went. */
+  prune(opts: { candlesBefore?: number; alertsBefore?: number }): { candles: number; alerts: number } {
+    const candles = opts.candlesBefore === undefined ? 0 : this.db.prepare('DELETE FROM candles WHERE ts < ?').run(opts.candlesBefore).changes;
+    const alerts = opts.alertsBefore === undefined ? 0 : this.db.prepare('DELETE FROM alerts WHERE ts < ?').run(opts.alertsBefore).changes;
+    return { candles, alerts };
+  }
+
   alerts(limit = 50): AlertEvent[] {
     const rows = this.db.prepare('SELECT ts, level, code, message FROM alerts ORDER BY ts DESC, id DESC LIMIT ?').all(limit) as {
       ts: number;

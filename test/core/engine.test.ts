@@ -145,3 +145,35 @@ describe('halt and guards', () => {
   });
 });
 
+
+describe('issue 10: guards are facts about now; candles completed from Upstox', () => {
+  it('restore carries the halt, the position and pending orders, but no guard (each is checked afresh)', () => {
+    const a = new Engine({ params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+    a.setContracts(contracts, at('09:15'));
+    a.setGuard('TOKEN_EXPIRED', true, at('11:00'), 'Upstox token expired');
+    a.setGuard('BUTTON_UNAVAILABLE', true, at('11:00'), 'no kill switch');
+    a.halt(at('11:01'), 'pressed', 'button');
+    const cp = a.checkpoint();
+    expect(Object.keys(cp.guards)).toEqual(['TOKEN_EXPIRED', 'BUTTON_UNAVAILABLE']);
+    const b = new Engine({ params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+    b.restore(cp);
+    expect(b.view().guards).toEqual({});
+    expect(b.view().halted).toBe(true);
+    expect(b.view().contracts).toEqual(contracts);
+  });
+
+  it('completeCandle replaces the open bucket\'s built candle with the official one before its close uses it', () => {
+    const e = new Engine({ params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+    e.setContracts(contracts, at('09:15'));
+    // the box saw only the end of the 12:20 candle
+    e.onTick({ instrumentKey: contracts.PE.instrumentKey, ts: at('12:22') + 30_000, ltp: 91.8 });
+    e.onTick({ instrumentKey: contracts.PE.instrumentKey, ts: at('12:23'), ltp: 99 });
+    e.onTick({ instrumentKey: contracts.PE.instrumentKey, ts: at('12:24'), ltp: 95.7 });
+    expect(e.view().openBucket).toBe(at('12:20'));
+    e.completeCandle(contracts.PE.instrumentKey, bar('12:20', 94.9, 99, 89.7, 95.7));
+    e.completeCandle(contracts.PE.instrumentKey, bar('12:15', 1, 1, 1, 1)); // not the open bucket: ignored
+    const events = e.onClock(at('12:25') + 1);
+    const pe = events.find((x) => x.type === 'candle' && x.instrumentKey === contracts.PE.instrumentKey);
+    expect(pe).toMatchObject({ candle: { open: 94.9, high: 99, low: 89.7, close: 95.7 } });
+  });
+});

@@ -213,3 +213,30 @@ describe('kill switch on a fake onoff Gpio', () => {
     expect(control.calls.map((c) => c.what)).toEqual(['halt', 'resume']);
   });
 });
+
+describe('NC circuit open at start (issue 10: fail-safe kill switch)', () => {
+  it('is reported as no working kill switch (not a halt) until the circuit closes; then an open circuit halts', () => {
+    const input = new SimulatedButton();
+    input.press(); // reads 1 = circuit open, before the box ever saw it closed
+    const calls: string[] = [];
+    const faults: boolean[] = [];
+    const ks = new KillSwitch({
+      inputs: [input],
+      control: { halt: (r) => calls.push(`halt ${r}`), resume: () => calls.push('resume') },
+      log: createLogger(),
+      wiring: 'nc',
+      resumeHoldMs: 3000,
+      debounceMs: 0,
+      pollMs: 0,
+      onFault: (f) => faults.push(f),
+    });
+    ks.start();
+    expect(faults).toEqual([true]);
+    expect(calls).toEqual([]); // a cut wire at boot is a fault, not a press
+    input.release(); // the circuit closes: the switch is armed
+    expect(faults).toEqual([true, false]);
+    input.press();
+    expect(calls).toEqual(['halt kill switch: circuit open (button pressed or wire cut)']);
+    ks.stop();
+  });
+});

@@ -43,7 +43,7 @@ export interface Screen {
 }
 
 /** Alarms that stop trading from working as it should: they replace the normal pages. */
-export const TAKEOVER_ALARMS = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'FEED', 'DISK']);
+export const TAKEOVER_ALARMS = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'FEED', 'DISK', 'BUTTON_UNAVAILABLE']);
 /** Codes never shown as a page (informational, or about the screen itself). */
 const NOT_SHOWN = new Set(['INDICATORS_COLD', 'DISPLAY_LOST', 'FEED_RECOVERED', 'CLOCK_SYNCED']);
 

@@ -75,31 +75,3 @@ export async function warmUpIndexCandles(opts: WarmUpOptions): Promise<Candle[]>
   }
   return closedCandles(mergeCandles(...lists), now);
 }
-
-/** Today's closed 5-minute candles of one option contract (its ATR resets daily, so today is all it needs). */
-export async function warmUpOptionCandles(opts: {
-  rest: Pick<UpstoxRest, 'intradayCandles'>;
-  instrumentKey: string;
-  today: string;
-  local?: readonly Candle[];
-  now?: number;
-}): Promise<Candle[]> {
-  const intraday = await opts.rest.intradayCandles(opts.instrumentKey, 'minutes', 5);
-  const local = (opts.local ?? []).filter((c) => istDate(c.ts) === opts.today);
-  return closedCandles(mergeCandles(local, intraday.filter((c) => istDate(c.ts) === opts.today)), opts.now ?? Date.now());
-}
-
-/**
- * Backfill after a feed gap: today's intraday 5-minute candles of `instrumentKey` whose bucket overlaps
- * [from, to). The app merges them into its candle series so candles built from ticks do not drift.
- */
-export async function backfillGap(
-  rest: Pick<UpstoxRest, 'intradayCandles'>,
-  instrumentKey: string,
-  gap: { from: number; to: number },
-  now: number = Date.now(),
-): Promise<Candle[]> {
-  const from = Math.floor(gap.from / BUCKET_MS) * BUCKET_MS;
-  const intraday = await rest.intradayCandles(instrumentKey, 'minutes', 5);
-  return closedCandles(intraday.filter((c) => c.ts >= from && c.ts < gap.to), now);
-}
