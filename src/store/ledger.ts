@@ -262,6 +262,19 @@ export class Ledger {
       .all(instrumentKey, fromTs, toTs) as Candle[];
   }
 
+  /** Instruments with at least one candle in fromTs ≤ ts ≤ toTs (the page finds a day's contracts with it). */
+  candleInstruments(fromTs: number, toTs: number): string[] {
+    return this.db.prepare('SELECT DISTINCT instrument_key FROM candles WHERE ts BETWEEN ? AND ? ORDER BY instrument_key').pluck().all(fromTs, toTs) as string[];
+  }
+
+  /** IST dates (YYYY-MM-DD) on which an instrument has candles, ascending. */
+  candleDays(instrumentKey: string): string[] {
+    return this.db
+      .prepare("SELECT DISTINCT date(ts / 1000 + 19800, 'unixepoch') FROM candles WHERE instrument_key = ? ORDER BY 1")
+      .pluck()
+      .all(instrumentKey) as string[];
+  }
+
   lastCandleTs(instrumentKey: string): number | null {
     const ts = this.db.prepare('SELECT MAX(ts) FROM candles WHERE instrument_key = ?').pluck().get(instrumentKey) as number | null;
     return ts ?? null;
