@@ -61,6 +61,7 @@ export function pageHtml(o: ShellOptions): string {
     '<!doctype html><html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width,initial-scale=1">',
     `<title>${escapeHtml(o.title)}</title>`,
+    '<link rel="icon" href="data:,">',
     o.csrf ? `<meta name="csrf-token" content="${escapeHtml(o.csrf)}">` : '',
     `<style>${STYLE}</style></head><body><div id="error"></div><div id="app"></div>`,
   ].join('');

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -14,9 +14,10 @@ export interface PageWatch {
   requests: string[];
 }
 
-export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
+/** A persistent context on a fresh --user-data-dir (playwright passes the directory itself). */
+export async function launchChromium(): Promise<{ browser: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'niftybox-chromium-'));
-  const browser = await chromium.launch({
+  const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: [
@@ -28,7 +29,6 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
   });
   return {
@@ -40,8 +40,9 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
   };
 }
 
-export async function watchedPage(browser: Browser, viewport: { width: number; height: number }): Promise<PageWatch> {
-  const page = await browser.newPage({ viewport });
+export async function watchedPage(browser: BrowserContext, viewport: { width: number; height: number }): Promise<PageWatch> {
+  const page = await browser.newPage();
+  await page.setViewportSize(viewport);
   const errors: string[] = [];
   const requests: string[] = [];
   page.on('console', (m) => {

@@ -90,6 +90,8 @@ const testHook = {
   trades: [] as TradeJson[],
   loads: 0,
   markers: () => ({ CE: ceChart.markers.markers(), PE: peChart.markers.markers() }),
+  /** The NIFTY chart's visible time range, in the charts' IST-shifted seconds. */
+  visibleRange: () => indexChart.chart.timeScale().getVisibleRange(),
 };
 (window as unknown as { niftybox: typeof testHook }).niftybox = testHook;
 
@@ -274,17 +276,27 @@ async function post(path: string): Promise<void> {
 }
 
 let refreshTimer: number | null = null;
+/** Days the box wrote to since the last refresh (an exit at the close lands just before the day rolls over). */
+const touchedDays = new Set<string>();
+let refreshEquity = false;
 function scheduleRefresh(withEquity: boolean): void {
+  if (liveState?.day) touchedDays.add(liveState.day);
+  refreshEquity ||= withEquity;
   if (refreshTimer !== null) return;
   refreshTimer = window.setTimeout(async () => {
     refreshTimer = null;
     const today = liveState?.day;
+    const touched = new Set(touchedDays);
+    touchedDays.clear();
+    const withEquity = refreshEquity;
+    refreshEquity = false;
     try {
       if (today && !days.includes(today)) fillDays([...days, today].sort());
-      if (today && current?.day === today) {
-        const v = await fetchDay(today);
-        if (v) renderDay(v, { fit: !loadedOnce.has(today) });
-        loadedOnce.add(today);
+      const shown = current?.day;
+      if (shown && (shown === today || touched.has(shown))) {
+        const v = await fetchDay(shown);
+        if (v && current?.day === shown) renderDay(v, { fit: !loadedOnce.has(shown) });
+        loadedOnce.add(shown);
       }
       if (withEquity) renderEquity((await getJson<{ equity: EquityPoint[] }>('/api/equity')).equity);
     } catch (err) {
