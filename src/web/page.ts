@@ -2,11 +2,15 @@
  * The page's HTML shell, shared by the box (which serves the script from /app.js) and the offline
  * export (which inlines the script and the data). The client (src/web/client) fills it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The bundled client, built by `npm run build` (scripts/build-web.mjs) next to this module. */
-export const CLIENT_BUNDLE = fileURLToPath(new URL('./client.js', import.meta.url));
+/**
+ * The bundled client, built by `npm run build` (scripts/build-web.mjs) next to this module in
+ * dist/web; code run from src/ (tests) reads the built one.
+ */
+const BESIDE = fileURLToPath(new URL('./client.js', import.meta.url));
+export const CLIENT_BUNDLE = existsSync(BESIDE) ? BESIDE : fileURLToPath(new URL('../../dist/web/client.js', import.meta.url));
 
 export function readClientBundle(): string {
   try {
@@ -25,8 +29,9 @@ header h1{font-size:1rem;margin:0;white-space:nowrap}
 main{padding:.6rem .8rem;max-width:1600px;margin:0 auto}
 section{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:.6rem;margin-bottom:.8rem}
 section h2{font-size:.95rem;margin:0 0 .4rem}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:.8rem}
-.chart{width:100%;height:300px}
+.grid2{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.8rem}
+.grid2>*{min-width:0}
+.chart{width:100%;height:300px;min-width:0;overflow:hidden}
 .chart.tall{height:460px}
 .chart.short{height:220px}
 .kv{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem}
@@ -45,7 +50,7 @@ button:disabled{opacity:.5}
 .dim{color:var(--dim)}
 .legend{font-size:12px;color:var(--dim);margin:.2rem 0}
 #error{display:none;background:#4a1f22;color:#ffb4b1;padding:.5rem .8rem}
-@media (max-width:760px){.grid2{grid-template-columns:1fr}.chart{height:240px}.chart.tall{height:380px}header{gap:.4rem .8rem}body{font-size:13px}}
+@media (max-width:760px){.grid2{grid-template-columns:minmax(0,1fr)}main{padding:.4rem}section{padding:.5rem}th,td{padding:.2rem .3rem}.chart{height:240px}.chart.tall{height:380px}header{gap:.4rem .8rem}body{font-size:13px}}
 `;
 
 export interface ShellOptions {

@@ -24,6 +24,7 @@ import type { WebConfig } from './config.js';
 import type { PositionLevels } from './day-view.js';
 import { LedgerDays } from './ledger-days.js';
 import { pageHtml, readClientBundle } from './page.js';
+import { proxyToLogin, registerPageServer, type LoginRoute } from './login-proxy.js';
 
 export interface WebServerOptions {
   config: WebConfig;
@@ -64,7 +65,14 @@ export class WebServer implements Output {
   private lastState: ApplianceState | null = null;
   /** The open position's entry time, read once per position (not on every state push). */
   private openEntry: { key: string; ts: number | null } | null = null;
+  /** Bumped on every committed batch: a day's JSON is built once per change, however many pages ask. */
+  private version = 0;
+  private readonly dayCache = new Map<string, { key: string; body: string }>();
   url = '';
+  port = 0;
+  /** While a login is pending: the OAuth login page, passed through on this server. */
+  private loginRoute: LoginRoute | null = null;
+  private unregister: () => void = () => undefined;
 
   private constructor(private readonly o: WebServerOptions) {
     this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true });
@@ -96,6 +104,8 @@ export class WebServer implements Output {
       throw new Error(`the page could not listen on ${o.config.bind}:${o.config.port} (${(err as Error).message}); set web.port to a free port, 0 for any`);
     }
     const port = (w.server.address() as AddressInfo).port;
+    w.port = port;
+    w.unregister = registerPageServer(port, w);
     const host = o.config.bind === '0.0.0.0' || o.config.bind === '::' ? '127.0.0.1' : o.config.bind;
     w.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
     w.heartbeat = setInterval(() => w.broadcast(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
@@ -108,6 +118,7 @@ export class WebServer implements Output {
 
   onEvents(events: readonly EngineEvent[], state: ApplianceState): void {
     this.lastState = state;
+    this.version++;
     for (const e of events) this.pendingEvents.add(e.type === 'candle' ? 'candle' : e.type);
     this.pendingState = true;
     this.scheduleFlush();
@@ -119,7 +130,12 @@ export class WebServer implements Output {
     this.scheduleFlush();
   }
 
+  setLoginRoute(route: LoginRoute | null): void {
+    this.loginRoute = route;
+  }
+
   async close(): Promise<void> {
+    this.unregister();
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const c of this.clients) c.end();
     this.clients.clear();
@@ -169,6 +185,12 @@ export class WebServer implements Output {
     }
     const url = new URL(req.url ?? '/', 'http://local');
     const path = url.pathname;
+    if (this.loginRoute?.paths.has(path)) return proxyToLogin(req, res, this.loginRoute.port);
+    if (path === '/login') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(`<!doctype html><meta charset="utf-8"><title>niftybox login</title><body style="font-family:sans-serif;max-width:40em;margin:3em auto"><h1>No login needed</h1><p>The box's Upstox token works. This page offers a login when the token expires. <a href="/">Back to the page</a>.</p>`);
+      return;
+    }
     if (req.method === 'POST') return this.post(req, res, path);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'only GET and POST' });
 
@@ -191,9 +213,16 @@ export class WebServer implements Output {
       const day = m[1]!;
       if (m[2]) return void this.reconcile(day, res);
       const state = this.o.state();
-      const view = this.days.day(day, state.day === day ? { contracts: this.o.engine().contracts, position: this.levels(state), history: this.o.history } : { history: this.o.history });
+      const levels = state.day === day ? this.levels(state) : null;
+      const key = `${this.version}|${state.day}|${levels ? `${levels.instrumentKey}@${levels.sl}/${levels.tp1Hit}` : '-'}`;
+      const cached = this.dayCache.get(day);
+      if (cached?.key === key) return jsonText(res, 200, cached.body);
+      const view = this.days.day(day, state.day === day ? { contracts: this.o.engine().contracts, position: levels, history: this.o.history } : { history: this.o.history });
       if (!view) return json(res, 404, { error: `${day} is not a trading day` });
-      return json(res, 200, view);
+      const body = JSON.stringify(view);
+      if (this.dayCache.size > 8) this.dayCache.clear();
+      this.dayCache.set(day, { key, body });
+      return jsonText(res, 200, body);
     }
     json(res, 404, { error: `no such page: ${path} (the API is /api/state, /api/days, /api/day/YYYY-MM-DD, /api/equity, /api/events)` });
   }
@@ -310,8 +339,12 @@ const SECURITY_HEADERS = {
 };
 
 function json(res: ServerResponse, status: number, body: unknown): void {
+  jsonText(res, status, JSON.stringify(body));
+}
+
+function jsonText(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
-  res.end(JSON.stringify(body));
+  res.end(body);
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -83,6 +83,8 @@ let days: string[] = [];
 let current: DayView | null = null;
 let liveState: LiveState | null = null;
 let loadedOnce = new Set<string>();
+/** Once the reader zooms, scrolls or picks a trade, live updates stop re-fitting the charts. */
+let userMoved = false;
 
 /** What the browser test reads: the markers as the charts hold them, and the day on show. */
 const testHook = {
@@ -143,6 +145,7 @@ function renderTrades(v: DayView): void {
 function focusTrade(t: TradeJson): void {
   document.querySelectorAll('tr.sel').forEach((r) => r.classList.remove('sel'));
   document.querySelectorAll(`tr[data-id="${t.id}"]`).forEach((r) => r.classList.add('sel'));
+  userMoved = true;
   centre([indexChart.chart, ceChart.chart, peChart.chart], isoToEpochS(t.entryTime), isoToEpochS(t.exitTime));
 }
 
@@ -150,6 +153,7 @@ async function showDay(day: string, focusId?: number): Promise<void> {
   try {
     const v = await fetchDay(day);
     if (!v) throw new Error(`no data for ${day}`);
+    userMoved = false;
     renderDay(v, { fit: true });
     ($('#day') as HTMLSelectElement).value = day;
     if (focusId !== undefined) {
@@ -176,9 +180,11 @@ async function showReconciliation(day: string): Promise<void> {
   try {
     const r = await getJson<{ available: boolean; why?: string; compared?: number; maxDev?: number; where?: string }>(`/api/day/${day}/reconcile`);
     if (current?.day !== day) return;
-    el.innerHTML = r.available
-      ? `${r.compared} candles compared with the official 5-minute candles; largest deviation <b>${(r.maxDev ?? 0).toFixed(2)} pt</b>${r.where && r.where !== '-' ? ` (${esc(r.where)})` : ''}.`
-      : `Not possible: ${esc(r.why ?? 'unknown')}.`;
+    el.innerHTML = !r.available
+      ? `Not possible: ${esc(r.why ?? 'unknown')}.`
+      : r.compared === 0
+        ? 'No official candle to compare with yet.'
+        : `${r.compared} candles compared with the official 5-minute candles; largest deviation <b>${(r.maxDev ?? 0).toFixed(2)} pt</b>${r.where && r.where !== '-' ? ` (${esc(r.where)})` : ''} (checked ${new Date(Date.now() + 19_800_000).toISOString().slice(11, 16)} IST).`;
   } catch (err) {
     el.textContent = `Not possible: ${(err as Error).message}`;
   }
@@ -295,8 +301,9 @@ function scheduleRefresh(withEquity: boolean): void {
       const shown = current?.day;
       if (shown && (shown === today || touched.has(shown))) {
         const v = await fetchDay(shown);
-        if (v && current?.day === shown) renderDay(v, { fit: !loadedOnce.has(shown) });
+        if (v && current?.day === shown) renderDay(v, { fit: !userMoved });
         loadedOnce.add(shown);
+        if (withEquity) void showReconciliation(shown);
       }
       if (withEquity) renderEquity((await getJson<{ equity: EquityPoint[] }>('/api/equity')).equity);
     } catch (err) {
@@ -332,17 +339,17 @@ function bucketTable(title: string, m: Record<string, { trades: number; wins: nu
 
 function sensitivitySvg(points: ReportView['sensitivity']): string {
   if (!points.length) return '';
-  const w = 360, h = 150, pad = 28;
+  const w = 360, h = 190, pad = 28;
   const max = Math.max(1, ...points.map((p) => Math.abs(p.netPnl)));
   const bw = (w - pad * 2) / points.length;
   const zero = h / 2;
   const bars = points
     .map((p, i) => {
-      const bh = (Math.abs(p.netPnl) / max) * (h / 2 - 20);
+      const bh = (Math.abs(p.netPnl) / max) * (h / 2 - 34);
       const x = pad + i * bw + bw * 0.15;
       const y = p.netPnl >= 0 ? zero - bh : zero;
       return `<rect x="${x}" y="${y}" width="${bw * 0.7}" height="${Math.max(1, bh)}" fill="${p.netPnl >= 0 ? '#26a69a' : '#ef5350'}"/>` +
-        `<text x="${x + bw * 0.35}" y="${p.netPnl >= 0 ? y - 4 : y + bh + 12}" fill="#d7dde5" font-size="11" text-anchor="middle">₹${Math.round(p.netPnl).toLocaleString('en-IN')}</text>` +
+        `<text x="${x + bw * 0.35}" y="${p.netPnl >= 0 ? y - 4 : y + bh + 12}" fill="#d7dde5" font-size="11" text-anchor="middle">${p.netPnl < 0 ? '−' : ''}₹${Math.abs(Math.round(p.netPnl)).toLocaleString('en-IN')}</text>` +
         `<text x="${x + bw * 0.35}" y="${h - 2}" fill="#8a95a3" font-size="11" text-anchor="middle">${p.slippage} pt</text>`;
     })
     .join('');
@@ -386,6 +393,7 @@ async function boot(): Promise<void> {
   indexChart = new IndexChart($('#index-chart'));
   ceChart = new OptionChart($('#ce-chart'));
   peChart = new OptionChart($('#pe-chart'));
+  for (const id of ['#index-chart', '#ce-chart', '#pe-chart']) for (const ev of ['wheel', 'pointerdown', 'touchstart']) $(id).addEventListener(ev, () => (userMoved = true), { passive: true });
   $('#day').addEventListener('change', (e) => void showDay((e.target as HTMLSelectElement).value));
   $('#prev').addEventListener('click', () => step(-1));
   $('#next').addEventListener('click', () => step(1));
