@@ -36,10 +36,10 @@ interface Marker {
 
 /** The markers a day's trades must put on the CE and PE charts: one entry and one exit each, at the fill. */
 function expectedMarkers(trades: Trade[]) {
-  const m: Record<'CE' | 'PE', { id: string; time: number; price: number }[]> = { CE: [], PE: [] };
+  const m: Record<'CE' | 'PE', { id: string; time: number; price: number; label: string }[]> = { CE: [], PE: [] };
   for (const t of trades) {
-    m[t.side].push({ id: `T${t.id}:entry`, time: bucketIst(t.entryTime), price: t.entryPrice });
-    m[t.side].push({ id: `T${t.id}:exit`, time: bucketIst(t.exitTime), price: t.exitPrice });
+    m[t.side].push({ id: `T${t.id}:entry`, time: bucketIst(t.entryTime), price: t.entryPrice, label: 'BUY' });
+    m[t.side].push({ id: `T${t.id}:exit`, time: bucketIst(t.exitTime), price: t.exitPrice, label: t.reason });
   }
   const sort = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
   return { CE: m.CE.sort(sort), PE: m.PE.sort(sort) };
@@ -50,16 +50,17 @@ async function shownMarkers(page: Page) {
   const closed = (xs: Marker[]) =>
     xs
       .filter((x) => x.id?.startsWith('T'))
-      .map((x) => ({ id: x.id!, time: x.time, price: x.price! }))
+      .map((x) => ({ id: x.id!, time: x.time, price: x.price!, label: x.text!.split(' ')[0]! }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
   return { CE: closed(m.CE), PE: closed(m.PE), open: [...m.CE, ...m.PE].filter((x) => !x.id?.startsWith('T')) };
 }
 
 const hook = <T>(page: Page, expr: string) => page.evaluate(`window.niftybox.${expr}`) as Promise<T>;
 
-describe.skipIf(!existsSync(CHROMIUM))('the page in Chromium', () => {
+describe('the page in Chromium', () => {
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     if (!existsSync(builtCli)) throw new Error('run "npm run build" first');
     mkdirSync(OUT, { recursive: true });
     chromium = await launchChromium();
@@ -127,6 +128,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in Chromium', () => {
 
       // Halt from the page; the box halts (its control socket and its ledger say so); no Resume is offered.
       await page.screenshot({ path: join(OUT, 'demo-desktop-trading.png'), fullPage: true });
+      if (process.env.NIFTYBOX_DOCS_SCREENSHOT) {
+        // The README's picture (docs/page.png): the page while trading, markers in view.
+        await page.setViewportSize({ width: 1200, height: 1180 });
+        await page.waitForTimeout(500);
+        await page.screenshot({ path: join(repoRoot, 'docs', 'page.png') });
+        await page.setViewportSize({ width: 1366, height: 900 });
+      }
       await page.click('#halt');
       await page.waitForFunction(() => document.querySelector('#status-pill')?.textContent === 'HALTED', null, { timeout: 10_000 });
       const status = runCli(['status', '--json', '--config', cfg()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
@@ -153,7 +161,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in Chromium', () => {
       expect(shown.open).toEqual([]);
 
       await page.screenshot({ path: join(OUT, 'demo-desktop.png'), fullPage: true });
-      if (process.env.NIFTYBOX_DOCS_SCREENSHOT) await page.screenshot({ path: join(repoRoot, 'docs', 'page.png'), clip: { x: 0, y: 0, width: 1366, height: 900 } });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(OUT, 'demo-phone.png'), fullPage: true });

@@ -332,9 +332,10 @@ function connectEvents(): void {
 
 function bucketTable(title: string, m: Record<string, { trades: number; wins: number; winRate: number; grossPnl: number; charges: number; netPnl: number }>): string {
   const rows = Object.entries(m)
-    .map(([k, b]) => `<tr><td class="l">${esc(k)}</td><td>${b.trades}</td><td>${(b.winRate * 100).toFixed(1)}%</td><td>${money(b.grossPnl)}</td><td>${money(-b.charges)}</td><td>${money(b.netPnl)}</td></tr>`)
+    .map(([k, b]) => `<tr><td class="l">${esc(k)}</td><td>${b.trades}</td><td>${(b.winRate * 100).toFixed(1)}%</td><td>${money(b.netPnl)}</td><td>${money(b.grossPnl)}</td><td>${money(-b.charges)}</td></tr>`)
     .join('');
-  return `<div class="scroll"><h2>${title}</h2><table><thead><tr><th class="l"></th><th>trades</th><th>win</th><th>gross</th><th>charges</th><th>net</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  // net first: on a phone the columns after it scroll
+  return `<div class="scroll"><h2>${title}</h2><table><thead><tr><th class="l"></th><th>trades</th><th>win</th><th>net</th><th>gross</th><th>charges</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function sensitivitySvg(points: ReportView['sensitivity']): string {
