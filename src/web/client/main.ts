@@ -394,6 +394,15 @@ async function boot(): Promise<void> {
   indexChart = new IndexChart($('#index-chart'));
   ceChart = new OptionChart($('#ce-chart'));
   peChart = new OptionChart($('#pe-chart'));
+  // A rotated phone or a resized window keeps the whole day in view (unless the reader moved the charts).
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => {
+      if (!userMoved) for (const c of [indexChart.chart, ceChart.chart, peChart.chart]) c.timeScale().fitContent();
+      equity?.chart.timeScale().fitContent();
+    }, 150);
+  });
   for (const id of ['#index-chart', '#ce-chart', '#pe-chart']) for (const ev of ['wheel', 'pointerdown', 'touchstart']) $(id).addEventListener(ev, () => (userMoved = true), { passive: true });
   $('#day').addEventListener('change', (e) => void showDay((e.target as HTMLSelectElement).value));
   $('#prev').addEventListener('click', () => step(-1));
