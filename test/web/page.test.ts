@@ -13,6 +13,7 @@ import { builtCli, runCli } from '../support/cli.js';
 import { hasSharedData, indexCsv, noSharedDataReason, optionsCsv, repoRoot } from '../support/shared-data.js';
 import { CHROMIUM, launchChromium, watchedPage } from './browser.js';
 import type { Page } from 'playwright-core';
+import Database from 'better-sqlite3';
 
 const OUT = join(repoRoot, 'test-output', 'web');
 const IST_S = 19_800;
@@ -147,12 +148,26 @@ describe('the page in Chromium', () => {
 
       // The halt exits the open position; once flat the day's trades are final.
       await expect.poll(async () => (await (await fetch(`${url}api/state`)).json()).position, { timeout: 30_000, interval: 300 }).toBeNull();
-      const apiDay = (await (await fetch(`${url}api/day/${day}`)).json()) as { trades: Trade[] };
+      const apiDay = (await (await fetch(`${url}api/day/${day}`)).json()) as { trades: Trade[]; index: { candles: number[][]; ema: (number | null)[]; hist: (number | null)[]; chop: (number | null)[] } };
       const report = runCli(['report', '--json', '--from', day, '--to', day, '--config', cfg()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
       expect(report.code, report.stderr).toBe(0);
       expect(JSON.parse(report.stdout).summary.halted).toBe(true);
       expect(apiDay.trades).toEqual(JSON.parse(report.stdout).trades);
       expect(apiDay.trades.length).toBeGreaterThan(before);
+
+      // The indicators drawn are the ones V25 decided on: every signal in the ledger names the same EMA / histogram / CHOP.
+      const db = new Database(join(dir, 'ledger.db'), { readonly: true });
+      const signals = db.prepare('SELECT candle_ts AS ts, ema, hist, chop FROM signals').all() as { ts: number; ema: number; hist: number; chop: number }[];
+      db.close();
+      const at = new Map(apiDay.index.candles.map((c, i) => [c[0]! * 1000, i]));
+      const onDay = signals.filter((s) => at.has(s.ts));
+      expect(onDay.length).toBeGreaterThan(0);
+      for (const s of onDay) {
+        const i = at.get(s.ts)!;
+        expect(apiDay.index.ema[i]).toBeCloseTo(s.ema, 1);
+        expect(apiDay.index.hist[i]).toBeCloseTo(s.hist, 2);
+        expect(apiDay.index.chop[i]).toBeCloseTo(s.chop, 1);
+      }
 
       // The charts hold exactly one entry and one exit marker per trade of the day, at the fill prices.
       await page.waitForFunction((n) => (window as unknown as { niftybox: { trades: unknown[] } }).niftybox.trades.length === n, apiDay.trades.length, { timeout: 10_000 });
@@ -166,6 +181,26 @@ describe('the page in Chromium', () => {
       await page.screenshot({ path: join(OUT, 'demo-phone.png'), fullPage: true });
       expect(errors).toEqual([]);
     }, 240_000);
+
+    it('report --html of the running box\'s ledger: one offline file whose day shows that day\'s trades', async () => {
+      const file = join(dir, 'report.html');
+      const r = runCli(['report', '--html', file, '--json', '--config', cfg()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+      expect(r.code, r.stderr).toBe(0);
+      const trades = JSON.parse(r.stdout).trades as (Trade & { day: string })[];
+      expect(trades.length).toBeGreaterThan(0);
+      const day = trades[0]!.day;
+      const { page, errors, requests } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
+      await page.goto(pathToFileURL(file).href);
+      await page.waitForFunction(() => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0, null, { timeout: 30_000 });
+      expect(await hook<string>(page, 'day')).toBe(day);
+      const dayTrades = trades.filter((t) => t.day === day);
+      expect(await hook<Trade[]>(page, 'trades')).toEqual(dayTrades);
+      const shown = await shownMarkers(page);
+      expect({ CE: shown.CE, PE: shown.PE }).toEqual(expectedMarkers(dayTrades));
+      expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+      expect(errors).toEqual([]);
+      await page.close();
+    }, 60_000);
 
     it('POSTs only from the page itself: no Origin, another origin or no CSRF token → 403; resume is refused', async () => {
       const html = await (await fetch(url)).text();
