@@ -8,9 +8,8 @@
 import { contractName } from '../core/contracts.js';
 import { ChopIndicator, EmaIndicator, MacdHistogram } from '../core/indicators.js';
 import type { V25Params } from '../core/params.js';
-import type { Summary } from '../core/report.js';
 import type { Candle, ClosedTrade, OptionContract, Side } from '../core/types.js';
-import { tradeJson } from '../report/format.js';
+import { tradeJson, type summaryJson } from '../report/format.js';
 
 export type CandleRow = [number, number, number, number, number];
 export type TradeJson = ReturnType<typeof tradeJson>;
@@ -129,11 +128,9 @@ export function equityCurve(trades: readonly ClosedTrade[]): EquityPoint[] {
 /** Everything the offline report needs besides the days. */
 export interface ReportView {
   title: string;
-  summary: ReturnType<typeof import('../report/format.js').summaryJson>;
+  summary: ReturnType<typeof summaryJson>;
   sensitivity: { slippage: number; trades: number; netPnl: number }[];
   equity: EquityPoint[];
   trades: TradeJson[];
   notes: string[];
 }
-
-export type { Summary };
