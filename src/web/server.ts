@@ -289,7 +289,7 @@ export class WebServer implements Output {
     const keys = this.ledger.candleInstruments(session.openTs, session.closeTs);
     try {
       const check = await reconcileCandles(day, this.ledger, keys, this.o.calendar, (k) => official(k, day));
-      if (Date.now() > session.closeTs + 3_600_000 || this.o.state().day !== day) this.reconciled.set(day, check);
+      if (this.o.state().ts > session.closeTs + 3_600_000) this.reconciled.set(day, check); // only a finished day's answer is final
       json(res, 200, { available: true, ...check });
     } catch (err) {
       json(res, 200, { available: false, why: (err as Error).message });
