@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_RISK, DEFAULT_V25 } from './core/params.js';
 import { deviceConfigSchema } from './device/config.js';
 import { upstoxConfigSchema } from './feed/upstox/config.js';
+import { webConfigSchema } from './web/config.js';
 import { mqttConfigSchema } from './mqtt/config.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time "HH:MM" (IST)');
@@ -86,6 +87,7 @@ export const configSchema = z
       })
       .strict()
       .default({ candleDays: 400, alertDays: 90 }),
+    web: webConfigSchema.default(webConfigSchema.parse({})),
   })
   .strict();
 
@@ -118,6 +120,8 @@ export const ENV_OVERRIDES: Record<string, string> = {
   NIFTYBOX_UPSTOX_TOKEN: 'upstox.token',
   NIFTYBOX_UPSTOX_API_BASE_URL: 'upstox.apiBaseUrl',
   NIFTYBOX_UPSTOX_FEED_URL: 'upstox.feedUrl',
+  NIFTYBOX_WEB_PORT: 'web.port',
+  NIFTYBOX_WEB_BIND: 'web.bind',
 };
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {

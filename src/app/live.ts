@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { systemClockSync } from './clock-sync.js';
 import { loginServerOptions } from './login-options.js';
 import { UpstoxSource } from './upstox-source.js';
+import { pageServerOn, serveLoginThroughPage } from '../web/login-proxy.js';
 
 export async function startLive(config: Config, log: Logger): Promise<UpstoxSource> {
   const calendar = createCalendar(config);
@@ -23,6 +24,8 @@ export async function startLive(config: Config, log: Logger): Promise<UpstoxSour
   const loginOptions = loginServerOptions(config);
   const serveLogin = loginOptions
     ? async () => {
+        // The page listens on the login port: one server for both (src/web/login-proxy.ts).
+        if (pageServerOn(config.upstox.loginPort)) return serveLoginThroughPage(config.upstox.loginPort, loginOptions, log.child({ area: 'login' }));
         await runLoginServer({ ...loginOptions, log: log.child({ area: 'login' }) });
       }
     : undefined;

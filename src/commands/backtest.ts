@@ -10,8 +10,9 @@ import type { Candle } from '../core/types.js';
 import { dateFlag, numberFlag, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
 import { checkWritable, fsReason, writeOutput } from './output-file.js';
+import { backtestPage, writeHtmlPage } from '../web/html-export.js';
 
-const USAGE = 'niftybox backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--days] [--allow-gaps]';
+const USAGE = 'niftybox backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--days] [--allow-gaps] [--html F]';
 
 export interface LoadedCandles {
   index: Candle[];
@@ -75,6 +76,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
       slippage: { type: 'string' },
       json: { type: 'boolean', default: false },
       csv: { type: 'string' },
+      html: { type: 'string' },
       days: { type: 'boolean', default: false },
       'allow-gaps': { type: 'boolean', default: false },
     },
@@ -103,6 +105,12 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   }
 
   if (values.csv) writeOutput(values.csv, '--csv', tradesCsv(result.trades));
+  if (values.html) {
+    const title = `V25 backtest, slippage ${slippage} pt, ${result.daysTraded} trading days`;
+    const page = backtestPage({ index: data.index, options: data.options, trades: result.trades, sensitivity, params: { ...DEFAULT_V25, slippagePoints: slippage }, calendar: new MarketCalendar(), from, to, title, notes });
+    const bytes = writeHtmlPage(values.html, page);
+    process.stderr.write(`backtest: ${values.html} written (${(bytes / 1048576).toFixed(2)} MB, ${Object.keys(page.days).length} days)\n`);
+  }
   if (values.json) {
     const extra = {
       slippagePoints: slippage,

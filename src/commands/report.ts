@@ -8,8 +8,10 @@ import { Ledger } from '../store/ledger.js';
 import { dateFlag, ledgerFlag, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
 import { checkWritable, writeOutput } from './output-file.js';
+import { createCalendar } from '../app.js';
+import { ledgerPage, writeHtmlPage } from '../web/html-export.js';
 
-const USAGE = 'niftybox report [--config F] [--db F] [--from D] [--to D] [--json] [--csv F] [--days]';
+const USAGE = 'niftybox report [--config F] [--db F] [--from D] [--to D] [--json] [--csv F] [--html F] [--days]';
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(
@@ -21,6 +23,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
       to: { type: 'string' },
       json: { type: 'boolean', default: false },
       csv: { type: 'string' },
+      html: { type: 'string' },
       days: { type: 'boolean', default: false },
     },
     USAGE,
@@ -38,6 +41,10 @@ export async function reportCommand(argv: string[]): Promise<number> {
     const trades = ledger.trades({ from, to });
     const summary = summarize(trades);
     if (values.csv) writeOutput(values.csv, '--csv', tradesCsv(trades));
+    if (values.html) {
+      const bytes = writeHtmlPage(values.html, ledgerPage({ ledger, calendar: createCalendar(config), params: config.strategy, from, to, title: `niftybox paper ledger ${file}`, notes: [] }));
+      process.stderr.write(`report: ${values.html} written (${(bytes / 1048576).toFixed(2)} MB)\n`);
+    }
     if (values.json) {
       const halt = ledger.haltState();
       process.stdout.write(JSON.stringify({ trades: trades.map(tradeJson), summary: summaryJson(summary, { ledger: file, halted: halt.halted }) }) + '\n');

@@ -14,6 +14,8 @@ import { UsageError } from './errors.js';
 import { startDemo } from '../app/demo.js';
 import { startLive } from '../app/live.js';
 import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
+import { startWebOutput } from '../web/index.js';
+import { officialCandlesFor } from '../web/official.js';
 
 const USAGE = 'niftybox run [--config F] [--db F] [--demo] [--sessions N] [--display KIND] [--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max] [--allow-gaps]]';
 
@@ -55,6 +57,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const cleanups: (() => Promise<void>)[] = [];
   let source: TickSource;
+  let demoExchange: { apiBaseUrl: string; token: string } | undefined;
   if (values.replay) {
     const [indexFile, optionsFile, extra] = values.replay.split(',');
     if (!indexFile || !optionsFile || extra !== undefined) throw new UsageError(`--replay takes INDEX.csv,OPTIONS.csv\nusage: ${USAGE}`);
@@ -72,6 +75,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (!values.demo) process.stdout.write('No Upstox credentials configured: running the demo against the simulated exchange ("niftybox login" to go live).\n');
     const demo = await startDemo({ config, calendar: createCalendar(config), log, sessions, onDailyReport: (t) => process.stdout.write(`\n${t}\n`) });
     cleanups.push(() => demo.close());
+    demoExchange = demo.exchange;
     source = demo.source;
   } else {
     source = await startLive(config, log);
@@ -91,6 +95,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       outputs: [
         (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }),
         (loop, _calendar, ledger) => startMqttOutput({ config, loop, log, replay: source.mode === 'replay', ledger }),
+        (loop, calendar) =>
+          startWebOutput({ config, loop, calendar, log, officialCandles: officialCandlesFor(config, source.mode, () => source.now(), log, demoExchange), history: (ts) => source.index(ts), announce: (l) => process.stdout.write(`${l}\n`) }),
       ],
       onFinish: (ledger) => {
         const trades = ledger.trades();

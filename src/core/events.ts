@@ -4,7 +4,7 @@
  */
 import type { Candle, ClosedTrade, OpenPosition, Side } from './types.js';
 
-export type HaltSource = 'button' | 'cli' | 'mqtt' | 'guard' | 'engine' | 'recovery';
+export type HaltSource = 'button' | 'cli' | 'mqtt' | 'guard' | 'engine' | 'recovery' | 'web';
 
 export type AlertLevel = 'info' | 'warn' | 'error';
 

@@ -297,12 +297,19 @@ export class Ledger {
       .all({ a: fromTs, b: toTs }) as string[];
   }
 
+  /** IST dates (YYYY-MM-DD) on which an instrument has candles, ascending. */
+  candleDays(instrumentKey: string): string[] {
+    return this.db
+      .prepare("SELECT DISTINCT date(ts / 1000 + 19800, 'unixepoch') FROM candles WHERE instrument_key = ? ORDER BY 1")
+      .pluck()
+      .all(instrumentKey) as string[];
+  }
+
   lastCandleTs(instrumentKey: string): number | null {
     const ts = this.db.prepare('SELECT MAX(ts) FROM candles WHERE instrument_key = ?').pluck().get(instrumentKey) as number | null;
     return ts ?? null;
   }
 
-  /** The newest `limit` alerts, newest first. */
   /** Retention: deletes candles and alerts older than the given epoch ms; returns how many rows went. */
   prune(opts: { candlesBefore?: number; alertsBefore?: number }): { candles: number; alerts: number } {
     const candles = opts.candlesBefore === undefined ? 0 : this.db.prepare('DELETE FROM candles WHERE ts < ?').run(opts.candlesBefore).changes;
@@ -310,6 +317,7 @@ export class Ledger {
     return { candles, alerts };
   }
 
+  /** The newest `limit` alerts, newest first. */
   alerts(limit = 50): AlertEvent[] {
     const rows = this.db.prepare('SELECT ts, level, code, message FROM alerts ORDER BY ts DESC, id DESC LIMIT ?').all(limit) as {
       ts: number;
