@@ -32,13 +32,21 @@ const dir = mkdtempSync(join(tmpdir(), 'niftybox-bench-session-'));
 const children = new Set();
 const quietLog = { debug() {}, info() {}, warn() {}, error() {}, child: () => quietLog };
 
-/** The node flags and NODE_OPTIONS the systemd unit gives the appliance, so the bench measures what the Pi runs. */
-function unitNodeFlags() {
+/** The node flags and Environment= of the systemd unit (NODE_OPTIONS, malloc tuning, TZ…): the bench runs what the Pi runs. */
+function unitSettings() {
   const unit = readFileSync(join(root, 'systemd', 'niftybox.service'), 'utf8');
   const exec = /^ExecStart=\S*node\s+(.*?)\s+\S*dist\/cli\.js/m.exec(unit);
   const flags = exec ? exec[1].split(/\s+/).filter((f) => f.startsWith('--')) : [];
-  const env = /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit);
-  return { flags, nodeOptions: env ? env[1].trim() : '' };
+  const env = {};
+  for (const [, line] of unit.matchAll(/^Environment=(.*)$/gm)) {
+    // systemd: space-separated assignments, each optionally in double quotes
+    for (const m of line.matchAll(/"([^"]*)"|(\S+)/g)) {
+      const a = m[1] ?? m[2];
+      const eq = a.indexOf('=');
+      if (eq > 0) env[a.slice(0, eq)] = a.slice(eq + 1);
+    }
+  }
+  return { flags, env };
 }
 
 function freePort() {
@@ -130,10 +138,13 @@ try {
   writeFileSync(join(bin, 'systemd-notify'), `#!/bin/sh\nfor a in "$@"; do case "$a" in --ready|READY=1) date +%s%N >> "${readyFile}";; esac; done\n`);
   chmodSync(join(bin, 'systemd-notify'), 0o755);
 
-  const { flags, nodeOptions } = unitNodeFlags();
+  // BENCH_NODE_OPTIONS tries other V8 settings than the unit's (to choose them); the figures use the unit's.
+  const { flags, env: unitEnv } = unitSettings();
+  const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? unitEnv.NODE_OPTIONS ?? '';
   const probeFile = join(dir, 'probe.json');
   const env = {
     ...process.env,
+    ...unitEnv,
     PATH: `${bin}:${process.env.PATH}`,
     NOTIFY_SOCKET: join(dir, 'notify.sock'),
     NODE_OPTIONS: [nodeOptions, `--import=${preload}`].filter(Boolean).join(' '),
@@ -184,8 +195,9 @@ try {
     rmSync(readyFile, { force: true });
     const t = Date.now();
     const again = runBox();
-    while (!existsSync(readyFile) && again.exitCode === null && Date.now() - t < 30_000) await new Promise((r) => setTimeout(r, 10));
-    if (existsSync(readyFile)) readyMs.push(Number(BigInt(readFileSync(readyFile, 'utf8').trim().split('\n')[0]) / 1_000_000n) - t);
+    const readyAt = () => (existsSync(readyFile) ? readFileSync(readyFile, 'utf8').trim().split('\n')[0] : '');
+    while (!/^\d+$/.test(readyAt()) && again.exitCode === null && Date.now() - t < 30_000) await new Promise((r) => setTimeout(r, 10));
+    if (/^\d+$/.test(readyAt())) readyMs.push(Number(BigInt(readyAt()) / 1_000_000n) - t);
     await stopChild(again);
   }
   await stopChild(fake);
@@ -196,9 +208,9 @@ try {
   const rssMB = (rssKb * 1024) / 1e6;
   const heapMB = mem ? mem.heapUsed / 1e6 : NaN;
   const dbBytesWritten = Number.isFinite(writeBytes) && writeBytes > 0 ? writeBytes : fileBytes;
-  say(`live process, session ${day} in ${sessionSeconds} s (${speed.toFixed(0)}×), fake Upstox and Mosquitto in other processes; node ${[...flags, nodeOptions].filter(Boolean).join(' ') || '(no flags)'}`);
+  say(`live process, session ${day} in ${sessionSeconds} s (${speed.toFixed(0)}×), fake Upstox and Mosquitto in other processes; node ${[...flags, nodeOptions].filter(Boolean).join(' ') || '(no flags)'}${Object.keys(unitEnv).filter((k) => k.startsWith('MALLOC')).map((k) => ` ${k}=${unitEnv[k]}`).join('')}`);
   say(`${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines`);
-  say(`RSS after the session ${rssMB.toFixed(1)} MB (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB (target RSS < 80 MB)`);
+  say(`RSS after the session ${rssMB.toFixed(1)} MB (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`);
   say(`storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB (write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger files ${(fileBytes / 1e6).toFixed(2)} MB`);
   say(`start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms)`);
   if (json) {

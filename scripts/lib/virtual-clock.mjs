@@ -4,9 +4,11 @@
 // instant `t0` — the same formula scripts/fake-upstox.mjs uses. Timers stay real, as in the demo;
 // node-cron is swapped for scripts/lib/virtual-cron.mjs (the one thing that needs real minutes).
 //   NIFTYBOX_BENCH_CLOCK=<start ms>,<speed>,<t0 ms>
-// It also answers SIGUSR2 by writing process.memoryUsage() as one JSON line to NIFTYBOX_BENCH_PROBE.
+// It also answers SIGUSR2 by writing process.memoryUsage() as one JSON line to NIFTYBOX_BENCH_PROBE
+// (and a heap snapshot to NIFTYBOX_BENCH_HEAPSNAPSHOT when that is set).
 import { writeFileSync } from 'node:fs';
 import { register } from 'node:module';
+import { writeHeapSnapshot } from 'node:v8';
 
 const spec = process.env.NIFTYBOX_BENCH_CLOCK;
 if (spec) {
@@ -31,6 +33,8 @@ const probe = process.env.NIFTYBOX_BENCH_PROBE;
 if (probe) {
   process.on('SIGUSR2', () => {
     const m = process.memoryUsage();
+    const snapshot = process.env.NIFTYBOX_BENCH_HEAPSNAPSHOT; // a file name: for finding what holds memory
+    if (snapshot) writeHeapSnapshot(snapshot);
     writeFileSync(probe, JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }) + '\n');
   });
 }
