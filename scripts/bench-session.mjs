@@ -20,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { MarketCalendar } from '../dist/core/calendar.js';
 import { demoDay } from '../dist/app/demo.js';
 import { Ledger } from '../dist/store/ledger.js';
+import { unitSettings } from './lib/unit-settings.mjs';
 
 const json = process.argv.includes('--json');
 const say = (line) => console.log(`bench-session: ${line}`);
@@ -31,23 +32,6 @@ const restarts = Number(process.env.BENCH_RESTARTS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'niftybox-bench-session-'));
 const children = new Set();
 const quietLog = { debug() {}, info() {}, warn() {}, error() {}, child: () => quietLog };
-
-/** The node flags and Environment= of the systemd unit (NODE_OPTIONS, malloc tuning, TZ…): the bench runs what the Pi runs. */
-function unitSettings() {
-  const unit = readFileSync(join(root, 'systemd', 'niftybox.service'), 'utf8');
-  const exec = /^ExecStart=\S*node\s+(.*?)\s+\S*dist\/cli\.js/m.exec(unit);
-  const flags = exec ? exec[1].split(/\s+/).filter((f) => f.startsWith('--')) : [];
-  const env = {};
-  for (const [, line] of unit.matchAll(/^Environment=(.*)$/gm)) {
-    // systemd: space-separated assignments, each optionally in double quotes
-    for (const m of line.matchAll(/"([^"]*)"|(\S+)/g)) {
-      const a = m[1] ?? m[2];
-      const eq = a.indexOf('=');
-      if (eq > 0) env[a.slice(0, eq)] = a.slice(eq + 1);
-    }
-  }
-  return { flags, env };
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -139,7 +123,8 @@ try {
   chmodSync(join(bin, 'systemd-notify'), 0o755);
 
   // BENCH_NODE_OPTIONS tries other V8 settings than the unit's (to choose them); the figures use the unit's.
-  const { flags, env: unitEnv } = unitSettings();
+  const { flags: unitFlags, env: unitEnv } = unitSettings();
+  const flags = process.env.BENCH_NODE_FLAGS !== undefined ? [...unitFlags, ...process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)] : unitFlags;
   const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? unitEnv.NODE_OPTIONS ?? '';
   const probeFile = join(dir, 'probe.json');
   const env = {
@@ -178,6 +163,8 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   const mem = await probeMemory(box, probeFile);
   const rssKb = procField(box.pid, 'status', 'VmRSS');
+  const anonKb = procField(box.pid, 'status', 'RssAnon'); // the process's own memory
+  const fileKb = procField(box.pid, 'status', 'RssFile'); // mapped files: node's binary (code, ICU data), native modules
   const hwmKb = procField(box.pid, 'status', 'VmHWM');
   const writeBytes = procField(box.pid, 'io', 'write_bytes');
   const wchar = procField(box.pid, 'io', 'wchar');
@@ -191,13 +178,17 @@ try {
 
   // ---- warm restarts on that ledger: spawn → READY=1
   const readyMs = [];
+  const readyRssKb = [];
   for (let i = 0; i < restarts; i++) {
     rmSync(readyFile, { force: true });
     const t = Date.now();
     const again = runBox();
     const readyAt = () => (existsSync(readyFile) ? readFileSync(readyFile, 'utf8').trim().split('\n')[0] : '');
     while (!/^\d+$/.test(readyAt()) && again.exitCode === null && Date.now() - t < 30_000) await new Promise((r) => setTimeout(r, 10));
-    if (/^\d+$/.test(readyAt())) readyMs.push(Number(BigInt(readyAt()) / 1_000_000n) - t);
+    if (/^\d+$/.test(readyAt())) {
+      readyMs.push(Number(BigInt(readyAt()) / 1_000_000n) - t);
+      readyRssKb.push(procField(again.pid, 'status', 'VmRSS'));
+    }
     await stopChild(again);
   }
   await stopChild(fake);
@@ -210,18 +201,21 @@ try {
   const dbBytesWritten = Number.isFinite(writeBytes) && writeBytes > 0 ? writeBytes : fileBytes;
   say(`live process, session ${day} in ${sessionSeconds} s (${speed.toFixed(0)}×), fake Upstox and Mosquitto in other processes; node ${[...flags, nodeOptions].filter(Boolean).join(' ') || '(no flags)'}${Object.keys(unitEnv).filter((k) => k.startsWith('MALLOC')).map((k) => ` ${k}=${unitEnv[k]}`).join('')}`);
   say(`${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines`);
-  say(`RSS after the session ${rssMB.toFixed(1)} MB (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`);
+  say(`RSS after the session ${rssMB.toFixed(1)} MB = ${((anonKb * 1024) / 1e6).toFixed(1)} MB anonymous + ${((fileKb * 1024) / 1e6).toFixed(1)} MB file-backed (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`);
   say(`storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB (write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger files ${(fileBytes / 1e6).toFixed(2)} MB`);
-  say(`start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms)`);
+  say(`start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms); RSS at ready ${readyRssKb.map((k) => ((k * 1024) / 1e6).toFixed(1)).join(', ')} MB`);
   if (json) {
     console.log(
       JSON.stringify({
         session: {
           rssMB: { value: +rssMB.toFixed(1), target: '< 80' },
           peakRssMB: +((hwmKb * 1024) / 1e6).toFixed(1),
+          rssAnonMB: +((anonKb * 1024) / 1e6).toFixed(1),
+          rssFileMB: +((fileKb * 1024) / 1e6).toFixed(1),
           heapMB: +heapMB.toFixed(1),
           dbBytesWritten,
           startToReadyMs: { value: startToReady, target: '< 2000' },
+          rssAtReadyMB: readyRssKb.length ? +((Math.min(...readyRssKb) * 1024) / 1e6).toFixed(1) : null,
           trades,
         },
       }),

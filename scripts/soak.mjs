@@ -6,10 +6,11 @@
 // it collects garbage and records RSS and heap. Growth = RSS after the last session − RSS after the
 // first (the first session warms the JIT and the caches). Target: < 5 MB.
 //
-//   npm run build && node --expose-gc scripts/soak.mjs [--sessions 20] [--session-seconds 20] [--json]
+//   npm run build && node scripts/soak.mjs [--sessions 20] [--session-seconds 20] [--json]
+// (it re-runs itself with the unit's node flags and Environment=, and --expose-gc)
 //
 // Writes bench-results/soak.json, which `npm run bench` reports as soak.growthMB.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,14 @@ import { MINUTE_MS } from '../dist/core/time.js';
 import { MarketDataStream, UpstoxRest } from '../dist/feed/upstox/index.js';
 import { createLogger, setLogSink } from '../dist/log.js';
 import { MarketSimulator, startFakeUpstox, VirtualClock } from '../dist/sim/index.js';
+import { unitSettings } from './lib/unit-settings.mjs';
 
+// The soak runs under the systemd unit's V8 flags and environment (what the Pi runs), plus --expose-gc.
+if (!process.env.NIFTYBOX_SOAK_CHILD) {
+  const { flags, env } = unitSettings();
+  const child = spawnSync(process.execPath, [...flags, '--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...env, NIFTYBOX_SOAK_CHILD: '1' } });
+  process.exit(child.status ?? 1);
+}
 const { values } = parseArgs({ options: { sessions: { type: 'string', default: '20' }, 'session-seconds': { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const SESSIONS = Number(values.sessions);
 const sessionSeconds = Number(values['session-seconds']);
@@ -203,8 +211,6 @@ const code = await app.done;
 clearInterval(faultTimer);
 await exchange.close();
 await stopBroker();
-const trades = samples.length ? app.ledger : null;
-void trades;
 
 const growthMB = samples.length >= 2 ? +(samples.at(-1).rssMB - samples[0].rssMB).toFixed(2) : null;
 const heapGrowthMB = samples.length >= 2 ? +(samples.at(-1).heapMB - samples[0].heapMB).toFixed(2) : null;
