@@ -210,6 +210,7 @@ onReport = () => {
   if (session < SESSIONS) scheduleFaults();
 };
 const code = await app.done;
+if (process.env.NIFTYBOX_SOAK_HEAPSNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.NIFTYBOX_SOAK_HEAPSNAPSHOT); // what holds memory
 clearInterval(faultTimer);
 await exchange.close();
 await stopBroker();
