@@ -3,7 +3,7 @@
 // event batch committed to a real ledger file (synchronous=FULL: one WAL fsync per commit) → outputs.
 // The session is the market simulator's recorded trading day at Upstox's tick density (a trade a second
 // for the index and the day's ATM CE and PE, the appliance's clock step every second: ≈ 90,000 inputs,
-// of which ≈ 1 in 500 commits a batch), replayed through the real appliance (startAppliance, recovery
+// of which ≈ 1 in 900 commits a batch), replayed through the real appliance (startAppliance, recovery
 // warm-up from five earlier days). Timed around TradingLoop.tick/clock; then again with
 // synchronous=OFF to show what the fsync costs. Then the kill switch: GPIO edge callback →
 // TradingLoop.halt → the halt committed to the ledger.
