@@ -1,6 +1,8 @@
 // Decode throughput: our stream decoder vs the official SDK's path (protobufjs decode with the SDK's
 // own proto and protobufjs, then JSON.stringify, then JSON.parse — what MarketDataStreamerV3 hands a
 // user). Same frames, one run. Needs `npm run build` (imports ../dist) and the upstox-js-sdk devDependency.
+// Every feed mode; `--json` prints decode.<mode>.{ours, sdkPath, ratio} (frames/s) as the last line.
+// Target: ratio ≥ 3 for full and ltpc (the modes the box subscribes).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { decodeFeedFrame } from '../dist/feed/upstox/feed-decoder.js';
@@ -53,8 +55,10 @@ const sdk = (buf) => {
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const json = process.argv.includes('--json');
+const decode = {};
 console.log(`node ${process.version}; frames = index + ATM CE + PE per message`);
-for (const mode of ['full', 'ltpc']) {
+for (const mode of ['full', 'ltpc', 'option_greeks', 'full_d30']) {
   const frames = makeFrames(mode, 2000);
   const bytes = frames.reduce((a, f) => a + f.length, 0) / frames.length;
   timeIt(ours, frames, 300); // warm up both
@@ -68,7 +72,10 @@ for (const mode of ['full', 'ltpc']) {
   const o = median(a);
   const s = median(b);
   console.log(
-    `mode ${mode.padEnd(4)} (${bytes.toFixed(0)} B/frame): ours ${Math.round(o).toLocaleString('en-US')} frames/s, ` +
+    `mode ${mode.padEnd(13)} (${bytes.toFixed(0)} B/frame): ours ${Math.round(o).toLocaleString('en-US')} frames/s, ` +
       `SDK path ${Math.round(s).toLocaleString('en-US')} frames/s, ratio ${(o / s).toFixed(2)}x`,
   );
+  const ratio = +(o / s).toFixed(2);
+  decode[mode] = { ours: Math.round(o), sdkPath: Math.round(s), ratio: mode === 'full' || mode === 'ltpc' ? { value: ratio, target: '>= 3' } : ratio };
 }
+if (json) console.log(JSON.stringify({ decode }));

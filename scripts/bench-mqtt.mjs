@@ -1,10 +1,12 @@
 // MQTT publisher figures: what an engine call costs, and how fast queued events reach a subscriber.
-// Run: npm run build && node scripts/bench-mqtt.mjs   (uses the embedded aedes broker on a free port)
+// Run: npm run build && node scripts/bench-mqtt.mjs [--json]   (uses the embedded aedes broker on a free port)
+// `--json` prints mqtt.{msgPerSec, callUs} as the last line.
 import { connect } from 'mqtt';
 import { MqttOutput, mqttConfigSchema, startEmbeddedBroker } from '../dist/mqtt/index.js';
 import { createLogger, setLogSink } from '../dist/log.js';
 
 setLogSink(() => {});
+const mqtt = {};
 const control = { halt() {}, resume() {} };
 const state = {
   deviceId: 'bench', mode: 'demo', session: 'open', day: '2025-06-02', trading: 'active', haltReason: null,
@@ -49,8 +51,11 @@ function make(url, tuning = {}, login = {}) {
   const queuedNs = Number(process.hrtime.bigint() - t0);
   await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
   const ns = Number(process.hrtime.bigint() - t0);
+  mqtt.msgPerSec = Math.round(got / (ns / 1e9));
+  mqtt.callUs = +(queuedNs / N / 1000).toFixed(2);
   console.log(`broker up: ${N} signals queued in ${(queuedNs / 1e6).toFixed(1)} ms (${(queuedNs / N / 1000).toFixed(2)} µs/call); ${got} received in ${(ns / 1e6).toFixed(0)} ms = ${Math.round(got / (ns / 1e9))} msg/s`);
   await out.close();
   sub.end(true);
   await broker.close();
 }
+if (process.argv.includes('--json')) console.log(JSON.stringify({ mqtt }));

@@ -1,43 +1,227 @@
-// One simulated session (demo exchange through the real client) on a fresh ledger: bytes written to
-// the DB and WAL, storage writes of the process, commits, and RSS at the end. Target: < 20 MB a session.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+#!/usr/bin/env node
+// The live process alone through one full session: `niftybox run` in live mode (real Upstox client,
+// system clock, cron, MQTT to an external Mosquitto, the V8 flags of systemd/niftybox.service) against
+// the fake Upstox running in ANOTHER process (scripts/fake-upstox.mjs). Both live on one virtual clock
+// (scripts/lib/virtual-clock.mjs) so the session 08:44–15:40 IST takes BENCH_SESSION_SECONDS (default
+// 180) of real time. Then the same box is restarted on its ledger: start → READY (sd_notify) warm.
+//
+//   npm run build && node scripts/bench-session.mjs [--json]
+//
+// Figures: RSS and heap of the live process after the session (after its daily report), its bytes
+// written to storage (/proc/<pid>/io write_bytes), ledger file sizes, start-to-ready on a warm ledger.
+// Targets: session.rssMB < 80, session.startToReadyMs < 2000.
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startAppliance } from '../dist/app.js';
-import { startDemo } from '../dist/app/demo.js';
-import { parseConfig } from '../dist/config.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { MarketCalendar } from '../dist/core/calendar.js';
-import { createLogger, setLogLevel } from '../dist/log.js';
+import { demoDay } from '../dist/app/demo.js';
+import { Ledger } from '../dist/store/ledger.js';
+import { unitSettings } from './lib/unit-settings.mjs';
 
-const writeBytes = () => {
+const json = process.argv.includes('--json');
+const say = (line) => console.log(`bench-session: ${line}`);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist', 'cli.js');
+const preload = join(root, 'scripts', 'lib', 'virtual-clock.mjs');
+const sessionSeconds = Number(process.env.BENCH_SESSION_SECONDS ?? 180);
+const restarts = Number(process.env.BENCH_RESTARTS ?? 3);
+const dir = mkdtempSync(join(tmpdir(), 'niftybox-bench-session-'));
+const children = new Set();
+const quietLog = { debug() {}, info() {}, warn() {}, error() {}, child: () => quietLog };
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function lines(stream, onLine) {
+  createInterface({ input: stream }).on('line', onLine);
+}
+
+const exited = (child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
+
+async function stopChild(child, ms = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), ms);
+  await exited(child);
+  clearTimeout(t);
+}
+
+function procField(pid, file, key) {
   try {
-    return Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
+    const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
   } catch {
     return NaN;
   }
-};
-setLogLevel('error');
-const dir = mkdtempSync(join(tmpdir(), 'niftybox-bench-'));
-const seconds = Number(process.env.BENCH_SESSION_SECONDS ?? 60);
-const config = parseConfig({ db: join(dir, 'ledger.db'), stateDir: dir, demo: { sessionSeconds: seconds, seed: 25 }, mqtt: { embeddedBroker: { enabled: false } }, device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } } }, {});
-const log = createLogger({ bench: 'session' });
-const before = writeBytes();
-const demo = await startDemo({ config, calendar: new MarketCalendar(), log, sessions: 1 });
-const app = await startAppliance({ config, log, source: demo.source });
-let walPeak = 0;
-const walTimer = setInterval(() => {
-  const w = join(dir, 'ledger.db-wal');
-  if (existsSync(w)) walPeak = Math.max(walPeak, statSync(w).size);
-}, 200);
-const commits = () => app.loop.commits;
-const code = await app.done;
-clearInterval(walTimer);
-await demo.close();
-const rss = process.memoryUsage().rss;
-const after = writeBytes();
-const files = readdirSync(dir).filter((f) => f.startsWith('ledger.db')).map((f) => `${f} ${statSync(join(dir, f)).size} B`);
-const trades = app.ledger; void trades;
-console.log(`bench-session: one simulated session (${seconds} s real), exit ${code}, ${commits()} ledger commits`);
-console.log(`bench-session: files at the end: ${files.join(', ')}; WAL peak ${(walPeak / 1e6).toFixed(2)} MB`);
-console.log(`bench-session: storage writes of the process (/proc/self/io write_bytes): ${Number.isNaN(after) ? 'n/a' : ((after - before) / 1e6).toFixed(2) + ' MB'} (target < 20 MB)`);
-console.log(`bench-session: RSS at the end ${(rss / 1e6).toFixed(1)} MB`);
+}
+
+async function probeMemory(child, file) {
+  rmSync(file, { force: true });
+  child.kill('SIGUSR2');
+  for (let i = 0; i < 50 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+}
+
+try {
+  // An external Mosquitto, as a box with Home Assistant has (no embedded aedes in the live process).
+  const mqttPort = await freePort();
+  writeFileSync(join(dir, 'mosquitto.conf'), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const mosquitto = start(existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto', ['-c', join(dir, 'mosquitto.conf')]);
+
+  const calendar = new MarketCalendar();
+  const day = demoDay(calendar);
+  const session = calendar.session(day);
+  const virtualStart = session.openTs - 31 * 60_000; // before the warm-up phase, as a box boots in the morning
+  const virtualEnd = session.closeTs + 12 * 60_000; // after the daily report
+  const speed = (session.closeTs - session.openTs) / 1000 / sessionSeconds;
+  const t0 = Date.now() + 500;
+  const clockSpec = `${virtualStart},${speed},${t0}`;
+
+  const fake = start(process.execPath, [join(root, 'scripts', 'fake-upstox.mjs'), '--start', String(virtualStart), '--speed', String(speed), '--t0', String(t0), '--token', 'bench-token-0123456789abcdef', '--ping-ms', String(Math.max(10, Math.round(5000 / speed)))]);
+  const exchange = await new Promise((resolve, reject) => {
+    lines(fake.stdout, (l) => l.startsWith('{') && resolve(JSON.parse(l)));
+    fake.once('exit', (c) => reject(new Error(`fake-upstox exited ${c}`)));
+  });
+
+  const db = join(dir, 'ledger.db');
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    [
+      `deviceId: bench`,
+      `stateDir: ${dir}`,
+      `db: ${db}`,
+      // Virtual time runs `speed` × faster: a frame 2 s late in real time is 2 × speed s late.
+      `maxClockSkewMs: ${Math.round(Math.max(2000, speed * 2000))}`,
+      `mqtt: { url: "mqtt://127.0.0.1:${mqttPort}" }`,
+      `device: { display: { kind: none }, button: { simulated: true }, buzzer: { simulated: true } }`,
+    ].join('\n') + '\n',
+  );
+  // systemd's READY=1 goes through `systemd-notify`; a stand-in on PATH records when it is called.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const readyFile = join(dir, 'ready');
+  writeFileSync(join(bin, 'systemd-notify'), `#!/bin/sh\nfor a in "$@"; do case "$a" in --ready|READY=1) date +%s%N >> "${readyFile}";; esac; done\n`);
+  chmodSync(join(bin, 'systemd-notify'), 0o755);
+
+  // BENCH_NODE_OPTIONS tries other V8 settings than the unit's (to choose them); the figures use the unit's.
+  const { flags: unitFlags, env: unitEnv } = unitSettings();
+  const flags = process.env.BENCH_NODE_FLAGS !== undefined ? [...unitFlags, ...process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)] : unitFlags;
+  const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? unitEnv.NODE_OPTIONS ?? '';
+  const probeFile = join(dir, 'probe.json');
+  const env = {
+    ...process.env,
+    ...unitEnv,
+    PATH: `${bin}:${process.env.PATH}`,
+    NOTIFY_SOCKET: join(dir, 'notify.sock'),
+    NODE_OPTIONS: [nodeOptions, `--import=${preload}`].filter(Boolean).join(' '),
+    NIFTYBOX_BENCH_CLOCK: clockSpec,
+    NIFTYBOX_BENCH_PROBE: probeFile,
+    NIFTYBOX_UPSTOX_TOKEN: exchange.token,
+    NIFTYBOX_UPSTOX_API_BASE_URL: exchange.apiBaseUrl,
+    NIFTYBOX_LOG_LEVEL: 'info',
+    TZ: 'Asia/Kolkata',
+  };
+  delete env.NIFTYBOX_CONFIG;
+  const runBox = () => start(process.execPath, [...flags, cli, 'run', '--config', join(dir, 'config.yaml')], { env, cwd: dir });
+
+  // ---- one full session, live
+  const box = runBox();
+  let reported = false;
+  let errors = 0;
+  const boxLog = [];
+  const onLine = (l) => {
+    if (boxLog.length < 5000) boxLog.push(l);
+    if (l.includes('"msg":"daily report"')) reported = true;
+    if (l.includes('"level":"error"')) errors++;
+  };
+  lines(box.stdout, onLine);
+  lines(box.stderr, onLine);
+  const realEnd = t0 + (virtualEnd - virtualStart) / speed;
+  const deadline = realEnd + 60_000;
+  while (!reported && Date.now() < deadline && box.exitCode === null) await new Promise((r) => setTimeout(r, 250));
+  writeFileSync(join(dir, 'box.log'), boxLog.join('\n') + '\n');
+  if (!reported) throw new Error(`the live box did not reach its daily report (exit ${box.exitCode}); files in ${dir}`);
+  await new Promise((r) => setTimeout(r, 1000));
+  const mem = await probeMemory(box, probeFile);
+  const rssKb = procField(box.pid, 'status', 'VmRSS');
+  const anonKb = procField(box.pid, 'status', 'RssAnon'); // the process's own memory
+  const fileKb = procField(box.pid, 'status', 'RssFile'); // mapped files: node's binary (code, ICU data), native modules
+  const hwmKb = procField(box.pid, 'status', 'VmHWM');
+  const writeBytes = procField(box.pid, 'io', 'write_bytes');
+  const wchar = procField(box.pid, 'io', 'wchar');
+  await stopChild(box);
+  const files = readdirSync(dir).filter((f) => f.startsWith('ledger.db'));
+  const fileBytes = files.reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+  const ledger = Ledger.open(db, { log: quietLog, readonly: true });
+  const trades = ledger.trades().length;
+  const counts = ledger.counts();
+  ledger.close();
+
+  // ---- warm restarts on that ledger: spawn → READY=1
+  const readyMs = [];
+  const readyRssKb = [];
+  for (let i = 0; i < restarts; i++) {
+    rmSync(readyFile, { force: true });
+    const t = Date.now();
+    const again = runBox();
+    const readyAt = () => (existsSync(readyFile) ? readFileSync(readyFile, 'utf8').trim().split('\n')[0] : '');
+    while (!/^\d+$/.test(readyAt()) && again.exitCode === null && Date.now() - t < 30_000) await new Promise((r) => setTimeout(r, 10));
+    if (/^\d+$/.test(readyAt())) {
+      readyMs.push(Number(BigInt(readyAt()) / 1_000_000n) - t);
+      readyRssKb.push(procField(again.pid, 'status', 'VmRSS'));
+    }
+    await stopChild(again);
+  }
+  await stopChild(fake);
+  await stopChild(mosquitto);
+  readyMs.sort((a, b) => a - b);
+  const startToReady = readyMs.length ? readyMs[Math.floor(readyMs.length / 2)] : NaN;
+
+  const rssMB = (rssKb * 1024) / 1e6;
+  const heapMB = mem ? mem.heapUsed / 1e6 : NaN;
+  const dbBytesWritten = Number.isFinite(writeBytes) && writeBytes > 0 ? writeBytes : fileBytes;
+  say(`live process, session ${day} in ${sessionSeconds} s (${speed.toFixed(0)}×), fake Upstox and Mosquitto in other processes; node ${[...flags, nodeOptions].filter(Boolean).join(' ') || '(no flags)'}${Object.keys(unitEnv).filter((k) => k.startsWith('MALLOC')).map((k) => ` ${k}=${unitEnv[k]}`).join('')}`);
+  say(`${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines`);
+  say(`RSS after the session ${rssMB.toFixed(1)} MB = ${((anonKb * 1024) / 1e6).toFixed(1)} MB anonymous + ${((fileKb * 1024) / 1e6).toFixed(1)} MB file-backed (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`);
+  say(`storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB (write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger files ${(fileBytes / 1e6).toFixed(2)} MB`);
+  say(`start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms); RSS at ready ${readyRssKb.map((k) => ((k * 1024) / 1e6).toFixed(1)).join(', ')} MB`);
+  if (json) {
+    console.log(
+      JSON.stringify({
+        session: {
+          rssMB: { value: +rssMB.toFixed(1), target: '< 80' },
+          peakRssMB: +((hwmKb * 1024) / 1e6).toFixed(1),
+          rssAnonMB: +((anonKb * 1024) / 1e6).toFixed(1),
+          rssFileMB: +((fileKb * 1024) / 1e6).toFixed(1),
+          heapMB: +heapMB.toFixed(1),
+          dbBytesWritten,
+          startToReadyMs: { value: startToReady, target: '< 2000' },
+          rssAtReadyMB: readyRssKb.length ? +((Math.min(...readyRssKb) * 1024) / 1e6).toFixed(1) : null,
+          trades,
+        },
+      }),
+    );
+  }
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+}

@@ -2,7 +2,6 @@
 /** `niftybox <command>`: the one entry point. Each command lives in src/commands/. */
 import { ConfigError } from './config.js';
 import { LedgerError } from './store/ledger.js';
-import { CsvError } from './feed/csv.js';
 import { DataError, HelpRequested, IoError, UsageError } from './commands/errors.js';
 
 const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
@@ -71,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`niftybox ${name}: ${err.message}\n`);
       return 74; // EX_IOERR
     }
+    const { CsvError } = await import('./feed/csv.js'); // loaded on an error only: a live box never reads CSV
     if (err instanceof CsvError) {
       process.stderr.write(`niftybox ${name}: ${err.message}\n`);
       return 65;

@@ -4,7 +4,8 @@ import type { Config } from '../config.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import { createDevice } from '../device/index.js';
 import type { Logger } from '../log.js';
-import { MqttOutput, type MqttLedger } from '../mqtt/index.js';
+import { MqttOutput } from '../mqtt/mqtt-output.js'; // not mqtt/index.js: that one loads the embedded broker (aedes)
+import type { MqttLedger } from '../mqtt/announcements.js';
 import type { Output } from '../output.js';
 import type { TradingLoop } from './trading-loop.js';
 

@@ -176,8 +176,10 @@ export class UpstoxSource implements TickSource {
 
     this.setSession();
     if (this.o.useCron) {
-      // node-cron in IST, once a minute: the calendar decides what each minute means.
-      this.cronTask = cron.schedule('* * * * *', () => this.checkPhases(), { timezone: 'Asia/Kolkata' });
+      // node-cron once a minute: the calendar decides what each minute means. No `timezone` option: an
+      // every-minute schedule is the same in every zone, and node-cron's timezone path formats each
+      // tick through Intl, which pulls ICU's locale and zone data into the box (≈ 10 MB of RSS).
+      this.cronTask = cron.schedule('* * * * *', () => this.checkPhases());
     }
     this.timer = setInterval(() => this.onTimer(), 250);
     const done = new Promise<void>((resolve) => (this.stopResolve = resolve));

@@ -4,15 +4,11 @@ import { dbPath, loadConfig, type Config } from '../config.js';
 import { startAppliance, type TickSource } from '../app.js';
 import { ConsoleOutput } from '../app/console-output.js';
 import { summarize } from '../core/report.js';
-import { CandleReplaySource } from '../feed/replay.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { textReport } from '../report/format.js';
 import { createCalendar } from '../app.js';
 import { parseFlags, dateFlag, numberFlag, ledgerFlag, refuseFlags } from './args.js';
-import { checkIndexGaps, readCandleFiles } from './backtest.js';
 import { UsageError } from './errors.js';
-import { startDemo } from '../app/demo.js';
-import { startLive } from '../app/live.js';
 import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
 import { startWebOutput } from '../web/index.js';
 import { officialCandlesFor } from '../web/official.js';
@@ -62,6 +58,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     const [indexFile, optionsFile, extra] = values.replay.split(',');
     if (!indexFile || !optionsFile || extra !== undefined) throw new UsageError(`--replay takes INDEX.csv,OPTIONS.csv\nusage: ${USAGE}`);
     const speed = values.speed === undefined || values.speed === 'max' ? 'max' : numberFlag(values.speed, 'speed', 0.001)!;
+    // Loaded per mode: a live box never carries the CSV readers, the replay or the simulated exchange.
+    const { checkIndexGaps, readCandleFiles } = await import('./backtest.js');
+    const { CandleReplaySource } = await import('../feed/replay.js');
     const data = readCandleFiles(indexFile, optionsFile);
     const [from, to] = [dateFlag(values.from, 'from'), dateFlag(values.to, 'to')];
     for (const note of checkIndexGaps(data, indexFile, from, to, values['allow-gaps'] ?? false)) process.stdout.write(`note: ${note}\n`);
@@ -73,11 +72,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     const sessions = numberFlag(values.sessions, 'sessions', 0) ?? 0;
     if (values['session-seconds']) config.demo.sessionSeconds = numberFlag(values['session-seconds'], 'session-seconds', 1)!;
     if (!values.demo) process.stdout.write('No Upstox credentials configured: running the demo against the simulated exchange ("niftybox login" to go live).\n');
+    const { startDemo } = await import('../app/demo.js');
     const demo = await startDemo({ config, calendar: createCalendar(config), log, sessions, onDailyReport: (t) => process.stdout.write(`\n${t}\n`) });
     cleanups.push(() => demo.close());
     demoExchange = demo.exchange;
     source = demo.source;
   } else {
+    const { startLive } = await import('../app/live.js');
     source = await startLive(config, log);
   }
 

@@ -48,6 +48,8 @@ export function clientOptions(s: ConnectionSettings, deviceId: string, availabil
     reconnectPeriod: 0,
     resubscribe: false,
     queueQoSZero: false,
+    // mqtt-packet's number cache is 65,536 two-byte Buffers (≈ 6 MB of heap) to save an allocation per packet.
+    writeCache: false,
     ...(s.username !== undefined ? { username: s.username } : {}),
     ...(s.password !== undefined ? { password: s.password } : {}),
     ...(ca ? { ca } : {}),

@@ -17,7 +17,7 @@ import { CommandHandler, MAX_COMMAND_BYTES } from './commands.js';
 import type { MqttConfig } from './config.js';
 import { Backoff, clientOptions, describeConnectionError, displayUrl, readCa, type ConnectionProblem } from './connection.js';
 import { discoveryConfig, readDeviceSerial } from './discovery.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import type { EmbeddedBroker } from './embedded-broker.js';
 import { alertPayload, eventMessage, statePayload, type AlertPayload } from './payloads.js';
 import { currentAnnouncements, staleAnnouncements, type MqttLedger } from './announcements.js';
 import { PublishQueue, type OutgoingMessage } from './publish-queue.js';
@@ -255,6 +255,8 @@ export class MqttOutput implements Output {
   private async startEmbedded(): Promise<string> {
     const { host, port, allowAnonymous, users } = this.cfg.embeddedBroker;
     try {
+      // aedes loads only here: a box publishing to an external broker never carries it.
+      const { startEmbeddedBroker } = await import('./embedded-broker.js');
       this.embedded = await startEmbeddedBroker({
         host,
         port,

@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+// `npm run soak -- --sessions 20`: simulated sessions back to back in ONE process — the whole
+// appliance (ledger, engine, MQTT to an external Mosquitto, the box's outputs) on the simulated
+// exchange through the real Upstox client — with day changes, a holiday, a token expiry (and the
+// fresh login after it), feed faults and a broker outage injected. After each session's daily report
+// it collects garbage and records RSS and heap. Growth = the least-squares trend of RSS over the run
+// (scripts/lib/growth.mjs; first-to-last is recorded too). Target: < 5 MB. The simulated exchange
+// runs in the same process, so its per-day caches count against the box here.
+//
+//   npm run build && node scripts/soak.mjs [--sessions 20] [--session-seconds 20] [--json]
+// (it re-runs itself with the unit's node flags and Environment=, and --expose-gc)
+//
+// Writes bench-results/soak.json, which `npm run bench` reports as soak.growthMB.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os, { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startAppliance, createCalendar } from '../dist/app.js';
+import { virtualClockSync } from '../dist/app/clock-sync.js';
+import { startDeviceOutput, startMqttOutput } from '../dist/app/outputs.js';
+import { UpstoxSource } from '../dist/app/upstox-source.js';
+import { parseConfig } from '../dist/config.js';
+import { phaseAt } from '../dist/core/schedule.js';
+import { MINUTE_MS } from '../dist/core/time.js';
+import { MarketDataStream, UpstoxRest } from '../dist/feed/upstox/index.js';
+import { createLogger, setLogSink } from '../dist/log.js';
+import { MarketSimulator, startFakeUpstox, VirtualClock } from '../dist/sim/index.js';
+import { growth } from './lib/growth.mjs';
+import { unitSettings } from './lib/unit-settings.mjs';
+
+// The soak runs under the systemd unit's V8 flags and environment (what the Pi runs), plus --expose-gc.
+if (!process.env.NIFTYBOX_SOAK_CHILD) {
+  const { flags, env } = unitSettings();
+  const child = spawnSync(process.execPath, [...flags, '--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...env, NIFTYBOX_SOAK_CHILD: '1' } });
+  process.exit(child.status ?? 1);
+}
+const { values } = parseArgs({ options: { sessions: { type: 'string', default: '20' }, 'session-seconds': { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
+const SESSIONS = Number(values.sessions);
+const sessionSeconds = Number(values['session-seconds']);
+if (!(SESSIONS >= 2) || !(sessionSeconds > 0)) {
+  console.error('soak: --sessions must be ≥ 2 and --session-seconds > 0');
+  process.exit(64);
+}
+const gc = globalThis.gc ?? (() => undefined);
+if (!globalThis.gc) console.error('soak: run with node --expose-gc (npm run soak does) for comparable figures');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dir = mkdtempSync(join(tmpdir(), 'niftybox-soak-'));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const errors = [];
+setLogSink((line) => {
+  if (line.includes('"level":"error"') && errors.length < 50) errors.push(line);
+});
+const log = createLogger({ app: 'soak' });
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// ---- an external Mosquitto that the soak takes down (the broker outage) and brings back on its port
+const mqttPort = await freePort();
+writeFileSync(join(dir, 'mosquitto.conf'), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+let broker = null;
+const startBroker = () => {
+  broker = spawn(existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+};
+const stopBroker = async () => {
+  if (!broker || broker.exitCode !== null) return;
+  const b = broker;
+  b.kill('SIGKILL');
+  await new Promise((r) => b.once('exit', r));
+};
+startBroker();
+
+// ---- the days: start so that the run crosses a weekday holiday
+const config = parseConfig(
+  {
+    db: join(dir, 'ledger.db'),
+    stateDir: dir,
+    deviceId: 'soak',
+    demo: { sessionSeconds, seed: 25 },
+    mqtt: { url: `mqtt://127.0.0.1:${mqttPort}` },
+    device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } },
+  },
+  {},
+);
+const calendar = createCalendar(config);
+function startDay() {
+  let day = new Date().toISOString().slice(0, 10);
+  if (!calendar.isTradingDay(day)) day = calendar.nextTradingDay(day);
+  for (let tries = 0; tries < 400; tries++) {
+    const days = [day];
+    while (days.length < SESSIONS) days.push(calendar.nextTradingDay(days.at(-1)));
+    const holiday = [];
+    for (let d = new Date(`${days[0]}T00:00:00Z`); d.toISOString().slice(0, 10) <= days.at(-1); d.setUTCDate(d.getUTCDate() + 1)) {
+      const iso = d.toISOString().slice(0, 10);
+      if (calendar.holidayName(iso) && d.getUTCDay() % 6 !== 0) holiday.push(iso);
+    }
+    if (holiday.length) return { days, holiday };
+    day = calendar.nextTradingDay(day);
+  }
+  throw new Error('soak: no weekday holiday found in the calendar');
+}
+const { days, holiday } = startDay();
+
+// ---- the simulated exchange and the real client (as the demo builds them, plus a login page stand-in)
+const first = calendar.session(days[0]);
+const speed = (first.closeTs - first.openTs) / 1000 / sessionSeconds;
+const clock = new VirtualClock(first.openTs - 31 * MINUTE_MS, speed);
+const exchange = await startFakeUpstox({ source: new MarketSimulator({ seed: 25, calendar }), calendar, clock, port: 0, log: log.child({ area: 'fake-upstox' }) });
+const rest = new UpstoxRest({ baseUrl: exchange.apiBaseUrl, token: exchange.token, log: log.child({ area: 'rest' }) });
+const stream = new MarketDataStream({
+  feedUrl: exchange.feedUrl,
+  token: exchange.token,
+  staleFeedSeconds: config.upstox.staleFeedSeconds,
+  isMarketOpen: (ts) => phaseAt(calendar, ts) === 'open',
+  marketTime: () => clock.now(),
+  log: log.child({ area: 'stream' }),
+});
+const samples = [];
+const injected = [];
+let logins = 0;
+let onReport = () => undefined;
+const source = new UpstoxSource({
+  mode: 'demo',
+  rest,
+  stream,
+  calendar,
+  now: () => clock.now(),
+  log: log.child({ area: 'source' }),
+  clockSync: virtualClockSync,
+  maxClockSkewMs: Math.max(config.maxClockSkewMs, speed * 2000),
+  sessions: SESSIONS,
+  jumpTo: (ts) => clock.set(ts),
+  useCron: false,
+  loginUrl: 'http://soak.local:8080/login',
+  // The user logs in again a couple of seconds after the token died: the exchange accepts it again.
+  serveLogin: async () => {
+    await sleep(2000);
+    exchange.misbehave({ kind: 'reject401', on: false });
+    logins++;
+  },
+  onDailyReport: () => onReport(),
+});
+
+const app = await startAppliance({
+  config,
+  log,
+  source,
+  outputs: [
+    (loop, cal) => startDeviceOutput({ config, loop, calendar: cal, log, keyboard: false, now: () => source.now() }),
+    (loop) => startMqttOutput({ config, loop, log, replay: false }),
+  ],
+});
+
+// ---- faults, one kind per session in turn, injected a third of the way into its trading hours
+const FAULTS = [
+  ['feed drop', async () => exchange.misbehave({ kind: 'drop' })],
+  ['feed silence', async () => { exchange.misbehave({ kind: 'silence', on: true }); await sleep(3000); exchange.misbehave({ kind: 'silence', on: false }); }],
+  ['malformed frames', async () => exchange.misbehave({ kind: 'malformed', count: 5 })],
+  ['duplicate + out-of-order frames', async () => { exchange.misbehave({ kind: 'duplicate', on: true }); exchange.misbehave({ kind: 'outOfOrder', on: true }); await sleep(2000); exchange.behave(); }],
+  ['REST 500s', async () => exchange.misbehave({ kind: 'serverError', count: 3 })],
+];
+let session = 0;
+let faultTimer = null;
+function scheduleFaults() {
+  const day = days[session];
+  const s = calendar.session(day);
+  const at = s.openTs + (s.closeTs - s.openTs) / 3;
+  faultTimer = setInterval(async () => {
+    if (clock.now() < at) return;
+    clearInterval(faultTimer);
+    if (session === 3) {
+      injected.push({ day, fault: 'token expiry (401 on REST and feed) and a fresh login' });
+      exchange.misbehave({ kind: 'reject401', on: true });
+      exchange.misbehave({ kind: 'drop' });
+      return;
+    }
+    if (session === 6) {
+      injected.push({ day, fault: 'broker outage (Mosquitto killed for ~4 s)' });
+      await stopBroker();
+      await sleep(4000);
+      startBroker();
+      return;
+    }
+    const [name, run] = FAULTS[session % FAULTS.length];
+    injected.push({ day, fault: name });
+    await run();
+  }, 50);
+}
+scheduleFaults();
+const t0 = Date.now();
+onReport = () => {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  samples.push({ day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), commits: app.loop.commits, at: Date.now() - t0 });
+  console.log(`soak: session ${session + 1}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB, heap ${(m.heapUsed / 1e6).toFixed(1)} MB, ${app.loop.commits} commits so far`);
+  session++;
+  clearInterval(faultTimer);
+  if (session < SESSIONS) scheduleFaults();
+};
+const code = await app.done;
+if (process.env.NIFTYBOX_SOAK_HEAPSNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.NIFTYBOX_SOAK_HEAPSNAPSHOT); // what holds memory
+clearInterval(faultTimer);
+await exchange.close();
+await stopBroker();
+
+const rssGrowth = growth(samples.map((s) => s.rssMB));
+const heapGrowth = growth(samples.map((s) => s.heapMB));
+const growthMB = rssGrowth.trendMB;
+const heapGrowthMB = heapGrowth.trendMB;
+const result = {
+  ranAt: new Date().toISOString(),
+  sessions: samples.length,
+  sessionSeconds,
+  days: samples.map((s) => s.day),
+  holidayCrossed: holiday,
+  injected,
+  logins,
+  growthMB,
+  rssFirstToLastMB: rssGrowth.firstToLastMB,
+  heapGrowthMB,
+  heapFirstToLastMB: heapGrowth.firstToLastMB,
+  rssMB: samples.map((s) => s.rssMB),
+  heapMB: samples.map((s) => s.heapMB),
+  heapTotalMB: samples.map((s) => s.heapTotalMB),
+  externalMB: samples.map((s) => s.externalMB),
+  loadavg: os.loadavg(),
+  errorLines: errors.length,
+  exit: code,
+  wallSeconds: Math.round((Date.now() - t0) / 1000),
+};
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+writeFileSync(join(root, 'bench-results', 'soak.json'), JSON.stringify(result, null, 2) + '\n');
+console.log(`soak: ${samples.length} sessions ${days[0]}..${days.at(-1)} across the holiday ${holiday.join(', ')}; faults: ${injected.map((i) => i.fault).join('; ')}; logins after expiry ${logins}`);
+console.log(`soak: RSS ${samples[0]?.rssMB} → ${samples.at(-1)?.rssMB} MB; growth (trend over the run) ${growthMB} MB (target < 5 MB); heap ${samples[0]?.heapMB} → ${samples.at(-1)?.heapMB} MB, trend ${heapGrowthMB} MB; ${errors.length} error log lines`);
+if (values.json) console.log(JSON.stringify({ soak: { growthMB: { value: growthMB, target: '< 5' }, heapGrowthMB, sessions: samples.length } }));
+rmSync(dir, { recursive: true, force: true });
+process.exit(code === 0 && samples.length === SESSIONS ? 0 : 1);
