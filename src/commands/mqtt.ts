@@ -17,8 +17,9 @@ import { Ledger, LedgerError } from '../store/ledger.js';
 import { parseFlags } from './args.js';
 import { UsageError } from './errors.js';
 
-const USAGE = `niftybox mqtt forget [--device ID] [--config F]   remove a device from Home Assistant (default: this box's deviceId)
-niftybox mqtt hash-password                        read a password on stdin, print its hash for mqtt.embeddedBroker.users`;
+const FORGET_USAGE = "niftybox mqtt forget [--device ID] [--config F]   remove a device from Home Assistant (default: this box's deviceId)";
+const HASH_USAGE = 'niftybox mqtt hash-password                        read a password on stdin, print its hash for mqtt.embeddedBroker.users';
+const USAGE = `${FORGET_USAGE}\n${HASH_USAGE}`;
 
 export async function mqttCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -34,7 +35,7 @@ export async function mqttCommand(argv: string[]): Promise<number> {
 const EX_IOERR = 74;
 
 async function forget(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { device: { type: 'string' }, config: { type: 'string' } }, USAGE);
+  const { values } = parseFlags(argv, { device: { type: 'string' }, config: { type: 'string' } }, FORGET_USAGE);
   const { config } = loadConfig(values.config);
   const deviceId = values.device ?? config.deviceId;
   if (!/^[^#+/\s]+$/.test(deviceId)) throw new UsageError(`--device "${deviceId}" is not a device id (no /, +, # or spaces)`);
@@ -129,7 +130,7 @@ function forgetInLedger(file: string, deviceId: string): void {
 }
 
 async function hashPasswordCommand(argv: string[]): Promise<number> {
-  parseFlags(argv, {}, USAGE);
+  parseFlags(argv, {}, HASH_USAGE);
   const password = await readPassword();
   if (!password) throw new UsageError(`no password on stdin\nusage: printf '%s' 'the password' | niftybox mqtt hash-password`);
   process.stdout.write(hashPassword(password) + '\n');
