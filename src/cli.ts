@@ -3,7 +3,7 @@
 import { ConfigError } from './config.js';
 import { LedgerError } from './store/ledger.js';
 import { CsvError } from './feed/csv.js';
-import { DataError, UsageError } from './commands/errors.js';
+import { DataError, IoError, UsageError } from './commands/errors.js';
 
 const USAGE = `usage: niftybox <command> [options]
 
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`niftybox: bad configuration:\n${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof UsageError || err instanceof DataError) {
+    if (err instanceof UsageError || err instanceof DataError || err instanceof IoError) {
       process.stderr.write(`niftybox ${name}: ${err.message}\n`);
       return err.exitCode;
     }

@@ -4,6 +4,7 @@ import { controlSocketPath, sendControl, type ControlRequest } from '../app/cont
 import { statusLine } from '../app/console-output.js';
 import { parseFlags } from './args.js';
 import { DataError } from './errors.js';
+import { selectMode } from '../app/mode.js';
 
 function controlCommand(cmd: ControlRequest['cmd']) {
   return async (argv: string[]): Promise<number> => {
@@ -18,19 +19,26 @@ function controlCommand(cmd: ControlRequest['cmd']) {
       },
       usage,
     );
-    const { config } = loadConfig(values.config as string | undefined);
+    const loaded = loadConfig(values.config as string | undefined);
+    const { config } = loaded;
     const socket = controlSocketPath((values.db as string | undefined) ?? dbPath(config));
     let res;
     try {
       res = await sendControl(socket, { cmd, reason: values.reason as string | undefined });
     } catch (err) {
-      throw new DataError((err as Error).message);
+      let would = '';
+      try {
+        would = `. "niftybox run" would choose: ${selectMode({ config, configFile: loaded.file, lookedAt: loaded.lookedAt }).reason}`;
+      } catch {
+        // the token file is unreadable: the error above is the one to show
+      }
+      throw new DataError(`${(err as Error).message}${would}`);
     }
     if (!res.ok) throw new DataError(res.error ?? 'refused');
     if (values.json) process.stdout.write(JSON.stringify(res.state) + '\n');
     else {
       const s = res.state!;
-      process.stdout.write(`trading: ${s.trading}${s.haltReason ? ` (${s.haltReason})` : ''}\n${statusLine(s)}\n`);
+      process.stdout.write(`mode: ${s.mode}\ntrading: ${s.trading}${s.haltReason ? ` (${s.haltReason})` : ''}\n${statusLine(s)}\n`);
     }
     return 0;
   };

@@ -14,3 +14,12 @@ export class DataError extends Error {
     this.name = 'DataError';
   }
 }
+
+/** A file or directory the command needs cannot be read or written (permissions, missing directory). */
+export class IoError extends Error {
+  readonly exitCode = 74; // EX_IOERR
+  constructor(message: string) {
+    super(message);
+    this.name = 'IoError';
+  }
+}
