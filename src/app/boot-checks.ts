@@ -38,7 +38,7 @@ export async function checkBootToken(config: Config, choice: ModeChoice, log: Lo
   const token = loadToken(config);
   if (!token || !choice.token) return;
   const where = choice.token.source === 'file' ? choice.tokenFile : choice.token.source === 'env' ? 'NIFTYBOX_UPSTOX_TOKEN' : 'upstox.token in the config';
-  const result = await checkToken(config.upstox.apiBaseUrl, token.token, 5000);
+  const result = await checkToken(config.upstox.apiBaseUrl, token.token, config.upstox.requestTimeoutMs);
   if (result.verdict === 'rejected') {
     const fix = choice.token.source === 'file' ? '"niftybox login --token <new token>"' : `put a new token in ${where} (or remove it and use "niftybox login --token <new token>")`;
     const sentence = `Upstox rejected the token from ${where}: ${describeRejection(result)}; no new entries until you log in again with ${fix}.`;

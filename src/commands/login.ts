@@ -36,7 +36,7 @@ async function storeTokenCommand(config: Config, raw: string): Promise<number> {
   const stored = storeAnalyticsToken(config.stateDir, token);
   const until = exp !== null ? `valid until ${istIso(stored.expiresAt)} (the token's exp)` : 'expiry not in the token (Analytics tokens last a year from when you generated them)';
   const who = check.verdict === 'accepted' ? `Upstox accepts it${check.user ? ` (${check.user})` : ''}` : 'unchecked';
-  process.stdout.write(`Analytics token stored in ${file} (mode 0600): ${who}; ${until}. "niftybox run" will go live with it.\n`);
+  process.stdout.write(`Analytics token stored in ${file} (mode 0600): ${who}; ${until}. "niftybox run" will go live with it (an installed box: sudo systemctl restart niftybox).\n`);
   return 0;
 }
 
