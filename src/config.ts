@@ -169,15 +169,20 @@ export function loadConfig(
     if (path && explicit) throw new ConfigError(`config file ${path} does not exist: create it (see firmware-config/niftybox.example.yaml) or drop --config`);
     return { config: parseConfig({}, env), file: null, lookedAt };
   }
-  let raw: unknown;
+  let text: string;
   try {
     if (statSync(path).isDirectory()) throw new ConfigError(`config file ${path} is a directory: point --config (or NIFTYBOX_CONFIG) at the YAML file, e.g. ${join(path, 'config.yaml')}`);
-    raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES') throw new ConfigError(`cannot read config file ${path} (permission denied): run the command with sudo, or join group niftybox (sudo usermod -aG niftybox $USER, then log in again)`);
-    if (code) throw new ConfigError(`cannot read config file ${path} (${code}): check the path given by --config or NIFTYBOX_CONFIG`);
+    throw new ConfigError(`cannot read config file ${path} (${code ?? (err as Error).message}): check the path given by --config or NIFTYBOX_CONFIG`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
   }
   const installed = resolve(path) === resolve(system.configFile);
