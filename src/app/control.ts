@@ -3,7 +3,8 @@
  * a unix socket beside the ledger (one JSON line each way). Only local users with access to the
  * state directory can use it.
  */
-import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createConnection, createServer, type Server } from 'node:net';
 import type { ApplianceState } from '../core/state.js';
 import type { Logger } from '../log.js';
@@ -92,6 +93,12 @@ export function startControlServer(path: string, port: ControlPort, state: () =>
 
 export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
+    try {
+      accessSync(dirname(path), constants.X_OK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EACCES')
+        return reject(new Error(`permission denied on ${dirname(path)}: join group niftybox (sudo usermod -aG niftybox $USER, then log in again) or use sudo`));
+    }
     if (!existsSync(path)) return reject(new Error(`no running appliance: ${path} does not exist (start it with "niftybox run")`));
     const sock = createConnection(path);
     let buf = '';

@@ -10,7 +10,7 @@
  * clock through libfaketime (apt: faketime), so the whole session plays out in a couple of minutes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -277,4 +277,15 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
       await stop(run.child);
     }
   }, 180_000);
+
+  it.skipIf(process.getuid?.() !== 0)('sudo login into the service\'s state directory leaves a 0600 token file the service user owns', async () => {
+    const box = await freshBox(fake.apiBaseUrl);
+    const state = join(box.dir, 'state');
+    mkdirSync(state, { mode: 0o770 });
+    chownSync(state, 65534, 65534); // the service user (here: nobody)
+    const login = await cli(['login', '--token', GOOD_TOKEN], { env: box.env });
+    expect(login.code, login.stderr).toBe(0);
+    const st = statSync(join(state, 'upstox-token.json'));
+    expect([st.uid, st.mode & 0o777]).toEqual([65534, 0o600]);
+  });
 });
