@@ -199,6 +199,8 @@ if [ -d "$APP/node_modules" ] && [ "$(cat "$APP/.installed-lock" 2>/dev/null)" =
   note "dependencies unchanged (package-lock.json and node as installed): npm ci skipped"
 else
   note "installing the runtime dependencies (native modules compile for this machine; minutes on a Pi)"
+  # The running service must not load modules while they are being replaced.
+  [ "$upgrade" = 1 ] && have systemctl && { run systemctl stop niftybox.service || true; }
   run env "${gyp_env[@]}" sh -c "cd '$APP' && npm ci --omit=dev --no-audit --no-fund"
   if [ "$dry_run" = 1 ]; then note "would record the lockfile checksum in $APP/.installed-lock"; else echo "$lock_sum" >"$APP/.installed-lock"; fi
 fi
@@ -259,7 +261,7 @@ fi
 
 cat <<EOF
 
-niftybox is installed$([ "$dry_run" = 1 ] && echo ' (dry run: nothing was changed)').
+$([ "$dry_run" = 1 ] && echo 'Dry run done: nothing was changed. After a real install:' || echo 'niftybox is installed.')
   go live:   sudo niftybox login --token <Upstox Analytics token>   (then: sudo systemctl restart niftybox)
   watch it:  journalctl -u niftybox -f
              niftybox status

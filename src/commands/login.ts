@@ -52,6 +52,8 @@ export async function loginCommand(argv: string[]): Promise<number> {
         'For a paper-trading box the Analytics token is simpler: "niftybox login --token <token>" (1 year, no daily login).',
     );
   }
+  const problem = tokenWriteProblem(config.stateDir);
+  if (problem) throw new IoError(problem);
   const stored = await runLoginServer({
     ...options,
     port: values.port !== undefined ? Number(values.port) : options.port,
