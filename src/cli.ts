@@ -12,7 +12,7 @@ commands:
   backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F]
   report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
   login [--token T]                                               Upstox OAuth flow, or store an Analytics token
-  doctor                                                          checks I2C, GPIO, clock, token, broker, disk
+  doctor [--json]                                                 checks mode, paths, I2C, GPIO, clock, token, broker, disk
   halt [--reason R] | resume | status                             talk to the running appliance`;
 
 type Command = (argv: string[]) => Promise<number>;

@@ -3,9 +3,9 @@
  * through the real Upstox client, on a virtual clock that fast-forwards a session into minutes.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { dbPath, type Config } from '../config.js';
 import { Ledger } from '../store/ledger.js';
+import { demoLedgerPath } from './mode.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import { phaseAt } from '../core/schedule.js';
 import { istDate, MINUTE_MS } from '../core/time.js';
@@ -35,7 +35,7 @@ export function demoDay(calendar: MarketCalendar, now = Date.now()): string {
  */
 export function isolateDemo(config: Config, opts: { explicitDb: boolean; env?: NodeJS.ProcessEnv }): void {
   const env = opts.env ?? process.env;
-  if (!opts.explicitDb && !env.NIFTYBOX_DB) config.db = join(config.stateDir, 'demo.db');
+  if (!opts.explicitDb && !env.NIFTYBOX_DB) config.db = demoLedgerPath(config.stateDir);
   if (!env.NIFTYBOX_DEVICE_ID) config.deviceId = `${config.deviceId}-demo`;
 }
 

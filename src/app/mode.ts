@@ -5,12 +5,18 @@
  * then the reason names every place that was looked at.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { istIso } from '../core/time.js';
 import { jwtExpiry, tokenPath, type TokenKind } from '../feed/upstox/token-store.js';
 import { registerSecret } from '../log.js';
 import { IoError } from '../commands/errors.js';
 import { ConfigError } from '../config.js';
+
+/** A demo's own ledger (unless --db or NIFTYBOX_DB names one), so it never touches the live box's. */
+export function demoLedgerPath(stateDir: string): string {
+  return join(stateDir, 'demo.db');
+}
 
 export type TokenSource = 'config' | 'env' | 'file';
 

@@ -1,10 +1,11 @@
 /** `niftybox halt [--reason R]`, `niftybox resume`, `niftybox status`: talk to the running appliance. */
+import { existsSync } from 'node:fs';
 import { dbPath, loadConfig } from '../config.js';
 import { controlSocketPath, sendControl, type ControlRequest } from '../app/control.js';
 import { statusLine } from '../app/console-output.js';
 import { parseFlags } from './args.js';
 import { DataError } from './errors.js';
-import { selectMode } from '../app/mode.js';
+import { demoLedgerPath, selectMode } from '../app/mode.js';
 
 function controlCommand(cmd: ControlRequest['cmd']) {
   return async (argv: string[]): Promise<number> => {
@@ -21,7 +22,10 @@ function controlCommand(cmd: ControlRequest['cmd']) {
     );
     const loaded = loadConfig(values.config as string | undefined);
     const { config } = loaded;
-    const socket = controlSocketPath((values.db as string | undefined) ?? dbPath(config));
+    let socket = controlSocketPath((values.db as string | undefined) ?? dbPath(config));
+    // No live box running but a demo is (its own ledger, see isolateDemo): talk to the demo.
+    const demoSocket = controlSocketPath(demoLedgerPath(config.stateDir));
+    if (!values.db && !existsSync(socket) && existsSync(demoSocket)) socket = demoSocket;
     let res;
     try {
       res = await sendControl(socket, { cmd, reason: values.reason as string | undefined });
