@@ -74,6 +74,10 @@ export function selectMode(inp: ModeInputs): ModeChoice {
   const now = inp.now ?? Date.now();
   const tokenFile = tokenPath(config.stateDir);
   const oauth = Boolean(config.upstox.apiKey && config.upstox.apiSecret);
+  if (inp.demo) {
+    // Asked for: no need to read (or be allowed to read) the live box's token.
+    return { tokenFile, token: null, oauth, mode: 'demo', reason: 'demo requested (--demo): the simulated exchange, a ledger and device id of its own' };
+  }
   const configured = config.upstox.token?.trim();
   let token: ModeChoice['token'] = null;
   let where = '';
@@ -90,7 +94,6 @@ export function selectMode(inp: ModeInputs): ModeChoice {
     }
   }
   const base = { tokenFile, token, oauth };
-  if (inp.demo) return { ...base, mode: 'demo', reason: 'demo requested (--demo): the simulated exchange, a ledger and device id of its own' };
   if (token && !token.expired) {
     return { ...base, mode: 'live', reason: `live: the ${token.kind} token from ${where}, valid until ${istIso(token.expiresAt)}` };
   }
