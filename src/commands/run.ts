@@ -12,11 +12,10 @@ import { createCalendar } from '../app.js';
 import { parseFlags, dateFlag, numberFlag } from './args.js';
 import { readCandleFiles } from './backtest.js';
 import { UsageError } from './errors.js';
-import { startDemo } from '../app/demo.js';
 import { startLive } from '../app/live.js';
 import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
 import { selectMode } from '../app/mode.js';
-import { demoStartDay, isolateDemo } from '../app/demo.js';
+import { demoStartDay, isolateDemo, startDemo } from '../app/demo.js';
 import { checkBootToken, ensureWritableDir } from '../app/boot-checks.js';
 
 const USAGE = 'niftybox run [--config F] [--db F] [--demo] [--sessions N] [--display KIND] [--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max]]';
@@ -81,7 +80,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     cleanups.push(() => demo.close());
     source = demo.source;
   } else {
-    log.info(`mode: ${choice!.reason}`, { tokenFile: choice!.tokenFile, ledger: dbPath(config) });
+    log.info(`mode: ${choice!.reason}`, { stateDir: config.stateDir, ledger: dbPath(config) });
     await checkBootToken(config, choice!, log);
     source = await startLive(config, log);
   }
