@@ -11,7 +11,7 @@ commands:
   backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--allow-gaps]
   report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
   login [--token T]                                               Upstox OAuth flow, or store an Analytics token
-  doctor                                                          checks I2C, GPIO, clock, token, broker, disk
+  doctor [--json]                                                 checks mode, paths, I2C, GPIO, clock, token, broker, disk
   fetch --from D --to D --out DIR                                 Upstox history into the two files backtest reads
   export --out DIR [--db F] [--from D] [--to D]                   the box's recorded candles into the same two files
   verify --day D [--db F]                                         a live day's trades beside the backtest of its candles
@@ -54,15 +54,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`usage: ${err.usage}\n`);
       return 0;
     }
-    if (err instanceof IoError) {
-      process.stderr.write(`niftybox ${name}: ${err.message}\n`);
-      return err.exitCode;
-    }
     if (err instanceof ConfigError) {
       process.stderr.write(`niftybox: bad configuration:\n${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof UsageError || err instanceof DataError) {
+    if (err instanceof UsageError || err instanceof DataError || err instanceof IoError) {
       process.stderr.write(`niftybox ${name}: ${err.message}\n`);
       return err.exitCode;
     }

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_RISK, DEFAULT_V25 } from './core/params.js';
@@ -169,20 +169,37 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   return result.data;
 }
 
-/** Loads the YAML file (from --config, NIFTYBOX_CONFIG, or <stateDir>/config.yaml when present). */
-export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): { config: Config; file: string | null } {
-  const path = file ?? env.NIFTYBOX_CONFIG ?? join(defaultStateDir(), 'config.yaml');
-  const explicit = Boolean(file ?? env.NIFTYBOX_CONFIG);
-  if (!existsSync(path)) {
-    if (explicit) throw new ConfigError(`config file ${path} does not exist: create it (see firmware-config/niftybox.example.yaml) or drop --config`);
-    return { config: parseConfig({}, env), file: null };
+/** Where an installed box keeps its config and state (scripts/install-pi.sh, systemd/niftybox.service). */
+export const SYSTEM_LOCATIONS = { configFile: '/etc/niftybox/config.yaml', stateDir: '/var/lib/niftybox' };
+
+/**
+ * Loads the YAML file: --config, else NIFTYBOX_CONFIG ("" = none), else the installed box's
+ * /etc/niftybox/config.yaml when present, else ~/.niftybox/config.yaml when present. With the installed
+ * box's file and no stateDir of its own, state lives where the service keeps it (/var/lib/niftybox), so
+ * every command acts on the running service. `lookedAt` lists the files considered, for messages.
+ */
+export function loadConfig(
+  file?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  system: { configFile: string; stateDir: string } = SYSTEM_LOCATIONS,
+): { config: Config; file: string | null; lookedAt: string[] } {
+  const explicit = file ?? env.NIFTYBOX_CONFIG;
+  const userFile = join(env.STATE_DIRECTORY || join(env.HOME ?? '.', '.niftybox'), 'config.yaml');
+  const lookedAt = explicit !== undefined ? (explicit ? [explicit] : []) : [system.configFile, userFile];
+  const path = explicit !== undefined ? explicit || null : existsSync(system.configFile) ? system.configFile : userFile;
+  if (!path || !existsSync(path)) {
+    if (path && explicit) throw new ConfigError(`config file ${path} does not exist: create it (see firmware-config/niftybox.example.yaml) or drop --config`);
+    return { config: parseConfig({}, env), file: null, lookedAt };
   }
-  if (isDirectory(path)) throw new ConfigError(`config file ${path} is a directory: give the YAML file itself, e.g. ${join(path, 'config.yaml')}`);
   let text: string;
   try {
+    if (statSync(path).isDirectory()) throw new ConfigError(`config file ${path} is a directory: give the YAML file itself, e.g. ${join(path, 'config.yaml')} (point --config or NIFTYBOX_CONFIG at it)`);
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') throw new ConfigError(`cannot read config file ${path} (permission denied): run the command with sudo, or join group niftybox (sudo usermod -aG niftybox $USER, then log in again)`);
+    throw new ConfigError(`cannot read config file ${path} (${code ?? (err as Error).message}): check the path given by --config or NIFTYBOX_CONFIG`);
   }
   let raw: unknown;
   try {
@@ -190,8 +207,10 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
   }
+  const installed = resolve(path) === resolve(system.configFile);
+  if (installed && raw && typeof raw === 'object' && !('stateDir' in raw) && !env.STATE_DIRECTORY) raw = { ...raw, stateDir: system.stateDir };
   try {
-    return { config: parseConfig(raw, env), file: path };
+    return { config: parseConfig(raw, env), file: path, lookedAt };
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(`${path}:\n${err.message}`);
     throw err;

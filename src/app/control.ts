@@ -3,7 +3,8 @@
  * a unix socket beside the ledger (one JSON line each way). Only local users with access to the
  * state directory can use it.
  */
-import { existsSync, unlinkSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createConnection, createServer, type Server } from 'node:net';
 import type { ApplianceState } from '../core/state.js';
 import type { Logger } from '../log.js';
@@ -25,6 +26,31 @@ export function controlSocketPath(dbFile: string): string {
 }
 
 const MAX_REQUEST_BYTES = 4096;
+
+/** The gid of group `name` from /etc/group, or null when there is no such group. */
+export function groupId(name: string, groupFile = '/etc/group'): number | null {
+  try {
+    for (const line of readFileSync(groupFile, 'utf8').split('\n')) {
+      const [group, , gid] = line.split(':');
+      if (group === name && gid && /^\d+$/.test(gid)) return Number(gid);
+    }
+  } catch {
+    // no readable group file: leave the socket with the process's group
+  }
+  return null;
+}
+
+/** Owner and members of group `niftybox` may talk to the box (status, halt, resume); nobody else. */
+function restrictSocket(path: string, log: Logger): void {
+  chmodSync(path, 0o660);
+  const gid = groupId('niftybox');
+  if (gid === null) return;
+  try {
+    chownSync(path, process.getuid?.() ?? -1, gid);
+  } catch (err) {
+    log.warn('control: could not give the socket to group niftybox', { socket: path, error: (err as Error).message });
+  }
+}
 
 export function startControlServer(path: string, port: ControlPort, state: () => ApplianceState, log: Logger): Promise<Server> {
   // A socket file left by a killed process: nothing listens on it any more (the ledger lock proved we are the only writer).
@@ -58,6 +84,7 @@ export function startControlServer(path: string, port: ControlPort, state: () =>
     server.once('error', reject);
     server.listen(path, () => {
       server.off('error', reject);
+      restrictSocket(path, log);
       log.info('control: listening', { socket: path });
       resolve(server);
     });
@@ -66,6 +93,12 @@ export function startControlServer(path: string, port: ControlPort, state: () =>
 
 export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
+    try {
+      accessSync(dirname(path), constants.X_OK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EACCES')
+        return reject(new Error(`permission denied on ${dirname(path)}: join group niftybox (sudo usermod -aG niftybox $USER, then log in again) or use sudo`));
+    }
     if (!existsSync(path)) return reject(new Error(`no running appliance: ${path} does not exist (start it with "niftybox run")`));
     const sock = createConnection(path);
     let buf = '';
@@ -78,7 +111,15 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000)
     sock.on('data', (c: string) => (buf += c));
     sock.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(err.code === 'ECONNREFUSED' ? `no running appliance is listening on ${path} (a stale socket from a stopped run)` : `control socket ${path}: ${err.message}`));
+      reject(
+        new Error(
+          err.code === 'ECONNREFUSED'
+            ? `no running appliance is listening on ${path} (a stale socket from a stopped run)`
+            : err.code === 'EACCES'
+              ? `permission denied on ${path}: join group niftybox (sudo usermod -aG niftybox $USER, then log in again) or use sudo`
+              : `control socket ${path}: ${err.message}`,
+        ),
+      );
     });
     sock.on('end', () => {
       clearTimeout(timer);

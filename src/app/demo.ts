@@ -2,7 +2,10 @@
  * The demo: the simulated exchange (market simulator behind a fake Upstox on loopback), reached
  * through the real Upstox client, on a virtual clock that fast-forwards a session into minutes.
  */
-import type { Config } from '../config.js';
+import { existsSync } from 'node:fs';
+import { dbPath, type Config } from '../config.js';
+import { Ledger } from '../store/ledger.js';
+import { demoLedgerPath } from './mode.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import { phaseAt } from '../core/schedule.js';
 import { istDate, MINUTE_MS } from '../core/time.js';
@@ -23,6 +26,44 @@ export interface Demo {
 export function demoDay(calendar: MarketCalendar, now = Date.now()): string {
   const today = istDate(now);
   return calendar.isTradingDay(today) ? today : calendar.nextTradingDay(today);
+}
+
+/**
+ * A demo never borrows the live box's identity: its own ledger (<stateDir>/demo.db) unless --db or
+ * NIFTYBOX_DB says otherwise, and `<deviceId>-demo` (so its MQTT topics and client id differ) unless
+ * NIFTYBOX_DEVICE_ID is set.
+ */
+export function isolateDemo(config: Config, opts: { explicitDb: boolean; env?: NodeJS.ProcessEnv }): void {
+  const env = opts.env ?? process.env;
+  if (!opts.explicitDb && !env.NIFTYBOX_DB) config.db = demoLedgerPath(config.stateDir);
+  if (!env.NIFTYBOX_DEVICE_ID) config.deviceId = `${config.deviceId}-demo`;
+}
+
+/**
+ * The first session to simulate. On a ledger that already holds simulated days, the demo continues
+ * with the trading day after the last one it recorded (replaying a day the ledger has closed would
+ * leave the spot frozen and trade nothing); the note says so.
+ */
+export function demoStartDay(config: Config, calendar: MarketCalendar, log: Logger, now = Date.now()): { day: string; note: string | null } {
+  const first = demoDay(calendar, now);
+  const file = dbPath(config);
+  if (!existsSync(file)) return { day: first, note: null };
+  let lastTs: number | null = null;
+  try {
+    const ledger = Ledger.open(file, { log: log.child({ area: 'ledger' }), readonly: true });
+    try {
+      lastTs = ledger.loadCheckpoint()?.ts ?? null;
+    } finally {
+      ledger.close();
+    }
+  } catch {
+    return { day: first, note: null }; // the appliance opens it for writing next and says what is wrong
+  }
+  if (lastTs === null) return { day: first, note: null };
+  const last = istDate(lastTs);
+  if (last < first) return { day: first, note: null };
+  const day = calendar.nextTradingDay(last);
+  return { day, note: `demo: ${file} already holds the simulated sessions up to ${last}; continuing with ${day} (use --db for a fresh ledger)` };
 }
 
 export interface DemoOptions {

@@ -1,9 +1,11 @@
 /** `niftybox halt [--reason R]`, `niftybox resume`, `niftybox status`: talk to the running appliance. */
+import { existsSync } from 'node:fs';
 import { dbPath, loadConfig } from '../config.js';
 import { controlSocketPath, sendControl, type ControlRequest } from '../app/control.js';
 import { statusLine } from '../app/console-output.js';
 import { parseFlags } from './args.js';
 import { DataError } from './errors.js';
+import { demoLedgerPath, selectMode } from '../app/mode.js';
 
 function controlCommand(cmd: ControlRequest['cmd']) {
   return async (argv: string[]): Promise<number> => {
@@ -18,19 +20,29 @@ function controlCommand(cmd: ControlRequest['cmd']) {
       },
       usage,
     );
-    const { config } = loadConfig(values.config as string | undefined);
-    const socket = controlSocketPath((values.db as string | undefined) ?? dbPath(config));
+    const loaded = loadConfig(values.config as string | undefined);
+    const { config } = loaded;
+    let socket = controlSocketPath((values.db as string | undefined) ?? dbPath(config));
+    // No live box running but a demo is (its own ledger, see isolateDemo): talk to the demo.
+    const demoSocket = controlSocketPath(demoLedgerPath(config.stateDir));
+    if (!values.db && !existsSync(socket) && existsSync(demoSocket)) socket = demoSocket;
     let res;
     try {
       res = await sendControl(socket, { cmd, reason: values.reason as string | undefined });
     } catch (err) {
-      throw new DataError((err as Error).message);
+      let would = '';
+      try {
+        would = `. "niftybox run" would choose: ${selectMode({ config, configFile: loaded.file, lookedAt: loaded.lookedAt }).reason}`;
+      } catch {
+        // the token file is unreadable: the error above is the one to show
+      }
+      throw new DataError(`${(err as Error).message}${would}`);
     }
     if (!res.ok) throw new DataError(res.error ?? 'refused');
     if (values.json) process.stdout.write(JSON.stringify(res.state) + '\n');
     else {
       const s = res.state!;
-      process.stdout.write(`trading: ${s.trading}${s.haltReason ? ` (${s.haltReason})` : ''}\n${statusLine(s)}\n`);
+      process.stdout.write(`mode: ${s.mode}\ntrading: ${s.trading}${s.haltReason ? ` (${s.haltReason})` : ''}\n${statusLine(s)}\n`);
     }
     return 0;
   };

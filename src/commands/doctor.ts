@@ -1,37 +1,60 @@
-/** `niftybox doctor`: checks the box end to end; exit 0 only when every check passes. */
-import { statfsSync } from 'node:fs';
+/**
+ * `niftybox doctor [--json]`: checks the box end to end with the same config and state the service
+ * uses (same lookup as every command); exit 0 only when every check passes.
+ */
+import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import { systemClockSync } from '../app/clock-sync.js';
 import { dbPath, loadConfig } from '../config.js';
 import { istIso } from '../core/time.js';
 import { doctorDeviceChecks, type DoctorCheck } from '../device/index.js';
-import { loadToken, UpstoxRest, TokenExpired } from '../feed/upstox/index.js';
-import { createLogger, setLogSink } from '../log.js';
+import { loadToken } from '../feed/upstox/index.js';
+import { checkToken, describeRejection } from '../feed/upstox/token-check.js';
+import { setLogSink } from '../log.js';
+import { controlSocketPath } from '../app/control.js';
+import { selectMode, type ModeChoice } from '../app/mode.js';
 import { parseFlags } from './args.js';
 
 export async function doctorCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { config: { type: 'string' }, json: { type: 'boolean', default: false } }, 'niftybox doctor [--config F] [--json]');
   setLogSink((l) => process.stderr.write(l + '\n'));
-  const { config } = loadConfig(values.config);
+  const loaded = loadConfig(values.config);
+  const { config } = loaded;
   const checks: DoctorCheck[] = [];
+  let choice: ModeChoice | null = null;
+  try {
+    choice = selectMode({ config, configFile: loaded.file, lookedAt: loaded.lookedAt });
+    checks.push({ name: 'mode', ok: true, detail: choice.reason });
+  } catch (err) {
+    checks.push({ name: 'mode', ok: false, detail: (err as Error).message });
+  }
+  try {
+    accessSync(config.stateDir, constants.W_OK | constants.X_OK);
+    checks.push({ name: 'state dir', ok: true, detail: `${config.stateDir} is writable` });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    checks.push({
+      name: 'state dir',
+      ok: false,
+      detail: `${config.stateDir}: ${code === 'ENOENT' ? 'does not exist yet ("niftybox run" or the service creates it)' : `${code}: run doctor with sudo, or as the service user`}`,
+    });
+  }
 
   checks.push(...(await doctorDeviceChecks(config.device)));
 
   const sync = await systemClockSync();
   checks.push({ name: 'clock', ok: sync.synced, detail: sync.synced ? sync.detail : `${sync.detail}: enable systemd-timesyncd (timedatectl set-ntp true)` });
 
-  const token = loadToken(config);
-  if (!token) checks.push({ name: 'upstox token', ok: false, detail: 'no valid token: "niftybox login --token <analytics token>" or "niftybox login"' });
-  else {
-    try {
-      const rest = new UpstoxRest({ baseUrl: config.upstox.apiBaseUrl, token: token.token, timeoutMs: 5000, maxRetries: 0, log: createLogger({ area: 'doctor' }) });
-      await rest.ltp(['NSE_INDEX|Nifty 50']);
-      checks.push({ name: 'upstox token', ok: true, detail: `${token.kind} token works, valid until ${istIso(token.expiresAt)}` });
-    } catch (err) {
-      const detail = err instanceof TokenExpired ? 'token rejected by Upstox: log in again ("niftybox login")' : `Upstox not reachable with the token: ${(err as Error).message}`;
-      checks.push({ name: 'upstox token', ok: false, detail });
-    }
+  const token = choice ? loadToken(config) : null;
+  if (!token) {
+    const why = choice?.token?.expired ? `the token from ${choice.token.source === 'file' ? choice.tokenFile : choice.token.source} has expired` : `no token (looked in ${choice?.tokenFile ?? config.stateDir})`;
+    checks.push({ name: 'upstox token', ok: false, detail: `${why}: "niftybox login --token <analytics token>" or "niftybox login"` });
+  } else {
+    const c = await checkToken(config.upstox.apiBaseUrl, token.token, 5000);
+    if (c.verdict === 'accepted') checks.push({ name: 'upstox token', ok: true, detail: `${token.kind} token works${c.user ? ` (${c.user})` : ''}, valid until ${istIso(token.expiresAt)}` });
+    else if (c.verdict === 'rejected') checks.push({ name: 'upstox token', ok: false, detail: `Upstox rejected the token: ${describeRejection(c)}; log in again ("niftybox login --token <token>")` });
+    else checks.push({ name: 'upstox token', ok: false, detail: `could not check the token: ${c.why}` });
   }
 
   checks.push(await checkBroker(config.mqtt.url ?? `mqtt://${config.mqtt.embeddedBroker.host}:${config.mqtt.embeddedBroker.port}`, !config.mqtt.url));
@@ -45,9 +68,21 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     checks.push({ name: 'disk', ok: false, detail: `${dirname(db)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (create the state directory or set NIFTYBOX_DB)` });
   }
 
-  if (values.json) process.stdout.write(JSON.stringify(checks) + '\n');
-  else for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}\n`);
-  return checks.every((c) => c.ok) ? 0 : 1;
+  const ok = checks.every((c) => c.ok);
+  const where = {
+    configFile: loaded.file,
+    stateDir: config.stateDir,
+    tokenFile: choice?.tokenFile ?? null,
+    ledger: db,
+    controlSocket: controlSocketPath(db),
+  };
+  if (values.json) process.stdout.write(JSON.stringify({ ok, mode: choice?.mode ?? null, ...where, checks }, null, 2) + '\n');
+  else {
+    process.stdout.write(`config  ${where.configFile ?? `none (looked at ${loaded.lookedAt.join(', ') || 'nothing: NIFTYBOX_CONFIG=""'})`}\n`);
+    process.stdout.write(`state   ${where.stateDir}\ntoken   ${where.tokenFile ?? '?'}\nledger  ${where.ledger}\n\n`);
+    for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}\n`);
+  }
+  return ok ? 0 : 1;
 }
 
 function checkBroker(url: string, embedded: boolean): Promise<DoctorCheck> {

@@ -24,6 +24,7 @@ export class HelpRequested extends Error {
   }
 }
 
+/** A file or directory the command needs cannot be read or written (permissions, missing directory). */
 export class IoError extends Error {
   readonly exitCode = 74; // EX_IOERR
   constructor(message: string) {

@@ -1,6 +1,7 @@
 /** `niftybox run`: the appliance — live with Upstox credentials, the simulated exchange without, or a replay. */
 import { existsSync } from 'node:fs';
-import { dbPath, loadConfig, type Config } from '../config.js';
+import { dirname } from 'node:path';
+import { dbPath, loadConfig } from '../config.js';
 import { startAppliance, type TickSource } from '../app.js';
 import { ConsoleOutput } from '../app/console-output.js';
 import { summarize } from '../core/report.js';
@@ -12,6 +13,8 @@ import { UsageError } from './errors.js';
 import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
 import { startWebOutput } from '../web/index.js';
 import { officialCandlesFor } from '../web/official.js';
+import { selectMode } from '../app/mode.js';
+import { checkBootToken, ensureWritableDir } from '../app/boot-checks.js';
 
 const USAGE = 'niftybox run [--config F] [--db F] [--demo] [--sessions N] [--display KIND] [--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max] [--allow-gaps]]';
 
@@ -37,14 +40,21 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (values.replay) refuseFlags(values, ['demo', 'sessions', 'session-seconds'], 'in a replay (--replay)');
   else refuseFlags(values, ['from', 'to', 'speed', 'allow-gaps'], 'without --replay INDEX,OPTIONS');
   ledgerFlag(values.db);
-  const { config } = loadConfig(values.config);
+  const loaded = loadConfig(values.config);
+  const { config } = loaded;
   if (values.db) config.db = values.db;
   if (values.display) config.device.display.kind = values.display;
 
+  const choice = values.replay ? null : selectMode({ config, configFile: loaded.file, lookedAt: loaded.lookedAt, demo: values.demo });
+  const simulated = Boolean(values.replay) || choice?.mode === 'demo';
+  // A demo on the live box's machine gets a ledger, device id and MQTT client id of its own.
+  if (choice?.mode === 'demo') (await import('../app/demo.js')).isolateDemo(config, { explicitDb: Boolean(values.db) });
+  ensureWritableDir(dirname(dbPath(config)), config.db ? 'the ledger\'s directory (--db, NIFTYBOX_DB or db)' : 'the state directory (stateDir)');
+
   const interactive = Boolean(process.stdout.isTTY);
   // Off the Pi (no sysfs GPIO), demos and replays get the simulated button instead of an alarm.
-  if ((values.demo || values.replay || !hasCredentials(config)) && !existsSync('/sys/class/gpio/export')) config.device.button.simulated = true;
-  if (values.replay || values.demo || !hasCredentials(config)) {
+  if (simulated && !existsSync('/sys/class/gpio/export')) config.device.button.simulated = true;
+  if (simulated) {
     // Human-readable trades and status on stdout; the JSON log goes to stderr, warnings and up.
     setLogSink((line) => process.stderr.write(line + '\n'));
     if (!process.env.NIFTYBOX_LOG_LEVEL) setLogLevel('warn');
@@ -68,16 +78,21 @@ export async function runCommand(argv: string[]): Promise<number> {
       { index: data.index, options: data.options, from, to, speed, calendar: createCalendar(config) },
       log.child({ area: 'replay' }),
     );
-  } else if (values.demo || !hasCredentials(config)) {
+  } else if (choice!.mode === 'demo') {
     const sessions = numberFlag(values.sessions, 'sessions', 0) ?? 0;
     if (values['session-seconds']) config.demo.sessionSeconds = numberFlag(values['session-seconds'], 'session-seconds', 1)!;
-    if (!values.demo) process.stdout.write('No Upstox credentials configured: running the demo against the simulated exchange ("niftybox login" to go live).\n');
-    const { startDemo } = await import('../app/demo.js');
-    const demo = await startDemo({ config, calendar: createCalendar(config), log, sessions, onDailyReport: (t) => process.stdout.write(`\n${t}\n`) });
+    if (!values.demo) process.stdout.write(`${choice!.reason}.\n`);
+    const { demoStartDay, startDemo } = await import('../app/demo.js');
+    const calendar = createCalendar(config);
+    const start = demoStartDay(config, calendar, log);
+    if (start.note) process.stdout.write(`${start.note}\n`);
+    const demo = await startDemo({ config, calendar, log, sessions, day: start.day, onDailyReport: (t) => process.stdout.write(`\n${t}\n`) });
     cleanups.push(() => demo.close());
     demoExchange = demo.exchange;
     source = demo.source;
   } else {
+    log.info(`mode: ${choice!.reason}`, { stateDir: config.stateDir, ledger: dbPath(config) });
+    await checkBootToken(config, choice!, log);
     const { startLive } = await import('../app/live.js');
     source = await startLive(config, log);
   }
@@ -117,8 +132,4 @@ export async function runCommand(argv: string[]): Promise<number> {
   const code = await app.done;
   await closeAll();
   return code;
-}
-
-function hasCredentials(config: Config): boolean {
-  return Boolean(config.upstox.token);
 }

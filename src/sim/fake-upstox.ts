@@ -226,6 +226,11 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
     const today = istDate(now());
 
+    if (path === '/v2/user/profile') {
+      // Shape per the Upstox docs (Get Profile); `niftybox login --token` checks a token with it.
+      return json(res, 200, { status: 'success', data: { email: 'demo@example.com', exchanges: ['NSE', 'NFO'], products: ['D', 'I'], broker: 'UPSTOX', user_id: 'FAKE01', user_name: 'Fake Upstox user', order_types: ['MARKET', 'LIMIT', 'SL', 'SL-M'], user_type: 'individual', poa: false, is_active: true } });
+    }
+
     if (path === '/v2/option/contract') {
       const key = url.searchParams.get('instrument_key');
       if (!key) return json(res, 400, errorBody('UDAPI1009', 'instrument_key is required'));

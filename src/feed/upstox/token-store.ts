@@ -3,7 +3,7 @@
  * OAuth tokens die at 03:30 IST the next morning; the analytics token lives a year (or as its JWT says).
  * Every token read or written is registered with the logger's secret mask.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerSecret } from '../../log.js';
 import { DAY_MS, istDate, istTime } from '../../core/time.js';
@@ -49,8 +49,22 @@ export function storeToken(stateDir: string, record: StoredToken): StoredToken {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify({ ...record, savedAt: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
   chmodSync(tmp, 0o600); // umask cannot widen it, but an existing tmp file might have other bits
+  // root writing into the service's state directory (sudo niftybox login): the file goes to the directory's owner, so the service can read it.
+  const dirOwner = statSync(stateDir);
+  if (process.getuid?.() === 0 && dirOwner.uid !== 0) chownSync(tmp, dirOwner.uid, dirOwner.gid);
   renameSync(tmp, file);
   return record;
+}
+
+/**
+ * Why this process must not write the token file, or null. A user other than the state directory's
+ * owner (say, a member of group niftybox) would leave a 0600 file the service cannot read.
+ */
+export function tokenWriteProblem(stateDir: string): string | null {
+  if (!existsSync(stateDir) || process.getuid?.() === 0) return null;
+  const st = statSync(stateDir);
+  if (st.uid === process.getuid?.()) return null;
+  return `the state directory ${stateDir} belongs to another user (uid ${st.uid}, the service): run the command with sudo so the token file stays readable by the service`;
 }
 
 /** Stores a 1-year analytics token (from `niftybox login --token`). Expiry: as given, else its JWT exp, else a year. */
