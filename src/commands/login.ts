@@ -17,8 +17,7 @@ const USAGE = 'niftybox login [--config F] [--token T] [--port N]';
  * with Upstox's message and nothing is stored. Offline, it is stored with a warning that it is unchecked.
  */
 async function storeTokenCommand(config: Config, raw: string): Promise<number> {
-  const token = raw.trim();
-  if (!token) throw new UsageError(`--token needs the token itself: paste the Analytics token from the Upstox Developer Apps page\nusage: ${USAGE}`);
+  const token = raw.trim(); // never empty: loginCommand's textFlag refused that
   registerSecret(token);
   const file = tokenPath(config.stateDir);
   const exp = jwtExpiry(token);

@@ -246,7 +246,7 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
 
     const empty = await cli(['login', '--token', ' '], { env: box.env });
     expect(empty.code).toBe(64);
-    expect(empty.stderr).toMatch(/--token needs the token itself/);
+    expect(empty.stderr).toMatch(/--token is empty: give the Analytics token/);
     expect(empty.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
 
     // The token was good when stored and Upstox revoked it since: the box starts, says why, takes no entries.
