@@ -41,7 +41,7 @@ describe.skipIf(!hasMosquitto)(`verify a demo day${hasMosquitto ? '' : ` (${NO_M
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
     expect(day).toMatch(/^\d{4}-\d\d-\d\d$/);
     expect(run.stdout).toMatch(/Verify vs backtest of the day's candles: agrees: \d+ live trades? = the backtest/);
-    const state = JSON.parse((await readRetained(broker.port, 'niftybox/box14/state', 5))!);
+    const state = JSON.parse((await readRetained(broker.port, 'niftybox/box14-demo/state', 5))!);
     expect(state.verify).toMatchObject({ day, agreed: true, differences: 0 });
     expect(state.verify.liveTrades).toBe(state.verify.backtestTrades);
   });

@@ -130,7 +130,8 @@ describe('fake Upstox replaying recorded candles', () => {
 
   it('sends each candle as open, low, high, close ticks inside its 5-minute bucket', async () => {
     const source = new CandleReplay(parseIndexCsv(csvIndex, 'index.csv'), parseOptionsCsv(csvOptions));
-    const clock = new VirtualClock(istTime('2025-10-20', '09:14') + 50_000, 600);
+    // Two virtual minutes (200 ms real) before the open: the subscription lands before the first tick even on a loaded machine.
+    const clock = new VirtualClock(istTime('2025-10-20', '09:13'), 600);
     const { ticks, f } = await streamTicks({ clock, source }, [NIFTY_INDEX_KEY, 'NSE_FO|11111'], istTime('2025-10-20', '09:24') + 50_000);
     const idx = ticks.filter((t) => t.instrumentKey === NIFTY_INDEX_KEY);
     expect(idx.map((t) => t.ltp)).toEqual([25800.5, 25790.1, 25850, 25840.2, 25840, 25820, 25860.3, 25825.9]);

@@ -77,6 +77,8 @@ describe('the page in Chromium', () => {
     let stdout = '';
     let stderr = '';
     const cfg = () => join(dir, 'config.yaml');
+    // A demo keeps a ledger of its own beside the live box's (demo isolation): <stateDir>/demo.db.
+    const demoDb = () => join(dir, 'demo.db');
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'niftybox-web-'));
@@ -149,14 +151,14 @@ describe('the page in Chromium', () => {
       // The halt exits the open position; once flat the day's trades are final.
       await expect.poll(async () => (await (await fetch(`${url}api/state`)).json()).position, { timeout: 30_000, interval: 300 }).toBeNull();
       const apiDay = (await (await fetch(`${url}api/day/${day}`)).json()) as { trades: Trade[]; index: { candles: number[][]; ema: (number | null)[]; hist: (number | null)[]; chop: (number | null)[] } };
-      const report = runCli(['report', '--json', '--from', day, '--to', day, '--config', cfg()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+      const report = runCli(['report', '--json', '--from', day, '--to', day, '--config', cfg(), '--db', demoDb()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
       expect(report.code, report.stderr).toBe(0);
       expect(JSON.parse(report.stdout).summary.halted).toBe(true);
       expect(apiDay.trades).toEqual(JSON.parse(report.stdout).trades);
       expect(apiDay.trades.length).toBeGreaterThan(before);
 
       // The indicators drawn are the ones V25 decided on: every signal in the ledger names the same EMA / histogram / CHOP.
-      const db = new Database(join(dir, 'ledger.db'), { readonly: true });
+      const db = new Database(demoDb(), { readonly: true });
       const signals = db.prepare('SELECT candle_ts AS ts, ema, hist, chop FROM signals').all() as { ts: number; ema: number; hist: number; chop: number }[];
       db.close();
       const at = new Map(apiDay.index.candles.map((c, i) => [c[0]! * 1000, i]));
@@ -184,7 +186,7 @@ describe('the page in Chromium', () => {
 
     it('report --html of the running box\'s ledger: one offline file whose day shows that day\'s trades', async () => {
       const file = join(dir, 'report.html');
-      const r = runCli(['report', '--html', file, '--json', '--config', cfg()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+      const r = runCli(['report', '--html', file, '--json', '--config', cfg(), '--db', demoDb()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
       expect(r.code, r.stderr).toBe(0);
       const trades = JSON.parse(r.stdout).trades as (Trade & { day: string })[];
       expect(trades.length).toBeGreaterThan(0);
