@@ -122,8 +122,9 @@ try {
   writeFileSync(join(bin, 'systemd-notify'), `#!/bin/sh\nfor a in "$@"; do case "$a" in --ready|READY=1) date +%s%N >> "${readyFile}";; esac; done\n`);
   chmodSync(join(bin, 'systemd-notify'), 0o755);
 
-  // BENCH_NODE_OPTIONS tries other V8 settings than the unit's (to choose them); the figures use the unit's.
-  const { flags: unitFlags, env: unitEnv } = unitSettings();
+  // BENCH_NODE_OPTIONS / BENCH_NODE_FLAGS try other V8 settings than the unit's, BENCH_UNIT another unit
+  // file (malloc settings…), to choose them; the published figures use systemd/niftybox.service itself.
+  const { flags: unitFlags, env: unitEnv } = unitSettings(process.env.BENCH_UNIT || undefined);
   const flags = process.env.BENCH_NODE_FLAGS !== undefined ? [...unitFlags, ...process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)] : unitFlags;
   const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? unitEnv.NODE_OPTIONS ?? '';
   const probeFile = join(dir, 'probe.json');
