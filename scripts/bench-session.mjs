@@ -113,6 +113,8 @@ try {
       `maxClockSkewMs: ${Math.round(Math.max(2000, speed * 2000))}`,
       `mqtt: { url: "mqtt://127.0.0.1:${mqttPort}" }`,
       `device: { display: { kind: none }, button: { simulated: true }, buzzer: { simulated: true } }`,
+      // The page runs as on a box, on a free port (8080 may be taken by another run on this machine).
+      `web: { port: 0, bind: 127.0.0.1 }`,
     ].join('\n') + '\n',
   );
   // systemd's READY=1 goes through `systemd-notify`; a stand-in on PATH records when it is called.
@@ -122,8 +124,9 @@ try {
   writeFileSync(join(bin, 'systemd-notify'), `#!/bin/sh\nfor a in "$@"; do case "$a" in --ready|READY=1) date +%s%N >> "${readyFile}";; esac; done\n`);
   chmodSync(join(bin, 'systemd-notify'), 0o755);
 
-  // BENCH_NODE_OPTIONS tries other V8 settings than the unit's (to choose them); the figures use the unit's.
-  const { flags: unitFlags, env: unitEnv } = unitSettings();
+  // BENCH_NODE_OPTIONS / BENCH_NODE_FLAGS try other V8 settings than the unit's, BENCH_UNIT another unit
+  // file (malloc settings…), to choose them; the published figures use systemd/niftybox.service itself.
+  const { flags: unitFlags, env: unitEnv } = unitSettings(process.env.BENCH_UNIT || undefined);
   const flags = process.env.BENCH_NODE_FLAGS !== undefined ? [...unitFlags, ...process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)] : unitFlags;
   const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? unitEnv.NODE_OPTIONS ?? '';
   const probeFile = join(dir, 'probe.json');
@@ -147,11 +150,12 @@ try {
   const box = runBox();
   let reported = false;
   let errors = 0;
+  let firstError = '';
   const boxLog = [];
   const onLine = (l) => {
     if (boxLog.length < 5000) boxLog.push(l);
     if (l.includes('"msg":"daily report"')) reported = true;
-    if (l.includes('"level":"error"')) errors++;
+    if (l.includes('"level":"error"') && !errors++) firstError = l.slice(0, 300);
   };
   lines(box.stdout, onLine);
   lines(box.stderr, onLine);
@@ -200,8 +204,9 @@ try {
   const heapMB = mem ? mem.heapUsed / 1e6 : NaN;
   const dbBytesWritten = Number.isFinite(writeBytes) && writeBytes > 0 ? writeBytes : fileBytes;
   say(`live process, session ${day} in ${sessionSeconds} s (${speed.toFixed(0)}×), fake Upstox and Mosquitto in other processes; node ${[...flags, nodeOptions].filter(Boolean).join(' ') || '(no flags)'}${Object.keys(unitEnv).filter((k) => k.startsWith('MALLOC')).map((k) => ` ${k}=${unitEnv[k]}`).join('')}`);
-  say(`${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines`);
+  say(`${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines${firstError ? ` (first: ${firstError})` : ''}`);
   say(`RSS after the session ${rssMB.toFixed(1)} MB = ${((anonKb * 1024) / 1e6).toFixed(1)} MB anonymous + ${((fileKb * 1024) / 1e6).toFixed(1)} MB file-backed (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`);
+  if (mem?.spaces) say(`heap spaces (used/committed MB): ${Object.entries(mem.spaces).map(([k, v]) => `${k.replace(/_space$/, '')} ${(v.used / 1e6).toFixed(1)}/${(v.physical / 1e6).toFixed(1)}`).join(', ')}`);
   say(`storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB (write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger files ${(fileBytes / 1e6).toFixed(2)} MB`);
   say(`start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms); RSS at ready ${readyRssKb.map((k) => ((k * 1024) / 1e6).toFixed(1)).join(', ')} MB`);
   if (json) {

@@ -6,6 +6,7 @@ import { CHARGE_KINDS, chargesByKindInPaise, paise, type ChargesByKind } from '.
 import { contractName } from '../core/contracts.js';
 import type { Bucket, Summary } from '../core/report.js';
 import { istIso } from '../core/time.js';
+import { groupIndian } from './rupees.js';
 import type { ClosedTrade } from '../core/types.js';
 
 export interface SlippagePoint {
@@ -86,7 +87,7 @@ export function tradesCsv(trades: readonly ClosedTrade[]): string {
 
 const inr = (x: number) => {
   const v = r2(x);
-  return (v < 0 ? '-' : '') + '₹' + Math.abs(v).toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return (v < 0 ? '-' : '') + '₹' + groupIndian(v);
 };
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
