@@ -1,9 +1,11 @@
 /**
- * The indicators V25 reads, fed one candle at a time. EMA and MACD come from `technicalindicators`
- * (its EMA seeds with the simple mean of the first n closes, as v25.md requires); CHOP and the
- * day-reset option ATR are defined in v25.md and computed here. `undefined` means "still warming up".
+ * The indicators V25 reads, fed one candle at a time. EMA and MACD are `technicalindicators`' EMA and
+ * MACD (SimpleMAOscillator and SimpleMASignal false) re-done step for step without its generators:
+ * the same operations in the same order, so the same doubles (test/core/indicators.test.ts compares
+ * them with the library bit for bit); its EMA seeds with the simple mean of the first n closes, as
+ * v25.md requires. CHOP and the day-reset option ATR are defined in v25.md and computed here.
+ * `undefined` means "still warming up".
  */
-import { EMA, MACD } from 'technicalindicators';
 import type { Candle } from './types.js';
 
 /** True range; the first candle of a series (no previous close) has TR = H − L. */
@@ -13,28 +15,58 @@ export function trueRange(c: Pick<Candle, 'high' | 'low'>, prevClose: number | u
   return Math.max(hl, Math.abs(c.high - prevClose), Math.abs(c.low - prevClose));
 }
 
+/**
+ * technicalindicators' EMA: the first n values are summed in order (its SMA) and their mean seeds the
+ * average; then ema = (x − ema) × 2/(n+1) + ema. Its one quirk is kept too: a seed of 0 (falsy) takes
+ * one smoothing step on the same value before it is returned.
+ */
 export class EmaIndicator {
-  private readonly ema: EMA;
+  private readonly k: number;
+  private count = 0;
+  private sum = 0;
   value: number | undefined;
   constructor(readonly period: number) {
-    this.ema = new EMA({ period, values: [] });
+    this.k = 2 / (period + 1);
   }
   next(close: number): number | undefined {
-    this.value = this.ema.nextValue(close);
-    return this.value;
+    const prev = this.value;
+    if (prev !== undefined) return (this.value = (close - prev) * this.k + prev);
+    this.sum = this.sum + close;
+    if (++this.count < this.period) return undefined;
+    const seed = this.sum / this.period;
+    return (this.value = seed ? seed : (close - seed) * this.k + seed);
   }
 }
 
+/**
+ * technicalindicators' MACD histogram: fast and slow EMAs of the close; from the slow period's n-th
+ * close on, macd = fast − slow (kept from before while either is 0), signal = EMA(macd), hist = macd − signal.
+ */
 export class MacdHistogram {
-  private readonly macd: MACD;
+  private readonly fast: EmaIndicator;
+  private readonly slow: EmaIndicator;
+  private readonly signal: EmaIndicator;
+  private readonly slowPeriod: number;
+  private seen = 0;
+  private macd: number | undefined;
+  private signalValue: number | undefined;
   value: number | undefined;
   constructor(fast: number, slow: number, signal: number) {
-    this.macd = new MACD({ fastPeriod: fast, slowPeriod: slow, signalPeriod: signal, SimpleMAOscillator: false, SimpleMASignal: false, values: [] });
+    this.fast = new EmaIndicator(fast);
+    this.slow = new EmaIndicator(slow);
+    this.signal = new EmaIndicator(signal);
+    this.slowPeriod = slow;
   }
   next(close: number): number | undefined {
-    const out = this.macd.nextValue(close);
-    this.value = out?.histogram;
-    return this.value;
+    const fast = this.fast.next(close);
+    const slow = this.slow.next(close);
+    if (this.seen < this.slowPeriod && ++this.seen < this.slowPeriod) return (this.value = undefined);
+    if (fast && slow) {
+      this.macd = fast - slow;
+      this.signalValue = this.signal.next(this.macd);
+    }
+    const hist = (this.macd as number) - (this.signalValue as number);
+    return (this.value = Number.isNaN(hist) ? undefined : hist);
   }
 }
 
