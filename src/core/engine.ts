@@ -193,6 +193,55 @@ export class Engine {
   }
 
   /**
+   * A recorded candle as the four ticks a replay feeds (`candleTicks`: the open, then the low, high and
+   * close as path ticks, all at the candle's start; the close carries the volume). Exactly four onTick
+   * calls, in one: where those ticks could do no more than extend the candle (the index; a contract
+   * without a position or a pending entry on it) they are folded into the candle at once.
+   */
+  onCandle(instrumentKey: string, c: Candle): readonly EngineEvent[] {
+    const ts = c.ts;
+    if (ts < this.bucketFrom || ts >= this.bucketTo) {
+      const bucket = ts - (ts % BUCKET_MS);
+      if (this.lastClosedBucket !== null && bucket <= this.lastClosedBucket) {
+        this.lateTicks += 4;
+        return this.drain();
+      }
+      if (this.curBucket !== null) this.closeBucket(ts);
+      this.openBucket(bucket, ts);
+    }
+    const bucket = this.bucketFrom;
+    if (instrumentKey === this.indexKey) {
+      extendByCandle(this.indexBar, bucket, c);
+      this.spot = c.close;
+      return this.drain();
+    }
+    const side = this.sideOf(instrumentKey);
+    if (!side) return this.drain();
+    const bar = this.optionBars[side];
+    const pos = this.position;
+    const pe = this.pendingEntry;
+    if (pos === null ? pe === null || pe.side !== side : pos.side !== side) {
+      extendByCandle(bar, bucket, c);
+      return this.drain();
+    }
+    const tick: Tick = { instrumentKey, ts, ltp: c.open, path: false, volume: 0 };
+    extend(bar, bucket, tick);
+    this.onOptionTick(side, tick);
+    tick.path = true;
+    tick.ltp = c.low;
+    extend(bar, bucket, tick);
+    this.onOptionTick(side, tick);
+    tick.ltp = c.high;
+    extend(bar, bucket, tick);
+    this.onOptionTick(side, tick);
+    tick.ltp = c.close;
+    tick.volume = c.volume;
+    extend(bar, bucket, tick);
+    this.onOptionTick(side, tick);
+    return this.drain();
+  }
+
+  /**
    * Upstox's official candle of the open bucket replaces the one built from the ticks this box saw (it
    * started, reconnected or subscribed inside the candle), so the ATR, the indicators, the ledger and the
    * decision at its close all see the whole candle. What the seen ticks already did (a stop, a fill) stands.
@@ -574,6 +623,35 @@ function candleOf(b: CandleBuilder): Candle {
 
 function emptyBar(): CandleBuilder {
   return { ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, filled: false };
+}
+
+/** `extend` by the ticks open, low, high, close (volume 0, 0, 0, the candle's): the same comparisons in the same order. */
+function extendByCandle(bar: CandleBuilder, bucket: number, c: Candle): void {
+  let high: number;
+  let low: number;
+  let volume: number;
+  if (!bar.filled) {
+    bar.filled = true;
+    bar.ts = bucket;
+    bar.open = high = low = c.open;
+    volume = 0;
+  } else {
+    high = bar.high;
+    low = bar.low;
+    volume = bar.volume;
+    if (c.open > high) high = c.open;
+    if (c.open < low) low = c.open;
+  }
+  if (c.low > high) high = c.low;
+  if (c.low < low) low = c.low;
+  if (c.high > high) high = c.high;
+  if (c.high < low) low = c.high;
+  if (c.close > high) high = c.close;
+  if (c.close < low) low = c.close;
+  bar.high = high;
+  bar.low = low;
+  bar.close = c.close;
+  bar.volume = volume + c.volume;
 }
 
 function extend(bar: CandleBuilder, bucket: number, tick: Tick): void {
