@@ -12,7 +12,7 @@ import { roundTripCharges } from './charges.js';
 import type { AlertLevel, EngineEvent, HaltSource } from './events.js';
 import { ChopIndicator, DayAtr, EmaIndicator, MacdHistogram } from './indicators.js';
 import type { RiskParams, V25Params } from './params.js';
-import { BUCKET_MS, istDate, istMinuteOfDay, parseHhmm } from './time.js';
+import { BUCKET_MS, MINUTE_MS, istDate, istMinuteOfDay, parseHhmm } from './time.js';
 import type { Candle, ClosedTrade, DayContracts, ExitReason, OpenPosition, OptionContract, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
 
@@ -89,6 +89,8 @@ export class Engine {
   /** [bucketFrom, bucketTo) of the open bucket; both −∞ when none is open. */
   private bucketFrom = -Infinity;
   private bucketTo = -Infinity;
+  /** Epoch ms of the EOD exit time on the open bucket's day: a tick at or after it is past EOD. */
+  private eodTs = -Infinity;
   // Candle builders are reused bucket after bucket (`filled` false = no trade yet): a backtest
   // builds ~55,000 candles and they need not be garbage.
   private readonly indexBar: CandleBuilder = emptyBar();
@@ -412,6 +414,7 @@ export class Engine {
     this.curBucket = bucket;
     this.bucketFrom = bucket;
     this.bucketTo = bucket + BUCKET_MS;
+    this.eodTs = bucket - istMinuteOfDay(bucket) * MINUTE_MS + this.eodMin * MINUTE_MS;
     this.indexBar.filled = this.optionBars.CE.filled = this.optionBars.PE.filled = false;
     const day = istDate(bucket);
     if (day !== this.day) this.rollDay(day, ts);
@@ -421,16 +424,15 @@ export class Engine {
     const pos = this.position;
     if (pos === null) {
       const pe = this.pendingEntry;
-      if (pe !== null && pe.side === side && tick.ts >= pe.candleTs + BUCKET_MS && istMinuteOfDay(tick.ts) < this.eodMin) this.fillEntry(side, tick, pe);
+      if (pe !== null && pe.side === side && tick.ts >= pe.candleTs + BUCKET_MS && tick.ts < this.eodTs) this.fillEntry(side, tick, pe);
       return;
     }
     if (pos.side !== side) return;
-    const minute = istMinuteOfDay(tick.ts);
     pos.ltp = tick.ltp;
     pos.ltpTs = tick.ts;
     const sellPrice = tick.path ? tick.ltp : (tick.bid ?? tick.ltp);
     if (this.pendingExit) return this.exit(sellPrice, tick.ts, this.pendingExit);
-    if (minute >= this.eodMin) return this.exit(sellPrice, tick.ts, 'EOD');
+    if (tick.ts >= this.eodTs) return this.exit(sellPrice, tick.ts, 'EOD');
     if (tick.ltp <= pos.sl) {
       // A path tick reached the stop continuously: it fills at the stop. A gap (an open, a live trade) fills at the trade.
       return this.exit(tick.path ? pos.sl : sellPrice, tick.ts, pos.tp1Hit ? 'LOCK_SL' : 'SL');

@@ -75,24 +75,26 @@ export class MacdHistogram {
  * Undefined until n candles exist, and when the n-candle range is zero.
  */
 export class ChopIndicator {
-  private readonly tr: number[] = [];
-  private readonly high: number[] = [];
-  private readonly low: number[] = [];
+  private readonly tr: Float64Array;
+  private readonly high: Float64Array;
+  private readonly low: Float64Array;
+  private readonly log10n: number;
   private prevClose: number | undefined;
   private count = 0;
-  private trSum = 0;
   value: number | undefined;
-  constructor(readonly period: number) {}
+  constructor(readonly period: number) {
+    this.tr = new Float64Array(period);
+    this.high = new Float64Array(period);
+    this.low = new Float64Array(period);
+    this.log10n = Math.log10(period);
+  }
 
   next(c: Candle): number | undefined {
     const n = this.period;
     const i = this.count % n;
-    const tr = trueRange(c, this.prevClose);
-    if (this.count >= n) this.trSum -= this.tr[i]!;
-    this.tr[i] = tr;
+    this.tr[i] = trueRange(c, this.prevClose);
     this.high[i] = c.high;
     this.low[i] = c.low;
-    this.trSum += tr;
     this.prevClose = c.close;
     this.count++;
     if (this.count < n) return (this.value = undefined);
@@ -104,10 +106,9 @@ export class ChopIndicator {
       if (this.low[k]! < lo) lo = this.low[k]!;
       sum += this.tr[k]!;
     }
-    this.trSum = sum;
     const range = hi - lo;
     if (!(range > 0)) return (this.value = undefined);
-    return (this.value = (100 * Math.log10(sum / range)) / Math.log10(n));
+    return (this.value = (100 * Math.log10(sum / range)) / this.log10n);
   }
 }
 
