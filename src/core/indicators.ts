@@ -81,6 +81,9 @@ export class ChopIndicator {
   private readonly log10n: number;
   private prevClose: number | undefined;
   private count = 0;
+  /** max H and min L of the window, kept as candles come and go (−∞/+∞ while empty). */
+  private hi = -Infinity;
+  private lo = Infinity;
   value: number | undefined;
   constructor(readonly period: number) {
     this.tr = new Float64Array(period);
@@ -92,24 +95,38 @@ export class ChopIndicator {
   next(c: Candle): number | undefined {
     const n = this.period;
     const i = this.count % n;
+    const full = this.count >= n;
+    const leavingHigh = this.high[i]!;
+    const leavingLow = this.low[i]!;
     this.tr[i] = trueRange(c, this.prevClose);
     this.high[i] = c.high;
     this.low[i] = c.low;
     this.prevClose = c.close;
     this.count++;
+    // The window's extremes change only when the new candle passes them or the leaving one held them.
+    if (c.high >= this.hi) this.hi = c.high;
+    else if (full && leavingHigh === this.hi) this.hi = maxOf(this.high);
+    if (c.low <= this.lo) this.lo = c.low;
+    else if (full && leavingLow === this.lo) this.lo = minOf(this.low);
     if (this.count < n) return (this.value = undefined);
-    let hi = -Infinity;
-    let lo = Infinity;
     let sum = 0; // re-summed each time: a running sum would drift by float error over a year of candles
-    for (let k = 0; k < n; k++) {
-      if (this.high[k]! > hi) hi = this.high[k]!;
-      if (this.low[k]! < lo) lo = this.low[k]!;
-      sum += this.tr[k]!;
-    }
-    const range = hi - lo;
+    for (let k = 0; k < n; k++) sum += this.tr[k]!;
+    const range = this.hi - this.lo;
     if (!(range > 0)) return (this.value = undefined);
     return (this.value = (100 * Math.log10(sum / range)) / this.log10n);
   }
+}
+
+function maxOf(xs: Float64Array): number {
+  let m = -Infinity;
+  for (let k = 0; k < xs.length; k++) if (xs[k]! > m) m = xs[k]!;
+  return m;
+}
+
+function minOf(xs: Float64Array): number {
+  let m = Infinity;
+  for (let k = 0; k < xs.length; k++) if (xs[k]! < m) m = xs[k]!;
+  return m;
 }
 
 /**

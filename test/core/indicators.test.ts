@@ -106,6 +106,37 @@ describe('Choppiness Index', () => {
     expect(chop.next(c(11.5, 10.5, 11))).toBeCloseTo((100 * Math.log10(4 / 3)) / Math.log10(2), 10);
   });
 
+  it('equals the whole-window formula on every candle of a long series with many ties and gaps', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const n = 14;
+    const candles: Candle[] = [];
+    let x = 100;
+    for (let i = 0; i < 20_000; i++) {
+      x += Math.round((rnd() - 0.5) * 6); // whole points: equal highs and lows are common
+      const high = x + Math.round(rnd() * 3);
+      const low = x - Math.round(rnd() * 3);
+      candles.push(c(high, low, i % 50 === 0 ? high : x));
+    }
+    const chop = new ChopIndicator(n);
+    for (let i = 0; i < candles.length; i++) {
+      const got = chop.next(candles[i]!);
+      if (i < n - 1) {
+        expect(got).toBeUndefined();
+        continue;
+      }
+      // The definition over the last n candles; the TRs summed in the ring's slot order, as the indicator does.
+      const win = candles.slice(i - n + 1, i + 1);
+      const hi = Math.max(...win.map((k) => k.high));
+      const lo = Math.min(...win.map((k) => k.low));
+      const trs = win.map((k, j) => trueRange(k, i - n + j >= 0 ? candles[i - n + j]!.close : undefined));
+      let sum = 0;
+      for (let slot = 0; slot < n; slot++) sum += trs[(slot - ((i + 1) % n) + n) % n]!;
+      const want = hi - lo > 0 ? (100 * Math.log10(sum / (hi - lo))) / Math.log10(n) : undefined;
+      if (!Object.is(got, want)) expect({ i, got }).toEqual({ i, got: want });
+    }
+  });
+
   it('is undefined when the window has zero range', () => {
     const chop = new ChopIndicator(3);
     chop.next(c(5, 5, 5));
