@@ -80,8 +80,9 @@ export class Engine {
   private ema: EmaIndicator;
   private macd: MacdHistogram;
   private chop: ChopIndicator;
-  private hist1: number | undefined; // hist(t−1)
-  private hist2: number | undefined; // hist(t−2)
+  // hist(t−1) and hist(t−2); NaN while unknown (a histogram value is never NaN).
+  private hist1 = NaN;
+  private hist2 = NaN;
   private atr: Record<Side, DayAtr>;
 
   private out: EngineEvent[] = [];
@@ -150,12 +151,12 @@ export class Engine {
     this.ema = new EmaIndicator(this.p.emaPeriod);
     this.macd = new MacdHistogram(this.p.macdFast, this.p.macdSlow, this.p.macdSignal);
     this.chop = new ChopIndicator(this.p.chopPeriod);
-    this.hist1 = this.hist2 = undefined;
+    this.hist1 = this.hist2 = NaN;
   }
 
   /** True once every indicator V25 reads has a value. */
   indicatorsWarm(): boolean {
-    return this.ema.value !== undefined && this.macd.value !== undefined && this.hist1 !== undefined && this.hist2 !== undefined && this.chop.value !== undefined;
+    return this.ema.value !== undefined && this.macd.value !== undefined && !Number.isNaN(this.hist1) && !Number.isNaN(this.hist2) && this.chop.value !== undefined;
   }
 
   /** Sets the day's CE/PE pair (picked once per day). Starts the day if it is a new one. */
@@ -226,7 +227,12 @@ export class Engine {
       extendByCandle(bar, bucket, c);
       return this.drain();
     }
-    const tick: Tick = { instrumentKey, ts, ltp: c.open, path: false, volume: 0 };
+    const tick = candleTick;
+    tick.instrumentKey = instrumentKey;
+    tick.ts = ts;
+    tick.ltp = c.open;
+    tick.path = false;
+    tick.volume = 0;
     extend(bar, bucket, tick);
     this.onOptionTick(side, tick);
     tick.path = true;
@@ -540,7 +546,7 @@ export class Engine {
 
   private updateIndexIndicators(c: Candle): void {
     this.hist2 = this.hist1;
-    this.hist1 = this.macd.value;
+    this.hist1 = this.macd.value ?? NaN;
     this.ema.next(c.close);
     this.macd.next(c.close);
     this.chop.next(c);
@@ -584,8 +590,8 @@ export class Engine {
     const minute = istMinuteOfDay(t);
     if (minute < this.entryStartMin || minute > this.entryEndMin || !(chop < this.p.chopMax)) return;
     let side: Side | null = null;
-    if (hist > this.hist1! && this.hist1! > this.hist2! && bar.close > ema) side = 'CE';
-    else if (hist < this.hist1! && this.hist1! < this.hist2! && bar.close < ema) side = 'PE';
+    if (hist > this.hist1 && this.hist1 > this.hist2 && bar.close > ema) side = 'CE';
+    else if (hist < this.hist1 && this.hist1 < this.hist2 && bar.close < ema) side = 'PE';
     if (!side) return;
 
     const blockedBy = this.entryBlockers();
@@ -617,6 +623,8 @@ export function sellFill(price: number, slippagePoints: number): number {
 }
 
 const SIDES = ['CE', 'PE'] as const;
+/** onCandle's ticks, one object reused: the engine copies the fields it keeps. */
+const candleTick: Tick = { instrumentKey: '', ts: 0, ltp: 0, path: false, volume: 0 };
 const EMPTY: readonly EngineEvent[] = Object.freeze([]);
 
 function candleOf(b: CandleBuilder): Candle {

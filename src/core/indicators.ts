@@ -24,17 +24,21 @@ export class EmaIndicator {
   private readonly k: number;
   private count = 0;
   private sum = 0;
-  value: number | undefined;
+  private seeded = false;
+  private ema = 0;
   constructor(readonly period: number) {
     this.k = 2 / (period + 1);
   }
+  get value(): number | undefined {
+    return this.seeded ? this.ema : undefined;
+  }
   next(close: number): number | undefined {
-    const prev = this.value;
-    if (prev !== undefined) return (this.value = (close - prev) * this.k + prev);
+    if (this.seeded) return (this.ema = (close - this.ema) * this.k + this.ema);
     this.sum = this.sum + close;
     if (++this.count < this.period) return undefined;
     const seed = this.sum / this.period;
-    return (this.value = seed ? seed : (close - seed) * this.k + seed);
+    this.seeded = true;
+    return (this.ema = seed ? seed : (close - seed) * this.k + seed);
   }
 }
 
@@ -48,25 +52,30 @@ export class MacdHistogram {
   private readonly signal: EmaIndicator;
   private readonly slowPeriod: number;
   private seen = 0;
-  private macd: number | undefined;
-  private signalValue: number | undefined;
-  value: number | undefined;
+  // NaN for "none yet": the library's undefined, which its arithmetic turns into NaN all the same.
+  private macd = NaN;
+  private signalValue = NaN;
+  private hist = NaN;
   constructor(fast: number, slow: number, signal: number) {
     this.fast = new EmaIndicator(fast);
     this.slow = new EmaIndicator(slow);
     this.signal = new EmaIndicator(signal);
     this.slowPeriod = slow;
   }
+  /** Undefined until the signal has seeded (the library's histogram is undefined when NaN). */
+  get value(): number | undefined {
+    return Number.isNaN(this.hist) ? undefined : this.hist;
+  }
   next(close: number): number | undefined {
     const fast = this.fast.next(close);
     const slow = this.slow.next(close);
-    if (this.seen < this.slowPeriod && ++this.seen < this.slowPeriod) return (this.value = undefined);
+    if (this.seen < this.slowPeriod && ++this.seen < this.slowPeriod) return undefined;
     if (fast && slow) {
       this.macd = fast - slow;
-      this.signalValue = this.signal.next(this.macd);
+      this.signalValue = this.signal.next(this.macd) ?? NaN;
     }
-    const hist = (this.macd as number) - (this.signalValue as number);
-    return (this.value = Number.isNaN(hist) ? undefined : hist);
+    this.hist = this.macd - this.signalValue;
+    return this.value;
   }
 }
 
@@ -79,17 +88,22 @@ export class ChopIndicator {
   private readonly high: Float64Array;
   private readonly low: Float64Array;
   private readonly log10n: number;
-  private prevClose: number | undefined;
+  private prevClose = 0;
   private count = 0;
   /** max H and min L of the window, kept as candles come and go (−∞/+∞ while empty). */
   private hi = -Infinity;
   private lo = Infinity;
-  value: number | undefined;
+  private chop = 0;
+  private has = false;
   constructor(readonly period: number) {
     this.tr = new Float64Array(period);
     this.high = new Float64Array(period);
     this.low = new Float64Array(period);
     this.log10n = Math.log10(period);
+  }
+
+  get value(): number | undefined {
+    return this.has ? this.chop : undefined;
   }
 
   next(c: Candle): number | undefined {
@@ -98,7 +112,7 @@ export class ChopIndicator {
     const full = this.count >= n;
     const leavingHigh = this.high[i]!;
     const leavingLow = this.low[i]!;
-    this.tr[i] = trueRange(c, this.prevClose);
+    this.tr[i] = this.count === 0 ? c.high - c.low : trueRange(c, this.prevClose);
     this.high[i] = c.high;
     this.low[i] = c.low;
     this.prevClose = c.close;
@@ -108,12 +122,14 @@ export class ChopIndicator {
     else if (full && leavingHigh === this.hi) this.hi = maxOf(this.high);
     if (c.low <= this.lo) this.lo = c.low;
     else if (full && leavingLow === this.lo) this.lo = minOf(this.low);
-    if (this.count < n) return (this.value = undefined);
+    this.has = false;
+    if (this.count < n) return undefined;
     let sum = 0; // re-summed each time: a running sum would drift by float error over a year of candles
     for (let k = 0; k < n; k++) sum += this.tr[k]!;
     const range = this.hi - this.lo;
-    if (!(range > 0)) return (this.value = undefined);
-    return (this.value = (100 * Math.log10(sum / range)) / this.log10n);
+    if (!(range > 0)) return undefined;
+    this.has = true;
+    return (this.chop = (100 * Math.log10(sum / range)) / this.log10n);
   }
 }
 
@@ -134,22 +150,26 @@ function minOf(xs: Float64Array): number {
  * Mean of the TRs until `period` candles exist; then Wilder's smoothing (atr × (n−1) + tr) / n.
  */
 export class DayAtr {
-  private prevClose: number | undefined;
+  private prevClose = 0;
   private count = 0;
   private sum = 0;
-  value: number | undefined;
+  private atr = 0;
   constructor(readonly period: number) {}
 
+  get value(): number | undefined {
+    return this.count > 0 ? this.atr : undefined;
+  }
+
   next(c: Candle): number {
-    const tr = trueRange(c, this.prevClose);
+    const tr = this.count === 0 ? c.high - c.low : trueRange(c, this.prevClose);
     this.prevClose = c.close;
     this.count++;
     if (this.count <= this.period) {
       this.sum += tr;
-      this.value = this.sum / this.count;
+      this.atr = this.sum / this.count;
     } else {
-      this.value = (this.value! * (this.period - 1) + tr) / this.period;
+      this.atr = (this.atr * (this.period - 1) + tr) / this.period;
     }
-    return this.value;
+    return this.atr;
   }
 }
