@@ -86,7 +86,10 @@ export class Engine {
   private atr: Record<Side, DayAtr>;
 
   private out: EngineEvent[] = [];
-  private curBucket: number | null = null;
+  // Bucket starts and the spot as plain numbers, NaN for none (a number | null field boxes every
+  // new value: three allocations per bucket in a backtest); view() and checkpoint() say null.
+  /** Start of the bucket being built. */
+  private curBucket = NaN;
   /** [bucketFrom, bucketTo) of the open bucket; both −∞ when none is open. */
   private bucketFrom = -Infinity;
   private bucketTo = -Infinity;
@@ -109,9 +112,9 @@ export class Engine {
   private haltReason: string | null = null;
   private guards = new Map<string, string>();
   private nextTradeId = 1;
-  private lastClosedBucket: number | null = null;
+  private lastClosedBucket = NaN;
   private stats: DayStats = emptyDayStats();
-  private spot: number | null = null;
+  private spot = NaN;
   private lateTicks = 0;
 
   /** The strategy and risk parameters this engine trades with (verify re-runs the day with the same). */
@@ -175,11 +178,11 @@ export class Engine {
     const ts = tick.ts;
     if (ts < this.bucketFrom || ts >= this.bucketTo) {
       const bucket = ts - (ts % BUCKET_MS);
-      if (this.lastClosedBucket !== null && bucket <= this.lastClosedBucket) {
+      if (bucket <= this.lastClosedBucket) {
         this.lateTicks++; // a trade from a candle already closed: too late to count
         return this.drain();
       }
-      if (this.curBucket !== null) this.closeBucket(ts);
+      if (!Number.isNaN(this.curBucket)) this.closeBucket(ts);
       this.openBucket(bucket, ts);
     }
     const bucket = this.bucketFrom;
@@ -205,11 +208,11 @@ export class Engine {
     const ts = c.ts;
     if (ts < this.bucketFrom || ts >= this.bucketTo) {
       const bucket = ts - (ts % BUCKET_MS);
-      if (this.lastClosedBucket !== null && bucket <= this.lastClosedBucket) {
+      if (bucket <= this.lastClosedBucket) {
         this.lateTicks += 4;
         return this.drain();
       }
-      if (this.curBucket !== null) this.closeBucket(ts);
+      if (!Number.isNaN(this.curBucket)) this.closeBucket(ts);
       this.openBucket(bucket, ts);
     }
     const bucket = this.bucketFrom;
@@ -255,7 +258,7 @@ export class Engine {
    * decision at its close all see the whole candle. What the seen ticks already did (a stop, a fill) stands.
    */
   completeCandle(instrumentKey: string, c: Candle): void {
-    if (this.curBucket === null || c.ts !== this.curBucket) return;
+    if (c.ts !== this.curBucket) return;
     const side = instrumentKey === this.indexKey ? null : this.sideOf(instrumentKey);
     const bar = instrumentKey === this.indexKey ? this.indexBar : side ? this.optionBars[side] : null;
     if (!bar) return;
@@ -270,7 +273,7 @@ export class Engine {
 
   /** Time passes: closes the current candle once its end (plus grace) is reached. */
   onClock(ts: number): readonly EngineEvent[] {
-    if (this.curBucket !== null && ts >= this.curBucket + BUCKET_MS + this.graceMs) this.closeBucket(ts);
+    if (ts >= this.curBucket + BUCKET_MS + this.graceMs) this.closeBucket(ts); // false while none is open (NaN)
     return this.drain();
   }
 
@@ -279,7 +282,7 @@ export class Engine {
    * open position at the contract's last price (SESSION_END). Safe to call twice.
    */
   endSession(ts: number): readonly EngineEvent[] {
-    if (this.curBucket !== null) this.closeBucket(ts);
+    if (!Number.isNaN(this.curBucket)) this.closeBucket(ts);
     this.cancelPendingEntry(ts, 'SESSION_END');
     if (this.position) this.exit(this.position.ltp, this.position.ltpTs ?? ts, 'SESSION_END');
     this.pendingExit = null;
@@ -333,10 +336,10 @@ export class Engine {
       haltReason: this.haltReason,
       guards: Object.fromEntries(this.guards),
       stats: { ...this.stats },
-      spot: this.spot,
+      spot: nullIfNaN(this.spot),
       lateTicks: this.lateTicks,
       /** Start of the bucket being built (null between buckets). */
-      openBucket: this.curBucket,
+      openBucket: nullIfNaN(this.curBucket),
       indicators: { ema: this.ema.value, hist: this.macd.value, chop: this.chop.value, warm: this.indicatorsWarm() },
     };
   }
@@ -353,9 +356,9 @@ export class Engine {
       haltReason: this.haltReason,
       guards: Object.fromEntries(this.guards),
       nextTradeId: this.nextTradeId,
-      lastClosedBucket: this.lastClosedBucket,
+      lastClosedBucket: nullIfNaN(this.lastClosedBucket),
       dayStats: { ...this.stats },
-      spot: this.spot,
+      spot: nullIfNaN(this.spot),
     };
   }
 
@@ -378,11 +381,11 @@ export class Engine {
     this.haltReason = cp.haltReason;
     this.guards = new Map();
     this.nextTradeId = cp.nextTradeId;
-    this.lastClosedBucket = cp.lastClosedBucket;
-    this.curBucket = null;
+    this.lastClosedBucket = cp.lastClosedBucket ?? NaN;
+    this.curBucket = NaN;
     this.bucketFrom = this.bucketTo = -Infinity;
     this.stats = { ...cp.dayStats };
-    this.spot = cp.spot;
+    this.spot = cp.spot ?? NaN;
   }
 
   // ---------------------------------------------------------------- internals
@@ -553,10 +556,10 @@ export class Engine {
   }
 
   private closeBucket(ts: number): void {
-    const t = this.curBucket!;
-    this.curBucket = null;
+    const t = this.curBucket;
+    this.curBucket = NaN;
     this.bucketFrom = this.bucketTo = -Infinity;
-    if (this.lastClosedBucket !== null && t <= this.lastClosedBucket) return; // already decided (restart)
+    if (t <= this.lastClosedBucket) return; // already decided (restart); false while none closed (NaN)
     this.lastClosedBucket = t;
     const closeTs = t + BUCKET_MS;
 
@@ -626,6 +629,10 @@ const SIDES = ['CE', 'PE'] as const;
 /** onCandle's ticks, one object reused: the engine copies the fields it keeps. */
 const candleTick: Tick = { instrumentKey: '', ts: 0, ltp: 0, path: false, volume: 0 };
 const EMPTY: readonly EngineEvent[] = Object.freeze([]);
+
+function nullIfNaN(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
+}
 
 function candleOf(b: CandleBuilder): Candle {
   return { ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume };
