@@ -1,6 +1,6 @@
 /**
  * V25 on recorded candles: each candle becomes the ticks open → low → high → close and goes
- * through the same Engine the appliance runs. Pure: parsed data in, trades out.
+ * through the same Engine the appliance runs (Engine.onCandle: the four ticks in one call). Pure: parsed data in, trades out.
  */
 import type { MarketCalendar } from './calendar.js';
 import { Engine } from './engine.js';
@@ -63,7 +63,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     }
   };
 
-  const onTick = (t: Tick) => collect(engine.onTick(t));
+  // Engine.onCandle is the candle's four ticks (open, low, high, close) in one call.
+  const onCandle = (key: string, c: Candle) => collect(engine.onCandle(key, c));
   const onClock = (ts: number) => collect(engine.onClock(ts));
   const daysInRange = optionDays.filter((d) => d >= from && d <= to);
   let done = 0;
@@ -81,7 +82,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
       continue;
     }
     collect(engine.setContracts(withLotSizes(od.contracts, calendar), index[i]!.ts));
-    replayDay(index, i, end, od, onTick, onClock);
+    walkDay(index, i, end, od, onCandle, onClock);
     collect(engine.endSession(lastTs(index[end - 1]!, od)));
     input.onProgress?.(day, ++done, daysInRange.length);
     i = end;
@@ -109,6 +110,19 @@ export function replayDay(
   onClock: (ts: number) => void,
   fromBucket = -Infinity,
 ): void {
+  walkDay(index, start, end, od, (key, c) => feed(key, c, onTick), onClock, fromBucket);
+}
+
+/** replayDay's walk with each candle handed over whole (the backtest feeds it to Engine.onCandle). */
+function walkDay(
+  index: readonly Candle[],
+  start: number,
+  end: number,
+  od: BacktestDay,
+  onCandle: (key: string, c: Candle) => void,
+  onClock: (ts: number) => void,
+  fromBucket = -Infinity,
+): void {
   const ce = od.candles.CE;
   const pe = od.candles.PE;
   const ceKey = od.contracts.CE.instrumentKey;
@@ -120,16 +134,17 @@ export function replayDay(
     const t = Math.min(ii < end ? index[ii]!.ts : Infinity, ci < ce.length ? ce[ci]!.ts : Infinity, pi < pe.length ? pe[pi]!.ts : Infinity);
     if (t === Infinity) break;
     const play = t >= fromBucket;
-    if (ii < end && index[ii]!.ts === t) play && feed(NIFTY_INDEX_KEY, index[ii]!, onTick), ii++;
-    if (ci < ce.length && ce[ci]!.ts === t) play && feed(ceKey, ce[ci]!, onTick), ci++;
-    if (pi < pe.length && pe[pi]!.ts === t) play && feed(peKey, pe[pi]!, onTick), pi++;
+    if (ii < end && index[ii]!.ts === t) play && onCandle(NIFTY_INDEX_KEY, index[ii]!), ii++;
+    if (ci < ce.length && ce[ci]!.ts === t) play && onCandle(ceKey, ce[ci]!), ci++;
+    if (pi < pe.length && pe[pi]!.ts === t) play && onCandle(peKey, pe[pi]!), pi++;
     if (play) onClock(t + BUCKET_MS);
   }
 }
 
-// One reused tick: the engine copies what it keeps, and a backtest feeds ~150,000 of them.
+// One reused tick: the engine copies what it keeps, and a replay feeds ~150,000 of them.
 const scratch: Tick = { instrumentKey: '', ts: 0, ltp: 0, path: false, volume: 0 };
 
+/** A candle as the ticks of candleTicks, through one reused tick. */
 function feed(key: string, c: Candle, onTick: (tick: Tick) => void): void {
   scratch.instrumentKey = key;
   scratch.ts = c.ts;

@@ -12,7 +12,7 @@ import { roundTripCharges } from './charges.js';
 import type { AlertLevel, EngineEvent, HaltSource } from './events.js';
 import { ChopIndicator, DayAtr, EmaIndicator, MacdHistogram } from './indicators.js';
 import type { RiskParams, V25Params } from './params.js';
-import { BUCKET_MS, istDate, istMinuteOfDay, parseHhmm } from './time.js';
+import { BUCKET_MS, MINUTE_MS, istDate, istMinuteOfDay, parseHhmm } from './time.js';
 import type { Candle, ClosedTrade, DayContracts, ExitReason, OpenPosition, OptionContract, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
 
@@ -80,15 +80,21 @@ export class Engine {
   private ema: EmaIndicator;
   private macd: MacdHistogram;
   private chop: ChopIndicator;
-  private hist1: number | undefined; // hist(t−1)
-  private hist2: number | undefined; // hist(t−2)
+  // hist(t−1) and hist(t−2); NaN while unknown (a histogram value is never NaN).
+  private hist1 = NaN;
+  private hist2 = NaN;
   private atr: Record<Side, DayAtr>;
 
   private out: EngineEvent[] = [];
-  private curBucket: number | null = null;
+  // Bucket starts and the spot as plain numbers, NaN for none (a number | null field boxes every
+  // new value: three allocations per bucket in a backtest); view() and checkpoint() say null.
+  /** Start of the bucket being built. */
+  private curBucket = NaN;
   /** [bucketFrom, bucketTo) of the open bucket; both −∞ when none is open. */
   private bucketFrom = -Infinity;
   private bucketTo = -Infinity;
+  /** Epoch ms of the EOD exit time on the open bucket's day: a tick at or after it is past EOD. */
+  private eodTs = -Infinity;
   // Candle builders are reused bucket after bucket (`filled` false = no trade yet): a backtest
   // builds ~55,000 candles and they need not be garbage.
   private readonly indexBar: CandleBuilder = emptyBar();
@@ -106,9 +112,9 @@ export class Engine {
   private haltReason: string | null = null;
   private guards = new Map<string, string>();
   private nextTradeId = 1;
-  private lastClosedBucket: number | null = null;
+  private lastClosedBucket = NaN;
   private stats: DayStats = emptyDayStats();
-  private spot: number | null = null;
+  private spot = NaN;
   private lateTicks = 0;
 
   /** The strategy and risk parameters this engine trades with (verify re-runs the day with the same). */
@@ -148,12 +154,12 @@ export class Engine {
     this.ema = new EmaIndicator(this.p.emaPeriod);
     this.macd = new MacdHistogram(this.p.macdFast, this.p.macdSlow, this.p.macdSignal);
     this.chop = new ChopIndicator(this.p.chopPeriod);
-    this.hist1 = this.hist2 = undefined;
+    this.hist1 = this.hist2 = NaN;
   }
 
   /** True once every indicator V25 reads has a value. */
   indicatorsWarm(): boolean {
-    return this.ema.value !== undefined && this.macd.value !== undefined && this.hist1 !== undefined && this.hist2 !== undefined && this.chop.value !== undefined;
+    return this.ema.value !== undefined && this.macd.value !== undefined && !Number.isNaN(this.hist1) && !Number.isNaN(this.hist2) && this.chop.value !== undefined;
   }
 
   /** Sets the day's CE/PE pair (picked once per day). Starts the day if it is a new one. */
@@ -172,11 +178,11 @@ export class Engine {
     const ts = tick.ts;
     if (ts < this.bucketFrom || ts >= this.bucketTo) {
       const bucket = ts - (ts % BUCKET_MS);
-      if (this.lastClosedBucket !== null && bucket <= this.lastClosedBucket) {
+      if (bucket <= this.lastClosedBucket) {
         this.lateTicks++; // a trade from a candle already closed: too late to count
         return this.drain();
       }
-      if (this.curBucket !== null) this.closeBucket(ts);
+      if (!Number.isNaN(this.curBucket)) this.closeBucket(ts);
       this.openBucket(bucket, ts);
     }
     const bucket = this.bucketFrom;
@@ -193,12 +199,66 @@ export class Engine {
   }
 
   /**
+   * A recorded candle as the four ticks a replay feeds (`candleTicks`: the open, then the low, high and
+   * close as path ticks, all at the candle's start; the close carries the volume). Exactly four onTick
+   * calls, in one: where those ticks could do no more than extend the candle (the index; a contract
+   * without a position or a pending entry on it) they are folded into the candle at once.
+   */
+  onCandle(instrumentKey: string, c: Candle): readonly EngineEvent[] {
+    const ts = c.ts;
+    if (ts < this.bucketFrom || ts >= this.bucketTo) {
+      const bucket = ts - (ts % BUCKET_MS);
+      if (bucket <= this.lastClosedBucket) {
+        this.lateTicks += 4;
+        return this.drain();
+      }
+      if (!Number.isNaN(this.curBucket)) this.closeBucket(ts);
+      this.openBucket(bucket, ts);
+    }
+    const bucket = this.bucketFrom;
+    if (instrumentKey === this.indexKey) {
+      extendByCandle(this.indexBar, bucket, c);
+      this.spot = c.close;
+      return this.drain();
+    }
+    const side = this.sideOf(instrumentKey);
+    if (!side) return this.drain();
+    const bar = this.optionBars[side];
+    const pos = this.position;
+    const pe = this.pendingEntry;
+    if (pos === null ? pe === null || pe.side !== side : pos.side !== side) {
+      extendByCandle(bar, bucket, c);
+      return this.drain();
+    }
+    const tick = candleTick;
+    tick.instrumentKey = instrumentKey;
+    tick.ts = ts;
+    tick.ltp = c.open;
+    tick.path = false;
+    tick.volume = 0;
+    extend(bar, bucket, tick);
+    this.onOptionTick(side, tick);
+    tick.path = true;
+    tick.ltp = c.low;
+    extend(bar, bucket, tick);
+    this.onOptionTick(side, tick);
+    tick.ltp = c.high;
+    extend(bar, bucket, tick);
+    this.onOptionTick(side, tick);
+    tick.ltp = c.close;
+    tick.volume = c.volume;
+    extend(bar, bucket, tick);
+    this.onOptionTick(side, tick);
+    return this.drain();
+  }
+
+  /**
    * Upstox's official candle of the open bucket replaces the one built from the ticks this box saw (it
    * started, reconnected or subscribed inside the candle), so the ATR, the indicators, the ledger and the
    * decision at its close all see the whole candle. What the seen ticks already did (a stop, a fill) stands.
    */
   completeCandle(instrumentKey: string, c: Candle): void {
-    if (this.curBucket === null || c.ts !== this.curBucket) return;
+    if (c.ts !== this.curBucket) return;
     const side = instrumentKey === this.indexKey ? null : this.sideOf(instrumentKey);
     const bar = instrumentKey === this.indexKey ? this.indexBar : side ? this.optionBars[side] : null;
     if (!bar) return;
@@ -213,7 +273,7 @@ export class Engine {
 
   /** Time passes: closes the current candle once its end (plus grace) is reached. */
   onClock(ts: number): readonly EngineEvent[] {
-    if (this.curBucket !== null && ts >= this.curBucket + BUCKET_MS + this.graceMs) this.closeBucket(ts);
+    if (ts >= this.curBucket + BUCKET_MS + this.graceMs) this.closeBucket(ts); // false while none is open (NaN)
     return this.drain();
   }
 
@@ -222,7 +282,7 @@ export class Engine {
    * open position at the contract's last price (SESSION_END). Safe to call twice.
    */
   endSession(ts: number): readonly EngineEvent[] {
-    if (this.curBucket !== null) this.closeBucket(ts);
+    if (!Number.isNaN(this.curBucket)) this.closeBucket(ts);
     this.cancelPendingEntry(ts, 'SESSION_END');
     if (this.position) this.exit(this.position.ltp, this.position.ltpTs ?? ts, 'SESSION_END');
     this.pendingExit = null;
@@ -276,10 +336,10 @@ export class Engine {
       haltReason: this.haltReason,
       guards: Object.fromEntries(this.guards),
       stats: { ...this.stats },
-      spot: this.spot,
+      spot: nullIfNaN(this.spot),
       lateTicks: this.lateTicks,
       /** Start of the bucket being built (null between buckets). */
-      openBucket: this.curBucket,
+      openBucket: nullIfNaN(this.curBucket),
       indicators: { ema: this.ema.value, hist: this.macd.value, chop: this.chop.value, warm: this.indicatorsWarm() },
     };
   }
@@ -296,9 +356,9 @@ export class Engine {
       haltReason: this.haltReason,
       guards: Object.fromEntries(this.guards),
       nextTradeId: this.nextTradeId,
-      lastClosedBucket: this.lastClosedBucket,
+      lastClosedBucket: nullIfNaN(this.lastClosedBucket),
       dayStats: { ...this.stats },
-      spot: this.spot,
+      spot: nullIfNaN(this.spot),
     };
   }
 
@@ -321,11 +381,11 @@ export class Engine {
     this.haltReason = cp.haltReason;
     this.guards = new Map();
     this.nextTradeId = cp.nextTradeId;
-    this.lastClosedBucket = cp.lastClosedBucket;
-    this.curBucket = null;
+    this.lastClosedBucket = cp.lastClosedBucket ?? NaN;
+    this.curBucket = NaN;
     this.bucketFrom = this.bucketTo = -Infinity;
     this.stats = { ...cp.dayStats };
-    this.spot = cp.spot;
+    this.spot = cp.spot ?? NaN;
   }
 
   // ---------------------------------------------------------------- internals
@@ -363,6 +423,7 @@ export class Engine {
     this.curBucket = bucket;
     this.bucketFrom = bucket;
     this.bucketTo = bucket + BUCKET_MS;
+    this.eodTs = bucket - istMinuteOfDay(bucket) * MINUTE_MS + this.eodMin * MINUTE_MS;
     this.indexBar.filled = this.optionBars.CE.filled = this.optionBars.PE.filled = false;
     const day = istDate(bucket);
     if (day !== this.day) this.rollDay(day, ts);
@@ -372,16 +433,15 @@ export class Engine {
     const pos = this.position;
     if (pos === null) {
       const pe = this.pendingEntry;
-      if (pe !== null && pe.side === side && tick.ts >= pe.candleTs + BUCKET_MS && istMinuteOfDay(tick.ts) < this.eodMin) this.fillEntry(side, tick, pe);
+      if (pe !== null && pe.side === side && tick.ts >= pe.candleTs + BUCKET_MS && tick.ts < this.eodTs) this.fillEntry(side, tick, pe);
       return;
     }
     if (pos.side !== side) return;
-    const minute = istMinuteOfDay(tick.ts);
     pos.ltp = tick.ltp;
     pos.ltpTs = tick.ts;
     const sellPrice = tick.path ? tick.ltp : (tick.bid ?? tick.ltp);
     if (this.pendingExit) return this.exit(sellPrice, tick.ts, this.pendingExit);
-    if (minute >= this.eodMin) return this.exit(sellPrice, tick.ts, 'EOD');
+    if (tick.ts >= this.eodTs) return this.exit(sellPrice, tick.ts, 'EOD');
     if (tick.ltp <= pos.sl) {
       // A path tick reached the stop continuously: it fills at the stop. A gap (an open, a live trade) fills at the trade.
       return this.exit(tick.path ? pos.sl : sellPrice, tick.ts, pos.tp1Hit ? 'LOCK_SL' : 'SL');
@@ -489,17 +549,17 @@ export class Engine {
 
   private updateIndexIndicators(c: Candle): void {
     this.hist2 = this.hist1;
-    this.hist1 = this.macd.value;
+    this.hist1 = this.macd.value ?? NaN;
     this.ema.next(c.close);
     this.macd.next(c.close);
     this.chop.next(c);
   }
 
   private closeBucket(ts: number): void {
-    const t = this.curBucket!;
-    this.curBucket = null;
+    const t = this.curBucket;
+    this.curBucket = NaN;
     this.bucketFrom = this.bucketTo = -Infinity;
-    if (this.lastClosedBucket !== null && t <= this.lastClosedBucket) return; // already decided (restart)
+    if (t <= this.lastClosedBucket) return; // already decided (restart); false while none closed (NaN)
     this.lastClosedBucket = t;
     const closeTs = t + BUCKET_MS;
 
@@ -533,8 +593,8 @@ export class Engine {
     const minute = istMinuteOfDay(t);
     if (minute < this.entryStartMin || minute > this.entryEndMin || !(chop < this.p.chopMax)) return;
     let side: Side | null = null;
-    if (hist > this.hist1! && this.hist1! > this.hist2! && bar.close > ema) side = 'CE';
-    else if (hist < this.hist1! && this.hist1! < this.hist2! && bar.close < ema) side = 'PE';
+    if (hist > this.hist1 && this.hist1 > this.hist2 && bar.close > ema) side = 'CE';
+    else if (hist < this.hist1 && this.hist1 < this.hist2 && bar.close < ema) side = 'PE';
     if (!side) return;
 
     const blockedBy = this.entryBlockers();
@@ -566,7 +626,13 @@ export function sellFill(price: number, slippagePoints: number): number {
 }
 
 const SIDES = ['CE', 'PE'] as const;
+/** onCandle's ticks, one object reused: the engine copies the fields it keeps. */
+const candleTick: Tick = { instrumentKey: '', ts: 0, ltp: 0, path: false, volume: 0 };
 const EMPTY: readonly EngineEvent[] = Object.freeze([]);
+
+function nullIfNaN(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
+}
 
 function candleOf(b: CandleBuilder): Candle {
   return { ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume };
@@ -574,6 +640,35 @@ function candleOf(b: CandleBuilder): Candle {
 
 function emptyBar(): CandleBuilder {
   return { ts: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, filled: false };
+}
+
+/** `extend` by the ticks open, low, high, close (volume 0, 0, 0, the candle's): the same comparisons in the same order. */
+function extendByCandle(bar: CandleBuilder, bucket: number, c: Candle): void {
+  let high: number;
+  let low: number;
+  let volume: number;
+  if (!bar.filled) {
+    bar.filled = true;
+    bar.ts = bucket;
+    bar.open = high = low = c.open;
+    volume = 0;
+  } else {
+    high = bar.high;
+    low = bar.low;
+    volume = bar.volume;
+    if (c.open > high) high = c.open;
+    if (c.open < low) low = c.open;
+  }
+  if (c.low > high) high = c.low;
+  if (c.low < low) low = c.low;
+  if (c.high > high) high = c.high;
+  if (c.high < low) low = c.high;
+  if (c.close > high) high = c.close;
+  if (c.close < low) low = c.close;
+  bar.high = high;
+  bar.low = low;
+  bar.close = c.close;
+  bar.volume = volume + c.volume;
 }
 
 function extend(bar: CandleBuilder, bucket: number, tick: Tick): void {

@@ -1,9 +1,11 @@
 /**
- * The indicators V25 reads, fed one candle at a time. EMA and MACD come from `technicalindicators`
- * (its EMA seeds with the simple mean of the first n closes, as v25.md requires); CHOP and the
- * day-reset option ATR are defined in v25.md and computed here. `undefined` means "still warming up".
+ * The indicators V25 reads, fed one candle at a time. EMA and MACD are `technicalindicators`' EMA and
+ * MACD (SimpleMAOscillator and SimpleMASignal false) re-done step for step without its generators:
+ * the same operations in the same order, so the same doubles (test/core/indicators.test.ts compares
+ * them with the library bit for bit); its EMA seeds with the simple mean of the first n closes, as
+ * v25.md requires. CHOP and the day-reset option ATR are defined in v25.md and computed here.
+ * `undefined` means "still warming up".
  */
-import { EMA, MACD } from 'technicalindicators';
 import type { Candle } from './types.js';
 
 /** True range; the first candle of a series (no previous close) has TR = H − L. */
@@ -13,27 +15,66 @@ export function trueRange(c: Pick<Candle, 'high' | 'low'>, prevClose: number | u
   return Math.max(hl, Math.abs(c.high - prevClose), Math.abs(c.low - prevClose));
 }
 
+/**
+ * technicalindicators' EMA: the first n values are summed in order (its SMA) and their mean seeds the
+ * average; then ema = (x − ema) × 2/(n+1) + ema. Its one quirk is kept too: a seed of 0 (falsy) takes
+ * one smoothing step on the same value before it is returned.
+ */
 export class EmaIndicator {
-  private readonly ema: EMA;
-  value: number | undefined;
+  private readonly k: number;
+  private count = 0;
+  private sum = 0;
+  private seeded = false;
+  private ema = 0;
   constructor(readonly period: number) {
-    this.ema = new EMA({ period, values: [] });
+    this.k = 2 / (period + 1);
+  }
+  get value(): number | undefined {
+    return this.seeded ? this.ema : undefined;
   }
   next(close: number): number | undefined {
-    this.value = this.ema.nextValue(close);
-    return this.value;
+    if (this.seeded) return (this.ema = (close - this.ema) * this.k + this.ema);
+    this.sum = this.sum + close;
+    if (++this.count < this.period) return undefined;
+    const seed = this.sum / this.period;
+    this.seeded = true;
+    return (this.ema = seed ? seed : (close - seed) * this.k + seed);
   }
 }
 
+/**
+ * technicalindicators' MACD histogram: fast and slow EMAs of the close; from the slow period's n-th
+ * close on, macd = fast − slow (kept from before while either is 0), signal = EMA(macd), hist = macd − signal.
+ */
 export class MacdHistogram {
-  private readonly macd: MACD;
-  value: number | undefined;
+  private readonly fast: EmaIndicator;
+  private readonly slow: EmaIndicator;
+  private readonly signal: EmaIndicator;
+  private readonly slowPeriod: number;
+  private seen = 0;
+  // NaN for "none yet": the library's undefined, which its arithmetic turns into NaN all the same.
+  private macd = NaN;
+  private signalValue = NaN;
+  private hist = NaN;
   constructor(fast: number, slow: number, signal: number) {
-    this.macd = new MACD({ fastPeriod: fast, slowPeriod: slow, signalPeriod: signal, SimpleMAOscillator: false, SimpleMASignal: false, values: [] });
+    this.fast = new EmaIndicator(fast);
+    this.slow = new EmaIndicator(slow);
+    this.signal = new EmaIndicator(signal);
+    this.slowPeriod = slow;
+  }
+  /** Undefined until the signal has seeded (the library's histogram is undefined when NaN). */
+  get value(): number | undefined {
+    return Number.isNaN(this.hist) ? undefined : this.hist;
   }
   next(close: number): number | undefined {
-    const out = this.macd.nextValue(close);
-    this.value = out?.histogram;
+    const fast = this.fast.next(close);
+    const slow = this.slow.next(close);
+    if (this.seen < this.slowPeriod && ++this.seen < this.slowPeriod) return undefined;
+    if (fast && slow) {
+      this.macd = fast - slow;
+      this.signalValue = this.signal.next(this.macd) ?? NaN;
+    }
+    this.hist = this.macd - this.signalValue;
     return this.value;
   }
 }
@@ -43,40 +84,65 @@ export class MacdHistogram {
  * Undefined until n candles exist, and when the n-candle range is zero.
  */
 export class ChopIndicator {
-  private readonly tr: number[] = [];
-  private readonly high: number[] = [];
-  private readonly low: number[] = [];
-  private prevClose: number | undefined;
+  private readonly tr: Float64Array;
+  private readonly high: Float64Array;
+  private readonly low: Float64Array;
+  private readonly log10n: number;
+  private prevClose = 0;
   private count = 0;
-  private trSum = 0;
-  value: number | undefined;
-  constructor(readonly period: number) {}
+  /** max H and min L of the window, kept as candles come and go (−∞/+∞ while empty). */
+  private hi = -Infinity;
+  private lo = Infinity;
+  private chop = 0;
+  private has = false;
+  constructor(readonly period: number) {
+    this.tr = new Float64Array(period);
+    this.high = new Float64Array(period);
+    this.low = new Float64Array(period);
+    this.log10n = Math.log10(period);
+  }
+
+  get value(): number | undefined {
+    return this.has ? this.chop : undefined;
+  }
 
   next(c: Candle): number | undefined {
     const n = this.period;
     const i = this.count % n;
-    const tr = trueRange(c, this.prevClose);
-    if (this.count >= n) this.trSum -= this.tr[i]!;
-    this.tr[i] = tr;
+    const full = this.count >= n;
+    const leavingHigh = this.high[i]!;
+    const leavingLow = this.low[i]!;
+    this.tr[i] = this.count === 0 ? c.high - c.low : trueRange(c, this.prevClose);
     this.high[i] = c.high;
     this.low[i] = c.low;
-    this.trSum += tr;
     this.prevClose = c.close;
     this.count++;
-    if (this.count < n) return (this.value = undefined);
-    let hi = -Infinity;
-    let lo = Infinity;
+    // The window's extremes change only when the new candle passes them or the leaving one held them.
+    if (c.high >= this.hi) this.hi = c.high;
+    else if (full && leavingHigh === this.hi) this.hi = maxOf(this.high);
+    if (c.low <= this.lo) this.lo = c.low;
+    else if (full && leavingLow === this.lo) this.lo = minOf(this.low);
+    this.has = false;
+    if (this.count < n) return undefined;
     let sum = 0; // re-summed each time: a running sum would drift by float error over a year of candles
-    for (let k = 0; k < n; k++) {
-      if (this.high[k]! > hi) hi = this.high[k]!;
-      if (this.low[k]! < lo) lo = this.low[k]!;
-      sum += this.tr[k]!;
-    }
-    this.trSum = sum;
-    const range = hi - lo;
-    if (!(range > 0)) return (this.value = undefined);
-    return (this.value = (100 * Math.log10(sum / range)) / Math.log10(n));
+    for (let k = 0; k < n; k++) sum += this.tr[k]!;
+    const range = this.hi - this.lo;
+    if (!(range > 0)) return undefined;
+    this.has = true;
+    return (this.chop = (100 * Math.log10(sum / range)) / this.log10n);
   }
+}
+
+function maxOf(xs: Float64Array): number {
+  let m = -Infinity;
+  for (let k = 0; k < xs.length; k++) if (xs[k]! > m) m = xs[k]!;
+  return m;
+}
+
+function minOf(xs: Float64Array): number {
+  let m = Infinity;
+  for (let k = 0; k < xs.length; k++) if (xs[k]! < m) m = xs[k]!;
+  return m;
 }
 
 /**
@@ -84,22 +150,26 @@ export class ChopIndicator {
  * Mean of the TRs until `period` candles exist; then Wilder's smoothing (atr × (n−1) + tr) / n.
  */
 export class DayAtr {
-  private prevClose: number | undefined;
+  private prevClose = 0;
   private count = 0;
   private sum = 0;
-  value: number | undefined;
+  private atr = 0;
   constructor(readonly period: number) {}
 
+  get value(): number | undefined {
+    return this.count > 0 ? this.atr : undefined;
+  }
+
   next(c: Candle): number {
-    const tr = trueRange(c, this.prevClose);
+    const tr = this.count === 0 ? c.high - c.low : trueRange(c, this.prevClose);
     this.prevClose = c.close;
     this.count++;
     if (this.count <= this.period) {
       this.sum += tr;
-      this.value = this.sum / this.count;
+      this.atr = this.sum / this.count;
     } else {
-      this.value = (this.value! * (this.period - 1) + tr) / this.period;
+      this.atr = (this.atr * (this.period - 1) + tr) / this.period;
     }
-    return this.value;
+    return this.atr;
   }
 }

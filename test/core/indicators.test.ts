@@ -1,4 +1,7 @@
+import { EMA, MACD } from 'technicalindicators';
 import { describe, expect, it } from 'vitest';
+import { parseIndexCsv, parseOptionsCsv } from '../../src/feed/csv.js';
+import { hasSharedData, indexCsv, noSharedDataReason, optionsCsv, readShared } from '../support/shared-data.js';
 import { ChopIndicator, DayAtr, EmaIndicator, MacdHistogram, trueRange } from '../../src/core/indicators.js';
 import type { Candle } from '../../src/core/types.js';
 
@@ -30,6 +33,61 @@ describe('MACD histogram', () => {
   });
 });
 
+/** Feeds `closes` to ours and to technicalindicators' streaming EMA/MACD; the first step where they differ (Object.is), or null. */
+function firstDifference(closes: readonly number[]): string | null {
+  const pairs = [
+    { name: 'EMA21', ours: new EmaIndicator(21), lib: new EMA({ period: 21, values: [] }), pick: (v: unknown) => v as number | undefined },
+    { name: 'EMA3', ours: new EmaIndicator(3), lib: new EMA({ period: 3, values: [] }), pick: (v: unknown) => v as number | undefined },
+    {
+      name: 'MACD 12/26/9',
+      ours: new MacdHistogram(12, 26, 9),
+      lib: new MACD({ fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false, values: [] }),
+      pick: (v: unknown) => (v as { histogram?: number } | undefined)?.histogram,
+    },
+    {
+      name: 'MACD 2/3/2',
+      ours: new MacdHistogram(2, 3, 2),
+      lib: new MACD({ fastPeriod: 2, slowPeriod: 3, signalPeriod: 2, SimpleMAOscillator: false, SimpleMASignal: false, values: [] }),
+      pick: (v: unknown) => (v as { histogram?: number } | undefined)?.histogram,
+    },
+  ];
+  for (const { name, ours, lib, pick } of pairs) {
+    for (let i = 0; i < closes.length; i++) {
+      const a = ours.next(closes[i]!);
+      const b = pick(lib.nextValue(closes[i]!));
+      if (!Object.is(a, b) || !Object.is(ours.value, b)) return `${name} at #${i} (close ${closes[i]}): ours ${a}, technicalindicators ${b}`;
+    }
+  }
+  return null;
+}
+
+describe('EMA and MACD against technicalindicators (v25.md: bit for bit)', () => {
+  it('agree on every value of a random walk, with zeros and negative values', () => {
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const closes: number[] = [];
+    let x = 100;
+    for (let i = 0; i < 5000; i++) {
+      x += (rnd() - 0.5) * 7;
+      closes.push(i % 997 === 500 ? 0 : Math.round(x * 20) / 20);
+    }
+    expect(firstDifference(closes)).toBeNull();
+    expect(firstDifference(closes.map((c) => c - 100))).toBeNull();
+    // A seed of exactly 0 (here the mean of −1, 0, 1): the library takes one smoothing step on it.
+    expect(firstDifference([-1, 0, 1, 2, -2, 0, 3, ...Array.from({ length: 40 }, (_, i) => (i % 5) - 2)])).toBeNull();
+  });
+
+  it.skipIf(!hasSharedData)(`agree on every close of the shared index and option data (${hasSharedData ? 'present' : noSharedDataReason})`, () => {
+    const index = parseIndexCsv(readShared(indexCsv), indexCsv);
+    expect(index.length).toBeGreaterThan(18_000);
+    expect(firstDifference(index.map((c) => c.close))).toBeNull();
+    const options = parseOptionsCsv(readShared(optionsCsv), optionsCsv);
+    const optionCloses = [...options.values()].flatMap((d) => [...d.candles.CE, ...d.candles.PE].map((c) => c.close));
+    expect(optionCloses.length).toBeGreaterThan(18_000);
+    expect(firstDifference(optionCloses)).toBeNull();
+  });
+});
+
 describe('true range', () => {
   it('is H−L for the first candle and includes gaps after', () => {
     expect(trueRange(c(10, 8, 9), undefined)).toBe(2);
@@ -46,6 +104,37 @@ describe('Choppiness Index', () => {
     expect(chop.next(c(12, 9, 11))).toBeCloseTo((100 * Math.log10(5 / 4)) / Math.log10(2), 10);
     // window slides: TRs 3 and max(1, |11.5−11|, |10.5−11|)=1 → 4; range 12 − 9 = 3
     expect(chop.next(c(11.5, 10.5, 11))).toBeCloseTo((100 * Math.log10(4 / 3)) / Math.log10(2), 10);
+  });
+
+  it('equals the whole-window formula on every candle of a long series with many ties and gaps', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const n = 14;
+    const candles: Candle[] = [];
+    let x = 100;
+    for (let i = 0; i < 20_000; i++) {
+      x += Math.round((rnd() - 0.5) * 6); // whole points: equal highs and lows are common
+      const high = x + Math.round(rnd() * 3);
+      const low = x - Math.round(rnd() * 3);
+      candles.push(c(high, low, i % 50 === 0 ? high : x));
+    }
+    const chop = new ChopIndicator(n);
+    for (let i = 0; i < candles.length; i++) {
+      const got = chop.next(candles[i]!);
+      if (i < n - 1) {
+        expect(got).toBeUndefined();
+        continue;
+      }
+      // The definition over the last n candles; the TRs summed in the ring's slot order, as the indicator does.
+      const win = candles.slice(i - n + 1, i + 1);
+      const hi = Math.max(...win.map((k) => k.high));
+      const lo = Math.min(...win.map((k) => k.low));
+      const trs = win.map((k, j) => trueRange(k, i - n + j >= 0 ? candles[i - n + j]!.close : undefined));
+      let sum = 0;
+      for (let slot = 0; slot < n; slot++) sum += trs[(slot - ((i + 1) % n) + n) % n]!;
+      const want = hi - lo > 0 ? (100 * Math.log10(sum / (hi - lo))) / Math.log10(n) : undefined;
+      if (!Object.is(got, want)) expect({ i, got }).toEqual({ i, got: want });
+    }
   });
 
   it('is undefined when the window has zero range', () => {
