@@ -1,11 +1,9 @@
 /**
- * The indicators V25 reads, fed one candle at a time. EMA and MACD are `technicalindicators`' EMA and
- * MACD (SimpleMAOscillator and SimpleMASignal false) re-done step for step without its generators:
- * the same operations in the same order, so the same doubles (test/core/indicators.test.ts compares
- * them with the library bit for bit); its EMA seeds with the simple mean of the first n closes, as
- * v25.md requires. CHOP and the day-reset option ATR are defined in v25.md and computed here.
- * `undefined` means "still warming up".
+ * The indicators V25 reads, fed one candle at a time. EMA and MACD come from `technicalindicators`
+ * (its EMA seeds with the simple mean of the first n closes, as v25.md requires); CHOP and the
+ * day-reset option ATR are defined in v25.md and computed here. `undefined` means "still warming up".
  */
+import { EMA, MACD } from 'technicalindicators';
 import type { Candle } from './types.js';
 
 /** True range; the first candle of a series (no previous close) has TR = H − L. */
@@ -15,66 +13,29 @@ export function trueRange(c: Pick<Candle, 'high' | 'low'>, prevClose: number | u
   return Math.max(hl, Math.abs(c.high - prevClose), Math.abs(c.low - prevClose));
 }
 
-/**
- * technicalindicators' EMA: the first n values are summed in order (its SMA) and their mean seeds the
- * average; then ema = (x − ema) × 2/(n+1) + ema. Its one quirk is kept too: a seed of 0 (falsy) takes
- * one smoothing step on the same value before it is returned.
- */
+/** EMA as technicalindicators computes it (v25.md: TradingView's convention), one close at a time. */
 export class EmaIndicator {
-  private readonly k: number;
-  private count = 0;
-  private sum = 0;
-  private seeded = false;
-  private ema = 0;
+  private readonly ema: EMA;
+  value: number | undefined;
   constructor(readonly period: number) {
-    this.k = 2 / (period + 1);
-  }
-  get value(): number | undefined {
-    return this.seeded ? this.ema : undefined;
+    this.ema = new EMA({ period, values: [] });
   }
   next(close: number): number | undefined {
-    if (this.seeded) return (this.ema = (close - this.ema) * this.k + this.ema);
-    this.sum = this.sum + close;
-    if (++this.count < this.period) return undefined;
-    const seed = this.sum / this.period;
-    this.seeded = true;
-    return (this.ema = seed ? seed : (close - seed) * this.k + seed);
+    this.value = this.ema.nextValue(close);
+    return this.value;
   }
 }
 
-/**
- * technicalindicators' MACD histogram: fast and slow EMAs of the close; from the slow period's n-th
- * close on, macd = fast − slow (kept from before while either is 0), signal = EMA(macd), hist = macd − signal.
- */
+/** The MACD histogram of technicalindicators (exponential oscillator and signal), one close at a time. */
 export class MacdHistogram {
-  private readonly fast: EmaIndicator;
-  private readonly slow: EmaIndicator;
-  private readonly signal: EmaIndicator;
-  private readonly slowPeriod: number;
-  private seen = 0;
-  // NaN for "none yet": the library's undefined, which its arithmetic turns into NaN all the same.
-  private macd = NaN;
-  private signalValue = NaN;
-  private hist = NaN;
+  private readonly macd: MACD;
+  value: number | undefined;
   constructor(fast: number, slow: number, signal: number) {
-    this.fast = new EmaIndicator(fast);
-    this.slow = new EmaIndicator(slow);
-    this.signal = new EmaIndicator(signal);
-    this.slowPeriod = slow;
-  }
-  /** Undefined until the signal has seeded (the library's histogram is undefined when NaN). */
-  get value(): number | undefined {
-    return Number.isNaN(this.hist) ? undefined : this.hist;
+    this.macd = new MACD({ fastPeriod: fast, slowPeriod: slow, signalPeriod: signal, SimpleMAOscillator: false, SimpleMASignal: false, values: [] });
   }
   next(close: number): number | undefined {
-    const fast = this.fast.next(close);
-    const slow = this.slow.next(close);
-    if (this.seen < this.slowPeriod && ++this.seen < this.slowPeriod) return undefined;
-    if (fast && slow) {
-      this.macd = fast - slow;
-      this.signalValue = this.signal.next(this.macd) ?? NaN;
-    }
-    this.hist = this.macd - this.signalValue;
+    const out = this.macd.nextValue(close);
+    this.value = out?.histogram;
     return this.value;
   }
 }
