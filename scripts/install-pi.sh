@@ -201,7 +201,14 @@ else
   note "installing the runtime dependencies (native modules compile for this machine; minutes on a Pi)"
   # The running service must not load modules while they are being replaced.
   [ "$upgrade" = 1 ] && have systemctl && { run systemctl stop niftybox.service || true; }
-  run env "${gyp_env[@]}" sh -c "cd '$APP' && npm ci --omit=dev --no-audit --no-fund"
+  # A dropped connection (Wi-Fi, a busy registry) must not leave a half install: npm retries each
+  # download, and the whole step is tried three times before the installer gives up.
+  for attempt in 1 2 3; do
+    if run env "${gyp_env[@]}" sh -c "cd '$APP' && npm ci --omit=dev --no-audit --no-fund --fetch-retries=5 --fetch-retry-maxtimeout=120000"; then break; fi
+    [ "$attempt" = 3 ] && die 75 "npm ci failed three times (is the npm registry reachable from this Pi?): check the network and run the installer again (the code in $APP is new, its modules are not yet)"
+    note "npm ci failed (attempt $attempt of 3, often a dropped connection): trying again in 15 s"
+    sleep 15
+  done
   if [ "$dry_run" = 1 ]; then note "would record the lockfile checksum in $APP/.installed-lock"; else echo "$lock_sum" >"$APP/.installed-lock"; fi
 fi
 
