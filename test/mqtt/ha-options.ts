@@ -64,13 +64,13 @@ export const HA_DEVICE_KEYS = new Set([
 export const HA_ORIGIN_KEYS = new Set(['name', 'sw_version', 'support_url']);
 export const HA_DEVICE_PAYLOAD_KEYS = new Set(['device', 'origin', 'components', 'qos', 'state_topic', 'command_topic', 'encoding', 'availability', 'availability_topic', 'availability_mode']);
 
-/** Which state classes HA allows for a sensor device class we use (developers.home-assistant.io, sensor device classes). */
+/** Which state classes HA allows for a device class we use (HA core `sensor/const.py` DEVICE_CLASS_STATE_CLASSES: MONETARY {TOTAL}, DURATION all). */
 export const HA_STATE_CLASSES_BY_DEVICE_CLASS: Record<string, ReadonlySet<string | undefined>> = {
   monetary: new Set(['total', undefined]),
   duration: new Set(['measurement', 'total', 'total_increasing', undefined]),
 };
 
-/** Units HA accepts for a device class we use. */
+/** Units HA accepts for a device class we use (monetary: an ISO 4217 code; duration: UnitOfTime). */
 export const HA_UNITS_BY_DEVICE_CLASS: Record<string, ReadonlySet<string>> = {
   monetary: new Set(['INR']), // any ISO 4217 code; ours is INR
   duration: new Set(['d', 'h', 'min', 's', 'ms', 'µs']),
