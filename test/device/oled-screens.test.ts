@@ -100,6 +100,10 @@ describe('OLED screens through oled-i2c-bus and an SSD1306 decoder', () => {
     expect(data.length).toBeGreaterThanOrEqual(1);
     expect(data.length).toBeLessThanOrEqual(2);
     expect(data.reduce((n, t) => n + t.bytes.length - 1, 0)).toBeLessThan(40);
+    // each window is one command write (column and page window) before its data write
+    const commands = sent.filter((t) => t.bytes[0] === 0x00);
+    expect(commands).toHaveLength(data.length);
+    for (const t of commands) expect(t.bytes.slice(0, 2).concat(t.bytes.slice(4, 5), t.bytes[5] === t.bytes[6] ? [] : [-1])).toEqual([0x00, 0x21, 0x22]);
     expect(bus.decoder.visible()).toEqual(fb.bytes);
   });
 

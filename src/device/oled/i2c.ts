@@ -70,9 +70,7 @@ export class GuardedI2cBus implements I2cBusLike {
 /** The parts of an oled-i2c-bus instance we use (the package ships no types). */
 export interface OledLike {
   buffer: Buffer;
-  dirtyBytes: number[];
   update(): void;
-  _transfer(type: 'cmd' | 'data', val: number): void;
   turnOffDisplay(): void;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The real SSD1306 over I2C, driven by oled-i2c-bus on a guarded bus. Frames come from our own
- * framebuffer; only changed bytes are sent, as one column window per page. An unplugged panel
+ * The real SSD1306 over I2C on a guarded bus: oled-i2c-bus initialises the panel, sends full frames
+ * and turns it off; frames come from our own framebuffer, and when only a few bytes changed they go
+ * as one column window per page through our own window write (ssd1306-window.ts). An unplugged panel
  * marks the display lost (DISPLAY_LOST once), is probed every 30 s, and re-initialised when it
  * answers; nothing here throws into the caller or into a timer.
  */
@@ -8,6 +9,7 @@ import type { Logger } from '../../log.js';
 import { Framebuffer, OLED_HEIGHT, OLED_WIDTH, dirtyWindows } from './framebuffer.js';
 import { GuardedI2cBus, type I2cBusLike, type OledConstructor, type OledLike, loadOled } from './i2c.js';
 import type { DisplaySink } from './sink.js';
+import { writePageWindow } from './ssd1306-window.js';
 
 export interface OledDisplayOptions {
   bus: I2cBusLike;
@@ -62,12 +64,8 @@ export class OledDisplay implements DisplaySink {
       if (bytes > FULL_UPDATE_BYTES) this.fullUpdate(oled);
       else {
         for (const w of windows) {
-          for (const c of [0x21, w.c0, w.c1, 0x22, w.page, w.page]) oled._transfer('cmd', c);
           const start = w.page * OLED_WIDTH;
-          const data = Buffer.alloc(w.c1 - w.c0 + 2);
-          data[0] = 0x40;
-          data.set(this.latest.bytes.subarray(start + w.c0, start + w.c1 + 1), 1);
-          this.guard.i2cWriteSync(this.opts.address, data.length, data);
+          writePageWindow(this.guard, this.opts.address, w.page, w.c0, this.latest.bytes.subarray(start + w.c0, start + w.c1 + 1));
           if (this.guard.faulted) return;
         }
         oled.buffer.set(this.latest.bytes);
@@ -91,7 +89,6 @@ export class OledDisplay implements DisplaySink {
   private fullUpdate(oled: OledLike): void {
     oled.buffer.set(this.latest.bytes);
     oled.update();
-    oled.dirtyBytes = [];
     this.bytesPushed += this.latest.bytes.length;
   }
 
