@@ -27,7 +27,7 @@ import { phaseAt } from '../dist/core/schedule.js';
 import { MINUTE_MS } from '../dist/core/time.js';
 import { MarketDataStream, UpstoxRest } from '../dist/feed/upstox/index.js';
 import { createLogger, setLogSink } from '../dist/log.js';
-import { MarketSimulator, startFakeUpstox, VirtualClock } from '../dist/sim/index.js';
+import { behaviours, MarketSimulator, startFakeUpstox, VirtualClock } from '../dist/sim/index.js';
 import { growth } from './lib/growth.mjs';
 import { unitSettings } from './lib/unit-settings.mjs';
 
@@ -128,6 +128,8 @@ const stream = new MarketDataStream({
 });
 const samples = [];
 const injected = [];
+/** Takes the token-expiry fault off again (set when it is injected): the user logged in anew. */
+let tokenRevived = null;
 let logins = 0;
 let onReport = () => undefined;
 const source = new UpstoxSource({
@@ -146,7 +148,7 @@ const source = new UpstoxSource({
   // The user logs in again a couple of seconds after the token died: the exchange accepts it again.
   serveLogin: async () => {
     await sleep(2000);
-    exchange.misbehave({ kind: 'reject401', on: false });
+    tokenRevived?.();
     logins++;
   },
   onDailyReport: () => onReport(),
@@ -164,11 +166,11 @@ const app = await startAppliance({
 
 // ---- faults, one kind per session in turn, injected a third of the way into its trading hours
 const FAULTS = [
-  ['feed drop', async () => exchange.misbehave({ kind: 'drop' })],
-  ['feed silence', async () => { exchange.misbehave({ kind: 'silence', on: true }); await sleep(3000); exchange.misbehave({ kind: 'silence', on: false }); }],
-  ['malformed frames', async () => exchange.misbehave({ kind: 'malformed', count: 5 })],
-  ['duplicate + out-of-order frames', async () => { exchange.misbehave({ kind: 'duplicate', on: true }); exchange.misbehave({ kind: 'outOfOrder', on: true }); await sleep(2000); exchange.behave(); }],
-  ['REST 500s', async () => exchange.misbehave({ kind: 'serverError', count: 3 })],
+  ['feed drop', async () => exchange.use(behaviours.dropFeeds())],
+  ['feed silence', async () => { const end = exchange.use(behaviours.silence()); await sleep(3000); end(); }],
+  ['malformed frames', async () => exchange.use(behaviours.malformedFrames(5))],
+  ['duplicate + out-of-order frames', async () => { const end = exchange.use(behaviours.outOfOrder(), behaviours.duplicateFrames()); await sleep(2000); end(); }],
+  ['REST 500s', async () => exchange.use(behaviours.serverError(3))],
 ];
 let session = 0;
 let faultTimer = null;
@@ -181,8 +183,7 @@ function scheduleFaults() {
     clearInterval(faultTimer);
     if (session === 3) {
       injected.push({ day, fault: 'token expiry (401 on REST and feed) and a fresh login' });
-      exchange.misbehave({ kind: 'reject401', on: true });
-      exchange.misbehave({ kind: 'drop' });
+      tokenRevived = exchange.use(behaviours.rejectToken(), behaviours.dropFeeds());
       return;
     }
     if (session === 6) {

@@ -3,10 +3,11 @@
  * and the V3 market-data WebSocket (307 from the Bearer URL to a single-use feeder URL, binary JSON
  * subscriptions, market_info first, initial_feed then live_feed frames in real protobuf). Prices come
  * from a PriceSource (the MarketSimulator or a CandleReplay); time from an injected Clock, so a demo
- * can fast-forward a session. It misbehaves on command for tests.
+ * can fast-forward a session. It misbehaves through composable behaviours (fake-behaviours.ts), added
+ * and removed while it runs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -15,39 +16,10 @@ import { NSE_HOLIDAYS } from '../core/market-data.js';
 import { istDate, istIso } from '../core/time.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Clock } from './clock.js';
+import type { FakeCall, FakeFrame, FakeUpstoxBehaviour, FakeUpstoxControl } from './fake-behaviours.js';
 import { encodeFrame, feedFor, marketInfoFrame, type FeedMode } from './feed-frames.js';
 import { MarketSimulator } from './market.js';
 import { candlesFromTrades, type PriceSource, type SimContract, type Trade } from './price-source.js';
-
-export type Misbehaviour =
-  /** Close every feed socket abruptly now. */
-  | { kind: 'drop' }
-  /** Keep feed sockets open but send no market data (pings continue) until turned off. */
-  | { kind: 'silence'; on: boolean }
-  /** Answer REST calls and feed handshakes with 401 UDAPI100050 (an expired token) until turned off. */
-  | { kind: 'reject401'; on: boolean }
-  /** The next `count` REST requests get 429 UDAPI10005. */
-  | { kind: 'rateLimit'; count: number }
-  /** The next `count` feed handshakes get 429. */
-  | { kind: 'rateLimitFeed'; count: number }
-  /** The next `count` REST requests get a 500 (an HTML gateway page when html is true). */
-  | { kind: 'serverError'; count: number; html?: boolean }
-  /** Send `count` garbage / truncated binary frames on every feed socket now. */
-  | { kind: 'malformed'; count: number }
-  /** Send a text frame on every feed socket now. */
-  | { kind: 'textFrame' }
-  /** Swap neighbouring live frames until turned off. */
-  | { kind: 'outOfOrder'; on: boolean }
-  /** Send every live frame twice until turned off. */
-  | { kind: 'duplicate'; on: boolean }
-  /** Shift every time the feed sends (ltt, currentTs, candle ts) by `ms` (clock skew). */
-  | { kind: 'timeShift'; ms: number }
-  /** Answer the expired-instruments API with UDAPI1149 (the account has no Upstox Plus) until turned off. */
-  | { kind: 'plusOnly'; on: boolean }
-  /** Delay every REST answer by `ms` real milliseconds (a slow link) until set to 0. */
-  | { kind: 'latency'; ms: number }
-  /** Close every feed socket now and refuse feed handshakes (503) until the fake's clock reaches `untilTs`: an outage of a set length, e.g. inside a candle. */
-  | { kind: 'dropUntil'; untilTs: number };
 
 export interface FakeUpstoxOptions {
   source?: PriceSource;
@@ -67,6 +39,8 @@ export interface FakeUpstoxOptions {
   pingIntervalMs?: number;
   /** At most this much virtual time of trades is sent after a pause or a clock jump. */
   maxCatchUpMs?: number;
+  /** Behaviours active from the start. */
+  behaviours?: FakeUpstoxBehaviour[];
   log?: Logger;
 }
 
@@ -96,8 +70,12 @@ export interface FakeUpstox {
   stats: FakeUpstoxStats;
   /** Open feed sockets. */
   readonly connections: number;
-  misbehave(m: Misbehaviour): void;
-  /** Back to normal behaviour. */
+  /** Adds behaviours (they act in the order added); returns a function that takes them off again. */
+  use(...behaviours: FakeUpstoxBehaviour[]): () => void;
+  remove(...behaviours: FakeUpstoxBehaviour[]): void;
+  /** The behaviours active now. */
+  readonly behaviours: readonly FakeUpstoxBehaviour[];
+  /** Back to normal behaviour: every behaviour taken off. */
   behave(): void;
   close(): Promise<void>;
 }
@@ -106,7 +84,6 @@ interface FeedConn {
   ws: WebSocket;
   subs: Map<string, FeedMode>;
   sentUpTo: number;
-  held: Uint8Array | null;
   /** Market state last announced by market_info. */
   open: boolean;
 }
@@ -131,7 +108,9 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   const host = opts.host ?? '127.0.0.1';
   const maxCatchUpMs = opts.maxCatchUpMs ?? 10 * 60_000;
   const stats: FakeUpstoxStats = { restRequests: 0, restByPath: {}, feedHandshakes: 0, feedConnections: 0, rejected401: 0, rateLimited: 0, framesSent: 0, pingsSent: 0, subscriptionRequests: [] };
-  const mis = { silence: false, reject401: false, rateLimit: 0, rateLimitFeed: 0, serverError: 0, serverErrorHtml: false, outOfOrder: false, duplicate: false, shiftMs: 0, plusOnly: false, latencyMs: 0 };
+  const behaviours: FakeUpstoxBehaviour[] = [];
+  /** The feed clock's skew: the sum of the active behaviours' offsets. */
+  const shiftMs = () => behaviours.reduce((n, b) => n + (b.feedClockOffsetMs ?? 0), 0);
   const authCodes = new Map<string, string>(); // OAuth code → redirect_uri (single use)
   const feederCodes = new Set<string>(); // authorized feeder codes (single use)
   const conns = new Set<FeedConn>();
@@ -169,21 +148,8 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     stats.restRequests++;
     const route = path.replace(/\/[^/]*%7C[^/]*/i, '/{key}').replace(/\d{4}-\d\d-\d\d/g, '{date}');
     stats.restByPath[route] = (stats.restByPath[route] ?? 0) + 1;
-    if (mis.latencyMs > 0) await new Promise((r) => setTimeout(r, mis.latencyMs));
-
-    if (mis.rateLimit > 0) {
-      mis.rateLimit--;
-      stats.rateLimited++;
-      return json(res, 429, errorBody('UDAPI10005', 'Too many requests'));
-    }
-    if (mis.serverError > 0) {
-      mis.serverError--;
-      if (mis.serverErrorHtml) {
-        res.writeHead(502, { 'Content-Type': 'text/html' });
-        return void res.end('<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>');
-      }
-      return json(res, 500, errorBody('UDAPI100500', 'Something went wrong'));
-    }
+    const call = restCall(url, res);
+    if (await arrival(call)) return;
 
     // OAuth (no Bearer)
     if (path === '/v2/login/authorization/dialog') {
@@ -218,10 +184,8 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
 
     const holidays = path.startsWith('/v2/market/holidays');
     if (!holidays) {
-      if (mis.reject401 || req.headers.authorization !== `Bearer ${token}`) {
-        stats.rejected401++;
-        return json(res, 401, errorBody('UDAPI100050', 'Invalid token used to access API'));
-      }
+      if (!authorized(call, req.headers.authorization === `Bearer ${token}`)) return;
+      if (authorizedCall(call)) return;
     }
     const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
     const today = istDate(now());
@@ -321,7 +285,6 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   }
 
   function expiredInstruments(url: URL, seg: string[], res: ServerResponse, today: string): void {
-    if (mis.plusOnly) return json(res, 403, errorBody('UDAPI1149', 'This API is available only for Upstox Plus users'));
     const underlying = url.searchParams.get('instrument_key');
     if (seg[2] === 'expiries') {
       if (!underlying) return json(res, 400, errorBody('UDAPI1009', 'instrument_key is required'));
@@ -374,46 +337,147 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
   }
 
-  let feedDownUntil = 0;
   server.on('upgrade', (req, socket, head) => {
+    void handleUpgrade(req, socket, head).catch((err) => {
+      log.error('fake upstox upgrade failed', { error: err as Error, url: req.url });
+      socket.destroy();
+    });
+  });
+
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', base);
     stats.feedHandshakes++;
-    if (now() < feedDownUntil) return refuse(socket, 503, 'Service Unavailable', errorBody('UDAPI100500', 'feed unavailable'));
+    const call = feedCall(url, socket);
+    if (await arrival(call)) return;
     if (url.pathname === FEED_PATH) {
-      if (mis.reject401 || req.headers.authorization !== `Bearer ${token}`) {
-        stats.rejected401++;
-        return refuse(socket, 401, 'Unauthorized', errorBody('UDAPI100050', 'Invalid token used to access API'));
-      }
-      if (mis.rateLimitFeed > 0) {
-        mis.rateLimitFeed--;
-        stats.rateLimited++;
-        return refuse(socket, 429, 'Too Many Requests', errorBody('UDAPI10005', 'Too many requests'));
-      }
+      if (!authorized(call, req.headers.authorization === `Bearer ${token}`) || authorizedCall(call)) return;
       return refuse(socket, 307, 'Temporary Redirect', '', { Location: authorizedFeederUrl() });
     }
     if (url.pathname === FEEDER_PATH) {
       const code = url.searchParams.get('code') ?? '';
-      if (mis.reject401) {
-        stats.rejected401++;
-        return refuse(socket, 401, 'Unauthorized', errorBody('UDAPI100050', 'Invalid token used to access API'));
-      }
-      if (mis.rateLimitFeed > 0) {
-        mis.rateLimitFeed--;
-        stats.rateLimited++;
-        return refuse(socket, 429, 'Too Many Requests', errorBody('UDAPI10005', 'Too many requests'));
-      }
+      if (!authorized(call, true) || authorizedCall(call)) return;
       if (!feederCodes.delete(code)) return refuse(socket, 403, 'Forbidden', errorBody('UDAPI100050', 'authorization code invalid or already used'));
       return wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
     }
     refuse(socket, 404, 'Not Found', errorBody('UDAPI100060', 'Resource not Found.'));
-  });
+  }
+
+  // ---------- behaviours: the points where they act ----------
+  /** A call as behaviours see it, plus the status it was answered with (0 = not answered yet). */
+  type Call = FakeCall & { status: number };
+
+  function restCall(url: URL, res: ServerResponse): Call {
+    const call: Call = {
+      transport: 'rest',
+      url,
+      status: 0,
+      get answered() {
+        return call.status !== 0;
+      },
+      answerError: (status, code, message) => {
+        call.status = status;
+        json(res, status, errorBody(code, message));
+      },
+      answerHtml: (status, html) => {
+        call.status = status;
+        res.writeHead(status, { 'Content-Type': 'text/html' });
+        res.end(html);
+      },
+    };
+    return call;
+  }
+
+  function feedCall(url: URL, socket: Duplex): Call {
+    const call: Call = {
+      transport: 'feed',
+      url,
+      status: 0,
+      get answered() {
+        return call.status !== 0;
+      },
+      answerError: (status, code, message) => {
+        call.status = status;
+        refuse(socket, status, STATUS_CODES[status] ?? 'Error', errorBody(code, message));
+      },
+      answerHtml: (status) => call.answerError(status, 'UDAPI100500', STATUS_CODES[status] ?? 'error'),
+    };
+    return call;
+  }
+
+  function answered(call: Call): boolean {
+    if (call.status === 429) stats.rateLimited++;
+    return call.answered;
+  }
+
+  /** Each behaviour's onArrival in turn, until one answers; true when one did. */
+  async function arrival(call: Call): Promise<boolean> {
+    for (const b of [...behaviours]) {
+      await b.onArrival?.(call, control);
+      if (answered(call)) return true;
+    }
+    return false;
+  }
+
+  /** The token check: false (and a 401 sent) when the token is wrong or a behaviour refuses it. */
+  function authorized(call: Call, tokenRight: boolean): boolean {
+    if (tokenRight && behaviours.every((b) => b.acceptsToken?.(call) ?? true)) return true;
+    stats.rejected401++;
+    call.answerError(401, 'UDAPI100050', 'Invalid token used to access API');
+    return false;
+  }
+
+  /** Each behaviour's onAuthorized in turn, until one answers; true when one did. */
+  function authorizedCall(call: Call): boolean {
+    for (const b of [...behaviours]) {
+      b.onAuthorized?.(call, control);
+      if (answered(call)) return true;
+    }
+    return false;
+  }
+
+  /** Sends a frame through every behaviour's onFrameOut, in the order they were added. */
+  function emit(conn: FeedConn, frame: FakeFrame): boolean {
+    let frames = [frame];
+    for (const b of behaviours) if (b.onFrameOut) frames = frames.flatMap((f) => b.onFrameOut!(f, conn));
+    for (const f of frames) send(conn, f.bytes);
+    return frames.length > 0;
+  }
+
+  const control: FakeUpstoxControl = {
+    now,
+    indexKey: source.indexKey,
+    closeFeeds(how) {
+      for (const c of conns) (how ? c.ws.close(how.code, how.reason) : c.ws.terminate());
+      if (!how) conns.clear();
+    },
+    sendToFeeds(bytes) {
+      for (const c of conns) send(c, bytes);
+    },
+    remove: (b) => remove(b),
+  };
+
+  function use(...added: FakeUpstoxBehaviour[]): () => void {
+    for (const b of added) {
+      behaviours.push(b);
+      log.debug('fake upstox: behaviour on', { behaviour: b.name });
+      b.onAdd?.(control);
+    }
+    return () => remove(...added);
+  }
+
+  function remove(...gone: FakeUpstoxBehaviour[]): void {
+    for (const b of gone) {
+      const i = behaviours.indexOf(b);
+      if (i >= 0) behaviours.splice(i, 1);
+    }
+  }
 
   function onConnection(ws: WebSocket): void {
     stats.feedConnections++;
     const t = now();
-    const conn: FeedConn = { ws, subs: new Map(), sentUpTo: t, held: null, open: marketOpen(t) };
+    const conn: FeedConn = { ws, subs: new Map(), sentUpTo: t, open: marketOpen(t) };
     conns.add(conn);
-    send(conn, marketInfoFrame(t + mis.shiftMs, conn.open));
+    emit(conn, { kind: 'market_info', atConnect: true, bytes: marketInfoFrame(t + shiftMs(), conn.open) });
     ws.on('message', (data, isBinary) => onRequest(conn, data as Buffer, isBinary));
     ws.on('close', () => conns.delete(conn));
     ws.on('error', () => conns.delete(conn));
@@ -440,54 +504,34 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     if ((req.method !== 'sub' && req.method !== 'change_mode') || !MODES.has(mode)) return;
     for (const k of keys) conn.subs.set(k, mode);
     const t = now();
+    const shift = shiftMs();
     const feeds: Record<string, unknown> = {};
     for (const k of keys) {
       const trade = source.lastTrade(k, t);
-      if (trade) feeds[k] = feedFor(source, k, mode, trade, mis.shiftMs);
+      if (trade) feeds[k] = feedFor(source, k, mode, trade, shift);
     }
-    if (!mis.silence) send(conn, encodeFrame({ feeds, currentTs: t + mis.shiftMs })); // initial_feed: type 0 left off the wire
+    emit(conn, { kind: 'initial_feed', bytes: encodeFrame({ feeds, currentTs: t + shift }) }); // initial_feed: type 0 left off the wire
   }
 
   function pump(): void {
     const t = now();
+    const shift = shiftMs();
     for (const conn of conns) {
       const from = Math.max(conn.sentUpTo, t - maxCatchUpMs);
       conn.sentUpTo = t;
-      if (!mis.silence && marketOpen(t) !== conn.open) {
-        conn.open = !conn.open;
-        send(conn, marketInfoFrame(t + mis.shiftMs, conn.open));
-      }
-      if (mis.silence || conn.subs.size === 0 || t <= from) continue;
+      // the socket's market state changes only once a market_info saying so went out (not while silenced)
+      if (marketOpen(t) !== conn.open && emit(conn, { kind: 'market_info', bytes: marketInfoFrame(t + shift, !conn.open) })) conn.open = !conn.open;
+      if (conn.subs.size === 0 || t <= from) continue;
       const byTs = new Map<number, Record<string, unknown>>();
       for (const [key, mode] of conn.subs) {
         for (const trade of source.trades(key, from, t) as Trade[]) {
           let feeds = byTs.get(trade.ts);
           if (!feeds) byTs.set(trade.ts, (feeds = {}));
-          feeds[key] = feedFor(source, key, mode, trade, mis.shiftMs);
+          feeds[key] = feedFor(source, key, mode, trade, shift);
         }
       }
       for (const ts of [...byTs.keys()].sort((a, b) => a - b)) {
-        const frame = encodeFrame({ type: 'live_feed', feeds: byTs.get(ts), currentTs: Math.min(t, ts + 25) + mis.shiftMs });
-        if (mis.outOfOrder) {
-          if (!conn.held) {
-            conn.held = frame;
-            continue;
-          }
-          send(conn, frame);
-          send(conn, conn.held);
-          conn.held = null;
-        } else send(conn, frame);
-        if (mis.duplicate) send(conn, frame);
-      }
-    }
-  }
-
-  function sendMalformed(count: number): void {
-    const valid = encodeFrame({ type: 'live_feed', currentTs: now(), feeds: { [source.indexKey]: { ltpc: { ltp: 1, ltt: now() } } } });
-    for (const conn of conns) {
-      for (let i = 0; i < count; i++) {
-        const junk = i % 2 === 0 ? randomBytes(1 + (i % 64)) : Buffer.from(valid.subarray(0, 1 + (i % (valid.length - 1))));
-        send(conn, junk);
+        emit(conn, { kind: 'live_feed', bytes: encodeFrame({ type: 'live_feed', feeds: byTs.get(ts), currentTs: Math.min(t, ts + 25) + shift }) });
       }
     }
   }
@@ -504,6 +548,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   const port = (server.address() as AddressInfo).port;
   base = `http://${host}:${port}`;
   log.info('fake upstox listening', { apiBaseUrl: base });
+  if (opts.behaviours) use(...opts.behaviours);
 
   return {
     apiBaseUrl: base,
@@ -519,59 +564,13 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     get connections() {
       return conns.size;
     },
-    misbehave(m: Misbehaviour): void {
-      switch (m.kind) {
-        case 'drop':
-          for (const c of conns) c.ws.terminate();
-          conns.clear();
-          break;
-        case 'silence':
-          mis.silence = m.on;
-          break;
-        case 'reject401':
-          mis.reject401 = m.on;
-          if (m.on) for (const c of conns) c.ws.close(1008, 'token expired'); // Upstox drops the socket of a dead token
-          break;
-        case 'rateLimit':
-          mis.rateLimit = m.count;
-          break;
-        case 'rateLimitFeed':
-          mis.rateLimitFeed = m.count;
-          break;
-        case 'serverError':
-          mis.serverError = m.count;
-          mis.serverErrorHtml = !!m.html;
-          break;
-        case 'malformed':
-          sendMalformed(m.count);
-          break;
-        case 'textFrame':
-          for (const c of conns) send(c, 'this is not protobuf');
-          break;
-        case 'outOfOrder':
-          mis.outOfOrder = m.on;
-          break;
-        case 'duplicate':
-          mis.duplicate = m.on;
-          break;
-        case 'timeShift':
-          mis.shiftMs = m.ms;
-          break;
-        case 'plusOnly':
-          mis.plusOnly = m.on;
-          break;
-        case 'latency':
-          mis.latencyMs = m.ms;
-          break;
-        case 'dropUntil':
-          feedDownUntil = m.untilTs;
-          for (const c of conns) c.ws.terminate();
-          conns.clear();
-          break;
-      }
+    use,
+    remove,
+    get behaviours() {
+      return behaviours.slice();
     },
     behave(): void {
-      Object.assign(mis, { silence: false, reject401: false, rateLimit: 0, rateLimitFeed: 0, serverError: 0, serverErrorHtml: false, outOfOrder: false, duplicate: false, shiftMs: 0, plusOnly: false, latencyMs: 0 });
+      behaviours.length = 0;
     },
     async close(): Promise<void> {
       clearInterval(pumpTimer);

@@ -2,6 +2,8 @@
 export { MarketSimulator, type MarketSimulatorOptions } from './market.js';
 export { CandleReplay, replayOptions, type ReplayOption } from './replay.js';
 export { VirtualClock, ManualClock, type Clock } from './clock.js';
-export { startFakeUpstox, type FakeUpstox, type FakeUpstoxOptions, type FakeUpstoxStats, type Misbehaviour } from './fake-upstox.js';
+export { startFakeUpstox, type FakeUpstox, type FakeUpstoxOptions, type FakeUpstoxStats } from './fake-upstox.js';
+export * as behaviours from './fake-behaviours.js';
+export type { FakeUpstoxBehaviour, FakeCall, FakeFrame, FakeUpstoxControl } from './fake-behaviours.js';
 export { candlesFromTrades, dayCandles, type PriceSource, type SimContract, type Trade } from './price-source.js';
 export { RecordedMarket, otherStrikeCandles, type RecordedMarketOptions } from './recorded-market.js';

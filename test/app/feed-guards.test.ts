@@ -9,6 +9,7 @@ import { MarketCalendar } from '../../src/core/calendar.js';
 import { istTime } from '../../src/core/time.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { Ledger } from '../../src/store/ledger.js';
+import { rejectToken, silence } from '../../src/sim/fake-behaviours.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,7 +27,7 @@ describe('feed guards against the misbehaving fake exchange (real client, virtua
     const at = (t: string) => istTime('2026-08-07', t);
     while (demo.clock.now() < at('10:00')) await sleep(50);
 
-    demo.exchange.misbehave({ kind: 'silence', on: true });
+    demo.exchange.use(silence());
     const silentFrom = demo.clock.now();
     await sleep(3000); // > staleFeedSeconds of real time
     const duringSilence = app.loop.state();
@@ -38,7 +39,7 @@ describe('feed guards against the misbehaving fake exchange (real client, virtua
 
     while (demo.clock.now() < at('11:15')) await sleep(50);
     const handshakesBefore = demo.exchange.stats.feedHandshakes;
-    demo.exchange.misbehave({ kind: 'reject401', on: true });
+    demo.exchange.use(rejectToken());
     await sleep(3000);
     const s = app.loop.state();
     expect(s.alarms.map((a) => a.code)).toContain('TOKEN_EXPIRED');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasSharedData, noSharedDataReason } from '../support/shared-data.js';
 import { backtestDay, expectBacktestTrades, ledgerTrades, liveDay, sleep, testConfig } from './live-parity-harness.js';
+import { feedOutageUntil, silence } from '../../src/sim/fake-behaviours.js';
 
 const SPEED = 150;
 
@@ -50,7 +51,7 @@ describe.skipIf(!hasSharedData)(`live sessions on recorded days trade as the bac
       const app = await d.start();
       await d.until(d.at('12:20:50'));
       d.clock.setSpeed(20); // the reconnect (real time) stays inside the 12:20 candle but misses its low (12:21:00)
-      d.fake.misbehave({ kind: 'dropUntil', untilTs: d.at('12:21:15') });
+      d.fake.use(feedOutageUntil(d.at('12:21:15')));
       await d.until(d.at('12:21:15'));
       for (let i = 0; i < 100 && d.fake.connections === 0; i++) await sleep(50);
       expect(d.fake.connections).toBeGreaterThan(0);
@@ -71,7 +72,7 @@ describe.skipIf(!hasSharedData)(`live sessions on recorded days trade as the bac
       const app = await d.start();
       await d.until(d.at('12:26'));
       expect(app.loop.engine.view().position?.side).toBe('PE');
-      d.fake.misbehave({ kind: 'silence', on: true });
+      d.fake.use(silence());
       await d.until(d.at('12:37'));
       d.fake.behave();
       await d.until(d.at('12:45'));

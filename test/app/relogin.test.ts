@@ -11,6 +11,7 @@ import { storeToken } from '../../src/feed/upstox/token-store.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { MarketSimulator, startFakeUpstox, VirtualClock } from '../../src/sim/index.js';
 import { freePort } from '../mqtt/helpers.js';
+import { rejectToken } from '../../src/sim/fake-behaviours.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
@@ -48,7 +49,7 @@ describe('live mode: a dead OAuth token', () => {
     const app = await startAppliance({ config, log, source });
     try {
       await until(() => fake.connections > 0, 10_000, 'the feed to connect');
-      fake.misbehave({ kind: 'reject401', on: true });
+      fake.use(rejectToken());
       const state = await until(() => {
         const s = app.loop.state();
         return s.alarms.some((a) => a.code === 'TOKEN_EXPIRED') && s;

@@ -4,12 +4,13 @@ import { createLogger } from '../../src/log.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { hasSharedData, noSharedDataReason } from '../support/shared-data.js';
 import { backtestDay, expectBacktestTrades, ledgerTrades, liveDay, sleep, testConfig } from './live-parity-harness.js';
+import { rejectToken } from '../../src/sim/fake-behaviours.js';
 
 describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
   it('a restart after a mid-day re-login resumes entries once the new token works (2025-11-04): TOKEN_EXPIRED is not restored from the checkpoint', async () => {
     const d = await liveDay('2025-11-04', '13:50', 150);
     try {
-      d.fake.misbehave({ kind: 'reject401', on: true }); // the token died mid-day
+      d.fake.use(rejectToken()); // the token died mid-day
       const first = await d.start();
       for (let i = 0; i < 100 && !first.loop.state().alarms.some((a) => a.code === 'TOKEN_EXPIRED'); i++) await sleep(50);
       expect(first.loop.state().alarms.map((a) => a.code)).toContain('TOKEN_EXPIRED');

@@ -9,6 +9,7 @@ import { UpstoxRest, type FetchLike } from '../../src/feed/upstox/rest.js';
 import type { FakeUpstox } from '../../src/sim/fake-upstox.js';
 import type { ManualClock } from '../../src/sim/clock.js';
 import { fakeAt, quietLogs, recordSleep } from './helpers/fake.js';
+import { restRateLimit, serverError } from '../../src/sim/fake-behaviours.js';
 
 const calendar = new MarketCalendar();
 let fake: FakeUpstox;
@@ -92,7 +93,7 @@ describe('UpstoxRest against the fake exchange', () => {
   it('429 is honoured with growing backoff, then succeeds', async () => {
     const { sleeps, sleep } = recordSleep();
     const rest = client({ sleep, random: () => 0.5 });
-    fake.misbehave({ kind: 'rateLimit', count: 3 });
+    fake.use(restRateLimit(3));
     const before = fake.stats.rateLimited;
     const c = await rest.optionContracts();
     expect(c.length).toBeGreaterThan(0);
@@ -106,14 +107,14 @@ describe('UpstoxRest against the fake exchange', () => {
 
   it('429 for too long fails with a clear error', async () => {
     const rest = client({ maxRateLimitRetries: 2 });
-    fake.misbehave({ kind: 'rateLimit', count: 10 });
+    fake.use(restRateLimit(10));
     await expect(rest.optionContracts()).rejects.toThrow(/rate limited \(429 UDAPI10005\)/);
     fake.behave();
   });
 
   it('5xx and network errors are retried with backoff; an HTML error page gives a clear error', async () => {
     const { sleeps, sleep } = recordSleep();
-    fake.misbehave({ kind: 'serverError', count: 2 });
+    fake.use(serverError(2));
     expect((await client({ sleep }).optionContracts()).length).toBeGreaterThan(0);
     expect(sleeps).toHaveLength(2);
 
@@ -121,7 +122,7 @@ describe('UpstoxRest against the fake exchange', () => {
     const flaky: FetchLike = (u, i) => (failures-- > 0 ? Promise.reject(new TypeError('fetch failed')) : fetch(u, i));
     expect((await client({ fetch: flaky }).holidays()).length).toBeGreaterThan(0);
 
-    fake.misbehave({ kind: 'serverError', count: 5, html: true });
+    fake.use(serverError(5, { html: true }));
     await expect(client({ maxRetries: 2 }).optionContracts()).rejects.toThrow(/HTML page \(HTTP 502\) instead of JSON/);
     fake.behave();
     const html403: FetchLike = async () => new Response('<html>error 1010</html>', { status: 403, headers: { 'content-type': 'text/html' } });

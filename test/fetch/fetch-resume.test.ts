@@ -11,6 +11,7 @@ import { istTime } from '../../src/core/time.js';
 import { parseIndexCsv, parseOptionsCsv } from '../../src/feed/csv.js';
 import { ManualClock, startFakeUpstox, type FakeUpstox } from '../../src/sim/index.js';
 import { installHome, runCliAsync, startCli } from './helpers.js';
+import { plusOnly, restLatency, restRateLimit } from '../../src/sim/fake-behaviours.js';
 
 const FROM = '2025-06-02';
 const TO = '2025-06-13';
@@ -56,13 +57,13 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     it(`${signal} midway, then the same command again: the same files, no duplicate rows, only the missing calls`, async () => {
       const out = mkdtempSync(join(tmpdir(), `niftybox-fetch-${signal}-`));
-      fake.misbehave({ kind: 'latency', ms: 150 });
+      const fast = fake.use(restLatency(150));
       const before = candleCalls(fake);
       const run = startCli(args(out), home);
       await until(() => /ATM options\s+\[[#-]+\] [3-9]\/10 days/.test(run.stderr()), 60_000, 'three option days fetched');
       run.child.kill(signal);
       const r = await run.done;
-      fake.misbehave({ kind: 'latency', ms: 0 });
+      fast();
       if (signal === 'SIGINT') {
         expect(r.code, r.stderr).toBe(130);
         expect(r.stderr).toMatch(/interrupted; what was fetched is kept in .*: run the same command again to resume/);
@@ -85,7 +86,7 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
 
   it('a burst of 429s slows it down, says so, and does not fail it', async () => {
     const out = mkdtempSync(join(tmpdir(), 'niftybox-fetch-429-'));
-    fake.misbehave({ kind: 'rateLimit', count: 3 });
+    fake.use(restRateLimit(3));
     const t0 = Date.now();
     const r = await runCliAsync(args(out), home);
     expect(r.code, r.stderr).toBe(0);
@@ -96,7 +97,7 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
 
   it('without Upstox Plus (UDAPI1149) it says in plain words what works, and keeps the current week', async () => {
     const out = mkdtempSync(join(tmpdir(), 'niftybox-fetch-plus-'));
-    fake.misbehave({ kind: 'plusOnly', on: true });
+    const withPlus = fake.use(plusOnly());
     try {
       const past = await runCliAsync(['fetch', '--from', '2025-06-02', '--to', '2025-06-06', '--out', out], home);
       expect(past.code).toBe(78);
@@ -107,7 +108,7 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
       const opts = parseOptionsCsv(files(out)[1]!, 'plus');
       expect([...opts.keys()]).toEqual(['2025-06-13']);
     } finally {
-      fake.misbehave({ kind: 'plusOnly', on: false });
+      withPlus();
     }
   }, 120_000);
 

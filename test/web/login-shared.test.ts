@@ -16,6 +16,7 @@ import { createLogger, setLogSink } from '../../src/log.js';
 import { MarketSimulator, startFakeUpstox, VirtualClock } from '../../src/sim/index.js';
 import { startWebOutput } from '../../src/web/index.js';
 import { freePort } from '../mqtt/helpers.js';
+import { rejectToken } from '../../src/sim/fake-behaviours.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
@@ -55,7 +56,7 @@ describe('the page and the login page share one server', () => {
     try {
       expect(await (await fetch(`${base}/login`)).text()).toContain('No login needed');
       await until(() => fake.connections > 0, 10_000, 'the feed to connect');
-      fake.misbehave({ kind: 'reject401', on: true });
+      fake.use(rejectToken());
       const state = await until(() => {
         const s = app.loop.state();
         return s.alarms.some((a) => a.code === 'TOKEN_EXPIRED') && s;
