@@ -61,7 +61,7 @@ export const configSchema = z
     risk: riskSchema.default(riskSchema.parse({})),
     /** Extra or changed sessions (e.g. the year's Muhurat hour once NSE announces it). */
     specialSessions: z.array(specialSessionSchema).default([]),
-    /** Seconds after a 5-minute boundary during which late trades still join the closing candle. */
+    /** Milliseconds after a 5-minute boundary during which late trades still join the closing candle. */
     candleGraceMs: z.number().int().min(0).max(5000).default(1500),
     maxClockSkewMs: z.number().int().positive().default(2000),
     control: z

@@ -84,13 +84,6 @@ export function textFlag(value: string | undefined, name: string, what: string):
   return value;
 }
 
-/** One of a fixed set of words. */
-export function choiceFlag<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} "${value}" is not one of ${allowed.join(', ')}`);
-  return value as T;
-}
-
 /** Flags that do nothing in the chosen mode are refused rather than ignored. */
 export function refuseFlags(values: Record<string, unknown>, names: readonly string[], why: string): void {
   const given = names.filter((n) => values[n] !== undefined && values[n] !== false);
@@ -108,4 +101,18 @@ export function ledgerFlag(value: string | undefined, name = 'db'): string | und
   }
   if (dir) throw new UsageError(`--${name} ${value} is a directory: give the ledger file's path, e.g. ${join(value, 'ledger.db')}`);
   return value;
+}
+
+/** Flags several commands share, spread into their parseFlags tables so each means the same everywhere. */
+export const CONFIG_FLAGS = { config: { type: 'string' }, db: { type: 'string' } } as const;
+export const DATE_RANGE_FLAGS = { from: { type: 'string' }, to: { type: 'string' } } as const;
+/** The outputs of `backtest` and `report` (interfaces.md): --json, --csv F, --html F, --days. */
+export const REPORT_OUTPUT_FLAGS = { json: { type: 'boolean', default: false }, csv: { type: 'string' }, html: { type: 'string' }, days: { type: 'boolean', default: false } } as const;
+
+/** `--from D` and `--to D`, each a real date (either may be left out), --from not after --to. */
+export function dateRangeFlags(values: { from?: string; to?: string }): { from: string | undefined; to: string | undefined } {
+  const from = dateFlag(values.from, 'from');
+  const to = dateFlag(values.to, 'to');
+  if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  return { from, to };
 }

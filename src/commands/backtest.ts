@@ -1,4 +1,4 @@
-/** `niftybox backtest`: V25 on recorded candles, with the report, `--json` and `--csv`. */
+/** `niftybox backtest`: V25 on recorded candles, with the report, `--json`, `--csv` and `--html`. */
 import { readFileSync } from 'node:fs';
 import { runBacktest, type BacktestResult } from '../core/backtest.js';
 import { MarketCalendar } from '../core/calendar.js';
@@ -7,7 +7,7 @@ import { summarize } from '../core/report.js';
 import { missingIndexDays, parseIndexCsv, parseOptionsCsv, type OptionDay } from '../feed/csv.js';
 import { summaryJson, textReport, tradeJson, tradesCsv, type SlippagePoint } from '../report/format.js';
 import type { Candle } from '../core/types.js';
-import { dateFlag, numberFlag, parseFlags } from './args.js';
+import { DATE_RANGE_FLAGS, REPORT_OUTPUT_FLAGS, dateRangeFlags, numberFlag, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
 import { checkWritable, fsReason, writeOutput } from './output-file.js';
 import { backtestPage, writeHtmlPage } from '../web/html-export.js';
@@ -71,21 +71,15 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     {
       index: { type: 'string' },
       options: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
+      ...DATE_RANGE_FLAGS,
       slippage: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      csv: { type: 'string' },
-      html: { type: 'string' },
-      days: { type: 'boolean', default: false },
+      ...REPORT_OUTPUT_FLAGS,
       'allow-gaps': { type: 'boolean', default: false },
     },
     USAGE,
   );
   if (!values.index || !values.options) throw new UsageError(`--index and --options are required\nusage: ${USAGE}`);
-  const from = dateFlag(values.from, 'from');
-  const to = dateFlag(values.to, 'to');
-  if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  const { from, to } = dateRangeFlags(values);
   const slippage = numberFlag(values.slippage, 'slippage', 0, 50) ?? DEFAULT_V25.slippagePoints;
   checkWritable(values.csv, '--csv');
 

@@ -1,34 +1,36 @@
 /** Errors the CLI turns into one clear line and a sysexits-style code. */
-export class UsageError extends Error {
-  readonly exitCode = 64; // EX_USAGE
-  constructor(message: string) {
+abstract class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
-    this.name = 'UsageError';
+    this.name = new.target.name;
   }
 }
 
-export class DataError extends Error {
-  readonly exitCode = 65; // EX_DATAERR
+export class UsageError extends CliError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DataError';
+    super(message, 64); // EX_USAGE
   }
 }
 
-/** `CMD --help`: not an error; the CLI prints the usage on stdout and exits 0. */
-export class HelpRequested extends Error {
-  readonly exitCode = 0;
-  constructor(readonly usage: string) {
-    super('help requested');
-    this.name = 'HelpRequested';
+export class DataError extends CliError {
+  constructor(message: string) {
+    super(message, 65); // EX_DATAERR
   }
 }
 
 /** A file or directory the command needs cannot be read or written (permissions, missing directory). */
-export class IoError extends Error {
-  readonly exitCode = 74; // EX_IOERR
+export class IoError extends CliError {
   constructor(message: string) {
-    super(message);
-    this.name = 'IoError';
+    super(message, 74); // EX_IOERR
+  }
+}
+
+/** `CMD --help`: not an error; the CLI prints the usage on stdout and exits 0. */
+export class HelpRequested extends CliError {
+  constructor(readonly usage: string) {
+    super('help requested', 0);
   }
 }

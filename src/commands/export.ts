@@ -12,7 +12,7 @@ import { NIFTY_INDEX_KEY } from '../core/types.js';
 import { INDEX_FILE, OPTIONS_FILE, indexCsv, optionsCsv, type OptionDayRows } from '../feed/candle-files.js';
 import { createLogger, setLogSink } from '../log.js';
 import { Ledger } from '../store/ledger.js';
-import { dateFlag, parseFlags } from './args.js';
+import { CONFIG_FLAGS, DATE_RANGE_FLAGS, dateRangeFlags, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
 
 const USAGE = 'niftybox export --out DIR [--config F] [--db F] [--from D] [--to D]';
@@ -20,13 +20,12 @@ const USAGE = 'niftybox export --out DIR [--config F] [--db F] [--from D] [--to 
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(
     argv,
-    { out: { type: 'string' }, config: { type: 'string' }, db: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+    { out: { type: 'string' }, ...CONFIG_FLAGS, ...DATE_RANGE_FLAGS },
     USAGE,
   );
   if (!values.out) throw new UsageError(`--out is required\nusage: ${USAGE}`);
-  const from = dateFlag(values.from, 'from') ?? '0000-01-01';
-  const to = dateFlag(values.to, 'to') ?? '9999-12-31';
-  if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  const range = dateRangeFlags(values);
+  const [from, to] = [range.from ?? '0000-01-01', range.to ?? '9999-12-31'];
   setLogSink((line) => process.stderr.write(line + '\n'));
   const { config } = loadConfig(values.config);
   const calendar = createCalendar(config);

@@ -13,7 +13,7 @@ import { HistoryCache } from '../feed/upstox/history-cache.js';
 import { fetchHistory, Interrupted, PlusOnlyError, type HistoryProgress } from '../feed/upstox/history-fetch.js';
 import { loadToken, TokenExpired, UpstoxApiError, UpstoxRest, UpstoxShapeError } from '../feed/upstox/index.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
-import { dateFlag, parseFlags } from './args.js';
+import { DATE_RANGE_FLAGS, dateRangeFlags, parseFlags } from './args.js';
 import { UsageError } from './errors.js';
 
 const USAGE = 'niftybox fetch --from D --to D --out DIR [--config F] [--cache DIR]';
@@ -21,13 +21,13 @@ const USAGE = 'niftybox fetch --from D --to D --out DIR [--config F] [--cache DI
 export async function fetchCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(
     argv,
-    { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, config: { type: 'string' }, cache: { type: 'string' } },
+    { ...DATE_RANGE_FLAGS, out: { type: 'string' }, config: { type: 'string' }, cache: { type: 'string' } },
     USAGE,
   );
-  const from = dateFlag(values.from, 'from');
-  let to = dateFlag(values.to, 'to');
-  if (!from || !to || !values.out) throw new UsageError(`--from, --to and --out are required\nusage: ${USAGE}`);
-  if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  if (!values.from || !values.to || !values.out) throw new UsageError(`--from, --to and --out are required\nusage: ${USAGE}`);
+  const range = dateRangeFlags(values);
+  const from = range.from!;
+  let to = range.to!;
   const today = istDate(Date.now());
   if (to > today) {
     process.stderr.write(`fetch: --to ${to} is in the future; fetching up to today (${today}), sessions that have not closed are left out\n`);

@@ -1,12 +1,12 @@
-/** `niftybox report`: the paper ledger in the same shapes as the backtest (text, --json, --csv). */
+/** `niftybox report`: the paper ledger in the same shapes as the backtest (text, --json, --csv, --html). */
 import { existsSync } from 'node:fs';
 import { dbPath, loadConfig } from '../config.js';
 import { summarize } from '../core/report.js';
 import { createLogger, setLogSink } from '../log.js';
 import { summaryJson, textReport, tradeJson, tradesCsv } from '../report/format.js';
 import { Ledger } from '../store/ledger.js';
-import { dateFlag, ledgerFlag, parseFlags } from './args.js';
-import { DataError, UsageError } from './errors.js';
+import { CONFIG_FLAGS, DATE_RANGE_FLAGS, REPORT_OUTPUT_FLAGS, dateRangeFlags, ledgerFlag, parseFlags } from './args.js';
+import { DataError } from './errors.js';
 import { checkWritable, writeOutput } from './output-file.js';
 import { createCalendar } from '../app.js';
 import { ledgerPage, writeHtmlPage } from '../web/html-export.js';
@@ -17,23 +17,16 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(
     argv,
     {
-      config: { type: 'string' },
-      db: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      csv: { type: 'string' },
-      html: { type: 'string' },
-      days: { type: 'boolean', default: false },
+      ...CONFIG_FLAGS,
+      ...DATE_RANGE_FLAGS,
+      ...REPORT_OUTPUT_FLAGS,
     },
     USAGE,
   );
   setLogSink((line) => process.stderr.write(line + '\n'));
   const { config } = loadConfig(values.config);
   const file = ledgerFlag(values.db) ?? dbPath(config);
-  const from = dateFlag(values.from, 'from');
-  const to = dateFlag(values.to, 'to');
-  if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  const { from, to } = dateRangeFlags(values);
   checkWritable(values.csv, '--csv');
   if (!existsSync(file)) throw new DataError(`no ledger at ${file}: run the appliance first ("niftybox run"), or name one with --db`);
   const ledger = Ledger.open(file, { log: createLogger({ area: 'ledger' }), readonly: true });

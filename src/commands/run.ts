@@ -8,7 +8,7 @@ import { summarize } from '../core/report.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { textReport } from '../report/format.js';
 import { createCalendar } from '../app.js';
-import { parseFlags, dateFlag, numberFlag, ledgerFlag, refuseFlags } from './args.js';
+import { CONFIG_FLAGS, DATE_RANGE_FLAGS, parseFlags, dateFlag, numberFlag, ledgerFlag, refuseFlags } from './args.js';
 import { UsageError } from './errors.js';
 import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
 import { startWebOutput } from '../web/index.js';
@@ -22,12 +22,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(
     argv,
     {
-      config: { type: 'string' },
-      db: { type: 'string' },
+      ...CONFIG_FLAGS,
       demo: { type: 'boolean', default: false },
       replay: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
+      ...DATE_RANGE_FLAGS,
       speed: { type: 'string' },
       sessions: { type: 'string' },
       display: { type: 'string' },

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { DeviceConfig } from './config.js';
 import type { DeviceHardware } from './device.js';
 import { sysfsGpioNumber } from './gpio/numbering.js';
-import { loadOnoffGpio } from './gpio/onoff.js';
+import { type GpioConstructor, loadOnoffGpio } from './gpio/onoff.js';
 import { openRealI2cBus } from './oled/i2c.js';
 
 export interface DoctorCheck {
@@ -35,6 +35,16 @@ function gpioFailure(bcm: number, err: unknown): string {
   return `GPIO${bcm}: ${errText(err)}${hint ? ` — ${hint}` : ''}`;
 }
 
+/** Finds the pin's sysfs number and loads onoff for `probe`; any failure on the way is the check's detail. */
+function openGpioCheck(name: string, bcmPin: number, config: DeviceConfig, hw: DeviceHardware, probe: (Gpio: GpioConstructor, number: number, where: string) => DoctorCheck): DoctorCheck {
+  try {
+    const { number, how } = sysfsGpioNumber(bcmPin, { gpioBase: config.button.gpioBase, sysfsRoot: hw.sysfsRoot });
+    return probe(hw.Gpio ?? loadOnoffGpio(), number, `GPIO${bcmPin} = sysfs ${number} (${how})`);
+  } catch (err) {
+    return { name, ok: false, detail: gpioFailure(bcmPin, err) };
+  }
+}
+
 export async function doctorDeviceChecks(config: DeviceConfig, hw: DeviceHardware = {}): Promise<DoctorCheck[]> {
   return [checkButton(config, hw), checkBuzzer(config, hw), checkDisplay(config, hw)];
 }
@@ -44,23 +54,20 @@ function checkButton(config: DeviceConfig, hw: DeviceHardware): DoctorCheck {
   const b = config.button;
   if (b.simulated) return { name, ok: true, detail: 'simulated button (device.button.simulated)' };
   if (b.bcmPin === null) return { name, ok: false, detail: 'no kill switch configured (device.button.bcmPin is null)' };
-  try {
-    const { number, how } = sysfsGpioNumber(b.bcmPin, { gpioBase: b.gpioBase, sysfsRoot: hw.sysfsRoot });
-    const Gpio = hw.Gpio ?? loadOnoffGpio();
+  const bcmPin = b.bcmPin;
+  return openGpioCheck(name, bcmPin, config, hw, (Gpio, number, where) => {
     const gpio = new Gpio(number, 'in', 'both', { activeLow: b.wiring === 'no', debounceTimeout: 0 });
     const pressed = gpio.readSync() === 1;
-    const where = `GPIO${b.bcmPin} = sysfs ${number} (${how}), ${b.wiring === 'no' ? 'normally open' : 'normally closed'}`;
+    const wiring = `${where}, ${b.wiring === 'no' ? 'normally open' : 'normally closed'}`;
     if (pressed) {
       const why =
         b.wiring === 'nc'
           ? 'circuit OPEN: pressed, cable cut or unplugged'
-          : `reads PRESSED: button held, shorted to GND, or no pull-up (add gpio=${b.bcmPin}=ip,pu to /boot/firmware/config.txt)`;
-      return { name, ok: false, detail: `${where}: ${why}` };
+          : `reads PRESSED: button held, shorted to GND, or no pull-up (add gpio=${bcmPin}=ip,pu to /boot/firmware/config.txt)`;
+      return { name, ok: false, detail: `${wiring}: ${why}` };
     }
-    return { name, ok: true, detail: `${where}: released` };
-  } catch (err) {
-    return { name, ok: false, detail: gpioFailure(b.bcmPin, err) };
-  }
+    return { name, ok: true, detail: `${wiring}: released` };
+  });
 }
 
 function checkBuzzer(config: DeviceConfig, hw: DeviceHardware): DoctorCheck {
@@ -68,15 +75,11 @@ function checkBuzzer(config: DeviceConfig, hw: DeviceHardware): DoctorCheck {
   const z = config.buzzer;
   if (z.simulated) return { name, ok: true, detail: 'simulated buzzer (log only)' };
   if (z.bcmPin === null) return { name, ok: true, detail: 'no buzzer configured' };
-  try {
-    const { number, how } = sysfsGpioNumber(z.bcmPin, { gpioBase: config.button.gpioBase, sysfsRoot: hw.sysfsRoot });
-    const Gpio = hw.Gpio ?? loadOnoffGpio();
+  return openGpioCheck(name, z.bcmPin, config, hw, (Gpio, number, where) => {
     // reconfigureDirection false: a running appliance's output is left as it is
     new Gpio(number, z.activeLow ? 'high' : 'low', 'none', { activeLow: z.activeLow, reconfigureDirection: false });
-    return { name, ok: true, detail: `GPIO${z.bcmPin} = sysfs ${number} (${how}) opens as an output` };
-  } catch (err) {
-    return { name, ok: false, detail: gpioFailure(z.bcmPin, err) };
-  }
+    return { name, ok: true, detail: `${where} opens as an output` };
+  });
 }
 
 function checkDisplay(config: DeviceConfig, hw: DeviceHardware): DoctorCheck {

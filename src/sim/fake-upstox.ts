@@ -366,9 +366,9 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   /** A call as behaviours see it, plus the status it was answered with (0 = not answered yet). */
   type Call = FakeCall & { status: number };
 
-  function restCall(url: URL, res: ServerResponse): Call {
+  function makeCall(transport: FakeCall['transport'], url: URL, reply: { error(status: number, code: string, message: string): void; html(status: number, html: string): void }): Call {
     const call: Call = {
-      transport: 'rest',
+      transport,
       url,
       status: 0,
       get answered() {
@@ -376,33 +376,30 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       },
       answerError: (status, code, message) => {
         call.status = status;
-        json(res, status, errorBody(code, message));
+        reply.error(status, code, message);
       },
       answerHtml: (status, html) => {
         call.status = status;
-        res.writeHead(status, { 'Content-Type': 'text/html' });
-        res.end(html);
+        reply.html(status, html);
       },
     };
     return call;
   }
 
-  function feedCall(url: URL, socket: Duplex): Call {
-    const call: Call = {
-      transport: 'feed',
-      url,
-      status: 0,
-      get answered() {
-        return call.status !== 0;
+  const restCall = (url: URL, res: ServerResponse): Call =>
+    makeCall('rest', url, {
+      error: (status, code, message) => json(res, status, errorBody(code, message)),
+      html: (status, html) => {
+        res.writeHead(status, { 'Content-Type': 'text/html' });
+        res.end(html);
       },
-      answerError: (status, code, message) => {
-        call.status = status;
-        refuse(socket, status, STATUS_CODES[status] ?? 'Error', errorBody(code, message));
-      },
-      answerHtml: (status) => call.answerError(status, 'UDAPI100500', STATUS_CODES[status] ?? 'error'),
-    };
-    return call;
-  }
+    });
+
+  /** A feed handshake has no page to show: an HTML answer goes as Upstox's error body with the status. */
+  const feedCall = (url: URL, socket: Duplex): Call => {
+    const error = (status: number, code: string, message: string) => refuse(socket, status, STATUS_CODES[status] ?? 'Error', errorBody(code, message));
+    return makeCall('feed', url, { error, html: (status) => error(status, 'UDAPI100500', STATUS_CODES[status] ?? 'error') });
+  };
 
   function answered(call: Call): boolean {
     if (call.status === 429) stats.rateLimited++;

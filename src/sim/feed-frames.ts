@@ -79,7 +79,7 @@ export function feedFor(source: PriceSource, key: string, mode: FeedMode, trade:
   };
 }
 
-/** 1d (today, ts = 00:00 IST), I1 previous+current minute, I30 previous+current half hour. */
+/** Open, high, low, close and traded quantity of a run of trades (one bar of an Ohlc). */
 type Agg = Omit<Ohlc, 'interval' | 'ts'>;
 
 function aggregate(trades: readonly Trade[], into?: Agg): Agg | null {

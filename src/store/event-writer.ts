@@ -21,78 +21,73 @@ export function cancelledOrderKey(ts: number, side: string, kind: string): strin
 const POSITION_COLUMNS = 'trade_id, side, instrument_key, quantity, entry_time, entry_price, sl, tp1, tp1_hit, ltp, signal_candle_ts, updated_ts';
 const POSITION_VALUES = '@tradeId, @side, @instrumentKey, @quantity, @entryTime, @entryPrice, @sl, @tp1, @tp1Hit, @ltp, @signalCandleTs, @updatedTs';
 
-export class EventWriter {
-  private readonly insertOrder: Database.Statement;
-  private readonly orderTs: Database.Statement;
-  private readonly insertFill: Database.Statement;
-  private readonly insertTrade: Database.Statement;
-  private readonly openPosition: Database.Statement;
-  private readonly upsertPosition: Database.Statement;
-  private readonly deletePosition: Database.Statement;
-  private readonly insertHalt: Database.Statement;
-  private readonly setHaltState: Database.Statement;
-  private readonly insertAlert: Database.Statement;
-  private readonly insertSignal: Database.Statement;
-  private readonly upsertCandle: Database.Statement;
-  private readonly upsertCheckpoint: Database.Statement;
-
-  constructor(db: Database.Database) {
-    this.insertOrder = db.prepare(
+/** The statements the writer runs, prepared once per connection. */
+function prepareStatements(db: Database.Database) {
+  return {
+    insertOrder: db.prepare(
       `INSERT OR IGNORE INTO orders (key, trade_id, kind, side, instrument_key, quantity, ts, status, reason)
        VALUES (@key, @tradeId, @kind, @side, @instrumentKey, @quantity, @ts, @status, @reason)`,
-    );
-    this.orderTs = db.prepare('SELECT ts FROM orders WHERE key = ?').pluck();
-    this.insertFill = db.prepare(
+    ),
+    orderTs: db.prepare('SELECT ts FROM orders WHERE key = ?').pluck(),
+    insertFill: db.prepare(
       `INSERT OR IGNORE INTO fills (order_key, trade_id, ts, price, quantity) VALUES (@key, @tradeId, @ts, @price, @quantity)`,
-    );
-    this.insertTrade = db.prepare(
+    ),
+    insertTrade: db.prepare(
       `INSERT OR IGNORE INTO trades (trade_id, day, side, instrument_key, strike, expiry, quantity, entry_time, entry_price,
          exit_time, exit_price, reason, points, gross_pnl, charges, net_pnl, brokerage, stt, exchange, sebi, stamp, gst,
          charges_total, slippage_cost)
        VALUES (@tradeId, @day, @side, @instrumentKey, @strike, @expiry, @quantity, @entryTime, @entryPrice,
          @exitTime, @exitPrice, @reason, @points, @grossPnl, @charges, @netPnl, @brokerage, @stt, @exchange, @sebi, @stamp, @gst,
          @chargesTotal, @slippageCost)`,
-    );
+    ),
     // A replayed entry must neither resurrect a position whose trade already closed nor undo a later
     // TP1 update: insert only when absent and not closed.
-    this.openPosition = db.prepare(
+    openPosition: db.prepare(
       `INSERT OR IGNORE INTO positions (${POSITION_COLUMNS}) SELECT ${POSITION_VALUES}
        WHERE NOT EXISTS (SELECT 1 FROM trades WHERE trade_id = @tradeId)`,
-    );
-    this.upsertPosition = db.prepare(
+    ),
+    upsertPosition: db.prepare(
       `INSERT INTO positions (${POSITION_COLUMNS}) SELECT ${POSITION_VALUES}
        WHERE NOT EXISTS (SELECT 1 FROM trades WHERE trade_id = @tradeId)
        ON CONFLICT (trade_id) DO UPDATE SET sl = excluded.sl, tp1 = excluded.tp1, tp1_hit = excluded.tp1_hit,
          ltp = excluded.ltp, quantity = excluded.quantity, updated_ts = excluded.updated_ts
        WHERE excluded.updated_ts >= positions.updated_ts`,
-    );
-    this.deletePosition = db.prepare('DELETE FROM positions WHERE trade_id = ?');
-    this.insertHalt = db.prepare('INSERT OR IGNORE INTO halts (ts, kind, source, reason) VALUES (@ts, @kind, @source, @reason)');
+    ),
+    deletePosition: db.prepare('DELETE FROM positions WHERE trade_id = ?'),
+    insertHalt: db.prepare('INSERT OR IGNORE INTO halts (ts, kind, source, reason) VALUES (@ts, @kind, @source, @reason)'),
     // The current state follows the newest event; a replayed older one does not roll it back.
-    this.setHaltState = db.prepare(
+    setHaltState: db.prepare(
       `INSERT INTO halt_state (id, halted, reason, ts, source) VALUES (1, @halted, @reason, @ts, @source)
        ON CONFLICT (id) DO UPDATE SET halted = excluded.halted, reason = excluded.reason, ts = excluded.ts, source = excluded.source
        WHERE excluded.ts >= halt_state.ts`,
-    );
-    this.insertAlert = db.prepare('INSERT OR IGNORE INTO alerts (ts, level, code, message) VALUES (@ts, @level, @code, @message)');
-    this.insertSignal = db.prepare(
+    ),
+    insertAlert: db.prepare('INSERT OR IGNORE INTO alerts (ts, level, code, message) VALUES (@ts, @level, @code, @message)'),
+    insertSignal: db.prepare(
       `INSERT OR IGNORE INTO signals (ts, candle_ts, kind, side, action, blocked_by, close, ema, hist, chop)
        VALUES (@ts, @candleTs, @kind, @side, @action, @blockedBy, @close, @ema, @hist, @chop)`,
-    );
+    ),
     // A candle re-sent with other values (a corrected bar) replaces the stored one; an identical one
     // writes nothing at all (no dirty page).
-    this.upsertCandle = db.prepare(
+    upsertCandle: db.prepare(
       `INSERT INTO candles (instrument_key, ts, open, high, low, close, volume)
        VALUES (@instrumentKey, @ts, @open, @high, @low, @close, @volume)
        ON CONFLICT (instrument_key, ts) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
          close = excluded.close, volume = excluded.volume
        WHERE (candles.open, candles.high, candles.low, candles.close, candles.volume)
          IS NOT (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)`,
-    );
-    this.upsertCheckpoint = db.prepare(
+    ),
+    upsertCheckpoint: db.prepare(
       `INSERT INTO checkpoints (name, ts, data) VALUES (@name, @ts, @data)
        ON CONFLICT (name) DO UPDATE SET ts = excluded.ts, data = excluded.data`,
-    );
+    ),
+  };
+}
+
+export class EventWriter {
+  private readonly sql: ReturnType<typeof prepareStatements>;
+
+  constructor(db: Database.Database) {
+    this.sql = prepareStatements(db);
   }
 
   apply(event: EngineEvent): void {
@@ -104,7 +99,7 @@ export class EventWriter {
       case 'position':
         return this.positionUpdate(event);
       case 'order_cancelled':
-        this.insertOrder.run({
+        this.sql.insertOrder.run({
           key: cancelledOrderKey(event.ts, event.side, event.kind),
           tradeId: null,
           kind: event.kind,
@@ -117,18 +112,18 @@ export class EventWriter {
         });
         return;
       case 'halt':
-        this.insertHalt.run({ ts: event.ts, kind: 'halt', source: event.source, reason: event.reason });
-        this.setHaltState.run({ halted: 1, reason: event.reason, ts: event.ts, source: event.source });
+        this.sql.insertHalt.run({ ts: event.ts, kind: 'halt', source: event.source, reason: event.reason });
+        this.sql.setHaltState.run({ halted: 1, reason: event.reason, ts: event.ts, source: event.source });
         return;
       case 'resume':
-        this.insertHalt.run({ ts: event.ts, kind: 'resume', source: event.source, reason: null });
-        this.setHaltState.run({ halted: 0, reason: null, ts: event.ts, source: event.source });
+        this.sql.insertHalt.run({ ts: event.ts, kind: 'resume', source: event.source, reason: null });
+        this.sql.setHaltState.run({ halted: 0, reason: null, ts: event.ts, source: event.source });
         return;
       case 'alert':
-        this.insertAlert.run({ ts: event.ts, level: event.level, code: event.code, message: event.message });
+        this.sql.insertAlert.run({ ts: event.ts, level: event.level, code: event.code, message: event.message });
         return;
       case 'signal':
-        this.insertSignal.run({
+        this.sql.insertSignal.run({
           ts: event.ts,
           candleTs: event.candleTs,
           kind: event.kind,
@@ -143,7 +138,7 @@ export class EventWriter {
         return;
       case 'candle': {
         const c = event.candle;
-        this.upsertCandle.run({ instrumentKey: event.instrumentKey, ts: c.ts, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
+        this.sql.upsertCandle.run({ instrumentKey: event.instrumentKey, ts: c.ts, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
         return;
       }
       default: {
@@ -154,57 +149,32 @@ export class EventWriter {
   }
 
   checkpoint(name: string, ts: number, data: string): void {
-    this.upsertCheckpoint.run({ name, ts, data });
+    this.sql.upsertCheckpoint.run({ name, ts, data });
   }
 
   private entry(event: EntryEvent): void {
     const p = event.position;
     this.order(entryOrderKey(p.tradeId), p.tradeId, 'entry', p.side, p.instrumentKey, p.quantity, p.entryTime, null, p.entryPrice);
-    this.openPosition.run(positionParams(p, event.ts));
+    this.sql.openPosition.run(positionParams(p, event.ts));
   }
 
   private exit(event: ExitEvent): void {
     const t = event.trade;
-    const b = t.chargeBreakdown;
     this.order(exitOrderKey(t.tradeId), t.tradeId, 'exit', t.side, t.instrumentKey, t.quantity, t.exitTime, t.reason, t.exitPrice);
-    this.insertTrade.run({
-      tradeId: t.tradeId,
-      day: t.day,
-      side: t.side,
-      instrumentKey: t.instrumentKey,
-      strike: t.strike,
-      expiry: t.expiry,
-      quantity: t.quantity,
-      entryTime: t.entryTime,
-      entryPrice: t.entryPrice,
-      exitTime: t.exitTime,
-      exitPrice: t.exitPrice,
-      reason: t.reason,
-      points: t.points,
-      grossPnl: t.grossPnl,
-      charges: t.charges,
-      netPnl: t.netPnl,
-      brokerage: b.brokerage,
-      stt: b.stt,
-      exchange: b.exchange,
-      sebi: b.sebi,
-      stamp: b.stamp,
-      gst: b.gst,
-      chargesTotal: b.total,
-      slippageCost: t.slippageCost,
-    });
-    this.deletePosition.run(t.tradeId);
+    // the trades row: the trade's own fields, its charges by kind, their total (better-sqlite3 binds only the named parameters)
+    this.sql.insertTrade.run({ ...t, ...t.chargeBreakdown, chargesTotal: t.chargeBreakdown.total });
+    this.sql.deletePosition.run(t.tradeId);
   }
 
   private positionUpdate(event: PositionUpdateEvent): void {
-    this.upsertPosition.run(positionParams(event.position, event.ts));
+    this.sql.upsertPosition.run(positionParams(event.position, event.ts));
   }
 
   /** Records a filled order and its fill; refuses a trade id that already names a different order. */
   private order(key: string, tradeId: number, kind: 'entry' | 'exit', side: string, instrumentKey: string, quantity: number, ts: number, reason: string | null, price: number): void {
-    const inserted = this.insertOrder.run({ key, tradeId, kind, side, instrumentKey, quantity, ts, status: 'filled', reason }).changes > 0;
+    const inserted = this.sql.insertOrder.run({ key, tradeId, kind, side, instrumentKey, quantity, ts, status: 'filled', reason }).changes > 0;
     if (!inserted) {
-      const storedTs = this.orderTs.get(key) as number | undefined;
+      const storedTs = this.sql.orderTs.get(key) as number | undefined;
       if (storedTs !== ts) {
         throw new LedgerWriteError(
           `trade id ${tradeId} is already in the ledger with a different ${kind} time (${storedTs} ≠ ${ts}); ` +
@@ -215,7 +185,7 @@ export class EventWriter {
       }
       return;
     }
-    this.insertFill.run({ key, tradeId, ts, price, quantity });
+    this.sql.insertFill.run({ key, tradeId, ts, price, quantity });
   }
 }
 

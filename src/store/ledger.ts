@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AlertEvent, AlertLevel, EngineEvent, HaltEvent, HaltSource, ResumeEvent, SignalEvent } from '../core/events.js';
-import type { Candle, ClosedTrade, ExitReason, OpenPosition, Side } from '../core/types.js';
+import type { Candle, ChargeBreakdown, ClosedTrade, ExitReason, OpenPosition, Side } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { assertIntact, configureReader, configureWriter, fileKind, openFailure } from './connection.js';
 import { LedgerError, LedgerWriteError, classifyWriteFailure, errorMessage, sqliteCode } from './errors.js';
@@ -452,7 +452,8 @@ function tooNewError(file: string, found: number): LedgerError {
   );
 }
 
-interface TradeRow {
+/** A trades row: one column per charge kind (named as the kind), their total in charges_total. */
+interface TradeRow extends Omit<ChargeBreakdown, 'total'> {
   trade_id: number;
   day: string;
   side: Side;
@@ -469,12 +470,6 @@ interface TradeRow {
   gross_pnl: number;
   charges: number;
   net_pnl: number;
-  brokerage: number;
-  stt: number;
-  exchange: number;
-  sebi: number;
-  stamp: number;
-  gst: number;
   charges_total: number;
   slippage_cost: number;
 }

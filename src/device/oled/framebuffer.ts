@@ -66,8 +66,9 @@ export interface DirtyWindow {
 }
 
 /**
- * Opening a window costs 6 command transfers (2 bytes each + addressing), so two runs of changes
- * closer than this many unchanged columns are sent as one window.
+ * Opening a window costs two I2C transactions of its own (the 7-byte command write, then the data
+ * write's address and control byte) plus a system call each, so two runs of changes closer than
+ * this many unchanged columns are sent as one window.
  */
 export const WINDOW_MERGE_GAP = 16;
 

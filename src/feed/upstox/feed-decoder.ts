@@ -214,8 +214,3 @@ function readOhlc(m: Msg): FeedOhlc[] {
   }
   return out;
 }
-
-/** Full plain form of a frame (every field, longs as numbers, enums as names) — for diagnostics and tests. */
-export function decodeFeedFrameToObject(buf: Uint8Array): Record<string, unknown> {
-  return FeedResponseType.toObject(FeedResponseType.decode(buf), { longs: Number, enums: String, oneofs: false }) as Record<string, unknown>;
-}

@@ -5,5 +5,5 @@ export { runLoginServer, type LoginServerOptions } from './login.js';
 export { UpstoxRest, type UpstoxRestOptions, type LtpQuote, type FetchLike, type CandleUnit, type CandleWithOi, type ExpiredInterval } from './rest.js';
 export { mergeCandles, closedCandles, warmUpIndexCandles, warmUpDays } from './warmup.js';
 export { MarketDataStream, type MarketDataStreamOptions, type StreamEvents, type StreamStats, type SubscriptionMode } from './stream.js';
-export { decodeFeedFrame, decodeFeedFrameToObject, type FeedTick, type FeedFrame, type FeedOhlc, type MarketInfoUpdate, type DepthLevel, type OptionGreeks } from './feed-decoder.js';
+export { decodeFeedFrame, type FeedTick, type FeedFrame, type FeedOhlc, type MarketInfoUpdate, type DepthLevel, type OptionGreeks } from './feed-decoder.js';
 export { backoffDelay } from './backoff.js';
