@@ -17,18 +17,32 @@ import { MarketCalendar } from '../dist/core/calendar.js';
 import { createLogger, setLogLevel } from '../dist/log.js';
 import { MarketSimulator, startFakeUpstox } from '../dist/sim/index.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '0' },
-    token: { type: 'string' },
-    seed: { type: 'string', default: '25' },
-    start: { type: 'string' },
-    speed: { type: 'string', default: '1' },
-    t0: { type: 'string' },
-    'ping-ms': { type: 'string', default: '5000' },
-    'log-level': { type: 'string', default: 'warn' },
-  },
-});
+const USAGE = `usage: node scripts/fake-upstox.mjs [--port 0] [--token T] [--seed 25] [--start ISO|epoch-ms] [--speed N] [--t0 epoch-ms] [--ping-ms 5000] [--log-level warn]
+Prints one JSON line {apiBaseUrl, feedUrl, loginBaseUrl, token, port, start, speed, t0} once it listens, then serves until SIGTERM/SIGINT.`;
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      token: { type: 'string' },
+      seed: { type: 'string', default: '25' },
+      start: { type: 'string' },
+      speed: { type: 'string', default: '1' },
+      t0: { type: 'string' },
+      'ping-ms': { type: 'string', default: '5000' },
+      'log-level': { type: 'string', default: 'warn' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+} catch (err) {
+  process.stderr.write(`fake-upstox: ${err.message}\n${USAGE}\n`);
+  process.exit(64);
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 setLogLevel(values['log-level']);
 const realNow = Date.now;
 const t0 = values.t0 ? Number(values.t0) : realNow();

@@ -2,7 +2,7 @@
  * A fake Upstox on loopback: the REST endpoints niftybox reads, the OAuth dialog and token endpoint,
  * and the V3 market-data WebSocket (307 from the Bearer URL to a single-use feeder URL, binary JSON
  * subscriptions, market_info first, initial_feed then live_feed frames in real protobuf). Prices come
- * from a PriceSource (the MarketSimulator or a CandleReplay); time from an injected Clock, so a demo
+ * from a PriceSource (the MarketSimulator; tests also replay recorded candles); time from an injected Clock, so a demo
  * can fast-forward a session. It misbehaves through composable behaviours (fake-behaviours.ts), added
  * and removed while it runs.
  */
@@ -19,7 +19,7 @@ import type { Clock } from './clock.js';
 import type { FakeCall, FakeFrame, FakeUpstoxBehaviour, FakeUpstoxControl } from './fake-behaviours.js';
 import { encodeFrame, feedFor, marketInfoFrame, type FeedMode } from './feed-frames.js';
 import { MarketSimulator } from './market.js';
-import { candlesFromTrades, type PriceSource, type SimContract, type Trade } from './price-source.js';
+import { dayCandles, type PriceSource, type SimContract, type Trade } from './price-source.js';
 
 export interface FakeUpstoxOptions {
   source?: PriceSource;
@@ -226,11 +226,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
         if (Date.parse(toDate) - Date.parse(from) > 31 * 86_400_000) return json(res, 400, errorBody('UDAPI1148', 'Invalid date range: at most one month for minute candles'));
         days = calendar.tradingDays(from, toDate).filter((d) => d < today);
       }
-      const candles = days.flatMap((d) => {
-        const s = source.session(d)!;
-        const upTo = d === today ? Math.min(now(), s.closeTs) : s.closeTs;
-        return upTo < s.openTs ? [] : candlesFromTrades(source.trades(key, s.openTs - 1, upTo), interval * 60_000);
-      });
+      const candles = days.flatMap((d) => dayCandles(source, key, d, d === today ? now() : Infinity, interval * 60_000));
       const rows = candles.reverse().map((c) => [istIso(c.ts), c.open, c.high, c.low, c.close, c.volume, 0]);
       return json(res, 200, { status: 'success', data: { candles: rows } });
     }
@@ -313,10 +309,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       if (!minutes) return json(res, 400, errorBody('UDAPI1147', 'Invalid interval (fake supports 1minute … 30minute)'));
       if (!toDate || !fromDate || !/^\d{4}-\d\d-\d\d$/.test(toDate) || !/^\d{4}-\d\d-\d\d$/.test(fromDate)) return json(res, 400, errorBody('UDAPI1015', 'to_date and from_date are required, YYYY-MM-DD'));
       if (fromDate > toDate) return json(res, 400, errorBody('UDAPI1015', 'to_date must be greater than or equal to from_date'));
-      const candles = calendar.tradingDays(fromDate, toDate).flatMap((d) => {
-        const s = source.session(d);
-        return s ? candlesFromTrades(source.trades(c.instrumentKey, s.openTs - 1, s.closeTs), minutes * 60_000) : [];
-      });
+      const candles = calendar.tradingDays(fromDate, toDate).flatMap((d) => dayCandles(source, c.instrumentKey, d, Infinity, minutes * 60_000));
       const rows = candles.reverse().map((x) => [istIso(x.ts), x.open, x.high, x.low, x.close, x.volume, 0]);
       return json(res, 200, { status: 'success', data: { candles: rows } });
     }

@@ -19,7 +19,8 @@ import type { Candle, ClosedTrade } from '../../src/core/types.js';
 import { parseIndexCsv, parseOptionsCsv, type OptionDay } from '../../src/feed/csv.js';
 import { MarketDataStream, UpstoxRest } from '../../src/feed/upstox/index.js';
 import { createLogger, setLogSink, type Logger } from '../../src/log.js';
-import { CandleReplay, replayOptions, startFakeUpstox, VirtualClock, type FakeUpstox } from '../../src/sim/index.js';
+import { startFakeUpstox, VirtualClock, type FakeUpstox } from '../../src/sim/index.js';
+import { CandleReplay, replayOptions } from '../support/candle-replay.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { hasSharedData, indexCsv, optionsCsv } from '../support/shared-data.js';
 

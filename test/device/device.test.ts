@@ -8,7 +8,7 @@ import { deviceConfigSchema } from '../../src/device/config.js';
 import { createDevice, type DeviceAlert } from '../../src/device/device.js';
 import { doctorDeviceChecks } from '../../src/device/doctor.js';
 import { Framebuffer } from '../../src/device/oled/framebuffer.js';
-import { pngToFramebuffer } from '../../src/device/oled/png.js';
+import { pngToFramebuffer } from '../support/png.js';
 import { renderScreen } from '../../src/device/oled/screens.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import type { ControlPort } from '../../src/output.js';

@@ -13,7 +13,7 @@ import { DEFAULT_RISK, DEFAULT_V25 } from '../../src/core/params.js';
 import { istTime } from '../../src/core/time.js';
 import { parseIndexCsv, parseOptionsCsv, type OptionDay } from '../../src/feed/csv.js';
 import { ManualClock, startFakeUpstox, type FakeUpstox } from '../../src/sim/index.js';
-import { otherStrikeCandles, RecordedMarket } from '../../src/sim/recorded-market.js';
+import { otherStrikeCandles, RecordedMarket } from '../support/recorded-market.js';
 import { hasSharedData, indexCsv, noSharedDataReason, optionsCsv, readShared } from '../support/shared-data.js';
 import { installHome, runCliAsync } from './helpers.js';
 

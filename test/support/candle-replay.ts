@@ -2,11 +2,11 @@
  * Replays recorded 5-minute candles (the CSV formats of ../shared/data) as trades: each candle becomes
  * four trades — open, low, high, close — at times inside its 5-minute bucket.
  */
-import { MarketCalendar } from '../core/calendar.js';
-import { addDays, istDate } from '../core/time.js';
-import { NIFTY_INDEX_KEY, type Candle } from '../core/types.js';
-import type { OptionDay } from '../feed/csv.js';
-import type { PriceSource, SimContract, Trade } from './price-source.js';
+import { MarketCalendar } from '../../src/core/calendar.js';
+import { addDays, istDate } from '../../src/core/time.js';
+import { NIFTY_INDEX_KEY, type Candle } from '../../src/core/types.js';
+import type { OptionDay } from '../../src/feed/csv.js';
+import type { PriceSource, SimContract, Trade } from '../../src/sim/price-source.js';
 
 /** Offsets of the four trades inside a bucket: open, low, high, close. */
 const OFFSETS = [1_000, 75_000, 150_000, 290_000];

@@ -5,14 +5,14 @@
  * strike the recording used — and every other strike carries visibly different candles (the recorded
  * ones scaled per strike step), so a client that picks the wrong strike gets wrong prices, hence wrong trades.
  */
-import { MarketCalendar } from '../core/calendar.js';
-import { atmStrike } from '../core/contracts.js';
-import { NIFTY_STRIKE_STEP } from '../core/market-data.js';
-import { istDate } from '../core/time.js';
-import { NIFTY_INDEX_KEY, type Candle, type Side } from '../core/types.js';
-import type { OptionDay } from '../feed/csv.js';
-import { round05, type PriceSource, type SimContract, type Trade } from './price-source.js';
-import { CandleReplay, type ReplayOption } from './replay.js';
+import { MarketCalendar } from '../../src/core/calendar.js';
+import { atmStrike } from '../../src/core/contracts.js';
+import { NIFTY_STRIKE_STEP } from '../../src/core/market-data.js';
+import { istDate } from '../../src/core/time.js';
+import { NIFTY_INDEX_KEY, type Candle, type Side } from '../../src/core/types.js';
+import type { OptionDay } from '../../src/feed/csv.js';
+import { round05, type PriceSource, type SimContract, type Trade } from '../../src/sim/price-source.js';
+import { CandleReplay, type ReplayOption } from './candle-replay.js';
 
 export interface RecordedMarketOptions {
   /** Strikes listed each side of the picked one, per day (default 10). */
