@@ -53,7 +53,7 @@ export interface BacktestRun {
 }
 
 /** Runs V25 at the requested slippage and at 0 / 0.5 / 1 point for the sensitivity line. */
-export function backtestWithSensitivity(data: LoadedCandles, params: V25Params, from?: string, to?: string, onProgress?: (d: string, i: number, n: number) => void): BacktestRun {
+function backtestWithSensitivity(data: LoadedCandles, params: V25Params, from?: string, to?: string, onProgress?: (d: string, i: number, n: number) => void): BacktestRun {
   const calendar = new MarketCalendar();
   const run = (slippagePoints: number, progress?: typeof onProgress) =>
     runBacktest({ index: data.index, options: data.options, from, to, params: { ...params, slippagePoints }, risk: DEFAULT_RISK, calendar, onProgress: progress });

@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import type { ControlPort, Output } from '../output.js';
 import { Buzzer, BuzzerAnnouncer, type BuzzerPin, GpioBuzzerPin, LogBuzzerPin } from './buzzer.js';
 import type { DeviceConfig } from './config.js';
-import { DEFAULT_SYSFS_ROOT, sysfsGpioNumber } from './gpio/numbering.js';
+import { sysfsGpioNumber } from './gpio/numbering.js';
 import { type GpioConstructor, loadOnoffGpio } from './gpio/onoff.js';
 import { KeyboardButton } from './keyboard.js';
 import { GpioSwitchInput, KillSwitch, SimulatedButton, type SwitchInput } from './kill-switch.js';
@@ -272,4 +272,3 @@ function createDisplaySink(opts: CreateDeviceOptions, hw: DeviceHardware, onLost
   }
 }
 
-export { DEFAULT_SYSFS_ROOT };

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { SimulatedButton } from './kill-switch.js';
 
-export const KEY_RELEASE_MS = 700;
+const KEY_RELEASE_MS = 700;
 const TAP_MS = 120;
 
 export interface KeyboardButtonOptions {

@@ -9,8 +9,8 @@ import type { Candle, OptionContract, Side } from '../core/types.js';
 export const INDEX_FILE = 'nifty50-5min.csv';
 export const OPTIONS_FILE = 'nifty-atm-options-5min.csv';
 
-export const INDEX_HEADER = 'datetime,open,high,low,close,volume';
-export const OPTIONS_HEADER =
+const INDEX_HEADER = 'datetime,open,high,low,close,volume';
+const OPTIONS_HEADER =
   'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,strike_price,expiry_date,instrument_key,trading_day,is_expired';
 
 /** One trading day's ATM pair with its candles (oi when the source has it). */

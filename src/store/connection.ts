@@ -12,17 +12,17 @@ import { LedgerError, errorMessage, sqliteCode } from './errors.js';
  * one block written. Smaller pages would not write fewer bytes (the filesystem writes whole
  * blocks); larger ones would rewrite more bytes per small commit.
  */
-export const PAGE_SIZE = 4096;
+const PAGE_SIZE = 4096;
 
 /**
  * Checkpoint the WAL into the database every ~4 MiB of WAL (1000 pages, SQLite's default).
  * A session writes a few MiB of WAL, so hot pages (the checkpoint row, the tail of the candles
  * b-tree) are copied into the main file about once a session instead of once per commit.
  */
-export const WAL_AUTOCHECKPOINT_PAGES = 1000;
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
 
 /** After a checkpoint, truncate a WAL that grew past this (a big batch) so it does not keep the space. */
-export const JOURNAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+const JOURNAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
 
 export type FileKind = 'missing' | 'empty' | 'present';
 
@@ -41,7 +41,7 @@ export function fileKind(file: string): FileKind {
   }
 }
 
-export function corruptLedgerError(file: string, detail: string, code: string | null = null): LedgerError {
+function corruptLedgerError(file: string, detail: string, code: string | null = null): LedgerError {
   return new LedgerError(
     `Ledger ${file} is not a readable SQLite database (${detail}). niftybox left it untouched and will not ` +
       `start on it. Move it aside (mv "${file}" "${file}.damaged"; also move any "${path.basename(file)}-wal" next to it) ` +
@@ -51,7 +51,7 @@ export function corruptLedgerError(file: string, detail: string, code: string | 
   );
 }
 
-export function lockedLedgerError(file: string, code: string | null): LedgerError {
+function lockedLedgerError(file: string, code: string | null): LedgerError {
   return new LedgerError(
     `Ledger ${file} is locked by another program (${code ?? 'busy'}). Close whatever holds it ` +
       `(an open sqlite3 shell, a backup or copy in progress) and start again.`,

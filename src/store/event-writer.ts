@@ -8,13 +8,13 @@ import type { EngineEvent, PositionUpdateEvent, EntryEvent, ExitEvent } from '..
 import type { OpenPosition } from '../core/types.js';
 import { LedgerWriteError } from './errors.js';
 
-export function entryOrderKey(tradeId: number): string {
+function entryOrderKey(tradeId: number): string {
   return `T${tradeId}:entry`;
 }
-export function exitOrderKey(tradeId: number): string {
+function exitOrderKey(tradeId: number): string {
   return `T${tradeId}:exit`;
 }
-export function cancelledOrderKey(ts: number, side: string, kind: string): string {
+function cancelledOrderKey(ts: number, side: string, kind: string): string {
   return `C${ts}:${side}:${kind}`;
 }
 

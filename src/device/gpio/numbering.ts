@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const DEFAULT_SYSFS_ROOT = '/sys';
+const DEFAULT_SYSFS_ROOT = '/sys';
 
 /** Labels of the gpiochip that drives the 40-pin header (Pi 5, Pi 4, Pi 0–3). */
 const HEADER_CHIP_LABELS = ['pinctrl-rp1', 'pinctrl-bcm2711', 'pinctrl-bcm2835'];
@@ -18,7 +18,7 @@ export interface GpioChip {
   ngpio: number;
 }
 
-export function listGpioChips(sysfsRoot = DEFAULT_SYSFS_ROOT): GpioChip[] {
+function listGpioChips(sysfsRoot = DEFAULT_SYSFS_ROOT): GpioChip[] {
   const dir = join(sysfsRoot, 'class', 'gpio');
   if (!existsSync(dir)) return [];
   const chips: GpioChip[] = [];
@@ -35,7 +35,7 @@ export function listGpioChips(sysfsRoot = DEFAULT_SYSFS_ROOT): GpioChip[] {
 }
 
 /** The header's gpiochip: by label, else the first with ≥ 54 lines. Null when there is none. */
-export function findHeaderChip(sysfsRoot = DEFAULT_SYSFS_ROOT): GpioChip | null {
+function findHeaderChip(sysfsRoot = DEFAULT_SYSFS_ROOT): GpioChip | null {
   const chips = listGpioChips(sysfsRoot);
   for (const label of HEADER_CHIP_LABELS) {
     const chip = chips.find((c) => c.label === label);

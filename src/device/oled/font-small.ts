@@ -107,7 +107,4 @@ export const SMALL_GLYPHS: Record<string, readonly string[]> = {
   '…': ['.....', '.....', '.....', '.....', '.....', '.....', '#.#.#'],
 };
 
-export const SMALL_WIDTH = 5;
-export const SMALL_HEIGHT = 7;
 export const SMALL_ADVANCE = 6;
-export const SMALL_LINE = 8;

@@ -1,25 +1,17 @@
 /** Number formats for a 21-character line: Indian digit grouping, short ages, IST clock. */
 import { IST_OFFSET_MS } from '../../core/time.js';
-
-/** 1234567 → "12,34,567" (Indian grouping), integer part only. */
-export function groupIndian(n: number): string {
-  const s = String(Math.trunc(Math.abs(n)));
-  if (s.length <= 3) return s;
-  const last3 = s.slice(-3);
-  const rest = s.slice(0, -3).replace(/\B(?=(\d{2})+(?!\d))/g, ',');
-  return `${rest},${last3}`;
-}
+import { groupIndian } from '../../report/rupees.js';
 
 /** Signed whole rupees: +₹1,234 / -₹56 / ₹0. */
 export function formatRupees(n: number, withSymbol = true): string {
   const r = Math.round(n);
   const sign = r > 0 ? '+' : r < 0 ? '-' : '';
-  return `${sign}${withSymbol ? '₹' : ''}${groupIndian(r)}`;
+  return `${sign}${withSymbol ? '₹' : ''}${groupIndian(r, 0)}`;
 }
 
 /** Unsigned whole rupees: ₹1,234. */
 export function formatRupeesPlain(n: number): string {
-  return `₹${groupIndian(Math.round(n))}`;
+  return `₹${groupIndian(Math.round(n), 0)}`;
 }
 
 /**
@@ -58,8 +50,7 @@ export function formatDate(date: string): string {
 
 /** NIFTY spot with grouping and 2 decimals: 24,512.35. */
 export function formatSpot(p: number): string {
-  const [int, dec] = Math.abs(p).toFixed(2).split('.');
-  return `${p < 0 ? '-' : ''}${groupIndian(Number(int))}.${dec}`;
+  return `${p < 0 ? '-' : ''}${groupIndian(p, 2)}`;
 }
 
 /** Tick age: 0.4s, 12s, 3m, 2h. */

@@ -4,7 +4,7 @@
  */
 export const OLED_WIDTH = 128;
 export const OLED_HEIGHT = 64;
-export const OLED_PAGES = OLED_HEIGHT / 8;
+const OLED_PAGES = OLED_HEIGHT / 8;
 
 export class Framebuffer {
   readonly width = OLED_WIDTH;
@@ -70,7 +70,7 @@ export interface DirtyWindow {
  * write's address and control byte) plus a system call each, so two runs of changes closer than
  * this many unchanged columns are sent as one window.
  */
-export const WINDOW_MERGE_GAP = 16;
+const WINDOW_MERGE_GAP = 16;
 
 /** The changed bytes between two frames as column windows per page, nearby runs merged. */
 export function dirtyWindows(prev: Framebuffer, next: Framebuffer): DirtyWindow[] {

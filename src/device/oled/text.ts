@@ -1,6 +1,6 @@
 /** Text on the framebuffer: the 5×7 font (optionally scaled) and the big P&L digits. */
 import { BIG_GLYPHS, BIG_SCALE } from './font-big.js';
-import { SMALL_ADVANCE, SMALL_GLYPHS, SMALL_LINE } from './font-small.js';
+import { SMALL_ADVANCE, SMALL_GLYPHS } from './font-small.js';
 import type { Framebuffer } from './framebuffer.js';
 
 const UNKNOWN = SMALL_GLYPHS['?']!;
@@ -89,4 +89,3 @@ export function wrapText(text: string, maxChars: number, maxLines: number): stri
 
 /** Characters per line of the small font across the panel. */
 export const SMALL_CHARS_PER_LINE = Math.floor((128 + 1) / SMALL_ADVANCE);
-export { SMALL_LINE };

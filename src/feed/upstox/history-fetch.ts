@@ -22,11 +22,11 @@ export type HistoryRest = Pick<
 >;
 
 /** Upstox's longest span of 5-minute candles in one call is a month; 30 days stays inside it. */
-export const MAX_SPAN_DAYS = 30;
+const MAX_SPAN_DAYS = 30;
 /** Trading days of index candles before --from (the indicators' EMA/MACD/Choppiness warm-up). */
-export const DEFAULT_WARM_DAYS = 20;
+const DEFAULT_WARM_DAYS = 20;
 
-export const PLUS_ONLY_CODE = 'UDAPI1149';
+const PLUS_ONLY_CODE = 'UDAPI1149';
 
 export interface HistoryProgress {
   phase: 'index' | 'options';
@@ -93,7 +93,7 @@ const pack = (c: Candle & { oi?: number }): CompactCandle => [c.ts, c.open, c.hi
 const unpack = ([ts, open, high, low, close, volume, oi]: CompactCandle): Candle & { oi: number } => ({ ts, open, high, low, close, volume, oi: oi ?? 0 });
 
 /** The trading days `warmDays` before `from`, then `from`…`to`, oldest first. */
-export function indexDays(calendar: MarketCalendar, from: string, to: string, warmDays: number): string[] {
+function indexDays(calendar: MarketCalendar, from: string, to: string, warmDays: number): string[] {
   let start = from;
   for (let i = 0; i < warmDays; i++) start = calendar.previousTradingDay(start);
   return calendar.tradingDays(start, to);
@@ -115,11 +115,6 @@ export function nearestExpiry(expiries: Iterable<string>, day: string): string |
   let best: string | null = null;
   for (const e of expiries) if (e >= day && (best === null || e < best)) best = e;
   return best;
-}
-
-/** Upstox's expired-contract key: NSE_FO|<exchange token>|<DD-MM-YYYY of the expiry>. */
-export function isExpiredKey(key: string): boolean {
-  return /\|\d\d-\d\d-\d{4}$/.test(key);
 }
 
 export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResult> {
@@ -259,7 +254,7 @@ export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResul
   return { index: wanted.flatMap((d) => indexByDay.get(d)!), days, skipped, plusOnly, candleCalls };
 }
 
-export function plusOnlyExplanation(): string {
+function plusOnlyExplanation(): string {
   return (
     `Upstox answered ${PLUS_ONLY_CODE}: its expired-instruments API (the option contracts and candles of weekly expiries that have passed) ` +
     'is only open to Upstox Plus subscribers. What still works without Plus: the NIFTY index candles for any period, and the ATM options ' +

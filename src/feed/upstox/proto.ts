@@ -74,10 +74,10 @@ const descriptor = nest(PACKAGE, feedTypes) as { nested: Record<string, unknown>
 descriptor.nested.google = nest('protobuf', { DoubleValue: { fields: { value: f('double', 1) } } });
 
 /** The schema root; look types up by their short names with `feedType(...)`. */
-export const feedRoot: protobuf.Root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
+const feedRoot: protobuf.Root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
 feedRoot.resolveAll();
 
-export function feedType(name: keyof typeof feedTypes): protobuf.Type {
+function feedType(name: keyof typeof feedTypes): protobuf.Type {
   return feedRoot.lookupType(`${PACKAGE}.${name}`);
 }
 

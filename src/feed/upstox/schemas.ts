@@ -8,7 +8,7 @@ export const errorEnvelope = z.object({
     .default([]),
 });
 
-export const optionContractRow = z.object({
+const optionContractRow = z.object({
   instrument_key: z.string().min(1),
   expiry: z.string().regex(/^\d{4}-\d\d-\d\d$/),
   instrument_type: z.enum(['CE', 'PE']),
@@ -21,13 +21,13 @@ export const optionContractRow = z.object({
 export const optionContractsResponse = z.object({ status: z.literal('success'), data: z.array(optionContractRow) });
 
 /** [time ISO +05:30, open, high, low, close, volume, oi] */
-export const candleRow = z.tuple([z.string(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]).rest(z.number());
+const candleRow = z.tuple([z.string(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]).rest(z.number());
 export const candlesResponse = z.object({ status: z.literal('success'), data: z.object({ candles: z.array(candleRow) }) });
 
 /** Expired-instruments API: the expiry dates of an underlying, YYYY-MM-DD. */
 export const expiriesResponse = z.object({ status: z.literal('success'), data: z.array(z.string().regex(/^\d{4}-\d\d-\d\d$/)) });
 
-export const ltpValue = z.object({
+const ltpValue = z.object({
   last_price: z.number(),
   instrument_token: z.string().min(1),
   ltq: z.number().nullish(),
@@ -36,7 +36,7 @@ export const ltpValue = z.object({
 });
 export const ltpResponse = z.object({ status: z.literal('success'), data: z.record(z.string(), ltpValue) });
 
-export const holidayRow = z.object({
+const holidayRow = z.object({
   date: z.string().regex(/^\d{4}-\d\d-\d\d$/),
   description: z.string().default(''),
   holiday_type: z.string().default(''),
@@ -45,7 +45,7 @@ export const holidayRow = z.object({
 });
 export const holidaysResponse = z.object({ status: z.literal('success'), data: z.array(holidayRow) });
 
-export const timingRow = z.object({ exchange: z.string(), start_time: z.number(), end_time: z.number() });
+const timingRow = z.object({ exchange: z.string(), start_time: z.number(), end_time: z.number() });
 export const timingsResponse = z.object({ status: z.literal('success'), data: z.array(timingRow) });
 
 export const authorizeResponse = z.object({

@@ -17,7 +17,7 @@ export interface StoredToken {
   kind: TokenKind;
 }
 
-export const TOKEN_FILE = 'upstox-token.json';
+const TOKEN_FILE = 'upstox-token.json';
 const YEAR_MS = 365 * DAY_MS;
 
 export function tokenPath(stateDir: string): string {
