@@ -432,12 +432,8 @@ export class Engine {
     const closeTs = t + BUCKET_MS;
     const b = this.broker;
 
-    for (const side of SIDES) {
-      const bar = cb.options[side];
-      if (!bar.filled) continue;
-      this.ind.atr[side].next(bar);
-      if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.contracts![side].instrumentKey, candle: candleOf(bar) });
-    }
+    this.closeOptionBar('CE', closeTs);
+    this.closeOptionBar('PE', closeTs);
     // An entry decided at an earlier close whose next candle never traded is cancelled.
     if (b.pendingEntry && b.pendingEntry.candleTs < t) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE');
 
@@ -467,13 +463,20 @@ export class Engine {
     if (!(b.pendingEntry.atr >= 0)) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE'); // no option candle yet: no ATR, no stop
   }
 
+  /** The contract's candle of the closing bucket, if it traded: its day ATR, and the ledger's copy. */
+  private closeOptionBar(side: Side, closeTs: number): void {
+    const bar = this.candles.options[side];
+    if (!bar.filled) return;
+    this.ind.atr[side].next(bar);
+    if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.contracts![side].instrumentKey, candle: candleOf(bar) });
+  }
+
   /** What a signal event reports of the deciding candle. */
   private reading(close: number): { close: number; ema: number; hist: number; chop: number } {
     return { close, ema: this.ind.ema.value!, hist: this.ind.macd.value!, chop: this.ind.chop.value! };
   }
 }
 
-const SIDES = ['CE', 'PE'] as const;
 /** onCandle's ticks, one object reused: the engine copies the fields it keeps. */
 const candleTick: Tick = { instrumentKey: '', ts: 0, ltp: 0, path: false, volume: 0 };
 const EMPTY: readonly EngineEvent[] = Object.freeze([]);
