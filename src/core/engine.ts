@@ -23,8 +23,6 @@ import type { Candle, DayContracts, ExitReason, OpenPosition, Side, Tick } from 
 import { NIFTY_INDEX_KEY } from './types.js';
 import { V25, V25Indicators, type V25Params } from './v25.js';
 
-export type { DayStats } from './paper-broker.js';
-export { MIN_SALE_PRICE, sellFill } from './fill-model.js';
 
 export interface EngineOptions {
   params: V25Params;

@@ -95,5 +95,3 @@ export type EngineEvent =
   | ResumeEvent
   | AlertEvent
   | CandleEvent;
-
-export type EngineEventType = EngineEvent['type'];

@@ -30,7 +30,7 @@ export interface DayStats {
 
 export type CancelReason = 'NO_NEXT_CANDLE' | 'SESSION_END' | 'HALT';
 
-export const emptyDayStats = (): DayStats => ({ entries: 0, trades: 0, wins: 0, realized: 0, charges: 0, cancelledNoNextCandle: 0 });
+const emptyDayStats = (): DayStats => ({ entries: 0, trades: 0, wins: 0, realized: 0, charges: 0, cancelledNoNextCandle: 0 });
 
 export class PaperBroker {
   position: OpenPosition | null = null;
