@@ -5,6 +5,9 @@
  * in v25.md's order of work, the paper broker (paper-broker.ts, fill-model.ts) turns its decisions
  * into fills, and the risk gate (risk-gate.ts) may still block an entry it wants.
  *
+ * One position at a time, across CE and PE: the engine asks for an entry only when flat with no order
+ * pending.
+ *
  * To change V25: edit a default below (the appliance config and `niftybox backtest` flags may
  * override them per run), or a rule in the `V25` class. The backtest on the shared data
  * (`npx vitest run test/core/backtest-expected.test.ts`) shows what the change does to the trades.
@@ -177,7 +180,9 @@ export class V25 {
   /**
    * The held position meets a trade at `price` (v25.md "Exits" 1–4, one trade at a time; a recorded
    * candle arrives as its open, low, high and close): past EOD it exits; at or below the stop it
-   * exits (LOCK_SL once TP1 was reached); at or above TP1 the target is reached.
+   * exits (LOCK_SL once TP1 was reached); at or above TP1 the target is reached. Rule 4 (TP1 reached
+   * in a candle whose close is at or below the locked stop) needs no code of its own: the close is the
+   * next trade, and it meets the locked stop. Which price an exit fills at is the fill model's business.
    */
   onHeldTrade(pos: OpenPosition, price: number, ts: number, eodTs: number): HeldTradeDecision {
     if (ts >= eodTs) return 'EOD';
