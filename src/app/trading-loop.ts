@@ -3,6 +3,7 @@
  * to the ledger in one transaction, and only then do the outputs (OLED, buzzer, MQTT, console)
  * hear of it. Nothing here waits on a peripheral.
  */
+import { type AlertCode, type GuardCode, alertCodesWhere } from '../core/alerts.js';
 import { contractName } from '../core/contracts.js';
 import type { Engine, EngineCheckpoint } from '../core/engine.js';
 import type { EngineEvent, HaltSource } from '../core/events.js';
@@ -27,8 +28,8 @@ export interface LinkStatus {
   killSwitch: 'ok' | 'no kill switch' | 'not working';
 }
 
-/** Guards whose condition is an alarm for the box (buzzer pattern, OLED take-over). */
-const ALARM_CODES = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'DISK', 'FEED_DOWN', 'BUTTON_UNAVAILABLE']);
+/** Guards listed in the state's alarms (MQTT, page, OLED, buzzer): the table in core/alerts.ts says which. */
+const ALARM_CODES: ReadonlySet<string> = alertCodesWhere((a) => a.guard && a.stateAlarm);
 
 export class TradingLoop implements ControlPort {
   readonly status: LinkStatus = { feedConnected: false, lastTickTs: null, clockSynced: true, clockSkewMs: null, session: 'closed', loginUrl: null, killSwitch: 'ok' };
@@ -92,7 +93,7 @@ export class TradingLoop implements ControlPort {
     this.apply(this.engine.endSession(ts));
   }
 
-  setGuard(code: string, active: boolean, message: string, level: 'warn' | 'error' = 'warn'): void {
+  setGuard(code: GuardCode, active: boolean, message: string, level: 'warn' | 'error' = 'warn'): void {
     this.apply(this.engine.setGuard(code, active, this.now(), message, level));
   }
 
@@ -107,7 +108,7 @@ export class TradingLoop implements ControlPort {
     if (!k.working && !k.required) this.alert('warn', 'NO_KILL_SWITCH', `trading WITHOUT a kill switch (device.button.required: false): ${k.detail}`);
   }
 
-  alert(level: 'info' | 'warn' | 'error', code: string, message: string): void {
+  alert(level: 'info' | 'warn' | 'error', code: AlertCode, message: string): void {
     this.apply(this.engine.alert(this.now(), level, code, message));
   }
 

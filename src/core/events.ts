@@ -2,31 +2,15 @@
  * What the engine tells the world. Every adapter (ledger, OLED, buzzer, MQTT, log) consumes these.
  * Events come in batches (one per engine call); the ledger commits a batch before any output sees it.
  */
+import type { AlertCode } from './alerts.js';
 import type { Candle, ClosedTrade, OpenPosition, Side } from './types.js';
 
 export type HaltSource = 'button' | 'cli' | 'mqtt' | 'guard' | 'engine' | 'recovery' | 'web';
 
 export type AlertLevel = 'info' | 'warn' | 'error';
 
-/** Alert codes that outputs may key behaviour on (buzzer alarm, OLED take-over). */
-export type AlertCode =
-  | 'STALE_FEED'
-  | 'FEED_RECOVERED'
-  | 'TOKEN_EXPIRED'
-  | 'CLOCK_UNSYNCED'
-  | 'CLOCK_SYNCED'
-  | 'INDICATORS_COLD'
-  | 'DAILY_LOSS_LIMIT'
-  | 'MAX_TRADES'
-  | 'ORDER_CANCELLED'
-  | 'DISK'
-  | 'DISPLAY_LOST'
-  | 'BUTTON_UNAVAILABLE'
-  | 'MQTT'
-  | 'REMOTE_RESUME_REFUSED'
-  | 'CONFIG'
-  | 'FEED'
-  | (string & {});
+/** Alert codes: a closed union derived from the one table in alerts.ts. */
+export type { AlertCode } from './alerts.js';
 
 export interface SignalEvent {
   type: 'signal';
@@ -111,5 +95,3 @@ export type EngineEvent =
   | ResumeEvent
   | AlertEvent
   | CandleEvent;
-
-export type EngineEventType = EngineEvent['type'];

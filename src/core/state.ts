@@ -45,7 +45,7 @@ export interface ApplianceState {
     wins: number;
   };
   clock: { synced: boolean; skewMs: number | null };
-  /** Active alarm codes (stale feed, token expired, clock unsynced …), newest first. */
+  /** Active alarms (guards whose `stateAlarm` is true in alerts.ts: stale feed, token expired, clock …), in the order they were raised. */
   alarms: { code: string; message: string }[];
   /** Where to log in when the token needs renewing (shown on the OLED). */
   loginUrl: string | null;

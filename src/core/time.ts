@@ -5,11 +5,6 @@ export const MINUTE_MS = 60_000;
 export const BUCKET_MS = 5 * MINUTE_MS;
 export const DAY_MS = 86_400_000;
 
-/** Start of the 5-minute bucket holding ts (IST buckets align with UTC ones: 5:30 is a multiple of 5 min). */
-export function bucketStart(ts: number): number {
-  return Math.floor(ts / BUCKET_MS) * BUCKET_MS;
-}
-
 /** The IST calendar date of ts, YYYY-MM-DD. */
 export function istDate(ts: number): string {
   const dayNumber = Math.floor((ts + IST_OFFSET_MS) / DAY_MS);

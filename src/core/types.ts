@@ -28,7 +28,7 @@ export interface Tick {
   ts: number;
   ltp: number;
   path?: boolean;
-  /** Best bid when market depth is known (live); stops then fill at the bid. */
+  /** Best bid when market depth is known (live); sales (stops, EOD, reversal and halt exits) then fill at the bid. */
   bid?: number;
   /** Best ask when market depth is known (live); entries then fill at the ask. */
   ask?: number;

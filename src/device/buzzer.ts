@@ -4,6 +4,7 @@
  * (halt > alarm > exit > entry) cuts the current one short; others queue (at most 4).
  * Outside the market session and inside quiet hours only the halt acknowledgement sounds.
  */
+import { alertCodesWhere } from '../core/alerts.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import type { EngineEvent } from '../core/events.js';
 import type { ApplianceState } from '../core/state.js';
@@ -27,8 +28,8 @@ const PRIORITY: Record<PatternName, number> = { entry: 1, exit_profit: 2, exit_l
 
 /** Gap between two queued patterns so they do not run together. */
 export const PATTERN_GAP_MS = 250;
-/** Alarm codes that sound (and repeat every minute while they last). */
-export const ALARM_CODES = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'BUTTON_UNAVAILABLE']);
+/** Alarm codes that sound (and repeat every minute while they last): the table in core/alerts.ts says which. */
+export const ALARM_CODES: ReadonlySet<string> = alertCodesWhere((a) => a.buzzer === 'alarm');
 export const ALARM_REPEAT_MS = 60_000;
 
 export interface BuzzerPin {

@@ -4,6 +4,7 @@
  * defensively, and every refusal says why. Retained command messages are ignored — a stale
  * retained "halt" or "resume" must not act again every time the box reconnects.
  */
+import type { AlertCode } from '../core/alerts.js';
 import type { ControlPort } from '../output.js';
 import { commandOf, type Topics } from './topics.js';
 
@@ -14,7 +15,7 @@ const DEFAULT_HALT_REASON = 'halted over MQTT';
 
 export interface CommandAlert {
   level: 'info' | 'warn' | 'error';
-  code: string;
+  code: AlertCode;
   message: string;
 }
 

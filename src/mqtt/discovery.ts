@@ -2,7 +2,8 @@
  * Home Assistant device-based MQTT discovery (HA 2024.11+): one retained message on
  * `homeassistant/device/<id>/config` describing the box and all its entities. Every entity reads
  * the retained `…/state` JSON through a value template and shares the availability topic.
- * Nothing here can re-arm trading: the only command entity is the halt button.
+ * Nothing here can re-arm trading: the only command entity is the halt button. The binary sensors
+ * are the ones core/alerts.ts names as `haBinarySensor` (test/core/alerts.test.ts keeps the two in step).
  */
 import { readFileSync } from 'node:fs';
 import type { Topics } from './topics.js';

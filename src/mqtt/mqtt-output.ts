@@ -23,7 +23,7 @@ import { currentAnnouncements, staleAnnouncements, type MqttLedger } from './ann
 import { PublishQueue, type OutgoingMessage } from './publish-queue.js';
 import { topicsFor, type Topics } from './topics.js';
 
-export type MqttAlert = { level: AlertPayload['level']; code: string; message: string };
+export type MqttAlert = { level: AlertPayload['level']; code: AlertPayload['code']; message: string };
 
 /** Timings and bounds; the defaults suit the appliance, tests shorten them. */
 export interface MqttTuning {

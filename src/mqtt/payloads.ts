@@ -3,19 +3,21 @@
  * `mosquitto_sub`. Trades carry the ledger's `tradeId` so a consumer that sees one twice (QoS 1 is
  * at-least-once) can drop the repeat.
  */
+import type { AlertCode } from '../core/alerts.js';
 import type { AlertEvent, EngineEvent, EntryEvent, ExitEvent, SignalEvent } from '../core/events.js';
 import type { ApplianceState } from '../core/state.js';
 import { istIso } from '../core/time.js';
 
 export interface AlertPayload {
   level: 'info' | 'warn' | 'error';
-  code: string;
+  /** A code of the table in core/alerts.ts (HALTED and RESUMED announce halt and resume events). */
+  code: AlertCode;
   message: string;
   ts: number;
   time: string;
 }
 
-export function alertPayload(a: { level: AlertPayload['level']; code: string; message: string }, ts: number): AlertPayload {
+export function alertPayload(a: { level: AlertPayload['level']; code: AlertCode; message: string }, ts: number): AlertPayload {
   return { level: a.level, code: a.code, message: a.message, ts, time: istIso(ts) };
 }
 

@@ -325,7 +325,7 @@ export class Ledger {
       code: string;
       message: string;
     }[];
-    return rows.map((r) => ({ type: 'alert', ts: r.ts, level: r.level, code: r.code, message: r.message }));
+    return rows.map((r) => ({ type: 'alert', ts: r.ts, level: r.level, code: r.code as AlertEvent['code'], message: r.message }));
   }
 
   /** Signals with fromTs ≤ ts ≤ toTs (default: all), oldest first. */

@@ -70,7 +70,7 @@ describe('bounded memory and tables for weeks of uptime', () => {
     const events: EngineEvent[] = [];
     for (const age of [10, 200, 364, 399, 401, 800]) {
       events.push({ type: 'candle', ts: now - age * DAY, instrumentKey: 'NSE_INDEX|Nifty 50', candle: candle(now - age * DAY) });
-      events.push({ type: 'alert', ts: now - age * DAY, level: 'info', code: 'X', message: `age ${age}` });
+      events.push({ type: 'alert', ts: now - age * DAY, level: 'info', code: 'MQTT', message: `age ${age}` });
     }
     ledger.commit(events, null);
     const config = parseConfig({ db: join(dir, 'l.db'), stateDir: dir }, {});

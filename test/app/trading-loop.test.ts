@@ -74,9 +74,9 @@ describe('TradingLoop: persist first, then announce', () => {
     expect(heard.flatMap((h) => h.events).map((e) => e.type)).toEqual(['alert']); // only "the disk is failing"
     expect(engine.view().guards.DISK).toMatch(/ledger cannot write \(disk_full\)/);
     failing = false;
-    loop.alert('info', 'PING', 'next batch');
+    loop.alert('info', 'DAILY_REPORT', 'next batch');
     const types = heard.flatMap((h) => h.events).map((e) => (e.type === 'alert' ? e.code : e.type));
-    expect(types).toEqual(['DISK', 'exit', 'DISK', 'PING', 'DISK_CLEARED']);
+    expect(types).toEqual(['DISK', 'exit', 'DISK', 'DAILY_REPORT', 'DISK_CLEARED']);
     expect(ledger.trades()).toHaveLength(1);
     expect(engine.view().guards.DISK).toBeUndefined();
   });
@@ -89,9 +89,9 @@ describe('TradingLoop: persist first, then announce', () => {
       if (calls++ === 0) throw new LedgerWriteError('trade id 1 is already in the ledger', null, 'invalid_data');
       realCommit(events, cp);
     };
-    loop.alert('info', 'A', 'first');
-    loop.alert('info', 'B', 'second');
-    expect(heard.flatMap((h) => h.events).map((e) => (e.type === 'alert' ? e.code : e.type))).toEqual(['B']);
-    expect(ledger.alerts(10).map((a) => a.code)).toEqual(['B']);
+    loop.alert('info', 'WARMUP', 'first');
+    loop.alert('info', 'BACKFILL', 'second');
+    expect(heard.flatMap((h) => h.events).map((e) => (e.type === 'alert' ? e.code : e.type))).toEqual(['BACKFILL']);
+    expect(ledger.alerts(10).map((a) => a.code)).toEqual(['BACKFILL']);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../src/core/backtest.js';
 import { MarketCalendar } from '../../src/core/calendar.js';
 import { CHARGE_KINDS } from '../../src/core/charges.js';
-import { sellFill } from '../../src/core/engine.js';
+import { sellFill } from '../../src/core/fill-model.js';
 import { DEFAULT_RISK, DEFAULT_V25 } from '../../src/core/params.js';
 import { istIso } from '../../src/core/time.js';
 import { parseIndexCsv, parseOptionsCsv } from '../../src/feed/csv.js';

@@ -307,7 +307,7 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     expect(log.text()).not.toContain('wrong-password-123');
     expect(() => {
       out.onState(sampleState());
-      out.onEvents([{ type: 'alert', ts: 1, level: 'info', code: 'X', message: 'y' }], sampleState());
+      out.onEvents([{ type: 'alert', ts: 1, level: 'info', code: 'MQTT', message: 'y' }], sampleState());
     }).not.toThrow();
     expect(out.stats().connected).toBe(false);
     await out.close();

@@ -315,7 +315,7 @@ describe('Ledger.commit', () => {
 
   it('returns the newest alerts first, up to the limit', () => {
     const ledger = openLedger(path.join(tempDir(), 'ledger.db'));
-    const alerts: EngineEvent[] = [3, 1, 2].map((n) => ({ type: 'alert', ts: n * 1000, level: 'info', code: 'FEED', message: `alert ${n}` }));
+    const alerts: EngineEvent[] = [3, 1, 2].map((n) => ({ type: 'alert', ts: n * 1000, level: 'info', code: 'FEED_DOWN', message: `alert ${n}` }));
     ledger.commit(alerts, null);
     expect(ledger.alerts(2).map((a) => a.message)).toEqual(['alert 3', 'alert 2']);
     expect(ledger.alerts().map((a) => a.message)).toEqual(['alert 3', 'alert 2', 'alert 1']);

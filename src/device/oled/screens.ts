@@ -3,6 +3,7 @@
  * display cycles through (`page` counts pageSeconds periods). Alarms take over; a halt is
  * explicit about how to resume; the day's net P&L is always the biggest thing on a trading page.
  */
+import { type OledShow, alertSpec } from '../../core/alerts.js';
 import type { MarketCalendar } from '../../core/calendar.js';
 import type { ApplianceState } from '../../core/state.js';
 import { istDate, istMinuteOfDay } from '../../core/time.js';
@@ -42,10 +43,14 @@ export interface Screen {
   draw(fb: Framebuffer, input: ScreenInput): void;
 }
 
-/** Alarms that stop trading from working as it should: they replace the normal pages. */
-export const TAKEOVER_ALARMS = new Set(['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED', 'FEED', 'DISK', 'BUTTON_UNAVAILABLE']);
-/** Codes never shown as a page (informational, or about the screen itself). */
-const NOT_SHOWN = new Set(['INDICATORS_COLD', 'DISPLAY_LOST', 'FEED_RECOVERED', 'CLOCK_SYNCED']);
+/**
+ * How an alarm shows (the table in core/alerts.ts): take-over (it stops trading from working as it should:
+ * it replaces the normal pages), a page of its own in the cycle, or not at all (informational, or about
+ * the screen itself). A code the table does not know gets a page.
+ */
+function oledShow(code: string): OledShow {
+  return alertSpec(code)?.oled ?? 'page';
+}
 
 const STATUS_Y = 57;
 const STATUS_RULE_Y = 54;
@@ -54,9 +59,9 @@ const STATUS_RULE_Y = 54;
 export function screenPages(input: ScreenInput): Screen[] {
   const s = input.state;
   if (!s || s.session === 'warming_up') return [warmupScreen];
-  const alarms = s.alarms.filter((a) => TAKEOVER_ALARMS.has(a.code));
+  const alarms = s.alarms.filter((a) => oledShow(a.code) === 'takeover');
   // other alarms (and what only the device knows) get a page of their own in the normal cycle
-  const extra = [...s.alarms.filter((a) => !TAKEOVER_ALARMS.has(a.code) && !NOT_SHOWN.has(a.code)), ...input.deviceAlarms]
+  const extra = [...s.alarms.filter((a) => oledShow(a.code) === 'page'), ...input.deviceAlarms]
     .filter((a, i, all) => all.findIndex((b) => b.code === a.code) === i)
     .map((a) => alarmScreen(a));
   if (alarms.length > 0) {
@@ -155,45 +160,42 @@ const LINE1 = 25;
 const LINE2 = 34;
 const LINE3 = 43;
 
+/** A trading page: the day's net P&L in the big digits, three small lines under it, the status line. */
+function pnlPage(id: string, align: 'left' | 'centre', lines: (s: ApplianceState) => readonly [string, string, string]): Screen {
+  return {
+    id,
+    draw(fb, input) {
+      const s = input.state!;
+      drawBigPnl(fb, 0, s.pnl.net);
+      const draw = align === 'centre' ? (y: number, text: string) => drawSmallCentered(fb, y, text) : (y: number, text: string) => drawSmallText(fb, 0, y, text);
+      const [l1, l2, l3] = lines(s);
+      draw(LINE1, l1);
+      draw(LINE2, l2);
+      draw(LINE3, l3);
+      drawStatusLine(fb, input);
+    },
+  };
+}
+
+function spotLine(s: ApplianceState): string {
+  return s.spot === null ? 'NIFTY --' : `NIFTY ${formatSpot(s.spot)}`;
+}
+
 /** Normal trading with an open position: big net, then side/strike/entry → LTP, unrealized, stops. */
-export const positionScreen: Screen = {
-  id: 'position',
-  draw(fb, input) {
-    const s = input.state!;
-    const p = s.position!;
-    drawBigPnl(fb, 0, s.pnl.net);
-    drawSmallText(fb, 0, LINE1, fitPrices(SMALL_CHARS_PER_LINE, (px) => `${p.side} ${p.strike} ${px(p.entryPrice)}→${px(p.ltp)}`));
-    drawSmallText(fb, 0, LINE2, fitLine('unrealized', formatRupees(p.unrealizedPnl)));
-    drawSmallText(fb, 0, LINE3, fitPrices(SMALL_CHARS_PER_LINE, (px) => `SL ${px(p.sl)}  TP1 ${px(p.tp1)}${p.tp1Hit ? '✓' : ''}`));
-    drawStatusLine(fb, input);
-  },
-};
+export const positionScreen: Screen = pnlPage('position', 'left', (s) => {
+  const p = s.position!;
+  return [
+    fitPrices(SMALL_CHARS_PER_LINE, (px) => `${p.side} ${p.strike} ${px(p.entryPrice)}→${px(p.ltp)}`),
+    fitLine('unrealized', formatRupees(p.unrealizedPnl)),
+    fitPrices(SMALL_CHARS_PER_LINE, (px) => `SL ${px(p.sl)}  TP1 ${px(p.tp1)}${p.tp1Hit ? '✓' : ''}`),
+  ];
+});
 
 /** Trading, no position. */
-export const flatScreen: Screen = {
-  id: 'flat',
-  draw(fb, input) {
-    const s = input.state!;
-    drawBigPnl(fb, 0, s.pnl.net);
-    drawSmallCentered(fb, LINE1, 'FLAT - no position');
-    drawSmallCentered(fb, LINE2, tradesLine(s));
-    drawSmallCentered(fb, LINE3, s.spot === null ? 'NIFTY --' : `NIFTY ${formatSpot(s.spot)}`);
-    drawStatusLine(fb, input);
-  },
-};
+export const flatScreen: Screen = pnlPage('flat', 'centre', (s) => ['FLAT - no position', tradesLine(s), spotLine(s)]);
 
 /** Second page while trading: the day so far. */
-export const dayScreen: Screen = {
-  id: 'day',
-  draw(fb, input) {
-    const s = input.state!;
-    drawBigPnl(fb, 0, s.pnl.net);
-    drawSmallText(fb, 0, LINE1, s.spot === null ? 'NIFTY --' : `NIFTY ${formatSpot(s.spot)}`);
-    drawSmallText(fb, 0, LINE2, tradesLine(s));
-    drawSmallText(fb, 0, LINE3, `real ${formatRupees(s.pnl.realized)} chg ${formatRupeesPlain(s.pnl.charges)}`);
-    drawStatusLine(fb, input);
-  },
-};
+export const dayScreen: Screen = pnlPage('day', 'left', (s) => [spotLine(s), tradesLine(s), `real ${formatRupees(s.pnl.realized)} chg ${formatRupeesPlain(s.pnl.charges)}`]);
 
 /** Halted: says so loudly, why, and how to resume. */
 export const haltedScreen: Screen = {
@@ -273,10 +275,10 @@ export function alarmScreen(alarm: DeviceAlarm): Screen {
     draw(fb, input) {
       const s = input.state;
       const lines: string[] = [];
-      let title = 'ALARM';
+      let title = alertSpec(alarm.code)?.oledTitle || alarm.code.replace(/_/g, ' ');
+      if (smallTextWidth(title, 1) > fb.width) title = 'ALARM';
       switch (alarm.code) {
         case 'STALE_FEED': {
-          title = 'STALE FEED';
           const age = s ? feedAge(s) : null;
           lines.push(age === null ? 'no ticks received' : `no tick for ${formatAge(age)}`);
           lines.push(s?.feed.connected ? 'feed connected' : 'feed disconnected');
@@ -284,26 +286,21 @@ export function alarmScreen(alarm: DeviceAlarm): Screen {
           break;
         }
         case 'TOKEN_EXPIRED': {
-          title = 'LOGIN';
           lines.push('Upstox login needed');
           if (s?.loginUrl) lines.push('open:', ...wrapText(s.loginUrl, SMALL_CHARS_PER_LINE, 2));
           else lines.push('run: niftybox login');
           break;
         }
         case 'CLOCK_UNSYNCED': {
-          title = 'CLOCK';
           lines.push('clock not synced', 'waiting for NTP');
           if (s?.clock.skewMs != null) lines.push(`skew ${(s.clock.skewMs / 1000).toFixed(1)} s`);
           lines.push('no new entries');
           break;
         }
         case 'BUTTON_UNAVAILABLE':
-          title = 'NO BUTTON';
           lines.push(...wrapText(alarm.message, SMALL_CHARS_PER_LINE, 3), 'halt: niftybox halt');
           break;
         default:
-          title = alarm.code.replace(/_/g, ' ');
-          if (smallTextWidth(title, 1) > fb.width) title = 'ALARM';
           lines.push(...wrapText(alarm.message, SMALL_CHARS_PER_LINE, 4));
       }
       const top = drawTitleBar(fb, title) + 2;
