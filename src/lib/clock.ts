@@ -217,3 +217,6 @@ export class ManualClock extends VirtualClock {
 }
 
 const order = (a: Scheduled, b: Scheduled) => a.due - b.due || a.seq - b.seq;
+
+/** A wait, as a client that only needs to pause takes it (Clock.sleep). */
+export type Sleep = (ms: number) => Promise<void>;
