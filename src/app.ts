@@ -16,6 +16,7 @@ import type { ApplianceMode } from './core/state.js';
 import type { Logger } from './log.js';
 import type { Output } from './output.js';
 import { Ledger } from './store/ledger.js';
+import { realClock } from './lib/clock.js';
 
 export const VERSION = '0.1.0';
 
@@ -106,11 +107,11 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   } catch (err) {
     log.error('control socket unavailable: halt via the button or MQTT', { error: (err as Error).message });
   }
-  const stateTimer = setInterval(() => loop.publishState(), opts.statePublishMs ?? 500);
+  // Outputs refresh and the ledger is pruned in real time, whatever clock the source lives on.
+  const stateTimer = realClock.every(opts.statePublishMs ?? 500, () => loop.publishState());
   const prune = () => pruneLedger(ledger, config, source.now(), log);
   prune();
-  const pruneTimer = setInterval(prune, 6 * 3_600_000);
-  pruneTimer.unref();
+  const pruneTimer = realClock.every(6 * 3_600_000, prune, { background: true });
   loop.publishState(true);
   notifySystemd('--ready');
   const stopWatchdog = startSystemdWatchdog(
@@ -123,8 +124,8 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   const shutdown = async () => {
     stopWatchdog();
     removeCrashHandlers();
-    clearInterval(pruneTimer);
-    clearInterval(stateTimer);
+    pruneTimer.cancel();
+    stateTimer.cancel();
     loop.publishState(true);
     await loop.closeOutputs();
     await new Promise<void>((r) => (control ? control.close(() => r()) : r()));

@@ -99,7 +99,8 @@ export async function liveDay(day: string, start: string, speed: number): Promis
         rest,
         stream,
         calendar,
-        now: () => clock.now(),
+        clock,
+        pollMs: Math.round(250 * speed), // 250 ms of real time, as live
         log: log.child({ area: 'source' }),
         clockSync: virtualClockSync,
         maxClockSkewMs: Math.max(config.maxClockSkewMs, speed * 2000),
