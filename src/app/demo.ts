@@ -19,6 +19,8 @@ import { UpstoxSource } from './upstox-source.js';
 export interface Demo {
   source: UpstoxSource;
   exchange: FakeUpstox;
+  /** The demo's feed client (tests watch its frame count). */
+  stream: MarketDataStream;
   clock: VirtualClock;
   close(): Promise<void>;
 }
@@ -131,5 +133,5 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     onDailyReport: opts.onDailyReport,
   });
   log.warn(`demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session)`);
-  return { source, exchange, clock, close: () => exchange.close() };
+  return { source, exchange, stream, clock, close: () => exchange.close() };
 }
