@@ -53,6 +53,7 @@ describe('feed guards against the misbehaving fake exchange (real client, virtua
     expect(demo.exchange.stats.feedHandshakes - handshakesBefore).toBeLessThanOrEqual(2);
 
     await app.stop();
+    expect(clock.pendingTimers, 'the stopped components and feed client left timers behind').toBe(0);
     await demo.close();
     const ledger = Ledger.open(join(dir, 'l.db'), { log, readonly: true });
     const alerts = ledger.alerts(500).map((a) => a.code);
