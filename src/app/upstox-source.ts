@@ -19,9 +19,10 @@ import { LoginPage } from './components/login-page.js';
 import { SessionScheduler } from './components/session-scheduler.js';
 import { WarmUp } from './components/warm-up.js';
 import { LiveSession, type UpstoxSourceOptions } from './live-session.js';
+
+export type { UpstoxSourceOptions } from './live-session.js';
 import type { TradingLoop } from './trading-loop.js';
 
-export { HISTORY_DAYS, trimHistory, type UpstoxSourceOptions } from './live-session.js';
 
 /** Default period of the candle clock and of the phase check on a virtual clock. */
 const POLL_MS = 250;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TickGate } from '../../src/app/tick-gate.js';
 import { capUnpersisted } from '../../src/app/trading-loop.js';
-import { HISTORY_DAYS, trimHistory } from '../../src/app/upstox-source.js';
+import { HISTORY_DAYS, trimHistory } from '../../src/app/live-session.js';
 import { pruneLedger } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import type { EngineEvent } from '../../src/core/events.js';
