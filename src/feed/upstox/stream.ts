@@ -22,7 +22,7 @@ export interface StreamEvents extends Record<string, unknown> {
   disconnected: { code: number; reason: string; retryInMs: number | null };
   /** No market data for `silentMs` while the market was open: the socket is being replaced. */
   stale: { silentMs: number };
-  /** Market data was missing between these server times (ms): the app completes the candles over it from Upstox (UpstoxSource.repair). */
+  /** Market data was missing between these server times (ms): the app completes the candles over it from Upstox (app/components/backfill.ts). */
   gap: { from: number; to: number };
   /** The token no longer works: the stream has stopped; log in again and call start(). */
   tokenExpired: TokenExpired;
