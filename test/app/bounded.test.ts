@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { TickGate } from '../../src/app/tick-gate.js';
 import { capUnpersisted } from '../../src/app/trading-loop.js';
 import { HISTORY_DAYS, trimHistory } from '../../src/app/live-session.js';
-import { pruneLedger } from '../../src/app.js';
+import { pruneLedger } from '../../src/app/components/ledger-pruner.js';
 import { parseConfig } from '../../src/config.js';
 import type { EngineEvent } from '../../src/core/events.js';
 import type { Candle } from '../../src/core/types.js';

@@ -30,6 +30,14 @@ export function driveClock(clock: ManualClock, stream: { stats: { frames: number
     async to(ts: number, o: DriveOptions = {}): Promise<void> {
       while (clock.now() < ts) await step(Math.min(stepOf(o), ts - clock.now()), o);
     },
+    /** Waits (real time, without moving the clock) until the appliance has caught up with it: `cond` holds. */
+    async caughtUp(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`the appliance did not catch up with virtual time ${new Date(clock.now()).toISOString()} in ${timeoutMs} ms`);
+        await yieldToIo();
+      }
+    },
     /** Advances until `cond` holds; throws when virtual time reaches `deadlineTs` first. */
     async until(cond: () => boolean, deadlineTs: number, o: DriveOptions = {}): Promise<void> {
       while (!cond()) {

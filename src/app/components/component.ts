@@ -5,7 +5,7 @@
  * component and message (structured JSON, like every app log line), and lets the other components go
  * on; stop() removes the component's listeners and cancels its timers.
  */
-import type { Clock, Timer } from '../../lib/clock.js';
+import type { Clock, Timer, TimerOptions } from '../../lib/clock.js';
 import type { DueEvent } from '../../core/schedule.js';
 import type { Logger } from '../../log.js';
 
@@ -89,12 +89,12 @@ export class ComponentContext {
     this.disposers.push(unsubscribe);
   }
 
-  every(ms: number, fn: () => unknown): Timer {
-    return this.keep(this.clock.every(ms, this.guard(fn)));
+  every(ms: number, fn: () => unknown, opts?: TimerOptions): Timer {
+    return this.keep(this.clock.every(ms, this.guard(fn), opts));
   }
 
-  after(ms: number, fn: () => unknown): Timer {
-    return this.keep(this.clock.after(ms, this.guard(fn)));
+  after(ms: number, fn: () => unknown, opts?: TimerOptions): Timer {
+    return this.keep(this.clock.after(ms, this.guard(fn), opts));
   }
 
   dispose(): void {
