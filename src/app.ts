@@ -16,6 +16,10 @@ import type { ApplianceMode } from './core/state.js';
 import type { Logger } from './log.js';
 import type { Output } from './output.js';
 import { Ledger } from './store/ledger.js';
+import { realClock } from './lib/clock.js';
+import { AppBus, Components } from './app/components/component.js';
+import { LedgerPruner } from './app/components/ledger-pruner.js';
+import { StatePublisher } from './app/components/state-publisher.js';
 
 export const VERSION = '0.1.0';
 
@@ -53,17 +57,6 @@ export interface RunningAppliance {
   ledger: Ledger;
   done: Promise<number>;
   stop(): Promise<void>;
-}
-
-/** Retention (config.retention): candles and alerts older than their days go; trades, orders, halts stay. */
-export function pruneLedger(ledger: Ledger, config: Config, now: number, log: Logger): void {
-  try {
-    const day = 86_400_000;
-    const r = ledger.prune({ candlesBefore: now - config.retention.candleDays * day, alertsBefore: now - config.retention.alertDays * day });
-    if (r.candles || r.alerts) log.info('ledger retention', { ...r, candleDays: config.retention.candleDays, alertDays: config.retention.alertDays });
-  } catch (err) {
-    log.warn('ledger retention failed; will retry', { error: (err as Error).message });
-  }
 }
 
 export function createCalendar(config: Config): MarketCalendar {
@@ -106,12 +99,9 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   } catch (err) {
     log.error('control socket unavailable: halt via the button or MQTT', { error: (err as Error).message });
   }
-  const stateTimer = setInterval(() => loop.publishState(), opts.statePublishMs ?? 500);
-  const prune = () => pruneLedger(ledger, config, source.now(), log);
-  prune();
-  const pruneTimer = setInterval(prune, 6 * 3_600_000);
-  pruneTimer.unref();
-  loop.publishState(true);
+  // Housekeeping on the real clock, whatever clock the source lives on.
+  const housekeeping = new Components(new AppBus(), realClock, log.child({ area: 'app' }));
+  await housekeeping.start([new StatePublisher(loop, opts.statePublishMs ?? 500), new LedgerPruner(ledger, config, () => source.now(), log)]);
   notifySystemd('--ready');
   const stopWatchdog = startSystemdWatchdog(
     () => loop.unhealthy(PIPELINE_STALL_MS),
@@ -123,9 +113,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   const shutdown = async () => {
     stopWatchdog();
     removeCrashHandlers();
-    clearInterval(pruneTimer);
-    clearInterval(stateTimer);
-    loop.publishState(true);
+    housekeeping.stop(); // publishes the last state
     await loop.closeOutputs();
     await new Promise<void>((r) => (control ? control.close(() => r()) : r()));
     ledger.close();

@@ -9,6 +9,7 @@ import { createConnection, createServer, type Server } from 'node:net';
 import type { ApplianceState } from '../core/state.js';
 import type { Logger } from '../log.js';
 import type { ControlPort } from '../output.js';
+import { realClock } from '../lib/clock.js';
 
 export interface ControlRequest {
   cmd: 'halt' | 'resume' | 'status';
@@ -102,15 +103,15 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000)
     if (!existsSync(path)) return reject(new Error(`no running appliance: ${path} does not exist (start it with "niftybox run")`));
     const sock = createConnection(path);
     let buf = '';
-    const timer = setTimeout(() => {
+    const timer = realClock.after(timeoutMs, () => {
       sock.destroy();
       reject(new Error(`the appliance did not answer on ${path} within ${timeoutMs} ms`));
-    }, timeoutMs);
+    });
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
     sock.on('data', (c: string) => (buf += c));
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      timer.cancel();
       reject(
         new Error(
           err.code === 'ECONNREFUSED'
@@ -122,7 +123,7 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000)
       );
     });
     sock.on('end', () => {
-      clearTimeout(timer);
+      timer.cancel();
       try {
         resolve(JSON.parse(buf));
       } catch {

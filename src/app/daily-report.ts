@@ -9,6 +9,7 @@ import { chargesByKindText } from '../report/format.js';
 import { istDate, istIso } from '../core/time.js';
 import type { Candle } from '../core/types.js';
 import type { Ledger } from '../store/ledger.js';
+import { realClock } from '../lib/clock.js';
 import type { RiskParams, V25Params } from '../core/params.js';
 import { verdictOf, verifyDay, type VerifyVerdict } from './verify-day.js';
 
@@ -24,6 +25,8 @@ export async function reconcileCandles(
   keys: readonly string[],
   calendar: MarketCalendar,
   official: (key: string) => Promise<Candle[]>,
+  /** When the official candles are stored (the appliance's clock). */
+  recordedAt = realClock.now(),
 ): Promise<CandleCheck> {
   const session = calendar.session(day);
   const out: CandleCheck = { compared: 0, maxDev: 0, where: '-' };
@@ -32,7 +35,7 @@ export async function reconcileCandles(
     const ours = new Map(ledger.candles(k, session.openTs, session.closeTs).map((x) => [x.ts, x]));
     const offs = (await official(k)).filter((x) => istDate(x.ts) === day);
     // Kept beside the tick-built candles: export and verify prefer Upstox's own.
-    if (!ledger.readonly && offs.length) ledger.recordOfficialCandles(k, offs.filter((x) => x.ts + 300_000 <= session.closeTs), Date.now());
+    if (!ledger.readonly && offs.length) ledger.recordOfficialCandles(k, offs.filter((x) => x.ts + 300_000 <= session.closeTs), recordedAt);
     for (const off of offs) {
       const mine = ours.get(off.ts);
       if (!mine) continue;
@@ -57,8 +60,9 @@ export async function dailyReport(
   calendar: MarketCalendar,
   official: (key: string) => Promise<Candle[]>,
   strategy?: { params: V25Params; risk: RiskParams },
+  recordedAt = realClock.now(),
 ): Promise<{ text: string; verdict: VerifyVerdict | null }> {
-  const text = await dailyReportText(day, ledger, keys, calendar, official);
+  const text = await dailyReportText(day, ledger, keys, calendar, official, recordedAt);
   if (!strategy) return { text, verdict: null };
   try {
     const verdict = verdictOf(verifyDay({ ledger, day, calendar, ...strategy }));
@@ -74,6 +78,7 @@ export async function dailyReportText(
   keys: readonly string[],
   calendar: MarketCalendar,
   official: (key: string) => Promise<Candle[]>,
+  recordedAt = realClock.now(),
 ): Promise<string> {
   const s = summarize(ledger.trades({ from: day, to: day }));
   const lines = [
@@ -81,7 +86,7 @@ export async function dailyReportText(
     `Charges by kind: ${chargesByKindText(chargesByKindInPaise(s.chargesByKind, s.charges))}`,
   ];
   try {
-    const rec = await reconcileCandles(day, ledger, keys, calendar, official);
+    const rec = await reconcileCandles(day, ledger, keys, calendar, official, recordedAt);
     lines.push(`Candle check vs Upstox intraday: ${rec.compared} candles compared, largest deviation ${rec.maxDev.toFixed(2)} pt (${rec.where})`);
   } catch (err) {
     lines.push(`Candle check vs Upstox intraday: not possible (${(err as Error).message})`);

@@ -10,6 +10,7 @@ import type { MarketCalendar } from '../core/calendar.js';
 import { phaseAt } from '../core/schedule.js';
 import { istDate, MINUTE_MS } from '../core/time.js';
 import { MarketDataStream, UpstoxRest } from '../feed/upstox/index.js';
+import { realClock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import { MarketSimulator, startFakeUpstox, VirtualClock, type FakeUpstox } from '../sim/index.js';
 import { virtualClockSync, type ClockSyncCheck } from './clock-sync.js';
@@ -18,12 +19,14 @@ import { UpstoxSource } from './upstox-source.js';
 export interface Demo {
   source: UpstoxSource;
   exchange: FakeUpstox;
+  /** The demo's feed client (tests watch its frame count). */
+  stream: MarketDataStream;
   clock: VirtualClock;
   close(): Promise<void>;
 }
 
 /** The first trading day on or after today (IST). */
-export function demoDay(calendar: MarketCalendar, now = Date.now()): string {
+export function demoDay(calendar: MarketCalendar, now = realClock.now()): string {
   const today = istDate(now);
   return calendar.isTradingDay(today) ? today : calendar.nextTradingDay(today);
 }
@@ -44,7 +47,7 @@ export function isolateDemo(config: Config, opts: { explicitDb: boolean; env?: N
  * with the trading day after the last one it recorded (replaying a day the ledger has closed would
  * leave the spot frozen and trade nothing); the note says so.
  */
-export function demoStartDay(config: Config, calendar: MarketCalendar, log: Logger, now = Date.now()): { day: string; note: string | null } {
+export function demoStartDay(config: Config, calendar: MarketCalendar, log: Logger, now = realClock.now()): { day: string; note: string | null } {
   const first = demoDay(calendar, now);
   const file = dbPath(config);
   if (!existsSync(file)) return { day: first, note: null };
@@ -76,6 +79,13 @@ export interface DemoOptions {
   onDailyReport?: (text: string) => void;
   /** Tests: a clock-sync check other than the always-synced virtual clock. */
   clockSync?: ClockSyncCheck;
+  /**
+   * Tests: a virtual clock they advance themselves (speed 0), starting where the demo would start it. The
+   * feed client then measures silence and waits for reconnects on it too: nothing runs in wall time.
+   */
+  clock?: (start: number) => VirtualClock;
+  /** Tests: how often (real ms) the simulated exchange sends what its clock has reached. Default 50. */
+  pumpIntervalMs?: number;
 }
 
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
@@ -84,13 +94,15 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const session = calendar.session(day)!;
   const speed = (session.closeTs - session.openTs) / 1000 / config.demo.sessionSeconds;
   // Start 31 virtual minutes before the open so the warm-up phase runs as it would at home.
-  const clock = new VirtualClock(session.openTs - 31 * MINUTE_MS, speed);
+  const start = session.openTs - 31 * MINUTE_MS;
+  const clock = opts.clock?.(start) ?? new VirtualClock(start, speed);
   const exchange = await startFakeUpstox({
     source: new MarketSimulator({ seed: config.demo.seed, calendar }),
     calendar,
     clock,
     port: 0,
     log: log.child({ area: 'fake-upstox' }),
+    ...(opts.pumpIntervalMs ? { pumpIntervalMs: opts.pumpIntervalMs } : {}),
   });
   const rest = new UpstoxRest({ baseUrl: exchange.apiBaseUrl, token: exchange.token, log: log.child({ area: 'rest' }) });
   const stream = new MarketDataStream({
@@ -99,6 +111,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     staleFeedSeconds: config.upstox.staleFeedSeconds,
     isMarketOpen: (ts) => phaseAt(calendar, ts) === 'open',
     marketTime: () => clock.now(),
+    // On its own the demo's clock runs `speed` times real time, and the feed's silence is measured in real time.
+    ...(opts.clock ? { clock } : {}),
     log: log.child({ area: 'stream' }),
   });
   const source = new UpstoxSource({
@@ -106,7 +120,9 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     rest,
     stream,
     calendar,
-    now: () => clock.now(),
+    clock,
+    // The candle clock turns every 250 ms of real time, as live.
+    pollMs: Math.round(250 * speed),
     log: log.child({ area: 'source' }),
     clockSync: opts.clockSync ?? virtualClockSync,
     // Virtual time runs `speed` times faster: a frame 2 s late in real time is 2 × speed s late in virtual time.
@@ -117,5 +133,5 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     onDailyReport: opts.onDailyReport,
   });
   log.warn(`demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session)`);
-  return { source, exchange, clock, close: () => exchange.close() };
+  return { source, exchange, stream, clock, close: () => exchange.close() };
 }

@@ -4,6 +4,7 @@ import { createCalendar } from '../app.js';
 import { phaseAt } from '../core/schedule.js';
 import { hostname } from 'node:os';
 import { loadToken, MarketDataStream, runLoginServer, UpstoxRest } from '../feed/upstox/index.js';
+import { realClock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import { systemClockSync } from './clock-sync.js';
 import { loginServerOptions } from './login-options.js';
@@ -34,7 +35,7 @@ export async function startLive(config: Config, log: Logger): Promise<UpstoxSour
     rest,
     stream,
     calendar,
-    now: Date.now,
+    clock: realClock,
     log: log.child({ area: 'source' }),
     clockSync: systemClockSync,
     maxClockSkewMs: config.maxClockSkewMs,

@@ -12,6 +12,7 @@ import { jwtExpiry, tokenPath, type TokenKind } from '../feed/upstox/token-store
 import { registerSecret } from '../log.js';
 import { IoError } from '../commands/errors.js';
 import { ConfigError } from '../config.js';
+import { realClock } from '../lib/clock.js';
 
 /** A demo's own ledger (unless --db or NIFTYBOX_DB names one), so it never touches the live box's. */
 export function demoLedgerPath(stateDir: string): string {
@@ -71,7 +72,7 @@ function readTokenFile(file: string): { token: string; expiresAt: number; kind: 
 export function selectMode(inp: ModeInputs): ModeChoice {
   const { config } = inp;
   const env = inp.env ?? process.env;
-  const now = inp.now ?? Date.now();
+  const now = inp.now ?? realClock.now();
   const tokenFile = tokenPath(config.stateDir);
   const oauth = Boolean(config.upstox.apiKey && config.upstox.apiSecret);
   if (inp.demo) {

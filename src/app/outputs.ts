@@ -3,6 +3,7 @@ import { VERSION } from '../app.js';
 import type { Config } from '../config.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import { createDevice } from '../device/index.js';
+import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import { MqttOutput } from '../mqtt/mqtt-output.js'; // not mqtt/index.js: that one loads the embedded broker (aedes)
 import type { MqttLedger } from '../mqtt/announcements.js';
@@ -26,7 +27,7 @@ export async function startDeviceOutput(o: { config: Config; loop: TradingLoop; 
 }
 
 /** MQTT to the configured broker; without one, MqttOutput runs the embedded broker (replays stay local). */
-export async function startMqttOutput(o: { config: Config; loop: TradingLoop; log: Logger; replay: boolean; ledger?: MqttLedger }): Promise<Output | null> {
+export async function startMqttOutput(o: { config: Config; loop: TradingLoop; log: Logger; replay: boolean; ledger?: MqttLedger; clock?: Clock }): Promise<Output | null> {
   if (!o.config.mqtt.url && (o.replay || !o.config.mqtt.embeddedBroker.enabled)) return null;
   const out = new MqttOutput({
     config: o.config.mqtt,
@@ -36,6 +37,7 @@ export async function startMqttOutput(o: { config: Config; loop: TradingLoop; lo
     swVersion: VERSION,
     onAlert: (a) => o.loop.alert(a.level, a.code, a.message),
     ledger: o.ledger,
+    ...(o.clock ? { clock: o.clock } : {}),
   });
   await out.start();
   return out;

@@ -7,6 +7,7 @@
  * unit). A no-op outside systemd.
  */
 import { execFile } from 'node:child_process';
+import { realClock, type Clock } from '../lib/clock.js';
 
 export function notifySystemd(state: string): void {
   if (!process.env.NOTIFY_SOCKET) return;
@@ -23,6 +24,8 @@ export interface WatchdogOptions {
   notify?: (state: string) => void;
   /** Monotonic clock (ms). */
   now?: () => number;
+  /** The ping timer's clock (tests: a virtual one). Default the system clock. */
+  clock?: Clock;
   onSkip?: (why: string) => void;
 }
 
@@ -39,7 +42,7 @@ export function startWatchdog(o: WatchdogOptions): Watchdog {
   let last = now();
   let pings = 0;
   let skipped = 0;
-  const timer = setInterval(() => {
+  const timer = (o.clock ?? realClock).every(o.intervalMs, () => {
     const t = now();
     const lag = t - last - o.intervalMs;
     last = t;
@@ -52,10 +55,9 @@ export function startWatchdog(o: WatchdogOptions): Watchdog {
     }
     pings++;
     notify('WATCHDOG=1');
-  }, o.intervalMs);
-  timer.unref();
+  }, { background: true });
   return {
-    stop: () => clearInterval(timer),
+    stop: () => timer.cancel(),
     get pings() {
       return pings;
     },

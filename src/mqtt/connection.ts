@@ -1,6 +1,6 @@
 /**
  * How the publisher reaches its broker: client options (client id, credentials, CA file, last
- * will), the reconnect backoff, and turning connection failures into messages that say what
+ * will) and turning connection failures into messages that say what
  * happened and what to do.
  */
 import { readFileSync } from 'node:fs';
@@ -114,22 +114,4 @@ export function describeConnectionError(err: unknown, url: string): ConnectionPr
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'network', key: code, message: `MQTT broker host in ${where} does not resolve (${code}): check mqtt.url. Retrying in the background` };
   if (code) return { kind: 'network', key: code, message: `MQTT connection to ${where} failed: ${msg} (${code}). Retrying in the background` };
   return { kind: 'other', key: `other:${msg}`, message: `MQTT connection to ${where} failed: ${msg}. Retrying in the background` };
-}
-
-/** Exponential backoff with jitter: min, 2·min, 4·min … capped at max. */
-export class Backoff {
-  private attempt = 0;
-  constructor(
-    private readonly minMs: number,
-    private readonly maxMs: number,
-    private readonly random: () => number = Math.random,
-  ) {}
-  next(maxMs = this.maxMs): number {
-    const base = Math.min(maxMs, this.minMs * 2 ** Math.min(this.attempt, 20));
-    this.attempt++;
-    return Math.round(base * (0.8 + 0.2 * this.random()));
-  }
-  reset(): void {
-    this.attempt = 0;
-  }
 }

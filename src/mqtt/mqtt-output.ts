@@ -15,7 +15,9 @@ import { registerSecret } from '../log.js';
 import type { ControlPort, Output } from '../output.js';
 import { CommandHandler, MAX_COMMAND_BYTES } from './commands.js';
 import type { MqttConfig } from './config.js';
-import { Backoff, clientOptions, describeConnectionError, displayUrl, readCa, type ConnectionProblem } from './connection.js';
+import { Backoff } from '../lib/backoff.js';
+import { realClock, type Clock, type Timer } from '../lib/clock.js';
+import { clientOptions, describeConnectionError, displayUrl, readCa, type ConnectionProblem } from './connection.js';
 import { discoveryConfig, readDeviceSerial } from './discovery.js';
 import type { EmbeddedBroker } from './embedded-broker.js';
 import { alertPayload, eventMessage, statePayload, type AlertPayload } from './payloads.js';
@@ -73,6 +75,8 @@ export interface MqttOutputOptions {
    * `discovery: false` clears them) and gives the all-time net P&L. Without it neither happens.
    */
   ledger?: MqttLedger;
+  /** Reconnect backoff, state throttle and heartbeat run on it (tests: a virtual clock). Default the system clock. */
+  clock?: Clock;
 }
 
 export interface MqttStats {
@@ -101,6 +105,7 @@ export class MqttOutput implements Output {
   private readonly queue: PublishQueue;
   private readonly commands: CommandHandler;
   private readonly backoff: Backoff;
+  private readonly clock: Clock;
   private client: MqttClient | null = null;
   private embedded: EmbeddedBroker | null = null;
   private brokerUrl: string | null = null;
@@ -110,9 +115,9 @@ export class MqttOutput implements Output {
   /** Net P&L of every closed trade in the ledger; refreshed after each exit. */
   private closedNetAllTime: number | null = null;
   private lastStateQueuedAt = 0;
-  private stateTimer: NodeJS.Timeout | null = null;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private reconnectTimer: NodeJS.Timeout | null = null;
+  private stateTimer: Timer | null = null;
+  private heartbeatTimer: Timer | null = null;
+  private reconnectTimer: Timer | null = null;
   /** Bumped on every close, so late callbacks of a dead connection are ignored. */
   private generation = 0;
   private readonly inflight = new Map<number, Inflight>();
@@ -130,7 +135,8 @@ export class MqttOutput implements Output {
     this.log = opts.log.child({ component: 'mqtt' });
     this.queue = new PublishQueue(this.tuning.eventQueueLimit);
     this.commands = new CommandHandler(this.topics, opts.control, this.cfg.allowRemoteResume);
-    this.backoff = new Backoff(this.tuning.reconnectMinMs, this.tuning.reconnectMaxMs);
+    this.clock = opts.clock ?? realClock;
+    this.backoff = new Backoff({ initialMs: this.tuning.reconnectMinMs, maxMs: this.tuning.reconnectMaxMs });
     registerSecret(this.cfg.password);
   }
 
@@ -151,8 +157,7 @@ export class MqttOutput implements Output {
         this.log.info('MQTT: using the configured broker', { broker: displayUrl(url) });
       }
       this.brokerUrl = url;
-      this.heartbeatTimer = setInterval(() => this.queueState(), this.tuning.heartbeatMs);
-      this.heartbeatTimer.unref();
+      this.heartbeatTimer = this.clock.every(this.tuning.heartbeatMs, () => this.queueState(), { background: true });
       this.connectClient();
     } catch (err) {
       this.raise({ level: 'error', code: 'MQTT', message: `MQTT could not start: ${(err as Error).message}` });
@@ -178,16 +183,19 @@ export class MqttOutput implements Output {
     try {
       this.latestState = state;
       if (this.stateTimer) return;
-      const wait = this.lastStateQueuedAt + this.tuning.stateMinIntervalMs - Date.now();
+      const wait = this.lastStateQueuedAt + this.tuning.stateMinIntervalMs - this.clock.now();
       if (wait <= 0) {
         this.queueState();
         return;
       }
-      this.stateTimer = setTimeout(() => {
-        this.stateTimer = null;
-        this.queueState();
-      }, wait);
-      this.stateTimer.unref();
+      this.stateTimer = this.clock.after(
+        wait,
+        () => {
+          this.stateTimer = null;
+          this.queueState();
+        },
+        { background: true },
+      );
     } catch (err) {
       this.log.error('MQTT could not queue the state', { err });
     }
@@ -198,13 +206,13 @@ export class MqttOutput implements Output {
     if (this.closing) return;
     if (this.stateTimer) {
       // The throttled last state goes out before closing (queueState refuses once closing is set).
-      clearTimeout(this.stateTimer);
+      this.stateTimer.cancel();
       this.stateTimer = null;
       if (this.latestState) this.queueState();
     }
     this.closing = true;
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.heartbeatTimer?.cancel();
+    this.reconnectTimer?.cancel();
     this.heartbeatTimer = this.reconnectTimer = null;
     const client = this.client;
     try {
@@ -242,10 +250,11 @@ export class MqttOutput implements Output {
 
   /** Resolves true once connected, false after timeoutMs (handy for scripts and tests). */
   async whenConnected(timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
+    // A wait on the network, in real time whatever the appliance's clock.
+    const until = realClock.now() + timeoutMs;
     while (!this.client?.connected) {
-      if (Date.now() >= until || this.closing) return false;
-      await sleep(25);
+      if (realClock.now() >= until || this.closing) return false;
+      await realClock.sleep(25);
     }
     return true;
   }
@@ -344,7 +353,7 @@ export class MqttOutput implements Output {
   private announce(): void {
     const ledger = this.opts.ledger;
     if (ledger) {
-      const current = currentAnnouncements(this.topics, this.opts.deviceId, this.cfg.discovery, Date.now());
+      const current = currentAnnouncements(this.topics, this.opts.deviceId, this.cfg.discovery, this.clock.now());
       const remembered = this.ledgerDo('read', () => ledger.mqttAnnounced()) ?? [];
       for (const old of staleAnnouncements(remembered, current)) {
         this.log.info('MQTT: clearing a retained topic announced before', { topic: old.topic, deviceId: old.deviceId, kind: old.kind });
@@ -444,17 +453,20 @@ export class MqttOutput implements Output {
     if (this.reconnectTimer || this.closing) return;
     const slow = this.lastProblem?.kind === 'refused' || this.lastProblem?.kind === 'tls';
     const delay = this.backoff.next(slow ? this.tuning.refusedRetryMaxMs : this.tuning.reconnectMaxMs);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      if (this.closing || !this.client || this.client.connected) return;
-      try {
-        this.client.reconnect();
-      } catch (err) {
-        this.onError(err);
-        this.scheduleReconnect();
-      }
-    }, delay);
-    this.reconnectTimer.unref();
+    this.reconnectTimer = this.clock.after(
+      delay,
+      () => {
+        this.reconnectTimer = null;
+        if (this.closing || !this.client || this.client.connected) return;
+        try {
+          this.client.reconnect();
+        } catch (err) {
+          this.onError(err);
+          this.scheduleReconnect();
+        }
+      },
+      { background: true },
+    );
   }
 
   // ---- publishing -----------------------------------------------------------------------------
@@ -465,7 +477,7 @@ export class MqttOutput implements Output {
 
   private queueState(): void {
     if (!this.latestState || this.closing) return;
-    this.lastStateQueuedAt = Date.now();
+    this.lastStateQueuedAt = this.clock.now();
     this.queue.putLatest(this.stateMessage(this.latestState));
     this.drain();
   }
@@ -519,7 +531,7 @@ export class MqttOutput implements Output {
       this.log.warn('onAlert handler threw', { err });
     }
     if (publish) {
-      this.queue.putEvent({ topic: this.topics.alert, payload: JSON.stringify(alertPayload(a, Date.now())), qos: 1, retain: false });
+      this.queue.putEvent({ topic: this.topics.alert, payload: JSON.stringify(alertPayload(a, this.clock.now())), qos: 1, retain: false });
       this.drain();
     }
   }
@@ -528,10 +540,6 @@ export class MqttOutput implements Output {
     if (this.queue.size === 0 && this.inflight.size === 0) return Promise.resolve(true);
     return withTimeout(new Promise<void>((resolve) => this.idleWaiters.push(resolve)), timeoutMs);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Resolves true when p settles in time, false otherwise. */

@@ -3,7 +3,7 @@ import { createDevice, type Device } from '../../src/device/index.js';
 import { FakeGpio } from '../device/fake-gpio.js';
 import { pi4Sysfs } from '../device/fixtures.js';
 import { hasSharedData, noSharedDataReason } from '../support/shared-data.js';
-import { backtestDay, expectBacktestTrades, ledgerTrades, liveDay, sleep, testConfig } from './live-parity-harness.js';
+import { backtestDay, expectBacktestTrades, ledgerTrades, liveDay, testConfig, waitUntil } from './live-parity-harness.js';
 
 const BUZZER_SYSFS = 539; // BCM27 on a Pi 4 (base 512)
 
@@ -35,7 +35,7 @@ describe.skipIf(!hasSharedData)(`a kill switch that cannot be opened, live on a 
   it('required (default): no entries, the NO BUTTON alarm on the screen and the alarm pattern on the buzzer; halt by CLI/MQTT still works', async () => {
     const { d, app, device } = await session(true);
     try {
-      await sleep(1500);
+      await waitUntil(() => device().display.currentScreen === 'alarm:BUTTON_UNAVAILABLE', 'the NO BUTTON screen');
       const s = app.loop.state();
       expect(s.alarms.map((a) => a.code)).toContain('BUTTON_UNAVAILABLE');
       expect(s.killSwitch).toBe('not working');
@@ -58,12 +58,12 @@ describe.skipIf(!hasSharedData)(`a kill switch that cannot be opened, live on a 
   it('device.button.required: false: trades as the backtest, and state, status and the screen say "no kill switch"', async () => {
     const { d, app, device, config } = await session(false);
     try {
-      await sleep(1500);
+      await waitUntil(() => app.loop.state().killSwitch === 'no kill switch' && app.loop.status.lastTickTs !== null, 'the kill-switch state and a first tick');
       const s = app.loop.state();
       expect(s.alarms.map((a) => a.code)).not.toContain('BUTTON_UNAVAILABLE');
       expect(s.killSwitch).toBe('no kill switch');
       expect(JSON.stringify(s)).toContain('"killSwitch":"no kill switch"'); // the MQTT state payload is this JSON
-      for (let i = 0; i < 40 && device().display.currentScreen !== 'alarm:BUTTON_UNAVAILABLE'; i++) await sleep(250);
+      await waitUntil(() => device().display.currentScreen === 'alarm:BUTTON_UNAVAILABLE', 'the NO BUTTON page');
       expect(device().display.currentScreen).toBe('alarm:BUTTON_UNAVAILABLE'); // the NO BUTTON page: "no kill switch"
       await d.until(d.at('12:45'));
       await app.stop();

@@ -26,6 +26,15 @@ import { hasSharedData, indexCsv, optionsCsv } from '../support/shared-data.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls (real time) until `cond` holds; throws after `timeoutMs`. */
+export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 let data: { index: Candle[]; options: Map<string, OptionDay> } | null = null;
 export function recorded() {
   if (!hasSharedData) throw new Error('no shared data');
@@ -100,7 +109,8 @@ export async function liveDay(day: string, start: string, speed: number): Promis
         rest,
         stream,
         calendar,
-        now: () => clock.now(),
+        clock,
+        pollMs: Math.round(250 * speed), // 250 ms of real time, as live
         log: log.child({ area: 'source' }),
         clockSync: virtualClockSync,
         maxClockSkewMs: Math.max(config.maxClockSkewMs, speed * 2000),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { hasSharedData, noSharedDataReason } from '../support/shared-data.js';
-import { backtestDay, expectBacktestTrades, ledgerTrades, liveDay, sleep, testConfig } from './live-parity-harness.js';
+import { backtestDay, expectBacktestTrades, ledgerTrades, liveDay, testConfig, waitUntil } from './live-parity-harness.js';
 import { rejectToken } from '../../src/sim/fake-behaviours.js';
 
 describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
@@ -12,7 +12,7 @@ describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' 
     try {
       d.fake.use(rejectToken()); // the token died mid-day
       const first = await d.start();
-      for (let i = 0; i < 100 && !first.loop.state().alarms.some((a) => a.code === 'TOKEN_EXPIRED'); i++) await sleep(50);
+      await waitUntil(() => first.loop.state().alarms.some((a) => a.code === 'TOKEN_EXPIRED'), 'TOKEN_EXPIRED', 5_000);
       expect(first.loop.state().alarms.map((a) => a.code)).toContain('TOKEN_EXPIRED');
       await first.stop();
       const ledger = Ledger.open(join(d.dir, 'l.db'), { log: createLogger(), readonly: true });
@@ -22,7 +22,7 @@ describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' 
       d.fake.behave(); // the user logged in again: the stored token works
       d.clock.set(d.at('14:05:30'));
       const second = await d.start();
-      await sleep(1500);
+      await waitUntil(() => (second.loop.status.lastTickTs ?? 0) >= d.at('14:05:30'), 'a live tick after the restart'); // the token works again
       expect(second.loop.state().alarms.map((a) => a.code)).not.toContain('TOKEN_EXPIRED');
       await d.until(d.at('15:31'));
       await second.stop();

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mqttConfigSchema } from '../../src/mqtt/config.js';
 import { CommandHandler, haltReason, MAX_COMMAND_BYTES } from '../../src/mqtt/commands.js';
-import { Backoff, describeConnectionError, displayUrl } from '../../src/mqtt/connection.js';
+import { Backoff } from '../../src/lib/backoff.js';
+import { describeConnectionError, displayUrl } from '../../src/mqtt/connection.js';
 import { discoveryConfig, readDeviceSerial, slug } from '../../src/mqtt/discovery.js';
 import { eventMessage, statePayload } from '../../src/mqtt/payloads.js';
 import { HA_STATE_CLASSES_BY_DEVICE_CLASS, HA_UNITS_BY_DEVICE_CLASS, undocumentedKeys } from './ha-options.js';
@@ -271,7 +272,7 @@ describe('connection messages and backoff', () => {
   });
 
   it('backs off exponentially up to the cap and resets', () => {
-    const b = new Backoff(500, 3000, () => 1);
+    const b = new Backoff({ initialMs: 500, maxMs: 3000, random: () => 1 });
     expect([b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([500, 1000, 2000, 3000, 3000]);
     expect(b.next(30_000)).toBe(16_000);
     b.reset();

@@ -6,4 +6,3 @@ export { UpstoxRest, type UpstoxRestOptions, type LtpQuote, type FetchLike, type
 export { mergeCandles, closedCandles, warmUpIndexCandles, warmUpDays } from './warmup.js';
 export { MarketDataStream, type MarketDataStreamOptions, type StreamEvents, type StreamStats, type SubscriptionMode } from './stream.js';
 export { decodeFeedFrame, type FeedTick, type FeedFrame, type FeedOhlc, type MarketInfoUpdate, type DepthLevel, type OptionGreeks } from './feed-decoder.js';
-export { backoffDelay } from './backoff.js';

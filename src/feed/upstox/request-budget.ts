@@ -2,7 +2,7 @@
  * Client-side pacing under Upstox's per-user limits for standard APIs (50/s, 500/min, 2000/30 min),
  * with headroom. `take()` resolves when one more request fits every window.
  */
-import type { Sleep } from './backoff.js';
+import type { Sleep } from '../../lib/clock.js';
 
 export interface BudgetWindow {
   windowMs: number;

@@ -6,7 +6,8 @@
 import type { z } from 'zod';
 import { createLogger, type Logger } from '../../log.js';
 import { NIFTY_INDEX_KEY, type Candle, type OptionContract } from '../../core/types.js';
-import { backoffDelay, realSleep, type Sleep } from './backoff.js';
+import { backoffDelay } from '../../lib/backoff.js';
+import { realClock, type Sleep } from '../../lib/clock.js';
 import { TokenExpired, UpstoxApiError, UpstoxShapeError } from './errors.js';
 import { DEFAULT_BUDGET, RequestBudget, type BudgetWindow } from './request-budget.js';
 import {
@@ -91,7 +92,7 @@ export class UpstoxRest {
   constructor(private readonly opts: UpstoxRestOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.fetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
-    this.sleep = opts.sleep ?? realSleep;
+    this.sleep = opts.sleep ?? realClock.sleep;
     this.random = opts.random ?? Math.random;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxRetries = opts.maxRetries ?? 4;

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { createLogger, OnceLogger, type Logger } from '../../log.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../../lib/backoff.js';
+import { realClock, type Clock, type Timer } from '../../lib/clock.js';
 import { TypedEmitter } from './emitter.js';
 import { TokenExpired } from './errors.js';
 import { decodeFeedFrame, type FeedTick, type MarketInfoUpdate } from './feed-decoder.js';
@@ -21,7 +22,7 @@ export interface StreamEvents extends Record<string, unknown> {
   disconnected: { code: number; reason: string; retryInMs: number | null };
   /** No market data for `silentMs` while the market was open: the socket is being replaced. */
   stale: { silentMs: number };
-  /** Market data was missing between these server times (ms): the app completes the candles over it from Upstox (UpstoxSource.repair). */
+  /** Market data was missing between these server times (ms): the app completes the candles over it from Upstox (app/components/backfill.ts). */
   gap: { from: number; to: number };
   /** The token no longer works: the stream has stopped; log in again and call start(). */
   tokenExpired: TokenExpired;
@@ -39,7 +40,9 @@ export interface MarketDataStreamOptions {
   staleFeedSeconds?: number;
   /** Whether the market is open at a time (MarketCalendar session); outside it silence is normal. */
   isMarketOpen?: (ts: number) => boolean;
-  /** Clock that measures silence (real time). Default Date.now. */
+  /** The clock of the reconnect waits and the watchdog. Default the system clock. */
+  clock?: Clock;
+  /** Clock that measures silence (real time). Default: `clock`. */
   now?: () => number;
   /** Clock passed to isMarketOpen (a virtual clock in the demo). Default: `now`. */
   marketTime?: () => number;
@@ -87,8 +90,9 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
   private readonly staleMs: number;
   private ws: WebSocket | null = null;
   private running = false;
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  private watchdog: NodeJS.Timeout | null = null;
+  private readonly clock: Clock;
+  private reconnectTimer: Timer | null = null;
+  private watchdog: Timer | null = null;
   private attempt = 0;
   private consecutive403 = 0;
   private openedAt = 0;
@@ -105,7 +109,8 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     if (!opts.feedUrl && !opts.authorize) throw new Error('MarketDataStream needs feedUrl (with token) or authorize()');
     this.log = opts.log ?? createLogger({ mod: 'upstox-stream' });
     this.once = new OnceLogger(this.log);
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? realClock;
+    this.now = opts.now ?? (() => this.clock.now());
     this.marketTime = opts.marketTime ?? this.now;
     this.staleMs = (opts.staleFeedSeconds ?? 20) * 1000;
   }
@@ -125,15 +130,14 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     this.attempt = 0;
     this.consecutive403 = 0;
     const every = this.opts.watchdogIntervalMs ?? Math.max(50, Math.min(1000, this.staleMs / 4));
-    this.watchdog = setInterval(() => this.checkStale(), every);
-    this.watchdog.unref?.();
+    this.watchdog = this.clock.every(every, () => this.checkStale(), { background: true });
     void this.connect();
   }
 
   stop(): void {
     this.running = false;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.watchdog) clearInterval(this.watchdog);
+    this.reconnectTimer?.cancel();
+    this.watchdog?.cancel();
     this.reconnectTimer = this.watchdog = null;
     const ws = this.ws;
     this.ws = null;
@@ -293,10 +297,10 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     this.attempt++;
     this.log.warn('market-data feed disconnected; reconnecting', { why, retryInMs: delay, attempt: this.attempt });
     this.emit('disconnected', { code, reason: why, retryInMs: delay });
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.clock.after(delay, () => {
       this.reconnectTimer = null;
       void this.connect();
-    }, delay);
+    });
   }
 
   private tokenDead(err: TokenExpired): void {
