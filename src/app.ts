@@ -2,12 +2,10 @@
  * Composition root: picks a source (Upstox live, the simulated exchange, or recorded candles), builds
  * the engine, the ledger and the outputs, and wires them: source → engine → ledger → outputs.
  */
-import type { Server } from 'node:net';
-import { controlSocketPath, startControlServer } from './app/control.js';
+import { controlSocketPath } from './app/control.js';
 import { ConsoleOutput } from './app/console-output.js';
 import { recoverEngine, type CandleHistory } from './app/recovery.js';
-import { installCrashHandlers } from './app/crash.js';
-import { notifySystemd, startSystemdWatchdog } from './app/systemd-notify.js';
+import { notifySystemd } from './app/systemd-notify.js';
 import { TradingLoop } from './app/trading-loop.js';
 import { dbPath, type Config } from './config.js';
 import { MarketCalendar } from './core/calendar.js';
@@ -20,6 +18,7 @@ import { realClock } from './lib/clock.js';
 import { AppBus, Components } from './app/components/component.js';
 import { LedgerPruner } from './app/components/ledger-pruner.js';
 import { StatePublisher } from './app/components/state-publisher.js';
+import { ControlSocket, CrashHandlers, OutputComponent, SystemdWatchdog } from './app/components/appliance-parts.js';
 
 export const VERSION = '0.1.0';
 
@@ -35,12 +34,14 @@ export interface TickSource extends CandleHistory {
   prepare?(ledger: Ledger): Promise<void>;
 }
 
+export type OutputFactory = (loop: TradingLoop, calendar: MarketCalendar, ledger: Ledger) => Promise<Output | null> | Output | null;
+
 export interface ApplianceOptions {
   config: Config;
   log: Logger;
   source: TickSource;
   /** Output factories, given the loop (the ControlPort) once it exists. Failures degrade, never stop. */
-  outputs?: ((loop: TradingLoop, calendar: MarketCalendar, ledger: Ledger) => Promise<Output | null> | Output | null)[];
+  outputs?: (OutputFactory | { name: string; make: OutputFactory })[];
   console?: ConsoleOutput | null;
   statePublishMs?: number;
   /** Called after each run with the open ledger (daily report, final summary). */
@@ -83,39 +84,29 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
     ledger.close();
     throw err;
   }
-  if (opts.console) loop.addOutput(opts.console);
-  for (const make of opts.outputs ?? []) {
-    try {
-      const o = await make(loop, calendar, ledger);
-      if (o) loop.addOutput(o);
-    } catch (err) {
-      log.error('an output could not start; running without it', { error: (err as Error).message });
-    }
-  }
-
-  let control: Server | null = null;
-  try {
-    control = await startControlServer(controlSocketPath(db), loop, () => loop.state(), log.child({ area: 'control' }));
-  } catch (err) {
-    log.error('control socket unavailable: halt via the button or MQTT', { error: (err as Error).message });
-  }
-  // Housekeeping on the real clock, whatever clock the source lives on.
-  const housekeeping = new Components(new AppBus(), realClock, log.child({ area: 'app' }));
-  await housekeeping.start([new StatePublisher(loop, opts.statePublishMs ?? 500), new LedgerPruner(ledger, config, () => source.now(), log)]);
+  // Started in this order, stopped in reverse: the outputs hear the last state, then close.
+  const parts = new Components(new AppBus(), realClock, log.child({ area: 'app' }));
+  const consoleOut = opts.console;
+  await parts.start([
+    ...(consoleOut ? [new OutputComponent('console', loop, () => consoleOut)] : []),
+    ...(opts.outputs ?? []).map((o, i) => {
+      const { name, make } = typeof o === 'function' ? { name: `output-${i + 1}`, make: o } : o;
+      return new OutputComponent(name, loop, () => make(loop, calendar, ledger));
+    }),
+    new ControlSocket(controlSocketPath(db), loop, log.child({ area: 'control' })),
+    // Housekeeping on the real clock, whatever clock the source lives on.
+    new StatePublisher(loop, opts.statePublishMs ?? 500),
+    new LedgerPruner(ledger, config, () => source.now(), log),
+  ]);
   notifySystemd('--ready');
-  const stopWatchdog = startSystemdWatchdog(
-    () => loop.unhealthy(PIPELINE_STALL_MS),
-    (why) => log.error('watchdog: not pinging systemd', { why }),
-  );
-  const removeCrashHandlers = opts.exitOnUnhandledRejection === false ? () => undefined : installCrashHandlers({ log, alert: (m) => loop.alert('error', 'CRASH', m) });
+  await parts.start([
+    new SystemdWatchdog(() => loop.unhealthy(PIPELINE_STALL_MS), log),
+    ...(opts.exitOnUnhandledRejection === false ? [] : [new CrashHandlers(loop, log)]),
+  ]);
 
   let stopping: Promise<void> | null = null;
   const shutdown = async () => {
-    stopWatchdog();
-    removeCrashHandlers();
-    housekeeping.stop(); // publishes the last state
-    await loop.closeOutputs();
-    await new Promise<void>((r) => (control ? control.close(() => r()) : r()));
+    await parts.stop();
     ledger.close();
   };
   const done = (async () => {

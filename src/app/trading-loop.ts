@@ -57,6 +57,12 @@ export class TradingLoop implements ControlPort {
     this.outputs.push(o);
   }
 
+  /** Takes an output off the loop (it is closing): nothing more reaches it. */
+  removeOutput(o: Output): void {
+    const i = this.outputs.indexOf(o);
+    if (i >= 0) this.outputs.splice(i, 1);
+  }
+
   // ------------------------------------------------------------- inputs
 
   tick(t: Tick): void {
@@ -234,10 +240,6 @@ export class TradingLoop implements ControlPort {
       killSwitch: this.status.killSwitch,
       ts: now,
     };
-  }
-
-  async closeOutputs(): Promise<void> {
-    await Promise.allSettled(this.outputs.map((o) => o.close()));
   }
 }
 

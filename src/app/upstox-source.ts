@@ -87,7 +87,7 @@ export class UpstoxSource implements TickSource {
     const done = new Promise<void>((resolve) => (this.stopResolve = resolve));
     if (this.s.stopped) this.stopResolve?.();
     await done;
-    this.components.stop();
+    await this.components.stop();
     offTick();
     stream.stop();
   }

@@ -107,10 +107,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       source,
       console: consoleOut,
       outputs: [
-        (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }),
-        (loop, _calendar, ledger) => startMqttOutput({ config, loop, log, replay: source.mode === 'replay', ledger }),
-        (loop, calendar) =>
-          startWebOutput({ config, loop, calendar, log, officialCandles: officialCandlesFor(config, source.mode, () => source.now(), log, demoExchange), history: (ts) => source.index(ts), announce: (l) => process.stdout.write(`${l}\n`) }),
+        { name: 'device', make: (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }) },
+        { name: 'mqtt', make: (loop, _calendar, ledger) => startMqttOutput({ config, loop, log, replay: source.mode === 'replay', ledger }) },
+        {
+          name: 'web',
+          make: (loop, calendar) =>
+            startWebOutput({ config, loop, calendar, log, officialCandles: officialCandlesFor(config, source.mode, () => source.now(), log, demoExchange), history: (ts) => source.index(ts), announce: (l) => process.stdout.write(`${l}\n`) }),
+        },
       ],
       onFinish: (ledger) => {
         const trades = ledger.trades();

@@ -63,7 +63,7 @@ describe('app components', () => {
       ['fails-to-start', 'start boom'],
     ]); // three times each, logged once each
     expect(failures.every((l) => l.level === 'error')).toBe(true);
-    components.stop();
+    await components.stop();
   });
 
   it('stop() removes every listener and cancels every timer the components took', async () => {
@@ -84,7 +84,7 @@ describe('app components', () => {
     await components.start([c]);
     expect(clock.pendingTimers).toBe(2);
     expect(bus.listenerCount('finished')).toBe(1);
-    components.stop();
+    await components.stop();
     expect(stopped).toBe(1);
     expect(clock.pendingTimers).toBe(0);
     expect(bus.listenerCount('finished')).toBe(0);

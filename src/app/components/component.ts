@@ -50,8 +50,8 @@ export class AppBus {
 export interface Component {
   readonly name: string;
   start(ctx: ComponentContext): void | Promise<void>;
-  /** Optional extra teardown; listeners and timers taken through the context go by themselves. */
-  stop?(): void;
+  /** Optional extra teardown (an output closing); listeners and timers taken through the context go by themselves. */
+  stop?(): void | Promise<void>;
 }
 
 export class ComponentContext {
@@ -144,11 +144,12 @@ export class Components {
     }
   }
 
-  stop(): void {
+  /** Stops in reverse order of start; each teardown is awaited, and one failing does not stop the rest. */
+  async stop(): Promise<void> {
     for (const { c, ctx } of this.running.splice(0).reverse()) {
       ctx.dispose();
       try {
-        c.stop?.();
+        await c.stop?.();
       } catch (err) {
         ctx.fail(err);
       }
