@@ -10,7 +10,7 @@
 // Figures: RSS and heap of the live process after the session (after its daily report), its bytes
 // written to storage (/proc/<pid>/io write_bytes), ledger file sizes, start-to-ready on a warm ledger.
 // Targets: session.rssMB < 80, session.startToReadyMs < 2000.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,7 +77,8 @@ function procField(pid, file, key) {
 async function probeMemory(child, file) {
   rmSync(file, { force: true });
   child.kill('SIGUSR2');
-  for (let i = 0; i < 50 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  const tries = process.env.NIFTYBOX_BENCH_HEAPSNAPSHOT ? 1200 : 50; // a heap snapshot takes seconds to write
+  for (let i = 0; i < tries && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
 }
 
@@ -170,6 +171,10 @@ try {
   const anonKb = procField(box.pid, 'status', 'RssAnon'); // the process's own memory
   const fileKb = procField(box.pid, 'status', 'RssFile'); // mapped files: node's binary (code, ICU data), native modules
   const hwmKb = procField(box.pid, 'status', 'VmHWM');
+  // BENCH_SMAPS=<file>: the box's /proc/<pid>/smaps at this moment, to see which mappings hold the RSS.
+  if (process.env.BENCH_SMAPS) writeFileSync(process.env.BENCH_SMAPS, readFileSync(`/proc/${box.pid}/smaps`, 'utf8'));
+  // BENCH_DIAG=<command>: run with the box's pid as its last argument before the box is stopped (e.g. a pagemap reader).
+  if (process.env.BENCH_DIAG) spawnSync('sh', ['-c', `${process.env.BENCH_DIAG} ${box.pid}`], { stdio: 'inherit' });
   const writeBytes = procField(box.pid, 'io', 'write_bytes');
   const wchar = procField(box.pid, 'io', 'wchar');
   await stopChild(box);
