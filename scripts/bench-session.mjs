@@ -177,6 +177,10 @@ try {
   if (process.env.BENCH_DIAG) spawnSync('sh', ['-c', `${process.env.BENCH_DIAG} ${box.pid}`], { stdio: 'inherit' });
   const writeBytes = procField(box.pid, 'io', 'write_bytes');
   const wchar = procField(box.pid, 'io', 'wchar');
+  // The same box 15 s later, idle after the close as it stays overnight (V8's memory reducer acts after
+  // ~8 s of a quiet mutator): reported beside rssMB, which stays the figure taken 1 s after the report.
+  await new Promise((r) => setTimeout(r, 15_000));
+  const idleKb = procField(box.pid, 'status', 'VmRSS');
   await stopChild(box);
   const files = readdirSync(dir).filter((f) => f.startsWith('ledger.db'));
   const fileBytes = files.reduce((a, f) => a + statSync(join(dir, f)).size, 0);
@@ -212,6 +216,7 @@ try {
   say(`${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines${firstError ? ` (first: ${firstError})` : ''}`);
   say(`RSS after the session ${rssMB.toFixed(1)} MB = ${((anonKb * 1024) / 1e6).toFixed(1)} MB anonymous + ${((fileKb * 1024) / 1e6).toFixed(1)} MB file-backed (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`);
   if (mem?.spaces) say(`heap spaces (used/committed MB): ${Object.entries(mem.spaces).map(([k, v]) => `${k.replace(/_space$/, '')} ${(v.used / 1e6).toFixed(1)}/${(v.physical / 1e6).toFixed(1)}`).join(', ')}`);
+  say(`RSS 15 s later, idle after the close: ${((idleKb * 1024) / 1e6).toFixed(1)} MB`);
   say(`storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB (write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger files ${(fileBytes / 1e6).toFixed(2)} MB`);
   say(`start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms); RSS at ready ${readyRssKb.map((k) => ((k * 1024) / 1e6).toFixed(1)).join(', ')} MB`);
   if (json) {
@@ -225,6 +230,7 @@ try {
           heapMB: +heapMB.toFixed(1),
           dbBytesWritten,
           startToReadyMs: { value: startToReady, target: '< 2000' },
+          rssIdleMB: +((idleKb * 1024) / 1e6).toFixed(1),
           rssAtReadyMB: readyRssKb.length ? +((Math.min(...readyRssKb) * 1024) / 1e6).toFixed(1) : null,
           trades,
         },
