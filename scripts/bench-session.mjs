@@ -10,7 +10,7 @@
 // Figures: RSS and heap of the live process after the session (after its daily report), its bytes
 // written to storage (/proc/<pid>/io write_bytes), ledger file sizes, start-to-ready on a warm ledger.
 // Targets: session.rssMB < 80, session.startToReadyMs < 2000.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,7 +77,8 @@ function procField(pid, file, key) {
 async function probeMemory(child, file) {
   rmSync(file, { force: true });
   child.kill('SIGUSR2');
-  for (let i = 0; i < 50 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  const tries = process.env.NIFTYBOX_BENCH_HEAPSNAPSHOT ? 1200 : 50; // a heap snapshot takes seconds to write
+  for (let i = 0; i < tries && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
 }
 
@@ -170,8 +171,16 @@ try {
   const anonKb = procField(box.pid, 'status', 'RssAnon'); // the process's own memory
   const fileKb = procField(box.pid, 'status', 'RssFile'); // mapped files: node's binary (code, ICU data), native modules
   const hwmKb = procField(box.pid, 'status', 'VmHWM');
+  // BENCH_SMAPS=<file>: the box's /proc/<pid>/smaps at this moment, to see which mappings hold the RSS.
+  if (process.env.BENCH_SMAPS) writeFileSync(process.env.BENCH_SMAPS, readFileSync(`/proc/${box.pid}/smaps`, 'utf8'));
+  // BENCH_DIAG=<command>: run with the box's pid as its last argument before the box is stopped (e.g. a pagemap reader).
+  if (process.env.BENCH_DIAG) spawnSync('sh', ['-c', `${process.env.BENCH_DIAG} ${box.pid}`], { stdio: 'inherit' });
   const writeBytes = procField(box.pid, 'io', 'write_bytes');
   const wchar = procField(box.pid, 'io', 'wchar');
+  // The same box 15 s later, idle after the close as it stays overnight (V8's memory reducer acts after
+  // ~8 s of a quiet mutator): reported beside rssMB, which stays the figure taken 1 s after the report.
+  await new Promise((r) => setTimeout(r, 15_000));
+  const idleKb = procField(box.pid, 'status', 'VmRSS');
   await stopChild(box);
   const files = readdirSync(dir).filter((f) => f.startsWith('ledger.db'));
   const fileBytes = files.reduce((a, f) => a + statSync(join(dir, f)).size, 0);
@@ -207,6 +216,7 @@ try {
   say(`${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines${firstError ? ` (first: ${firstError})` : ''}`);
   say(`RSS after the session ${rssMB.toFixed(1)} MB = ${((anonKb * 1024) / 1e6).toFixed(1)} MB anonymous + ${((fileKb * 1024) / 1e6).toFixed(1)} MB file-backed (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`);
   if (mem?.spaces) say(`heap spaces (used/committed MB): ${Object.entries(mem.spaces).map(([k, v]) => `${k.replace(/_space$/, '')} ${(v.used / 1e6).toFixed(1)}/${(v.physical / 1e6).toFixed(1)}`).join(', ')}`);
+  say(`RSS 15 s later, idle after the close: ${((idleKb * 1024) / 1e6).toFixed(1)} MB`);
   say(`storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB (write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger files ${(fileBytes / 1e6).toFixed(2)} MB`);
   say(`start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms); RSS at ready ${readyRssKb.map((k) => ((k * 1024) / 1e6).toFixed(1)).join(', ')} MB`);
   if (json) {
@@ -220,6 +230,7 @@ try {
           heapMB: +heapMB.toFixed(1),
           dbBytesWritten,
           startToReadyMs: { value: startToReady, target: '< 2000' },
+          rssIdleMB: +((idleKb * 1024) / 1e6).toFixed(1),
           rssAtReadyMB: readyRssKb.length ? +((Math.min(...readyRssKb) * 1024) / 1e6).toFixed(1) : null,
           trades,
         },

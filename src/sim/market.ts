@@ -13,6 +13,9 @@ import { bsGreeks, bsPrice, smileVol, type BsGreeks } from './black-scholes.js';
 import { hashSeed, Prng } from './prng.js';
 import { round05, type PriceSource, type SimContract, type Trade } from './price-source.js';
 
+/** Price paths kept (least recently used dropped first). */
+const PATH_CACHE = 24;
+
 export interface MarketSimulatorOptions {
   seed?: number;
   calendar?: MarketCalendar;
@@ -107,7 +110,7 @@ export class MarketSimulator implements PriceSource {
 
   /** Index price path of a trading day (one trade per step). */
   path(date: string): DayPath | null {
-    const hit = this.paths.get(`I|${date}`);
+    const hit = this.cached(`I|${date}`);
     if (hit) return hit;
     const s = this.session(date);
     if (!s) return null;
@@ -239,7 +242,7 @@ export class MarketSimulator implements PriceSource {
     const c = this.contract(key);
     if (!c || date > c.expiry) return null;
     const cacheKey = `${key}|${date}`;
-    const hit = this.paths.get(cacheKey);
+    const hit = this.cached(cacheKey);
     if (hit) return hit;
     const idx = this.path(date);
     if (!idx) return null;
@@ -255,8 +258,22 @@ export class MarketSimulator implements PriceSource {
     return p;
   }
 
+  /**
+   * Price paths are ~270 KB each (a day of one-second steps): the cache keeps the PATH_CACHE most
+   * recently used (a day's feed needs a handful), so a process that simulates day after day — the
+   * demo, the soak — stays flat instead of growing towards hundreds of paths.
+   */
+  private cached(key: string): DayPath | undefined {
+    const hit = this.paths.get(key);
+    if (hit && this.paths.size > 1) {
+      this.paths.delete(key); // most recently used last
+      this.paths.set(key, hit);
+    }
+    return hit;
+  }
+
   private remember(key: string, p: DayPath): void {
-    if (this.paths.size > 400) this.paths.delete(this.paths.keys().next().value!);
+    while (this.paths.size >= PATH_CACHE) this.paths.delete(this.paths.keys().next().value!);
     this.paths.set(key, p);
   }
 

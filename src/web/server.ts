@@ -56,7 +56,6 @@ export class WebServer implements Output {
   private readonly clients = new Set<ServerResponse>();
   private readonly days: LedgerDays;
   private readonly ledger: Ledger;
-  private readonly script: string;
   private readonly reconciled = new Map<string, CandleCheck>();
   private pendingState = false;
   private pendingEvents = new Set<string>();
@@ -77,7 +76,7 @@ export class WebServer implements Output {
   private constructor(private readonly o: WebServerOptions) {
     this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true });
     this.days = new LedgerDays(this.ledger, o.calendar, o.params);
-    this.script = readClientBundle();
+    readClientBundle(); // a missing bundle fails at start; each /app.js reads it again (not kept: ~0.4 MB of a box's heap)
     this.server = createServer((req, res) => {
       try {
         this.handle(req, res);
@@ -201,7 +200,7 @@ export class WebServer implements Output {
     }
     if (path === '/app.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' });
-      res.end(this.script);
+      res.end(readClientBundle());
       return;
     }
     if (path === '/api/state') return json(res, 200, this.stateJson(this.o.state()));

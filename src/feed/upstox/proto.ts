@@ -3,7 +3,7 @@
  * types (MarketDataFeedV3.proto of upstox-js-sdk 2.31). Built with Root.fromJSON so that nothing but
  * compiled JavaScript has to ship in dist/. Field names follow the official proto so JSON forms match.
  */
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js'; // Root.fromJSON needs no .proto parser: the light build
 
 const PACKAGE = 'com.upstox.marketdatafeederv3udapi.rpc.proto';
 
