@@ -19,15 +19,18 @@ export interface CandleCheck {
   where: string;
 }
 
-export async function reconcileCandles(
-  day: string,
-  ledger: Ledger,
-  keys: readonly string[],
-  calendar: MarketCalendar,
-  official: (key: string) => Promise<Candle[]>,
+/** A day's candles in the ledger and Upstox's own for the same instruments. */
+export interface DayCandles {
+  day: string;
+  ledger: Ledger;
+  keys: readonly string[];
+  calendar: MarketCalendar;
+  official: (key: string) => Promise<Candle[]>;
   /** When the official candles are stored (the appliance's clock). */
-  recordedAt = realClock.now(),
-): Promise<CandleCheck> {
+  recordedAt?: number;
+}
+
+export async function reconcileCandles({ day, ledger, keys, calendar, official, recordedAt = realClock.now() }: DayCandles): Promise<CandleCheck> {
   const session = calendar.session(day);
   const out: CandleCheck = { compared: 0, maxDev: 0, where: '-' };
   if (!session) return out;
@@ -53,40 +56,26 @@ export async function reconcileCandles(
 }
 
 /** The report text and, given the engine's parameters, the verdict of `niftybox verify` on the day. */
-export async function dailyReport(
-  day: string,
-  ledger: Ledger,
-  keys: readonly string[],
-  calendar: MarketCalendar,
-  official: (key: string) => Promise<Candle[]>,
-  strategy?: { params: V25Params; risk: RiskParams },
-  recordedAt = realClock.now(),
-): Promise<{ text: string; verdict: VerifyVerdict | null }> {
-  const text = await dailyReportText(day, ledger, keys, calendar, official, recordedAt);
+export async function dailyReport(d: DayCandles, strategy?: { params: V25Params; risk: RiskParams }): Promise<{ text: string; verdict: VerifyVerdict | null }> {
+  const text = await dailyReportText(d);
   if (!strategy) return { text, verdict: null };
   try {
-    const verdict = verdictOf(verifyDay({ ledger, day, calendar, ...strategy }));
+    const verdict = verdictOf(verifyDay({ ledger: d.ledger, day: d.day, calendar: d.calendar, ...strategy }));
     return { text: `${text}\nVerify vs backtest of the day's candles: ${verdict.summary}`, verdict };
   } catch (err) {
     return { text: `${text}\nVerify vs backtest of the day's candles: not possible (${(err as Error).message})`, verdict: null };
   }
 }
 
-export async function dailyReportText(
-  day: string,
-  ledger: Ledger,
-  keys: readonly string[],
-  calendar: MarketCalendar,
-  official: (key: string) => Promise<Candle[]>,
-  recordedAt = realClock.now(),
-): Promise<string> {
+export async function dailyReportText(d: DayCandles): Promise<string> {
+  const { day, ledger } = d;
   const s = summarize(ledger.trades({ from: day, to: day }));
   const lines = [
     `Daily report ${day}: ${s.trades} trades, ${s.wins} wins; gross ₹${s.grossPnl.toFixed(2)}, charges ₹${s.charges.toFixed(2)}, net ₹${s.netPnl.toFixed(2)}`,
     `Charges by kind: ${chargesByKindText(chargesByKindInPaise(s.chargesByKind, s.charges))}`,
   ];
   try {
-    const rec = await reconcileCandles(day, ledger, keys, calendar, official, recordedAt);
+    const rec = await reconcileCandles(d);
     lines.push(`Candle check vs Upstox intraday: ${rec.compared} candles compared, largest deviation ${rec.maxDev.toFixed(2)} pt (${rec.where})`);
   } catch (err) {
     lines.push(`Candle check vs Upstox intraday: not possible (${(err as Error).message})`);

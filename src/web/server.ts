@@ -287,7 +287,7 @@ export class WebServer implements Output {
     if (!session) return json(res, 404, { error: `${day} is not a trading day` });
     const keys = this.ledger.candleKeys(session.openTs, session.closeTs);
     try {
-      const check = await reconcileCandles(day, this.ledger, keys, this.o.calendar, (k) => official(k, day));
+      const check = await reconcileCandles({ day, ledger: this.ledger, keys, calendar: this.o.calendar, official: (k) => official(k, day) });
       if (this.o.state().ts > session.closeTs + 3_600_000) this.reconciled.set(day, check); // only a finished day's answer is final
       json(res, 200, { available: true, ...check });
     } catch (err) {

@@ -24,10 +24,16 @@ describe('daily report', () => {
       { ...mine[1]!, low: 100.25 },
       { ts: t('09:25'), open: 1, high: 1, low: 1, close: 1, volume: 0 }, // not built by us: not compared
     ];
-    const rec = await reconcileCandles('2025-06-02', ledger, ['K'], new MarketCalendar(), async () => official);
+    const rec = await reconcileCandles({ day: '2025-06-02', ledger, keys: ['K'], calendar: new MarketCalendar(), official: async () => official });
     expect(rec).toEqual({ compared: 2, maxDev: 0.75, where: 'K 09:20 low' });
-    const text = await dailyReportText('2025-06-02', ledger, ['K'], new MarketCalendar(), async () => {
-      throw new Error('UDAPI100050 token expired');
+    const text = await dailyReportText({
+      day: '2025-06-02',
+      ledger,
+      keys: ['K'],
+      calendar: new MarketCalendar(),
+      official: async () => {
+        throw new Error('UDAPI100050 token expired');
+      },
     });
     expect(text).toBe(
       'Daily report 2025-06-02: 0 trades, 0 wins; gross ₹0.00, charges ₹0.00, net ₹0.00\n' +
@@ -42,7 +48,7 @@ describe('daily report', () => {
     const ledger = Ledger.open(join(mkdtempSync(join(tmpdir(), 'niftybox-dr-')), 'l.db'), { log: createLogger() });
     const trade = closedTrade(1); // brokerage 40, STT 8.7787, exchange 7.6011, SEBI 0.0164, stamp 0.228, GST 5.2132: ₹61.84
     ledger.commit([{ type: 'exit', ts: trade.exitTime, trade }], null);
-    const lines = (await dailyReportText('2025-06-02', ledger, [], new MarketCalendar(), async () => [])).split('\n');
+    const lines = (await dailyReportText({ day: '2025-06-02', ledger, keys: [], calendar: new MarketCalendar(), official: async () => [] })).split('\n');
     expect(lines[0]).toBe('Daily report 2025-06-02: 1 trades, 1 wins; gross ₹1177.50, charges ₹61.84, net ₹1115.66');
     expect(lines[1]).toBe('Charges by kind: brokerage ₹40.00 + STT ₹8.78 + exchange+IPFT ₹7.60 + SEBI ₹0.02 + stamp ₹0.23 + GST ₹5.21');
     ledger.close();

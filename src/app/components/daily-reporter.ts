@@ -25,7 +25,7 @@ export class DailyReporter implements Component {
     const { loop, o } = this.s;
     const c = loop.engine.view().contracts;
     const keys = [NIFTY_INDEX_KEY, ...(c && c.day === day ? [c.CE.instrumentKey, c.PE.instrumentKey] : [])];
-    const { text, verdict } = await dailyReport(day, this.s.ledger!, keys, o.calendar, (k) => o.rest.intradayCandles(k, 'minutes', 5), loop.engine.parameters, this.s.now());
+    const { text, verdict } = await dailyReport({ day, ledger: this.s.ledger!, keys, calendar: o.calendar, official: (k) => o.rest.intradayCandles(k, 'minutes', 5), recordedAt: this.s.now() }, loop.engine.parameters);
     loop.status.verify = verdict;
     o.log.info('daily report', { day, text });
     loop.alert('info', 'DAILY_REPORT', text);
