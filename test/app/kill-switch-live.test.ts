@@ -10,7 +10,7 @@ const BUZZER_SYSFS = 539; // BCM27 on a Pi 4 (base 512)
 async function session(required: boolean) {
   FakeGpio.reset();
   FakeGpio.failing.set(529, 'EINVAL'); // BCM17: the kill switch pin cannot be opened
-  const d = await liveDay('2025-11-28', '12:21:30', 150);
+  const d = await liveDay('2025-11-28', '12:21:30');
   const config = testConfig(d.dir, d.fake, { device: { display: { kind: 'none' }, button: { required }, buzzer: {} } });
   let device: Device | null = null;
   const app = await d.start(config, [
@@ -58,7 +58,7 @@ describe.skipIf(!hasSharedData)(`a kill switch that cannot be opened, live on a 
   it('device.button.required: false: trades as the backtest, and state, status and the screen say "no kill switch"', async () => {
     const { d, app, device, config } = await session(false);
     try {
-      await waitUntil(() => app.loop.state().killSwitch === 'no kill switch' && app.loop.status.lastTickTs !== null, 'the kill-switch state and a first tick');
+      await d.advanceUntil(() => app.loop.state().killSwitch === 'no kill switch' && app.loop.status.lastTickTs !== null, d.at('12:25'), 'the kill-switch state and a first tick');
       const s = app.loop.state();
       expect(s.alarms.map((a) => a.code)).not.toContain('BUTTON_UNAVAILABLE');
       expect(s.killSwitch).toBe('no kill switch');

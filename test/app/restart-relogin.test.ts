@@ -8,7 +8,7 @@ import { rejectToken } from '../../src/sim/fake-behaviours.js';
 
 describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
   it('a restart after a mid-day re-login resumes entries once the new token works (2025-11-04): TOKEN_EXPIRED is not restored from the checkpoint', async () => {
-    const d = await liveDay('2025-11-04', '13:50', 150);
+    const d = await liveDay('2025-11-04', '13:50');
     try {
       d.fake.use(rejectToken()); // the token died mid-day
       const first = await d.start();
@@ -22,7 +22,7 @@ describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' 
       d.fake.behave(); // the user logged in again: the stored token works
       d.clock.set(d.at('14:05:30'));
       const second = await d.start();
-      await waitUntil(() => (second.loop.status.lastTickTs ?? 0) >= d.at('14:05:30'), 'a live tick after the restart'); // the token works again
+      await d.advanceUntil(() => (second.loop.status.lastTickTs ?? 0) >= d.at('14:05:30'), d.at('14:10'), 'a live tick after the restart'); // the token works again
       expect(second.loop.state().alarms.map((a) => a.code)).not.toContain('TOKEN_EXPIRED');
       await d.until(d.at('15:31'));
       await second.stop();
@@ -33,7 +33,7 @@ describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' 
   }, 150_000);
 
   it('a restart holding a position replays the candles it missed through the engine: the stop crossed while it was down exits as the backtest (2025-11-28)', async () => {
-    const d = await liveDay('2025-11-28', '12:00', 150);
+    const d = await liveDay('2025-11-28', '12:00');
     try {
       const first = await d.start();
       await d.until(d.at('12:26'));
