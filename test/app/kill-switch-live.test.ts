@@ -11,7 +11,8 @@ async function session(required: boolean) {
   FakeGpio.reset();
   FakeGpio.failing.set(529, 'EINVAL'); // BCM17: the kill switch pin cannot be opened
   const d = await liveDay('2025-11-28', '12:21:30');
-  const config = testConfig(d.dir, d.fake, { device: { display: { kind: 'none' }, button: { required }, buzzer: {} } });
+  // The display cycles its pages on its own real-time timer (not market time): a short page keeps the wait for the NO BUTTON page short.
+  const config = testConfig(d.dir, d.fake, { device: { display: { kind: 'none', pageSeconds: 0.5, maxFps: 4 }, button: { required }, buzzer: {} } });
   let device: Device | null = null;
   const app = await d.start(config, [
     (loop, calendar) => {

@@ -40,6 +40,12 @@ const POLL_MS = 250;
 /** Real ms between the fake exchange's feed pumps: each pump sends everything up to its clock. */
 const PUMP_MS = 5;
 /**
+ * Real ms between the fake exchange's WebSocket pings (its timer is real time, the feed client's idle
+ * check is on market time): often enough that a silenced but open link still looks alive, as Upstox's
+ * pings keep it, so a silence trips the stale-feed watchdog and not the idle one.
+ */
+const PING_MS = 10;
+/**
  * The stale-feed window, in market seconds (the feed client's watchdog runs on the virtual clock): five
  * minutes, as the paced harness had (2 s of real time at 150×). The recorded index trades about once a
  * minute, so a window near a minute replaces a healthy socket.
@@ -118,7 +124,7 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
   const logs: string[] = [];
   setLogSink((l) => logs.push(l));
   const log = createLogger();
-  const fake = await startFakeUpstox({ source, calendar, clock, port: 0, pumpIntervalMs: PUMP_MS, log: log.child({ area: 'fake' }) });
+  const fake = await startFakeUpstox({ source, calendar, clock, port: 0, pumpIntervalMs: PUMP_MS, pingIntervalMs: PING_MS, log: log.child({ area: 'fake' }) });
   const dir = mkdtempSync(join(tmpdir(), `niftybox-live-${day}-`));
   const apps: RunningAppliance[] = [];
   /** The running appliance's feed client and engine, and the exchange time of the last live tick its feed client received. */
