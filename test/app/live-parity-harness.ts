@@ -31,7 +31,7 @@ import { CandleReplay, replayOptions } from '../support/candle-replay.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { hasSharedData, indexCsv, optionsCsv } from '../support/shared-data.js';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Virtual ms per step of the clock (also the most a tick's exchange time may lag the clock: the skew limit is twice this). */
 const STEP_MS = 20_000;
@@ -61,7 +61,7 @@ async function poll(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-/** Polls (real time) until `cond` holds; throws after `timeoutMs`. */
+/** Polls (real time, the clock standing) until `cond` holds; throws after `timeoutMs`. For real-time work only (REST, the device's screens): market time moves through `until` / `advanceUntil`. */
 export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
