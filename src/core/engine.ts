@@ -18,7 +18,7 @@ import { PaperFillModel } from './fill-model.js';
 import { type CancelReason, type DayStats, PaperBroker, type PendingEntry } from './paper-broker.js';
 import type { RiskParams } from './risk-gate.js';
 import { RiskGate } from './risk-gate.js';
-import { BUCKET_MS, istDate } from './time.js';
+import { BUCKET_MS, istDate, istDayNumber } from './time.js';
 import type { Candle, DayContracts, ExitReason, OpenPosition, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
 import { V25, V25Indicators, type V25Params } from './v25.js';
@@ -68,6 +68,8 @@ export class Engine {
   private out: EngineEvent[] = [];
   /** Epoch ms of the EOD exit time on the open bucket's day: a trade at or after it is past EOD. */
   private eodTs = -Infinity;
+  /** The IST day number (istDayNumber) eodTs belongs to. */
+  private eodDay = NaN;
   private day: string | null = null;
   private contracts: DayContracts | null = null;
   private ceKey: string | null = null;
@@ -100,7 +102,7 @@ export class Engine {
 
   /** Feeds today's earlier candle of a contract to its day ATR (recovery, mid-day start). */
   warmOptionCandle(side: Side, c: Candle): void {
-    this.ind.atr[side].next(c);
+    this.ind.atr[side].update(c);
   }
 
   /** Forgets the index indicators, so that a late warm-up can replay the whole history in order. */
@@ -363,7 +365,11 @@ export class Engine {
 
   private openBucket(bucket: number, ts: number): void {
     this.candles.open(bucket);
-    this.eodTs = this.v25.eodTs(bucket);
+    const dayNumber = istDayNumber(bucket);
+    if (dayNumber !== this.eodDay) {
+      this.eodDay = dayNumber; // the EOD time is one per day: worked out on the day's first bucket
+      this.eodTs = this.v25.eodTs(bucket);
+    }
     const day = istDate(bucket);
     if (day !== this.day) this.rollDay(day, ts);
   }
@@ -465,7 +471,7 @@ export class Engine {
   private closeOptionBar(side: Side, closeTs: number): void {
     const bar = this.candles.options[side];
     if (!bar.filled) return;
-    this.ind.atr[side].next(bar);
+    this.ind.atr[side].update(bar);
     if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.contracts![side].instrumentKey, candle: candleOf(bar) });
   }
 

@@ -91,9 +91,9 @@ export class V25Indicators {
   updateIndex(c: Candle): void {
     this.hist2 = this.hist1;
     this.hist1 = this.macd.value ?? NaN;
-    this.ema.next(c.close);
-    this.macd.next(c.close);
-    this.chop.next(c);
+    this.ema.update(c.close);
+    this.macd.update(c.close);
+    this.chop.update(c);
   }
 
   /** Forgets the index indicators, so that a late warm-up can replay the whole history in order. */
