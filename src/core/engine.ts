@@ -12,12 +12,13 @@
  */
 import type { GuardCode } from './alerts.js';
 import type { MarketCalendar } from './calendar.js';
-import { CandleBuilder, bucketOf, candleOf, extend, extendByCandle, replaceBar } from './candle-builder.js';
+import { type CandleBar, CandleBuilder, bucketOf, candleOf, extend, extendByCandle, replaceBar } from './candle-builder.js';
 import type { AlertCode, AlertLevel, EngineEvent, HaltSource } from './events.js';
 import { PaperFillModel } from './fill-model.js';
 import { type CancelReason, type DayStats, PaperBroker, type PendingEntry } from './paper-broker.js';
 import type { RiskParams } from './risk-gate.js';
 import { RiskGate } from './risk-gate.js';
+import type { DayAtr } from './indicators.js';
 import { BUCKET_MS, istDate, istDayNumber } from './time.js';
 import type { Candle, DayContracts, ExitReason, OpenPosition, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
@@ -147,7 +148,7 @@ export class Engine {
     }
     const side = this.sideOf(tick.instrumentKey);
     if (!side) return this.drain();
-    extend(cb.options[side], bucket, tick);
+    extend(cb.optionBar(side), bucket, tick);
     this.onOptionTick(side, tick);
     return this.drain();
   }
@@ -178,7 +179,7 @@ export class Engine {
     }
     const side = this.sideOf(instrumentKey);
     if (!side) return this.drain();
-    const bar = cb.options[side];
+    const bar = cb.optionBar(side);
     const pos = this.broker.position;
     const pe = this.broker.pendingEntry;
     if (pos === null ? pe === null || pe.side !== side : pos.side !== side) {
@@ -216,7 +217,7 @@ export class Engine {
     const cb = this.candles;
     if (c.ts !== cb.current) return;
     const side = instrumentKey === this.indexKey ? null : this.sideOf(instrumentKey);
-    const bar = instrumentKey === this.indexKey ? cb.index : side ? cb.options[side] : null;
+    const bar = instrumentKey === this.indexKey ? cb.index : side ? cb.optionBar(side) : null;
     if (bar) replaceBar(bar, c);
   }
 
@@ -436,8 +437,9 @@ export class Engine {
     const closeTs = t + BUCKET_MS;
     const b = this.broker;
 
-    this.closeOptionBar('CE', closeTs);
-    this.closeOptionBar('PE', closeTs);
+    // Each side named outright: a `[side]` lookup with two keys is a megamorphic keyed load on every bucket.
+    this.closeOptionBar(cb.options.CE, this.ind.atr.CE, 'CE', closeTs);
+    this.closeOptionBar(cb.options.PE, this.ind.atr.PE, 'PE', closeTs);
     // An entry decided at an earlier close whose next candle never traded is cancelled.
     if (b.pendingEntry && b.pendingEntry.candleTs < t) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE');
 
@@ -468,10 +470,9 @@ export class Engine {
   }
 
   /** The contract's candle of the closing bucket, if it traded: its day ATR, and the ledger's copy. */
-  private closeOptionBar(side: Side, closeTs: number): void {
-    const bar = this.candles.options[side];
+  private closeOptionBar(bar: CandleBar, atr: DayAtr, side: Side, closeTs: number): void {
     if (!bar.filled) return;
-    this.ind.atr[side].update(bar);
+    atr.update(bar);
     if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.contracts![side].instrumentKey, candle: candleOf(bar) });
   }
 
