@@ -6,7 +6,7 @@ import type { MarketCalendar } from './calendar.js';
 import { Engine } from './engine.js';
 import type { EngineEvent } from './events.js';
 import type { RiskParams, V25Params } from './params.js';
-import { BUCKET_MS, istDate, istDayNumber } from './time.js';
+import { BUCKET_MS, DAY_MS, IST_OFFSET_MS, istDate, istDayNumber } from './time.js';
 import type { Candle, ClosedTrade, DayContracts, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
 
@@ -71,10 +71,10 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   let done = 0;
   let i = 0;
   while (i < index.length) {
-    // The day's candles are [i, end): compared by day number, the date string is made once per day.
-    const dayNumber = istDayNumber(index[i]!.ts);
+    // The day's candles are [i, end): those before the next IST midnight (the date string is made once per day).
+    const nextMidnight = (istDayNumber(index[i]!.ts) + 1) * DAY_MS - IST_OFFSET_MS;
     let end = i + 1;
-    while (end < index.length && istDayNumber(index[end]!.ts) === dayNumber) end++;
+    while (end < index.length && index[end]!.ts < nextMidnight) end++;
     const day = istDate(index[i]!.ts);
     if (day > to) break;
     const od = day >= from ? options.get(day) : undefined;

@@ -19,7 +19,7 @@ import { type CancelReason, type DayStats, PaperBroker, type PendingEntry } from
 import type { RiskParams } from './risk-gate.js';
 import { RiskGate } from './risk-gate.js';
 import type { DayAtr } from './indicators.js';
-import { BUCKET_MS, istDate, istDayNumber } from './time.js';
+import { BUCKET_MS, DAY_MS, IST_OFFSET_MS, istDate, istDayNumber } from './time.js';
 import type { Candle, DayContracts, ExitReason, OpenPosition, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
 import { V25, V25Indicators, type V25Params } from './v25.js';
@@ -69,8 +69,9 @@ export class Engine {
   private out: EngineEvent[] = [];
   /** Epoch ms of the EOD exit time on the open bucket's day: a trade at or after it is past EOD. */
   private eodTs = -Infinity;
-  /** The IST day number (istDayNumber) eodTs belongs to. */
-  private eodDay = NaN;
+  /** The IST day of the open bucket: its date, and its midnight in epoch ms (NaN before the first bucket). */
+  private bucketDay = '';
+  private bucketDayStart = NaN;
   private day: string | null = null;
   private contracts: DayContracts | null = null;
   private ceKey: string | null = null;
@@ -366,13 +367,13 @@ export class Engine {
 
   private openBucket(bucket: number, ts: number): void {
     this.candles.open(bucket);
-    const dayNumber = istDayNumber(bucket);
-    if (dayNumber !== this.eodDay) {
-      this.eodDay = dayNumber; // the EOD time is one per day: worked out on the day's first bucket
+    if (!(bucket >= this.bucketDayStart && bucket < this.bucketDayStart + DAY_MS)) {
+      // The first bucket of another IST day: its date and EOD time, worked out once for the day's buckets.
+      this.bucketDayStart = istDayNumber(bucket) * DAY_MS - IST_OFFSET_MS;
+      this.bucketDay = istDate(bucket);
       this.eodTs = this.v25.eodTs(bucket);
     }
-    const day = istDate(bucket);
-    if (day !== this.day) this.rollDay(day, ts);
+    if (this.bucketDay !== this.day) this.rollDay(this.bucketDay, ts);
   }
 
   /** A trade of the CE or PE: pending entry fill → pending exit fill → EOD → intrabar path. */

@@ -27,6 +27,10 @@ export class EmaIndicator {
   get value(): number | undefined {
     return Number.isNaN(this.v) ? undefined : this.v;
   }
+  /** Whether `value` is defined (a boolean: asking costs no boxed double). */
+  get ready(): boolean {
+    return !Number.isNaN(this.v);
+  }
   update(close: number): void {
     this.v = this.ema.nextValue(close) ?? NaN;
   }
@@ -46,6 +50,10 @@ export class MacdHistogram {
   get value(): number | undefined {
     return Number.isNaN(this.v) ? undefined : this.v;
   }
+  /** Whether `value` is defined (a boolean: asking costs no boxed double). */
+  get ready(): boolean {
+    return !Number.isNaN(this.v);
+  }
   update(close: number): void {
     this.v = this.macd.nextValue(close)?.histogram ?? NaN;
   }
@@ -59,9 +67,10 @@ export class MacdHistogram {
  * Choppiness Index: 100 × log10(ΣTR(n) / (max H(n) − min L(n))) / log10(n) over the last n candles.
  * Undefined until n candles exist, and when the n-candle range is zero.
  *
- * A candle only goes into the window (three stores); the value is worked out from the window when it
- * is read, once per candle. The engine reads it only at a close where V25 may decide, so the warm-up
- * history never pays for the logarithm.
+ * A candle only goes into the window (three stores); ΣTR and the range are worked out from the window
+ * when asked, once per candle, and the logarithm only when the value itself is read. The engine asks
+ * only at a close where V25 may decide, so the warm-up history never pays for them, and a close with a
+ * position held (readiness asked, no entry to decide) skips the logarithm.
  */
 export class ChopIndicator {
   private readonly tr: Float64Array;
@@ -70,9 +79,14 @@ export class ChopIndicator {
   private readonly log10n: number;
   private prevClose = 0;
   private count = 0;
-  /** The value for the window as it is; NaN for none. Valid while `stale` is false. */
-  private chop = NaN;
+  /** The window slot the next candle goes into. */
+  private slot = 0;
+  /** ΣTR and max H − min L of the window as it is; valid while `stale` is false. */
+  private sum = 0;
+  private range = 0;
   private stale = false;
+  /** The value from sum and range; NaN until worked out for them. */
+  private chop = NaN;
   constructor(readonly period: number) {
     this.tr = new Float64Array(period);
     this.high = new Float64Array(period);
@@ -81,8 +95,16 @@ export class ChopIndicator {
   }
 
   get value(): number | undefined {
-    if (this.stale) this.compute();
-    return Number.isNaN(this.chop) ? undefined : this.chop;
+    if (!this.ready) return undefined;
+    if (Number.isNaN(this.chop)) this.chop = (100 * Math.log10(this.sum / this.range)) / this.log10n;
+    return this.chop;
+  }
+
+  /** Whether `value` is defined: n candles seen and a range above zero. */
+  get ready(): boolean {
+    if (this.count < this.period) return false;
+    if (this.stale) this.measure();
+    return this.range > 0;
   }
 
   next(c: Candle): number | undefined {
@@ -91,7 +113,8 @@ export class ChopIndicator {
   }
 
   update(c: Candle): void {
-    const i = this.count % this.period;
+    const i = this.slot;
+    this.slot = i + 1 === this.period ? 0 : i + 1;
     this.tr[i] = this.count === 0 ? c.high - c.low : trueRange(c, this.prevClose);
     this.high[i] = c.high;
     this.low[i] = c.low;
@@ -100,23 +123,20 @@ export class ChopIndicator {
     this.stale = true;
   }
 
-  private compute(): void {
-    this.stale = false;
-    this.chop = NaN;
-    const n = this.period;
-    if (this.count < n) return;
+  private measure(): void {
     // ΣTR is re-summed in slot order each time (a running sum would drift by float error over a year of candles).
     let sum = 0;
     let hi = -Infinity;
     let lo = Infinity;
-    for (let k = 0; k < n; k++) {
+    for (let k = 0; k < this.period; k++) {
       sum += this.tr[k]!;
       if (this.high[k]! > hi) hi = this.high[k]!;
       if (this.low[k]! < lo) lo = this.low[k]!;
     }
-    const range = hi - lo;
-    if (!(range > 0)) return;
-    this.chop = (100 * Math.log10(sum / range)) / this.log10n;
+    this.sum = sum;
+    this.range = hi - lo;
+    this.stale = false;
+    this.chop = NaN;
   }
 }
 

@@ -111,7 +111,7 @@ export class V25Indicators {
 
   /** True once every index indicator V25 reads has a value. Cold indicators mean no decision at all. */
   get warm(): boolean {
-    return this.ema.value !== undefined && this.macd.value !== undefined && !Number.isNaN(this.hist1) && !Number.isNaN(this.hist2) && this.chop.value !== undefined;
+    return this.ema.ready && this.macd.ready && !Number.isNaN(this.hist1) && !Number.isNaN(this.hist2) && this.chop.ready;
   }
 }
 
