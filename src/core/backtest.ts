@@ -51,8 +51,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   // Without --from/--to the traded span is the options file's; earlier index candles only warm up.
   const from = input.from ?? optionDays[0] ?? '9999-99-99';
   const to = input.to ?? optionDays.at(-1) ?? '0000-00-00';
-  // Only exits and cancels are collected: no candle or signal events to build.
-  const engine = new Engine({ params: input.params, risk: input.risk, calendar, emitCandles: false, emitSignals: false });
+  // Only exits and cancels are collected: no candle, signal, entry or position events to build.
+  const engine = new Engine({ params: input.params, risk: input.risk, calendar, emitCandles: false, emitSignals: false, emitPositions: false });
   const trades: ClosedTrade[] = [];
   let cancelled = 0;
   const daysWithoutOptions: string[] = [];

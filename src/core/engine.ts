@@ -36,6 +36,8 @@ export interface EngineOptions {
   emitCandles?: boolean;
   /** Emit `signal` events (the ledger and MQTT announce them); the backtest, which reads only exits and cancels, turns this off. */
   emitSignals?: boolean;
+  /** Emit `entry` and `position` (TP1) events (the ledger, MQTT and the page show the open position); the backtest turns this off too. */
+  emitPositions?: boolean;
 }
 
 /** The engine's trading state, serialisable: the ledger stores it as the checkpoint. */
@@ -65,6 +67,7 @@ export class Engine {
   private readonly indexKey: string;
   private readonly emitCandles: boolean;
   private readonly emitSignals: boolean;
+  private readonly emitPositions: boolean;
 
   private out: EngineEvent[] = [];
   /** Epoch ms of the EOD exit time on the open bucket's day: a trade at or after it is past EOD. */
@@ -93,6 +96,7 @@ export class Engine {
     this.indexKey = opts.indexKey ?? NIFTY_INDEX_KEY;
     this.emitCandles = opts.emitCandles ?? true;
     this.emitSignals = opts.emitSignals ?? true;
+    this.emitPositions = opts.emitPositions ?? true;
   }
 
   // ---------------------------------------------------------------- inputs
@@ -384,7 +388,7 @@ export class Engine {
       const pe = b.pendingEntry;
       if (pe !== null && pe.side === side && this.v25.entryMayFill(pe.candleTs, tick.ts, this.eodTs)) {
         const opened = b.fillEntry(this.contracts![side], tick, pe, this.v25);
-        this.emit({ type: 'entry', ts: tick.ts, position: { ...opened } });
+        if (this.emitPositions) this.emit({ type: 'entry', ts: tick.ts, position: { ...opened } });
       }
       return;
     }
@@ -398,7 +402,7 @@ export class Engine {
     if (decision === 'TP1') {
       pos.tp1Hit = true;
       pos.sl = this.v25.lockedStop(side, pos.entryPrice);
-      this.emit({ type: 'position', ts: tick.ts, position: { ...pos }, change: 'TP1' });
+      if (this.emitPositions) this.emit({ type: 'position', ts: tick.ts, position: { ...pos }, change: 'TP1' });
     }
     if (this.gate.watchesDailyLoss) this.checkDailyLoss(tick.ts);
   }
