@@ -67,10 +67,10 @@ export class MacdHistogram {
  * Choppiness Index: 100 × log10(ΣTR(n) / (max H(n) − min L(n))) / log10(n) over the last n candles.
  * Undefined until n candles exist, and when the n-candle range is zero.
  *
- * A candle only goes into the window (three stores); ΣTR and the range are worked out from the window
- * when asked, once per candle, and the logarithm only when the value itself is read. The engine asks
- * only at a close where V25 may decide, so the warm-up history never pays for them, and a close with a
- * position held (readiness asked, no entry to decide) skips the logarithm.
+ * A candle goes into the window and moves the window's max high / min low as candles come and go (a
+ * rescan only when the leaving candle held one of them), so readiness is known at once. ΣTR and the
+ * logarithm are worked out only when the value is read, once per candle: the engine reads it only at a
+ * close where V25 may decide an entry, so the warm-up history and closes with a position held skip them.
  */
 export class ChopIndicator {
   private readonly tr: Float64Array;
@@ -81,11 +81,10 @@ export class ChopIndicator {
   private count = 0;
   /** The window slot the next candle goes into. */
   private slot = 0;
-  /** ΣTR and max H − min L of the window as it is; valid while `stale` is false. */
-  private sum = 0;
-  private range = 0;
-  private stale = false;
-  /** The value from sum and range; NaN until worked out for them. */
+  /** max H and min L of the window (−∞/+∞ while empty). */
+  private hi = -Infinity;
+  private lo = Infinity;
+  /** The value for the window as it is; NaN until worked out for it. */
   private chop = NaN;
   constructor(readonly period: number) {
     this.tr = new Float64Array(period);
@@ -96,15 +95,17 @@ export class ChopIndicator {
 
   get value(): number | undefined {
     if (!this.ready) return undefined;
-    if (Number.isNaN(this.chop)) this.chop = (100 * Math.log10(this.sum / this.range)) / this.log10n;
+    if (Number.isNaN(this.chop)) {
+      let sum = 0; // ΣTR re-summed in slot order each time: a running sum would drift by float error over a year of candles
+      for (let k = 0; k < this.period; k++) sum += this.tr[k]!;
+      this.chop = (100 * Math.log10(sum / (this.hi - this.lo))) / this.log10n;
+    }
     return this.chop;
   }
 
   /** Whether `value` is defined: n candles seen and a range above zero. */
   get ready(): boolean {
-    if (this.count < this.period) return false;
-    if (this.stale) this.measure();
-    return this.range > 0;
+    return this.count >= this.period && this.hi - this.lo > 0;
   }
 
   next(c: Candle): number | undefined {
@@ -115,29 +116,33 @@ export class ChopIndicator {
   update(c: Candle): void {
     const i = this.slot;
     this.slot = i + 1 === this.period ? 0 : i + 1;
+    const full = this.count >= this.period;
+    const leavingHigh = this.high[i]!;
+    const leavingLow = this.low[i]!;
     this.tr[i] = this.count === 0 ? c.high - c.low : trueRange(c, this.prevClose);
     this.high[i] = c.high;
     this.low[i] = c.low;
     this.prevClose = c.close;
     this.count++;
-    this.stale = true;
-  }
-
-  private measure(): void {
-    // ΣTR is re-summed in slot order each time (a running sum would drift by float error over a year of candles).
-    let sum = 0;
-    let hi = -Infinity;
-    let lo = Infinity;
-    for (let k = 0; k < this.period; k++) {
-      sum += this.tr[k]!;
-      if (this.high[k]! > hi) hi = this.high[k]!;
-      if (this.low[k]! < lo) lo = this.low[k]!;
-    }
-    this.sum = sum;
-    this.range = hi - lo;
-    this.stale = false;
     this.chop = NaN;
+    // The window's extremes change only when the new candle passes them or the leaving one held them.
+    if (c.high >= this.hi) this.hi = c.high;
+    else if (full && leavingHigh === this.hi) this.hi = maxOf(this.high);
+    if (c.low <= this.lo) this.lo = c.low;
+    else if (full && leavingLow === this.lo) this.lo = minOf(this.low);
   }
+}
+
+function maxOf(xs: Float64Array): number {
+  let m = -Infinity;
+  for (let k = 0; k < xs.length; k++) if (xs[k]! > m) m = xs[k]!;
+  return m;
+}
+
+function minOf(xs: Float64Array): number {
+  let m = Infinity;
+  for (let k = 0; k < xs.length; k++) if (xs[k]! < m) m = xs[k]!;
+  return m;
 }
 
 /**
