@@ -6,7 +6,7 @@ import type { MarketCalendar } from './calendar.js';
 import { Engine } from './engine.js';
 import type { EngineEvent } from './events.js';
 import type { RiskParams, V25Params } from './params.js';
-import { BUCKET_MS, istDate } from './time.js';
+import { BUCKET_MS, DAY_MS, IST_OFFSET_MS, istDate, istDayNumber } from './time.js';
 import type { Candle, ClosedTrade, DayContracts, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
 
@@ -51,8 +51,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   // Without --from/--to the traded span is the options file's; earlier index candles only warm up.
   const from = input.from ?? optionDays[0] ?? '9999-99-99';
   const to = input.to ?? optionDays.at(-1) ?? '0000-00-00';
-  // Only exits and cancels are collected: no candle or signal events to build.
-  const engine = new Engine({ params: input.params, risk: input.risk, calendar, emitCandles: false, emitSignals: false });
+  // Only exits and cancels are collected: no candle, signal, entry or position events to build.
+  const engine = new Engine({ params: input.params, risk: input.risk, calendar, emitCandles: false, emitSignals: false, emitPositions: false });
   const trades: ClosedTrade[] = [];
   let cancelled = 0;
   const daysWithoutOptions: string[] = [];
@@ -71,9 +71,11 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   let done = 0;
   let i = 0;
   while (i < index.length) {
+    // The day's candles are [i, end): those before the next IST midnight (the date string is made once per day).
+    const nextMidnight = (istDayNumber(index[i]!.ts) + 1) * DAY_MS - IST_OFFSET_MS;
+    let end = i + 1;
+    while (end < index.length && index[end]!.ts < nextMidnight) end++;
     const day = istDate(index[i]!.ts);
-    let end = i;
-    while (end < index.length && istDate(index[end]!.ts) === day) end++;
     if (day > to) break;
     const od = day >= from ? options.get(day) : undefined;
     if (!od) {
@@ -131,13 +133,26 @@ function walkDay(
   let ii = start;
   let ci = 0;
   let pi = 0;
+  // The next candle's start in each series (∞ when it has none left), read once per candle.
+  let ti = ii < end ? index[ii]!.ts : Infinity;
+  let tc = ci < ce.length ? ce[ci]!.ts : Infinity;
+  let tp = pi < pe.length ? pe[pi]!.ts : Infinity;
   for (;;) {
-    const t = Math.min(ii < end ? index[ii]!.ts : Infinity, ci < ce.length ? ce[ci]!.ts : Infinity, pi < pe.length ? pe[pi]!.ts : Infinity);
+    const t = ti < tc ? (ti < tp ? ti : tp) : tc < tp ? tc : tp;
     if (t === Infinity) break;
     const play = t >= fromBucket;
-    if (ii < end && index[ii]!.ts === t) play && onCandle(NIFTY_INDEX_KEY, index[ii]!), ii++;
-    if (ci < ce.length && ce[ci]!.ts === t) play && onCandle(ceKey, ce[ci]!), ci++;
-    if (pi < pe.length && pe[pi]!.ts === t) play && onCandle(peKey, pe[pi]!), pi++;
+    if (ti === t) {
+      if (play) onCandle(NIFTY_INDEX_KEY, index[ii]!);
+      ti = ++ii < end ? index[ii]!.ts : Infinity;
+    }
+    if (tc === t) {
+      if (play) onCandle(ceKey, ce[ci]!);
+      tc = ++ci < ce.length ? ce[ci]!.ts : Infinity;
+    }
+    if (tp === t) {
+      if (play) onCandle(peKey, pe[pi]!);
+      tp = ++pi < pe.length ? pe[pi]!.ts : Infinity;
+    }
     if (play) onClock(t + BUCKET_MS);
   }
 }

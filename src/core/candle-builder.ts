@@ -30,6 +30,11 @@ export class CandleBuilder {
   /** @param graceMs live: how long after a boundary late trades may still join the closing candle (0 in backtest). */
   constructor(readonly graceMs: number) {}
 
+  /** The bar of one side (a `options[side]` lookup with two keys would be a megamorphic keyed load). */
+  optionBar(side: Side): CandleBar {
+    return side === 'CE' ? this.options.CE : this.options.PE;
+  }
+
   get isOpen(): boolean {
     return !Number.isNaN(this.current);
   }
@@ -72,9 +77,14 @@ export class CandleBuilder {
   }
 }
 
-/** Start of the 5-minute bucket holding ts (IST buckets align with UTC ones: 5:30 is a multiple of 5 min). */
+/**
+ * Start of the 5-minute bucket holding ts (IST buckets align with UTC ones: 5:30 is a multiple of 5 min).
+ * A floor division rather than `ts % BUCKET_MS` (a slow fmod on epoch ms); the correction step keeps it
+ * exact where the division rounds up to the next whole bucket.
+ */
 export function bucketOf(ts: number): number {
-  return ts - (ts % BUCKET_MS);
+  const b = Math.floor(ts / BUCKET_MS) * BUCKET_MS;
+  return b > ts ? b - BUCKET_MS : b;
 }
 
 /** A trade joins the bar: the first sets open, high, low and close; later ones move them. */

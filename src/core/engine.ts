@@ -12,13 +12,14 @@
  */
 import type { GuardCode } from './alerts.js';
 import type { MarketCalendar } from './calendar.js';
-import { CandleBuilder, bucketOf, candleOf, extend, extendByCandle, replaceBar } from './candle-builder.js';
+import { type CandleBar, CandleBuilder, bucketOf, candleOf, extend, extendByCandle, replaceBar } from './candle-builder.js';
 import type { AlertCode, AlertLevel, EngineEvent, HaltSource } from './events.js';
 import { PaperFillModel } from './fill-model.js';
 import { type CancelReason, type DayStats, PaperBroker, type PendingEntry } from './paper-broker.js';
 import type { RiskParams } from './risk-gate.js';
 import { RiskGate } from './risk-gate.js';
-import { BUCKET_MS, istDate } from './time.js';
+import type { DayAtr } from './indicators.js';
+import { BUCKET_MS, DAY_MS, IST_OFFSET_MS, istDate, istDayNumber } from './time.js';
 import type { Candle, DayContracts, ExitReason, OpenPosition, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
 import { V25, V25Indicators, type V25Params } from './v25.js';
@@ -35,6 +36,8 @@ export interface EngineOptions {
   emitCandles?: boolean;
   /** Emit `signal` events (the ledger and MQTT announce them); the backtest, which reads only exits and cancels, turns this off. */
   emitSignals?: boolean;
+  /** Emit `entry` and `position` (TP1) events (the ledger, MQTT and the page show the open position); the backtest turns this off too. */
+  emitPositions?: boolean;
 }
 
 /** The engine's trading state, serialisable: the ledger stores it as the checkpoint. */
@@ -64,10 +67,14 @@ export class Engine {
   private readonly indexKey: string;
   private readonly emitCandles: boolean;
   private readonly emitSignals: boolean;
+  private readonly emitPositions: boolean;
 
   private out: EngineEvent[] = [];
   /** Epoch ms of the EOD exit time on the open bucket's day: a trade at or after it is past EOD. */
   private eodTs = -Infinity;
+  /** The IST day of the open bucket: its date, and its midnight in epoch ms (NaN before the first bucket). */
+  private bucketDay = '';
+  private bucketDayStart = NaN;
   private day: string | null = null;
   private contracts: DayContracts | null = null;
   private ceKey: string | null = null;
@@ -89,6 +96,7 @@ export class Engine {
     this.indexKey = opts.indexKey ?? NIFTY_INDEX_KEY;
     this.emitCandles = opts.emitCandles ?? true;
     this.emitSignals = opts.emitSignals ?? true;
+    this.emitPositions = opts.emitPositions ?? true;
   }
 
   // ---------------------------------------------------------------- inputs
@@ -100,7 +108,7 @@ export class Engine {
 
   /** Feeds today's earlier candle of a contract to its day ATR (recovery, mid-day start). */
   warmOptionCandle(side: Side, c: Candle): void {
-    this.ind.atr[side].next(c);
+    this.ind.atr[side].update(c);
   }
 
   /** Forgets the index indicators, so that a late warm-up can replay the whole history in order. */
@@ -145,7 +153,7 @@ export class Engine {
     }
     const side = this.sideOf(tick.instrumentKey);
     if (!side) return this.drain();
-    extend(cb.options[side], bucket, tick);
+    extend(cb.optionBar(side), bucket, tick);
     this.onOptionTick(side, tick);
     return this.drain();
   }
@@ -176,7 +184,7 @@ export class Engine {
     }
     const side = this.sideOf(instrumentKey);
     if (!side) return this.drain();
-    const bar = cb.options[side];
+    const bar = cb.optionBar(side);
     const pos = this.broker.position;
     const pe = this.broker.pendingEntry;
     if (pos === null ? pe === null || pe.side !== side : pos.side !== side) {
@@ -214,7 +222,7 @@ export class Engine {
     const cb = this.candles;
     if (c.ts !== cb.current) return;
     const side = instrumentKey === this.indexKey ? null : this.sideOf(instrumentKey);
-    const bar = instrumentKey === this.indexKey ? cb.index : side ? cb.options[side] : null;
+    const bar = instrumentKey === this.indexKey ? cb.index : side ? cb.optionBar(side) : null;
     if (bar) replaceBar(bar, c);
   }
 
@@ -363,9 +371,13 @@ export class Engine {
 
   private openBucket(bucket: number, ts: number): void {
     this.candles.open(bucket);
-    this.eodTs = this.v25.eodTs(bucket);
-    const day = istDate(bucket);
-    if (day !== this.day) this.rollDay(day, ts);
+    if (!(bucket >= this.bucketDayStart && bucket < this.bucketDayStart + DAY_MS)) {
+      // The first bucket of another IST day: its date and EOD time, worked out once for the day's buckets.
+      this.bucketDayStart = istDayNumber(bucket) * DAY_MS - IST_OFFSET_MS;
+      this.bucketDay = istDate(bucket);
+      this.eodTs = this.v25.eodTs(bucket);
+    }
+    if (this.bucketDay !== this.day) this.rollDay(this.bucketDay, ts);
   }
 
   /** A trade of the CE or PE: pending entry fill → pending exit fill → EOD → intrabar path. */
@@ -376,7 +388,7 @@ export class Engine {
       const pe = b.pendingEntry;
       if (pe !== null && pe.side === side && this.v25.entryMayFill(pe.candleTs, tick.ts, this.eodTs)) {
         const opened = b.fillEntry(this.contracts![side], tick, pe, this.v25);
-        this.emit({ type: 'entry', ts: tick.ts, position: { ...opened } });
+        if (this.emitPositions) this.emit({ type: 'entry', ts: tick.ts, position: { ...opened } });
       }
       return;
     }
@@ -390,7 +402,7 @@ export class Engine {
     if (decision === 'TP1') {
       pos.tp1Hit = true;
       pos.sl = this.v25.lockedStop(side, pos.entryPrice);
-      this.emit({ type: 'position', ts: tick.ts, position: { ...pos }, change: 'TP1' });
+      if (this.emitPositions) this.emit({ type: 'position', ts: tick.ts, position: { ...pos }, change: 'TP1' });
     }
     if (this.gate.watchesDailyLoss) this.checkDailyLoss(tick.ts);
   }
@@ -430,8 +442,9 @@ export class Engine {
     const closeTs = t + BUCKET_MS;
     const b = this.broker;
 
-    this.closeOptionBar('CE', closeTs);
-    this.closeOptionBar('PE', closeTs);
+    // Each side named outright: a `[side]` lookup with two keys is a megamorphic keyed load on every bucket.
+    this.closeOptionBar(cb.options.CE, this.ind.atr.CE, 'CE', closeTs);
+    this.closeOptionBar(cb.options.PE, this.ind.atr.PE, 'PE', closeTs);
     // An entry decided at an earlier close whose next candle never traded is cancelled.
     if (b.pendingEntry && b.pendingEntry.candleTs < t) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE');
 
@@ -462,10 +475,9 @@ export class Engine {
   }
 
   /** The contract's candle of the closing bucket, if it traded: its day ATR, and the ledger's copy. */
-  private closeOptionBar(side: Side, closeTs: number): void {
-    const bar = this.candles.options[side];
+  private closeOptionBar(bar: CandleBar, atr: DayAtr, side: Side, closeTs: number): void {
     if (!bar.filled) return;
-    this.ind.atr[side].next(bar);
+    atr.update(bar);
     if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.contracts![side].instrumentKey, candle: candleOf(bar) });
   }
 

@@ -13,29 +13,52 @@ export function trueRange(c: Pick<Candle, 'high' | 'low'>, prevClose: number | u
   return Math.max(hl, Math.abs(c.high - prevClose), Math.abs(c.low - prevClose));
 }
 
-/** EMA as technicalindicators computes it (v25.md: TradingView's convention), one close at a time. */
+/**
+ * EMA as technicalindicators computes it (v25.md: TradingView's convention), one close at a time.
+ * `update` is the engine's call: it returns nothing, and the value is kept as a plain number (NaN while
+ * warming up), so a backtest's ~18,000 closes box no doubles; `value` and `next` say `undefined` instead.
+ */
 export class EmaIndicator {
   private readonly ema: EMA;
-  value: number | undefined;
+  private v = NaN;
   constructor(readonly period: number) {
     this.ema = new EMA({ period, values: [] });
   }
+  get value(): number | undefined {
+    return Number.isNaN(this.v) ? undefined : this.v;
+  }
+  /** Whether `value` is defined (a boolean: asking costs no boxed double). */
+  get ready(): boolean {
+    return !Number.isNaN(this.v);
+  }
+  update(close: number): void {
+    this.v = this.ema.nextValue(close) ?? NaN;
+  }
   next(close: number): number | undefined {
-    this.value = this.ema.nextValue(close);
+    this.update(close);
     return this.value;
   }
 }
 
-/** The MACD histogram of technicalindicators (exponential oscillator and signal), one close at a time. */
+/** The MACD histogram of technicalindicators (exponential oscillator and signal), one close at a time; as EmaIndicator. */
 export class MacdHistogram {
   private readonly macd: MACD;
-  value: number | undefined;
+  private v = NaN;
   constructor(fast: number, slow: number, signal: number) {
     this.macd = new MACD({ fastPeriod: fast, slowPeriod: slow, signalPeriod: signal, SimpleMAOscillator: false, SimpleMASignal: false, values: [] });
   }
+  get value(): number | undefined {
+    return Number.isNaN(this.v) ? undefined : this.v;
+  }
+  /** Whether `value` is defined (a boolean: asking costs no boxed double). */
+  get ready(): boolean {
+    return !Number.isNaN(this.v);
+  }
+  update(close: number): void {
+    this.v = this.macd.nextValue(close)?.histogram ?? NaN;
+  }
   next(close: number): number | undefined {
-    const out = this.macd.nextValue(close);
-    this.value = out?.histogram;
+    this.update(close);
     return this.value;
   }
 }
@@ -43,6 +66,11 @@ export class MacdHistogram {
 /**
  * Choppiness Index: 100 × log10(ΣTR(n) / (max H(n) − min L(n))) / log10(n) over the last n candles.
  * Undefined until n candles exist, and when the n-candle range is zero.
+ *
+ * A candle goes into the window and moves the window's max high / min low as candles come and go (a
+ * rescan only when the leaving candle held one of them), so readiness is known at once. ΣTR and the
+ * logarithm are worked out only when the value is read, once per candle: the engine reads it only at a
+ * close where V25 may decide an entry, so the warm-up history and closes with a position held skip them.
  */
 export class ChopIndicator {
   private readonly tr: Float64Array;
@@ -51,11 +79,13 @@ export class ChopIndicator {
   private readonly log10n: number;
   private prevClose = 0;
   private count = 0;
-  /** max H and min L of the window, kept as candles come and go (−∞/+∞ while empty). */
+  /** The window slot the next candle goes into. */
+  private slot = 0;
+  /** max H and min L of the window (−∞/+∞ while empty). */
   private hi = -Infinity;
   private lo = Infinity;
-  private chop = 0;
-  private has = false;
+  /** The value for the window as it is; NaN until worked out for it. */
+  private chop = NaN;
   constructor(readonly period: number) {
     this.tr = new Float64Array(period);
     this.high = new Float64Array(period);
@@ -64,13 +94,29 @@ export class ChopIndicator {
   }
 
   get value(): number | undefined {
-    return this.has ? this.chop : undefined;
+    if (!this.ready) return undefined;
+    if (Number.isNaN(this.chop)) {
+      let sum = 0; // ΣTR re-summed in slot order each time: a running sum would drift by float error over a year of candles
+      for (let k = 0; k < this.period; k++) sum += this.tr[k]!;
+      this.chop = (100 * Math.log10(sum / (this.hi - this.lo))) / this.log10n;
+    }
+    return this.chop;
+  }
+
+  /** Whether `value` is defined: n candles seen and a range above zero. */
+  get ready(): boolean {
+    return this.count >= this.period && this.hi - this.lo > 0;
   }
 
   next(c: Candle): number | undefined {
-    const n = this.period;
-    const i = this.count % n;
-    const full = this.count >= n;
+    this.update(c);
+    return this.value;
+  }
+
+  update(c: Candle): void {
+    const i = this.slot;
+    this.slot = i + 1 === this.period ? 0 : i + 1;
+    const full = this.count >= this.period;
     const leavingHigh = this.high[i]!;
     const leavingLow = this.low[i]!;
     this.tr[i] = this.count === 0 ? c.high - c.low : trueRange(c, this.prevClose);
@@ -78,19 +124,12 @@ export class ChopIndicator {
     this.low[i] = c.low;
     this.prevClose = c.close;
     this.count++;
+    this.chop = NaN;
     // The window's extremes change only when the new candle passes them or the leaving one held them.
     if (c.high >= this.hi) this.hi = c.high;
     else if (full && leavingHigh === this.hi) this.hi = maxOf(this.high);
     if (c.low <= this.lo) this.lo = c.low;
     else if (full && leavingLow === this.lo) this.lo = minOf(this.low);
-    this.has = false;
-    if (this.count < n) return undefined;
-    let sum = 0; // re-summed each time: a running sum would drift by float error over a year of candles
-    for (let k = 0; k < n; k++) sum += this.tr[k]!;
-    const range = this.hi - this.lo;
-    if (!(range > 0)) return undefined;
-    this.has = true;
-    return (this.chop = (100 * Math.log10(sum / range)) / this.log10n);
   }
 }
 
@@ -122,6 +161,11 @@ export class DayAtr {
   }
 
   next(c: Candle): number {
+    this.update(c);
+    return this.atr;
+  }
+
+  update(c: Candle): void {
     const tr = this.count === 0 ? c.high - c.low : trueRange(c, this.prevClose);
     this.prevClose = c.close;
     this.count++;
@@ -131,6 +175,5 @@ export class DayAtr {
     } else {
       this.atr = (this.atr * (this.period - 1) + tr) / this.period;
     }
-    return this.atr;
   }
 }

@@ -5,12 +5,17 @@ export const MINUTE_MS = 60_000;
 export const BUCKET_MS = 5 * MINUTE_MS;
 export const DAY_MS = 86_400_000;
 
+/** Days since 1970-01-01 of ts's IST date: equal for two times exactly when their istDate is. */
+export function istDayNumber(ts: number): number {
+  return Math.floor((ts + IST_OFFSET_MS) / DAY_MS);
+}
+
 /** The IST calendar date of ts, YYYY-MM-DD. */
 export function istDate(ts: number): string {
-  const dayNumber = Math.floor((ts + IST_OFFSET_MS) / DAY_MS);
+  const dayNumber = istDayNumber(ts);
   if (dayNumber !== lastDayNumber) {
     lastDayNumber = dayNumber;
-    lastDayString = new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+    lastDayString = dateOfDayNumber(dayNumber);
   }
   return lastDayString;
 }
@@ -18,9 +23,28 @@ export function istDate(ts: number): string {
 let lastDayNumber = NaN;
 let lastDayString = '';
 
-/** Minutes since IST midnight. */
+/**
+ * YYYY-MM-DD of a day number (days since 1970-01-01), as `new Date(n × DAY_MS).toISOString()` writes it,
+ * by arithmetic (Howard Hinnant's civil_from_days) rather than a Date and its ISO string.
+ */
+export function dateOfDayNumber(n: number): string {
+  const z = n + 719_468; // days since 0000-03-01
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097; // [0, 146096]
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365); // [0, 399]
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)); // [0, 365], from March 1
+  const mp = Math.floor((5 * doy + 2) / 153); // [0, 11], March = 0
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 1000 || y > 9999) return new Date(n * DAY_MS).toISOString().slice(0, 10); // the ISO string's own padding and signs
+  return `${y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
+}
+
+/** Minutes since IST midnight. (A floor division, not `%`: the engine asks per candle, and `%` on epoch ms is a slow fmod.) */
 export function istMinuteOfDay(ts: number): number {
-  return Math.floor((((ts + IST_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS / MINUTE_MS);
+  const ms = ts + IST_OFFSET_MS;
+  return Math.floor((ms - Math.floor(ms / DAY_MS) * DAY_MS) / MINUTE_MS);
 }
 
 /** "HH:MM" → minutes since midnight. */

@@ -91,9 +91,9 @@ export class V25Indicators {
   updateIndex(c: Candle): void {
     this.hist2 = this.hist1;
     this.hist1 = this.macd.value ?? NaN;
-    this.ema.next(c.close);
-    this.macd.next(c.close);
-    this.chop.next(c);
+    this.ema.update(c.close);
+    this.macd.update(c.close);
+    this.chop.update(c);
   }
 
   /** Forgets the index indicators, so that a late warm-up can replay the whole history in order. */
@@ -111,7 +111,7 @@ export class V25Indicators {
 
   /** True once every index indicator V25 reads has a value. Cold indicators mean no decision at all. */
   get warm(): boolean {
-    return this.ema.value !== undefined && this.macd.value !== undefined && !Number.isNaN(this.hist1) && !Number.isNaN(this.hist2) && this.chop.value !== undefined;
+    return this.ema.ready && this.macd.ready && !Number.isNaN(this.hist1) && !Number.isNaN(this.hist2) && this.chop.ready;
   }
 }
 

@@ -15,6 +15,27 @@ describe('EMA', () => {
   });
 });
 
+describe('EMA and MACD through update()', () => {
+  it('keep the same values as next(), and ready says whether value is defined', () => {
+    const a = new EmaIndicator(5);
+    const b = new EmaIndicator(5);
+    const m = new MacdHistogram(3, 6, 4);
+    const n = new MacdHistogram(3, 6, 4);
+    for (let i = 0; i < 200; i++) {
+      const close = 100 + 10 * Math.sin(i / 7) + (i % 3);
+      const e = a.next(close);
+      b.update(close);
+      expect(b.value).toBe(e);
+      expect(b.ready).toBe(e !== undefined);
+      const h = m.next(close);
+      n.update(close);
+      expect(n.value).toBe(h);
+      expect(n.ready).toBe(h !== undefined);
+    }
+    expect(b.ready && n.ready).toBe(true);
+  });
+});
+
 describe('MACD histogram', () => {
   it('is undefined until the signal EMA has seeded, then equals macd − signal (worked by hand)', () => {
     // fast 2, slow 3, signal 2 on closes 1,2,3,4,6
@@ -76,6 +97,30 @@ describe('Choppiness Index', () => {
       for (let slot = 0; slot < n; slot++) sum += trs[(slot - ((i + 1) % n) + n) % n]!;
       const want = hi - lo > 0 ? (100 * Math.log10(sum / (hi - lo))) / Math.log10(n) : undefined;
       if (!Object.is(got, want)) expect({ i, got }).toEqual({ i, got: want });
+    }
+  });
+
+  it('gives the same values however it is read: ready only, value only, both, or not at all between candles', () => {
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const n = 14;
+    const every = new ChopIndicator(n); // read after every candle through next()
+    const sometimes = new ChopIndicator(n); // the engine's way: update, then maybe ready, maybe value
+    let x = 100;
+    for (let i = 0; i < 5_000; i++) {
+      x += Math.round((rnd() - 0.5) * 4);
+      const k = i % 300 < 20 ? c(x, x, x) : c(x + Math.round(rnd() * 2), x - Math.round(rnd() * 2), x); // flat stretches: zero range
+      const want = every.next(k);
+      sometimes.update(k);
+      const r = rnd();
+      if (r < 0.25) continue;
+      if (r < 0.5) expect(sometimes.ready).toBe(want !== undefined);
+      else if (r < 0.75) expect(sometimes.value).toBe(want);
+      else {
+        expect(sometimes.ready).toBe(want !== undefined);
+        expect(sometimes.value).toBe(want);
+        expect(sometimes.value).toBe(want);
+      }
     }
   });
 
