@@ -9,6 +9,7 @@ import type { MarketCalendar } from '../core/calendar.js';
 import type { EngineEvent } from '../core/events.js';
 import type { ApplianceState } from '../core/state.js';
 import { istDate, istMinuteOfDay, parseHhmm } from '../core/time.js';
+import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { BinaryValue, GpioConstructor, GpioLike } from './gpio/onoff.js';
 
@@ -64,21 +65,26 @@ export class LogBuzzerPin implements BuzzerPin {
 export interface BuzzerOptions {
   pin: BuzzerPin;
   calendar: MarketCalendar;
+  /** The market time the session and quiet hours are judged by. */
   now: () => number;
   log: Logger;
   /** IST "HH:MM-HH:MM"; may wrap midnight. */
   quietHours?: string;
+  /** Plays the patterns (tests: a ManualClock). Default the system clock. */
+  clock?: Clock;
 }
 
 export class Buzzer {
   private current: PatternName | null = null;
   private queue: PatternName[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private on = false;
   private readonly quiet: { from: number; to: number } | null;
   private failed = false;
+  readonly clock: Clock;
 
   constructor(private readonly opts: BuzzerOptions) {
+    this.clock = opts.clock ?? realClock;
     const m = opts.quietHours ? /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(opts.quietHours) : null;
     this.quiet = m ? { from: parseHhmm(m[1]!), to: parseHhmm(m[2]!) } : null;
   }
@@ -138,13 +144,11 @@ export class Buzzer {
   private step(pattern: readonly number[], i: number): void {
     if (i >= pattern.length) {
       this.write(0);
-      this.timer = setTimeout(() => this.next(), PATTERN_GAP_MS);
-      this.timer.unref?.();
+      this.timer = this.clock.after(PATTERN_GAP_MS, () => this.next(), { background: true });
       return;
     }
     this.write(i % 2 === 0 ? 1 : 0);
-    this.timer = setTimeout(() => this.step(pattern, i + 1), pattern[i]);
-    this.timer.unref?.();
+    this.timer = this.clock.after(pattern[i]!, () => this.step(pattern, i + 1), { background: true });
   }
 
   private next(): void {
@@ -155,7 +159,7 @@ export class Buzzer {
   }
 
   private cancelCurrent(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     this.current = null;
     if (this.on) this.write(0);
@@ -179,7 +183,7 @@ export class Buzzer {
  */
 export class BuzzerAnnouncer {
   private active = new Set<string>();
-  private repeat: NodeJS.Timeout | null = null;
+  private repeat: Timer | null = null;
 
   constructor(readonly buzzer: Buzzer) {}
 
@@ -199,7 +203,7 @@ export class BuzzerAnnouncer {
   }
 
   close(): void {
-    if (this.repeat) clearInterval(this.repeat);
+    this.repeat?.cancel();
     this.repeat = null;
     this.buzzer.close();
   }
@@ -208,17 +212,20 @@ export class BuzzerAnnouncer {
     const fresh = [...codes].some((c) => !this.active.has(c));
     this.active = codes;
     if (codes.size === 0) {
-      if (this.repeat) clearInterval(this.repeat);
+      this.repeat?.cancel();
       this.repeat = null;
       return;
     }
     if (fresh) {
       this.buzzer.play('alarm');
-      if (this.repeat) clearInterval(this.repeat);
-      this.repeat = setInterval(() => {
-        if (this.active.size > 0) this.buzzer.play('alarm');
-      }, ALARM_REPEAT_MS);
-      this.repeat.unref?.();
+      this.repeat?.cancel();
+      this.repeat = this.buzzer.clock.every(
+        ALARM_REPEAT_MS,
+        () => {
+          if (this.active.size > 0) this.buzzer.play('alarm');
+        },
+        { background: true },
+      );
     }
   }
 }

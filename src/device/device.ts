@@ -10,6 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { MarketCalendar } from '../core/calendar.js';
 import type { AlertCode, AlertLevel, EngineEvent } from '../core/events.js';
 import type { ApplianceState } from '../core/state.js';
+import { realClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { ControlPort, Output } from '../output.js';
 import { Buzzer, BuzzerAnnouncer, type BuzzerPin, GpioBuzzerPin, LogBuzzerPin } from './buzzer.js';
@@ -48,7 +49,14 @@ export interface CreateDeviceOptions {
   control: ControlPort;
   log: Logger;
   calendar: MarketCalendar;
+  /** The market time the buzzer and the screen judge the session by. Default the clock's. */
   now?: () => number;
+  /**
+   * The device's own timers: kill-switch hold, debounce and poll, buzzer patterns and alarm repeat,
+   * key release, the screen's render timer (its page cycle) and the OLED's retry probe. Default the
+   * system clock (the box and the demo: a hold or a page lasts real seconds); tests pass a ManualClock.
+   */
+  clock?: Clock;
   /** Given in the demo: the keyboard becomes a kill switch too (h halts, hold r resumes). */
   stdin?: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   /** Where the `terminal` display draws (default process.stdout). */
@@ -90,7 +98,8 @@ export interface Device {
 
 export function createDevice(opts: CreateDeviceOptions): Device {
   const { config, log, calendar } = opts;
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? realClock;
+  const now = opts.now ?? (() => clock.now());
   const hw = opts.hardware ?? {};
   const deviceAlarms: DeviceAlarm[] = [];
   const alert = (a: DeviceAlert) => {
@@ -158,6 +167,7 @@ export function createDevice(opts: CreateDeviceOptions): Device {
       resumeHoldMs: b.resumeHoldMs,
       debounceMs: b.debounceMs,
       pollMs: b.pollMs,
+      clock,
       onFault: (faulty, detail) => {
         if (faulty) noSwitch(detail);
         else {
@@ -172,7 +182,7 @@ export function createDevice(opts: CreateDeviceOptions): Device {
   }
   if (opts.stdin && simulated) {
     const ks = killSwitch!;
-    keyboard = new KeyboardButton({ stdin: opts.stdin, button: simulated, isHalted: () => ks.isHalted, log });
+    keyboard = new KeyboardButton({ stdin: opts.stdin, button: simulated, isHalted: () => ks.isHalted, log, clock });
   }
 
   // ---- buzzer
@@ -187,11 +197,11 @@ export function createDevice(opts: CreateDeviceOptions): Device {
       log.warn(`buzzer on GPIO${z.bcmPin} cannot be opened (${(err as Error).message}): sounds go to the log only`);
     }
   }
-  const buzzer = new Buzzer({ pin, calendar, now, log, quietHours: z.quietHours });
+  const buzzer = new Buzzer({ pin, calendar, now, log, quietHours: z.quietHours, clock });
   const announcer = new BuzzerAnnouncer(buzzer);
 
   // ---- display
-  const sink = createDisplaySink(opts, hw, (message) => {
+  const sink = createDisplaySink(opts, hw, clock, (message) => {
     alert({ level: 'warn', code: 'DISPLAY_LOST', message });
   });
   status.display = sink.kind;
@@ -203,6 +213,7 @@ export function createDevice(opts: CreateDeviceOptions): Device {
     maxFps: config.display.maxFps,
     resumeHoldMs: b.resumeHoldMs,
     calendar,
+    clock,
   });
   display.setDeviceAlarms(deviceAlarms);
   display.start();
@@ -249,7 +260,7 @@ export function createDevice(opts: CreateDeviceOptions): Device {
 }
 
 /** The display sink for `device.display.kind` (auto: the OLED when /dev/i2c-N exists, else the terminal on a TTY, else none). */
-function createDisplaySink(opts: CreateDeviceOptions, hw: DeviceHardware, onLost: (message: string) => void): DisplaySink {
+function createDisplaySink(opts: CreateDeviceOptions, hw: DeviceHardware, clock: Clock, onLost: (message: string) => void): DisplaySink {
   const { config, log } = opts;
   const d = config.display;
   let kind = d.kind;
@@ -263,7 +274,7 @@ function createDisplaySink(opts: CreateDeviceOptions, hw: DeviceHardware, onLost
   if (kind.startsWith('png:')) return new PngDisplay(kind.slice(4), log);
   try {
     const bus = (hw.openI2cBus ?? openRealI2cBus)(d.i2cBus);
-    return new OledDisplay({ bus, address: d.address, log, onLost, Oled: hw.Oled });
+    return new OledDisplay({ bus, address: d.address, log, onLost, Oled: hw.Oled, clock });
   } catch (err) {
     const message = `cannot open I2C bus ${d.i2cBus} for the OLED (${(err as Error).message}): the display stays dark`;
     log.error(message);

@@ -5,6 +5,7 @@
  * because a real press would halt. Raw mode only when stdin is a TTY; Ctrl-C still interrupts.
  */
 import type { Readable } from 'node:stream';
+import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { SimulatedButton } from './kill-switch.js';
 
@@ -16,10 +17,12 @@ export interface KeyboardButtonOptions {
   button: SimulatedButton;
   isHalted: () => boolean;
   log: Logger;
+  /** The key release timer runs on it. Default the system clock. */
+  clock?: Clock;
 }
 
 export class KeyboardButton {
-  private releaseTimer: NodeJS.Timeout | null = null;
+  private releaseTimer: Timer | null = null;
   private readonly onData = (chunk: Buffer | string) => this.handle(String(chunk));
   private raw = false;
 
@@ -47,7 +50,7 @@ export class KeyboardButton {
   }
 
   close(): void {
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer?.cancel();
     this.releaseTimer = null;
     this.opts.stdin.off('data', this.onData);
     if (this.raw) this.opts.stdin.setRawMode?.(false);
@@ -72,10 +75,10 @@ export class KeyboardButton {
   }
 
   private releaseAfter(ms: number): void {
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    this.releaseTimer = setTimeout(() => {
+    this.releaseTimer?.cancel();
+    this.releaseTimer = (this.opts.clock ?? realClock).after(ms, () => {
       this.releaseTimer = null;
       this.opts.button.release();
-    }, ms);
+    });
   }
 }

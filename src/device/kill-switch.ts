@@ -5,6 +5,7 @@
  * A press that began while trading was active never resumes, however long it is held.
  */
 import type { ControlPort } from '../output.js';
+import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { BinaryValue, GpioConstructor, GpioLike } from './gpio/onoff.js';
 
@@ -98,14 +99,17 @@ export interface KillSwitchOptions {
    * cannot halt, so it is reported as not working (true) until the circuit closes (false).
    */
   onFault?: (faulty: boolean, detail: string) => void;
+  /** The hold, the release debounce and the poll run on it (never the halt). Default the system clock. */
+  clock?: Clock;
 }
 
 export class KillSwitch {
   private halted = false;
   private pressed = false;
-  private holdTimer: NodeJS.Timeout | null = null;
-  private releaseTimer: NodeJS.Timeout | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
+  private holdTimer: Timer | null = null;
+  private releaseTimer: Timer | null = null;
+  private pollTimer: Timer | null = null;
+  private readonly clock: Clock;
   private readonly last = new Map<SwitchInput, BinaryValue>();
   private readonly reason: string;
   /** Inputs whose NC circuit read open at start: they arm once it reads closed. */
@@ -114,6 +118,7 @@ export class KillSwitch {
   resumes = 0;
 
   constructor(private readonly opts: KillSwitchOptions) {
+    this.clock = opts.clock ?? realClock;
     this.reason = opts.wiring === 'nc' ? 'kill switch: circuit open (button pressed or wire cut)' : 'kill switch pressed';
   }
 
@@ -143,8 +148,7 @@ export class KillSwitch {
       }
     }
     if (this.opts.pollMs > 0) {
-      this.pollTimer = setInterval(() => this.poll(), this.opts.pollMs);
-      this.pollTimer.unref?.();
+      this.pollTimer = this.clock.every(this.opts.pollMs, () => this.poll(), { background: true });
     }
   }
 
@@ -158,8 +162,7 @@ export class KillSwitch {
   }
 
   stop(): void {
-    for (const t of [this.holdTimer, this.releaseTimer]) if (t) clearTimeout(t);
-    if (this.pollTimer) clearInterval(this.pollTimer);
+    for (const t of [this.holdTimer, this.releaseTimer, this.pollTimer]) t?.cancel();
     this.holdTimer = this.releaseTimer = this.pollTimer = null;
     for (const input of this.opts.inputs) {
       try {
@@ -186,7 +189,7 @@ export class KillSwitch {
   private onPressEdge(): void {
     if (this.releaseTimer) {
       // a bounce (or a brief release) inside the same press
-      clearTimeout(this.releaseTimer);
+      this.releaseTimer.cancel();
       this.releaseTimer = null;
       return;
     }
@@ -203,17 +206,17 @@ export class KillSwitch {
       this.opts.log.warn(this.reason);
       return;
     }
-    this.holdTimer = setTimeout(() => this.onHeld(), this.opts.resumeHoldMs);
+    this.holdTimer = this.clock.after(this.opts.resumeHoldMs, () => this.onHeld());
   }
 
   private onReleaseEdge(): void {
     if (!this.pressed || this.releaseTimer) return;
-    this.releaseTimer = setTimeout(() => {
+    this.releaseTimer = this.clock.after(this.opts.debounceMs, () => {
       this.releaseTimer = null;
       this.pressed = false;
-      if (this.holdTimer) clearTimeout(this.holdTimer);
+      this.holdTimer?.cancel();
       this.holdTimer = null;
-    }, this.opts.debounceMs);
+    });
   }
 
   private onHeld(): void {

@@ -542,15 +542,15 @@ export class MqttOutput implements Output {
   }
 }
 
-/** Resolves true when p settles in time, false otherwise. */
+/** Resolves true when p settles in time, false otherwise. A wait on the network: real time whatever the publisher's clock. */
 async function withTimeout(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const timeout = new Promise<boolean>((r) => {
-    timer = setTimeout(() => r(false), ms);
+    timer = realClock.after(ms, () => r(false));
   });
   try {
     return await Promise.race([p.then(() => true), timeout]);
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }

@@ -16,6 +16,7 @@ import type { V25Params } from '../core/params.js';
 import type { ApplianceState } from '../core/state.js';
 import { istDate } from '../core/time.js';
 import type { Candle, DayContracts } from '../core/types.js';
+import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { ControlPort, Output } from '../output.js';
 import { Ledger } from '../store/ledger.js';
@@ -43,6 +44,8 @@ export interface WebServerOptions {
   history?: (untilTs: number) => Candle[];
   log: Logger;
   title?: string;
+  /** The SSE keep-alive runs on it. Default the system clock. */
+  clock?: Clock;
 }
 
 const SSE_HEARTBEAT_MS = 15_000;
@@ -60,7 +63,7 @@ export class WebServer implements Output {
   private pendingState = false;
   private pendingEvents = new Set<string>();
   private flushScheduled = false;
-  private heartbeat: NodeJS.Timeout | null = null;
+  private heartbeat: Timer | null = null;
   private lastState: ApplianceState | null = null;
   /** The open position's entry time, read once per position (not on every state push). */
   private openEntry: { key: string; ts: number | null } | null = null;
@@ -107,8 +110,7 @@ export class WebServer implements Output {
     w.unregister = registerPageServer(port, w);
     const host = o.config.bind === '0.0.0.0' || o.config.bind === '::' ? '127.0.0.1' : o.config.bind;
     w.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-    w.heartbeat = setInterval(() => w.broadcast(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
-    w.heartbeat.unref();
+    w.heartbeat = (o.clock ?? realClock).every(SSE_HEARTBEAT_MS, () => w.broadcast(': keep-alive\n\n'), { background: true });
     o.log.info('web: page ready', { url: w.url, bind: o.config.bind, port });
     return w;
   }
@@ -135,7 +137,7 @@ export class WebServer implements Output {
 
   async close(): Promise<void> {
     this.unregister();
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat?.cancel();
     for (const c of this.clients) c.end();
     this.clients.clear();
     await new Promise<void>((r) => this.server.close(() => r()));

@@ -3,16 +3,18 @@ import { createDevice, type Device } from '../../src/device/index.js';
 import { FakeGpio } from '../device/fake-gpio.js';
 import { pi4Sysfs } from '../device/fixtures.js';
 import { hasSharedData, noSharedDataReason } from '../support/shared-data.js';
-import { backtestDay, expectBacktestTrades, ledgerTrades, liveDay, testConfig, waitUntil } from './live-parity-harness.js';
+import { backtestDay, expectBacktestTrades, ledgerTrades, liveDay, testConfig } from './live-parity-harness.js';
 
 const BUZZER_SYSFS = 539; // BCM27 on a Pi 4 (base 512)
+/** Steps no longer than a display page (5 s), so every page of the cycle is seen while waiting for one. */
+const PAGE_STEPS = { stepMs: 2_500 };
 
 async function session(required: boolean) {
   FakeGpio.reset();
   FakeGpio.failing.set(529, 'EINVAL'); // BCM17: the kill switch pin cannot be opened
   const d = await liveDay('2025-11-28', '12:21:30');
-  // The display cycles its pages on its own real-time timer (not market time): a short page keeps the wait for the NO BUTTON page short.
-  const config = testConfig(d.dir, d.fake, { device: { display: { kind: 'none', pageSeconds: 0.5, maxFps: 4 }, button: { required }, buzzer: {} } });
+  // The device's timers (the screen's page cycle among them) run on the test's clock: its default 5 s pages turn as the day is advanced.
+  const config = testConfig(d.dir, d.fake, { device: { display: { kind: 'none' }, button: { required }, buzzer: {} } });
   let device: Device | null = null;
   const app = await d.start(config, [
     (loop, calendar) => {
@@ -21,7 +23,7 @@ async function session(required: boolean) {
         control: loop,
         log: d.log,
         calendar,
-        now: () => d.clock.now(),
+        clock: d.clock,
         onAlert: (a) => loop.alert(a.level, a.code, a.message),
         onKillSwitch: (k) => loop.setKillSwitch(k), // as src/app/outputs.ts wires it
         hardware: { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() },
@@ -36,7 +38,7 @@ describe.skipIf(!hasSharedData)(`a kill switch that cannot be opened, live on a 
   it('required (default): no entries, the NO BUTTON alarm on the screen and the alarm pattern on the buzzer; halt by CLI/MQTT still works', async () => {
     const { d, app, device } = await session(true);
     try {
-      await waitUntil(() => device().display.currentScreen === 'alarm:BUTTON_UNAVAILABLE', 'the NO BUTTON screen');
+      await d.advanceUntil(() => device().display.currentScreen === 'alarm:BUTTON_UNAVAILABLE', d.at('12:25'), 'the NO BUTTON screen', PAGE_STEPS);
       const s = app.loop.state();
       expect(s.alarms.map((a) => a.code)).toContain('BUTTON_UNAVAILABLE');
       expect(s.killSwitch).toBe('not working');
@@ -64,7 +66,7 @@ describe.skipIf(!hasSharedData)(`a kill switch that cannot be opened, live on a 
       expect(s.alarms.map((a) => a.code)).not.toContain('BUTTON_UNAVAILABLE');
       expect(s.killSwitch).toBe('no kill switch');
       expect(JSON.stringify(s)).toContain('"killSwitch":"no kill switch"'); // the MQTT state payload is this JSON
-      await waitUntil(() => device().display.currentScreen === 'alarm:BUTTON_UNAVAILABLE', 'the NO BUTTON page');
+      await d.advanceUntil(() => device().display.currentScreen === 'alarm:BUTTON_UNAVAILABLE', d.at('12:30'), 'the NO BUTTON page', PAGE_STEPS);
       expect(device().display.currentScreen).toBe('alarm:BUTTON_UNAVAILABLE'); // the NO BUTTON page: "no kill switch"
       await d.until(d.at('12:45'));
       await app.stop();

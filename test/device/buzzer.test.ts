@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Buzzer, BuzzerAnnouncer, BUZZER_PATTERNS, GpioBuzzerPin } from '../../src/device/buzzer.js';
 import type { EngineEvent } from '../../src/core/events.js';
 import type { ClosedTrade, OpenPosition } from '../../src/core/types.js';
 import { istTime } from '../../src/core/time.js';
+import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { FakeGpio } from './fake-gpio.js';
 import { baseState, calendar, DAY } from './fixtures.js';
@@ -10,11 +11,16 @@ import { baseState, calendar, DAY } from './fixtures.js';
 const IN_SESSION = istTime(DAY, '11:00');
 const AFTER_CLOSE = istTime(DAY, '16:10');
 
-function make(quietHours?: string) {
+/** The buzzer's patterns and its session checks on one ManualClock; the pin's writes are stamped with it. */
+let clock = new ManualClock(IN_SESSION);
+
+function make(quietHours?: string, start = IN_SESSION) {
   FakeGpio.reset();
+  clock = new ManualClock(start);
+  FakeGpio.now = () => clock.now();
   const pin = new GpioBuzzerPin(FakeGpio, 539, false);
   const gpio = FakeGpio.byNumber(539);
-  const buzzer = new Buzzer({ pin, calendar, now: () => Date.now(), log: createLogger(), quietHours });
+  const buzzer = new Buzzer({ pin, calendar, now: () => clock.now(), log: createLogger(), quietHours, clock });
   return { buzzer, gpio, announcer: new BuzzerAnnouncer(buzzer) };
 }
 
@@ -46,13 +52,10 @@ const ev = {
   stale: { type: 'alert', ts: 0, level: 'warn', code: 'STALE_FEED', message: 'stale' } as EngineEvent,
 };
 
-describe('buzzer patterns on fake timers', () => {
+describe('buzzer patterns on a ManualClock', () => {
   beforeEach(() => {
     setLogSink(() => {});
-    vi.useFakeTimers();
-    vi.setSystemTime(IN_SESSION);
   });
-  afterEach(() => vi.useRealTimers());
 
   it('opens the pin as an output driven silent, activeLow explicit', () => {
     const { gpio } = make();
@@ -72,7 +75,7 @@ describe('buzzer patterns on fake timers', () => {
   ] as const)('%s', (_name, events, writes) => {
     const { gpio, announcer } = make();
     announcer.onEvents(events, baseState());
-    vi.advanceTimersByTime(5000);
+    clock.advance(5000);
     expect(timeline(gpio)).toEqual(writes);
   });
 
@@ -81,83 +84,82 @@ describe('buzzer patterns on fake timers', () => {
     const stale = baseState({ alarms: [{ code: 'STALE_FEED', message: 'no tick for 41 s' }] });
     announcer.onEvents([ev.stale], stale);
     announcer.onState(stale); // the same alarm again: no extra ring
-    vi.advanceTimersByTime(2000);
+    clock.advance(2000);
     expect(timeline(gpio)).toEqual(expected(BUZZER_PATTERNS.alarm));
-    vi.advanceTimersByTime(60_000);
+    clock.advance(60_000);
     announcer.onState(stale);
-    vi.advanceTimersByTime(60_000);
+    clock.advance(60_000);
     const one = expected(BUZZER_PATTERNS.alarm).length;
     expect(gpio.writes).toHaveLength(3 * one);
     expect(timeline(gpio).slice(one, 2 * one)).toEqual(expected(BUZZER_PATTERNS.alarm, 60_000));
     announcer.onState(baseState()); // recovered
-    vi.advanceTimersByTime(300_000);
+    clock.advance(300_000);
     expect(gpio.writes).toHaveLength(3 * one);
+    expect(clock.pendingTimers).toBe(0); // the minute repeat is cancelled
   });
 
   it('a new alarm code while another lasts rings again at once', () => {
     const { gpio, announcer } = make();
     announcer.onState(baseState({ alarms: [{ code: 'STALE_FEED', message: '' }] }));
-    vi.advanceTimersByTime(10_000);
+    clock.advance(10_000);
     const n = gpio.writes.length;
     announcer.onState(baseState({ alarms: [{ code: 'STALE_FEED', message: '' }, { code: 'TOKEN_EXPIRED', message: '' }] }));
-    vi.advanceTimersByTime(2000);
+    clock.advance(2000);
     expect(gpio.writes.length).toBe(2 * n);
   });
 
   it('halt cuts a playing pattern short and wins over queued ones', () => {
     const { gpio, announcer } = make();
     announcer.onEvents([ev.loss, ev.entry], baseState());
-    vi.advanceTimersByTime(200); // the long beep is sounding
+    clock.advance(200); // the long beep is sounding
     announcer.onEvents([ev.halt], baseState());
-    vi.advanceTimersByTime(5000);
+    clock.advance(5000);
     expect(timeline(gpio)).toEqual([[1, 0], [0, 200], ...expected(BUZZER_PATTERNS.halt, 200)]);
   });
 
   it('queued patterns play one after another with a gap', () => {
     const { gpio, announcer } = make();
     announcer.onEvents([ev.win, ev.entry], baseState());
-    vi.advanceTimersByTime(5000);
+    clock.advance(5000);
     expect(timeline(gpio)).toEqual([...expected(BUZZER_PATTERNS.exit_profit), ...expected(BUZZER_PATTERNS.entry, 300 + 250)]);
   });
 
   it('outside market hours only the halt acknowledgement sounds', () => {
-    vi.setSystemTime(AFTER_CLOSE);
-    const { gpio, announcer } = make();
+    const { gpio, announcer } = make(undefined, AFTER_CLOSE);
     announcer.onEvents([ev.entry, ev.win, ev.loss, ev.stale], baseState({ alarms: [{ code: 'STALE_FEED', message: '' }] }));
-    vi.advanceTimersByTime(180_000);
+    clock.advance(180_000);
     expect(gpio.writes).toHaveLength(0);
     announcer.onEvents([ev.halt], baseState());
-    vi.advanceTimersByTime(1000);
+    clock.advance(1000);
     expect(timeline(gpio)).toEqual(expected(BUZZER_PATTERNS.halt));
   });
 
   it('on a holiday (no session) nothing but the halt sounds', () => {
-    vi.setSystemTime(istTime('2025-08-15', '11:00')); // Independence Day
-    const { gpio, announcer } = make();
+    const { gpio, announcer } = make(undefined, istTime('2025-08-15', '11:00')); // Independence Day
     announcer.onEvents([ev.entry], baseState());
-    vi.advanceTimersByTime(1000);
+    clock.advance(1000);
     expect(gpio.writes).toHaveLength(0);
   });
 
   it('quiet hours silence everything but the halt', () => {
-    vi.setSystemTime(istTime(DAY, '12:30'));
-    const { gpio, announcer } = make('12:00-13:00');
+    const { gpio, announcer } = make('12:00-13:00', istTime(DAY, '12:30'));
     announcer.onEvents([ev.entry, ev.win], baseState());
-    vi.advanceTimersByTime(1000);
+    clock.advance(1000);
     expect(gpio.writes).toHaveLength(0);
     announcer.onEvents([ev.halt], baseState());
-    vi.advanceTimersByTime(1000);
+    clock.advance(1000);
     expect(gpio.writes.length).toBe(6);
   });
 
   it('close leaves the buzzer off and unexports', () => {
     const { gpio, announcer } = make();
     announcer.onEvents([ev.loss], baseState());
-    vi.advanceTimersByTime(100);
+    clock.advance(100);
     announcer.close();
+    expect(clock.pendingTimers).toBe(0); // the pattern's step timer went with it
     expect(gpio.level).toBe(0);
     expect(gpio.unexported).toBe(true);
-    vi.advanceTimersByTime(5000);
+    clock.advance(5000);
     expect(gpio.writes.at(-1)!.value).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import { doctorDeviceChecks } from '../../src/device/doctor.js';
 import { Framebuffer } from '../../src/device/oled/framebuffer.js';
 import { pngToFramebuffer } from '../support/png.js';
 import { renderScreen } from '../../src/device/oled/screens.js';
+import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import type { ControlPort } from '../../src/output.js';
 import { FakeGpio } from './fake-gpio.js';
@@ -52,10 +53,12 @@ describe('createDevice', () => {
     await device.close();
   });
 
-  it('real pins through onoff: GPIO17 → sysfs 529 on a Pi 4 kernel 6.6; the button halts; state feeds the resume hold', async () => {
+  it('real pins through onoff: GPIO17 → sysfs 529 on a Pi 4 kernel 6.6; the button halts; state feeds the resume hold (every device timer on the given clock)', async () => {
     const { calls, control } = recorder();
     const config = deviceConfigSchema.parse({ display: { kind: 'none' } });
-    const device = createDevice({ config, control, log: createLogger(), calendar, hardware: { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() } });
+    const clock = new ManualClock(NOW);
+    const device = createDevice({ config, control, log: createLogger(), calendar, clock, hardware: { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() } });
+    expect(clock.pendingTimers).toBe(2); // the screen's render timer and the kill switch's backup poll
     expect(device.status.button).toBe('gpio');
     expect(device.status.buzzer).toBe('gpio');
     const button = FakeGpio.byNumber(529);
@@ -64,14 +67,15 @@ describe('createDevice', () => {
     button.setLevel(0);
     expect(calls).toEqual(['halt:button:kill switch pressed']);
     device.output.onEvents([{ type: 'halt', ts: NOW, reason: 'kill switch pressed', source: 'button' }], baseState({ trading: 'halted', haltReason: 'kill switch pressed' }));
-    vi.advanceTimersByTime(300);
+    clock.advance(300);
     expect(buzzer.writes.map((w) => w.value)).toEqual([1, 0, 1, 0, 1, 0]); // the halt acknowledgement
     button.setLevel(1);
-    vi.advanceTimersByTime(1000);
+    clock.advance(1000);
     button.setLevel(0);
-    vi.advanceTimersByTime(3000);
+    clock.advance(3000);
     expect(calls.at(-1)).toBe('resume:button');
     await device.close();
+    expect(clock.pendingTimers).toBe(0);
     expect(button.unexported).toBe(true);
     expect(buzzer.level).toBe(0);
   });

@@ -7,12 +7,24 @@ import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDevice, type DeviceAlert } from '../../src/device/device.js';
 import { deviceConfigSchema } from '../../src/device/config.js';
+import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import type { ControlPort } from '../../src/output.js';
 import { baseState, calendar, NOW } from './fixtures.js';
 import { FakeI2cBus } from './ssd1306-decoder.js';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * The device's timers (the screen's renders, the OLED's 30 s probe) run on a ManualClock; oled-i2c-bus
+ * defers its transfers with its own setTimeout(0), which vitest's fake timers run.
+ */
+let clock = new ManualClock(NOW);
+/** `ms` of device time, then oled-i2c-bus's deferred transfers. */
+function advance(ms: number): void {
+  clock.advance(ms);
+  vi.advanceTimersByTime(1);
+}
 
 function setup() {
   const bus = new FakeI2cBus();
@@ -29,7 +41,7 @@ function setup() {
     control,
     log: createLogger(),
     calendar,
-    now: () => Date.now(),
+    clock,
     onAlert: (a) => alerts.push(a),
     hardware: { openI2cBus: () => bus },
   });
@@ -43,6 +55,7 @@ describe('display unplugged mid-session', () => {
     setLogSink((l) => logs.push(l));
     vi.useFakeTimers();
     vi.setSystemTime(NOW);
+    clock = new ManualClock(NOW);
   });
   afterEach(() => vi.useRealTimers());
 
@@ -67,23 +80,23 @@ describe('display unplugged mid-session', () => {
 
     // trading goes on: states keep coming, the kill switch still halts
     for (let i = 0; i < 50; i++) {
-      device.output.onState(baseState({ ts: Date.now(), pnl: { ...baseState().pnl, net: 100 * i } }));
-      vi.advanceTimersByTime(1000);
+      device.output.onState(baseState({ ts: clock.now(), pnl: { ...baseState().pnl, net: 100 * i } }));
+      advance(1000);
     }
     device.button!.press();
     expect(halts).toHaveLength(1);
     device.button!.release();
     expect(alerts).toHaveLength(1); // once per loss, not per retry
     const errorsWhileLost = bus.errorsThrown;
-    vi.advanceTimersByTime(29_000);
+    advance(29_000);
     expect(bus.errorsThrown - errorsWhileLost).toBeLessThanOrEqual(1); // only the 30 s probe touches the bus
 
     bus.plugIn(); // panel back, freshly powered: RAM and settings reset
     expect(bus.decoder.displayOn).toBe(false);
-    vi.advanceTimersByTime(30_000);
+    advance(30_000);
     expect(bus.decoder.displayOn).toBe(true); // re-initialised
     expect(bus.decoder.mode).toBe(0);
-    device.output.onState(baseState({ ts: Date.now() }));
+    device.output.onState(baseState({ ts: clock.now() }));
     const fb = device.display.render();
     vi.advanceTimersByTime(1);
     expect(bus.decoder.visible()).toEqual(fb.bytes);
@@ -94,18 +107,18 @@ describe('display unplugged mid-session', () => {
 
   it('an error during a windowed update (synchronous path) is contained too', async () => {
     const { bus, alerts, device } = setup();
-    device.output.onState(baseState({ ts: Date.now() }));
-    vi.advanceTimersByTime(2000);
+    device.output.onState(baseState({ ts: clock.now() }));
+    advance(2000);
     expect(alerts).toHaveLength(0);
     expect(bus.decoder.visible()).toEqual(device.display.render().bytes);
     bus.unplug('ETIMEDOUT', -110);
     expect(() => {
-      device.output.onState(baseState({ ts: Date.now(), trading: 'halted', haltReason: 'test' }));
-      vi.advanceTimersByTime(5000);
+      device.output.onState(baseState({ ts: clock.now(), trading: 'halted', haltReason: 'test' }));
+      advance(5000);
     }).not.toThrow();
     expect(alerts.map((a) => a.code)).toEqual(['DISPLAY_LOST']);
     bus.plugIn();
-    vi.advanceTimersByTime(30_000);
+    advance(30_000);
     const fb = device.display.render();
     vi.advanceTimersByTime(1);
     expect(device.display.currentScreen).toBe('halted');

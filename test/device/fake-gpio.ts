@@ -14,8 +14,11 @@ export class FakeGpio implements GpioLike {
   static failing = new Map<number, string>();
   /** Physical level per sysfs number before the pin is opened (pull-up = 1). */
   static initialLevels = new Map<number, BinaryValue>();
+  /** The time writes are stamped with (a test on a ManualClock sets its now). */
+  static now: () => number = () => Date.now();
 
   static reset(): void {
+    FakeGpio.now = () => Date.now();
     FakeGpio.instances = [];
     FakeGpio.failing.clear();
     FakeGpio.initialLevels.clear();
@@ -68,7 +71,7 @@ export class FakeGpio implements GpioLike {
     if (this.direction === 'in') throw Object.assign(new Error('EPERM: operation not permitted, write'), { code: 'EPERM' });
     const logical: BinaryValue = value === 1 ? 1 : 0;
     this.level = (this.activeLow ? 1 - logical : logical) as BinaryValue;
-    this.writes.push({ t: Date.now(), value: logical });
+    this.writes.push({ t: FakeGpio.now(), value: logical });
   }
 
   watch(cb: Callback): void {

@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { sysfsGpioNumber } from '../../src/device/gpio/numbering.js';
 import { GpioSwitchInput, KillSwitch, SimulatedButton, type Wiring } from '../../src/device/kill-switch.js';
+import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import type { ControlPort } from '../../src/output.js';
 import { FakeGpio } from './fake-gpio.js';
@@ -33,11 +34,14 @@ class RecordingControl implements ControlPort {
   }
 }
 
+/** The kill switch's hold, release debounce and backup poll run on it; the halt needs no clock at all. */
+let clock = new ManualClock(0);
+
 function setup(wiring: Wiring, initial: 0 | 1) {
   FakeGpio.initialLevels.set(529, initial);
   const input = new GpioSwitchInput(FakeGpio, 529, 17, wiring);
   const control = new RecordingControl();
-  const ks = new KillSwitch({ inputs: [input], control, log: createLogger(), wiring, resumeHoldMs: 3000, debounceMs: 50, pollMs: 200 });
+  const ks = new KillSwitch({ inputs: [input], control, log: createLogger(), wiring, resumeHoldMs: 3000, debounceMs: 50, pollMs: 200, clock });
   ks.start();
   return { ks, control, pin: FakeGpio.byNumber(529) };
 }
@@ -67,9 +71,8 @@ describe('kill switch on a fake onoff Gpio', () => {
   beforeEach(() => {
     FakeGpio.reset();
     setLogSink(() => {});
-    vi.useFakeTimers();
+    clock = new ManualClock(0);
   });
-  afterEach(() => vi.useRealTimers());
 
   it('opens the pin as a pull-up input with both edges, no debounce, activeLow set explicitly', () => {
     setup('no', 1);
@@ -83,13 +86,13 @@ describe('kill switch on a fake onoff Gpio', () => {
   });
 
   it('NO wiring: the first falling edge calls halt synchronously (edge→halt latency printed)', () => {
-    vi.useRealTimers(); // fake timers also freeze performance.now()
     const latencies: number[] = [];
     for (let i = 0; i < 200; i++) {
       FakeGpio.reset();
       const s = setup('no', 1);
       s.pin.setLevel(0); // contact closes to GND
-      expect(s.control.count('halt')).toBe(1); // already called: no timer ran
+      expect(s.control.count('halt')).toBe(1); // already called: the clock never moved
+      expect(clock.pendingTimers).toBe(1); // only the backup poll: no timer on the halt path
       latencies.push((s.control.calls[0]!.at - s.pin.lastInterruptAt) * 1000);
       s.ks.stop();
     }
@@ -108,13 +111,13 @@ describe('kill switch on a fake onoff Gpio', () => {
 
   it('NC wiring: an open circuit (pressed or wire cut) halts; a closed circuit is healthy', () => {
     const { control, pin } = setup('nc', 0);
-    vi.advanceTimersByTime(1000);
+    clock.advance(1000);
     expect(control.count('halt')).toBe(0);
     pin.setLevel(1); // contact opens: the pull-up wins
     expect(control.count('halt')).toBe(1);
     expect(control.calls[0]!.reason).toMatch(/circuit open/);
     // the cut wire stays open for a long time: never resumes, never halts twice
-    vi.advanceTimersByTime(60_000);
+    clock.advance(60_000);
     expect(control.calls.map((c) => c.what)).toEqual(['halt']);
   });
 
@@ -129,17 +132,17 @@ describe('kill switch on a fake onoff Gpio', () => {
     for (let i = 0; i < 20; i++) {
       pin.setLevel((i % 2) as 0 | 1);
       pin.interrupt();
-      vi.advanceTimersByTime(0.3);
+      clock.advance(0.3);
     }
     pin.setLevel(0);
-    vi.advanceTimersByTime(500);
+    clock.advance(500);
     // release, also bouncing
     for (let i = 0; i < 10; i++) {
       pin.setLevel(((i + 1) % 2) as 0 | 1);
-      vi.advanceTimersByTime(0.4);
+      clock.advance(0.4);
     }
     pin.setLevel(1);
-    vi.advanceTimersByTime(5000);
+    clock.advance(5000);
     expect(control.calls.map((c) => c.what)).toEqual(['halt']);
   });
 
@@ -147,15 +150,15 @@ describe('kill switch on a fake onoff Gpio', () => {
     const { ks, control, pin } = setup('no', 1);
     ks.setHalted(true);
     pin.setLevel(0);
-    vi.advanceTimersByTime(2999);
+    clock.advance(2999);
     expect(control.count('resume')).toBe(0);
-    vi.advanceTimersByTime(1);
+    clock.advance(1);
     expect(control.calls.map((c) => c.what)).toEqual(['resume']);
     expect(control.calls[0]!.source).toBe('button');
     // keeping it held does not halt again or resume twice
-    vi.advanceTimersByTime(10_000);
+    clock.advance(10_000);
     pin.setLevel(1);
-    vi.advanceTimersByTime(1000);
+    clock.advance(1000);
     expect(control.calls.map((c) => c.what)).toEqual(['resume']);
   });
 
@@ -163,30 +166,30 @@ describe('kill switch on a fake onoff Gpio', () => {
     const { ks, control, pin } = setup('no', 1);
     ks.setHalted(true);
     pin.setLevel(0);
-    vi.advanceTimersByTime(1500);
+    clock.advance(1500);
     pin.setLevel(1);
-    vi.advanceTimersByTime(100); // released longer than the 50 ms debounce: the press ended
-    vi.advanceTimersByTime(5000);
+    clock.advance(100); // released longer than the 50 ms debounce: the press ended
+    clock.advance(5000);
     expect(control.calls).toHaveLength(0);
     pin.setLevel(0);
-    vi.advanceTimersByTime(1000);
+    clock.advance(1000);
     pin.setLevel(1); // 5 ms bounce inside the hold
-    vi.advanceTimersByTime(5);
+    clock.advance(5);
     pin.setLevel(0);
-    vi.advanceTimersByTime(1995);
+    clock.advance(1995);
     expect(control.calls.map((c) => c.what)).toEqual(['resume']);
   });
 
   it('a press while active never resumes, however long it is held', () => {
     const { control, pin } = setup('no', 1);
     pin.setLevel(0);
-    vi.advanceTimersByTime(30_000);
+    clock.advance(30_000);
     expect(control.calls.map((c) => c.what)).toEqual(['halt']);
     // released, then pressed again and held: now it is a resume gesture
     pin.setLevel(1);
-    vi.advanceTimersByTime(200);
+    clock.advance(200);
     pin.setLevel(0);
-    vi.advanceTimersByTime(3000);
+    clock.advance(3000);
     expect(control.calls.map((c) => c.what)).toEqual(['halt', 'resume']);
   });
 
@@ -194,21 +197,21 @@ describe('kill switch on a fake onoff Gpio', () => {
     const { control, pin } = setup('no', 1);
     pin.level = 0; // the level changes but no interrupt arrives
     expect(control.count('halt')).toBe(0);
-    vi.advanceTimersByTime(200);
+    clock.advance(200);
     expect(control.count('halt')).toBe(1);
   });
 
   it('SimulatedButton drives the same logic', () => {
     const button = new SimulatedButton();
     const control = new RecordingControl();
-    const ks = new KillSwitch({ inputs: [button], control, log: createLogger(), wiring: 'no', resumeHoldMs: 3000, debounceMs: 50, pollMs: 0 });
+    const ks = new KillSwitch({ inputs: [button], control, log: createLogger(), wiring: 'no', resumeHoldMs: 3000, debounceMs: 50, pollMs: 0, clock });
     ks.start();
     button.press();
     expect(control.count('halt')).toBe(1);
     button.release();
-    vi.advanceTimersByTime(100);
+    clock.advance(100);
     button.press();
-    vi.advanceTimersByTime(3000);
+    clock.advance(3000);
     button.release();
     expect(control.calls.map((c) => c.what)).toEqual(['halt', 'resume']);
   });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MarketCalendar } from '../../src/core/calendar.js';
 import { DEFAULT_V25 } from '../../src/core/params.js';
 import type { ApplianceState } from '../../src/core/state.js';
+import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { webConfigSchema } from '../../src/web/config.js';
@@ -28,7 +29,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function server(web: Record<string, unknown>) {
+async function server(web: Record<string, unknown>, clock?: ManualClock) {
   const dir = mkdtempSync(join(tmpdir(), 'niftybox-web-srv-'));
   const file = join(dir, 'l.db');
   Ledger.open(file, { log }).close();
@@ -43,6 +44,7 @@ async function server(web: Record<string, unknown>) {
     state: () => state(trading),
     engine: () => ({ guards: {}, contracts: null }),
     log,
+    clock,
   });
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => w.close());
   const html = await (await fetch(w.url, { headers: web.password ? { Authorization: `Basic ${Buffer.from(`u:${web.password}`).toString('base64')}` } : {} })).text();
@@ -85,5 +87,30 @@ describe('the page server', () => {
     const empty = await (await fetch(`${w.url}api/day/2026-08-07`)).json();
     expect(empty).toMatchObject({ day: '2026-08-07', trades: [], options: { CE: null, PE: null }, chopMax: 57 });
     expect((await (await fetch(`${w.url}api/days`)).json())).toEqual({ days: [], today: '2026-08-07' });
+  });
+
+  it('keeps the open pages alive every 15 s of its clock (SSE comment), and close stops it', async () => {
+    const clock = new ManualClock(Date.now());
+    const { w } = await server({}, clock);
+    expect(clock.pendingTimers).toBe(1);
+    const res = await fetch(`${w.url}api/events`);
+    const reader = res.body!.getReader();
+    let text = '';
+    const readUntil = async (what: string) => {
+      const deadline = Date.now() + 5000;
+      while (!text.includes(what)) {
+        if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(what)} on /api/events; got ${JSON.stringify(text)}`);
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`/api/events ended before ${JSON.stringify(what)}`);
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await readUntil('event: state');
+    expect(text).not.toContain('keep-alive');
+    clock.advance(15_000);
+    await readUntil(': keep-alive');
+    await reader.cancel();
+    await w.close();
+    expect(clock.pendingTimers).toBe(0);
   });
 });

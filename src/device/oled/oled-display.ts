@@ -5,6 +5,7 @@
  * marks the display lost (DISPLAY_LOST once), is probed every 30 s, and re-initialised when it
  * answers; nothing here throws into the caller or into a timer.
  */
+import { realClock, type Clock, type Timer } from '../../lib/clock.js';
 import type { Logger } from '../../log.js';
 import { Framebuffer, OLED_HEIGHT, OLED_WIDTH, dirtyWindows } from './framebuffer.js';
 import { GuardedI2cBus, type I2cBusLike, type OledConstructor, type OledLike, loadOled } from './i2c.js';
@@ -20,6 +21,8 @@ export interface OledDisplayOptions {
   onRecovered?: () => void;
   retryMs?: number;
   Oled?: OledConstructor;
+  /** The retry probe runs on it. Default the system clock. */
+  clock?: Clock;
 }
 
 /** Above this many changed bytes a full update (1 window of 1024) is cheaper than per-page windows. */
@@ -34,7 +37,7 @@ export class OledDisplay implements DisplaySink {
   private shown: Framebuffer | null = null;
   private readonly latest = new Framebuffer();
   private lost = false;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private retryTimer: Timer | null = null;
   private closed = false;
   private readonly retryMs: number;
   framesPushed = 0;
@@ -80,7 +83,7 @@ export class OledDisplay implements DisplaySink {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     this.retryTimer = null;
     if (this.oled && !this.lost) this.oled.turnOffDisplay();
   }
@@ -117,11 +120,14 @@ export class OledDisplay implements DisplaySink {
 
   private scheduleRetry(): void {
     if (this.retryTimer || this.closed) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.retry();
-    }, this.retryMs);
-    this.retryTimer.unref?.();
+    this.retryTimer = (this.opts.clock ?? realClock).after(
+      this.retryMs,
+      () => {
+        this.retryTimer = null;
+        this.retry();
+      },
+      { background: true },
+    );
   }
 
   private retry(): void {

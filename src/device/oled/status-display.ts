@@ -1,10 +1,12 @@
 /**
  * Keeps the screen up to date off the trading path: setState only stores the latest state; a
  * timer (at most maxFps) renders the current page into a fresh framebuffer and hands it to the
- * sink, which sends only what changed. Pages advance every pageSeconds of real time.
+ * sink, which sends only what changed. Pages advance every pageSeconds of the display's clock
+ * (the system clock on the box).
  */
 import type { MarketCalendar } from '../../core/calendar.js';
 import type { ApplianceState } from '../../core/state.js';
+import { realClock, type Clock, type Timer } from '../../lib/clock.js';
 import type { Logger } from '../../log.js';
 import { Framebuffer } from './framebuffer.js';
 import { type DeviceAlarm, renderScreen } from './screens.js';
@@ -18,13 +20,15 @@ export interface StatusDisplayOptions {
   maxFps: number;
   resumeHoldMs: number;
   calendar?: MarketCalendar;
+  /** The render timer (and so the page cycle) runs on it. Default the system clock. */
+  clock?: Clock;
 }
 
 export class StatusDisplay {
   private state: ApplianceState | null = null;
   private deviceAlarms: DeviceAlarm[] = [];
   private readonly fb = new Framebuffer();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private elapsedMs = 0;
   private failing = false;
   readonly intervalMs: number;
@@ -50,11 +54,14 @@ export class StatusDisplay {
   start(): void {
     if (this.timer) return;
     this.render();
-    this.timer = setInterval(() => {
-      this.elapsedMs += this.intervalMs;
-      this.render();
-    }, this.intervalMs);
-    this.timer.unref?.();
+    this.timer = (this.opts.clock ?? realClock).every(
+      this.intervalMs,
+      () => {
+        this.elapsedMs += this.intervalMs;
+        this.render();
+      },
+      { background: true },
+    );
   }
 
   /** Renders the current page now and pushes it. Never throws. */
@@ -78,7 +85,7 @@ export class StatusDisplay {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     await this.opts.sink.close();
   }
