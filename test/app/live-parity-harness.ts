@@ -61,7 +61,7 @@ async function poll(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-/** Polls (real time, the clock standing) until `cond` holds; throws after `timeoutMs`. For real-time work only (REST, the device's screens): market time moves through `until` / `advanceUntil`. */
+/** Polls (real time, the clock standing) until `cond` holds; throws after `timeoutMs`. For real-time work only (REST, a restart): market time moves through `until` / `advanceUntil`. */
 export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
