@@ -137,7 +137,8 @@ const source = new UpstoxSource({
   rest,
   stream,
   calendar,
-  now: () => clock.now(),
+  clock,
+  pollMs: Math.round(250 * speed), // the candle clock turns every 250 ms of real time, as in the demo
   log: log.child({ area: 'source' }),
   clockSync: virtualClockSync,
   maxClockSkewMs: Math.max(config.maxClockSkewMs, speed * 2000),
@@ -159,8 +160,8 @@ const app = await startAppliance({
   log,
   source,
   outputs: [
-    (loop, cal) => startDeviceOutput({ config, loop, calendar: cal, log, keyboard: false, now: () => source.now() }),
-    (loop) => startMqttOutput({ config, loop, log, replay: false }),
+    { name: 'device', make: (loop, cal) => startDeviceOutput({ config, loop, calendar: cal, log, keyboard: false, now: () => source.now() }) },
+    { name: 'mqtt', make: (loop) => startMqttOutput({ config, loop, log, replay: false }) },
   ],
 });
 
