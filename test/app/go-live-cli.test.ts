@@ -45,17 +45,10 @@ function jwt(claims: Record<string, unknown>): string {
 const TOKEN_EXP = Date.parse('2027-06-30T22:00:00Z') / 1000;
 const GOOD_TOKEN = jwt({ sub: 'FAKE01', iss: 'udapi-gateway-service', iat: TOKEN_EXP - 365 * 86400, exp: TOKEN_EXP });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms: number, what: string, tail: () => string = () => ''): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${tail()}`);
-    await sleep(250);
-  }
-}
+import { until as untilTruthy } from '../support/wait.js';
 
+const until = <T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms: number, what: string, tail?: () => string) =>
+  untilTruthy(fn, ms, what, { pollMs: 250, ...(tail ? { tail } : {}) });
 interface Box {
   dir: string;
   config: string;

@@ -13,16 +13,7 @@ import { MarketSimulator, startFakeUpstox, VirtualClock } from '../../src/sim/in
 import { freePort } from '../mqtt/helpers.js';
 import { rejectToken } from '../../src/sim/fake-behaviours.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+import { sleep, until } from '../support/wait.js';
 
 describe('live mode: a dead OAuth token', () => {
   it('raises TOKEN_EXPIRED with the login URL, serves the login page, and resumes the feed after a fresh login', async () => {

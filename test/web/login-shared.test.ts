@@ -18,16 +18,7 @@ import { startWebOutput } from '../../src/web/index.js';
 import { freePort } from '../mqtt/helpers.js';
 import { rejectToken } from '../../src/sim/fake-behaviours.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+import { until } from '../support/wait.js';
 
 describe('the page and the login page share one server', () => {
   it('a dead token: /login on the page port leads through the OAuth flow; the page keeps answering', async () => {
