@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { MACD } from 'technicalindicators';
 import { describe, expect, it } from 'vitest';
+import { parseIndexCsv } from '../../src/feed/csv.js';
+import { hasSharedData, indexCsv } from '../support/shared-data.js';
 import { ChopIndicator, DayAtr, EmaIndicator, MacdHistogram, trueRange } from '../../src/core/indicators.js';
 import type { Candle } from '../../src/core/types.js';
 
@@ -48,6 +52,46 @@ describe('MACD histogram', () => {
     expect(m.next(4)).toBeCloseTo(0, 12);
     // t5: fast 3.5+(6−3.5)×2/3=5.1667; slow 3+(6−3)×0.5=4.5 → macd 0.6667; signal 0.5+(0.6667−0.5)×2/3=0.6111 → hist 0.0556
     expect(m.next(6)).toBeCloseTo(0.6666667 - 0.6111111, 6);
+  });
+});
+
+describe('MACD histogram against technicalindicators\' MACD class', () => {
+  /** Every step's histogram of both (undefined as NaN), compared with Object.is: the same doubles, not close ones. */
+  function mismatches(closes: readonly number[], fast: number, slow: number, signal: number): { at: number; ours: number; library: number }[] {
+    const ours = new MacdHistogram(fast, slow, signal);
+    const library = new MACD({ fastPeriod: fast, slowPeriod: slow, signalPeriod: signal, SimpleMAOscillator: false, SimpleMASignal: false, values: [] });
+    const bad: { at: number; ours: number; library: number }[] = [];
+    closes.forEach((close, at) => {
+      ours.update(close);
+      const a = ours.value ?? NaN;
+      const b = library.nextValue(close)?.histogram ?? NaN;
+      if (!Object.is(a, b) && bad.length < 5) bad.push({ at, ours: a, library: b });
+    });
+    return bad;
+  }
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const walk = (n: number, from: number) => {
+    let x = from;
+    return Array.from({ length: n }, () => (x = Math.max(0, x + (rnd() - 0.5) * 4)));
+  };
+  const series: [string, number[]][] = [
+    ['a random walk', walk(5000, 100)],
+    ['zeros first (an EMA of 0 keeps the last macd and signal)', [...Array(40).fill(0), ...walk(400, 0.5)]],
+    ['a walk that touches 0 often', walk(3000, 2)],
+    ['fewer closes than the slow period', walk(20, 50)],
+  ];
+  for (const [name, closes] of series) {
+    for (const [f, sl, sg] of [[12, 26, 9], [3, 6, 4], [2, 3, 2], [5, 5, 5]] as const) {
+      it(`gives the library's histogram step for step on ${name} (${f}/${sl}/${sg})`, () => {
+        expect(mismatches(closes, f, sl, sg)).toEqual([]);
+      });
+    }
+  }
+  it.skipIf(!hasSharedData)('gives the library\'s histogram step for step on every NIFTY close of ../shared/data (12/26/9)', () => {
+    const closes = parseIndexCsv(readFileSync(indexCsv), indexCsv).map((c) => c.close);
+    expect(closes.length).toBeGreaterThan(18_000);
+    expect(mismatches(closes, 12, 26, 9)).toEqual([]);
   });
 });
 
