@@ -12,10 +12,15 @@
 // runs `speed` times faster from `start`, counted from the real instant --t0 (default: now); the box
 // must share that clock (scripts/lib/virtual-clock.mjs does it for the bench). Pings stay in real
 // time: on a fast clock, give --ping-ms / speed so the box's idle-link check sees Upstox's cadence.
+// Forked with an IPC channel (the soak does), it also takes control messages:
+//   {type: 'set', ts, at}                 jump the virtual clock to ts (as of the sender's real instant at)
+//   {type: 'use', id, behaviours: [[name, ...args], …]}   switch behaviours of src/sim/fake-behaviours.ts on
+//   {type: 'remove', id}                  … and off again
+//   {type: 'memory'}                      answers {type: 'memory', rss, heapUsed, external}
 import { parseArgs } from 'node:util';
 import { MarketCalendar } from '../dist/core/calendar.js';
 import { createLogger, setLogLevel } from '../dist/log.js';
-import { MarketSimulator, startFakeUpstox } from '../dist/sim/index.js';
+import { behaviours, MarketSimulator, startFakeUpstox, VirtualClock } from '../dist/sim/index.js';
 
 const USAGE = `usage: node scripts/fake-upstox.mjs [--port 0] [--token T] [--seed 25] [--start ISO|epoch-ms] [--speed N] [--t0 epoch-ms] [--ping-ms 5000] [--log-level warn]
 Prints one JSON line {apiBaseUrl, feedUrl, loginBaseUrl, token, port, start, speed, t0} once it listens, then serves until SIGTERM/SIGINT.`;
@@ -52,7 +57,7 @@ if (!(speed > 0) || Number.isNaN(t0) || (start !== null && Number.isNaN(start)))
   process.stderr.write('fake-upstox: --speed must be > 0, --t0 epoch ms, --start an ISO time or epoch ms\n');
   process.exit(64);
 }
-const clock = start === null ? { now: () => realNow() } : { now: () => Math.floor(start + (realNow() - t0) * speed) };
+const clock = start === null ? { now: () => realNow() } : new VirtualClock(Math.floor(start + (realNow() - t0) * speed), speed);
 const calendar = new MarketCalendar();
 const exchange = await startFakeUpstox({
   source: new MarketSimulator({ seed: Number(values.seed), calendar }),
@@ -71,3 +76,19 @@ const stop = async () => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+
+if (process.send) {
+  const removers = new Map();
+  process.on('message', (m) => {
+    if (m?.type === 'set' && clock instanceof VirtualClock) clock.set(Math.floor(m.ts + (realNow() - m.at) * speed));
+    else if (m?.type === 'use') removers.set(m.id, exchange.use(...m.behaviours.map(([name, ...args]) => behaviours[name](...args))));
+    else if (m?.type === 'remove') {
+      removers.get(m.id)?.();
+      removers.delete(m.id);
+    } else if (m?.type === 'memory') {
+      const { rss, heapUsed, external } = process.memoryUsage();
+      process.send({ type: 'memory', rss, heapUsed, external });
+    }
+  });
+  process.once('disconnect', stop);
+}

@@ -5,18 +5,21 @@
 // fresh login after it), feed faults and a broker outage injected. After each session's daily report
 // it collects garbage and records RSS and heap. Growth = the least-squares trend of RSS over the run
 // (scripts/lib/growth.mjs; first-to-last is recorded too). Target: < 5 MB. The simulated exchange
-// runs in the same process, so its per-day caches count against the box here.
+// runs in a process of its own (scripts/fake-upstox.mjs, forked: the soak jumps its clock and switches
+// its faults on over IPC), as Upstox is not in the box's process on a Pi: its per-day caches and its
+// send buffers are not the box's memory. Its RSS is recorded beside the box's, for reference.
 //
 //   npm run build && node scripts/soak.mjs [--sessions 20] [--session-seconds 20] [--json]
 // (it re-runs itself with the unit's node flags and Environment=, and --expose-gc)
 //
 // Writes bench-results/soak.json, which `npm run bench` reports as soak.growthMB.
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startAppliance, createCalendar } from '../dist/app.js';
 import { virtualClockSync } from '../dist/app/clock-sync.js';
@@ -27,7 +30,7 @@ import { phaseAt } from '../dist/core/schedule.js';
 import { MINUTE_MS } from '../dist/core/time.js';
 import { MarketDataStream, UpstoxRest } from '../dist/feed/upstox/index.js';
 import { createLogger, setLogSink } from '../dist/log.js';
-import { behaviours, MarketSimulator, startFakeUpstox, VirtualClock } from '../dist/sim/index.js';
+import { VirtualClock } from '../dist/sim/index.js';
 import { growth } from './lib/growth.mjs';
 import { unitSettings } from './lib/unit-settings.mjs';
 
@@ -112,11 +115,41 @@ function startDay() {
 }
 const { days, holiday } = startDay();
 
-// ---- the simulated exchange and the real client (as the demo builds them, plus a login page stand-in)
+// ---- the simulated exchange in its own process, on the same virtual clock, and the real client
 const first = calendar.session(days[0]);
 const speed = (first.closeTs - first.openTs) / 1000 / sessionSeconds;
-const clock = new VirtualClock(first.openTs - 31 * MINUTE_MS, speed);
-const exchange = await startFakeUpstox({ source: new MarketSimulator({ seed: 25, calendar }), calendar, clock, port: 0, log: log.child({ area: 'fake-upstox' }) });
+const t0Real = Date.now();
+const clockStart = first.openTs - 31 * MINUTE_MS;
+const clock = new VirtualClock(clockStart, speed);
+const exchange = await startExchange();
+
+/** Forks scripts/fake-upstox.mjs on the soak's clock; `use` switches behaviours on (by name, with args) and returns their remover. */
+async function startExchange() {
+  const child = fork(join(root, 'scripts', 'fake-upstox.mjs'), ['--start', String(clockStart), '--speed', String(speed), '--t0', String(t0Real), '--token', 'soak-token-0123456789abcdef'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv: [] });
+  const info = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (l) => l.startsWith('{') && resolve(JSON.parse(l)));
+    child.once('exit', (c) => reject(new Error(`soak: the fake Upstox exited ${c} before it listened`)));
+  });
+  let ids = 0;
+  return {
+    ...info,
+    setClock: (ts) => child.connected && child.send({ type: 'set', ts, at: Date.now() }),
+    use(...list) {
+      const id = ++ids;
+      child.send({ type: 'use', id, behaviours: list });
+      return () => child.connected && child.send({ type: 'remove', id });
+    },
+    memory: () => new Promise((resolve) => {
+      child.once('message', (m) => resolve(m));
+      child.send({ type: 'memory' });
+    }),
+    close: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    }),
+  };
+}
 const rest = new UpstoxRest({ baseUrl: exchange.apiBaseUrl, token: exchange.token, log: log.child({ area: 'rest' }) });
 const stream = new MarketDataStream({
   feedUrl: exchange.feedUrl,
@@ -143,7 +176,10 @@ const source = new UpstoxSource({
   clockSync: virtualClockSync,
   maxClockSkewMs: Math.max(config.maxClockSkewMs, speed * 2000),
   sessions: SESSIONS,
-  jumpTo: (ts) => clock.set(ts),
+  jumpTo: (ts) => {
+    clock.set(ts);
+    exchange.setClock(ts);
+  },
   useCron: false,
   loginUrl: 'http://soak.local:8080/login',
   // The user logs in again a couple of seconds after the token died: the exchange accepts it again.
@@ -167,11 +203,11 @@ const app = await startAppliance({
 
 // ---- faults, one kind per session in turn, injected a third of the way into its trading hours
 const FAULTS = [
-  ['feed drop', async () => exchange.use(behaviours.dropFeeds())],
-  ['feed silence', async () => { const end = exchange.use(behaviours.silence()); await sleep(3000); end(); }],
-  ['malformed frames', async () => exchange.use(behaviours.malformedFrames(5))],
-  ['duplicate + out-of-order frames', async () => { const end = exchange.use(behaviours.outOfOrder(), behaviours.duplicateFrames()); await sleep(2000); end(); }],
-  ['REST 500s', async () => exchange.use(behaviours.serverError(3))],
+  ['feed drop', async () => exchange.use(['dropFeeds'])],
+  ['feed silence', async () => { const end = exchange.use(['silence']); await sleep(3000); end(); }],
+  ['malformed frames', async () => exchange.use(['malformedFrames', 5])],
+  ['duplicate + out-of-order frames', async () => { const end = exchange.use(['outOfOrder'], ['duplicateFrames']); await sleep(2000); end(); }],
+  ['REST 500s', async () => exchange.use(['serverError', 3])],
 ];
 let session = 0;
 let faultTimer = null;
@@ -184,7 +220,7 @@ function scheduleFaults() {
     clearInterval(faultTimer);
     if (session === 3) {
       injected.push({ day, fault: 'token expiry (401 on REST and feed) and a fresh login' });
-      tokenRevived = exchange.use(behaviours.rejectToken(), behaviours.dropFeeds());
+      tokenRevived = exchange.use(['rejectToken'], ['dropFeeds']);
       return;
     }
     if (session === 6) {
@@ -201,11 +237,14 @@ function scheduleFaults() {
 }
 scheduleFaults();
 const t0 = Date.now();
+const fakeMemory = [];
 onReport = () => {
   gc();
   gc();
   const m = process.memoryUsage();
-  samples.push({ day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), commits: app.loop.commits, at: Date.now() - t0 });
+  const sample = { day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), commits: app.loop.commits, at: Date.now() - t0, fakeRssMB: null };
+  samples.push(sample);
+  fakeMemory.push(exchange.memory().then((f) => (sample.fakeRssMB = +(f.rss / 1e6).toFixed(2))));
   console.log(`soak: session ${session + 1}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB, heap ${(m.heapUsed / 1e6).toFixed(1)} MB, ${app.loop.commits} commits so far`);
   session++;
   clearInterval(faultTimer);
@@ -214,6 +253,7 @@ onReport = () => {
 const code = await app.done;
 if (process.env.NIFTYBOX_SOAK_HEAPSNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.NIFTYBOX_SOAK_HEAPSNAPSHOT); // what holds memory
 clearInterval(faultTimer);
+await Promise.all(fakeMemory);
 await exchange.close();
 await stopBroker();
 
@@ -237,8 +277,10 @@ const result = {
   heapMB: samples.map((s) => s.heapMB),
   heapTotalMB: samples.map((s) => s.heapTotalMB),
   externalMB: samples.map((s) => s.externalMB),
+  fakeUpstoxRssMB: samples.map((s) => s.fakeRssMB),
   loadavg: os.loadavg(),
   errorLines: errors.length,
+  errors: errors.slice(0, 10).map((l) => l.slice(0, 400)),
   exit: code,
   wallSeconds: Math.round((Date.now() - t0) / 1000),
 };
