@@ -14,6 +14,12 @@ export function trueRange(c: Pick<Candle, 'high' | 'low'>, prevClose: number | u
 }
 
 /**
+ * The library's `format` for its EMAs' values: none, as its MACD passes to the EMAs inside it. (Its
+ * default format reads the global `precision` setting on every value; niftybox never sets it.)
+ */
+const unrounded = (v: number) => v;
+
+/**
  * EMA as technicalindicators computes it (v25.md: TradingView's convention), one close at a time.
  * `update` is the engine's call: it returns nothing, and the value is kept as a plain number (NaN while
  * warming up), so a backtest's ~18,000 closes box no doubles; `value` and `next` say `undefined` instead.
@@ -22,7 +28,7 @@ export class EmaIndicator {
   private readonly ema: EMA;
   private v = NaN;
   constructor(readonly period: number) {
-    this.ema = new EMA({ period, values: [] });
+    this.ema = new EMA({ period, values: [], format: unrounded });
   }
   get value(): number | undefined {
     return Number.isNaN(this.v) ? undefined : this.v;
@@ -39,9 +45,6 @@ export class EmaIndicator {
     return this.value;
   }
 }
-
-/** technicalindicators' own choice for the EMAs inside its MACD: values as computed, no rounding. */
-const unrounded = (v: number) => v;
 
 /**
  * The MACD histogram as v25.md defines it — macd = EMA(fast) − EMA(slow), signal = EMA(signal) of

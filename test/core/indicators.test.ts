@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { MACD } from 'technicalindicators';
+import { EMA, MACD } from 'technicalindicators';
 import { describe, expect, it } from 'vitest';
 import { parseIndexCsv } from '../../src/feed/csv.js';
 import { hasSharedData, indexCsv } from '../support/shared-data.js';
@@ -88,10 +88,13 @@ describe('MACD histogram against technicalindicators\' MACD class', () => {
       });
     }
   }
-  it.skipIf(!hasSharedData)('gives the library\'s histogram step for step on every NIFTY close of ../shared/data (12/26/9)', () => {
+  it.skipIf(!hasSharedData)('gives the library\'s histogram step for step on every NIFTY close of ../shared/data (12/26/9), and EmaIndicator its EMA', () => {
     const closes = parseIndexCsv(readFileSync(indexCsv), indexCsv).map((c) => c.close);
     expect(closes.length).toBeGreaterThan(18_000);
     expect(mismatches(closes, 12, 26, 9)).toEqual([]);
+    const ours = new EmaIndicator(21);
+    const library = new EMA({ period: 21, values: [] }); // the library's defaults, format included
+    expect(closes.filter((c) => !Object.is(ours.next(c) ?? NaN, library.nextValue(c) ?? NaN))).toEqual([]);
   });
 });
 
