@@ -70,6 +70,13 @@ export function numberFlag(value: string | undefined, name: string, min = 0, max
   return n;
 }
 
+/** A count (sessions, …): a whole number ≥ min. */
+export function wholeNumberFlag(value: string | undefined, name: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < min) throw new UsageError(`--${name} "${value}" is not a valid value: it must be a whole number ≥ ${min}`);
+  return Number(value);
+}
+
 /** A TCP port 1 … 65535. */
 export function portFlag(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;

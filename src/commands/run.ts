@@ -8,7 +8,7 @@ import { summarize } from '../core/report.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { textReport } from '../report/format.js';
 import { createCalendar } from '../app.js';
-import { CONFIG_FLAGS, DATE_RANGE_FLAGS, parseFlags, dateFlag, numberFlag, ledgerFlag, refuseFlags } from './args.js';
+import { CONFIG_FLAGS, DATE_RANGE_FLAGS, parseFlags, dateFlag, numberFlag, wholeNumberFlag, ledgerFlag, refuseFlags } from './args.js';
 import { UsageError } from './errors.js';
 import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
 import { startWebOutput } from '../web/index.js';
@@ -77,7 +77,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       log.child({ area: 'replay' }),
     );
   } else if (choice!.mode === 'demo') {
-    const sessions = numberFlag(values.sessions, 'sessions', 0) ?? 0;
+    const sessions = wholeNumberFlag(values.sessions, 'sessions', 0) ?? 0;
     if (values['session-seconds']) config.demo.sessionSeconds = numberFlag(values['session-seconds'], 'session-seconds', 1)!;
     if (!values.demo) process.stdout.write(`${choice!.reason}.\n`);
     const { demoStartDay, startDemo } = await import('../app/demo.js');
