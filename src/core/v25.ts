@@ -143,12 +143,14 @@ export class V25 {
    */
   entrySide(t: number, close: number, ind: V25Indicators): Side | null {
     const minute = istMinuteOfDay(t);
-    if (minute < this.entryStartMin || minute > this.entryEndMin || !(ind.chop.value! < this.params.chopMax)) return null;
+    if (minute < this.entryStartMin || minute > this.entryEndMin) return null;
     const hist = ind.macd.value!;
     const ema = ind.ema.value!;
-    if (hist > ind.hist1 && ind.hist1 > ind.hist2 && close > ema) return 'CE';
-    if (hist < ind.hist1 && ind.hist1 < ind.hist2 && close < ema) return 'PE';
-    return null;
+    let side: Side | null = null;
+    if (hist > ind.hist1 && ind.hist1 > ind.hist2 && close > ema) side = 'CE';
+    else if (hist < ind.hist1 && ind.hist1 < ind.hist2 && close < ema) side = 'PE';
+    // CHOP is asked last: of the three it alone costs a sum and a logarithm to read.
+    return side !== null && ind.chop.value! < this.params.chopMax ? side : null;
   }
 
   /** Reversal exit, at an index close once TP1 was reached: the trend the entry rode has turned. */

@@ -68,8 +68,8 @@ describe.skipIf(!hasSharedData)(`changing V25 through v25.ts alone (${hasSharedD
 
   it('a rule: entries on one rising (falling) histogram bar instead of two change the trades', async () => {
     const edit = (s: string) =>
-      once("if (hist > ind.hist1 && ind.hist1 > ind.hist2 && close > ema) return 'CE';", "if (hist > ind.hist1 && close > ema) return 'CE';")(
-        once("if (hist < ind.hist1 && ind.hist1 < ind.hist2 && close < ema) return 'PE';", "if (hist < ind.hist1 && close < ema) return 'PE';")(s),
+      once("if (hist > ind.hist1 && ind.hist1 > ind.hist2 && close > ema) side = 'CE';", "if (hist > ind.hist1 && close > ema) side = 'CE';")(
+        once("else if (hist < ind.hist1 && ind.hist1 < ind.hist2 && close < ema) side = 'PE';", "else if (hist < ind.hist1 && close < ema) side = 'PE';")(s),
       );
     const edited = await backtestWith(coreCopy('one-bar', edit), data!);
     expect(edited.trades.length).toBeGreaterThan(0);
