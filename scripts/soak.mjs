@@ -3,24 +3,29 @@
 // appliance (ledger, engine, MQTT to an external Mosquitto, the box's outputs) on the simulated
 // exchange through the real Upstox client — with day changes, a holiday, a token expiry (and the
 // fresh login after it), feed faults and a broker outage injected. After each session's daily report
-// it collects garbage and records RSS and heap. Growth = the least-squares trend of RSS over the run
-// (scripts/lib/growth.mjs; first-to-last is recorded too). Target: < 5 MB. The simulated exchange
+// it collects garbage and records RSS and heap. Growth = the least-squares trend of RSS over the
+// measured sessions (scripts/lib/growth.mjs; first-to-last is recorded too). Target: < 5 MB. They
+// follow --warmup sessions (default 1) that run the same way but are not measured: the process's
+// first session and day change make one-time allocations (lazily loaded modules, first paths through
+// the faults, SQLite's page cache), and a steady box is what the figure is about; the warm-up samples
+// and the trend with them are in soak.json too. The simulated exchange
 // runs in a process of its own (scripts/fake-upstox.mjs, forked: the soak jumps its clock and switches
 // its faults on over IPC), as Upstox is not in the box's process on a Pi: its per-day caches and its
 // send buffers are not the box's memory. Its RSS is recorded beside the box's, for reference.
 //
-//   npm run build && node scripts/soak.mjs [--sessions 20] [--session-seconds 20] [--json]
+//   npm run build && node scripts/soak.mjs [--sessions 20] [--warmup 1] [--session-seconds 20] [--json]
 // (it re-runs itself with the unit's node flags and Environment=, and --expose-gc)
 //
 // Writes bench-results/soak.json, which `npm run bench` reports as soak.growthMB.
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import { startAppliance, createCalendar } from '../dist/app.js';
 import { virtualClockSync } from '../dist/app/clock-sync.js';
 import { startDeviceOutput, startMqttOutput } from '../dist/app/outputs.js';
@@ -40,11 +45,13 @@ if (!process.env.NIFTYBOX_SOAK_CHILD) {
   const child = spawnSync(process.execPath, [...flags, '--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...env, NIFTYBOX_SOAK_CHILD: '1' } });
   process.exit(child.status ?? 1);
 }
-const { values } = parseArgs({ options: { sessions: { type: 'string', default: '20' }, 'session-seconds': { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { sessions: { type: 'string', default: '20' }, warmup: { type: 'string', default: '1' }, 'session-seconds': { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const SESSIONS = Number(values.sessions);
+const WARMUP = Number(values.warmup);
+const TOTAL = SESSIONS + WARMUP;
 const sessionSeconds = Number(values['session-seconds']);
-if (!(SESSIONS >= 2) || !(sessionSeconds > 0)) {
-  console.error('soak: --sessions must be ≥ 2 and --session-seconds > 0');
+if (!(SESSIONS >= 2) || !(sessionSeconds > 0) || !Number.isInteger(WARMUP) || WARMUP < 0) {
+  console.error('soak: --sessions must be ≥ 2, --warmup a whole number ≥ 0 and --session-seconds > 0');
   process.exit(64);
 }
 const gc = globalThis.gc ?? (() => undefined);
@@ -102,7 +109,7 @@ function startDay() {
   if (!calendar.isTradingDay(day)) day = calendar.nextTradingDay(day);
   for (let tries = 0; tries < 400; tries++) {
     const days = [day];
-    while (days.length < SESSIONS) days.push(calendar.nextTradingDay(days.at(-1)));
+    while (days.length < TOTAL) days.push(calendar.nextTradingDay(days.at(-1)));
     const holiday = [];
     for (let d = new Date(`${days[0]}T00:00:00Z`); d.toISOString().slice(0, 10) <= days.at(-1); d.setUTCDate(d.getUTCDate() + 1)) {
       const iso = d.toISOString().slice(0, 10);
@@ -175,7 +182,7 @@ const source = new UpstoxSource({
   log: log.child({ area: 'source' }),
   clockSync: virtualClockSync,
   maxClockSkewMs: Math.max(config.maxClockSkewMs, speed * 2000),
-  sessions: SESSIONS,
+  sessions: TOTAL,
   jumpTo: (ts) => {
     clock.set(ts);
     exchange.setClock(ts);
@@ -238,34 +245,48 @@ function scheduleFaults() {
 scheduleFaults();
 const t0 = Date.now();
 const fakeMemory = [];
+/** RSS split as the kernel counts it: anonymous (heaps, what the process allocated) and file-backed (pages of node's binary and libraries it touched). */
+function rssParts() {
+  const status = existsSync('/proc/self/status') ? readFileSync('/proc/self/status', 'utf8') : '';
+  const kB = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssAnonMB: +((kB('RssAnon') * 1024) / 1e6).toFixed(2), rssFileMB: +((kB('RssFile') * 1024) / 1e6).toFixed(2) };
+}
+// NIFTYBOX_SOAK_SNAPSHOTS=DIR NIFTYBOX_SOAK_SNAPSHOT_AT=2,10: heap snapshots after those sessions' reports (what holds memory).
+const snapshotAt = new Set(process.env.NIFTYBOX_SOAK_SNAPSHOTS ? (process.env.NIFTYBOX_SOAK_SNAPSHOT_AT ?? '').split(',').map(Number) : []);
 onReport = () => {
   gc();
   gc();
   const m = process.memoryUsage();
-  const sample = { day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), commits: app.loop.commits, at: Date.now() - t0, fakeRssMB: null };
+  const sample = { day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), ...rssParts(), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), arrayBuffersMB: +(m.arrayBuffers / 1e6).toFixed(2), commits: app.loop.commits, at: Date.now() - t0, fakeRssMB: null };
   samples.push(sample);
   fakeMemory.push(exchange.memory().then((f) => (sample.fakeRssMB = +(f.rss / 1e6).toFixed(2))));
-  console.log(`soak: session ${session + 1}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB, heap ${(m.heapUsed / 1e6).toFixed(1)} MB, ${app.loop.commits} commits so far`);
+  sample.warmup = session < WARMUP;
+  console.log(`soak: ${sample.warmup ? 'warm-up ' : ''}session ${session + 1 - WARMUP}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB, heap ${(m.heapUsed / 1e6).toFixed(1)} MB, ${app.loop.commits} commits so far`);
+  if (snapshotAt.has(session + 1)) writeHeapSnapshot(join(process.env.NIFTYBOX_SOAK_SNAPSHOTS, `soak-session-${session + 1}.heapsnapshot`));
   session++;
   clearInterval(faultTimer);
-  if (session < SESSIONS) scheduleFaults();
+  if (session < TOTAL) scheduleFaults();
 };
 const code = await app.done;
-if (process.env.NIFTYBOX_SOAK_HEAPSNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.NIFTYBOX_SOAK_HEAPSNAPSHOT); // what holds memory
 clearInterval(faultTimer);
 await Promise.all(fakeMemory);
 await exchange.close();
 await stopBroker();
 
-const rssGrowth = growth(samples.map((s) => s.rssMB));
-const heapGrowth = growth(samples.map((s) => s.heapMB));
+const warm = samples.filter((s) => s.warmup);
+const measured = samples.filter((s) => !s.warmup);
+const rssGrowth = growth(measured.map((s) => s.rssMB));
+const heapGrowth = growth(measured.map((s) => s.heapMB));
 const growthMB = rssGrowth.trendMB;
 const heapGrowthMB = heapGrowth.trendMB;
 const result = {
   ranAt: new Date().toISOString(),
-  sessions: samples.length,
+  sessions: measured.length,
+  warmupSessions: warm.length,
+  warmupRssMB: warm.map((s) => s.rssMB),
+  growthWithWarmupMB: growth(samples.map((s) => s.rssMB)).trendMB,
   sessionSeconds,
-  days: samples.map((s) => s.day),
+  days: measured.map((s) => s.day),
   holidayCrossed: holiday,
   injected,
   logins,
@@ -273,11 +294,15 @@ const result = {
   rssFirstToLastMB: rssGrowth.firstToLastMB,
   heapGrowthMB,
   heapFirstToLastMB: heapGrowth.firstToLastMB,
-  rssMB: samples.map((s) => s.rssMB),
-  heapMB: samples.map((s) => s.heapMB),
-  heapTotalMB: samples.map((s) => s.heapTotalMB),
-  externalMB: samples.map((s) => s.externalMB),
-  fakeUpstoxRssMB: samples.map((s) => s.fakeRssMB),
+  rssMB: measured.map((s) => s.rssMB),
+  heapMB: measured.map((s) => s.heapMB),
+  heapTotalMB: measured.map((s) => s.heapTotalMB),
+  externalMB: measured.map((s) => s.externalMB),
+  arrayBuffersMB: measured.map((s) => s.arrayBuffersMB),
+  rssAnonMB: measured.map((s) => s.rssAnonMB),
+  rssFileMB: measured.map((s) => s.rssFileMB),
+  rssAnonGrowthMB: growth(measured.map((s) => s.rssAnonMB)).trendMB,
+  fakeUpstoxRssMB: measured.map((s) => s.fakeRssMB),
   loadavg: os.loadavg(),
   errorLines: errors.length,
   errors: errors.slice(0, 10).map((l) => l.slice(0, 400)),
@@ -286,8 +311,8 @@ const result = {
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'soak.json'), JSON.stringify(result, null, 2) + '\n');
-console.log(`soak: ${samples.length} sessions ${days[0]}..${days.at(-1)} across the holiday ${holiday.join(', ')}; faults: ${injected.map((i) => i.fault).join('; ')}; logins after expiry ${logins}`);
-console.log(`soak: RSS ${samples[0]?.rssMB} → ${samples.at(-1)?.rssMB} MB; growth (trend over the run) ${growthMB} MB (target < 5 MB); heap ${samples[0]?.heapMB} → ${samples.at(-1)?.heapMB} MB, trend ${heapGrowthMB} MB; ${errors.length} error log lines`);
-if (values.json) console.log(JSON.stringify({ soak: { growthMB: { value: growthMB, target: '< 5' }, heapGrowthMB, sessions: samples.length } }));
+console.log(`soak: ${measured.length} sessions ${measured[0]?.day}..${days.at(-1)} after ${warm.length} warm-up session(s) across the holiday ${holiday.join(', ')}; faults: ${injected.map((i) => i.fault).join('; ')}; logins after expiry ${logins}`);
+console.log(`soak: RSS ${measured[0]?.rssMB} → ${measured.at(-1)?.rssMB} MB (warm-up: ${result.warmupRssMB.join(', ') || 'none'}); growth (trend over the measured sessions) ${growthMB} MB (target < 5 MB), ${result.growthWithWarmupMB} MB with the warm-up; heap ${measured[0]?.heapMB} → ${measured.at(-1)?.heapMB} MB, trend ${heapGrowthMB} MB; ${errors.length} error log lines`);
+if (values.json) console.log(JSON.stringify({ soak: { growthMB: { value: growthMB, target: '< 5' }, heapGrowthMB, sessions: measured.length } }));
 rmSync(dir, { recursive: true, force: true });
-process.exit(code === 0 && samples.length === SESSIONS ? 0 : 1);
+process.exit(code === 0 && measured.length === SESSIONS ? 0 : 1);
