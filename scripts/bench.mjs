@@ -33,6 +33,24 @@ function merge(into, from) {
   return into;
 }
 
+/**
+ * The machine's own speed at the moment: the fastest of 5 runs of a fixed integer loop (~20 ms on a quiet
+ * x64 core). Measured before and after the benches, so that a run in a slow phase of a shared machine
+ * (every figure slower alike) can be told from a regression. Context only; no target.
+ */
+function calibrationMs() {
+  let best = Infinity;
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    let x = 1;
+    for (let i = 0; i < 20_000_000; i++) x = (x * 1103515245 + 12345) & 0x7fffffff;
+    best = Math.min(best, performance.now() - t);
+    if (x === -1) console.log(x); // keeps the loop from being optimized away
+  }
+  return Math.round(best * 10) / 10;
+}
+
+const calibrationBefore = calibrationMs();
 const result = { machine: {}, ranAt: new Date().toISOString() };
 let failedScripts = 0;
 for (const f of readdirSync(dir).filter((f) => /^bench-.+\.mjs$/.test(f)).sort()) {
@@ -69,7 +87,7 @@ if (!only || 'soak'.includes(only)) {
 
 const os = await import('node:os');
 const cpus = os.cpus();
-result.machine = { cpu: cpus[0]?.model ?? '?', cores: cpus.length, memGB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${os.platform()} ${os.arch()}`, loadavg: os.loadavg().map((x) => +x.toFixed(2)) };
+result.machine = { cpu: cpus[0]?.model ?? '?', cores: cpus.length, memGB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${os.platform()} ${os.arch()}`, loadavg: os.loadavg().map((x) => +x.toFixed(2)), calibrationMs: { before: calibrationBefore, after: calibrationMs() } };
 
 // ---- targets
 function get(obj, path) {
@@ -101,7 +119,7 @@ writeFileSync(join(resultsDir, 'bench.json'), JSON.stringify(result, null, 2) + 
 if (json) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {
-  info(`\n== figures (${result.machine.cpu}, ${result.machine.cores} cores, node ${result.machine.node}, load ${result.machine.loadavg.join(' ')})`);
+  info(`\n== figures (${result.machine.cpu}, ${result.machine.cores} cores, node ${result.machine.node}, load ${result.machine.loadavg.join(' ')}; machine speed: a fixed loop ${result.machine.calibrationMs.before} ms before, ${result.machine.calibrationMs.after} ms after)`);
   const w = Math.max(...rows.map((r) => r.path.length));
   for (const r of rows) {
     const mark = !r.target ? '' : r.ok ? 'ok' : r.value === null ? 'NOT MEASURED' : 'MISSED';
