@@ -2,7 +2,7 @@
 /** `niftybox <command>`: the one entry point. Each command lives in src/commands/. */
 import { ConfigError } from './config.js';
 import { LedgerError } from './store/ledger.js';
-import { DataError, HelpRequested, IoError, UsageError } from './commands/errors.js';
+import { CliError, HelpRequested } from './commands/errors.js';
 
 const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
 
@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`niftybox: bad configuration:\n${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof UsageError || err instanceof DataError || err instanceof IoError) {
+    if (err instanceof CliError) {
       process.stderr.write(`niftybox ${name}: ${err.message}\n`);
       return err.exitCode;
     }

@@ -92,20 +92,32 @@ export function startControlServer(path: string, port: ControlPort, state: () =>
   });
 }
 
+/** Why the control channel failed: nobody listening (`absent`), not allowed (`permission`), or a bad answer. */
+export class ControlError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'absent' | 'permission' | 'timeout' | 'protocol',
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+const JOIN_GROUP = 'join group niftybox (sudo usermod -aG niftybox $USER, then log in again) or use sudo';
+
 export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
     try {
       accessSync(dirname(path), constants.X_OK);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EACCES')
-        return reject(new Error(`permission denied on ${dirname(path)}: join group niftybox (sudo usermod -aG niftybox $USER, then log in again) or use sudo`));
+      if ((err as NodeJS.ErrnoException).code === 'EACCES') return reject(new ControlError(`permission denied on ${dirname(path)} (EACCES): ${JOIN_GROUP}`, 'permission'));
     }
-    if (!existsSync(path)) return reject(new Error(`no running appliance: ${path} does not exist (start it with "niftybox run")`));
+    if (!existsSync(path)) return reject(new ControlError(`no appliance is running (looked for its control socket at ${path}); start it with "niftybox run"`, 'absent'));
     const sock = createConnection(path);
     let buf = '';
     const timer = realClock.after(timeoutMs, () => {
       sock.destroy();
-      reject(new Error(`the appliance did not answer on ${path} within ${timeoutMs} ms`));
+      reject(new ControlError(`the appliance did not answer on ${path} within ${timeoutMs} ms`, 'timeout'));
     });
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
@@ -113,13 +125,11 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000)
     sock.on('error', (err: NodeJS.ErrnoException) => {
       timer.cancel();
       reject(
-        new Error(
-          err.code === 'ECONNREFUSED'
-            ? `no running appliance is listening on ${path} (a stale socket from a stopped run)`
-            : err.code === 'EACCES'
-              ? `permission denied on ${path}: join group niftybox (sudo usermod -aG niftybox $USER, then log in again) or use sudo`
-              : `control socket ${path}: ${err.message}`,
-        ),
+        err.code === 'ECONNREFUSED'
+          ? new ControlError(`no appliance is running (looked for its control socket at ${path}: a stale socket from a stopped run, nothing listens on it); start it with "niftybox run"`, 'absent')
+          : err.code === 'EACCES'
+            ? new ControlError(`permission denied on ${path} (EACCES): ${JOIN_GROUP}`, 'permission')
+            : new ControlError(`control socket ${path}: ${err.message}`, 'protocol'),
       );
     });
     sock.on('end', () => {
@@ -127,7 +137,7 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000)
       try {
         resolve(JSON.parse(buf));
       } catch {
-        reject(new Error(`the appliance answered something that is not JSON: ${buf.slice(0, 100)}`));
+        reject(new ControlError(`the appliance answered something that is not JSON: ${buf.slice(0, 100)}`, 'protocol'));
       }
     });
   });

@@ -1,10 +1,10 @@
 /** `niftybox halt [--reason R]`, `niftybox resume`, `niftybox status`: talk to the running appliance. */
 import { existsSync } from 'node:fs';
 import { dbPath, loadConfig } from '../config.js';
-import { controlSocketPath, sendControl, type ControlRequest } from '../app/control.js';
+import { ControlError, controlSocketPath, sendControl, type ControlRequest } from '../app/control.js';
 import { statusLine } from '../app/console-output.js';
 import { parseFlags } from './args.js';
-import { DataError } from './errors.js';
+import { DataError, IoError, UnavailableError } from './errors.js';
 import { demoLedgerPath, selectMode } from '../app/mode.js';
 
 function controlCommand(cmd: ControlRequest['cmd']) {
@@ -36,6 +36,9 @@ function controlCommand(cmd: ControlRequest['cmd']) {
       } catch {
         // the token file is unreadable: the error above is the one to show
       }
+      const kind = err instanceof ControlError ? err.kind : 'protocol';
+      if (kind === 'permission') throw new IoError((err as Error).message);
+      if (kind === 'absent' || kind === 'timeout') throw new UnavailableError(`${(err as Error).message}${would}`);
       throw new DataError(`${(err as Error).message}${would}`);
     }
     if (!res.ok) throw new DataError(res.error ?? 'refused');

@@ -1,5 +1,5 @@
 /** Errors the CLI turns into one clear line and a sysexits-style code. */
-abstract class CliError extends Error {
+export abstract class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
@@ -18,6 +18,13 @@ export class UsageError extends CliError {
 export class DataError extends CliError {
   constructor(message: string) {
     super(message, 65); // EX_DATAERR
+  }
+}
+
+/** A service the command needs is not there (no appliance listening on the control socket). */
+export class UnavailableError extends CliError {
+  constructor(message: string) {
+    super(message, 69); // EX_UNAVAILABLE
   }
 }
 

@@ -2,7 +2,7 @@
  * `niftybox export --out DIR`: the box's recorded index and option candles (Upstox's official ones where
  * the box fetched them, else its tick-built ones) into the two CSV files `backtest` reads.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCalendar } from '../app.js';
 import { bestCandles, dayPair } from '../app/verify-day.js';
@@ -14,6 +14,7 @@ import { createLogger, setLogSink } from '../log.js';
 import { Ledger } from '../store/ledger.js';
 import { CONFIG_FLAGS, DATE_RANGE_FLAGS, dateRangeFlags, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
+import { requireReadableLedger } from './ledger-file.js';
 
 const USAGE = 'niftybox export --out DIR [--config F] [--db F] [--from D] [--to D]';
 
@@ -30,7 +31,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const { config } = loadConfig(values.config);
   const calendar = createCalendar(config);
   const file = values.db ?? dbPath(config);
-  if (!existsSync(file)) throw new DataError(`no ledger at ${file}: run the appliance first ("niftybox run"), or name one with --db`);
+  requireReadableLedger(file);
   const ledger = Ledger.open(file, { log: createLogger({ area: 'ledger' }), readonly: true });
   try {
     // The index: every candle up to --to, from 30 days before --from (the indicators' warm-up).

@@ -1,15 +1,14 @@
 /** `niftybox report`: the paper ledger in the same shapes as the backtest (text, --json, --csv, --html). */
-import { existsSync } from 'node:fs';
 import { dbPath, loadConfig } from '../config.js';
 import { summarize } from '../core/report.js';
 import { createLogger, setLogSink } from '../log.js';
 import { summaryJson, textReport, tradeJson, tradesCsv } from '../report/format.js';
 import { Ledger } from '../store/ledger.js';
 import { CONFIG_FLAGS, DATE_RANGE_FLAGS, REPORT_OUTPUT_FLAGS, dateRangeFlags, ledgerFlag, parseFlags } from './args.js';
-import { DataError } from './errors.js';
 import { checkWritable, writeOutput } from './output-file.js';
 import { createCalendar } from '../app.js';
 import { ledgerPage, writeHtmlPage } from '../web/html-export.js';
+import { requireReadableLedger } from './ledger-file.js';
 
 const USAGE = 'niftybox report [--config F] [--db F] [--from D] [--to D] [--json] [--csv F] [--html F] [--days]';
 
@@ -28,7 +27,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const file = ledgerFlag(values.db) ?? dbPath(config);
   const { from, to } = dateRangeFlags(values);
   checkWritable(values.csv, '--csv');
-  if (!existsSync(file)) throw new DataError(`no ledger at ${file}: run the appliance first ("niftybox run"), or name one with --db`);
+  requireReadableLedger(file);
   const ledger = Ledger.open(file, { log: createLogger({ area: 'ledger' }), readonly: true });
   try {
     const trades = ledger.trades({ from, to });

@@ -1,5 +1,4 @@
 /** `niftybox verify --day D`: a live day's ledger trades beside the backtest of that day's candles; exit 0 when they agree. */
-import { existsSync } from 'node:fs';
 import { createCalendar } from '../app.js';
 import { verdictOf, verifyDay, verifyText, VerifyError } from '../app/verify-day.js';
 import { dbPath, loadConfig } from '../config.js';
@@ -8,6 +7,7 @@ import { tradeJson } from '../report/format.js';
 import { Ledger } from '../store/ledger.js';
 import { dateFlag, parseFlags } from './args.js';
 import { DataError, UsageError } from './errors.js';
+import { requireReadableLedger } from './ledger-file.js';
 
 const USAGE = 'niftybox verify --day D [--config F] [--db F] [--json]';
 
@@ -18,7 +18,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   setLogSink((line) => process.stderr.write(line + '\n'));
   const { config } = loadConfig(values.config);
   const file = values.db ?? dbPath(config);
-  if (!existsSync(file)) throw new DataError(`no ledger at ${file}: run the appliance first ("niftybox run"), or name one with --db`);
+  requireReadableLedger(file);
   const ledger = Ledger.open(file, { log: createLogger({ area: 'ledger' }), readonly: true });
   try {
     const report = verifyDay({ ledger, day, calendar: createCalendar(config), params: config.strategy, risk: config.risk });
