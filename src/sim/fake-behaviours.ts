@@ -97,6 +97,14 @@ export function feedOutageUntil(untilTs: number): FakeUpstoxBehaviour {
   };
 }
 
+/** Refuse every feed handshake (503) while it is on: a feed that never opens. Open sockets stay. */
+export function refuseFeeds(): FakeUpstoxBehaviour {
+  return {
+    name: 'feed handshakes refused',
+    onArrival: (call) => (call.transport === 'feed' ? call.answerError(503, 'UDAPI100500', 'feed unavailable') : undefined),
+  };
+}
+
 /** Feed sockets stay open but carry no market data (pings continue): the socket every new connection's market_info still arrives on. */
 export function silence(): FakeUpstoxBehaviour {
   return { name: 'silence', onFrameOut: (f) => (isFeedData(f) ? [] : [f]) };

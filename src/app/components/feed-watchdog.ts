@@ -25,8 +25,20 @@ export class FeedWatchdog implements Component {
       loop.setGuard('FEED_DOWN', false, 'feed disconnected');
     })));
     ctx.own(stream.on('disconnected', ctx.guard((d: StreamEvents['disconnected']) => {
+      // A connection lost in session: down now. A connect attempt that failed while the feed was already down
+      // (a start whose feed never opens) waits for the stream's 'down' after staleFeedSeconds.
+      const wasUp = loop.status.feedConnected;
       loop.status.feedConnected = false;
-      if (this.s.inSession()) loop.setGuard('FEED_DOWN', true, `feed disconnected (${d.code} ${d.reason || ''}); reconnecting`);
+      if (wasUp && this.s.inSession()) loop.setGuard('FEED_DOWN', true, `feed disconnected (${d.code} ${d.reason || ''}); reconnecting`);
+    })));
+    // Not connected for staleFeedSeconds of open market: FEED_DOWN (if a drop has not raised it already) and, as
+    // no market data has come for that long, STALE_FEED, whose alarm sounds (FEED_DOWN alone is a silent blip).
+    ctx.own(stream.on('down', ctx.guard((d: StreamEvents['down']) => {
+      if (!this.s.inSession()) return;
+      const why = `feed not connected for ${Math.round(d.downMs / 1000)} s${d.lastError ? ` (${d.lastError})` : ''}; retrying`;
+      const guards = loop.engine.view().guards;
+      if (!guards.FEED_DOWN) loop.setGuard('FEED_DOWN', true, why);
+      if (!guards.STALE_FEED) loop.setGuard('STALE_FEED', true, `no market data: ${why}`);
     })));
     ctx.own(stream.on('stale', ctx.guard((s: StreamEvents['stale']) => {
       loop.setGuard('STALE_FEED', true, `no market data for ${Math.round(s.silentMs / 1000)} s while the market is open; reconnecting`);

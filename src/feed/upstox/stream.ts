@@ -22,6 +22,8 @@ export interface StreamEvents extends Record<string, unknown> {
   disconnected: { code: number; reason: string; retryInMs: number | null };
   /** No market data for `silentMs` while the market was open: the socket is being replaced. */
   stale: { silentMs: number };
+  /** The feed has not been open for `downMs` while the market was open (a start whose feed never connects, an outage): once per outage. */
+  down: { downMs: number; lastError: string | null };
   /** Market data was missing between these server times (ms): the app completes the candles over it from Upstox (app/components/backfill.ts). */
   gap: { from: number; to: number };
   /** The token no longer works: the stream has stopped; log in again and call start(). */
@@ -102,6 +104,10 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
   private lastServerTs: number | null = null;
   private gapFrom: number | null = null;
   private wasOpen = false;
+  /** Since when no socket has been open (start, close, the market's open); null while one is. */
+  private downSince: number | null = null;
+  private downReported = false;
+  private lastFailure: string | null = null;
   private segments: MarketInfoUpdate['segmentStatus'] = {};
 
   constructor(private readonly opts: MarketDataStreamOptions) {
@@ -129,6 +135,8 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     this.running = true;
     this.attempt = 0;
     this.consecutive403 = 0;
+    this.downSince = this.now();
+    this.downReported = false;
     const every = this.opts.watchdogIntervalMs ?? Math.max(50, Math.min(1000, this.staleMs / 4));
     this.watchdog = this.clock.every(every, () => this.checkStale(), { background: true });
     void this.connect();
@@ -255,6 +263,9 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
       if (this.ws !== ws) return;
       this.stats.connects++;
       this.openedAt = this.lastDataAt = this.lastActivityAt = this.now();
+      this.downSince = null;
+      this.downReported = false;
+      this.lastFailure = null;
       this.log.info('market-data feed connected', { instruments: this.subs.size });
       this.resubscribeAll();
       this.emit('connected', { attempt: this.stats.connectAttempts });
@@ -274,6 +285,7 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
       if (this.ws !== ws) return;
       this.ws = null;
       if (!this.running) return;
+      this.downSince ??= this.now();
       if (this.lastServerTs !== null && this.gapFrom === null) this.gapFrom = this.lastServerTs;
       if (handshakeStatus === 401) return this.tokenDead(new TokenExpired('the market-data feed rejected the token (HTTP 401): run `niftybox login`'));
       if (handshakeStatus === 403 && ++this.consecutive403 >= (this.opts.max403 ?? 3)) {
@@ -295,6 +307,7 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
       random: this.opts.random,
     });
     this.attempt++;
+    this.lastFailure = why;
     this.log.warn('market-data feed disconnected; reconnecting', { why, retryInMs: delay, attempt: this.attempt });
     this.emit('disconnected', { code, reason: why, retryInMs: delay });
     this.reconnectTimer = this.clock.after(delay, () => {
@@ -325,9 +338,12 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
   private checkStale(): void {
     const ws = this.ws;
     const open = this.marketOpen();
-    if (open && !this.wasOpen) this.lastDataAt = this.now(); // the market just opened: silence counts from here
+    if (open && !this.wasOpen) {
+      this.lastDataAt = this.now(); // the market just opened: silence counts from here
+      if (this.downSince !== null) this.downSince = this.now(); // and so does a feed that is not up
+    }
     this.wasOpen = open;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return this.checkDown(open);
     const idleMs = this.now() - this.lastActivityAt;
     if (idleMs >= (this.opts.idleTimeoutSeconds ?? 180) * 1000) {
       this.stats.idleTimeouts++;
@@ -342,5 +358,15 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     this.log.warn('market-data feed stale; replacing the socket', { silentMs });
     this.emit('stale', { silentMs });
     ws.terminate(); // the close handler reconnects
+  }
+
+  /** No socket open: after staleFeedSeconds of an open market (a start whose feed never connects, a long outage) say so once. */
+  private checkDown(marketOpen: boolean): void {
+    if (!marketOpen || this.downSince === null || this.downReported) return;
+    const downMs = this.now() - this.downSince;
+    if (downMs < this.staleMs) return;
+    this.downReported = true;
+    this.log.warn('market-data feed not connected while the market is open; still retrying', { downMs, lastError: this.lastFailure });
+    this.emit('down', { downMs, lastError: this.lastFailure });
   }
 }
