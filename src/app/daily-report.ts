@@ -3,7 +3,6 @@
  * the ledger against Upstox's official intraday candles, naming the largest deviation.
  */
 import type { MarketCalendar } from '../core/calendar.js';
-import { chargesByKindInPaise } from '../core/charges.js';
 import { summarize } from '../core/report.js';
 import { chargesByKindText } from '../report/format.js';
 import { istDate, istIso } from '../core/time.js';
@@ -72,7 +71,7 @@ export async function dailyReportText(d: DayCandles): Promise<string> {
   const s = summarize(ledger.trades({ from: day, to: day }));
   const lines = [
     `Daily report ${day}: ${s.trades} trades, ${s.wins} wins; gross ₹${s.grossPnl.toFixed(2)}, charges ₹${s.charges.toFixed(2)}, net ₹${s.netPnl.toFixed(2)}`,
-    `Charges by kind: ${chargesByKindText(chargesByKindInPaise(s.chargesByKind, s.charges))}`,
+    `Charges by kind: ${chargesByKindText(s.chargesByKind)}`,
   ];
   try {
     const rec = await reconcileCandles(d);

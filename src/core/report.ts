@@ -1,8 +1,10 @@
 /**
  * Trade statistics for the backtest and the paper ledger: one summary shape for both, so a replayed
- * ledger and a backtest can be compared mechanically. Money is unrounded here; output rounds.
+ * ledger and a backtest can be compared mechanically. The money of every total (gross, charges and each
+ * kind of charge, net) is the sum of its trades' own figures to the paisa — what each trade's CSV row
+ * shows — so that a user who adds the CSV's columns gets the report's figures; the rest is unrounded.
  */
-import { emptyChargesByKind, CHARGE_KINDS, type ChargesByKind } from './charges.js';
+import { chargesByKindInPaise, emptyChargesByKind, paise, CHARGE_KINDS, type ChargesByKind } from './charges.js';
 import { isoWeek } from './time.js';
 import type { ClosedTrade } from './types.js';
 
@@ -11,10 +13,22 @@ export interface Bucket {
   wins: number;
   losses: number;
   winRate: number;
+  /** Sums of the trades' own figures to the paisa; charges is the sum of chargesByKind. */
   grossPnl: number;
   charges: number;
   netPnl: number;
+  /** The sum of each trade's own charges by kind, to the paisa. */
+  chargesByKind: ChargesByKind;
 }
+
+/** A total to the paisa plus one trade's figure to the paisa, added in whole paise (892 additions do not drift). */
+const plusPaise = (total: number, x: number) => Math.round(total * 100 + paise(x) * 100) / 100;
+
+function addPaise(total: ChargesByKind, own: ChargesByKind): void {
+  for (const k of CHARGE_KINDS) total[k] = Math.round(total[k] * 100 + own[k] * 100) / 100;
+}
+
+const paiseSum = (k: ChargesByKind) => CHARGE_KINDS.reduce((a, kind) => a + Math.round(k[kind] * 100), 0) / 100;
 
 export interface Summary extends Bucket {
   profitFactor: number | null;
@@ -24,8 +38,6 @@ export interface Summary extends Bucket {
   avgLoss: number;
   points: number;
   slippageCost: number;
-  /** Every trade's charges summed by kind, unrounded. */
-  chargesByKind: ChargesByKind;
   firstDay: string | null;
   lastDay: string | null;
   bySide: Record<string, Bucket>;
@@ -36,21 +48,27 @@ export interface Summary extends Bucket {
 }
 
 function emptyBucket(): Bucket {
-  return { trades: 0, wins: 0, losses: 0, winRate: 0, grossPnl: 0, charges: 0, netPnl: 0 };
+  return { trades: 0, wins: 0, losses: 0, winRate: 0, grossPnl: 0, charges: 0, netPnl: 0, chargesByKind: emptyChargesByKind() };
 }
 
-function add(b: Bucket, t: ClosedTrade): void {
+function add(b: Bucket, t: ClosedTrade, own: ChargesByKind): void {
   b.trades++;
   if (t.netPnl > 0) b.wins++;
   else b.losses++;
-  b.grossPnl += t.grossPnl;
-  b.charges += t.charges;
-  b.netPnl += t.netPnl;
+  b.grossPnl = plusPaise(b.grossPnl, t.grossPnl);
+  addPaise(b.chargesByKind, own);
+  b.charges = paiseSum(b.chargesByKind);
+  b.netPnl = plusPaise(b.netPnl, t.netPnl);
   b.winRate = b.wins / b.trades;
 }
 
-function addTo(map: Record<string, Bucket>, key: string, t: ClosedTrade): void {
-  add((map[key] ??= emptyBucket()), t);
+function addTo(map: Record<string, Bucket>, key: string, t: ClosedTrade, own: ChargesByKind): void {
+  add((map[key] ??= emptyBucket()), t, own);
+}
+
+/** A trade's own charges by kind to the paisa, summing to its charges to the paisa (its CSV row). */
+export function tradeChargesByKind(t: ClosedTrade): ChargesByKind {
+  return chargesByKindInPaise(t.chargeBreakdown, t.charges);
 }
 
 /** A win is a trade whose net P&L (after all charges) is positive. */
@@ -68,15 +86,14 @@ export function summarize(trades: readonly ClosedTrade[]): Summary {
   let maxDrawdown = 0;
   let points = 0;
   let slippageCost = 0;
-  const chargesByKind = emptyChargesByKind();
   for (const t of trades) {
-    for (const k of CHARGE_KINDS) chargesByKind[k] += t.chargeBreakdown[k];
-    add(total, t);
-    addTo(bySide, t.side, t);
-    addTo(byDay, t.day, t);
-    addTo(byWeek, isoWeek(t.day), t);
-    addTo(byMonth, t.day.slice(0, 7), t);
-    addTo(byReason, t.reason, t);
+    const own = tradeChargesByKind(t);
+    add(total, t, own);
+    addTo(bySide, t.side, t, own);
+    addTo(byDay, t.day, t, own);
+    addTo(byWeek, isoWeek(t.day), t, own);
+    addTo(byMonth, t.day.slice(0, 7), t, own);
+    addTo(byReason, t.reason, t, own);
     if (t.netPnl > 0) winSum += t.netPnl;
     else lossSum -= t.netPnl;
     equity += t.netPnl;
@@ -94,7 +111,6 @@ export function summarize(trades: readonly ClosedTrade[]): Summary {
     avgLoss: total.losses ? -lossSum / total.losses : 0,
     points,
     slippageCost,
-    chargesByKind,
     firstDay: trades[0]?.day ?? null,
     lastDay: trades.at(-1)?.day ?? null,
     bySide,

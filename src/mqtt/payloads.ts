@@ -6,6 +6,7 @@
 import type { AlertCode } from '../core/alerts.js';
 import type { AlertEvent, EngineEvent, EntryEvent, ExitEvent, SignalEvent } from '../core/events.js';
 import type { ApplianceState } from '../core/state.js';
+import { tradeChargesByKind } from '../core/report.js';
 import { istIso } from '../core/time.js';
 
 export interface AlertPayload {
@@ -71,6 +72,7 @@ export function exitPayload(e: ExitEvent): Record<string, unknown> {
     points: t.points,
     grossPnl: t.grossPnl,
     charges: t.charges,
+    chargesByKind: tradeChargesByKind(t),
     netPnl: t.netPnl,
     ts: e.ts,
   };

@@ -2,9 +2,9 @@
  * How trades and summaries leave the program: the readable report, the `--json` shape of
  * interfaces.md, and the per-trade CSV a user checks against a broker's chart.
  */
-import { CHARGE_KINDS, chargesByKindInPaise, paise, type ChargesByKind } from '../core/charges.js';
+import { CHARGE_KINDS, paise, type ChargesByKind } from '../core/charges.js';
 import { contractName } from '../core/contracts.js';
-import type { Bucket, Summary } from '../core/report.js';
+import { tradeChargesByKind, type Bucket, type Summary } from '../core/report.js';
 import { istIso } from '../core/time.js';
 import { groupIndian } from './rupees.js';
 import type { ClosedTrade } from '../core/types.js';
@@ -36,7 +36,7 @@ export function tradeJson(t: ClosedTrade) {
     grossPnl: r2(t.grossPnl),
     charges: r2(t.charges),
     netPnl: r2(t.netPnl),
-    chargesByKind: chargesByKindInPaise(t.chargeBreakdown, t.charges),
+    chargesByKind: tradeChargesByKind(t),
   };
 }
 
@@ -58,7 +58,7 @@ export function summaryJson(s: Summary, extra: Record<string, unknown> = {}) {
     avgLoss: r2(s.avgLoss),
     points: r2(s.points),
     slippageCost: r2(s.slippageCost),
-    chargesByKind: chargesByKindInPaise(s.chargesByKind, s.charges),
+    chargesByKind: s.chargesByKind,
     firstDay: s.firstDay,
     lastDay: s.lastDay,
     ...extra,
@@ -119,7 +119,7 @@ export function textReport(s: Summary, opts: TextReportOptions): string {
     `  period        ${s.firstDay ?? '-'} … ${s.lastDay ?? '-'}`,
     `  trades        ${s.trades}  (wins ${s.wins}, losses ${s.losses}, win rate ${pct(s.winRate)}; a win is net of charges)`,
     `  gross P&L     ${inr(s.grossPnl)}   (slippage inside it: ${inr(s.slippageCost)})`,
-    `  charges       ${inr(s.charges)}   = ${chargesByKindText(chargesByKindInPaise(s.chargesByKind, s.charges))}`,
+    `  charges       ${inr(s.charges)}   = ${chargesByKindText(s.chargesByKind)}`,
     `  net P&L       ${inr(s.netPnl)}`,
     `  profit factor ${s.profitFactor === null ? '∞ (no losing trade)' : s.profitFactor.toFixed(2)}`,
     `  max drawdown  ${inr(s.maxDrawdown)}`,
