@@ -6,6 +6,7 @@
  * are the ones core/alerts.ts names as `haBinarySensor` (test/core/alerts.test.ts keeps the two in step).
  */
 import { readFileSync } from 'node:fs';
+import { HA_EVENT_TYPES } from './payloads.js';
 import type { Topics } from './topics.js';
 
 export interface DeviceInfo {
@@ -52,7 +53,7 @@ export function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'box';
 }
 
-type Platform = 'sensor' | 'binary_sensor' | 'button';
+type Platform = 'sensor' | 'binary_sensor' | 'button' | 'event';
 type Component = Record<string, unknown> & { platform: Platform; name: string };
 
 /**
@@ -164,6 +165,15 @@ function components(topics: Topics): Record<string, Component> {
       payload_off: 'False',
       icon: 'mdi:clock-check-outline',
     },
+    // One event a trade, halt, resume or alarm on its own non-retained topic (home-assistant.io/integrations/event.mqtt:
+    // state_topic and event_types required; the JSON's event_type picks the type, its other keys become attributes).
+    trade_event: {
+      platform: 'event',
+      name: 'Trade events',
+      state_topic: topics.event,
+      event_types: [...HA_EVENT_TYPES],
+      icon: 'mdi:bell-ring-outline',
+    },
     halt: {
       platform: 'button',
       name: 'Halt trading',
@@ -184,7 +194,7 @@ export function discoveryConfig(topics: Topics, info: DeviceInfo): Record<string
       ...c,
       unique_id: `niftybox_${idSlug}_${key}`,
       default_entity_id: `${c.platform}.niftybox_${idSlug}_${key}`,
-      ...(c.platform === 'button' ? {} : { state_topic: topics.state }),
+      ...(c.platform === 'button' ? {} : { state_topic: (c.state_topic as string | undefined) ?? topics.state }),
       availability_topic: topics.availability,
       payload_available: 'online',
       payload_not_available: 'offline',

@@ -20,7 +20,7 @@ import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import { clientOptions, describeConnectionError, displayUrl, readCa, type ConnectionProblem } from './connection.js';
 import { discoveryConfig, readDeviceSerial } from './discovery.js';
 import type { EmbeddedBroker } from './embedded-broker.js';
-import { alertPayload, eventMessage, statePayload, type AlertPayload } from './payloads.js';
+import { alertPayload, eventMessage, haEventPayload, statePayload, type AlertPayload } from './payloads.js';
 import { currentAnnouncements, staleAnnouncements, type MqttLedger } from './announcements.js';
 import { PublishQueue, type OutgoingMessage } from './publish-queue.js';
 import { topicsFor, type Topics } from './topics.js';
@@ -169,8 +169,10 @@ export class MqttOutput implements Output {
       if (events.some((e) => e.type === 'exit')) this.refreshAllTime();
       for (const e of events) {
         const m = eventMessage(e, state);
-        if (!m) continue;
-        this.queue.putEvent({ topic: this.topics[m.topic], payload: JSON.stringify(m.body), qos: m.topic === 'signal' ? 0 : 1, retain: false });
+        if (m) this.queue.putEvent({ topic: this.topics[m.topic], payload: JSON.stringify(m.body), qos: m.topic === 'signal' ? 0 : 1, retain: false });
+        // Never retained: HA drops a replayed retained event, and a notification must not fire twice.
+        const ha = haEventPayload(e, state);
+        if (ha) this.queue.putEvent({ topic: this.topics.event, payload: JSON.stringify(ha), qos: 1, retain: false });
       }
       this.onState(state);
       this.drain();

@@ -3,7 +3,8 @@
  * `mosquitto_sub`. Trades carry the ledger's `tradeId` so a consumer that sees one twice (QoS 1 is
  * at-least-once) can drop the repeat.
  */
-import type { AlertCode } from '../core/alerts.js';
+import { ALERTS, type AlertCode } from '../core/alerts.js';
+import { contractName } from '../core/contracts.js';
 import type { AlertEvent, EngineEvent, EntryEvent, ExitEvent, SignalEvent } from '../core/events.js';
 import type { ApplianceState } from '../core/state.js';
 import { tradeChargesByKind } from '../core/report.js';
@@ -103,6 +104,46 @@ export function eventMessage(
       return { topic: 'alert', body: alertPayload({ level: 'warn', code: 'HALTED', message: `trading halted (${e.source}): ${e.reason}` }, e.ts) };
     case 'resume':
       return { topic: 'alert', body: alertPayload({ level: 'info', code: 'RESUMED', message: `trading resumed (${e.source})` }, e.ts) };
+    default:
+      return null;
+  }
+}
+
+/** The `event_types` of Home Assistant's event entity (discovery.ts), in the order HA lists them. */
+export const HA_EVENT_TYPES = ['entry', 'exit', 'halt', 'resume', 'alarm'] as const;
+export type HaEventType = (typeof HA_EVENT_TYPES)[number];
+
+const money = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The body of `…/event` for Home Assistant's MQTT event entity: `event_type` (one of HA_EVENT_TYPES; HA
+ * takes it out and keeps the rest as the entity's attributes — `event_type`/`event_types` may not be
+ * attributes) and what a phone notification says: side, symbol, prices, P&L, reason, the day's net.
+ * Null for events that are none of those (signals, candles, alerts that are not alarms).
+ */
+export function haEventPayload(e: EngineEvent, state: ApplianceState | null): ({ event_type: HaEventType } & Record<string, unknown>) | null {
+  const dayNet = state ? money(state.pnl.net) : null;
+  const base = { time: istIso(e.ts), ts: e.ts, day_net: dayNet };
+  switch (e.type) {
+    case 'entry': {
+      const p = e.position;
+      const symbol = state?.position?.instrumentKey === p.instrumentKey ? state.position.symbol : p.instrumentKey;
+      return { event_type: 'entry', trade_id: p.tradeId, side: p.side, symbol, quantity: p.quantity, entry_price: p.entryPrice, exit_price: null, sl: p.sl, tp1: p.tp1, pnl: null, reason: null, message: `BUY ${symbol} ×${p.quantity} @ ${p.entryPrice.toFixed(2)}`, ...base };
+    }
+    case 'exit': {
+      const t = e.trade;
+      const symbol = contractName(t);
+      return { event_type: 'exit', trade_id: t.tradeId, side: t.side, symbol, quantity: t.quantity, entry_price: t.entryPrice, exit_price: t.exitPrice, pnl: money(t.netPnl), gross_pnl: money(t.grossPnl), charges: money(t.charges), reason: t.reason, message: `SELL ${symbol} @ ${t.exitPrice.toFixed(2)} (${t.reason}): net ₹${money(t.netPnl).toFixed(2)}`, ...base };
+    }
+    case 'halt':
+      return { event_type: 'halt', reason: e.reason, source: e.source, message: `trading halted (${e.source}): ${e.reason}`, ...base };
+    case 'resume':
+      return { event_type: 'resume', reason: null, source: e.source, message: `trading resumed (${e.source})`, ...base };
+    case 'alert': {
+      const spec = (ALERTS as Record<string, { stateAlarm: boolean }>)[e.code];
+      if (!spec?.stateAlarm) return null; // a guard raised (FEED_DOWN, DISK …), not its _CLEARED nor a one-off note
+      return { event_type: 'alarm', code: e.code, level: e.level, reason: e.message, message: `${e.code}: ${e.message}`, ...base };
+    }
     default:
       return null;
   }

@@ -10,6 +10,8 @@ export interface Topics {
   trade: string;
   signal: string;
   alert: string;
+  /** Home Assistant's event entity: one non-retained message per entry, exit, halt, resume, alarm (haEventPayload). */
+  event: string;
   /** Wildcard the publisher subscribes to, so unknown commands are seen and reported. */
   commandWildcard: string;
   command(name: CommandName): string;
@@ -28,6 +30,7 @@ export function topicsFor(baseTopic: string, deviceId: string, discoveryPrefix: 
     trade: `${base}/trade`,
     signal: `${base}/signal`,
     alert: `${base}/alert`,
+    event: `${base}/event`,
     commandWildcard: `${base}/cmd/+`,
     command: (name) => `${base}/cmd/${name}`,
     haStatus: `${discoveryPrefix}/status`,

@@ -44,7 +44,43 @@ export const HA_OPTIONS: Record<string, ReadonlySet<string>> = {
   ]),
   binary_sensor: new Set([...COMMON, 'device_class', 'expire_after', 'force_update', 'off_delay', 'payload_off', 'payload_on', 'state_topic', 'value_template']),
   button: new Set([...COMMON, 'command_template', 'command_topic', 'device_class', 'payload_press', 'retain']),
+  // integrations/event.mqtt (HA core mqtt/event.py: MQTT_RO_SCHEMA + device_class, name, event_types required).
+  event: new Set([...COMMON, 'device_class', 'event_types', 'state_topic', 'value_template']),
 };
+
+/**
+ * What HA's MQTT event platform requires (home-assistant.io/integrations/event.mqtt; core mqtt/event.py):
+ * a state_topic and a non-empty list of string event_types in the config; device_class, if any, one of
+ * doorbell/button/motion. A message is used only when it is not retained, is a JSON object with an
+ * `event_type` that is one of event_types; its other keys become attributes, except the blocked
+ * `event_type`/`event_types`. Returns what is wrong, [] when HA would accept it.
+ */
+export const HA_EVENT_DEVICE_CLASSES = new Set(['doorbell', 'button', 'motion']);
+export function haEventConfigProblems(c: Record<string, unknown>): string[] {
+  const bad: string[] = [];
+  if (c.platform !== 'event') bad.push('platform must be event');
+  if (typeof c.state_topic !== 'string' || !c.state_topic) bad.push('state_topic is required');
+  if (!Array.isArray(c.event_types) || c.event_types.length === 0 || !c.event_types.every((t) => typeof t === 'string')) bad.push('event_types must be a list of strings');
+  if (c.device_class !== undefined && !HA_EVENT_DEVICE_CLASSES.has(String(c.device_class))) bad.push(`device_class ${String(c.device_class)}`);
+  if (typeof c.unique_id !== 'string') bad.push('unique_id is required in device discovery');
+  return bad;
+}
+export function haEventMessageProblems(c: { event_types: string[] }, payload: string, retained: boolean): string[] {
+  if (retained) return ['retained: HA ignores a replayed retained event'];
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return ['not JSON'];
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return ['not a JSON object'];
+  const o = body as Record<string, unknown>;
+  if (!('event_type' in o)) return ['event_type missing'];
+  const bad: string[] = [];
+  if (!c.event_types.includes(String(o.event_type))) bad.push(`event_type ${String(o.event_type)} not in event_types`);
+  if ('event_types' in o) bad.push('event_types is a blocked attribute');
+  return bad;
+}
 
 /** Device keys (the `device` map) and origin keys HA documents. */
 export const HA_DEVICE_KEYS = new Set([
