@@ -90,8 +90,14 @@ describe.skipIf(!hasSharedData)(`niftybox fetch → backtest, June 2025 from the
     expect(/,2025-06-05,NSE_FO\|\d+\|05-06-2025,2025-06-04,False\n/.test(optText)).toBe(true);
     // both paths were used: the expired-instruments API and the current contracts + V3 candles
     expect(fake.stats.restByPath['/v2/expired-instruments/expiries']).toBe(1);
-    expect(fake.stats.restByPath['/v2/expired-instruments/historical-candle/{key}/5minute/{date}/{date}']).toBe(2 * 19);
-    expect(fake.stats.restByPath['/v3/historical-candle/{key}/minutes/5/{date}/{date}']).toBe(2 * 2 + 2); // 27 + 30 June pairs, index in 2 calls
+    // One candle call per contract per week it is picked in (not per day): June's 19 past-week days pick
+    // 16 distinct (expiry, strike) pairs, so 32 calls where one a day made 38.
+    const junePicks = [...market.picks].filter(([d]) => d >= FROM && d <= TO);
+    const pairsIn = (past: boolean) => new Set(junePicks.filter(([, p]) => (p.expiry < '2025-07-01') === past).map(([, p]) => `${p.expiry} ${p.strike}`)).size;
+    expect(junePicks.filter(([, p]) => p.expiry < '2025-07-01')).toHaveLength(19);
+    expect(fake.stats.restByPath['/v2/expired-instruments/historical-candle/{key}/5minute/{date}/{date}']).toBe(2 * pairsIn(true));
+    expect(2 * pairsIn(true)).toBe(32);
+    expect(fake.stats.restByPath['/v3/historical-candle/{key}/minutes/5/{date}/{date}']).toBe(2 * pairsIn(false) + 2); // the 3 July week's pairs (27 + 30 June), index in 2 calls
   }, 120_000);
 
   it('backtest on the fetched files gives the trades of the backtest on ../shared/data for June', async () => {

@@ -4,8 +4,9 @@
  * the live box would have picked — the first index trade of the day (the open of its first candle),
  * the nearest listed expiry not passed, the strike nearest the spot. Past expiries come from the
  * expired-instruments API (expiries → contracts of that expiry → candles), current ones from the
- * option-contract and V3 historical-candle APIs. Every fetched unit goes to a HistoryCache first,
- * so a re-run makes no candle call for what it already has.
+ * option-contract and V3 historical-candle APIs. A contract is fetched in one call over the days of its
+ * week it is the pick on (not one call a day). Every fetched day goes to a HistoryCache first, so a
+ * re-run makes no candle call for what it already has.
  */
 import type { MarketCalendar } from '../../core/calendar.js';
 import { atmStrike } from '../../core/contracts.js';
@@ -190,57 +191,81 @@ export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResul
     return list;
   };
 
+  // First each day's pair (listings only, no candles): a contract picked on several days of its week is then
+  // fetched in one call over those days instead of one call a day.
+  type Plan = { skip: string } | { spot: number; expired: boolean; contracts: Record<Side, OptionContract> };
+  const plans = new Map<string, Plan>();
+  for (const day of todo) {
+    const index = indexByDay.get(day) ?? [];
+    if (index.length === 0) {
+      plans.set(day, { skip: 'Upstox has no index candles for it' });
+      continue;
+    }
+    const spot = index[0]!.open;
+    const strike = atmStrike(spot);
+    const l = await loadListing();
+    const expiry = nearestExpiry([...l.expired, ...l.currentExpiries], day);
+    const needsExpired = calendar.weeklyExpiry(day) < (nearestExpiry(l.currentExpiries, '0000-00-00') ?? '9999-99-99');
+    if (plusOnly && needsExpired) {
+      plans.set(day, { skip: `its weekly expiry ${calendar.weeklyExpiry(day)} has passed and expired contracts need Upstox Plus (${PLUS_ONLY_CODE})` });
+      continue;
+    }
+    // The nearest listed expiry lies beyond the day's weekly one: that week is no longer listed.
+    if (!expiry || expiry > calendar.weeklyExpiry(day)) {
+      plans.set(day, { skip: `its weekly expiry ${calendar.weeklyExpiry(day)} is not listed by Upstox (the expired-instruments API reaches about six months back)` });
+      continue;
+    }
+    const expired = l.expired.has(expiry) && !l.currentExpiries.has(expiry);
+    const listed = expired ? await expiredContracts(expiry) : l.current.filter((c) => c.expiry === expiry);
+    const find = (side: Side) => listed.find((c) => c.side === side && c.strike === strike && c.expiry === expiry);
+    const CE = find('CE');
+    const PE = find('PE');
+    if (!CE || !PE) {
+      plans.set(day, { skip: `no ${!CE ? 'CE' : 'PE'} at strike ${strike} (spot ${spot}) for expiry ${expiry}` });
+      continue;
+    }
+    plans.set(day, { spot, expired, contracts: { CE, PE } });
+  }
+  // The days each contract is wanted on (all in its expiry's week: well inside a call's month).
+  const wantedOn = new Map<string, string[]>();
+  for (const [day, p] of plans) if ('contracts' in p) for (const c of [p.contracts.CE, p.contracts.PE]) (wantedOn.get(c.instrumentKey) ?? wantedOn.set(c.instrumentKey, []).get(c.instrumentKey)!).push(day);
+  const fetched = new Map<string, CandleWithOi[]>();
+  const candlesOf = async (c: OptionContract, expired: boolean): Promise<CandleWithOi[]> => {
+    let got = fetched.get(c.instrumentKey);
+    if (!got) {
+      const on = wantedOn.get(c.instrumentKey)!;
+      const [first, last] = [on[0]!, on.at(-1)!];
+      guard();
+      got = expired
+        ? await rest.expiredHistoricalCandles(c.instrumentKey, '5minute', first, last)
+        : await rest.historicalCandlesWithOi(c.instrumentKey, 'minutes', 5, first, last);
+      candleCalls++;
+      fetched.set(c.instrumentKey, got);
+    }
+    return got;
+  };
+
   done = 0;
   o.onProgress?.({ phase: 'options', done, total: todo.length });
   for (const day of tradeDays) {
-    const index = indexByDay.get(day) ?? [];
     let entry = cache.get<CachedOptionDay>('options', day);
     if (!entry) {
-      if (index.length === 0) {
-        skipped.push({ day, why: 'Upstox has no index candles for it' });
+      const plan = plans.get(day);
+      if (!plan) continue; // cached when the plans were made, unreadable now: not on this run
+      if ('skip' in plan) {
+        skipped.push({ day, why: plan.skip });
+        if (indexByDay.get(day)?.length) o.onProgress?.({ phase: 'options', done: ++done, total: todo.length, day });
         continue;
       }
-      const spot = index[0]!.open;
-      const strike = atmStrike(spot);
-      const l = await loadListing();
-      const expiry = nearestExpiry([...l.expired, ...l.currentExpiries], day);
-      const needsExpired = calendar.weeklyExpiry(day) < (nearestExpiry(l.currentExpiries, '0000-00-00') ?? '9999-99-99');
-      if (plusOnly && needsExpired) {
-        skipped.push({ day, why: `its weekly expiry ${calendar.weeklyExpiry(day)} has passed and expired contracts need Upstox Plus (${PLUS_ONLY_CODE})` });
-        o.onProgress?.({ phase: 'options', done: ++done, total: todo.length, day });
-        continue;
-      }
-      // The nearest listed expiry lies beyond the day's weekly one: that week is no longer listed.
-      if (!expiry || expiry > calendar.weeklyExpiry(day)) {
-        skipped.push({ day, why: `its weekly expiry ${calendar.weeklyExpiry(day)} is not listed by Upstox (the expired-instruments API reaches about six months back)` });
-        o.onProgress?.({ phase: 'options', done: ++done, total: todo.length, day });
-        continue;
-      }
-      const expired = l.expired.has(expiry) && !l.currentExpiries.has(expiry);
-      const listed = expired ? await expiredContracts(expiry) : l.current.filter((c) => c.expiry === expiry);
-      const find = (side: Side) => listed.find((c) => c.side === side && c.strike === strike && c.expiry === expiry);
-      const CE = find('CE');
-      const PE = find('PE');
-      if (!CE || !PE) {
-        skipped.push({ day, why: `no ${!CE ? 'CE' : 'PE'} at strike ${strike} (spot ${spot}) for expiry ${expiry}` });
-        o.onProgress?.({ phase: 'options', done: ++done, total: todo.length, day });
-        continue;
-      }
+      const { CE, PE } = plan.contracts;
       const candles = {} as Record<Side, CompactCandle[]>;
-      for (const [side, c] of [['CE', CE], ['PE', PE]] as const) {
-        guard();
-        const got: CandleWithOi[] = expired
-          ? await rest.expiredHistoricalCandles(c.instrumentKey, '5minute', day, day)
-          : await rest.historicalCandlesWithOi(c.instrumentKey, 'minutes', 5, day, day);
-        candleCalls++;
-        candles[side] = got.filter((x) => istDate(x.ts) === day).map(pack);
-      }
+      for (const [side, c] of [['CE', CE], ['PE', PE]] as const) candles[side] = (await candlesOf(c, plan.expired)).filter((x) => istDate(x.ts) === day).map(pack);
       if (!candles.CE.length || !candles.PE.length) {
         skipped.push({ day, why: `Upstox returned no candles for ${!candles.CE.length ? CE.instrumentKey : PE.instrumentKey}` });
         o.onProgress?.({ phase: 'options', done: ++done, total: todo.length, day });
         continue;
       }
-      entry = { day, spot, expired, contracts: { CE, PE }, candles };
+      entry = { day, spot: plan.spot, expired: plan.expired, contracts: { CE, PE }, candles };
       cache.put('options', day, entry);
       o.onProgress?.({ phase: 'options', done: ++done, total: todo.length, day });
     }
