@@ -76,6 +76,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
     candleGraceMs: source.mode === 'replay' ? 0 : config.candleGraceMs,
   });
   const loop = new TradingLoop(engine, ledger, log.child({ area: 'loop' }), () => source.now(), config.deviceId, source.mode);
+  loop.setGreeksModel({ calendar, riskFreeRate: config.riskFreeRate });
   let checkpoint;
   try {
     await source.prepare?.(ledger);

@@ -64,6 +64,8 @@ export const configSchema = z
     /** Milliseconds after a 5-minute boundary during which late trades still join the closing candle. */
     candleGraceMs: z.number().int().min(0).max(5000).default(1500),
     maxClockSkewMs: z.number().int().positive().default(2000),
+    /** Annual risk-free rate (0.065 = 6.5 %) of the held option's Black-76 Greeks when the feed sends none (about the 91-day T-bill). */
+    riskFreeRate: z.number().min(0).max(0.5).default(0.065),
     control: z
       .object({ socket: z.string().optional() })
       .strict()

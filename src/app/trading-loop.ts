@@ -4,7 +4,9 @@
  * hear of it. Nothing here waits on a peripheral.
  */
 import { type AlertCode, type GuardCode, alertCodesWhere } from '../core/alerts.js';
+import type { MarketCalendar } from '../core/calendar.js';
 import { contractName } from '../core/contracts.js';
+import { greeksOf, tradingYearsToExpiry, type Greeks } from '../core/greeks.js';
 import type { Engine, EngineCheckpoint } from '../core/engine.js';
 import type { EngineEvent, HaltSource } from '../core/events.js';
 import type { ApplianceMode, ApplianceState, SessionPhase } from '../core/state.js';
@@ -26,7 +28,12 @@ export interface LinkStatus {
   verify?: VerifyVerdict | null;
   /** Whether a working kill switch exists (the device tells; 'ok' until it does). */
   killSwitch: 'ok' | 'no kill switch' | 'not working';
+  /** The last IV and Greeks Upstox's feed sent per option instrument (its `full` and `option_greeks` modes carry them). */
+  feedGreeks?: Map<string, Greeks>;
 }
+
+type PositionGreeks = (Greeks & { source: 'upstox' | 'black76' }) | null;
+const roundGreeks = (g: Greeks): Greeks => ({ iv: Math.round(g.iv * 100) / 100, delta: Math.round(g.delta * 1e4) / 1e4, gamma: Math.round(g.gamma * 1e6) / 1e6, theta: Math.round(g.theta * 100) / 100, vega: Math.round(g.vega * 100) / 100 });
 
 /** Guards listed in the state's alarms (MQTT, page, OLED, buzzer): the table in core/alerts.ts says which. */
 const ALARM_CODES: ReadonlySet<string> = alertCodesWhere((a) => a.guard && a.stateAlarm);
@@ -52,6 +59,22 @@ export class TradingLoop implements ControlPort {
     readonly deviceId: string,
     readonly mode: ApplianceMode,
   ) {}
+
+  private greeksModel: { calendar: MarketCalendar; riskFreeRate: number } | null = null;
+
+  /** Computes the held option's Greeks (Black-76) when the feed does not send them. */
+  setGreeksModel(m: { calendar: MarketCalendar; riskFreeRate: number }): void {
+    this.greeksModel = m;
+  }
+
+  private heldGreeks(contract: { side: 'CE' | 'PE'; strike: number; expiry: string; instrumentKey: string }, ltp: number, spot: number | null, now: number): PositionGreeks {
+    const fed = this.status.feedGreeks?.get(contract.instrumentKey);
+    if (fed) return { ...fed, source: 'upstox' };
+    if (!this.greeksModel || spot === null) return null;
+    const years = tradingYearsToExpiry(this.greeksModel.calendar, now, contract.expiry);
+    const g = greeksOf({ isCall: contract.side === 'CE', price: ltp, spot, strike: contract.strike, years, rate: this.greeksModel.riskFreeRate });
+    return g ? { ...roundGreeks(g), source: 'black76' } : null;
+  }
 
   addOutput(o: Output): void {
     this.outputs.push(o);
@@ -223,6 +246,7 @@ export class TradingLoop implements ControlPort {
               tp1: round2(pos.tp1),
               tp1Hit: pos.tp1Hit,
               unrealizedPnl: round2(unrealized),
+              greeks: this.heldGreeks(contract, pos.ltp, v.spot, now),
             }
           : null,
       pnl: {

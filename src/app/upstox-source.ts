@@ -98,6 +98,11 @@ export class UpstoxSource implements TickSource {
   }
 
   private onTick(t: FeedTick): void {
+    if (t.greeks && t.iv !== undefined) {
+      // Upstox's IV: a fraction (0.142) on the wire of the fake and, per its docs' examples, of Upstox; shown in percent.
+      const g = t.greeks;
+      (this.s.loop.status.feedGreeks ??= new Map()).set(t.instrumentKey, { iv: t.iv < 3 ? t.iv * 100 : t.iv, delta: g.delta, gamma: g.gamma, theta: g.theta, vega: g.vega });
+    }
     if (t.initial) return; // a snapshot of the last trade, not a new one
     this.s.gate.push(t);
   }

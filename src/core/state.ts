@@ -2,6 +2,7 @@
  * The appliance's published state (MQTT `…/state`, OLED screens). Shape fixed by interfaces.md.
  * Built by the app from the engine snapshot plus feed and clock status; outputs only read it.
  */
+import type { Greeks } from './greeks.js';
 import type { Side } from './types.js';
 
 export type ApplianceMode = 'live' | 'demo' | 'replay';
@@ -22,6 +23,12 @@ export interface PositionState {
   tp1: number;
   tp1Hit: boolean;
   unrealizedPnl: number;
+  /**
+   * IV (%) and Greeks of the held contract: from Upstox's feed when its ticks carry them (`upstox`:
+   * theta per calendar day, as Upstox gives it), else Black-76 on the index (`black76`, core/greeks.ts:
+   * theta per trading day); null when neither is known (no index price yet, a price below intrinsic value).
+   */
+  greeks?: (Greeks & { source: 'upstox' | 'black76' }) | null;
 }
 
 export interface ApplianceState {

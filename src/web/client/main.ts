@@ -21,7 +21,18 @@ interface LiveState {
   haltReason: string | null;
   feed: { connected: boolean; lastTickAgeMs: number | null };
   spot: number | null;
-  position: { side: string; symbol: string; quantity: number; entryPrice: number; ltp: number; sl: number; tp1: number; tp1Hit: boolean; unrealizedPnl: number } | null;
+  position: {
+    side: string;
+    symbol: string;
+    quantity: number;
+    entryPrice: number;
+    ltp: number;
+    sl: number;
+    tp1: number;
+    tp1Hit: boolean;
+    unrealizedPnl: number;
+    greeks?: { source: 'upstox' | 'black76'; iv: number; delta: number; gamma: number; theta: number; vega: number } | null;
+  } | null;
   pnl: { realized: number; unrealized: number; charges: number; net: number; trades: number; wins: number };
   clock: { synced: boolean; skewMs: number | null };
   alarms: { code: string; message: string }[];
@@ -249,6 +260,9 @@ function renderStatus(s: LiveState): void {
     `<div><span>guards</span>${guards.length ? guards.map(([k, m]) => `<b class="neg" title="${esc(m)}">${esc(k)}</b>`).join(' ') : 'none'}</div>`,
     `<div><span>spot</span>${s.spot?.toFixed(2) ?? '—'}</div>`,
     `<div><span>position</span>${p ? `${esc(p.symbol)} ×${p.quantity} · ${p.entryPrice.toFixed(2)} → ${p.ltp.toFixed(2)} · SL ${p.sl.toFixed(2)} · TP1 ${p.tp1.toFixed(2)}${p.tp1Hit ? ' ✓' : ''} · ${money(p.unrealizedPnl)}` : 'flat'}</div>`,
+    p?.greeks
+      ? `<div id="greeks"><span>greeks</span>IV ${p.greeks.iv.toFixed(1)}% · Δ ${p.greeks.delta.toFixed(3)} · Γ ${p.greeks.gamma.toFixed(5)} · Θ ${p.greeks.theta.toFixed(2)}/${p.greeks.source === 'upstox' ? 'day' : 'session'} · vega ${p.greeks.vega.toFixed(2)} <span class="dim">(${p.greeks.source === 'upstox' ? 'Upstox feed' : 'Black-76'})</span></div>`
+      : '',
     `<div><span>P&amp;L</span>realized ${money(s.pnl.realized)} · unrealized ${money(s.pnl.unrealized)} · charges ${money(-s.pnl.charges)} · <b>net ${money(s.pnl.net)}</b> · ${s.pnl.trades} trades, ${s.pnl.wins} wins</div>`,
     s.loginUrl ? `<div><span>login</span><a href="${esc(s.loginUrl)}">${esc(s.loginUrl)}</a></div>` : '',
   ].join('');
