@@ -64,6 +64,11 @@ export class IndexChart {
     panes[2]?.setStretchFactor(1);
   }
 
+  /** The candle still forming (from the live state's last index price), drawn after the closed ones until the next set(). */
+  forming(bar: CandlestickData<Time>): void {
+    this.price.update(bar);
+  }
+
   set(v: DayView): void {
     const rows = v.index.candles;
     this.price.setData(candles(rows));
@@ -85,6 +90,10 @@ export class OptionChart {
     this.chart = baseChart(el);
     this.series = this.chart.addSeries(CandlestickSeries, { upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false });
     this.markers = createSeriesMarkers(this.series, []);
+  }
+
+  forming(bar: CandlestickData<Time>): void {
+    this.series.update(bar);
   }
 
   set(pane: OptionPane | null, trades: TradeJson[], position: PositionLevels | null): void {

@@ -4,7 +4,7 @@
  */
 import { AreaSeries, ColorType, createChart, LineSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
 import type { DayView, EquityPoint, ReportView, TradeJson } from '../day-view.js';
-import { centre, IndexChart, isoToEpochS, OptionChart } from './charts.js';
+import { bucketIst, centre, IndexChart, ist, isoToEpochS, OptionChart } from './charts.js';
 
 interface StaticData {
   kind: 'backtest' | 'report';
@@ -103,6 +103,10 @@ const testHook = {
   trades: [] as TradeJson[],
   loads: 0,
   markers: () => ({ CE: ceChart.markers.markers(), PE: peChart.markers.markers() }),
+  /** The candles forming now (index, and the held contract's side), as last drawn; updates drawn so far. */
+  forming: () => ({ index: forming.index, option: forming.option, updates: forming.updates }),
+  /** Times the page re-read everything after its event stream reconnected. */
+  resyncs: 0,
   /** The NIFTY chart's visible time range, in the charts' IST-shifted seconds. */
   visibleRange: () => indexChart.chart.timeScale().getVisibleRange(),
 };
@@ -120,11 +124,58 @@ async function fetchDay(day: string): Promise<DayView | null> {
   return getJson<DayView>(`/api/day/${day}`);
 }
 
+/**
+ * The 5-minute candles forming now, from the live state's last prices (the index's spot, the held
+ * contract's ltp): the state comes over SSE at most twice a second, so this draws at most that often.
+ * Bars of a day not on show are not drawn; a new bucket starts a new bar.
+ */
+type Bar = { time: Time; open: number; high: number; low: number; close: number };
+const forming = { index: null as Bar | null, option: null as (Bar & { side: 'CE' | 'PE' }) | null, updates: 0 };
+function grow(bar: Bar | null, time: Time, price: number): Bar {
+  if (!bar || bar.time !== time) return { time, open: price, high: price, low: price, close: price };
+  return { time, open: bar.open, high: Math.max(bar.high, price), low: Math.min(bar.low, price), close: price };
+}
+/** Whether a bar at `time` comes after every closed candle of `rows` (lightweight-charts cannot update an older bar). */
+function afterClosed(time: Time, rows: readonly (readonly number[])[] | undefined): boolean {
+  const last = rows?.at(-1)?.[0];
+  return last === undefined || (time as number) > (ist(last) as number);
+}
+function drawForming(s: LiveState): void {
+  if (!current || current.day !== s.day || s.session !== 'open') return;
+  const time = bucketIst((s.ts - (s.feed.lastTickAgeMs ?? 0)) / 1000) as Time;
+  if (s.spot !== null && afterClosed(time, current.index.candles)) {
+    forming.index = grow(forming.index, time, s.spot);
+    indexChart.forming(forming.index);
+  }
+  const p = s.position;
+  if (p && (p.side === 'CE' || p.side === 'PE') && afterClosed(time, current.options[p.side]?.candles)) {
+    const prev = forming.option?.side === p.side ? forming.option : null;
+    forming.option = { ...grow(prev, time, p.ltp), side: p.side };
+    const { side, ...bar } = forming.option;
+    (side === 'CE' ? ceChart : peChart).forming(bar);
+  } else if (!p) forming.option = null;
+  forming.updates++;
+}
+/** After the closed candles are redrawn, the forming ones go back on top (unless their bucket has closed). */
+function redrawForming(v: DayView): void {
+  if (forming.index && afterClosed(forming.index.time, v.index.candles)) indexChart.forming(forming.index);
+  else forming.index = null;
+  if (forming.option && afterClosed(forming.option.time, v.options[forming.option.side]?.candles)) {
+    const { side, ...bar } = forming.option;
+    (side === 'CE' ? ceChart : peChart).forming(bar);
+  } else forming.option = null;
+}
+
 function renderDay(v: DayView, opts: { fit: boolean }): void {
+  if (current?.day !== v.day) {
+    forming.index = null;
+    forming.option = null;
+  }
   current = v;
   indexChart.set(v);
   ceChart.set(v.options.CE, v.trades.filter((t) => t.side === 'CE'), v.position?.side === 'CE' ? v.position : null);
   peChart.set(v.options.PE, v.trades.filter((t) => t.side === 'PE'), v.position?.side === 'PE' ? v.position : null);
+  redrawForming(v);
   $('#index-title').textContent = `NIFTY 50 · 5 min · ${v.day}`;
   $('#ce-title').textContent = v.options.CE ? (v.options.CE.symbol ?? `CE ${v.options.CE.instrumentKey}`) : 'CE (no candles recorded)';
   $('#pe-title').textContent = v.options.PE ? (v.options.PE.symbol ?? `PE ${v.options.PE.instrumentKey}`) : 'PE (no candles recorded)';
@@ -328,11 +379,26 @@ function scheduleRefresh(withEquity: boolean): void {
 
 function connectEvents(): void {
   const es = new EventSource('/api/events');
+  let opened = false;
+  // Every reconnect (the box restarted, the Wi-Fi dropped, the laptop slept): re-read what may have been missed.
+  es.onopen = () => {
+    if (opened) void resync();
+    opened = true;
+  };
   es.addEventListener('state', (e) => {
     const s = JSON.parse((e as MessageEvent).data) as LiveState;
-    const dayChanged = liveState !== null && liveState.day !== s.day;
+    const before = liveState?.day;
+    const dayChanged = liveState !== null && before !== s.day;
+    // A page following the live day moves to the new one at the rollover; one showing another day stays.
+    const following = dayChanged && current?.day === before;
     renderStatus(s);
+    if (following && s.day) {
+      if (!days.includes(s.day)) fillDays([...days, s.day].sort(), s.day);
+      userMoved = false;
+      void showDay(s.day);
+    }
     if (dayChanged) scheduleRefresh(true);
+    drawForming(s);
     showError('');
   });
   es.addEventListener('ledger', (e) => {
@@ -340,6 +406,23 @@ function connectEvents(): void {
     if (events.some((x) => ['candle', 'entry', 'exit', 'position', 'halt'].includes(x))) scheduleRefresh(events.includes('exit'));
   });
   es.onerror = () => showError('lost the connection to the box; retrying…');
+}
+
+/** After a reconnect: the state, the list of days, the day on show (the new live day if it was following), the equity. */
+async function resync(): Promise<void> {
+  try {
+    const before = liveState?.day;
+    const [state, list] = await Promise.all([getJson<LiveState>('/api/state'), getJson<{ days: string[]; today: string }>('/api/days')]);
+    const following = !current || current.day === before || current.day === state.day;
+    renderStatus(state);
+    fillDays(list.days.includes(list.today) ? list.days : [...list.days, list.today].sort(), following ? list.today : current?.day);
+    await showDay(following ? list.today : current!.day);
+    renderEquity((await getJson<{ equity: EquityPoint[] }>('/api/equity')).equity);
+    testHook.resyncs++;
+    showError('');
+  } catch (err) {
+    showError(`could not resynchronise: ${(err as Error).message}`);
+  }
 }
 
 // ------------------------------------------------------------------ offline report
