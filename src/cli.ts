@@ -2,7 +2,7 @@
 /** `niftybox <command>`: the one entry point. Each command lives in src/commands/. */
 import { ConfigError } from './config.js';
 import { LedgerError } from './store/ledger.js';
-import { DataError, HelpRequested, IoError, UsageError } from './commands/errors.js';
+import { DataError, HelpRequested, IoError, UsageError } from './lib/errors.js';
 
 const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
 

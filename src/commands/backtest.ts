@@ -8,7 +8,7 @@ import { missingIndexDays, parseIndexCsv, parseOptionsCsv, type OptionDay } from
 import { summaryJson, textReport, tradeJson, tradesCsv, type SlippagePoint } from '../report/format.js';
 import type { Candle } from '../core/types.js';
 import { DATE_RANGE_FLAGS, REPORT_OUTPUT_FLAGS, dateRangeFlags, numberFlag, parseFlags } from './args.js';
-import { DataError, UsageError } from './errors.js';
+import { DataError, UsageError } from '../lib/errors.js';
 import { checkWritable, fsReason, writeOutput } from './output-file.js';
 import { backtestPage, writeHtmlPage } from '../web/html-export.js';
 

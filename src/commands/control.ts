@@ -4,7 +4,7 @@ import { dbPath, loadConfig } from '../config.js';
 import { controlSocketPath, sendControl, type ControlRequest } from '../app/control.js';
 import { statusLine } from '../app/console-output.js';
 import { parseFlags } from './args.js';
-import { DataError } from './errors.js';
+import { DataError } from '../lib/errors.js';
 import { demoLedgerPath, selectMode } from '../app/mode.js';
 
 function controlCommand(cmd: ControlRequest['cmd']) {

@@ -5,7 +5,7 @@ import { istIso } from '../core/time.js';
 import { createLogger, registerSecret } from '../log.js';
 import { loginServerOptions } from '../app/login-options.js';
 import { parseFlags, portFlag, textFlag } from './args.js';
-import { DataError, IoError, UsageError } from './errors.js';
+import { DataError, IoError, UsageError } from '../lib/errors.js';
 import { checkToken, describeRejection } from '../feed/upstox/token-check.js';
 import { jwtExpiry, tokenPath, tokenWriteProblem } from '../feed/upstox/token-store.js';
 import { ensureWritableDir } from '../app/boot-checks.js';

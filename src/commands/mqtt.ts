@@ -15,7 +15,7 @@ import { hashPassword } from '../mqtt/password.js';
 import { topicsFor } from '../mqtt/topics.js';
 import { Ledger, LedgerError } from '../store/ledger.js';
 import { parseFlags } from './args.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../lib/errors.js';
 
 const FORGET_USAGE = "niftybox mqtt forget [--device ID] [--config F]   remove a device from Home Assistant (default: this box's deviceId)";
 const HASH_USAGE = 'niftybox mqtt hash-password                        read a password on stdin, print its hash for mqtt.embeddedBroker.users';

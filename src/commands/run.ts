@@ -9,7 +9,7 @@ import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { textReport } from '../report/format.js';
 import { createCalendar } from '../app.js';
 import { CONFIG_FLAGS, DATE_RANGE_FLAGS, parseFlags, dateFlag, numberFlag, wholeNumberFlag, ledgerFlag, refuseFlags } from './args.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../lib/errors.js';
 import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
 import { startWebOutput } from '../web/index.js';
 import { officialCandlesFor } from '../web/official.js';

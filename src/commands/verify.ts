@@ -7,7 +7,7 @@ import { createLogger, setLogSink } from '../log.js';
 import { tradeJson } from '../report/format.js';
 import { Ledger } from '../store/ledger.js';
 import { dateFlag, parseFlags } from './args.js';
-import { DataError, UsageError } from './errors.js';
+import { DataError, UsageError } from '../lib/errors.js';
 
 const USAGE = 'niftybox verify --day D [--config F] [--db F] [--json]';
 

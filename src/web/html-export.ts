@@ -12,7 +12,7 @@ import type { Candle, ClosedTrade } from '../core/types.js';
 import type { OptionDay } from '../feed/csv.js';
 import { summaryJson, type SlippagePoint } from '../report/format.js';
 import type { Ledger } from '../store/ledger.js';
-import { DataError } from '../commands/errors.js';
+import { DataError } from '../lib/errors.js';
 import { candleRow, dayTrades, equityCurve, indicatorSeries, optionPane, type DayView, type IndexPane, type ReportView } from './day-view.js';
 import { LedgerDays } from './ledger-days.js';
 import { pageHtml, readClientBundle } from './page.js';
