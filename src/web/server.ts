@@ -20,7 +20,7 @@ import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { ControlPort, Output } from '../output.js';
 import { Ledger } from '../store/ledger.js';
-import { reconcileCandles, type CandleCheck } from '../app/daily-report.js';
+import { reconcileCandles, type CandleCheck } from '../store/candle-check.js';
 import type { WebConfig } from './config.js';
 import type { PositionLevels } from './day-view.js';
 import { LedgerDays } from './ledger-days.js';

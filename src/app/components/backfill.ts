@@ -5,7 +5,7 @@
  * the built one at its close. Live ticks wait in the gate meanwhile, so nothing reaches the engine out
  * of turn.
  */
-import { candleTicks } from '../../core/backtest.js';
+import { candleTicks } from '../../core/candle-ticks.js';
 import { BUCKET_MS, istDate, istIso } from '../../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle } from '../../core/types.js';
 import { mergeCandles, TokenExpired, type FeedTick } from '../../feed/upstox/index.js';

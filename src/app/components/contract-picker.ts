@@ -4,7 +4,7 @@
  * a mid-day start), subscribed, with the pair's earlier candles of the day warming its day ATR. A
  * restart keeps the pair picked at the open (it is in the checkpoint).
  */
-import { candleTicks } from '../../core/backtest.js';
+import { candleTicks } from '../../core/candle-ticks.js';
 import { pickAtmPair } from '../../core/contracts.js';
 import { istDate } from '../../core/time.js';
 import { NIFTY_INDEX_KEY, type DayContracts } from '../../core/types.js';
