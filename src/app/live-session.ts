@@ -51,8 +51,6 @@ export function trimHistory(history: Candle[], now: number): Candle[] {
   return history.length && history[0]!.ts < from ? history.filter((c) => c.ts >= from) : history;
 }
 
-export const bucketOf = (ts: number) => ts - (ts % BUCKET_MS);
-
 export class LiveSession {
   loop!: TradingLoop;
   ledger: Ledger | null = null;

@@ -15,8 +15,9 @@ import { loadToken, TokenExpired, UpstoxApiError, UpstoxRest, UpstoxShapeError }
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { DATE_RANGE_FLAGS, dateRangeFlags, parseFlags } from './args.js';
 import { UsageError } from '../lib/errors.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox fetch --from D --to D --out DIR [--config F] [--cache DIR]';
+const USAGE = usageOf('fetch');
 
 export async function fetchCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(

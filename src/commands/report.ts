@@ -10,8 +10,9 @@ import { DataError } from '../lib/errors.js';
 import { checkWritable, writeOutput } from './output-file.js';
 import { createCalendar } from '../app.js';
 import { ledgerPage, writeHtmlPage } from '../web/html-export.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox report [--config F] [--db F] [--from D] [--to D] [--json] [--csv F] [--html F] [--days]';
+const USAGE = usageOf('report');
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(

@@ -14,8 +14,9 @@ import { startDeviceOutput, startMqttOutput, startWebOutput } from '../app/outpu
 import { officialCandlesFor } from '../app/official-candles.js';
 import { selectMode } from '../app/mode.js';
 import { checkBootToken, ensureWritableDir } from '../app/boot-checks.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox run [--config F] [--db F] [--demo] [--sessions N] [--display KIND] [--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max] [--allow-gaps]]';
+const USAGE = usageOf('run');
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(

@@ -5,11 +5,12 @@
  * the built one at its close. Live ticks wait in the gate meanwhile, so nothing reaches the engine out
  * of turn.
  */
+import { bucketOf } from '../../core/candle-builder.js';
 import { candleTicks } from '../../core/candle-ticks.js';
 import { BUCKET_MS, istDate, istIso } from '../../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle } from '../../core/types.js';
 import { mergeCandles, TokenExpired, type FeedTick } from '../../feed/upstox/index.js';
-import { bucketOf, trimHistory, type LiveSession } from '../live-session.js';
+import { trimHistory, type LiveSession } from '../live-session.js';
 import type { Component, ComponentContext } from './component.js';
 
 /** How often the closed candle is asked for before the candle built from ticks is used (with an alert). */

@@ -4,12 +4,13 @@
  * a mid-day start), subscribed, with the pair's earlier candles of the day warming its day ATR. A
  * restart keeps the pair picked at the open (it is in the checkpoint).
  */
+import { bucketOf } from '../../core/candle-builder.js';
 import { candleTicks } from '../../core/candle-ticks.js';
 import { pickAtmPair } from '../../core/contracts.js';
 import { istDate } from '../../core/time.js';
 import { NIFTY_INDEX_KEY, type DayContracts } from '../../core/types.js';
 import { TokenExpired } from '../../feed/upstox/index.js';
-import { bucketOf, type LiveSession } from '../live-session.js';
+import type { LiveSession } from '../live-session.js';
 import type { Component, ComponentContext } from './component.js';
 
 /** A failed pick is tried again on a later index tick, at most this often. */
