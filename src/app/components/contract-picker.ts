@@ -43,7 +43,8 @@ export class ContractPicker implements Component {
   private noteOpen(ts: number): void {
     if (!this.s.inSessionAt(ts)) return;
     const day = istDate(ts);
-    if (this.sawOpenDay !== day && this.connectedAt !== null && this.connectedAt <= this.s.o.calendar.session(day)!.openTs) this.sawOpenDay = day;
+    const upBeforeOpen = this.connectedAt !== null && this.connectedAt <= this.s.o.calendar.session(day)!.openTs;
+    if (this.sawOpenDay !== day && upBeforeOpen) this.sawOpenDay = day;
   }
 
   private maybePick(ctx: ComponentContext, spot: number, ts: number): void {
