@@ -5,6 +5,7 @@
  */
 import { type AlertCode, type GuardCode, alertCodesWhere } from '../core/alerts.js';
 import type { MarketCalendar } from '../core/calendar.js';
+import { paise } from '../core/charges.js';
 import { contractName } from '../core/contracts.js';
 import { greeksOf, tradingYearsToExpiry, type Greeks } from '../core/greeks.js';
 import type { Engine, EngineCheckpoint } from '../core/engine.js';
@@ -33,7 +34,7 @@ export interface LinkStatus {
 }
 
 type PositionGreeks = (Greeks & { source: 'upstox' | 'black76' }) | null;
-const roundGreeks = (g: Greeks): Greeks => ({ iv: Math.round(g.iv * 100) / 100, delta: Math.round(g.delta * 1e4) / 1e4, gamma: Math.round(g.gamma * 1e6) / 1e6, theta: Math.round(g.theta * 100) / 100, vega: Math.round(g.vega * 100) / 100 });
+const roundGreeks = (g: Greeks): Greeks => ({ iv: paise(g.iv), delta: Math.round(g.delta * 1e4) / 1e4, gamma: Math.round(g.gamma * 1e6) / 1e6, theta: paise(g.theta), vega: paise(g.vega) });
 
 /** Guards listed in the state's alarms (MQTT, page, OLED, buzzer): the table in core/alerts.ts says which. */
 const ALARM_CODES: ReadonlySet<string> = alertCodesWhere((a) => a.guard && a.stateAlarm);
@@ -240,20 +241,20 @@ export class TradingLoop implements ControlPort {
               symbol: contractName(contract),
               strike: contract.strike,
               quantity: pos.quantity,
-              entryPrice: round2(pos.entryPrice),
+              entryPrice: paise(pos.entryPrice),
               ltp: pos.ltp,
-              sl: round2(pos.sl),
-              tp1: round2(pos.tp1),
+              sl: paise(pos.sl),
+              tp1: paise(pos.tp1),
               tp1Hit: pos.tp1Hit,
-              unrealizedPnl: round2(unrealized),
+              unrealizedPnl: paise(unrealized),
               greeks: this.heldGreeks(contract, pos.ltp, v.spot, now),
             }
           : null,
       pnl: {
-        realized: round2(v.stats.realized),
-        unrealized: round2(unrealized),
-        charges: round2(v.stats.charges),
-        net: round2(v.stats.realized + unrealized - v.stats.charges),
+        realized: paise(v.stats.realized),
+        unrealized: paise(unrealized),
+        charges: paise(v.stats.charges),
+        net: paise(v.stats.realized + unrealized - v.stats.charges),
         trades: v.stats.trades,
         wins: v.stats.wins,
       },
@@ -267,7 +268,6 @@ export class TradingLoop implements ControlPort {
   }
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
  * Bounds the batch held during a disk outage. What a later restart cannot rebuild is kept (entries, exits,

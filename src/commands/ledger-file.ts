@@ -1,7 +1,7 @@
 /** The ledger a reading command (report, export, verify) needs: missing → exit 65, unreadable → exit 74 naming why. */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DataError, IoError } from './errors.js';
+import { DataError, IoError } from '../lib/errors.js';
 
 const FIX = 'join group niftybox (sudo usermod -aG niftybox $USER, then log in again) or run it with sudo';
 

@@ -8,9 +8,10 @@ import { CONFIG_FLAGS, DATE_RANGE_FLAGS, REPORT_OUTPUT_FLAGS, dateRangeFlags, le
 import { checkWritable, writeOutput } from './output-file.js';
 import { createCalendar } from '../app.js';
 import { ledgerPage, writeHtmlPage } from '../web/html-export.js';
+import { usageOf } from './usage.js';
 import { requireReadableLedger } from './ledger-file.js';
 
-const USAGE = 'niftybox report [--config F] [--db F] [--from D] [--to D] [--json] [--csv F] [--html F] [--days]';
+const USAGE = usageOf('report');
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(

@@ -7,6 +7,7 @@ import { ALERTS, type AlertCode } from '../core/alerts.js';
 import { contractName } from '../core/contracts.js';
 import type { AlertEvent, EngineEvent, EntryEvent, ExitEvent, SignalEvent } from '../core/events.js';
 import type { ApplianceState } from '../core/state.js';
+import { paise } from '../core/charges.js';
 import { tradeChargesByKind } from '../core/report.js';
 import { istIso } from '../core/time.js';
 
@@ -29,7 +30,7 @@ export function alertPayload(a: { level: AlertPayload['level']; code: AlertCode;
  * when the box runs without a ledger). Fields are only ever added here, never renamed.
  */
 export function statePayload(state: ApplianceState, extras: { closedNetAllTime: number | null }): Record<string, unknown> {
-  const allTimeNet = extras.closedNetAllTime === null ? null : Math.round((extras.closedNetAllTime + state.pnl.unrealized) * 100) / 100;
+  const allTimeNet = extras.closedNetAllTime === null ? null : paise(extras.closedNetAllTime + state.pnl.unrealized);
   return { ...state, pnl: { ...state.pnl, allTimeNet } };
 }
 
@@ -113,8 +114,6 @@ export function eventMessage(
 export const HA_EVENT_TYPES = ['entry', 'exit', 'halt', 'resume', 'alarm'] as const;
 export type HaEventType = (typeof HA_EVENT_TYPES)[number];
 
-const money = (x: number) => Math.round(x * 100) / 100;
-
 /**
  * The body of `…/event` for Home Assistant's MQTT event entity: `event_type` (one of HA_EVENT_TYPES; HA
  * takes it out and keeps the rest as the entity's attributes — `event_type`/`event_types` may not be
@@ -122,7 +121,7 @@ const money = (x: number) => Math.round(x * 100) / 100;
  * Null for events that are none of those (signals, candles, alerts that are not alarms).
  */
 export function haEventPayload(e: EngineEvent, state: ApplianceState | null): ({ event_type: HaEventType } & Record<string, unknown>) | null {
-  const dayNet = state ? money(state.pnl.net) : null;
+  const dayNet = state ? paise(state.pnl.net) : null;
   const base = { time: istIso(e.ts), ts: e.ts, day_net: dayNet };
   switch (e.type) {
     case 'entry': {
@@ -133,7 +132,7 @@ export function haEventPayload(e: EngineEvent, state: ApplianceState | null): ({
     case 'exit': {
       const t = e.trade;
       const symbol = contractName(t);
-      return { event_type: 'exit', trade_id: t.tradeId, side: t.side, symbol, quantity: t.quantity, entry_price: t.entryPrice, exit_price: t.exitPrice, pnl: money(t.netPnl), gross_pnl: money(t.grossPnl), charges: money(t.charges), reason: t.reason, message: `SELL ${symbol} @ ${t.exitPrice.toFixed(2)} (${t.reason}): net ₹${money(t.netPnl).toFixed(2)}`, ...base };
+      return { event_type: 'exit', trade_id: t.tradeId, side: t.side, symbol, quantity: t.quantity, entry_price: t.entryPrice, exit_price: t.exitPrice, pnl: paise(t.netPnl), gross_pnl: paise(t.grossPnl), charges: paise(t.charges), reason: t.reason, message: `SELL ${symbol} @ ${t.exitPrice.toFixed(2)} (${t.reason}): net ₹${paise(t.netPnl).toFixed(2)}`, ...base };
     }
     case 'halt':
       return { event_type: 'halt', reason: e.reason, source: e.source, message: `trading halted (${e.source}): ${e.reason}`, ...base };
