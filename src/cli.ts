@@ -15,6 +15,7 @@ commands:
   fetch --from D --to D --out DIR                                 Upstox history into the two files backtest reads
   export --out DIR [--db F] [--from D] [--to D]                   the box's recorded candles into the same two files
   verify --day D [--db F]                                         a live day's trades beside the backtest of its candles
+  sweep --index F --options F --grid NAME=… [--walk-forward T:T]  a parameter grid, walk-forward, DSR and PBO (sweep --help)
   mqtt forget [--device ID] | mqtt hash-password                 remove a device from Home Assistant; hash a broker password
   halt [--reason R] | resume | status                             talk to the running appliance`;
 
@@ -33,6 +34,7 @@ const commands: Record<string, () => Promise<Command>> = {
   fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
   export: async () => (await import('./commands/export.js')).exportCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
