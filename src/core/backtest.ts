@@ -106,7 +106,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     collect(engine.setContracts(withLotSizes(od.contracts, calendar), index[i]!.ts));
     walkDay(index, i, end, od, onCandle, onClock);
     collect(engine.endSession(lastTs(index[end - 1]!, od)));
-    input.onProgress?.(day, ++done, daysInRange.length);
+    done++; // not inside the optional call below: without onProgress its arguments are never evaluated
+    input.onProgress?.(day, done, daysInRange.length);
     i = end;
   }
   return { trades, cancelledEntries: cancelled, daysWithoutOptions, daysTraded: done };

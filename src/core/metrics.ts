@@ -98,10 +98,10 @@ export function meanStd(r: ArrayLike<number>): { mean: number; std: number } {
   return { mean, std: Math.sqrt(v / (n - 1)) };
 }
 
-/** Per-period Sharpe: mean ÷ sample stdev; 0 when the stdev is 0. */
+/** Per-period Sharpe: mean ÷ sample stdev; 0 when the stdev is 0 (or only rounding: a constant series of 0.1s). */
 export function periodSharpe(r: ArrayLike<number>): number {
   const { mean, std } = meanStd(r);
-  return std > 0 ? mean / std : 0;
+  return std > 1e-12 * Math.abs(mean) ? mean / std : 0;
 }
 
 /** Per-period Sortino: mean ÷ sqrt(mean(min(r, 0)²)); 0 when there is no down day. */
