@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { backtestRange, tradedDays } from '../core/backtest.js';
 import { OBJECTIVES, objectiveValue, type Metrics, type Objective } from '../core/metrics.js';
 import { gridPoint, gridSize, randomIndices, SweepAccumulator, walkForwardFolds, weekCount, type FlatParams, type Fold } from '../core/sweep.js';
-import { csvHeader, csvRow, deflatedJson, metricsJson, metricsLine, overfittingWords, paramsText, pboJson } from '../report/sweep-format.js';
+import { csvHeader, csvRow, deflatedJson, metricsJson, metricsLine, overfittingWords, paramsText, pboJson, rupees } from '../report/sweep-format.js';
 import { sweepPage, type SweepPageData } from '../report/sweep-page.js';
 import { DATE_RANGE_FLAGS, dateRangeFlags, numberFlag, parseFlags, textFlag, wholeNumberFlag } from './args.js';
 import { checkIndexGaps, readCandleFiles } from './backtest.js';
@@ -213,7 +213,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     ];
     if (wf) {
       lines.push('', `walk-forward ${wf.train}:${wf.test} weeks, ${s.folds.length} folds (chosen on train only):`);
-      for (const f of foldsOut) lines.push(`  test ${f.test.from} … ${f.test.to}: ${paramsText(f.chosen, axes.map((a) => a.name))}  in-sample net ${f.inSample.netPnl}, out-of-sample net ${f.outOfSample.netPnl}`);
+      for (const f of foldsOut) lines.push(`  test ${f.test.from} … ${f.test.to}: ${paramsText(f.chosen, axes.map((a) => a.name))}  in-sample net ${rupees(f.inSample.netPnl)}, out-of-sample net ${rupees(f.outOfSample.netPnl)}`);
       lines.push(`  all test windows: ${metricsLine(s.outOfSample!)}`);
       if (s.defaultsOutOfSample) lines.push(`  defaults on them: ${metricsLine(s.defaultsOutOfSample)}`);
     }

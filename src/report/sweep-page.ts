@@ -94,7 +94,7 @@ function foldBars(d: SweepPageData): string {
     parts.push(`<text x="${left + k * bw * 3 + bw}" y="${h - 16}" text-anchor="middle" font-size="9">${k + 1}</text>`);
   });
   const rows = d.folds
-    .map((f, k) => `<tr><td>${k + 1}</td><td>${f.train.from} … ${f.train.to}</td><td>${f.test.from} … ${f.test.to}</td><td>${esc(Object.entries(f.chosen).map(([n, v]) => `${n}=${v}`).join(' '))}</td><td class="n">${rupees(f.inSample.netPnl)}</td><td class="n">${rupees(f.outOfSample.netPnl)}</td></tr>`)
+    .map((f, k) => `<tr><td>${k + 1}</td><td>${f.train.from} … ${f.train.to}</td><td>${f.test.from} … ${f.test.to}</td><td>${esc(d.axes.map((a) => `${a.name}=${f.chosen[a.name]}`).join(' '))}</td><td class="n">${rupees(f.inSample.netPnl)}</td><td class="n">${rupees(f.outOfSample.netPnl)}</td></tr>`)
     .join('');
   return `<h2>Walk-forward: in sample vs out of sample, net a day</h2><p class="note"><span style="color:#5b8fd6">■</span> in sample (the train weeks the choice was made on) <span style="color:#d4731a">■</span> out of sample (the following test weeks)</p><svg id="folds" width="${w}" height="${h}" font-size="11">${parts.join('')}<text x="${left}" y="${h - 2}">fold</text></svg><table><tr><th>fold</th><th>train</th><th>test</th><th>chosen (grid axes)</th><th>in-sample net</th><th>out-of-sample net</th></tr>${rows}</table>`;
 }
@@ -113,7 +113,7 @@ function equity(d: SweepPageData): string {
   const x = (i: number) => left + (i / Math.max(1, a.length - 1)) * (w - left - pad);
   const y = (v: number) => pad + ((hi - v) / (hi - lo || 1)) * (h - 2 * pad - 20);
   const line = (s: number[], c: string, id: string) => `<polyline id="${id}" fill="none" stroke="${c}" stroke-width="2" points="${s.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`;
-  const ticks = [0, Math.floor(a.length / 2), a.length - 1].map((i) => `<text x="${x(i)}" y="${h - 4}" text-anchor="middle">${d.testDays[i]}</text>`).join('');
+  const ticks = [0, Math.floor(a.length / 2), a.length - 1].map((i, k) => `<text x="${x(i)}" y="${h - 4}" text-anchor="${['start', 'middle', 'end'][k]}">${d.testDays[i]}</text>`).join('');
   return `<h2>Out-of-sample equity (all test windows, end to end)</h2><p class="note"><span style="color:#d4731a">━</span> walk-forward choice ${esc(rupees(a.at(-1)!))} <span style="color:#555">━</span> defaults ${esc(rupees(b.at(-1) ?? 0))}</p><svg id="equity" width="${w}" height="${h}" font-size="11"><line x1="${left}" x2="${w - pad}" y1="${y(0)}" y2="${y(0)}" stroke="#bbb"/><text x="${left - 4}" y="${y(hi) + 4}" text-anchor="end">${esc(rupees(hi))}</text><text x="${left - 4}" y="${y(lo) + 4}" text-anchor="end">${esc(rupees(lo))}</text>${line(b, '#555', 'defaults-line')}${line(a, '#d4731a', 'oos-line')}${ticks}</svg>`;
 }
 
