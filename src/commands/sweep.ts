@@ -213,7 +213,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     ];
     if (wf) {
       lines.push('', `walk-forward ${wf.train}:${wf.test} weeks, ${s.folds.length} folds (chosen on train only):`);
-      for (const f of foldsOut) lines.push(`  test ${f.test.from} … ${f.test.to}: ${paramsText(f.chosen, axes.map((a) => a.name))}  in-sample net ${rupees(f.inSample.netPnl)}, out-of-sample net ${rupees(f.outOfSample.netPnl)}`);
+      foldsOut.forEach((f, k) => lines.push(`  test ${f.test.from} … ${f.test.to}: ${paramsText(f.chosen, axes.map((a) => a.name))}  in-sample net ${rupees(s.folds[k]!.inSample.netPnl)}, out-of-sample net ${rupees(s.folds[k]!.outOfSample.netPnl)}`));
       lines.push(`  all test windows: ${metricsLine(s.outOfSample!)}`);
       if (s.defaultsOutOfSample) lines.push(`  defaults on them: ${metricsLine(s.defaultsOutOfSample)}`);
     }
