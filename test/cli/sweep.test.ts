@@ -3,7 +3,7 @@
  * 1 and 2 workers print the same bytes, Ctrl-C stops it at once, bad input exits 64 naming the flag,
  * and the --html report draws in Chromium (screenshot in test-output/sweep/).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,17 @@ describe('sweep: bad input exits 64 naming the flag, never a stack trace', () =>
     const r = runCli(['sweep', '--index', small.i, '--options', small.o, '--grid', 'slAtrMult=1:2:0.5', '--grid', 'chopMax=0.1:0.3:0.1', '--grid', 'emaPeriod=10:20:3', '--workers', '1', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).grid).toEqual({ slAtrMult: [1, 1.5, 2], chopMax: [0.1, 0.2, 0.3], emaPeriod: [10, 13, 16, 19] });
+  });
+  it('a progress line on stderr only on a terminal (script(1) gives it one); none through a pipe', () => {
+    const args = ['sweep', '--index', small.i, '--options', small.o, '--grid', 'emaPeriod=10,20', '--workers', '1', '--json'];
+    const piped = runCli(args);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).not.toMatch(/variants\/s/);
+    JSON.parse(piped.stdout); // stdout: the JSON and nothing else
+    const quoted = [process.execPath, builtCli, ...args].map((a) => `'${a}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', quoted, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(tty.status, tty.stderr).toBe(0);
+    expect(tty.stdout).toMatch(/\rsweep: 3\/3 variants, [\d.]+\/s, ETA 0 s/);
   });
   it('--random N --seed S: the same N variants for the same seed, in grid order', () => {
     const run = (seed: string) => JSON.parse(runCli(['sweep', '--index', small.i, '--options', small.o, '--grid', 'emaPeriod=2:40:1', '--random', '4', '--seed', seed, '--json']).stdout);
