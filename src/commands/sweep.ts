@@ -198,7 +198,10 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   }));
   const walkForward = wf ? { trainWeeks: wf.train, testWeeks: wf.test, folds: foldsOut, outOfSample: metricsJson(s.outOfSample!), defaultsOutOfSample: s.defaultsOutOfSample ? metricsJson(s.defaultsOutOfSample) : null } : null;
   const words = overfittingWords(s.deflated, s.pbo);
-  const overfitting = { trials: total, deflatedSharpe: deflatedJson(s.deflated), pbo: pboJson(s.pbo), words };
+  // The two headline numbers as numbers (interfaces.md), how they were reached under `details`.
+  const dsrDetail = deflatedJson(s.deflated);
+  const pboDetail = pboJson(s.pbo);
+  const overfitting = { trials: total, deflatedSharpe: dsrDetail.deflatedSharpe, pbo: pboDetail.pbo, words, details: { deflatedSharpe: dsrDetail, pbo: pboDetail } };
 
   if (out) {
     out.write(`],"best":${JSON.stringify({ variant: s.best.index, params: bestParams, metrics: metricsJson(s.best.metrics) })},"defaultVariant":${defaultIndex},"walkForward":${JSON.stringify(walkForward)},"overfitting":${JSON.stringify(overfitting)}}\n`);

@@ -75,7 +75,11 @@ describe.skipIf(!hasSharedData)(`niftybox sweep on the shared data${hasSharedDat
     }
     expect(wf.outOfSample.trades).toBe(wf.folds.reduce((a: number, f: any) => a + f.outOfSample.trades, 0));
     expect(wf.defaultsOutOfSample.trades).toBeGreaterThan(0);
-    expect(out.overfitting.pbo.splits).toBe(70); // C(8, 4)
+    expect(Object.keys(out.overfitting)).toEqual(['trials', 'deflatedSharpe', 'pbo', 'words', 'details']);
+    expect(out.overfitting.trials).toBe(7);
+    expect(out.overfitting.deflatedSharpe).toBe(out.overfitting.details.deflatedSharpe.deflatedSharpe);
+    expect(out.overfitting.pbo).toBeGreaterThanOrEqual(0);
+    expect(out.overfitting.details.pbo).toMatchObject({ blocks: 8, splits: 70 }); // C(8, 4)
     const csv = readFileSync(join(tmp, 'w1.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(8);
     expect(csv[0]).toMatch(/^variant,default,emaPeriod,macdFast,.*,lots,trades,wins,winRate,grossPnl,charges,netPnl,profitFactor,expectancy,maxDrawdown,sharpe,sortino,calmar,tradingDays$/);
