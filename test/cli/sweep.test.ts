@@ -80,6 +80,18 @@ describe.skipIf(!hasSharedData)(`niftybox sweep on the shared data${hasSharedDat
     expect(out.overfitting.deflatedSharpe).toBe(out.overfitting.details.deflatedSharpe.deflatedSharpe);
     expect(out.overfitting.pbo).toBeGreaterThanOrEqual(0);
     expect(out.overfitting.details.pbo).toMatchObject({ blocks: 8, splits: 70 }); // C(8, 4)
+    // A fold's figures from the whole-range run equal a backtest of that window alone (indicators warmed on every
+    // earlier candle, as backtest --from does): nothing but the indicators carries over a day boundary.
+    const index = parseIndexCsv(readShared(indexCsv), indexCsv);
+    const options = parseOptionsCsv(readShared(optionsCsv), optionsCsv);
+    for (const f of [wf.folds[0], wf.folds.at(-1)]) {
+      for (const [w, m] of [[f.train, f.inSample], [f.test, f.outOfSample]]) {
+        const params = { ...DEFAULT_V25, emaPeriod: f.chosen.emaPeriod, chopMax: f.chosen.chopMax };
+        const b = runBacktest({ index, options, from: w.from, to: w.to, params, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+        expect(m.trades).toBe(b.trades.length);
+        expect(m.netPnl).toBe(Math.round(b.trades.reduce((a: number, t) => a + t.netPnl, 0) * 100) / 100);
+      }
+    }
     const csv = readFileSync(join(tmp, 'w1.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(8);
     expect(csv[0]).toMatch(/^variant,default,emaPeriod,macdFast,.*,lots,trades,wins,winRate,grossPnl,charges,netPnl,profitFactor,expectancy,maxDrawdown,sharpe,sortino,calmar,tradingDays$/);
