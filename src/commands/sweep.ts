@@ -14,16 +14,15 @@ import { csvHeader, csvRow, deflatedJson, metricsJson, metricsLine, overfittingW
 import { sweepPage, type SweepPageData } from '../report/sweep-page.js';
 import { DATE_RANGE_FLAGS, dateRangeFlags, numberFlag, parseFlags, textFlag, wholeNumberFlag } from './args.js';
 import { checkIndexGaps, readCandleFiles } from './backtest.js';
-import { DataError, UsageError } from './errors.js';
+import { DataError, IoError, UsageError } from '../lib/errors.js';
+import { usageOf } from './usage.js';
 import { checkWritable, fsReason, writeOutput } from './output-file.js';
 import { parseFixedParams, parseGrid } from './sweep/grid.js';
 import { SweepPool } from './sweep/pool.js';
 import { shareCandles } from './sweep/shared-candles.js';
 import { STRATEGY_NAMES, strategyByName } from './sweep/strategy.js';
-import { IoError } from './errors.js';
 
-const USAGE =
-  'niftybox sweep --index F --options F [--strategy S] [--param NAME=V …] --grid NAME=V1,V2,… | NAME=FROM:TO:STEP … [--random N [--seed S]] [--max-variants N] [--from D] [--to D] [--slippage P] [--walk-forward TRAIN:TEST] [--objective net|sharpe|sortino|calmar|profitFactor] [--pbo-blocks S] [--workers N] [--json] [--csv F] [--html F [--x NAME] [--y NAME]] [--allow-gaps]';
+const USAGE = usageOf('sweep');
 
 const TOP = 20;
 

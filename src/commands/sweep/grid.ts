@@ -3,7 +3,7 @@
  * (an axis), checked against the strategy's parameters. Every mistake is a UsageError naming the flag.
  */
 import type { FlatParams, GridAxis, ParamValue } from '../../core/sweep.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../lib/errors.js';
 import type { ParamSpec, SweepStrategy } from './strategy.js';
 
 /** Decimal places kept on a range's steps: 0.1 + 0.2 is 0.3 here. */
