@@ -42,7 +42,7 @@ export const COMMANDS = {
   sweep: {
     usage:
       'niftybox sweep --index F --options F [--strategy S] [--param NAME=V …] ' +
-      '--grid NAME=V1,V2,… | NAME=FROM:TO:STEP … [--random N [--seed S]] [--max-variants N] [--from D] [--to D] ' +
+      '--grid NAME=V1,V2,…|FROM:TO:STEP … [--random N [--seed S]] [--max-variants N] [--from D] [--to D] ' +
       '[--slippage P] [--walk-forward TRAIN:TEST] [--objective net|sharpe|sortino|calmar|profitFactor] ' +
       '[--pbo-blocks S] [--workers N] [--json] [--csv F] [--html F [--x NAME] [--y NAME]] [--allow-gaps]',
     what: 'a parameter grid, every variant a backtest; walk-forward, DSR and PBO',
