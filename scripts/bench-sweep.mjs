@@ -54,21 +54,30 @@ const engineMs = median(engineRuns);
 
 const range = backtestRange(options);
 const setup = { candles: shareCandles(index, options), strategy: V25_SWEEP.name, from: range.from, to: range.to, days: tradedDays(index, options) };
+// Process CPU time, every thread's (the workers' included).
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 async function sweepMs(workers, total) {
   const t = performance.now();
+  const c = cpuMs();
   await new SweepPool().run({ workers, setup, total, paramsOf: () => V25_SWEEP.defaults, onResult: () => {} });
-  return performance.now() - t;
+  return { wall: performance.now() - t, cpu: cpuMs() - c };
 }
 async function marginal(workers) {
   const per = [];
+  const cpu = [];
   const starts = [];
   for (let r = 0; r < 3; r++) {
     const small = await sweepMs(workers, SMALL);
     const large = await sweepMs(workers, LARGE);
-    per.push((large - small) / (LARGE - SMALL));
-    starts.push(small - ((large - small) / (LARGE - SMALL)) * SMALL);
+    const wall = (large.wall - small.wall) / (LARGE - SMALL);
+    per.push(wall);
+    cpu.push((large.cpu - small.cpu) / (LARGE - SMALL));
+    starts.push(small.wall - wall * SMALL);
   }
-  return { msPerVariant: median(per), startMs: median(starts) };
+  return { msPerVariant: median(per), cpuMsPerVariant: median(cpu), startMs: median(starts) };
 }
 const one = await marginal(1);
 const two = await marginal(2);
@@ -78,6 +87,10 @@ const fig = {
   msPerVariant: r2(one.msPerVariant),
   msPerVariant2: r2(two.msPerVariant),
   startMs: r2(one.startMs),
+  // CPU time a variant costs (all threads): about equal for 1 and 2 workers means the second worker adds no
+  // work, only parallelism; a busy machine then explains a low speedup2.
+  cpuMsPerVariant: r2(one.cpuMsPerVariant),
+  cpuMsPerVariant2: r2(two.cpuMsPerVariant),
   engineMs: r2(engineMs),
   overBacktest: { value: r2(one.msPerVariant / engineMs), target: '<= 1.2' },
   speedup2: { value: r2(one.msPerVariant / two.msPerVariant), target: '>= 1.7' },
@@ -88,5 +101,6 @@ const say = (l) => console.log(`bench-sweep: ${l}`);
 say(`one backtest, engine only  ${fig.engineMs} ms (median of ${RUNS})`);
 say(`a sweep variant, 1 worker  ${fig.msPerVariant} ms (marginal, ${SMALL} vs ${LARGE} variants; workers start in ${fig.startMs} ms) → ${fig.overBacktest.value}× a backtest (target ≤ 1.2)`);
 say(`2 workers                  ${fig.msPerVariant2} ms a variant → speedup ${fig.speedup2.value}× (target ≥ 1.7), ${fig.variantsPerSec} variants/s`);
+say(`CPU a variant             ${fig.cpuMsPerVariant} ms with 1 worker, ${fig.cpuMsPerVariant2} ms with 2 (all threads)`);
 say(`load average               ${fig.loadavg.join(' → ')} (a shared machine: every figure moves with it)`);
 if (asJson) console.log(JSON.stringify({ sweep: fig }));
