@@ -19,7 +19,7 @@ import { Backoff } from '../lib/backoff.js';
 import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import { clientOptions, describeConnectionError, displayUrl, readCa, type ConnectionProblem } from './connection.js';
 import { discoveryConfig, readDeviceSerial } from './discovery.js';
-import type { EmbeddedBroker } from './embedded-broker.js';
+import type { EmbeddedBroker, EmbeddedBrokerStats } from './embedded-broker.js';
 import { alertPayload, eventMessage, statePayload, type AlertPayload } from './payloads.js';
 import { currentAnnouncements, staleAnnouncements, type MqttLedger } from './announcements.js';
 import { PublishQueue, type OutgoingMessage } from './publish-queue.js';
@@ -89,6 +89,8 @@ export interface MqttStats {
   dropped: number;
   published: number;
   connects: number;
+  /** The embedded broker's connections and refusals, when it runs. */
+  embeddedBroker?: EmbeddedBrokerStats;
 }
 
 interface Inflight {
@@ -245,6 +247,7 @@ export class MqttOutput implements Output {
       dropped: this.queue.dropped,
       published: this.published,
       connects: this.connects,
+      ...(this.embedded ? { embeddedBroker: this.embedded.stats() } : {}),
     };
   }
 
@@ -262,7 +265,7 @@ export class MqttOutput implements Output {
   // ---- connection ---------------------------------------------------------------------------
 
   private async startEmbedded(): Promise<string> {
-    const { host, port, allowAnonymous, users } = this.cfg.embeddedBroker;
+    const { host, port, allowAnonymous, users, maxPacketBytes, maxConnections, maxPublishPerSecond } = this.cfg.embeddedBroker;
     try {
       // aedes loads only here: a box publishing to an external broker never carries it.
       const { startEmbeddedBroker } = await import('./embedded-broker.js');
@@ -275,6 +278,10 @@ export class MqttOutput implements Output {
         discoveryPrefix: this.cfg.discoveryPrefix,
         allowAnonymous,
         users,
+        maxPacketBytes,
+        maxConnections,
+        maxPublishPerSecond,
+        clock: this.clock,
       });
       this.log.info('MQTT: no mqtt.url set, using the embedded broker', { broker: this.embedded.url, host, port: this.embedded.port });
       return this.embedded.url;
@@ -472,7 +479,7 @@ export class MqttOutput implements Output {
   // ---- publishing -----------------------------------------------------------------------------
 
   private stateMessage(state: ApplianceState): OutgoingMessage {
-    return { topic: this.topics.state, payload: JSON.stringify(statePayload(state, { closedNetAllTime: this.closedNetAllTime })), qos: 1, retain: true };
+    return { topic: this.topics.state, payload: JSON.stringify(statePayload(state, { closedNetAllTime: this.closedNetAllTime, embeddedBroker: this.embedded?.stats() })), qos: 1, retain: true };
   }
 
   private queueState(): void {

@@ -304,14 +304,15 @@ describe('embedded broker access rules', () => {
     expect(filterWithin('niftybox/a/cmd/#', 'niftybox/+/cmd/halt')).toBe(false);
   });
 
-  it('anonymous clients read the box and HA, publish only cmd/halt (not retained) and homeassistant/status', () => {
+  it('anonymous clients read the box and HA, publish only cmd/halt and homeassistant/status, nothing retained', () => {
     const r = anonymousRights('niftybox', 'box1', 'homeassistant');
     expect(maySubscribe(r, 'niftybox/#')).toBe(true);
     expect(maySubscribe(r, 'homeassistant/#')).toBe(true);
     expect(maySubscribe(r, '#')).toBe(false);
     expect(mayPublish(r, 'niftybox/box1/cmd/halt', false)).toBe(true);
     expect(mayPublish(r, 'niftybox/box1/cmd/halt', true)).toBe(false);
-    expect(mayPublish(r, 'homeassistant/status', true)).toBe(true);
+    expect(mayPublish(r, 'homeassistant/status', false)).toBe(true);
+    expect(mayPublish(r, 'homeassistant/status', true), 'nothing retained').toBe(false);
     for (const t of ['niftybox/box1/cmd/resume', 'niftybox/box1/state', 'homeassistant/device/box1/config', 'niftybox/other/cmd/halt']) expect(mayPublish(r, t, false), t).toBe(false);
   });
 
