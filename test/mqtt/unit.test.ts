@@ -348,8 +348,8 @@ describe('the ledger migration for MQTT announcements', () => {
         expect(ledger.mqttAnnounced()).toEqual([]);
         ledger.commit([exitEvent(1, 100.5), exitEvent(2, -20.25)], null);
         expect(ledger.allTimeNetPnl()).toBeCloseTo(80.25, 6);
-        ledger.rememberMqttAnnounced({ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 1 });
-        ledger.rememberMqttAnnounced({ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 });
+        ledger.rememberMqttAnnounced([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 1 }]);
+        ledger.rememberMqttAnnounced([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 }]);
         expect(ledger.mqttAnnounced()).toEqual([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 }]);
         ledger.forgetMqttAnnounced('homeassistant/device/a/config');
         expect(ledger.mqttAnnounced()).toEqual([]);
