@@ -13,6 +13,7 @@ import { createLogger, registerSecret, type Logger } from '../../log.js';
 import { UpstoxRest, type FetchLike } from './rest.js';
 import { checkToken, describeRejection } from './token-check.js';
 import { oauthExpiry, storeToken, type StoredToken } from './token-store.js';
+import { escapeHtml } from '../../lib/html.js';
 
 export interface LoginServerOptions {
   stateDir: string;
@@ -157,8 +158,4 @@ export function runLoginServer(opts: LoginServerOptions): Promise<StoredToken> {
       opts.onListening?.({ loginUrl, port });
     });
   });
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
