@@ -170,14 +170,23 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     },
   });
   const sockets = new Set<Socket>();
+  /** The loopback connection holding the place kept beyond maxConnections, if any. */
+  let localSpare: Socket | null = null;
   const server: Server = createServer((socket) => {
-    if (sockets.size >= maxConnections) {
+    // One place beyond the limit is kept for this machine, so the box's own client can reconnect while the LAN holds every other.
+    const local = socket.remoteAddress === '127.0.0.1' || socket.remoteAddress === '::1' || socket.remoteAddress === '::ffff:127.0.0.1';
+    if (sockets.size >= maxConnections + (local && !localSpare ? 1 : 0)) {
       count('refusedConnections', 'embedded MQTT broker refused a connection: too many open', { from: socket.remoteAddress, maxConnections });
       socket.destroy();
       return;
     }
+    const spare = sockets.size >= maxConnections;
+    if (spare) localSpare = socket;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (localSpare === socket) localSpare = null;
+    });
     const guarded = guardSocket(socket, {
       maxPacketBytes,
       onOversized: (bytes) => count('oversized', 'embedded MQTT broker cut off a client sending a packet over the limit', { from: socket.remoteAddress, bytes, maxPacketBytes }),
