@@ -225,6 +225,20 @@ run install -d -m 0750 -o root -g niftybox "$ETC"
 if [ -f "$ETC/config.yaml" ]; then note "$ETC/config.yaml kept as it is"
 else run install -m 0640 -o root -g niftybox "$here/firmware-config/niftybox.example.yaml" "$ETC/config.yaml"; fi
 [ -f "$ETC/secrets.env" ] || run install -m 0600 -o root -g root /dev/null "$ETC/secrets.env"
+# The page can halt the box: it gets a password unless the config or secrets.env already set one.
+# Generated once, printed once, kept in secrets.env (root-only, read by the service's unit).
+page_password=''
+if [ -f "$ETC/secrets.env" ] && grep -q '^NIFTYBOX_WEB_PASSWORD=' "$ETC/secrets.env"; then
+  note "page password: kept (NIFTYBOX_WEB_PASSWORD in $ETC/secrets.env)"
+elif [ -f "$ETC/config.yaml" ] && sed -n '/^web:/,/^[^ #]/p' "$ETC/config.yaml" | grep -Eq '^[[:space:]]+password:[[:space:]]*[^[:space:]#]'; then
+  note "page password: web.password in $ETC/config.yaml"
+elif [ "$dry_run" = 1 ]; then
+  note "would generate a page password into $ETC/secrets.env (NIFTYBOX_WEB_PASSWORD) and print it once"
+else
+  page_password="$("$node_bin" -e "process.stdout.write(require('crypto').randomBytes(15).toString('base64url'))")"
+  printf 'NIFTYBOX_WEB_PASSWORD=%s\n' "$page_password" >>"$ETC/secrets.env"
+  note "page password generated into $ETC/secrets.env (NIFTYBOX_WEB_PASSWORD)"
+fi
 # The service owns its state; group niftybox may reach the control socket and read the ledger.
 run install -d -m 0770 -o "$SERVICE_USER" -g niftybox "$STATE"
 
@@ -276,3 +290,9 @@ $([ "$dry_run" = 1 ] && echo 'Dry run done: nothing was changed. After a real in
   check:     niftybox doctor
   upgrade:   git pull && sudo scripts/install-pi.sh        remove: sudo scripts/install-pi.sh --uninstall [--purge]
 EOF
+if [ -n "$page_password" ]; then
+  cat <<EOF
+  the page:  http://$(hostname).local:8080/  user: any name, password: $page_password
+             (shown only now; it is NIFTYBOX_WEB_PASSWORD in $ETC/secrets.env)
+EOF
+fi

@@ -124,6 +124,8 @@ export const ENV_OVERRIDES: Record<string, string> = {
   NIFTYBOX_UPSTOX_FEED_URL: 'upstox.feedUrl',
   NIFTYBOX_WEB_PORT: 'web.port',
   NIFTYBOX_WEB_BIND: 'web.bind',
+  /** The installer generates one into /etc/niftybox/secrets.env when the config sets none. */
+  NIFTYBOX_WEB_PASSWORD: 'web.password',
 };
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {

@@ -9,7 +9,7 @@ import { createConnection, createServer, type Server } from 'node:net';
 import type { ApplianceState } from '../core/state.js';
 import type { Logger } from '../log.js';
 import type { ControlPort } from '../output.js';
-import { realClock } from '../lib/clock.js';
+import { realClock, type Clock, type Timer } from '../lib/clock.js';
 
 export interface ControlRequest {
   cmd: 'halt' | 'resume' | 'status';
@@ -26,7 +26,30 @@ export function controlSocketPath(dbFile: string): string {
   return `${dbFile}.sock`;
 }
 
-const MAX_REQUEST_BYTES = 4096;
+/** A request line longer than this is answered with an error and the connection closed. */
+export const MAX_REQUEST_BYTES = 4096;
+/** A connection that sends nothing for this long is closed (a client holding sockets open). */
+export const CONTROL_IDLE_MS = 30_000;
+const COMMANDS: readonly string[] = ['halt', 'resume', 'status'];
+const USE = 'send one JSON object per line: {"cmd":"halt"|"resume"|"status"}';
+
+/** One request line read as a ControlRequest, or why it is not one. */
+export function parseControlRequest(line: string): ControlRequest | { error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return { error: `request is not JSON: ${USE}` };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: `request is not a JSON object: ${USE}` };
+  const { cmd, reason } = v as Record<string, unknown>;
+  if (typeof cmd !== 'string' || !COMMANDS.includes(cmd)) {
+    const shown = typeof cmd === 'string' ? cmd.slice(0, 40) : JSON.stringify(cmd ?? null).slice(0, 40);
+    return { error: `unknown command "${shown}": use halt, resume or status` };
+  }
+  if (reason !== undefined && typeof reason !== 'string') return { error: 'reason must be a string' };
+  return { cmd: cmd as ControlRequest['cmd'], ...(reason ? { reason: reason.slice(0, 200) } : {}) };
+}
 
 /** The gid of group `name` from /etc/group, or null when there is no such group. */
 export function groupId(name: string, groupFile = '/etc/group'): number | null {
@@ -53,33 +76,70 @@ function restrictSocket(path: string, log: Logger): void {
   }
 }
 
-export function startControlServer(path: string, port: ControlPort, state: () => ApplianceState, log: Logger): Promise<Server> {
+export interface ControlServerOptions {
+  /** The idle timeout runs on it. Default the system clock. */
+  clock?: Clock;
+  idleMs?: number;
+}
+
+/**
+ * Each connection may send any number of request lines and gets one answer line each. A line that
+ * is not a request gets an error line; a line over MAX_REQUEST_BYTES, a silent connection or a
+ * failing handler closes that connection only.
+ */
+export function startControlServer(path: string, port: ControlPort, state: () => ApplianceState, log: Logger, opts: ControlServerOptions = {}): Promise<Server> {
+  const clock = opts.clock ?? realClock;
+  const idleMs = opts.idleMs ?? CONTROL_IDLE_MS;
+  const answer = (req: ControlRequest): ControlResponse => {
+    if (req.cmd === 'halt') port.halt(req.reason || 'halted from the command line', 'cli');
+    else if (req.cmd === 'resume') port.resume('cli');
+    return { ok: true, state: state() };
+  };
   // A socket file left by a killed process: nothing listens on it any more (the ledger lock proved we are the only writer).
   if (existsSync(path)) unlinkSync(path);
   const server = createServer((sock) => {
-    let buf = '';
-    sock.setEncoding('utf8');
-    sock.on('error', () => sock.destroy());
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      if (buf.length > MAX_REQUEST_BYTES) return reply({ ok: false, error: 'request too large' });
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      let req: ControlRequest;
+    let buf: Buffer = Buffer.alloc(0);
+    let idle: Timer | null = null;
+    /** Refusals are logged once per connection: a client spraying garbage costs one log line. */
+    let refusals = 0;
+    let closed = false;
+    const close = (last?: ControlResponse) => {
+      if (closed) return;
+      closed = true;
+      idle?.cancel();
+      idle = null;
+      if (last && sock.writable) sock.end(JSON.stringify(last) + '\n');
+      else sock.destroy();
+    };
+    const arm = () => {
+      idle?.cancel();
+      idle = clock.after(idleMs, () => close({ ok: false, error: `no request for ${Math.round(idleMs / 1000)} s: closing` }), { background: true });
+    };
+    const send = (r: ControlResponse) => {
+      if (!r.ok && refusals++ === 0) log.warn('control: request refused', { error: r.error });
+      sock.write(JSON.stringify(r) + '\n');
+    };
+    sock.on('error', () => close());
+    sock.on('close', () => close());
+    sock.on('data', (chunk: Buffer) => {
+      if (closed) return;
       try {
-        req = JSON.parse(buf.slice(0, nl));
-      } catch {
-        return reply({ ok: false, error: 'request is not JSON: send {"cmd":"halt"|"resume"|"status"}' });
+        arm();
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10)) {
+          const line = buf.subarray(0, nl).toString('utf8').trim();
+          buf = buf.subarray(nl + 1);
+          if (nl > MAX_REQUEST_BYTES) return close({ ok: false, error: `request too large (over ${MAX_REQUEST_BYTES} bytes)` });
+          const req = parseControlRequest(line);
+          send('error' in req ? { ok: false, error: req.error } : answer(req));
+        }
+        if (buf.length > MAX_REQUEST_BYTES) close({ ok: false, error: `request too large (over ${MAX_REQUEST_BYTES} bytes)` });
+      } catch (err) {
+        log.error('control: request failed; closing that connection', { error: (err as Error).message });
+        close({ ok: false, error: `the box could not answer: ${(err as Error).message}` });
       }
-      if (req.cmd === 'halt') port.halt(typeof req.reason === 'string' && req.reason ? req.reason.slice(0, 200) : 'halted from the command line', 'cli');
-      else if (req.cmd === 'resume') port.resume('cli');
-      else if (req.cmd !== 'status') return reply({ ok: false, error: `unknown command "${String(req.cmd)}": use halt, resume or status` });
-      reply({ ok: true, state: state() });
     });
-    function reply(r: ControlResponse) {
-      sock.end(JSON.stringify(r) + '\n');
-      if (!r.ok) log.warn('control: request refused', { error: r.error });
-    }
+    arm();
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -105,6 +165,7 @@ export class ControlError extends Error {
 
 const JOIN_GROUP = 'join group niftybox (sudo usermod -aG niftybox $USER, then log in again) or use sudo';
 
+/** Sends one request and resolves with its answer line. */
 export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
     try {
@@ -121,7 +182,18 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000)
     });
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
-    sock.on('data', (c: string) => (buf += c));
+    sock.on('data', (c: string) => {
+      buf += c;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      timer.cancel();
+      sock.end();
+      try {
+        resolve(JSON.parse(buf.slice(0, nl)));
+      } catch {
+        reject(new ControlError(`the appliance answered something that is not JSON: ${buf.slice(0, 100)}`, 'protocol'));
+      }
+    });
     sock.on('error', (err: NodeJS.ErrnoException) => {
       timer.cancel();
       reject(

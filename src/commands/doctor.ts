@@ -6,7 +6,7 @@ import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import { systemClockSync } from '../app/clock-sync.js';
-import { dbPath, loadConfig } from '../config.js';
+import { dbPath, loadConfig, type Config } from '../config.js';
 import { istIso } from '../core/time.js';
 import { doctorDeviceChecks, type DoctorCheck } from '../device/index.js';
 import { loadToken } from '../feed/upstox/index.js';
@@ -60,6 +60,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
 
   checks.push(await checkBroker(config.mqtt.url ?? `mqtt://${config.mqtt.embeddedBroker.host}:${config.mqtt.embeddedBroker.port}`, !config.mqtt.url));
 
+  checks.push(pageCheck(config.web));
+
   const db = dbPath(config);
   try {
     const s = statfsSync(dirname(db));
@@ -84,6 +86,19 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}\n`);
   }
   return ok ? 0 : 1;
+}
+
+/** Whether anyone on the LAN can open the page (and halt the box) without a password. */
+function pageCheck(web: Config['web']): DoctorCheck {
+  if (!web.enabled) return { name: 'page', ok: true, detail: 'off (web.enabled: false)' };
+  const local = ['127.0.0.1', '::1', 'localhost'].includes(web.bind);
+  if (web.password) return { name: 'page', ok: true, detail: `needs its password (web.password) on ${web.bind}:${web.port}` };
+  if (local) return { name: 'page', ok: true, detail: `no password, but only on this machine (${web.bind}:${web.port})` };
+  return {
+    name: 'page',
+    ok: false,
+    detail: `open without a password on ${web.bind}:${web.port}: anyone on the LAN can read it and halt the box — set web.password (or NIFTYBOX_WEB_PASSWORD in /etc/niftybox/secrets.env), or web.bind: 127.0.0.1`,
+  };
 }
 
 function checkBroker(url: string, embedded: boolean): Promise<DoctorCheck> {

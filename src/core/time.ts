@@ -41,6 +41,14 @@ export function dateOfDayNumber(n: number): string {
   return `${y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
 }
 
+/** True for a real calendar date written YYYY-MM-DD (not 2026-13-45, not 2026-02-30). */
+export function isCalendarDate(s: string): boolean {
+  const m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return mo >= 1 && mo <= 12 && d >= 1 && dateOfDayNumber(Math.floor(Date.UTC(y, mo - 1, d) / DAY_MS)) === s;
+}
+
 /** Minutes since IST midnight. (A floor division, not `%`: the engine asks per candle, and `%` on epoch ms is a slow fmod.) */
 export function istMinuteOfDay(ts: number): number {
   const ms = ts + IST_OFFSET_MS;

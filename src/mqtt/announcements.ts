@@ -14,7 +14,8 @@ export type { MqttAnnouncement };
 export interface MqttLedger {
   allTimeNetPnl(): number;
   mqttAnnounced(): MqttAnnouncement[];
-  rememberMqttAnnounced(a: MqttAnnouncement): void;
+  /** In one transaction. */
+  rememberMqttAnnounced(list: readonly MqttAnnouncement[]): void;
   forgetMqttAnnounced(topic: string): void;
 }
 
@@ -26,6 +27,12 @@ export function currentAnnouncements(topics: Topics, deviceId: string, discovery
   ];
   if (discovery) list.push({ topic: topics.discovery, deviceId, kind: 'discovery', announcedAt: now });
   return list;
+}
+
+/** Current announcements the ledger does not remember as they are (topic, device id and kind): to be written. */
+export function newAnnouncements(remembered: readonly MqttAnnouncement[], current: readonly MqttAnnouncement[]): MqttAnnouncement[] {
+  const known = new Set(remembered.map((a) => `${a.topic}\n${a.deviceId}\n${a.kind}`));
+  return current.filter((a) => !known.has(`${a.topic}\n${a.deviceId}\n${a.kind}`));
 }
 
 /** Remembered announcements that the current set no longer contains: to be cleared. */

@@ -2,7 +2,7 @@
  * Who may do what on the embedded broker. Anonymous clients may read the box (`<baseTopic>/#`,
  * `<discoveryPrefix>/#`) and publish only the halt command and Home Assistant's birth/will topic,
  * so HA itself can use the embedded broker and anyone on the LAN can stop trading but not start
- * it. Named users (`mqtt.embeddedBroker.users`, scrypt-hashed passwords) get those rights plus
+ * it, never retained. Named users (`mqtt.embeddedBroker.users`, scrypt-hashed passwords) get those rights plus
  * their own publish/subscribe patterns. The box's own client gets everything (a random secret per
  * start), and no one else may take its client id.
  */
@@ -52,7 +52,8 @@ export function anonymousRights(baseTopic: string, deviceId: string, discoveryPr
     who: 'anonymous',
     subscribe: [`${baseTopic}/#`, `${discoveryPrefix}/#`],
     publish: [`${baseTopic}/${deviceId}/cmd/halt`, status],
-    retain: [status],
+    // Nothing retained: a retained message stays in the broker's memory after its sender has gone.
+    retain: [],
   };
 }
 

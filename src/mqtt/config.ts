@@ -27,7 +27,10 @@ const embeddedUserSchema = z
 
 export type EmbeddedUser = z.infer<typeof embeddedUserSchema>;
 
-const EMBEDDED_DEFAULTS = { enabled: true, host: '0.0.0.0', port: 1883, allowAnonymous: true, users: [] as EmbeddedUser[] };
+/** What one client may cost the embedded broker (and so the box). */
+export const EMBEDDED_LIMITS = { maxPacketBytes: 65_536, maxConnections: 64, maxPublishPerSecond: 20 };
+
+const EMBEDDED_DEFAULTS = { enabled: true, host: '0.0.0.0', port: 1883, allowAnonymous: true, users: [] as EmbeddedUser[], ...EMBEDDED_LIMITS };
 
 export const mqttConfigSchema = z
   .object({
@@ -46,8 +49,14 @@ export const mqttConfigSchema = z
         /** All interfaces, so Home Assistant and `mosquitto_sub -h <box>` reach it; 127.0.0.1 keeps it on the box. */
         host: z.string().default(EMBEDDED_DEFAULTS.host),
         port: z.number().int().min(0).max(65535).default(1883),
-        /** Anonymous clients may read and may publish only …/cmd/halt and <discoveryPrefix>/status. */
+        /** Anonymous clients may read and may publish only …/cmd/halt and <discoveryPrefix>/status, never retained. */
         allowAnonymous: z.boolean().default(true),
+        /** A client sending a larger packet is cut off as its header arrives (the box's own are a few KB). */
+        maxPacketBytes: z.number().int().min(1024).max(268_435_455).default(EMBEDDED_LIMITS.maxPacketBytes),
+        /** Connections open at once (Home Assistant, mosquitto_sub, the box's own), plus one kept for a loopback one; more are closed at once. */
+        maxConnections: z.number().int().min(2).default(EMBEDDED_LIMITS.maxConnections),
+        /** Publishes per second one client may keep up (bursts of twice that); a faster one is disconnected. */
+        maxPublishPerSecond: z.number().positive().default(EMBEDDED_LIMITS.maxPublishPerSecond),
         users: z
           .array(embeddedUserSchema)
           .default([])

@@ -4,13 +4,18 @@
  * it as its broker. It listens on all interfaces by default and enforces broker-acl.ts: anonymous
  * clients read, and publish only the halt command and `homeassistant/status`; named users with
  * scrypt-hashed passwords may get more; the box's own client logs in with a secret made per start.
+ * Against a hostile LAN it also limits what a client can cost: a packet over maxPacketBytes is cut
+ * off as its header arrives (frame-guard.ts), connections beyond maxConnections are closed at once,
+ * a client publishing faster than maxPublishPerSecond is disconnected; each is counted in stats().
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { realClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import { anonymousRights, INTERNAL_RIGHTS, mayPublish, maySubscribe, userRights, type Rights } from './broker-acl.js';
-import type { EmbeddedUser } from './config.js';
+import { EMBEDDED_LIMITS, type EmbeddedUser } from './config.js';
+import { guardSocket } from './frame-guard.js';
 import { verifyPassword } from './password.js';
 
 export interface EmbeddedBrokerOptions {
@@ -24,6 +29,24 @@ export interface EmbeddedBrokerOptions {
   discoveryPrefix?: string;
   allowAnonymous?: boolean;
   users?: readonly EmbeddedUser[];
+  /** Defaults: EMBEDDED_LIMITS. */
+  maxPacketBytes?: number;
+  maxConnections?: number;
+  /** Publishes per second a client may keep up (bursts of twice that); the box's own client is not limited. */
+  maxPublishPerSecond?: number;
+  /** The publish rate is measured on it. Default the system clock. */
+  clock?: Clock;
+}
+
+/** What the broker refused since it started (the state payload's `embeddedBroker`). */
+export interface EmbeddedBrokerStats {
+  connections: number;
+  /** Connections closed at once because maxConnections were open. */
+  refusedConnections: number;
+  /** Clients cut off for a packet over maxPacketBytes (or a malformed length). */
+  oversized: number;
+  /** Clients disconnected for publishing faster than maxPublishPerSecond. */
+  overRate: number;
 }
 
 export interface EmbeddedBroker {
@@ -33,6 +56,7 @@ export interface EmbeddedBroker {
   port: number;
   /** The box's own login (full rights); valid until close. */
   internal: { username: string; password: string; clientId: string };
+  stats(): EmbeddedBrokerStats;
   close(): Promise<void>;
 }
 
@@ -76,6 +100,28 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     return true;
   };
   const log = opts.log;
+  const clock = opts.clock ?? realClock;
+  const maxPacketBytes = opts.maxPacketBytes ?? EMBEDDED_LIMITS.maxPacketBytes;
+  const maxConnections = opts.maxConnections ?? EMBEDDED_LIMITS.maxConnections;
+  const ratePerMs = (opts.maxPublishPerSecond ?? EMBEDDED_LIMITS.maxPublishPerSecond) / 1000;
+  const burst = 2 * (opts.maxPublishPerSecond ?? EMBEDDED_LIMITS.maxPublishPerSecond);
+  const counts = { refusedConnections: 0, oversized: 0, overRate: 0 };
+  /** A token bucket per client: `burst` publishes at once, refilled at maxPublishPerSecond. */
+  const buckets = new WeakMap<Client, { tokens: number; at: number }>();
+  const withinRate = (client: Client): boolean => {
+    const now = clock.now();
+    const b = buckets.get(client) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + Math.max(0, now - b.at) * ratePerMs);
+    b.at = now;
+    buckets.set(client, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
+  /** Each kind of refusal is logged on its first time and then every 100th: a flood costs a few log lines. */
+  const count = (kind: keyof typeof counts, message: string, fields: Record<string, unknown>) => {
+    if (counts[kind]++ % 100 === 0) log?.warn(message, { ...fields, [kind]: counts[kind] });
+  };
 
   const aedes = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
@@ -105,6 +151,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     },
     authorizePublish: (client, packet, done) => {
       const r = client ? rights.get(client) : INTERNAL_RIGHTS;
+      if (client && r !== INTERNAL_RIGHTS && !withinRate(client)) {
+        count('overRate', 'embedded MQTT broker disconnected a client publishing too fast', { client: client.id, who: r?.who ?? 'unknown', limitPerSecond: ratePerMs * 1000 });
+        return done(new Error(`publishing faster than ${ratePerMs * 1000} per second`));
+      }
       if (r && mayPublish(r, packet.topic, Boolean(packet.retain))) return done(null);
       if (firstRefusal(client, packet.topic)) log?.warn('embedded MQTT broker refused a publish (dropped)', { topic: packet.topic, retain: Boolean(packet.retain), client: client?.id, who: r?.who ?? 'unknown' });
       packet.topic = REFUSED_SINK;
@@ -120,10 +170,28 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     },
   });
   const sockets = new Set<Socket>();
+  /** The loopback connection holding the place kept beyond maxConnections, if any. */
+  let localSpare: Socket | null = null;
   const server: Server = createServer((socket) => {
+    // One place beyond the limit is kept for this machine, so the box's own client can reconnect while the LAN holds every other.
+    const local = socket.remoteAddress === '127.0.0.1' || socket.remoteAddress === '::1' || socket.remoteAddress === '::ffff:127.0.0.1';
+    if (sockets.size >= maxConnections + (local && !localSpare ? 1 : 0)) {
+      count('refusedConnections', 'embedded MQTT broker refused a connection: too many open', { from: socket.remoteAddress, maxConnections });
+      socket.destroy();
+      return;
+    }
+    const spare = sockets.size >= maxConnections;
+    if (spare) localSpare = socket;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    aedes.handle(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (localSpare === socket) localSpare = null;
+    });
+    const guarded = guardSocket(socket, {
+      maxPacketBytes,
+      onOversized: (bytes) => count('oversized', 'embedded MQTT broker cut off a client sending a packet over the limit', { from: socket.remoteAddress, bytes, maxPacketBytes }),
+    });
+    aedes.handle(guarded as unknown as Socket);
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -160,6 +228,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     host,
     port: actualPort,
     internal,
+    stats: () => ({ connections: sockets.size, ...counts }),
     close: async () => {
       if (closed) return;
       closed = true;

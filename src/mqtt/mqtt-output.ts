@@ -19,9 +19,9 @@ import { Backoff } from '../lib/backoff.js';
 import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import { clientOptions, describeConnectionError, displayUrl, readCa, type ConnectionProblem } from './connection.js';
 import { discoveryConfig, readDeviceSerial } from './discovery.js';
-import type { EmbeddedBroker } from './embedded-broker.js';
+import type { EmbeddedBroker, EmbeddedBrokerStats } from './embedded-broker.js';
 import { alertPayload, eventMessage, haEventPayload, statePayload, type AlertPayload } from './payloads.js';
-import { currentAnnouncements, staleAnnouncements, type MqttLedger } from './announcements.js';
+import { currentAnnouncements, newAnnouncements, staleAnnouncements, type MqttLedger } from './announcements.js';
 import { PublishQueue, type OutgoingMessage } from './publish-queue.js';
 import { topicsFor, type Topics } from './topics.js';
 
@@ -44,6 +44,8 @@ export interface MqttTuning {
   refusedRetryMaxMs: number;
   /** close() waits at most this long for the broker. */
   closeTimeoutMs: number;
+  /** Home Assistant births (`online` on its status topic) re-announce at most once per this interval. */
+  birthMinIntervalMs: number;
 }
 
 export const DEFAULT_MQTT_TUNING: MqttTuning = {
@@ -55,6 +57,7 @@ export const DEFAULT_MQTT_TUNING: MqttTuning = {
   reconnectMaxMs: 3_000,
   refusedRetryMaxMs: 30_000,
   closeTimeoutMs: 2_000,
+  birthMinIntervalMs: 30_000,
 };
 
 export interface MqttOutputOptions {
@@ -89,6 +92,8 @@ export interface MqttStats {
   dropped: number;
   published: number;
   connects: number;
+  /** The embedded broker's connections and refusals, when it runs. */
+  embeddedBroker?: EmbeddedBrokerStats;
 }
 
 interface Inflight {
@@ -118,6 +123,10 @@ export class MqttOutput implements Output {
   private stateTimer: Timer | null = null;
   private heartbeatTimer: Timer | null = null;
   private reconnectTimer: Timer | null = null;
+  /** When a birth last re-announced, and the re-announcement that births within the interval wait for. */
+  private lastBirthAnnounceAt = -Infinity;
+  private birthTimer: Timer | null = null;
+  private birthsCoalesced = 0;
   /** Bumped on every close, so late callbacks of a dead connection are ignored. */
   private generation = 0;
   private readonly inflight = new Map<number, Inflight>();
@@ -215,7 +224,8 @@ export class MqttOutput implements Output {
     this.closing = true;
     this.heartbeatTimer?.cancel();
     this.reconnectTimer?.cancel();
-    this.heartbeatTimer = this.reconnectTimer = null;
+    this.birthTimer?.cancel();
+    this.heartbeatTimer = this.reconnectTimer = this.birthTimer = null;
     const client = this.client;
     try {
       if (client?.connected) {
@@ -247,6 +257,7 @@ export class MqttOutput implements Output {
       dropped: this.queue.dropped,
       published: this.published,
       connects: this.connects,
+      ...(this.embedded ? { embeddedBroker: this.embedded.stats() } : {}),
     };
   }
 
@@ -264,7 +275,7 @@ export class MqttOutput implements Output {
   // ---- connection ---------------------------------------------------------------------------
 
   private async startEmbedded(): Promise<string> {
-    const { host, port, allowAnonymous, users } = this.cfg.embeddedBroker;
+    const { host, port, allowAnonymous, users, maxPacketBytes, maxConnections, maxPublishPerSecond } = this.cfg.embeddedBroker;
     try {
       // aedes loads only here: a box publishing to an external broker never carries it.
       const { startEmbeddedBroker } = await import('./embedded-broker.js');
@@ -277,6 +288,10 @@ export class MqttOutput implements Output {
         discoveryPrefix: this.cfg.discoveryPrefix,
         allowAnonymous,
         users,
+        maxPacketBytes,
+        maxConnections,
+        maxPublishPerSecond,
+        clock: this.clock,
       });
       this.log.info('MQTT: no mqtt.url set, using the embedded broker', { broker: this.embedded.url, host, port: this.embedded.port });
       return this.embedded.url;
@@ -361,7 +376,8 @@ export class MqttOutput implements Output {
         this.log.info('MQTT: clearing a retained topic announced before', { topic: old.topic, deviceId: old.deviceId, kind: old.kind });
         this.queue.putLatest({ topic: old.topic, payload: '', qos: 1, retain: true, onSent: () => this.ledgerDo('forget', () => ledger.forgetMqttAnnounced(old.topic)) });
       }
-      for (const a of current) this.ledgerDo('remember', () => ledger.rememberMqttAnnounced(a));
+      const changed = newAnnouncements(remembered, current);
+      if (changed.length) this.ledgerDo('remember', () => ledger.rememberMqttAnnounced(changed));
     }
     if (this.cfg.discovery) {
       const config = discoveryConfig(this.topics, {
@@ -404,12 +420,7 @@ export class MqttOutput implements Output {
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     try {
       if (topic === this.topics.haStatus) {
-        if (payload.length <= MAX_COMMAND_BYTES && payload.toString('utf8').trim() === 'online') {
-          this.log.info('Home Assistant came online: re-announcing discovery and state');
-          this.queue.putLatest({ topic: this.topics.availability, payload: 'online', qos: 1, retain: true });
-          this.announce();
-          this.drain();
-        }
+        if (payload.length <= MAX_COMMAND_BYTES && payload.toString('utf8').trim() === 'online') this.onBirth();
         return;
       }
       const outcome = this.commands.handle(topic, payload, retained);
@@ -417,6 +428,34 @@ export class MqttOutput implements Output {
       if (outcome.alert) this.raise(outcome.alert);
     } catch (err) {
       this.log.error('MQTT message handling failed', { topic, err });
+    }
+  }
+
+  /**
+   * Home Assistant came online: announce again, at most once per birthMinIntervalMs however many
+   * births arrive (anyone on the LAN may publish one); births within the interval share one
+   * re-announcement at its end.
+   */
+  private onBirth(): void {
+    if (this.birthTimer || this.closing) {
+      this.birthsCoalesced++;
+      return;
+    }
+    const wait = this.lastBirthAnnounceAt + this.tuning.birthMinIntervalMs - this.clock.now();
+    const reannounce = () => {
+      this.birthTimer = null;
+      if (this.closing) return;
+      this.lastBirthAnnounceAt = this.clock.now();
+      this.log.info('Home Assistant came online: re-announcing discovery and state', this.birthsCoalesced ? { birthsCoalesced: this.birthsCoalesced } : undefined);
+      this.birthsCoalesced = 0;
+      this.queue.putLatest({ topic: this.topics.availability, payload: 'online', qos: 1, retain: true });
+      this.announce();
+      this.drain();
+    };
+    if (wait <= 0) reannounce();
+    else {
+      this.birthsCoalesced++;
+      this.birthTimer = this.clock.after(wait, reannounce, { background: true });
     }
   }
 
@@ -474,7 +513,7 @@ export class MqttOutput implements Output {
   // ---- publishing -----------------------------------------------------------------------------
 
   private stateMessage(state: ApplianceState): OutgoingMessage {
-    return { topic: this.topics.state, payload: JSON.stringify(statePayload(state, { closedNetAllTime: this.closedNetAllTime })), qos: 1, retain: true };
+    return { topic: this.topics.state, payload: JSON.stringify(statePayload(state, { closedNetAllTime: this.closedNetAllTime, embeddedBroker: this.embedded?.stats() })), qos: 1, retain: true };
   }
 
   private queueState(): void {

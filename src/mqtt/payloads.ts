@@ -10,6 +10,7 @@ import type { ApplianceState } from '../core/state.js';
 import { paise } from '../core/charges.js';
 import { tradeChargesByKind } from '../core/report.js';
 import { istIso } from '../core/time.js';
+import type { EmbeddedBrokerStats } from './embedded-broker.js';
 
 export interface AlertPayload {
   level: 'info' | 'warn' | 'error';
@@ -27,11 +28,12 @@ export function alertPayload(a: { level: AlertPayload['level']; code: AlertCode;
 /**
  * The retained `…/state` body: the ApplianceState plus what only the ledger knows —
  * `pnl.allTimeNet`, the net P&L of every closed trade so far plus today's open position (null
- * when the box runs without a ledger). Fields are only ever added here, never renamed.
+ * when the box runs without a ledger) — and, on the embedded broker, `embeddedBroker`: its open
+ * connections and the clients it refused or cut off. Fields are only ever added here, never renamed.
  */
-export function statePayload(state: ApplianceState, extras: { closedNetAllTime: number | null }): Record<string, unknown> {
+export function statePayload(state: ApplianceState, extras: { closedNetAllTime: number | null; embeddedBroker?: EmbeddedBrokerStats }): Record<string, unknown> {
   const allTimeNet = extras.closedNetAllTime === null ? null : paise(extras.closedNetAllTime + state.pnl.unrealized);
-  return { ...state, pnl: { ...state.pnl, allTimeNet } };
+  return { ...state, pnl: { ...state.pnl, allTimeNet }, ...(extras.embeddedBroker ? { embeddedBroker: extras.embeddedBroker } : {}) };
 }
 
 export function entryPayload(e: EntryEvent, state: ApplianceState | null): Record<string, unknown> {

@@ -410,11 +410,16 @@ export class Ledger {
     return rows.map((r) => ({ topic: r.topic, deviceId: r.device_id, kind: r.kind, announcedAt: r.announced_at }));
   }
 
-  rememberMqttAnnounced(a: MqttAnnouncement): void {
+  /** Remembers announced topics, all in one transaction (one fsync however many). */
+  rememberMqttAnnounced(list: readonly MqttAnnouncement[]): void {
     this.assertWritable();
-    this.db
-      .prepare('INSERT INTO mqtt_announced (topic, device_id, kind, announced_at) VALUES (?, ?, ?, ?) ON CONFLICT (topic) DO UPDATE SET device_id = excluded.device_id, kind = excluded.kind, announced_at = excluded.announced_at')
-      .run(a.topic, a.deviceId, a.kind, a.announcedAt);
+    if (list.length === 0) return;
+    const upsert = this.db.prepare(
+      'INSERT INTO mqtt_announced (topic, device_id, kind, announced_at) VALUES (?, ?, ?, ?) ON CONFLICT (topic) DO UPDATE SET device_id = excluded.device_id, kind = excluded.kind, announced_at = excluded.announced_at',
+    );
+    this.db.transaction(() => {
+      for (const a of list) upsert.run(a.topic, a.deviceId, a.kind, a.announcedAt);
+    })();
   }
 
   forgetMqttAnnounced(topic: string): void {

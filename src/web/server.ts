@@ -15,7 +15,7 @@ import { paise } from '../core/charges.js';
 import type { EngineEvent } from '../core/events.js';
 import type { V25Params } from '../core/params.js';
 import type { ApplianceState } from '../core/state.js';
-import { istDate } from '../core/time.js';
+import { isCalendarDate, istDate } from '../core/time.js';
 import type { Candle, DayContracts } from '../core/types.js';
 import { V25 } from '../core/v25.js';
 import { realClock, type Clock, type Timer } from '../lib/clock.js';
@@ -25,6 +25,7 @@ import { Ledger } from '../store/ledger.js';
 import { reconcileCandles, type CandleCheck } from '../store/candle-check.js';
 import type { WebConfig } from './config.js';
 import type { PositionLevels } from './day-view.js';
+import { HostAllowList } from './allowed-hosts.js';
 import { LedgerDays } from './ledger-days.js';
 import { pageHtml, readClientBundle } from './page.js';
 import { proxyToLogin, registerPageServer, type LoginRoute } from './login-proxy.js';
@@ -52,13 +53,16 @@ export interface WebServerOptions {
 
 const SSE_HEARTBEAT_MS = 15_000;
 const MAX_SSE_BACKLOG = 1 << 20;
-const DAY = /^\/api\/day\/(\d{4}-\d\d-\d\d)(\/reconcile)?$/;
+const DAY = /^\/api\/day\/([^/]*)(\/reconcile)?$/;
 
 export class WebServer implements Output {
   readonly name = 'web';
   private readonly server: Server;
   private readonly csrf = randomBytes(24).toString('base64url');
   private readonly clients = new Set<ServerResponse>();
+  /** Open event streams per client address (the caps of web.maxStreamsPerClient and web.maxStreams). */
+  private readonly streamsByAddress = new Map<string, number>();
+  private readonly hosts: HostAllowList;
   private readonly days: LedgerDays;
   private readonly ledger: Ledger;
   private readonly reconciled = new Map<string, CandleCheck>();
@@ -76,6 +80,7 @@ export class WebServer implements Output {
   private readonly dayCache = new Map<string, { key: string; body: string }>();
   url = '';
   port = 0;
+  private refusedHosts = 0;
   /** While a login is pending: the OAuth login page, passed through on this server. */
   private loginRoute: LoginRoute | null = null;
   private unregister: () => void = () => undefined;
@@ -84,6 +89,8 @@ export class WebServer implements Output {
     this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true });
     this.days = new LedgerDays(this.ledger, o.calendar, o.params);
     this.rules = new V25(o.params);
+    const clock = o.clock ?? realClock;
+    this.hosts = new HostAllowList(o.config.hosts, () => clock.now());
     readClientBundle(); // a missing bundle fails at start; each /app.js reads it again (not kept: ~0.4 MB of a box's heap)
     this.server = createServer((req, res) => {
       try {
@@ -184,6 +191,15 @@ export class WebServer implements Output {
   // ------------------------------------------------------------------ HTTP
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    // Before anything else: a Host that is not the box's is a rebound name (or a misrouted request).
+    if (!this.hosts.allows(req.headers.host)) {
+      if (this.refusedHosts++ % 100 === 0) this.o.log.warn('web: request for a host that is not this box refused (421); add it to web.hosts if it is yours', { host: String(req.headers.host ?? '').slice(0, 100), refused: this.refusedHosts });
+      res.writeHead(421, { 'Content-Length': '0' });
+      res.end();
+      req.resume();
+      return;
+    }
     if (!this.authorized(req)) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="niftybox", charset="UTF-8"', 'Content-Type': 'text/plain' });
       res.end('niftybox: this page needs the password set in web.password\n');
@@ -201,7 +217,7 @@ export class WebServer implements Output {
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'only GET and POST' });
 
     if (path === '/' || path === '/index.html') {
-      res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(pageHtml({ title: this.o.title ?? 'niftybox', csrf: this.csrf }));
       return;
     }
@@ -217,6 +233,7 @@ export class WebServer implements Output {
     const m = DAY.exec(path);
     if (m) {
       const day = m[1]!;
+      if (!isCalendarDate(day)) return json(res, 400, { error: `"${day.slice(0, 40)}" is not a date: use /api/day/YYYY-MM-DD` });
       if (m[2]) return void this.reconcile(day, res);
       const state = this.o.state();
       const levels = state.day === day ? this.levels(state) : null;
@@ -279,10 +296,29 @@ export class WebServer implements Output {
   }
 
   private events(req: IncomingMessage, res: ServerResponse): void {
+    const address = req.socket.remoteAddress ?? '?';
+    const mine = this.streamsByAddress.get(address) ?? 0;
+    const { maxStreamsPerClient, maxStreams } = this.o.config;
+    if (mine >= maxStreamsPerClient || this.clients.size >= maxStreams) {
+      const why = mine >= maxStreamsPerClient ? `${maxStreamsPerClient} live-update streams are open from ${address} already` : `${maxStreams} live-update streams are open already`;
+      res.setHeader('Retry-After', '30');
+      return json(res, 503, { error: `${why}: close a tab of the page and reload` });
+    }
+    this.streamsByAddress.set(address, mine + 1);
+    let open = true;
+    const closed = () => {
+      if (!open) return;
+      open = false;
+      this.clients.delete(res);
+      const n = (this.streamsByAddress.get(address) ?? 1) - 1;
+      if (n > 0) this.streamsByAddress.set(address, n);
+      else this.streamsByAddress.delete(address);
+    };
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.write(`retry: 2000\nevent: state\ndata: ${JSON.stringify(this.stateJson(this.o.state()))}\n\n`);
     this.clients.add(res);
-    req.on('close', () => this.clients.delete(res));
+    req.on('close', closed);
+    res.on('close', closed);
   }
 
   private async reconcile(day: string, res: ServerResponse): Promise<void> {
@@ -337,6 +373,7 @@ export class WebServer implements Output {
   }
 }
 
+/** On every response (set first in handle): nothing of the page runs from, or inside, another site. */
 const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
   'X-Frame-Options': 'DENY',
@@ -349,7 +386,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function jsonText(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(body);
 }
 

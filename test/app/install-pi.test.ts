@@ -69,6 +69,7 @@ describe.skipIf(isPi)('install-pi.sh on a machine that is not a Pi', () => {
     }
     expect(out).toMatch(/would (run|write).*\/usr\/local\/bin\/niftybox/);
     expect(out).toContain('would run: systemctl enable niftybox.service');
+    expect(out).toContain('would generate a page password into /etc/niftybox/secrets.env (NIFTYBOX_WEB_PASSWORD) and print it once');
     expect(out).not.toMatch(/^\s+\+ /m); // nothing was executed
   }, 90_000);
 

@@ -53,7 +53,8 @@ describe('live mode: a dead OAuth token', () => {
       fake.behave(); // the user logs in again: Upstox issues a working token
       const toDialog = await fetch(state.loginUrl!, { redirect: 'manual' });
       const toCallback = await fetch(toDialog.headers.get('location')!, { redirect: 'manual' });
-      const done = await fetch(toCallback.headers.get('location')!, { redirect: 'manual' });
+      const cookie = toDialog.headers.get('set-cookie')!.split(';')[0]!; // the browser's: the state is tied to it
+      const done = await fetch(toCallback.headers.get('location')!, { redirect: 'manual', headers: { Cookie: cookie } });
       expect(done.status).toBe(200);
       await until(() => !app.loop.state().alarms.some((a) => a.code === 'TOKEN_EXPIRED'), 10_000, 'the guard to clear');
       expect(app.loop.state().loginUrl).toBeNull();

@@ -11,6 +11,7 @@ import { MarketDataStream } from '../../src/feed/upstox/stream.js';
 import { loadToken, oauthExpiry, readStoredToken, storeAnalyticsToken, tokenPath } from '../../src/feed/upstox/token-store.js';
 import { createLogger } from '../../src/log.js';
 import type { FakeUpstox } from '../../src/sim/fake-upstox.js';
+import { rejectToken } from '../../src/sim/fake-behaviours.js';
 import { fakeAt, quietLogs } from './helpers/fake.js';
 
 let fake: FakeUpstox;
@@ -22,15 +23,26 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-const get = (url: string) => fetch(url, { redirect: 'manual' });
+/** A browser's requests: its cookies go back to the host that set them (one jar per browser). */
+function browser() {
+  const jar = new Map<string, string>();
+  return async (url: string) => {
+    const host = new URL(url).host;
+    const r = await fetch(url, { redirect: 'manual', headers: jar.has(host) ? { Cookie: jar.get(host)! } : {} });
+    const set = r.headers.get('set-cookie');
+    if (set) jar.set(host, set.split(';')[0]!);
+    return r;
+  };
+}
+const get = browser();
 
-function startLogin(stateDir: string) {
+function startLogin(stateDir: string, now?: () => number) {
   let loginUrl = '';
   let result!: Promise<Awaited<ReturnType<typeof runLoginServer>>>;
   const ready = new Promise<void>((resolve) => {
     const done = runLoginServer({
       stateDir, apiKey: fake.apiKey, apiSecret: fake.apiSecret, loginBaseUrl: fake.loginBaseUrl, apiBaseUrl: fake.apiBaseUrl,
-      host: '127.0.0.1', port: 0, onListening: (i) => ((loginUrl = i.loginUrl), resolve()),
+      host: '127.0.0.1', port: 0, now, onListening: (i) => ((loginUrl = i.loginUrl), resolve()),
     });
     result = done;
   });
@@ -81,7 +93,7 @@ describe('OAuth login through the local page', () => {
     const callback = (await get(dialog.toString())).headers.get('location')!;
     const refused = await get(callback);
     expect(refused.status).toBe(400);
-    expect(await refused.text()).toMatch(/wrong or missing state/);
+    expect(await refused.text()).toMatch(/wrong, missing or expired state/);
     const missing = new URL(callback);
     missing.searchParams.delete('state');
     expect((await get(missing.toString())).status).toBe(400);
@@ -91,6 +103,63 @@ describe('OAuth login through the local page', () => {
     const real = new URL((await get(login.url())).headers.get('location')!);
     const cb = (await get(real.toString())).headers.get('location')!;
     expect((await get(cb)).status).toBe(200);
+    expect((await login.result()).token).toBe(fake.token);
+  });
+
+  it('a state is tied to the browser that asked for it (a cookie): the same callback from another browser, or without the cookie, is refused', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'nbx-login-'));
+    const login = startLogin(stateDir);
+    await login.ready;
+    const victim = browser();
+    const attacker = browser();
+    const toDialog = await victim(login.url());
+    expect(toDialog.headers.get('set-cookie')).toMatch(/^niftybox_login=[0-9a-f]{32}; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
+    const callback = (await victim(toDialog.headers.get('location')!)).headers.get('location')!;
+    for (const other of [attacker, (u: string) => fetch(u, { redirect: 'manual' })]) {
+      const refused = await other(callback);
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toMatch(/started in another browser/);
+    }
+    expect(readStoredToken(stateDir)).toBeNull();
+    expect((await victim(callback)).status).toBe(200);
+    expect((await login.result()).token).toBe(fake.token);
+  });
+
+  it('a state expires after 10 minutes', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'nbx-login-'));
+    let t = Date.now();
+    const login = startLogin(stateDir, () => t);
+    await login.ready;
+    const me = browser();
+    const stale = (await me((await me(login.url())).headers.get('location')!)).headers.get('location')!;
+    t += 10 * 60_000 + 1;
+    const refused = await me(stale);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/older than 10 minutes/);
+    const fresh = (await me((await me(login.url())).headers.get('location')!)).headers.get('location')!;
+    expect((await me(fresh)).status).toBe(200);
+    await login.result();
+  });
+
+  it('a new token Upstox rejects (profile check) is not stored, and the page shows Upstox\'s message', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'nbx-login-'));
+    const login = startLogin(stateDir);
+    await login.ready;
+    const me = browser();
+    const callback = (await me((await me(login.url())).headers.get('location')!)).headers.get('location')!;
+    fake.use(rejectToken());
+    try {
+      const failed = await me(callback);
+      expect(failed.status).toBe(502);
+      const text = await failed.text();
+      expect(text).toMatch(/Upstox rejected the new token: .*401 UDAPI100050/);
+      expect(text).toMatch(/Nothing was stored/);
+      expect(readStoredToken(stateDir)).toBeNull();
+    } finally {
+      fake.behave();
+    }
+    const again = (await me((await me(login.url())).headers.get('location')!)).headers.get('location')!;
+    expect((await me(again)).status).toBe(200);
     expect((await login.result()).token).toBe(fake.token);
   });
 

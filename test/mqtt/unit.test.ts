@@ -304,14 +304,15 @@ describe('embedded broker access rules', () => {
     expect(filterWithin('niftybox/a/cmd/#', 'niftybox/+/cmd/halt')).toBe(false);
   });
 
-  it('anonymous clients read the box and HA, publish only cmd/halt (not retained) and homeassistant/status', () => {
+  it('anonymous clients read the box and HA, publish only cmd/halt and homeassistant/status, nothing retained', () => {
     const r = anonymousRights('niftybox', 'box1', 'homeassistant');
     expect(maySubscribe(r, 'niftybox/#')).toBe(true);
     expect(maySubscribe(r, 'homeassistant/#')).toBe(true);
     expect(maySubscribe(r, '#')).toBe(false);
     expect(mayPublish(r, 'niftybox/box1/cmd/halt', false)).toBe(true);
     expect(mayPublish(r, 'niftybox/box1/cmd/halt', true)).toBe(false);
-    expect(mayPublish(r, 'homeassistant/status', true)).toBe(true);
+    expect(mayPublish(r, 'homeassistant/status', false)).toBe(true);
+    expect(mayPublish(r, 'homeassistant/status', true), 'nothing retained').toBe(false);
     for (const t of ['niftybox/box1/cmd/resume', 'niftybox/box1/state', 'homeassistant/device/box1/config', 'niftybox/other/cmd/halt']) expect(mayPublish(r, t, false), t).toBe(false);
   });
 
@@ -347,8 +348,8 @@ describe('the ledger migration for MQTT announcements', () => {
         expect(ledger.mqttAnnounced()).toEqual([]);
         ledger.commit([exitEvent(1, 100.5), exitEvent(2, -20.25)], null);
         expect(ledger.allTimeNetPnl()).toBeCloseTo(80.25, 6);
-        ledger.rememberMqttAnnounced({ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 1 });
-        ledger.rememberMqttAnnounced({ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 });
+        ledger.rememberMqttAnnounced([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 1 }]);
+        ledger.rememberMqttAnnounced([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 }]);
         expect(ledger.mqttAnnounced()).toEqual([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 }]);
         ledger.forgetMqttAnnounced('homeassistant/device/a/config');
         expect(ledger.mqttAnnounced()).toEqual([]);

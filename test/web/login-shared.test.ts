@@ -66,7 +66,8 @@ describe('the page and the login page share one server', () => {
       const toCallback = await fetch(dialog, { redirect: 'manual' });
       // The user's browser follows Upstox's redirect back to the box: the page's port, path /callback.
       const back = new URL(toCallback.headers.get('location')!);
-      const done = await fetch(`${base}${back.pathname}${back.search}`, { redirect: 'manual' });
+      const cookie = toDialog.headers.get('set-cookie')!.split(';')[0]!; // the browser's, passed through the page's server
+      const done = await fetch(`${base}${back.pathname}${back.search}`, { redirect: 'manual', headers: { Cookie: cookie } });
       expect(done.status).toBe(200);
       expect(await done.text()).toContain('Logged in');
       await until(() => !app.loop.state().alarms.some((a) => a.code === 'TOKEN_EXPIRED'), 10_000, 'the guard to clear');

@@ -1,5 +1,10 @@
-/** The page's server on its own: password, resume only when allowed, the API's answers for bad days and paths. */
+/**
+ * The page's server on its own: password, resume only when allowed, the API's answers for bad days
+ * and paths; and against a hostile LAN, through a real HTTP client: a forged Host (DNS rebinding)
+ * gets 421 before anything else, security headers on every answer, capped event streams.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -112,5 +117,120 @@ describe('the page server', () => {
     await reader.cancel();
     await w.close();
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+/** A real HTTP request with the Host header we choose (fetch would not let us forge it). */
+function raw(url: string, opts: { path?: string; method?: string; headers?: Record<string, string>; localAddress?: string } = {}): Promise<{ res: IncomingMessage; body: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: opts.path ?? '/', method: opts.method ?? 'GET', headers: opts.headers, localAddress: opts.localAddress }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ res, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Opens /api/events and resolves once its status is known; the stream stays open until destroy. */
+function openStream(url: string, localAddress: string): Promise<{ status: number; destroy: () => void }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: '/api/events', localAddress }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, destroy: () => req.destroy() });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the page server on a hostile LAN', () => {
+  it('DNS rebinding: a forged Host gets 421 with no body (no page, no CSRF token), and a POST with that Origin does not halt', async () => {
+    const { w, calls, token } = await server({});
+    const page = await raw(w.url, { headers: { Host: 'attacker.example' } });
+    expect(page.res.statusCode).toBe(421);
+    expect(page.body).toBe('');
+    const api = await raw(w.url, { path: '/api/state', headers: { Host: `attacker.example:${w.port}` } });
+    expect(api.res.statusCode).toBe(421);
+    const halt = await raw(w.url, { path: '/api/halt', method: 'POST', headers: { Host: `attacker.example:${w.port}`, Origin: `http://attacker.example:${w.port}`, 'X-CSRF-Token': token } });
+    expect(halt.res.statusCode).toBe(421);
+    expect(calls).toEqual([]);
+    for (const bad of ['a b', '127.0.0.1.attacker.example', 'localhost.attacker.example', '[::2]']) {
+      expect((await raw(w.url, { path: '/api/state', headers: { Host: bad } })).res.statusCode, bad).toBe(421);
+    }
+  });
+
+  it('the box\'s own names answer: localhost, 127.0.0.1, [::1], its hostname, <hostname>.local, and web.hosts', async () => {
+    const { hostname } = await import('node:os');
+    const { w } = await server({ hosts: ['niftybox.home.arpa'] });
+    const name = hostname().toLowerCase();
+    for (const host of ['localhost', `127.0.0.1:${w.port}`, '[::1]', `LOCALHOST:${w.port}`, name, `${name.split('.')[0]}.local`, 'niftybox.home.arpa', `niftybox.home.arpa:${w.port}`]) {
+      expect((await raw(w.url, { path: '/api/state', headers: { Host: host } })).res.statusCode, host).toBe(200);
+    }
+  });
+
+  it('sends the security headers on every answer, not only on /', async () => {
+    const { w } = await server({ password: 'pa55' });
+    const auth = { Authorization: `Basic ${Buffer.from('u:pa55').toString('base64')}` };
+    const answers = [
+      await raw(w.url, { path: '/', headers: auth }),
+      await raw(w.url, { path: '/api/state', headers: auth }),
+      await raw(w.url, { path: '/app.js', headers: auth }),
+      await raw(w.url, { path: '/api/nope', headers: auth }),
+      await raw(w.url, { path: '/login', headers: auth }),
+      await raw(w.url, { path: '/api/state' }), // 401
+      await raw(w.url, { path: '/api/state', headers: { Host: 'attacker.example' } }), // 421
+      await raw(w.url, { path: '/api/halt', method: 'POST', headers: auth }), // 403
+    ];
+    expect(answers.map((a) => a.res.statusCode)).toEqual([200, 200, 200, 404, 200, 401, 421, 403]);
+    for (const { res } of answers) {
+      expect(res.headers['content-security-policy'], res.statusCode + '').toMatch(/frame-ancestors 'none'/);
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['referrer-policy']).toBe('same-origin');
+    }
+  });
+
+  it('an impossible date in the path is 400, not 200', async () => {
+    const { w } = await server({});
+    for (const day of ['2026-13-45', '2026-02-30', '2026-00-10', 'yesterday', '2026-8-7', '']) {
+      const r = await raw(w.url, { path: `/api/day/${day}` });
+      expect(r.res.statusCode, day).toBe(400);
+      expect(JSON.parse(r.body).error).toMatch(/is not a date: use \/api\/day\/YYYY-MM-DD/);
+    }
+    expect((await raw(w.url, { path: '/api/day/2026-13-45/reconcile' })).res.statusCode).toBe(400);
+    expect((await raw(w.url, { path: '/api/day/2024-02-29' })).res.statusCode).toBe(200); // a real date (a leap day)
+  });
+
+  it('event streams: 8 per client address, 64 in all, 503 beyond; a closed one frees its place', async () => {
+    const { w } = await server({});
+    const open: { status: number; destroy: () => void }[] = [];
+    cleanups.push(() => open.forEach((s) => s.destroy()));
+    for (let i = 0; i < 8; i++) open.push(await openStream(w.url, '127.0.0.2'));
+    expect(open.map((s) => s.status)).toEqual(Array(8).fill(200));
+    const ninth = await openStream(w.url, '127.0.0.2');
+    open.push(ninth);
+    expect(ninth.status).toBe(503);
+    const r = await raw(w.url, { path: '/api/events', localAddress: '127.0.0.2' });
+    expect(JSON.parse(r.body).error).toMatch(/8 live-update streams are open from 127\.0\.0\.2/);
+    // other addresses fill the box up to 64
+    for (let a = 3; a <= 9; a++) for (let i = 0; i < 8; i++) open.push(await openStream(w.url, `127.0.0.${a}`));
+    expect(open.filter((s) => s.status === 200)).toHaveLength(64);
+    expect((await openStream(w.url, '127.0.0.10')).status).toBe(503);
+    // the other pages still load; a closed stream frees its place
+    expect((await raw(w.url, { path: '/api/state', localAddress: '127.0.0.10' })).res.statusCode).toBe(200);
+    open[0]!.destroy();
+    let again = 0;
+    for (let i = 0; i < 100 && again !== 200; i++) {
+      const s = await openStream(w.url, '127.0.0.2');
+      open.push(s);
+      again = s.status;
+      if (again !== 200) await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(again).toBe(200);
   });
 });
