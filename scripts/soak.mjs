@@ -31,11 +31,12 @@
 // soak.growthMB and soak.projected250MB: the least-squares slope of anonymous RSS and of the heap over
 // measured sessions 11..N, times 250 (a trading year on one boot).
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
@@ -87,10 +88,14 @@ const gc = globalThis.gc ?? (() => undefined);
 if (!globalThis.gc) console.error('soak: run with node --expose-gc (npm run soak does) for comparable figures');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'niftybox-soak-'));
+const realNow = Date.now;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const errors = [];
+// NIFTYBOX_SOAK_LOG=FILE: every log line of the box, stamped with the real time (where a session's wall time goes)
+const logFile = process.env.NIFTYBOX_SOAK_LOG;
 setLogSink((line) => {
   if (line.includes('"level":"error"') && errors.length < 50) errors.push(line);
+  if (logFile) appendFileSync(logFile, `${new Date(realNow()).toISOString()} ${line}\n`);
 });
 const log = createLogger({ app: 'soak' });
 
@@ -156,8 +161,11 @@ const first = calendar.session(days[0]);
 const speed = (first.closeTs - first.openTs) / 1000 / sessionSeconds;
 const t0Real = Date.now();
 const clockStart = first.openTs - 31 * MINUTE_MS;
-const clock = new VirtualClock(clockStart, speed);
+// Both clocks run in real time (speed 1) while the box starts (its warm-up fetches take seconds: at
+// full speed they would be hours, and the first session would pass before the box is ready).
+const clock = new VirtualClock(clockStart, 1);
 const exchange = await startExchange();
+exchange.setSpeed(1, clock.now());
 
 /** Forks scripts/fake-upstox.mjs on the soak's clock; `use` switches behaviours on (by name, with args) and returns their remover. */
 async function startExchange() {
@@ -238,10 +246,14 @@ const app = await startAppliance({
   ],
 });
 
+clock.setSpeed(speed);
+exchange.setSpeed(speed, clock.now());
+
 // ---- fast mode: the market clock (the box's and the exchange's) runs at full speed only while the box
-// keeps up. While a candle repair holds the ticks back (its REST calls take real time: at ~5,600× a
-// 200 ms call is 19 market minutes of ticks queued in the heap), both clocks slow to 1/50, so no
-// backlog of ticks distorts the memory figures.
+// is not waiting on something that takes real time. While a candle repair holds the ticks back (its
+// REST calls: at ~5,600× a 200 ms call is 19 market minutes of ticks queued in the heap) or the feed is
+// down in market hours (a connect or a reconnect's backoff: 1 s would be 1.6 market hours, a session
+// of candle repairs), both clocks slow to 1/50.
 let pacedSpeed = speed;
 let slowMs = 0;
 if (values.fast) {
@@ -249,7 +261,7 @@ if (values.fast) {
   let calmSince = 0;
   setInterval(() => {
     const t = Date.now();
-    if (gate.holding) calmSince = t;
+    if (gate.holding || (!app.loop.status.feedConnected && phaseAt(calendar, clock.now()) === 'open')) calmSince = t;
     const want = t - calmSince < 50 ? speed / 50 : speed;
     if (want !== speed) slowMs += 20;
     if (want === pacedSpeed) return;
@@ -308,7 +320,7 @@ onReport = () => {
   sample.warmup = session < WARMUP;
   const a = sample.anon;
   const mi = sample.malloc ? `; malloc ${sample.malloc.arenaMB} MB in ${sample.malloc.arenas} arenas, ${sample.malloc.inUseMB} in use, ${sample.malloc.freeInArenasMB} free` : '';
-  console.log(`soak: ${sample.warmup ? 'warm-up ' : ''}session ${session + 1 - WARMUP}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB (anon ${sample.rssAnonMB}${a ? `: [heap] ${a.brkHeapMB}, other ${a.otherAnonMB}, V8 pages ${a.v8PhysicalMB}` : ''}), heap ${(m.heapUsed / 1e6).toFixed(1)} MB, arrayBuffers ${sample.arrayBuffersMB} MB${mi}, verify ${sample.verifyAgreed}, ${app.loop.commits} commits so far, ${(sample.wallMs / 1000).toFixed(1)} s${values.fast ? ` (${(slowMs / 1000).toFixed(1)} s slowed)` : ''}`);
+  console.log(`soak: ${sample.warmup ? 'warm-up ' : ''}session ${session + 1 - WARMUP}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB (anon ${sample.rssAnonMB}${a ? `: [heap] ${a.brkHeapMB}, other ${a.otherAnonMB}, V8 pages ${a.v8PhysicalMB}` : ''}), heap ${(m.heapUsed / 1e6).toFixed(1)} MB, arrayBuffers ${sample.arrayBuffersMB} MB${mi}, verify ${sample.verifyAgreed}, ${app.loop.commits} commits so far, ${(sample.wallMs / 1000).toFixed(1)} s${values.fast ? ` (${(sample.slowMs / 1000).toFixed(1)} s slowed)` : ''}`);
   if (snapshotAt.has(session + 1)) writeHeapSnapshot(join(process.env.NIFTYBOX_SOAK_SNAPSHOTS, `soak-session-${session + 1}.heapsnapshot`));
   session++;
   clearInterval(faultTimer);
@@ -356,6 +368,8 @@ const result = {
   verifySummary: measured.map((s) => s.verifySummary),
   sessionWallMs: measured.map((s) => s.wallMs),
   fast: values.fast,
+  // the mqttjs/mqtt-packet#163 workaround (src/mqtt/packet-length-cache.ts) took effect in this process
+  mqttPacketLengthsCompact: !!createRequire(createRequire(import.meta.url).resolve('mqtt'))('mqtt-packet/numbers.js').compactLengths,
   env: extraEnv,
   fakeUpstoxRssMB: measured.map((s) => s.fakeRssMB),
   loadavg: os.loadavg(),

@@ -5,6 +5,7 @@
  * clients read, and publish only the halt command and `homeassistant/status`; named users with
  * scrypt-hashed passwords may get more; the box's own client logs in with a secret made per start.
  */
+import './packet-length-cache.js'; // first: before mqtt-packet's writer loads (mqttjs/mqtt-packet#163)
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
