@@ -20,16 +20,16 @@
 //
 //   npm run build && node scripts/soak.mjs [--sessions 20] [--warmup 1] [--session-seconds 20] [--fast]
 //        [--malloc-info-every K] [--env NAME=VALUE …] [--json]
-// --fast: sessions of 4 s (unless --session-seconds says otherwise), back to back as fast as the box
-// takes them with its candles still matching Upstox's (each session's verify verdict is in soak.json):
-// 250 sessions in ~35 min. --malloc-info-every K: glibc's malloc_info (through gdb) after every K-th
+// --fast: sessions of 4 s of full speed (~5,600×; --session-seconds otherwise), back to back as fast as
+// the box takes them: the clocks slow down while the box waits on real time (below); each session's
+// wall time and verify verdict are in soak.json. 250 sessions took ~60 min on a loaded 2-core machine. --malloc-info-every K: glibc's malloc_info (through gdb) after every K-th
 // session. --env: set or override an environment variable of the box (experiments: MALLOC_ARENA_MAX=1,
 // LD_PRELOAD=…libjemalloc.so.2); the unit's own are applied first.
 // (it re-runs itself with the unit's node flags and Environment=, and --expose-gc)
 //
 // Writes bench-results/soak.json (NIFTYBOX_SOAK_OUT=FILE elsewhere), which `npm run bench` reports as
-// soak.growthMB and soak.projected250MB: the least-squares slope of anonymous RSS and of the heap over
-// measured sessions 11..N, times 250 (a trading year on one boot).
+// soak.growthMB and soak.projected250MB: the trend (Theil–Sen slope, scripts/lib/growth.mjs) of
+// anonymous RSS and of the heap over measured sessions 11..N, times 250 (a trading year on one boot).
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -253,7 +253,8 @@ exchange.setSpeed(speed, clock.now());
 // is not waiting on something that takes real time. While a candle repair holds the ticks back (its
 // REST calls: at ~5,600× a 200 ms call is 19 market minutes of ticks queued in the heap) or the feed is
 // down in market hours (a connect or a reconnect's backoff: 1 s would be 1.6 market hours, a session
-// of candle repairs), both clocks slow to 1/50.
+// of candle repairs), both clocks slow to 1/1000 (~6×, about a live box's pace): the wall time the
+// box waits is the same, and the ticks that pile up meanwhile are a few times what a box at 1× sees.
 let pacedSpeed = speed;
 let slowMs = 0;
 if (values.fast) {
@@ -262,7 +263,7 @@ if (values.fast) {
   setInterval(() => {
     const t = Date.now();
     if (gate.holding || (!app.loop.status.feedConnected && phaseAt(calendar, clock.now()) === 'open')) calmSince = t;
-    const want = t - calmSince < 50 ? speed / 50 : speed;
+    const want = t - calmSince < 50 ? speed / 1000 : speed;
     if (want !== speed) slowMs += 20;
     if (want === pacedSpeed) return;
     pacedSpeed = want;
@@ -362,6 +363,7 @@ const result = {
   rssFileMB: measured.map((s) => s.rssFileMB),
   rssAnonGrowthMB: growth(measured.map((s) => s.rssAnonMB)).trendMB,
   projected250MB: { rssAnonMB: projected(measured.map((s) => s.rssAnonMB)), heapMB: projected(measured.map((s) => s.heapMB)), rssMB: projected(measured.map((s) => s.rssMB)) },
+  projected250MBLeastSquares: Object.fromEntries(['rssAnonMB', 'heapMB', 'rssMB'].map((k) => [k, projected(measured.map((s) => s[k]), 11, 250, { leastSquares: true })])),
   anon: measured.map((s) => s.anon),
   malloc: measured.map((s) => s.malloc),
   verifyAgreed: measured.map((s) => s.verifyAgreed),

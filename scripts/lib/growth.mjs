@@ -8,13 +8,27 @@ export function growth(samples) {
 }
 
 /**
- * A trading year on one boot: the least-squares slope of the samples from session `from` (1-based)
- * on, times `sessions` — what the steady trend adds over that many sessions, the first sessions'
- * one-time rise left out. Null with fewer than 2 samples from there.
+ * A trading year on one boot: the trend of the samples from session `from` (1-based) on, times
+ * `sessions` — what the steady trend adds over that many sessions, the first sessions' one-time rise
+ * left out. The trend is the Theil–Sen slope (the median of the slopes between every pair of
+ * samples): a leak moves every pair and shows in full, while one session caught with a transient
+ * backlog in the heap (+20–35 MB, gone by the next) would tilt a least-squares line over 30 samples by
+ * tens of MB a year. `leastSquares: true` gives the least-squares slope instead (soak.json has both).
+ * Null with fewer than 2 samples from there.
  */
-export function projected(samples, from = 11, sessions = 250) {
+export function projected(samples, from = 11, sessions = 250, { leastSquares = false } = {}) {
   const tail = samples.slice(from - 1);
-  return tail.length < 2 ? null : +(slope(tail) * sessions).toFixed(2);
+  if (tail.length < 2) return null;
+  return +((leastSquares ? slope(tail) : medianSlope(tail)) * sessions).toFixed(2);
+}
+
+/** Theil–Sen: the median of (y[j] − y[i]) / (j − i) over every pair i < j. */
+function medianSlope(samples) {
+  const slopes = [];
+  for (let i = 0; i < samples.length; i++) for (let j = i + 1; j < samples.length; j++) slopes.push((samples[j] - samples[i]) / (j - i));
+  slopes.sort((a, b) => a - b);
+  const m = slopes.length >> 1;
+  return slopes.length % 2 ? slopes[m] : (slopes[m - 1] + slopes[m]) / 2;
 }
 
 /** Least-squares slope per sample. */
