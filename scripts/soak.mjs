@@ -248,6 +248,10 @@ const app = await startAppliance({
 
 clock.setSpeed(speed);
 exchange.setSpeed(speed, clock.now());
+// NIFTYBOX_SOAK_SQLITE_CACHE_KIB=N: the ledger's page cache set to N KiB (an experiment: does SQLite's cache fill account for malloc's growth?)
+const ledgerDb = app.ledger.db;
+if (process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB) ledgerDb.pragma(`cache_size = -${Number(process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB)}`);
+const sqliteCacheKiB = -ledgerDb.pragma('cache_size', { simple: true });
 
 // ---- fast mode: the market clock (the box's and the exchange's) runs at full speed only while the box
 // is not waiting on something that takes real time. While a candle repair holds the ticks back (its
@@ -313,7 +317,7 @@ onReport = () => {
   gc();
   const m = process.memoryUsage();
   const verify = app.loop.status.verify;
-  const sample = { day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), ...rssParts(), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), arrayBuffersMB: +(m.arrayBuffers / 1e6).toFixed(2), anon: anonymousParts(), malloc: mallocEvery && (session + 1) % mallocEvery === 0 ? mallocInfo() : null, verifyAgreed: verify ? verify.agreed : null, verifySummary: verify?.summary ?? null, commits: app.loop.commits, at: Date.now() - t0, wallMs: Date.now() - sessionStartedAt, fakeRssMB: null, slowMs, tickGateQueued: source.s.gate.queued };
+  const sample = { day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), ...rssParts(), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), arrayBuffersMB: +(m.arrayBuffers / 1e6).toFixed(2), anon: anonymousParts(), malloc: mallocEvery && (session + 1) % mallocEvery === 0 ? mallocInfo() : null, verifyAgreed: verify ? verify.agreed : null, verifySummary: verify?.summary ?? null, commits: app.loop.commits, at: Date.now() - t0, wallMs: Date.now() - sessionStartedAt, fakeRssMB: null, dbMB: +((ledgerDb.pragma('page_count', { simple: true }) * ledgerDb.pragma('page_size', { simple: true })) / 1e6).toFixed(2), slowMs, tickGateQueued: source.s.gate.queued };
   sessionStartedAt = Date.now();
   slowMs = 0;
   samples.push(sample);
@@ -369,6 +373,8 @@ const result = {
   verifyAgreed: measured.map((s) => s.verifyAgreed),
   verifySummary: measured.map((s) => s.verifySummary),
   sessionWallMs: measured.map((s) => s.wallMs),
+  dbMB: measured.map((s) => s.dbMB),
+  sqliteCacheKiB,
   fast: values.fast,
   // the mqttjs/mqtt-packet#163 workaround (src/mqtt/packet-length-cache.ts) took effect in this process
   mqttPacketLengthsCompact: !!createRequire(createRequire(import.meta.url).resolve('mqtt'))('mqtt-packet/numbers.js').compactLengths,
