@@ -24,6 +24,7 @@ const REQUIRED = [
   'decode.full.ratio', 'decode.ltpc.ratio', 'engine.latencyUs.p99', 'backtest.overParse', 'backtest.parseMs',
   'session.rssMB', 'session.startToReadyMs', 'killSwitch.latencyMs.p99', 'soak.growthMB',
   'sweep.overBacktest', 'sweep.speedup2',
+  'soak.projected250MB.rssAnonMB', 'soak.projected250MB.heapMB',
 ];
 
 function merge(into, from) {
@@ -82,8 +83,10 @@ const soakFile = join(resultsDir, 'soak.json');
 if (!only || 'soak'.includes(only)) {
   if (existsSync(soakFile)) {
     const soak = JSON.parse(readFileSync(soakFile, 'utf8'));
-    result.soak = { growthMB: { value: soak.growthMB, target: '< 5' }, sessions: soak.sessions, ranAt: soak.ranAt, rssMB: soak.rssMB?.at(-1) };
-  } else info(`soak: no ${soakFile} yet (npm run soak -- --sessions 20)`);
+    // a year on one boot: the trend of sessions 11..N × 250 (null below 12 measured sessions: not measured)
+    const year = soak.projected250MB ?? {};
+    result.soak = { growthMB: { value: soak.growthMB, target: '< 5' }, projected250MB: { rssAnonMB: { value: year.rssAnonMB ?? null, target: '< 10' }, heapMB: { value: year.heapMB ?? null, target: '< 10' } }, sessions: soak.sessions, ranAt: soak.ranAt, rssMB: soak.rssMB?.at(-1) };
+  } else info(`soak: no ${soakFile} yet (npm run soak -- --fast --sessions 40)`);
 }
 
 const os = await import('node:os');

@@ -14,6 +14,7 @@
 // time: on a fast clock, give --ping-ms / speed so the box's idle-link check sees Upstox's cadence.
 // Forked with an IPC channel (the soak does), it also takes control messages:
 //   {type: 'set', ts, at}                 jump the virtual clock to ts (as of the sender's real instant at)
+//   {type: 'speed', speed, ts, at}        … and run it at `speed` from there (the soak's pacing)
 //   {type: 'use', id, behaviours: [[name, ...args], …]}   switch behaviours of src/sim/fake-behaviours.ts on
 //   {type: 'remove', id}                  … and off again
 //   {type: 'memory'}                      answers {type: 'memory', rss, heapUsed, external}
@@ -80,7 +81,11 @@ process.once('SIGINT', stop);
 if (process.send) {
   const removers = new Map();
   process.on('message', (m) => {
-    if (m?.type === 'set' && clock instanceof VirtualClock) clock.set(Math.floor(m.ts + (realNow() - m.at) * speed));
+    if (m?.type === 'set' && clock instanceof VirtualClock) clock.set(Math.floor(m.ts + (realNow() - m.at) * (m.speed ?? speed)));
+    else if (m?.type === 'speed' && clock instanceof VirtualClock) {
+      clock.setSpeed(m.speed);
+      clock.set(Math.floor(m.ts + (realNow() - m.at) * m.speed));
+    }
     else if (m?.type === 'use') removers.set(m.id, exchange.use(...m.behaviours.map(([name, ...args]) => behaviours[name](...args))));
     else if (m?.type === 'remove') {
       removers.get(m.id)?.();

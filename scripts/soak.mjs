@@ -13,16 +13,30 @@
 // its faults on over IPC), as Upstox is not in the box's process on a Pi: its per-day caches and its
 // send buffers are not the box's memory. Its RSS is recorded beside the box's, for reference.
 //
-//   npm run build && node scripts/soak.mjs [--sessions 20] [--warmup 1] [--session-seconds 20] [--json]
+// Faults come in a cycle of 7 sessions (feed drop, feed silence, malformed frames, token expiry and a
+// fresh login, REST 500s, duplicate + out-of-order frames, broker outage), so a long soak meets each
+// many times; their windows are in market time (scaled with --session-seconds), the broker outage in
+// real time (MQTT reconnects on real timers).
+//
+//   npm run build && node scripts/soak.mjs [--sessions 20] [--warmup 1] [--session-seconds 20] [--fast]
+//        [--malloc-info-every K] [--env NAME=VALUE …] [--json]
+// --fast: sessions of 4 s of full speed (~5,600×; --session-seconds otherwise), back to back as fast as
+// the box takes them: the clocks slow down while the box waits on real time (below); each session's
+// wall time and verify verdict are in soak.json. 250 sessions took ~60 min on a loaded 2-core machine. --malloc-info-every K: glibc's malloc_info (through gdb) after every K-th
+// session. --env: set or override an environment variable of the box (experiments: MALLOC_ARENA_MAX=1,
+// LD_PRELOAD=…libjemalloc.so.2); the unit's own are applied first.
 // (it re-runs itself with the unit's node flags and Environment=, and --expose-gc)
 //
-// Writes bench-results/soak.json, which `npm run bench` reports as soak.growthMB.
+// Writes bench-results/soak.json (NIFTYBOX_SOAK_OUT=FILE elsewhere), which `npm run bench` reports as
+// soak.growthMB and soak.projected250MB: the trend (Theil–Sen slope, scripts/lib/growth.mjs) of
+// anonymous RSS and of the heap over measured sessions 11..N, times 250 (a trading year on one boot).
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
@@ -36,32 +50,52 @@ import { MINUTE_MS } from '../dist/core/time.js';
 import { MarketDataStream, UpstoxRest } from '../dist/feed/upstox/index.js';
 import { createLogger, setLogSink } from '../dist/log.js';
 import { VirtualClock } from '../dist/sim/index.js';
-import { growth } from './lib/growth.mjs';
+import { growth, projected } from './lib/growth.mjs';
+import { anonymousParts, mallocInfo } from './lib/memory-probe.mjs';
 import { unitSettings } from './lib/unit-settings.mjs';
 
 // The soak runs under the systemd unit's V8 flags and environment (what the Pi runs), plus --expose-gc.
+let parsed;
+try {
+  parsed = parseArgs({ options: { sessions: { type: 'string', default: '20' }, warmup: { type: 'string', default: '1' }, 'session-seconds': { type: 'string' }, fast: { type: 'boolean', default: false }, 'malloc-info-every': { type: 'string', default: '0' }, env: { type: 'string', multiple: true, default: [] }, json: { type: 'boolean', default: false } } });
+} catch (err) {
+  console.error(`soak: ${err.message}`);
+  process.exit(64);
+}
+const { values } = parsed;
+const extraEnv = Object.fromEntries(values.env.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
+if (values.env.some((a) => !(a.indexOf('=') > 0))) {
+  console.error('soak: --env takes NAME=VALUE');
+  process.exit(64);
+}
 if (!process.env.NIFTYBOX_SOAK_CHILD) {
   const { flags, env } = unitSettings();
-  const child = spawnSync(process.execPath, [...flags, '--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...env, NIFTYBOX_SOAK_CHILD: '1' } });
+  const child = spawnSync(process.execPath, [...flags, '--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...env, ...extraEnv, NIFTYBOX_SOAK_CHILD: '1' } });
   process.exit(child.status ?? 1);
 }
-const { values } = parseArgs({ options: { sessions: { type: 'string', default: '20' }, warmup: { type: 'string', default: '1' }, 'session-seconds': { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const SESSIONS = Number(values.sessions);
 const WARMUP = Number(values.warmup);
 const TOTAL = SESSIONS + WARMUP;
-const sessionSeconds = Number(values['session-seconds']);
-if (!(SESSIONS >= 2) || !(sessionSeconds > 0) || !Number.isInteger(WARMUP) || WARMUP < 0) {
-  console.error('soak: --sessions must be ≥ 2, --warmup a whole number ≥ 0 and --session-seconds > 0');
+const sessionSeconds = Number(values['session-seconds'] ?? (values.fast ? 4 : 20));
+const mallocEvery = Number(values['malloc-info-every']);
+if (!(SESSIONS >= 2) || !(sessionSeconds > 0) || !Number.isInteger(WARMUP) || WARMUP < 0 || !Number.isInteger(mallocEvery) || mallocEvery < 0) {
+  console.error('soak: --sessions must be ≥ 2, --warmup and --malloc-info-every whole numbers ≥ 0 and --session-seconds > 0');
   process.exit(64);
 }
+/** A fault's window, given in real ms of the 20-second session it was tuned on: the same market time at any speed. */
+const marketWindow = (ms) => Math.round((ms * sessionSeconds) / 20);
 const gc = globalThis.gc ?? (() => undefined);
 if (!globalThis.gc) console.error('soak: run with node --expose-gc (npm run soak does) for comparable figures');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'niftybox-soak-'));
+const realNow = Date.now;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const errors = [];
+// NIFTYBOX_SOAK_LOG=FILE: every log line of the box, stamped with the real time (where a session's wall time goes)
+const logFile = process.env.NIFTYBOX_SOAK_LOG;
 setLogSink((line) => {
   if (line.includes('"level":"error"') && errors.length < 50) errors.push(line);
+  if (logFile) appendFileSync(logFile, `${new Date(realNow()).toISOString()} ${line}\n`);
 });
 const log = createLogger({ app: 'soak' });
 
@@ -127,8 +161,11 @@ const first = calendar.session(days[0]);
 const speed = (first.closeTs - first.openTs) / 1000 / sessionSeconds;
 const t0Real = Date.now();
 const clockStart = first.openTs - 31 * MINUTE_MS;
-const clock = new VirtualClock(clockStart, speed);
+// Both clocks run in real time (speed 1) while the box starts (its warm-up fetches take seconds: at
+// full speed they would be hours, and the first session would pass before the box is ready).
+const clock = new VirtualClock(clockStart, 1);
 const exchange = await startExchange();
+exchange.setSpeed(1, clock.now());
 
 /** Forks scripts/fake-upstox.mjs on the soak's clock; `use` switches behaviours on (by name, with args) and returns their remover. */
 async function startExchange() {
@@ -140,7 +177,8 @@ async function startExchange() {
   let ids = 0;
   return {
     ...info,
-    setClock: (ts) => child.connected && child.send({ type: 'set', ts, at: Date.now() }),
+    setClock: (ts, atSpeed) => child.connected && child.send({ type: 'set', ts, at: Date.now(), speed: atSpeed }),
+    setSpeed: (s, ts) => child.connected && child.send({ type: 'speed', speed: s, ts, at: Date.now() }),
     use(...list) {
       const id = ++ids;
       child.send({ type: 'use', id, behaviours: list });
@@ -185,13 +223,13 @@ const source = new UpstoxSource({
   sessions: TOTAL,
   jumpTo: (ts) => {
     clock.set(ts);
-    exchange.setClock(ts);
+    exchange.setClock(ts, pacedSpeed);
   },
   useCron: false,
   loginUrl: 'http://soak.local:8080/login',
   // The user logs in again a couple of seconds after the token died: the exchange accepts it again.
   serveLogin: async () => {
-    await sleep(2000);
+    await sleep(marketWindow(2000));
     tokenRevived?.();
     logins++;
   },
@@ -208,13 +246,45 @@ const app = await startAppliance({
   ],
 });
 
-// ---- faults, one kind per session in turn, injected a third of the way into its trading hours
+clock.setSpeed(speed);
+exchange.setSpeed(speed, clock.now());
+// NIFTYBOX_SOAK_SQLITE_CACHE_KIB=N: the ledger's page cache set to N KiB (an experiment: does SQLite's cache fill account for malloc's growth?)
+const ledgerDb = app.ledger.db;
+if (process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB) ledgerDb.pragma(`cache_size = -${Number(process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB)}`);
+const sqliteCacheKiB = -ledgerDb.pragma('cache_size', { simple: true });
+
+// ---- fast mode: the market clock (the box's and the exchange's) runs at full speed only while the box
+// is not waiting on something that takes real time. While a candle repair holds the ticks back (its
+// REST calls: at ~5,600× a 200 ms call is 19 market minutes of ticks queued in the heap) or the feed is
+// down in market hours (a connect or a reconnect's backoff: 1 s would be 1.6 market hours, a session
+// of candle repairs), both clocks slow to 1/1000 (~6×, about a live box's pace): the wall time the
+// box waits is the same, and the ticks that pile up meanwhile are a few times what a box at 1× sees.
+let pacedSpeed = speed;
+let slowMs = 0;
+if (values.fast) {
+  const gate = source.s.gate;
+  let calmSince = 0;
+  setInterval(() => {
+    const t = Date.now();
+    if (gate.holding || (!app.loop.status.feedConnected && phaseAt(calendar, clock.now()) === 'open')) calmSince = t;
+    const want = t - calmSince < 50 ? speed / 1000 : speed;
+    if (want !== speed) slowMs += 20;
+    if (want === pacedSpeed) return;
+    pacedSpeed = want;
+    clock.setSpeed(want);
+    exchange.setSpeed(want, clock.now());
+  }, 20).unref();
+}
+
+// ---- faults, one kind per session in a cycle of 7, injected a third of the way into its trading hours
 const FAULTS = [
   ['feed drop', async () => exchange.use(['dropFeeds'])],
-  ['feed silence', async () => { const end = exchange.use(['silence']); await sleep(3000); end(); }],
+  ['feed silence', async () => { const end = exchange.use(['silence']); await sleep(marketWindow(3000)); end(); }],
   ['malformed frames', async () => exchange.use(['malformedFrames', 5])],
-  ['duplicate + out-of-order frames', async () => { const end = exchange.use(['outOfOrder'], ['duplicateFrames']); await sleep(2000); end(); }],
+  ['token expiry (401 on REST and feed) and a fresh login', async () => { tokenRevived = exchange.use(['rejectToken'], ['dropFeeds']); }],
   ['REST 500s', async () => exchange.use(['serverError', 3])],
+  ['duplicate + out-of-order frames', async () => { const end = exchange.use(['outOfOrder'], ['duplicateFrames']); await sleep(marketWindow(2000)); end(); }],
+  ['broker outage (Mosquitto killed for ~4 s)', async () => { await stopBroker(); await sleep(4000); startBroker(); }],
 ];
 let session = 0;
 let faultTimer = null;
@@ -225,18 +295,6 @@ function scheduleFaults() {
   faultTimer = setInterval(async () => {
     if (clock.now() < at) return;
     clearInterval(faultTimer);
-    if (session === 3) {
-      injected.push({ day, fault: 'token expiry (401 on REST and feed) and a fresh login' });
-      tokenRevived = exchange.use(['rejectToken'], ['dropFeeds']);
-      return;
-    }
-    if (session === 6) {
-      injected.push({ day, fault: 'broker outage (Mosquitto killed for ~4 s)' });
-      await stopBroker();
-      await sleep(4000);
-      startBroker();
-      return;
-    }
     const [name, run] = FAULTS[session % FAULTS.length];
     injected.push({ day, fault: name });
     await run();
@@ -251,17 +309,23 @@ function rssParts() {
   const kB = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssAnonMB: +((kB('RssAnon') * 1024) / 1e6).toFixed(2), rssFileMB: +((kB('RssFile') * 1024) / 1e6).toFixed(2) };
 }
+let sessionStartedAt = Date.now();
 // NIFTYBOX_SOAK_SNAPSHOTS=DIR NIFTYBOX_SOAK_SNAPSHOT_AT=2,10: heap snapshots after those sessions' reports (what holds memory).
 const snapshotAt = new Set(process.env.NIFTYBOX_SOAK_SNAPSHOTS ? (process.env.NIFTYBOX_SOAK_SNAPSHOT_AT ?? '').split(',').map(Number) : []);
 onReport = () => {
   gc();
   gc();
   const m = process.memoryUsage();
-  const sample = { day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), ...rssParts(), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), arrayBuffersMB: +(m.arrayBuffers / 1e6).toFixed(2), commits: app.loop.commits, at: Date.now() - t0, fakeRssMB: null };
+  const verify = app.loop.status.verify;
+  const sample = { day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), ...rssParts(), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), arrayBuffersMB: +(m.arrayBuffers / 1e6).toFixed(2), anon: anonymousParts(), malloc: mallocEvery && (session + 1) % mallocEvery === 0 ? mallocInfo() : null, verifyAgreed: verify ? verify.agreed : null, verifySummary: verify?.summary ?? null, commits: app.loop.commits, at: Date.now() - t0, wallMs: Date.now() - sessionStartedAt, fakeRssMB: null, dbMB: +((ledgerDb.pragma('page_count', { simple: true }) * ledgerDb.pragma('page_size', { simple: true })) / 1e6).toFixed(2), slowMs, tickGateQueued: source.s.gate.queued };
+  sessionStartedAt = Date.now();
+  slowMs = 0;
   samples.push(sample);
   fakeMemory.push(exchange.memory().then((f) => (sample.fakeRssMB = +(f.rss / 1e6).toFixed(2))));
   sample.warmup = session < WARMUP;
-  console.log(`soak: ${sample.warmup ? 'warm-up ' : ''}session ${session + 1 - WARMUP}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB, heap ${(m.heapUsed / 1e6).toFixed(1)} MB, ${app.loop.commits} commits so far`);
+  const a = sample.anon;
+  const mi = sample.malloc ? `; malloc ${sample.malloc.arenaMB} MB in ${sample.malloc.arenas} arenas, ${sample.malloc.inUseMB} in use, ${sample.malloc.freeInArenasMB} free` : '';
+  console.log(`soak: ${sample.warmup ? 'warm-up ' : ''}session ${session + 1 - WARMUP}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB (anon ${sample.rssAnonMB}${a ? `: [heap] ${a.brkHeapMB}, other ${a.otherAnonMB}, V8 pages ${a.v8PhysicalMB}` : ''}), heap ${(m.heapUsed / 1e6).toFixed(1)} MB, arrayBuffers ${sample.arrayBuffersMB} MB${mi}, verify ${sample.verifyAgreed}, ${app.loop.commits} commits so far, ${(sample.wallMs / 1000).toFixed(1)} s${values.fast ? ` (${(sample.slowMs / 1000).toFixed(1)} s slowed)` : ''}`);
   if (snapshotAt.has(session + 1)) writeHeapSnapshot(join(process.env.NIFTYBOX_SOAK_SNAPSHOTS, `soak-session-${session + 1}.heapsnapshot`));
   session++;
   clearInterval(faultTimer);
@@ -302,6 +366,19 @@ const result = {
   rssAnonMB: measured.map((s) => s.rssAnonMB),
   rssFileMB: measured.map((s) => s.rssFileMB),
   rssAnonGrowthMB: growth(measured.map((s) => s.rssAnonMB)).trendMB,
+  projected250MB: { rssAnonMB: projected(measured.map((s) => s.rssAnonMB)), heapMB: projected(measured.map((s) => s.heapMB)), rssMB: projected(measured.map((s) => s.rssMB)) },
+  projected250MBLeastSquares: Object.fromEntries(['rssAnonMB', 'heapMB', 'rssMB'].map((k) => [k, projected(measured.map((s) => s[k]), 11, 250, { leastSquares: true })])),
+  anon: measured.map((s) => s.anon),
+  malloc: measured.map((s) => s.malloc),
+  verifyAgreed: measured.map((s) => s.verifyAgreed),
+  verifySummary: measured.map((s) => s.verifySummary),
+  sessionWallMs: measured.map((s) => s.wallMs),
+  dbMB: measured.map((s) => s.dbMB),
+  sqliteCacheKiB,
+  fast: values.fast,
+  // the mqttjs/mqtt-packet#163 workaround (src/mqtt/packet-length-cache.ts) took effect in this process
+  mqttPacketLengthsCompact: !!createRequire(createRequire(import.meta.url).resolve('mqtt'))('mqtt-packet/numbers.js').compactLengths,
+  env: extraEnv,
   fakeUpstoxRssMB: measured.map((s) => s.fakeRssMB),
   loadavg: os.loadavg(),
   errorLines: errors.length,
@@ -310,9 +387,11 @@ const result = {
   wallSeconds: Math.round((Date.now() - t0) / 1000),
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results', 'soak.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(process.env.NIFTYBOX_SOAK_OUT ?? join(root, 'bench-results', 'soak.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(`soak: ${measured.length} sessions ${measured[0]?.day}..${days.at(-1)} after ${warm.length} warm-up session(s) across the holiday ${holiday.join(', ')}; faults: ${injected.map((i) => i.fault).join('; ')}; logins after expiry ${logins}`);
 console.log(`soak: RSS ${measured[0]?.rssMB} → ${measured.at(-1)?.rssMB} MB (warm-up: ${result.warmupRssMB.join(', ') || 'none'}); growth (trend over the measured sessions) ${growthMB} MB (target < 5 MB), ${result.growthWithWarmupMB} MB with the warm-up; heap ${measured[0]?.heapMB} → ${measured.at(-1)?.heapMB} MB, trend ${heapGrowthMB} MB; ${errors.length} error log lines`);
-if (values.json) console.log(JSON.stringify({ soak: { growthMB: { value: growthMB, target: '< 5' }, heapGrowthMB, sessions: measured.length } }));
+const p = result.projected250MB;
+console.log(`soak: projected over 250 sessions (trend of sessions 11..${measured.length}): anonymous RSS ${p.rssAnonMB} MB, heap ${p.heapMB} MB (targets < 10), RSS ${p.rssMB} MB; verify agreed in ${result.verifyAgreed.filter(Boolean).length}/${measured.length} sessions`);
+if (values.json) console.log(JSON.stringify({ soak: { growthMB: { value: growthMB, target: '< 5' }, heapGrowthMB, projected250MB: { rssAnonMB: { value: p.rssAnonMB, target: '< 10' }, heapMB: { value: p.heapMB, target: '< 10' } }, sessions: measured.length } }));
 rmSync(dir, { recursive: true, force: true });
 process.exit(code === 0 && measured.length === SESSIONS ? 0 : 1);

@@ -14,8 +14,13 @@ export class TickGate<T> {
   constructor(
     private readonly deliver: (t: T) => void,
     private readonly onError: (err: Error) => void,
-    /** Bound on waiting ticks (a repair stuck on REST timeouts must not grow memory without end). */
-    readonly maxQueued = 100_000,
+    /**
+     * Bound on waiting ticks (a repair stuck on REST timeouts must not grow memory without end). A
+     * full-mode tick (depth, greeks, ohlc) holds ~1.3 KB of heap: 20,000 are ~26 MB beside the box's
+     * ~16 MB, inside the unit's 96 MB old space (100,000 were ~130 MB: the soak of issue 25 ran the box
+     * out of heap with a repair held up), and at Upstox's ~4 ticks/s over 80 market minutes.
+     */
+    readonly maxQueued = 20_000,
   ) {}
 
   /** True while a job runs or waits: ticks queue and candles must not close on the clock. */

@@ -4,6 +4,7 @@
  * `niftybox mqtt hash-password`: reads a password on stdin and prints the scrypt hash for
  * `mqtt.embeddedBroker.users[].passwordHash`.
  */
+import '../mqtt/packet-length-cache.js'; // first: before mqtt-packet's writer loads (mqttjs/mqtt-packet#163)
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect, type IClientOptions } from 'mqtt';

@@ -8,6 +8,7 @@
  * off as its header arrives (frame-guard.ts), connections beyond maxConnections are closed at once,
  * a client publishing faster than maxPublishPerSecond is disconnected; each is counted in stats().
  */
+import './packet-length-cache.js'; // first: before mqtt-packet's writer loads (mqttjs/mqtt-packet#163)
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';

@@ -7,6 +7,7 @@
  * credentials, TLS) is logged once per distinct problem, raised as an alert, and retried forever
  * with backoff. Nothing here throws into the caller.
  */
+import './packet-length-cache.js'; // first: before mqtt-packet's writer loads (mqttjs/mqtt-packet#163)
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { EngineEvent } from '../core/events.js';
 import type { ApplianceState } from '../core/state.js';

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
 import { Ledger, LedgerError, LedgerWriteError } from '../../src/store/ledger.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/migrations.js';
+import { CACHE_KIB } from '../../src/store/connection.js';
 import { CE_KEY, DAY, OPEN_TS, PE_KEY, candleEvent, captureLog, closedTrade, everyEventType, position, removeTempDirs, tempDir } from './helpers.js';
 
 const open: Ledger[] = [];
@@ -33,6 +34,8 @@ describe('Ledger.open', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('cache_size', { simple: true })).toBe(-CACHE_KIB); // a bounded page cache (issue 25)
+    expect(CACHE_KIB).toBeLessThanOrEqual(512);
     expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
     expect(ledger.counts()).toEqual({ orders: 0, fills: 0, trades: 0, positions: 0, halts: 0, alerts: 0, signals: 0, candles: 0, checkpoints: 0 });
     expect(ledger.haltState()).toEqual({ halted: false, reason: null, ts: null, source: null });
