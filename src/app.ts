@@ -7,7 +7,8 @@ import { ConsoleOutput } from './app/console-output.js';
 import { recoverEngine, type CandleHistory } from './app/recovery.js';
 import { notifySystemd } from './app/systemd-notify.js';
 import { TradingLoop } from './app/trading-loop.js';
-import { dbPath, type Config } from './config.js';
+import { dbPath, strategyChoice, type Config } from './config.js';
+import { chooseStrategy } from './core/strategies/index.js';
 import { MarketCalendar } from './core/calendar.js';
 import { Engine } from './core/engine.js';
 import type { ApplianceMode } from './core/state.js';
@@ -70,7 +71,8 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   const db = dbPath(config);
   const ledger = Ledger.open(db, { log: log.child({ area: 'ledger' }) });
   const engine = new Engine({
-    params: config.strategy,
+    strategy: strategyChoice(config.strategy),
+    strategyOf: chooseStrategy,
     risk: config.risk,
     calendar,
     candleGraceMs: source.mode === 'replay' ? 0 : config.candleGraceMs,

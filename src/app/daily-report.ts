@@ -10,7 +10,8 @@ import { istDate, istIso } from '../core/time.js';
 import type { Candle } from '../core/types.js';
 import type { Ledger } from '../store/ledger.js';
 import { realClock } from '../lib/clock.js';
-import type { RiskParams, V25Params } from '../core/params.js';
+import type { RiskParams } from '../core/params.js';
+import type { StrategyChoice } from '../core/strategies/index.js';
 import { verdictOf, verifyDay, type VerifyVerdict } from './verify-day.js';
 
 export interface CandleCheck {
@@ -56,7 +57,7 @@ export async function reconcileCandles({ day, ledger, keys, calendar, official, 
 }
 
 /** The report text and, given the engine's parameters, the verdict of `niftybox verify` on the day. */
-export async function dailyReport(d: DayCandles, strategy?: { params: V25Params; risk: RiskParams }): Promise<{ text: string; verdict: VerifyVerdict | null }> {
+export async function dailyReport(d: DayCandles, strategy?: { strategy: StrategyChoice; risk: RiskParams }): Promise<{ text: string; verdict: VerifyVerdict | null }> {
   const text = await dailyReportText(d);
   if (!strategy) return { text, verdict: null };
   try {

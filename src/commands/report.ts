@@ -1,6 +1,6 @@
 /** `niftybox report`: the paper ledger in the same shapes as the backtest (text, --json, --csv, --html). */
 import { existsSync } from 'node:fs';
-import { dbPath, loadConfig } from '../config.js';
+import { dbPath, loadConfig, strategyChoice } from '../config.js';
 import { summarize } from '../core/report.js';
 import { createLogger, setLogSink } from '../log.js';
 import { summaryJson, textReport, tradeJson, tradesCsv } from '../report/format.js';
@@ -35,7 +35,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     const summary = summarize(trades);
     if (values.csv) writeOutput(values.csv, '--csv', tradesCsv(trades));
     if (values.html) {
-      const bytes = writeHtmlPage(values.html, ledgerPage({ ledger, calendar: createCalendar(config), params: config.strategy, from, to, title: `niftybox paper ledger ${file}`, notes: [] }));
+      const bytes = writeHtmlPage(values.html, ledgerPage({ ledger, calendar: createCalendar(config), strategy: strategyChoice(config.strategy), from, to, title: `niftybox paper ledger ${file}`, notes: [] }));
       process.stderr.write(`report: ${values.html} written (${(bytes / 1048576).toFixed(2)} MB)\n`);
     }
     if (values.json) {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { createCalendar } from '../app.js';
 import { verdictOf, verifyDay, verifyText, VerifyError } from '../app/verify-day.js';
-import { dbPath, loadConfig } from '../config.js';
+import { dbPath, loadConfig, strategyChoice } from '../config.js';
 import { createLogger, setLogSink } from '../log.js';
 import { tradeJson } from '../report/format.js';
 import { Ledger } from '../store/ledger.js';
@@ -21,7 +21,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   if (!existsSync(file)) throw new DataError(`no ledger at ${file}: run the appliance first ("niftybox run"), or name one with --db`);
   const ledger = Ledger.open(file, { log: createLogger({ area: 'ledger' }), readonly: true });
   try {
-    const report = verifyDay({ ledger, day, calendar: createCalendar(config), params: config.strategy, risk: config.risk });
+    const report = verifyDay({ ledger, day, calendar: createCalendar(config), strategy: strategyChoice(config.strategy), risk: config.risk });
     if (values.json) {
       const rows = report.rows.map((r) => ({ live: r.live && tradeJson(r.live), backtest: r.backtest && tradeJson(r.backtest), differences: r.differences, why: r.why }));
       process.stdout.write(JSON.stringify({ ...verdictOf(report), candles: report.candles, notes: report.notes, rows }) + '\n');

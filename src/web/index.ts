@@ -1,5 +1,5 @@
 /** The page as an output of the running box (wired from `niftybox run`). */
-import { dbPath, type Config } from '../config.js';
+import { dbPath, strategyChoice, type Config } from '../config.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import type { Candle } from '../core/types.js';
 import type { Logger } from '../log.js';
@@ -24,7 +24,7 @@ export async function startWebOutput(o: {
     config: o.config.web,
     ledgerFile: dbPath(o.config),
     calendar: o.calendar,
-    params: o.config.strategy,
+    strategy: strategyChoice(o.config.strategy),
     control: o.loop,
     state: () => o.loop.state(),
     engine: () => {

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { MarketCalendar } from '../core/calendar.js';
 import type { EngineEvent } from '../core/events.js';
-import type { V25Params } from '../core/params.js';
+import type { StrategyChoice } from '../core/strategies/index.js';
 import type { ApplianceState } from '../core/state.js';
 import { istDate } from '../core/time.js';
 import type { Candle, DayContracts } from '../core/types.js';
@@ -32,7 +32,8 @@ export interface WebServerOptions {
   /** The ledger file; the page reads it through its own read-only connection. */
   ledgerFile: string;
   calendar: MarketCalendar;
-  params: V25Params;
+  /** The configured strategy: the page draws its readings. */
+  strategy: StrategyChoice;
   control: ControlPort;
   /** The loop's current state (the OLED's and MQTT's facts). */
   state: () => ApplianceState;
@@ -78,7 +79,7 @@ export class WebServer implements Output {
 
   private constructor(private readonly o: WebServerOptions) {
     this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true });
-    this.days = new LedgerDays(this.ledger, o.calendar, o.params);
+    this.days = new LedgerDays(this.ledger, o.calendar, o.strategy);
     readClientBundle(); // a missing bundle fails at start; each /app.js reads it again (not kept: ~0.4 MB of a box's heap)
     this.server = createServer((req, res) => {
       try {
@@ -314,7 +315,7 @@ export class WebServer implements Output {
       ltp: p.ltp,
       sl: p.sl,
       tp1: p.tp1,
-      lock: Math.round((p.entryPrice + this.o.params.lockPoints[p.side]) * 100) / 100,
+      lock: Math.round((p.entryPrice + this.o.strategy.params.lockPoints[p.side]) * 100) / 100,
       tp1Hit: p.tp1Hit,
       quantity: p.quantity,
       unrealizedPnl: p.unrealizedPnl,

@@ -145,7 +145,7 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
         charges: 61.2, netPnl: 1401.3, chargeBreakdown: { brokerage: 40, stt: 5, exchange: 4, sebi: 0.01, stamp: 0.3, gst: 11.89, total: 61.2 }, slippageCost: 0,
       },
     };
-    const signal: EngineEvent = { type: 'signal', ts: t0 - 1, candleTs: t0 - 300_000, kind: 'entry', side: 'CE', action: 'taken', close: 24550, ema: 24500, hist: 1.2, chop: 40 };
+    const signal: EngineEvent = { type: 'signal', ts: t0 - 1, candleTs: t0 - 300_000, kind: 'entry', side: 'CE', action: 'taken', close: 24550, strategy: 'v25', readings: { ema: 24500, hist: 1.2, chop: 40 } };
     out.onEvents([signal, entry], state);
     out.onEvents([exit], { ...state, position: null });
     await s.waitFor((m) => m.topic === `${BASE}/trade` && m.payload.includes('"exit"'), 5000, 'the exit on …/trade');

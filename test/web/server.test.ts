@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MarketCalendar } from '../../src/core/calendar.js';
-import { DEFAULT_V25 } from '../../src/core/params.js';
+import { chooseStrategy } from '../../src/core/strategies/index.js';
 import type { ApplianceState } from '../../src/core/state.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger, setLogSink } from '../../src/log.js';
@@ -39,7 +39,7 @@ async function server(web: Record<string, unknown>, clock?: ManualClock) {
     config: webConfigSchema.parse({ port: 0, bind: '127.0.0.1', ...web }),
     ledgerFile: file,
     calendar: new MarketCalendar(),
-    params: DEFAULT_V25,
+    strategy: chooseStrategy('v25'),
     control: { halt: (_r, s) => (calls.push(`halt:${s}`), (trading = 'halted')), resume: (s) => (calls.push(`resume:${s}`), (trading = 'active')) },
     state: () => state(trading),
     engine: () => ({ guards: {}, contracts: null }),
