@@ -69,7 +69,7 @@ export function paramNames(strategy: Strategy): string[] {
 export function chooseWithAssignments(name: string, base: Record<string, unknown>, assignments: readonly string[]): StrategyChoice {
   const strategy = strategyByName(name);
   if (!strategy) return chooseStrategy(name);
-  const params = structuredClone(base);
+  const params: Record<string, unknown> = { ...structuredClone(strategy.defaults as unknown as Record<string, unknown>), ...structuredClone(base) };
   for (const a of assignments) {
     const eq = a.indexOf('=');
     const key = eq < 0 ? a : a.slice(0, eq);
