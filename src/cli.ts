@@ -8,7 +8,8 @@ const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or 
 
 commands:
   run [--config F] [--demo] [--db F] [--replay INDEX,OPTIONS] …   the appliance (demo when no Upstox credentials)
-  backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--allow-gaps]
+  backtest --index F --options F [--strategy S] [--param N=V …] [--from D] [--to D] [--slippage P] [--json] [--csv F] [--allow-gaps]
+  strategies [--json]                                             the strategies, their parameters (defaults, ranges) and warm-up
   report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
   login [--token T]                                               Upstox OAuth flow, or store an Analytics token
   doctor [--json]                                                 checks mode, paths, I2C, GPIO, clock, token, broker, disk
@@ -24,6 +25,7 @@ const commands: Record<string, () => Promise<Command>> = {
   backtest: async () => (await import('./commands/backtest.js')).backtestCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
+  strategies: async () => (await import('./commands/strategies.js')).strategiesCommand,
   halt: async () => (await import('./commands/control.js')).haltCommand,
   resume: async () => (await import('./commands/control.js')).resumeCommand,
   status: async () => (await import('./commands/control.js')).statusCommand,

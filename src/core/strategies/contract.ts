@@ -89,7 +89,7 @@ export interface Strategy<P extends SharedParams = SharedParams> {
   /** One line: what it trades on. */
   readonly summary: string;
   /** Every parameter, shared and own, with defaults and ranges; strict. */
-  readonly schema: z.ZodType<P, unknown>;
+  readonly schema: z.ZodObject & z.ZodType<P, unknown>;
   /** Its own parameters' names (the shared ones are `sharedParamNames`), in the order strategies.md lists them. */
   readonly ownParams: readonly string[];
   readonly defaults: P;

@@ -2,7 +2,8 @@
  * The strategies the box can trade, by name, and the one place a name and parameters become a
  * `StrategyChoice` (validated, defaults filled in). Add a strategy: one file beside these, one line here.
  */
-import type { Strategy, StrategyChoice } from './contract.js';
+import { z } from 'zod';
+import { type Strategy, type StrategyChoice, sharedParamNames } from './contract.js';
 import { confluence } from './confluence.js';
 import { emaCross } from './ema-cross.js';
 import { v25 } from './v25.js';
@@ -84,4 +85,35 @@ export function chooseWithAssignments(name: string, base: Record<string, unknown
     else params[head!] = { ...(params[head!] as Record<string, unknown>), [side]: value };
   }
   return chooseStrategy(name, params);
+}
+
+/** One parameter as `niftybox strategies` lists it. */
+export interface ParamDescription {
+  name: string;
+  /** Shared by every strategy (strategies.md), or the strategy's own. */
+  shared: boolean;
+  type: 'integer' | 'number' | 'time';
+  default: number | string;
+  min?: number;
+  max?: number;
+}
+
+/** Every parameter of a strategy with its default and range, read from its schema (per-side ones as `tp1Points.CE`). */
+export function describeParams(strategy: Strategy): ParamDescription[] {
+  const out: ParamDescription[] = [];
+  const shared = new Set<string>(sharedParamNames);
+  const defaults = strategy.defaults as unknown as Record<string, unknown>;
+  const add = (name: string, schema: z.ZodType, dflt: unknown, isShared: boolean) => {
+    const inner = schema instanceof z.ZodDefault ? (schema.def.innerType as z.ZodType) : schema;
+    if (inner instanceof z.ZodNumber) {
+      const d: ParamDescription = { name, shared: isShared, type: inner.isInt ? 'integer' : 'number', default: dflt as number };
+      if (Number.isFinite(inner.minValue)) d.min = inner.minValue!;
+      if (Number.isFinite(inner.maxValue)) d.max = inner.maxValue!;
+      out.push(d);
+    } else if (inner instanceof z.ZodObject) {
+      for (const [side, sub] of Object.entries(inner.shape)) add(`${name}.${side}`, sub as z.ZodType, (dflt as Record<string, unknown>)[side], isShared);
+    } else out.push({ name, shared: isShared, type: 'time', default: dflt as string });
+  };
+  for (const [name, schema] of Object.entries(strategy.schema.shape)) add(name, schema as z.ZodType, defaults[name], shared.has(name));
+  return out;
 }
