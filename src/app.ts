@@ -32,7 +32,8 @@ export interface TickSource extends CandleHistory {
   /** The clock the appliance lives on (system clock live; virtual in replay and demo). */
   now(): number;
   /** Loads history (warm-up) before recovery replays it into the indicators. */
-  prepare?(ledger: Ledger): Promise<void>;
+  /** Before recovery; `warmupCandles`: the index candles the chosen strategy needs before its first decision. */
+  prepare?(ledger: Ledger, warmupCandles: number): Promise<void>;
 }
 
 export type OutputFactory = (loop: TradingLoop, calendar: MarketCalendar, ledger: Ledger) => Promise<Output | null> | Output | null;
@@ -80,7 +81,8 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   const loop = new TradingLoop(engine, ledger, log.child({ area: 'loop' }), () => source.now(), config.deviceId, source.mode);
   let checkpoint;
   try {
-    await source.prepare?.(ledger);
+    const { strategy, params } = engine.parameters.strategy;
+    await source.prepare?.(ledger, strategy.warmupCandles(params));
     checkpoint = recoverEngine(engine, ledger, source, log);
   } catch (err) {
     ledger.close();

@@ -52,9 +52,9 @@ export class UpstoxSource implements TickSource {
     return this.o.clock.now();
   }
 
-  /** Warm-up before recovery: ≥ 5 trading days of index candles (ledger first, then the API). */
-  prepare(ledger: Ledger): Promise<void> {
-    return this.warmUp.prepare(ledger);
+  /** Warm-up before recovery: ≥ 5 trading days of index candles and what the strategy needs (ledger first, then the API). */
+  prepare(ledger: Ledger, warmupCandles: number): Promise<void> {
+    return this.warmUp.prepare(ledger, warmupCandles);
   }
 
   index(untilTs: number): Candle[] {
