@@ -207,6 +207,7 @@ export class TradingLoop implements ControlPort {
       day: v.day ?? '',
       trading: v.halted ? 'halted' : 'active',
       haltReason: v.haltReason,
+      strategy: v.strategy,
       feed: { connected: this.status.feedConnected, lastTickAgeMs: this.status.lastTickTs === null ? null : Math.max(0, now - this.status.lastTickTs) },
       spot: v.spot,
       position:
@@ -223,6 +224,7 @@ export class TradingLoop implements ControlPort {
               tp1: round2(pos.tp1),
               tp1Hit: pos.tp1Hit,
               unrealizedPnl: round2(unrealized),
+              ...(pos.strategy ? { strategy: pos.strategy.name } : {}),
             }
           : null,
       pnl: {

@@ -22,6 +22,8 @@ export interface PositionState {
   tp1: number;
   tp1Hit: boolean;
   unrealizedPnl: number;
+  /** The strategy that opened it (its exits manage it, even after a restart with another one configured). */
+  strategy?: string;
 }
 
 export interface ApplianceState {
@@ -32,6 +34,8 @@ export interface ApplianceState {
   day: string;
   trading: 'active' | 'halted';
   haltReason: string | null;
+  /** The strategy new entries are decided by, with every parameter (strategies.md: a run's identity). */
+  strategy?: { name: string; params: Record<string, unknown> };
   feed: { connected: boolean; lastTickAgeMs: number | null };
   spot: number | null;
   position: PositionState | null;
