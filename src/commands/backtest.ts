@@ -13,6 +13,7 @@ import { DATE_RANGE_FLAGS, REPORT_OUTPUT_FLAGS, dateRangeFlags, numberFlag, pars
 import { DataError, UsageError } from './errors.js';
 import { checkWritable, fsReason, writeOutput } from './output-file.js';
 import { backtestPage, writeHtmlPage } from '../web/html-export.js';
+import { paramsText } from './report.js';
 
 const USAGE =
   'niftybox backtest --index F --options F [--from D] [--to D] [--strategy NAME] [--param NAME=VALUE …] [--slippage P] [--config F] [--json] [--csv F] [--days] [--allow-gaps] [--html F]';
@@ -156,9 +157,5 @@ function strategyFlags(values: { strategy?: string; param?: string[]; slippage?:
 
 /** The run's identity as the report prints it: the strategy and every parameter, defaults included. */
 export function strategyLine(choice: StrategyChoice): string {
-  const p = choice.params as unknown as Record<string, unknown>;
-  const text = Object.entries(p)
-    .map(([k, v]) => (v !== null && typeof v === 'object' ? Object.entries(v).map(([s, x]) => `${k}.${s}=${String(x)}`).join(' ') : `${k}=${String(v)}`))
-    .join(' ');
-  return `strategy ${choice.strategy.name}: ${text}`;
+  return `strategy ${choice.strategy.name}: ${paramsText(choice.params as unknown as Record<string, unknown>)}`;
 }

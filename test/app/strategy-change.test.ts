@@ -3,7 +3,7 @@
  * config files and a real ledger): killed while a V25 paper position is open and restarted with
  * `strategy: {name: ema-cross, …}` (other shared parameters too), the box manages that position to the exit an uninterrupted V25 run
  * gives it (V25's exits: its TP1-only reversal, its lock) and records it as V25's; from flat, ema-cross
- * trades — the later days exactly as `backtest --strategy ema-cross`.
+ * trades — the later days exactly as `backtest --strategy ema-cross`; `report` groups the two runs.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -116,5 +116,19 @@ describe.skipIf(!hasSharedData)(`a restart with another strategy while a positio
     const laterDays = (ts: TradeJson[]) => ts.filter((t) => t.entryTime.slice(0, 10) > killDay).map(withoutId);
     expect(laterDays(after)).toEqual(laterDays(emaTrades));
     if (killDay < '2025-06-06') expect(laterDays(after).length).toBeGreaterThan(0);
+
+    // The report groups the range by strategy run and prints each run's parameters.
+    const text = runCli(['report', '--db', db], { env });
+    expect(text.stdout).toMatch(/^By strategy$/m);
+    expect(text.stdout).toMatch(/^ {2}v25 #[0-9a-f]{8} +\d+ /m);
+    expect(text.stdout).toMatch(/^ {2}ema-cross #[0-9a-f]{8} +\d+ /m);
+    expect(text.stdout).toMatch(/strategy ema-cross #[0-9a-f]{8}: \d+ trades?, .*fastPeriod=5 .*lockPoints\.CE=2 /);
+    const json = JSON.parse(runCli(['report', '--db', db, '--json'], { env }).stdout) as { summary: { strategies: { name: string; trades: number; params: Record<string, unknown> }[]; byStrategy: Record<string, { trades: number }> } };
+    expect(json.summary.strategies.map((r) => [r.name, r.trades])).toEqual([
+      ['v25', trades.filter((t) => t.id <= held!.tradeId).length],
+      ['ema-cross', after.length],
+    ]);
+    expect(json.summary.strategies[1]!.params).toMatchObject({ fastPeriod: 5, slowPeriod: 21, eodExit: '14:30' });
+    expect(Object.keys(json.summary.byStrategy)).toHaveLength(2);
   }, 240_000);
 });
