@@ -85,7 +85,7 @@ describe('the page server', () => {
     expect((await nope.json()).error).toMatch(/\/api\/day\/YYYY-MM-DD/);
     expect((await fetch(`${w.url}api/state`, { method: 'PUT' })).status).toBe(405);
     const empty = await (await fetch(`${w.url}api/day/2026-08-07`)).json();
-    expect(empty).toMatchObject({ day: '2026-08-07', trades: [], options: { CE: null, PE: null }, chopMax: 57 });
+    expect(empty).toMatchObject({ day: '2026-08-07', trades: [], options: { CE: null, PE: null }, strategy: { name: 'v25', plots: [{ reading: 'ema', pane: 'price', kind: 'line' }, { reading: 'hist', pane: 'lower', kind: 'histogram' }, { reading: 'chop', pane: 'lower', kind: 'line', level: { name: 'chopMax', value: 57 } }] } });
     expect((await (await fetch(`${w.url}api/days`)).json())).toEqual({ days: [], today: '2026-08-07' });
   });
 
