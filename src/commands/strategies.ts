@@ -1,8 +1,9 @@
 /** `niftybox strategies [--json]`: every strategy the box can trade, its parameters (defaults, ranges) and warm-up need. */
 import { describeParams, strategies } from '../core/strategies/index.js';
 import { parseFlags } from './args.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox strategies [--json]';
+const USAGE = usageOf('strategies');
 
 export async function strategiesCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { json: { type: 'boolean', default: false } }, USAGE);

@@ -6,6 +6,7 @@
  * (epoch seconds, UTC) so a six-month export stays small.
  */
 import { contractName } from '../core/contracts.js';
+import { paise } from '../core/charges.js';
 import type { StrategyChoice } from '../core/strategies/index.js';
 import type { Candle, ClosedTrade, OptionContract, Side } from '../core/types.js';
 import { tradeJson, type summaryJson } from '../report/format.js';
@@ -57,11 +58,10 @@ export interface DayView {
   position: PositionLevels | null;
 }
 
-const r2 = (x: number) => Math.round(x * 100) / 100;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export function candleRow(c: Candle): CandleRow {
-  return [Math.round(c.ts / 1000), r2(c.open), r2(c.high), r2(c.low), r2(c.close)];
+  return [Math.round(c.ts / 1000), paise(c.open), paise(c.high), paise(c.low), paise(c.close)];
 }
 
 export function strategyPlots(s: StrategyChoice): StrategyPlots {
@@ -85,7 +85,7 @@ export function indicatorSeries(candles: readonly Candle[], s: StrategyChoice): 
     run.update(c);
     const r = run.readings();
     const row: Record<string, number | null> = {};
-    for (const n of names) row[n] = r[n] === undefined ? null : n === 'hist' ? r3(r[n]) : r2(r[n]);
+    for (const n of names) row[n] = r[n] === undefined ? null : n === 'hist' ? r3(r[n]) : paise(r[n]);
     return row;
   });
 }
@@ -144,7 +144,7 @@ export function equityCurve(trades: readonly ClosedTrade[]): EquityPoint[] {
     .map(([day, d]) => {
       equity += d.net;
       peak = Math.max(peak, equity);
-      return { day, net: r2(d.net), equity: r2(equity), drawdown: r2(equity - peak), trades: d.trades };
+      return { day, net: paise(d.net), equity: paise(equity), drawdown: paise(equity - peak), trades: d.trades };
     });
 }
 
