@@ -128,8 +128,7 @@ export function verifyDay(input: VerifyInput): VerifyReport {
     options: new Map([[day, bt]]),
     from: day,
     to: day,
-    strategy: input.strategy.strategy.name,
-    params: input.strategy.params as unknown as Record<string, unknown>,
+    ...dayStrategy(live, input.strategy),
     risk: input.risk,
     calendar,
   });
@@ -232,4 +231,14 @@ export function verifyText(r: VerifyReport): string {
       : `DIFFERS: ${verdictOf(r).summary.replace(/^differs: /, '')}`,
   );
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The strategy the day is re-run with: the one its first trade recorded (name and every parameter),
+ * else the configured one (a day without trades, or trades from before strategies were recorded).
+ */
+function dayStrategy(live: readonly ClosedTrade[], configured: StrategyChoice): { strategy: string; params: Record<string, unknown> } {
+  const recorded = live.find((t) => t.strategy?.params)?.strategy;
+  if (recorded) return { strategy: recorded.name, params: recorded.params! };
+  return { strategy: configured.strategy.name, params: configured.params as unknown as Record<string, unknown> };
 }
