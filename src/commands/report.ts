@@ -37,7 +37,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     const summary = summarize(trades);
     if (values.csv) writeOutput(values.csv, '--csv', tradesCsv(trades));
     if (values.html) {
-      const bytes = writeHtmlPage(values.html, ledgerPage({ ledger, calendar: createCalendar(config), strategy: strategyChoice(config.strategy), from, to, title: `niftybox paper ledger ${file}`, notes: [] }));
+      const bytes = writeHtmlPage(values.html, ledgerPage({ ledger, calendar: createCalendar(config), strategy: strategyChoice(config.strategy), from, to, title: `niftybox paper ledger ${file}`, notes: strategyNotes(trades) }));
       process.stderr.write(`report: ${values.html} written (${(bytes / 1048576).toFixed(2)} MB)\n`);
     }
     if (values.json) {
@@ -45,7 +45,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ trades: trades.map(tradeJson), summary: summaryJson(summary, { ledger: file, halted: halt.halted, strategies: strategyRuns(trades) }) }) + '\n');
     } else {
       const halt = ledger.haltState();
-      const notes = strategyRuns(trades).map((r) => `strategy ${r.key}: ${r.trades} trade${r.trades === 1 ? '' : 's'}, ${r.params ? paramsText(r.params) : 'parameters not recorded (before strategies were)'}`);
+      const notes = strategyNotes(trades);
       if (halt.halted) notes.push(`trading is HALTED (${halt.reason ?? 'no reason'}); "niftybox resume" re-arms it`);
       process.stdout.write(textReport(summary, { title: `niftybox paper ledger ${file}`, notes, showDays: values.days }));
       if (values.csv) process.stdout.write(`\n${trades.length} trades written to ${values.csv}\n`);
@@ -74,4 +74,9 @@ export function paramsText(params: Record<string, unknown>): string {
   return Object.entries(params)
     .map(([k, v]) => (v !== null && typeof v === 'object' ? Object.entries(v).map(([s, x]) => `${k}.${s}=${String(x)}`).join(' ') : `${k}=${String(v)}`))
     .join(' ');
+}
+
+/** One line per strategy run of the trades: its key, trade count and every parameter. */
+function strategyNotes(trades: readonly ClosedTrade[]): string[] {
+  return strategyRuns(trades).map((r) => `strategy ${r.key}: ${r.trades} trade${r.trades === 1 ? '' : 's'}, ${r.params ? paramsText(r.params) : 'parameters not recorded (before strategies were)'}`);
 }
