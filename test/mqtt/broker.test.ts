@@ -174,7 +174,7 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
 
     expect(cfg.device).toMatchObject({ identifiers: ['niftybox_feedbeef01'], name: `niftybox ${DEVICE}`, sw_version: '0.1.0-test', configuration_url: 'http://testbox.local:8080/login' });
     const cmps = Object.entries(cfg.components) as [string, Record<string, unknown>][];
-    expect(cmps.length).toBe(13);
+    expect(cmps.length).toBe(14);
     const uids = cmps.map(([, c]) => c.unique_id);
     expect(new Set(uids).size).toBe(uids.length);
     for (const [key, c] of cmps) {
