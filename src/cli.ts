@@ -26,6 +26,7 @@ const commands: Record<string, () => Promise<Command>> = {
   fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
   export: async () => (await import('./commands/export.js')).exportCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
