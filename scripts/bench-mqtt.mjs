@@ -14,7 +14,7 @@ const state = {
   pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 },
   clock: { synced: true, skewMs: 1 }, alarms: [], loginUrl: null, ts: 0,
 };
-const signal = (n) => ({ type: 'signal', ts: n, candleTs: n, kind: 'entry', side: 'CE', action: 'blocked', blockedBy: ['chop'], close: 24500, ema: 24490, hist: 0.5, chop: 70 });
+const signal = (n) => ({ type: 'signal', ts: n, candleTs: n, kind: 'entry', side: 'CE', action: 'blocked', blockedBy: ['chop'], close: 24500, strategy: 'v25', readings: { close: 24500, ema: 24490, hist: 0.5, chop: 70 } });
 
 function make(url, tuning = {}, login = {}) {
   return new MqttOutput({ config: mqttConfigSchema.parse({ url, discovery: false, ...login }), deviceId: 'bench', control, log: createLogger(), swVersion: 'bench', serial: null, tuning });

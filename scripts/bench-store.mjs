@@ -90,13 +90,13 @@ for (let s = 0; s < SESSIONS; s++) {
   for (let b = 0; b < 75; b++) {
     const ts = open + b * BUCKET;
     const events = [candle(INDEX, ts, 24500 + b), candle(CE, ts, 100 + b / 10), candle(PE, ts, 95 - b / 10)];
-    if (b % 3 === 0) events.push({ type: 'signal', ts: ts + BUCKET, candleTs: ts, kind: 'entry', side: b % 2 ? 'CE' : 'PE', action: b % 7 === 3 ? 'taken' : 'blocked', blockedBy: b % 7 === 3 ? undefined : ['CHOP'], close: 24503.3, ema: 24490.1, hist: 1.2, chop: 44.4 });
+    if (b % 3 === 0) events.push({ type: 'signal', ts: ts + BUCKET, candleTs: ts, kind: 'entry', side: b % 2 ? 'CE' : 'PE', action: b % 7 === 3 ? 'taken' : 'blocked', blockedBy: b % 7 === 3 ? undefined : ['CHOP'], close: 24503.3, strategy: 'v25', readings: { close: 24503.3, ema: 24490.1, hist: 1.2, chop: 44.4 } });
     if (b % 12 === 5) events.push({ type: 'alert', ts: ts + BUCKET, level: 'warn', code: 'STALE_FEED', message: `no tick for 30 s (${b})` });
     if (b === 40) events.push({ type: 'halt', ts: ts + BUCKET, reason: 'button', source: 'button' });
     if (b === 42) events.push({ type: 'resume', ts: ts + BUCKET, source: 'button' });
     if (!position && tradesToday < 10 && b % 7 === 2) {
       position = { tradeId: tradeId++, side: b % 2 ? 'CE' : 'PE', instrumentKey: b % 2 ? CE : PE, quantity: 75, entryTime: ts + BUCKET + 500, entryPrice: 101.35, sl: 86.35, tp1: 121.35, tp1Hit: false, ltp: 101.35, signalCandleTs: ts };
-      events.push({ type: 'signal', ts: ts + BUCKET, candleTs: ts, kind: 'entry', side: position.side, action: 'taken', close: 24503.3, ema: 24490.1, hist: 1.2, chop: 44.4 });
+      events.push({ type: 'signal', ts: ts + BUCKET, candleTs: ts, kind: 'entry', side: position.side, action: 'taken', close: 24503.3, strategy: 'v25', readings: { close: 24503.3, ema: 24490.1, hist: 1.2, chop: 44.4 } });
       events.push({ type: 'entry', ts: ts + BUCKET + 500, position });
       tradesToday++;
     }

@@ -7,7 +7,8 @@ import { ConsoleOutput } from './app/console-output.js';
 import { recoverEngine, type CandleHistory } from './app/recovery.js';
 import { notifySystemd } from './app/systemd-notify.js';
 import { TradingLoop } from './app/trading-loop.js';
-import { dbPath, type Config } from './config.js';
+import { dbPath, strategyChoice, type Config } from './config.js';
+import { chooseStrategy } from './core/strategies/index.js';
 import { MarketCalendar } from './core/calendar.js';
 import { Engine } from './core/engine.js';
 import type { ApplianceMode } from './core/state.js';
@@ -31,7 +32,8 @@ export interface TickSource extends CandleHistory {
   /** The clock the appliance lives on (system clock live; virtual in replay and demo). */
   now(): number;
   /** Loads history (warm-up) before recovery replays it into the indicators. */
-  prepare?(ledger: Ledger): Promise<void>;
+  /** Before recovery; `warmupCandles`: the index candles the chosen strategy needs before its first decision. */
+  prepare?(ledger: Ledger, warmupCandles: number): Promise<void>;
 }
 
 export type OutputFactory = (loop: TradingLoop, calendar: MarketCalendar, ledger: Ledger) => Promise<Output | null> | Output | null;
@@ -70,7 +72,8 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   const db = dbPath(config);
   const ledger = Ledger.open(db, { log: log.child({ area: 'ledger' }) });
   const engine = new Engine({
-    params: config.strategy,
+    strategy: strategyChoice(config.strategy),
+    strategyOf: chooseStrategy,
     risk: config.risk,
     calendar,
     candleGraceMs: source.mode === 'replay' ? 0 : config.candleGraceMs,
@@ -79,7 +82,8 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
   loop.setGreeksModel({ calendar, riskFreeRate: config.riskFreeRate });
   let checkpoint;
   try {
-    await source.prepare?.(ledger);
+    const { strategy, params } = engine.parameters.strategy;
+    await source.prepare?.(ledger, strategy.warmupCandles(params));
     checkpoint = recoverEngine(engine, ledger, source, log);
   } catch (err) {
     ledger.close();

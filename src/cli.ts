@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<Command>> = {
   backtest: async () => (await import('./commands/backtest.js')).backtestCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
+  strategies: async () => (await import('./commands/strategies.js')).strategiesCommand,
   halt: async () => (await import('./commands/control.js')).haltCommand,
   resume: async () => (await import('./commands/control.js')).resumeCommand,
   status: async () => (await import('./commands/control.js')).statusCommand,

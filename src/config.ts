@@ -7,39 +7,40 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_RISK, DEFAULT_V25 } from './core/params.js';
+import { DEFAULT_RISK } from './core/params.js';
+import { DEFAULT_STRATEGY, type SharedParams, type StrategyChoice, StrategyChoiceError, chooseStrategy } from './core/strategies/index.js';
 import { deviceConfigSchema } from './device/config.js';
 import { upstoxConfigSchema } from './feed/upstox/config.js';
 import { webConfigSchema } from './web/config.js';
 import { mqttConfigSchema } from './mqtt/config.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time "HH:MM" (IST)');
-const sidePoints = z.object({ CE: z.number().nonnegative(), PE: z.number().nonnegative() }).strict();
 
-export const strategySchema = z
-  .object({
-    emaPeriod: z.number().int().min(2).default(DEFAULT_V25.emaPeriod),
-    macdFast: z.number().int().min(2).default(DEFAULT_V25.macdFast),
-    macdSlow: z.number().int().min(2).default(DEFAULT_V25.macdSlow),
-    macdSignal: z.number().int().min(2).default(DEFAULT_V25.macdSignal),
-    chopPeriod: z.number().int().min(2).default(DEFAULT_V25.chopPeriod),
-    chopMax: z.number().positive().max(100).default(DEFAULT_V25.chopMax),
-    entryStart: hhmm.default(DEFAULT_V25.entryStart),
-    entryEnd: hhmm.default(DEFAULT_V25.entryEnd),
-    eodExit: hhmm.default(DEFAULT_V25.eodExit),
-    slAtrMult: z.number().positive().default(DEFAULT_V25.slAtrMult),
-    atrPeriod: z.number().int().min(1).default(DEFAULT_V25.atrPeriod),
-    tp1Points: sidePoints.default(DEFAULT_V25.tp1Points),
-    lockPoints: sidePoints.default(DEFAULT_V25.lockPoints),
-    slippagePoints: z.number().nonnegative().default(DEFAULT_V25.slippagePoints),
-    lots: z.number().int().min(1).max(27).default(DEFAULT_V25.lots),
-  })
-  .strict()
-  .superRefine((s, ctx) => {
-    // "HH:MM" strings compare in time order.
-    if (s.entryStart > s.entryEnd) ctx.addIssue({ code: 'custom', path: ['entryStart'], message: `entryStart ${s.entryStart} is after entryEnd ${s.entryEnd}: no entry could ever be decided` });
-    if (s.entryEnd >= s.eodExit) ctx.addIssue({ code: 'custom', path: ['entryEnd'], message: `entryEnd ${s.entryEnd} must be before eodExit ${s.eodExit}: an entry decided then would be sold at once` });
-  });
+/** The strategy a run trades, and every one of its parameters (defaults filled in), as the config names them. */
+export interface StrategyConfig {
+  name: string;
+  params: SharedParams & Record<string, unknown>;
+}
+
+/**
+ * `strategy: {name: v25, …its parameters}` (strategies.md): the name (default v25) beside that strategy's
+ * parameters; the chosen strategy's own schema validates them, so an unknown one names it and the strategy.
+ */
+export const strategySchema = z.looseObject({ name: z.string().default(DEFAULT_STRATEGY) }).transform((raw, ctx): StrategyConfig => {
+  const { name, ...params } = raw;
+  try {
+    return { name, params: chooseStrategy(name, params).params as StrategyConfig['params'] };
+  } catch (err) {
+    if (!(err instanceof StrategyChoiceError)) throw err;
+    ctx.addIssue({ code: 'custom', path: err.param ? err.param.split('.') : ['name'], message: err.message });
+    return z.NEVER;
+  }
+});
+
+/** The config's strategy as the engine takes it. */
+export function strategyChoice(s: StrategyConfig): StrategyChoice {
+  return chooseStrategy(s.name, s.params);
+}
 
 export const riskSchema = z
   .object({

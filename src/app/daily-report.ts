@@ -8,11 +8,12 @@ import { chargesByKindText } from '../report/format.js';
 import { istDate, istIso } from '../core/time.js';
 import type { Candle } from '../core/types.js';
 import { reconcileCandles, type DayCandles } from '../store/candle-check.js';
-import type { RiskParams, V25Params } from '../core/params.js';
+import type { RiskParams } from '../core/params.js';
+import type { StrategyChoice } from '../core/strategies/index.js';
 import { verdictOf, verifyDay, type VerifyVerdict } from './verify-day.js';
 
 /** The report text and, given the engine's parameters, the verdict of `niftybox verify` on the day. */
-export async function dailyReport(d: DayCandles, strategy?: { params: V25Params; risk: RiskParams }): Promise<{ text: string; verdict: VerifyVerdict | null }> {
+export async function dailyReport(d: DayCandles, strategy?: { strategy: StrategyChoice; risk: RiskParams }): Promise<{ text: string; verdict: VerifyVerdict | null }> {
   const text = await dailyReportText(d);
   if (!strategy) return { text, verdict: null };
   try {

@@ -1,6 +1,6 @@
 /** The box (OLED, button, buzzer), MQTT and the page as outputs of the trading loop; each degrades alone. */
 import { VERSION } from '../app.js';
-import { dbPath, type Config } from '../config.js';
+import { dbPath, strategyChoice, type Config } from '../config.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import type { Candle } from '../core/types.js';
 import { createDevice } from '../device/index.js';
@@ -61,7 +61,7 @@ export async function startWebOutput(o: {
     config: o.config.web,
     ledgerFile: dbPath(o.config),
     calendar: o.calendar,
-    params: o.config.strategy,
+    strategy: strategyChoice(o.config.strategy),
     control: o.loop,
     state: () => o.loop.state(),
     engine: () => {

@@ -231,6 +231,7 @@ export class TradingLoop implements ControlPort {
       day: v.day ?? '',
       trading: v.halted ? 'halted' : 'active',
       haltReason: v.haltReason,
+      strategy: v.strategy,
       feed: { connected: this.status.feedConnected, lastTickAgeMs: this.status.lastTickTs === null ? null : Math.max(0, now - this.status.lastTickTs) },
       spot: v.spot,
       position:
@@ -248,6 +249,7 @@ export class TradingLoop implements ControlPort {
               tp1Hit: pos.tp1Hit,
               unrealizedPnl: paise(unrealized),
               greeks: this.heldGreeks(contract, pos.ltp, v.spot, now),
+              ...(pos.strategy ? { strategy: pos.strategy.name } : {}),
             }
           : null,
       pnl: {

@@ -53,10 +53,10 @@ export class UpstoxSource implements TickSource {
     return this.o.clock.now();
   }
 
-  /** Warm-up before recovery: ≥ 5 trading days of index candles (ledger first, then the API). */
-  prepare(ledger: Ledger): Promise<void> {
+  /** Warm-up before recovery: ≥ 5 trading days of index candles and what the strategy needs (ledger first, then the API). */
+  prepare(ledger: Ledger, warmupCandles: number): Promise<void> {
     this.ledger = ledger;
-    return this.warmUp.prepare(ledger);
+    return this.warmUp.prepare(ledger, warmupCandles);
   }
 
   index(untilTs: number): Candle[] {

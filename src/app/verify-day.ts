@@ -7,7 +7,8 @@
 import { runBacktest, type BacktestDay } from '../core/backtest.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import { contractName } from '../core/contracts.js';
-import type { RiskParams, V25Params } from '../core/params.js';
+import type { RiskParams } from '../core/params.js';
+import type { StrategyChoice } from '../core/strategies/index.js';
 import { BUCKET_MS, istDate, istIso } from '../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle, type ClosedTrade, type DayContracts, type OptionContract, type Side } from '../core/types.js';
 import type { Ledger } from '../store/ledger.js';
@@ -52,7 +53,7 @@ export interface VerifyInput {
   ledger: Ledger;
   day: string;
   calendar: MarketCalendar;
-  params: V25Params;
+  strategy: StrategyChoice;
   risk: RiskParams;
 }
 
@@ -127,7 +128,7 @@ export function verifyDay(input: VerifyInput): VerifyReport {
     options: new Map([[day, bt]]),
     from: day,
     to: day,
-    params: input.params,
+    ...dayStrategy(live, input.strategy),
     risk: input.risk,
     calendar,
   });
@@ -230,4 +231,14 @@ export function verifyText(r: VerifyReport): string {
       : `DIFFERS: ${verdictOf(r).summary.replace(/^differs: /, '')}`,
   );
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The strategy the day is re-run with: the one its first trade recorded (name and every parameter),
+ * else the configured one (a day without trades, or trades from before strategies were recorded).
+ */
+function dayStrategy(live: readonly ClosedTrade[], configured: StrategyChoice): { strategy: string; params: Record<string, unknown> } {
+  const recorded = live.find((t) => t.strategy?.params)?.strategy;
+  if (recorded) return { strategy: recorded.name, params: recorded.params! };
+  return { strategy: configured.strategy.name, params: configured.params as unknown as Record<string, unknown> };
 }

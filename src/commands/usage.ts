@@ -11,9 +11,13 @@ export const COMMANDS = {
   },
   backtest: {
     usage:
-      'niftybox backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--days] ' +
-      '[--allow-gaps] [--html F]',
-    what: 'V25 on recorded candles',
+      'niftybox backtest --index F --options F [--from D] [--to D] [--strategy NAME] [--param NAME=VALUE …] ' +
+      '[--slippage P] [--config F] [--json] [--csv F] [--days] [--allow-gaps] [--html F]',
+    what: 'a strategy (default the config\'s, else v25) on recorded candles',
+  },
+  strategies: {
+    usage: 'niftybox strategies [--json]',
+    what: 'the strategies, their parameters (defaults, ranges) and warm-up need',
   },
   report: {
     usage: 'niftybox report [--config F] [--db F] [--from D] [--to D] [--json] [--csv F] [--html F] [--days]',

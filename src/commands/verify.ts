@@ -1,7 +1,7 @@
 /** `niftybox verify --day D`: a live day's ledger trades beside the backtest of that day's candles; exit 0 when they agree. */
 import { createCalendar } from '../app.js';
 import { verdictOf, verifyDay, verifyText, VerifyError } from '../app/verify-day.js';
-import { dbPath, loadConfig } from '../config.js';
+import { dbPath, loadConfig, strategyChoice } from '../config.js';
 import { createLogger, setLogSink } from '../log.js';
 import { tradeJson } from '../report/format.js';
 import { Ledger } from '../store/ledger.js';
@@ -22,7 +22,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   requireReadableLedger(file);
   const ledger = Ledger.open(file, { log: createLogger({ area: 'ledger' }), readonly: true });
   try {
-    const report = verifyDay({ ledger, day, calendar: createCalendar(config), params: config.strategy, risk: config.risk });
+    const report = verifyDay({ ledger, day, calendar: createCalendar(config), strategy: strategyChoice(config.strategy), risk: config.risk });
     if (values.json) {
       const rows = report.rows.map((r) => ({ live: r.live && tradeJson(r.live), backtest: r.backtest && tradeJson(r.backtest), differences: r.differences, why: r.why }));
       process.stdout.write(JSON.stringify({ ...verdictOf(report), candles: report.candles, notes: report.notes, rows }) + '\n');

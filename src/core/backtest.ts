@@ -1,11 +1,12 @@
 /**
- * V25 on recorded candles: each candle becomes the ticks open → low → high → close and goes
+ * A strategy on recorded candles: each candle becomes the ticks open → low → high → close and goes
  * through the same Engine the appliance runs (Engine.onCandle: the four ticks in one call). Pure: parsed data in, trades out.
  */
 import type { MarketCalendar } from './calendar.js';
 import { Engine } from './engine.js';
 import type { EngineEvent } from './events.js';
-import type { RiskParams, V25Params } from './params.js';
+import type { RiskParams } from './params.js';
+import { DEFAULT_STRATEGY, type StrategyChoice, chooseStrategy } from './strategies/index.js';
 import { BUCKET_MS, DAY_MS, IST_OFFSET_MS, istDate, istDayNumber } from './time.js';
 import { forEachCandleTick } from './candle-ticks.js';
 import type { Candle, ClosedTrade, DayContracts, Side, Tick } from './types.js';
@@ -21,7 +22,10 @@ export interface BacktestInput {
   options: ReadonlyMap<string, BacktestDay>;
   from?: string;
   to?: string;
-  params: V25Params;
+  /** The strategy's name (strategies.md); default v25. */
+  strategy?: string;
+  /** Its parameters, any subset (the rest are its defaults); an unknown one or a bad value throws StrategyChoiceError. */
+  params?: Record<string, unknown>;
   risk: RiskParams;
   calendar: MarketCalendar;
   onProgress?: (day: string, done: number, total: number) => void;
@@ -62,7 +66,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const optionDays = [...options.keys()].sort();
   const { from, to } = backtestRange(options, input.from, input.to);
   // Only exits and cancels are collected: no candle, signal, entry or position events to build.
-  const engine = new Engine({ params: input.params, risk: input.risk, calendar, emitCandles: false, emitSignals: false, emitPositions: false });
+  const strategy = backtestStrategy(input);
+  const engine = new Engine({ strategy, risk: input.risk, calendar, emitCandles: false, emitSignals: false, emitPositions: false });
   const trades: ClosedTrade[] = [];
   let cancelled = 0;
   const daysWithoutOptions: string[] = [];
@@ -102,6 +107,11 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     i = end;
   }
   return { trades, cancelledEntries: cancelled, daysWithoutOptions, daysTraded: done };
+}
+
+/** The strategy and full parameters a backtest input names. */
+export function backtestStrategy(input: Pick<BacktestInput, 'strategy' | 'params'>): StrategyChoice {
+  return chooseStrategy(input.strategy ?? DEFAULT_STRATEGY, input.params);
 }
 
 function lastTs(lastIndex: Candle, od: BacktestDay): number {

@@ -1,14 +1,17 @@
 /**
- * The V25 engine: ticks, clock and commands in, events out. Pure — it never reads the clock or sets
+ * The engine: ticks, clock and commands in, events out. Pure — it never reads the clock or sets
  * a timer; every input carries its time. The backtest, the replay and the live appliance all drive
  * this same class, which is what makes their trades identical.
  *
  * It owns no rule: it runs the named parts in v25.md's order of work per 5-minute bucket —
  *   on each trade of the held contract: pending entry fill → pending exit fill → EOD → intrabar path
- *     (V25 decides, the paper broker fills through its fill model, the risk gate watches the loss);
+ *     (the shared trade rules decide, the paper broker fills through its fill model, the risk gate
+ *     watches the loss);
  *   at the bucket's close: option ATR update → index indicators → reversal decision → entry decision
- *     (the candle builder closes the bucket, V25 decides, the risk gate may block the entry);
- * plus the halts, guards and the checkpoint the ledger stores.
+ *     (the candle builder closes the bucket, the strategy decides, the risk gate may block the entry);
+ * plus the halts, guards and the checkpoint the ledger stores. It knows no strategy: it is handed one
+ * (strategies/contract.ts) with its parameters, and runs the open position's exits with the rules and
+ * reversal of the strategy that opened it, even after a restart with another one configured.
  */
 import type { GuardCode } from './alerts.js';
 import type { MarketCalendar } from './calendar.js';
@@ -19,16 +22,24 @@ import { PaperFillModel } from './fill-model.js';
 import { type CancelReason, type DayStats, PaperBroker, type PendingEntry } from './paper-broker.js';
 import type { RiskParams } from './risk-gate.js';
 import { RiskGate } from './risk-gate.js';
-import type { DayAtr } from './indicators.js';
+import { DayAtr } from './indicators.js';
+import { type SharedParams, type StrategyChoice, type StrategyRun, canonicalParamsJson } from './strategies/contract.js';
+import { TradeRules } from './trade-rules.js';
 import { BUCKET_MS, DAY_MS, IST_OFFSET_MS, istDate, istDayNumber } from './time.js';
-import type { Candle, DayContracts, ExitReason, OpenPosition, Side, Tick } from './types.js';
+import type { Candle, DayContracts, ExitReason, OpenPosition, PositionStrategy, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
-import { V25, V25Indicators, type V25Params } from './v25.js';
-
 
 export interface EngineOptions {
-  params: V25Params;
+  /** The strategy new entries are decided by, with every parameter (shared ones included). */
+  strategy: StrategyChoice;
   risk: RiskParams;
+  /** How orders fill; default the paper fill model at the strategy's slippagePoints. */
+  fills?: PaperFillModel;
+  /**
+   * A restored position's strategy by name and parameters (the registry's chooseStrategy), so that it
+   * keeps the exits of the strategy that opened it. Without it, or when it throws, the configured one.
+   */
+  strategyOf?: (name: string, params: Record<string, unknown>) => StrategyChoice;
   calendar: MarketCalendar;
   indexKey?: string;
   /** Live: how long after a boundary late trades may still join the closing candle. 0 in backtest. */
@@ -59,9 +70,35 @@ export interface EngineCheckpoint {
   spot: number | null;
 }
 
+/** A strategy as the engine runs it: its decisions on the index history, and the shared rules on its parameters. */
+interface Running {
+  choice: StrategyChoice;
+  run: StrategyRun;
+  rules: TradeRules;
+  /** What an opened position records of it. */
+  tag: PositionStrategy;
+}
+
+function running(choice: StrategyChoice): Running {
+  return {
+    choice,
+    run: choice.strategy.create(choice.params),
+    rules: new TradeRules(choice.params),
+    tag: { name: choice.strategy.name, params: JSON.parse(canonicalParamsJson(choice.params)) as Record<string, unknown> },
+  };
+}
+
+function sameStrategy(a: PositionStrategy, b: PositionStrategy): boolean {
+  return a.name === b.name && canonicalParamsJson(a.params) === canonicalParamsJson(b.params);
+}
+
 export class Engine {
-  private readonly v25: V25;
-  private readonly ind: V25Indicators;
+  /** The configured strategy: it decides entries. */
+  private cur: Running;
+  /** The strategy that opened the open position, when it is not the configured one (a restart changed it). */
+  private held: Running | null = null;
+  private readonly strategyOf: EngineOptions['strategyOf'];
+  private atr: Record<Side, DayAtr>;
   private readonly candles: CandleBuilder;
   private readonly broker: PaperBroker;
   private readonly gate: RiskGate;
@@ -84,15 +121,17 @@ export class Engine {
   private spot = NaN;
 
   /** The strategy and risk parameters this engine trades with (verify re-runs the day with the same). */
-  get parameters(): { params: V25Params; risk: RiskParams } {
-    return { params: this.v25.params, risk: this.gate.risk };
+  get parameters(): { strategy: StrategyChoice; risk: RiskParams } {
+    return { strategy: this.cur.choice, risk: this.gate.risk };
   }
 
   constructor(opts: EngineOptions) {
-    this.v25 = new V25(opts.params);
-    this.ind = new V25Indicators(opts.params);
+    const params: SharedParams = opts.strategy.params;
+    this.cur = running(opts.strategy);
+    this.strategyOf = opts.strategyOf;
+    this.atr = { CE: new DayAtr(params.atrPeriod), PE: new DayAtr(params.atrPeriod) };
     this.candles = new CandleBuilder(opts.candleGraceMs ?? 0);
-    this.broker = new PaperBroker(new PaperFillModel(opts.params.slippagePoints), opts.params.lots);
+    this.broker = new PaperBroker(opts.fills ?? new PaperFillModel(params.slippagePoints), params.lots);
     this.gate = new RiskGate(opts.risk);
     this.indexKey = opts.indexKey ?? NIFTY_INDEX_KEY;
     this.emitCandles = opts.emitCandles ?? true;
@@ -104,22 +143,24 @@ export class Engine {
 
   /** Feeds a historical index candle to the indicators only (warm-up, recovery). No decisions. */
   warmIndexCandle(c: Candle): void {
-    this.ind.updateIndex(c);
+    this.cur.run.update(c);
+    this.held?.run.update(c);
   }
 
   /** Feeds today's earlier candle of a contract to its day ATR (recovery, mid-day start). */
   warmOptionCandle(side: Side, c: Candle): void {
-    this.ind.atr[side].update(c);
+    this.atr[side].update(c);
   }
 
   /** Forgets the index indicators, so that a late warm-up can replay the whole history in order. */
   resetIndexIndicators(): void {
-    this.ind.resetIndex();
+    this.cur.run = this.cur.choice.strategy.create(this.cur.choice.params);
+    if (this.held) this.held.run = this.held.choice.strategy.create(this.held.choice.params);
   }
 
-  /** True once every indicator V25 reads has a value. */
+  /** True once every indicator the configured strategy decides on has a value. */
   indicatorsWarm(): boolean {
-    return this.ind.warm;
+    return this.cur.run.warm;
   }
 
   /** Sets the day's CE/PE pair (picked once per day). Starts the day if it is a new one. */
@@ -129,7 +170,8 @@ export class Engine {
     this.contracts = contracts;
     this.ceKey = contracts.CE.instrumentKey;
     this.peKey = contracts.PE.instrumentKey;
-    this.ind.resetOptionAtr();
+    const n = this.cur.choice.params.atrPeriod;
+    this.atr = { CE: new DayAtr(n), PE: new DayAtr(n) };
     this.candles.forgetOptions();
     return this.drain();
   }
@@ -277,7 +319,10 @@ export class Engine {
       lateTicks: this.candles.lateTicks,
       /** Start of the bucket being built (null between buckets). */
       openBucket: nullIfNaN(this.candles.current),
-      indicators: { ema: this.ind.ema.value, hist: this.ind.macd.value, chop: this.ind.chop.value, warm: this.ind.warm },
+      strategy: this.cur.tag,
+      /** The strategy managing the open position, when a restart left one opened by another. */
+      heldStrategy: this.held?.tag ?? null,
+      indicators: { readings: this.cur.run.readings(), warm: this.cur.run.warm },
     };
   }
 
@@ -324,6 +369,17 @@ export class Engine {
     this.gate.guards = new Map();
     this.candles.reset(cp.lastClosedBucket ?? NaN);
     this.spot = cp.spot ?? NaN;
+    this.held = cp.position?.strategy ? this.heldFor(cp.position.strategy) : null;
+  }
+
+  /** The strategy a restored position keeps; null when that is the configured one (or it cannot be had). */
+  private heldFor(tag: PositionStrategy): Running | null {
+    if (sameStrategy(tag, this.cur.tag) || !this.strategyOf) return null;
+    try {
+      return running(this.strategyOf(tag.name, tag.params));
+    } catch {
+      return null;
+    }
   }
 
   // ---------------------------------------------------------------- internals
@@ -366,7 +422,7 @@ export class Engine {
       // The first bucket of another IST day: its date and EOD time, worked out once for the day's buckets.
       this.bucketDayStart = istDayNumber(bucket) * DAY_MS - IST_OFFSET_MS;
       this.bucketDay = istDate(bucket);
-      this.eodTs = this.v25.eodTs(bucket);
+      this.eodTs = this.cur.rules.eodTs(bucket);
     }
     if (this.bucketDay !== this.day) this.rollDay(this.bucketDay, ts);
   }
@@ -377,8 +433,8 @@ export class Engine {
     const pos = b.position;
     if (pos === null) {
       const pe = b.pendingEntry;
-      if (pe !== null && pe.side === side && this.v25.entryMayFill(pe.candleTs, tick.ts, this.eodTs)) {
-        const opened = b.fillEntry(this.contracts![side], tick, pe, this.v25);
+      if (pe !== null && pe.side === side && this.cur.rules.entryMayFill(pe.candleTs, tick.ts, this.eodTs)) {
+        const opened = b.fillEntry(this.contracts![side], tick, pe, this.cur.rules, this.cur.tag);
         if (this.emitPositions) this.emit({ type: 'entry', ts: tick.ts, position: { ...opened } });
       }
       return;
@@ -387,12 +443,14 @@ export class Engine {
     pos.ltp = tick.ltp;
     pos.ltpTs = tick.ts;
     if (b.pendingExit) return this.exit(b.fills.marketSale(tick), tick.ts, b.pendingExit);
-    const decision = this.v25.onHeldTrade(pos, tick.ltp, tick.ts, this.eodTs);
+    const held = this.held;
+    const rules = held === null ? this.cur.rules : held.rules;
+    const decision = rules.onHeldTrade(pos, tick.ltp, tick.ts, held === null ? this.eodTs : held.rules.eodTs(this.candles.from));
     if (decision === 'EOD') return this.exit(b.fills.marketSale(tick), tick.ts, 'EOD');
     if (decision === 'SL' || decision === 'LOCK_SL') return this.exit(b.fills.stopSale(tick, pos.sl), tick.ts, decision);
     if (decision === 'TP1') {
       pos.tp1Hit = true;
-      pos.sl = this.v25.lockedStop(side, pos.entryPrice);
+      pos.sl = rules.lockedStop(side, pos.entryPrice);
       if (this.emitPositions) this.emit({ type: 'position', ts: tick.ts, position: { ...pos }, change: 'TP1' });
     }
     if (this.gate.watchesDailyLoss) this.checkDailyLoss(tick.ts);
@@ -400,8 +458,10 @@ export class Engine {
 
   /** Sells the position at `price` (where the sale met the market; the broker's fill model takes slippage). */
   private exit(price: number, ts: number, reason: ExitReason): void {
+    const strategy = this.broker.position!.strategy;
     const trade = this.broker.exit(price, ts, reason);
-    this.emit({ type: 'exit', ts, trade });
+    this.held = null; // flat: the configured strategy decides from here on
+    this.emit(strategy ? { type: 'exit', ts, trade, strategy } : { type: 'exit', ts, trade });
     if (this.gate.watchesDailyLoss) this.checkDailyLoss(ts);
   }
 
@@ -434,34 +494,38 @@ export class Engine {
     const b = this.broker;
 
     // Each side named outright: a `[side]` lookup with two keys is a megamorphic keyed load on every bucket.
-    this.closeOptionBar(cb.options.CE, this.ind.atr.CE, 'CE', closeTs);
-    this.closeOptionBar(cb.options.PE, this.ind.atr.PE, 'PE', closeTs);
+    this.closeOptionBar(cb.options.CE, this.atr.CE, 'CE', closeTs);
+    this.closeOptionBar(cb.options.PE, this.atr.PE, 'PE', closeTs);
     // An entry decided at an earlier close whose next candle never traded is cancelled.
     if (b.pendingEntry && b.pendingEntry.candleTs < t) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE');
 
     const bar = cb.index;
     if (!bar.filled) return;
     if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.indexKey, candle: candleOf(bar) });
-    const ind = this.ind;
-    ind.updateIndex(bar);
-    if (!ind.warm) return;
+    const cur = this.cur;
+    cur.run.update(bar);
+    const held = this.held;
+    if (held !== null) held.run.update(bar);
 
     const pos = b.position;
-    if (pos && pos.tp1Hit && b.pendingExit === null && this.v25.reverses(pos.side, bar.close, ind)) {
-      b.pendingExit = 'REVERSAL';
-      if (this.emitSignals) this.emit({ type: 'signal', ts: closeTs, candleTs: t, kind: 'reversal', side: pos.side, action: 'taken', ...this.reading(bar.close) });
+    if (pos && b.pendingExit === null) {
+      const decider = held === null ? cur : held;
+      if (decider.run.reverses(pos.side, pos.tp1Hit)) {
+        b.pendingExit = 'REVERSAL';
+        if (this.emitSignals) this.emit({ type: 'signal', ts: closeTs, candleTs: t, kind: 'reversal', side: pos.side, action: 'taken', close: bar.close, strategy: decider.tag.name, readings: decider.run.readings() });
+      }
     }
-    if (b.position || b.pendingEntry || !this.contracts) return;
-    const side = this.v25.entrySide(t, bar.close, ind);
+    if (b.position || b.pendingEntry || !this.contracts || !cur.rules.inEntryWindow(t)) return;
+    const side = cur.run.entrySide();
     if (!side) return;
 
     const blockedBy = this.gate.entryBlockers(b.stats.entries);
     if (blockedBy.length) {
-      if (this.emitSignals) this.emit({ type: 'signal', ts: closeTs, candleTs: t, kind: 'entry', side, ...this.reading(bar.close), action: 'blocked', blockedBy });
+      if (this.emitSignals) this.emit({ type: 'signal', ts: closeTs, candleTs: t, kind: 'entry', side, close: bar.close, strategy: cur.tag.name, readings: cur.run.readings(), action: 'blocked', blockedBy });
       return;
     }
-    if (this.emitSignals) this.emit({ type: 'signal', ts: closeTs, candleTs: t, kind: 'entry', side, ...this.reading(bar.close), action: 'taken' });
-    b.pendingEntry = { side, candleTs: t, atr: ind.atr[side].value ?? NaN };
+    if (this.emitSignals) this.emit({ type: 'signal', ts: closeTs, candleTs: t, kind: 'entry', side, close: bar.close, strategy: cur.tag.name, readings: cur.run.readings(), action: 'taken' });
+    b.pendingEntry = { side, candleTs: t, atr: this.atr[side].value ?? NaN };
     if (!(b.pendingEntry.atr >= 0)) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE'); // no option candle yet: no ATR, no stop
   }
 
@@ -470,11 +534,6 @@ export class Engine {
     if (!bar.filled) return;
     atr.update(bar);
     if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.contracts![side].instrumentKey, candle: candleOf(bar) });
-  }
-
-  /** What a signal event reports of the deciding candle. */
-  private reading(close: number): { close: number; ema: number; hist: number; chop: number } {
-    return { close, ema: this.ind.ema.value!, hist: this.ind.macd.value!, chop: this.ind.chop.value! };
   }
 }
 

@@ -3,7 +3,7 @@
  * Events come in batches (one per engine call); the ledger commits a batch before any output sees it.
  */
 import type { AlertCode } from './alerts.js';
-import type { Candle, ClosedTrade, OpenPosition, Side } from './types.js';
+import type { Candle, ClosedTrade, OpenPosition, PositionStrategy, Side } from './types.js';
 
 export type HaltSource = 'button' | 'cli' | 'mqtt' | 'guard' | 'engine' | 'recovery' | 'web';
 
@@ -23,9 +23,9 @@ export interface SignalEvent {
   action: 'taken' | 'blocked';
   blockedBy?: string[];
   close: number;
-  ema: number;
-  hist: number;
-  chop: number;
+  /** The strategy that decided, and its readings at the deciding close (e.g. V25's ema, hist, chop). */
+  strategy: string;
+  readings: Record<string, number>;
 }
 
 export interface EntryEvent {
@@ -38,6 +38,8 @@ export interface ExitEvent {
   type: 'exit';
   ts: number;
   trade: ClosedTrade;
+  /** The strategy that opened the position (the ledger records it with the trade); absent for old checkpoints. */
+  strategy?: PositionStrategy;
 }
 
 export interface OrderCancelledEvent {

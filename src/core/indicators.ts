@@ -1,7 +1,9 @@
 /**
- * The indicators V25 reads, fed one candle at a time. EMA and MACD come from `technicalindicators`
+ * The strategies' indicators, fed one candle at a time. EMA and MACD come from `technicalindicators`
  * (its EMA seeds with the simple mean of the first n closes, as v25.md requires); CHOP and the
- * day-reset option ATR are defined in v25.md and computed here. `undefined` means "still warming up".
+ * day-reset option ATR are defined in v25.md, Wilder's RSI, the index ATR and the Supertrend in
+ * strategies.md, and computed here (the library's RSI rounds, and says 100 where strategies.md says 50;
+ * its ATR and Supertrend are not the spec's). `undefined` means "still warming up".
  */
 import { EMA } from 'technicalindicators';
 import type { Candle } from './types.js';
@@ -207,5 +209,139 @@ export class DayAtr {
     } else {
       this.atr = (this.atr * (this.period - 1) + tr) / this.period;
     }
+  }
+}
+
+/**
+ * Wilder's RSI (strategies.md): the first average gain and loss are the plain means of the first n
+ * changes (n + 1 closes), then `avg = (avg × (n−1) + x) / n`; RSI = 100 − 100 / (1 + avgGain / avgLoss),
+ * 100 when avgLoss is 0, 50 when both are. Never rounded.
+ */
+export class RsiIndicator {
+  private prevClose = NaN;
+  private changes = 0;
+  private avgGain = 0;
+  private avgLoss = 0;
+  private v = NaN;
+  constructor(readonly period: number) {}
+  get value(): number | undefined {
+    return Number.isNaN(this.v) ? undefined : this.v;
+  }
+  get ready(): boolean {
+    return !Number.isNaN(this.v);
+  }
+  update(close: number): void {
+    const prev = this.prevClose;
+    this.prevClose = close;
+    if (Number.isNaN(prev)) return;
+    const d = close - prev;
+    const gain = d > 0 ? d : 0;
+    const loss = d < 0 ? -d : 0;
+    const n = this.period;
+    this.changes++;
+    if (this.changes < n) {
+      this.avgGain += gain;
+      this.avgLoss += loss;
+      return;
+    }
+    if (this.changes === n) {
+      this.avgGain = (this.avgGain + gain) / n;
+      this.avgLoss = (this.avgLoss + loss) / n;
+    } else {
+      this.avgGain = (this.avgGain * (n - 1) + gain) / n;
+      this.avgLoss = (this.avgLoss * (n - 1) + loss) / n;
+    }
+    if (this.avgLoss === 0) this.v = this.avgGain === 0 ? 50 : 100;
+    else this.v = 100 - 100 / (1 + this.avgGain / this.avgLoss);
+  }
+  next(close: number): number | undefined {
+    this.update(close);
+    return this.value;
+  }
+}
+
+/**
+ * ATR(n) of a continuous series (strategies.md, for the Supertrend): TR as v25.md (the first candle's
+ * is H − L); undefined until n candles exist; at the n-th the mean of the first n TRs; then Wilder's
+ * `atr = (atr × (n−1) + tr) / n`. (DayAtr, the option ATR, is defined from the first candle on.)
+ */
+export class WilderAtr {
+  private prevClose = 0;
+  private count = 0;
+  private sum = 0;
+  private atr = NaN;
+  constructor(readonly period: number) {}
+  get value(): number | undefined {
+    return Number.isNaN(this.atr) ? undefined : this.atr;
+  }
+  update(c: Candle): void {
+    const tr = this.count === 0 ? c.high - c.low : trueRange(c, this.prevClose);
+    this.prevClose = c.close;
+    const n = this.period;
+    this.count++;
+    if (this.count < n) this.sum += tr;
+    else if (this.count === n) this.atr = (this.sum + tr) / n;
+    else this.atr = (this.atr * (n - 1) + tr) / n;
+  }
+}
+
+/**
+ * Supertrend(n, m) (strategies.md): bands hl2 ∓ m × ATR(n); on the first candle with ATR defined the
+ * bands are these and the trend is up. After that the lower band never falls while the previous close
+ * stayed above the previous lower band (and the upper never rises while it stayed below the upper);
+ * the trend turns up when it was down and the close is above the previous upper band, down when it was
+ * up and the close is below the previous lower band.
+ */
+export class Supertrend {
+  private readonly atr: WilderAtr;
+  private lower = NaN;
+  private upper = NaN;
+  private prevClose = NaN;
+  /** +1 up, −1 down, 0 undefined. */
+  private dir = 0;
+  constructor(
+    readonly period: number,
+    readonly mult: number,
+  ) {
+    this.atr = new WilderAtr(period);
+  }
+  /** 'up' or 'down'; undefined while the ATR warms up. */
+  get trend(): 'up' | 'down' | undefined {
+    return this.dir === 0 ? undefined : this.dir > 0 ? 'up' : 'down';
+  }
+  /** +1 up, −1 down (undefined while warming up): the trend as a reading. */
+  get direction(): number | undefined {
+    return this.dir === 0 ? undefined : this.dir;
+  }
+  /** The band the trend rides: the lower band while up, the upper while down. */
+  get line(): number | undefined {
+    return this.dir === 0 ? undefined : this.dir > 0 ? this.lower : this.upper;
+  }
+  get bands(): { lower: number; upper: number } | undefined {
+    return this.dir === 0 ? undefined : { lower: this.lower, upper: this.upper };
+  }
+  update(c: Candle): void {
+    this.atr.update(c);
+    const atr = this.atr.value;
+    const prevClose = this.prevClose;
+    this.prevClose = c.close;
+    if (atr === undefined) return;
+    const hl2 = (c.high + c.low) / 2;
+    let lower = hl2 - this.mult * atr;
+    let upper = hl2 + this.mult * atr;
+    if (this.dir === 0) {
+      this.lower = lower;
+      this.upper = upper;
+      this.dir = 1;
+      return;
+    }
+    const lower1 = this.lower;
+    const upper1 = this.upper;
+    if (prevClose > lower1) lower = Math.max(lower, lower1);
+    if (prevClose < upper1) upper = Math.min(upper, upper1);
+    if (this.dir < 0 && c.close > upper1) this.dir = 1;
+    else if (this.dir > 0 && c.close < lower1) this.dir = -1;
+    this.lower = lower;
+    this.upper = upper;
   }
 }

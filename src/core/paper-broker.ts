@@ -1,5 +1,5 @@
 /**
- * The paper broker: working orders, the one open position, and the day's account. V25 decides;
+ * The paper broker: working orders, the one open position, and the day's account. The strategy and the shared trade rules decide;
  * the broker fills through its fill model (fill-model.ts), prices both legs' charges as the
  * exchange would (charges.ts), and keeps the day's tally the risk gate and the reports read.
  * It raises no events: the engine announces what it did.
@@ -7,8 +7,8 @@
 import { roundTripCharges } from './charges.js';
 import type { PaperFillModel } from './fill-model.js';
 import { istDate } from './time.js';
-import type { ClosedTrade, ExitReason, OpenPosition, OptionContract, Side, Tick } from './types.js';
-import type { V25 } from './v25.js';
+import type { TradeRules } from './trade-rules.js';
+import type { ClosedTrade, ExitReason, OpenPosition, OptionContract, PositionStrategy, Side, Tick } from './types.js';
 
 /** An entry decided at an index close, waiting for the next candle's first trade. */
 export interface PendingEntry {
@@ -47,8 +47,8 @@ export class PaperBroker {
     private readonly lots: number,
   ) {}
 
-  /** Fills the pending entry on this trade of `contract`: stop and target from V25 at the fill price. */
-  fillEntry(contract: OptionContract, tick: Tick, pe: PendingEntry, v25: V25): OpenPosition {
+  /** Fills the pending entry on this trade of `contract`: stop and target by the rules at the fill price. */
+  fillEntry(contract: OptionContract, tick: Tick, pe: PendingEntry, rules: TradeRules, strategy: PositionStrategy): OpenPosition {
     const price = this.fills.buy(tick);
     this.pendingEntry = null;
     this.positionContract = contract;
@@ -59,12 +59,13 @@ export class PaperBroker {
       quantity: this.lots * contract.lotSize,
       entryTime: tick.ts,
       entryPrice: price,
-      sl: v25.initialStop(price, pe.atr),
-      tp1: v25.target(pe.side, price),
+      sl: rules.initialStop(price, pe.atr),
+      tp1: rules.target(pe.side, price),
       tp1Hit: false,
       ltp: tick.ltp,
       ltpTs: tick.ts,
       signalCandleTs: pe.candleTs,
+      strategy,
     };
     this.position = pos;
     this.stats.entries++;

@@ -45,6 +45,17 @@ export interface Summary extends Bucket {
   byWeek: Record<string, Bucket>;
   byMonth: Record<string, Bucket>;
   byReason: Record<string, Bucket>;
+  /** By strategy run (strategyKey): only trades that carry their strategy (the ledger's). */
+  byStrategy: Record<string, Bucket>;
+}
+
+/**
+ * A recorded trade's strategy run as one key: the name, and the first 8 hex digits of its parameters'
+ * hash when the ledger has them (`confluence #daf2720b`; `v25` for trades from before strategies were recorded).
+ */
+export function strategyKey(t: Pick<ClosedTrade, 'strategy'>): string | null {
+  if (!t.strategy) return null;
+  return t.strategy.hash ? `${t.strategy.name} #${t.strategy.hash.slice(0, 8)}` : t.strategy.name;
 }
 
 function emptyBucket(): Bucket {
@@ -79,6 +90,7 @@ export function summarize(trades: readonly ClosedTrade[]): Summary {
   const byWeek: Record<string, Bucket> = {};
   const byMonth: Record<string, Bucket> = {};
   const byReason: Record<string, Bucket> = {};
+  const byStrategy: Record<string, Bucket> = {};
   let winSum = 0;
   let lossSum = 0;
   let equity = 0;
@@ -94,6 +106,8 @@ export function summarize(trades: readonly ClosedTrade[]): Summary {
     addTo(byWeek, isoWeek(t.day), t, own);
     addTo(byMonth, t.day.slice(0, 7), t, own);
     addTo(byReason, t.reason, t, own);
+    const sk = t.strategy ? strategyKey(t) : null;
+    if (sk !== null) addTo(byStrategy, sk, t, own);
     if (t.netPnl > 0) winSum += t.netPnl;
     else lossSum -= t.netPnl;
     equity += t.netPnl;
@@ -118,5 +132,6 @@ export function summarize(trades: readonly ClosedTrade[]): Summary {
     byWeek,
     byMonth,
     byReason,
+    byStrategy,
   };
 }

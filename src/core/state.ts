@@ -29,6 +29,8 @@ export interface PositionState {
    * theta per trading day); null when neither is known (no index price yet, a price below intrinsic value).
    */
   greeks?: (Greeks & { source: 'upstox' | 'black76' }) | null;
+  /** The strategy that opened it (its exits manage it, even after a restart with another one configured). */
+  strategy?: string;
 }
 
 export interface ApplianceState {
@@ -39,6 +41,8 @@ export interface ApplianceState {
   day: string;
   trading: 'active' | 'halted';
   haltReason: string | null;
+  /** The strategy new entries are decided by, with every parameter (strategies.md: a run's identity). */
+  strategy?: { name: string; params: Record<string, unknown> };
   feed: { connected: boolean; lastTickAgeMs: number | null };
   spot: number | null;
   position: PositionState | null;

@@ -78,6 +78,14 @@ export interface OpenPosition {
   ltpTs?: number;
   /** The index candle whose close decided the entry. */
   signalCandleTs: number;
+  /** The strategy that opened it, with every parameter: its exits stay that strategy's. Absent in old checkpoints. */
+  strategy?: PositionStrategy;
+}
+
+/** A strategy's identity as a position and the ledger record it: its name and every parameter. */
+export interface PositionStrategy {
+  name: string;
+  params: Record<string, unknown>;
 }
 
 export interface ClosedTrade {
@@ -100,4 +108,13 @@ export interface ClosedTrade {
   chargeBreakdown: ChargeBreakdown;
   /** Slippage paid on both legs in rupees (already inside grossPnl). */
   slippageCost: number;
+  /** The strategy that traded it, as the ledger recorded it (absent in a backtest's own trades). */
+  strategy?: TradeStrategy;
+}
+
+/** A recorded trade's strategy: its name, and (when the ledger has them) every parameter and their hash. */
+export interface TradeStrategy {
+  name: string;
+  params: Record<string, unknown> | null;
+  hash: string | null;
 }

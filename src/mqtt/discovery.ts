@@ -128,6 +128,15 @@ function components(topics: Topics): Record<string, Component> {
       json_attributes_template: '{{ (value_json.position or {}) | tojson }}',
       icon: 'mdi:briefcase-outline',
     },
+    // The strategy new entries are decided by; its name and parameters as attributes.
+    strategy: {
+      platform: 'sensor',
+      name: 'Strategy',
+      value_template: "{{ value_json.strategy.name if value_json.strategy else 'v25' }}",
+      json_attributes_topic: topics.state,
+      json_attributes_template: '{{ (value_json.strategy or {}) | tojson }}',
+      icon: 'mdi:strategy',
+    },
     last_tick_age: {
       platform: 'sensor',
       name: 'Last tick age',

@@ -72,6 +72,7 @@ export function summaryJson(s: Summary, extra: Record<string, unknown> = {}) {
     byWeek: roundMap(s.byWeek),
     byDay: roundMap(s.byDay),
     byReason: roundMap(s.byReason),
+    ...(Object.keys(s.byStrategy).length ? { byStrategy: roundMap(s.byStrategy) } : {}),
   };
 }
 
@@ -135,6 +136,8 @@ export function textReport(s: Summary, opts: TextReportOptions): string {
   }
   for (const n of opts.notes ?? []) lines.push(`  note          ${n}`);
   lines.push(...table('By side', s.bySide));
+  const runs = Object.keys(s.byStrategy);
+  if (runs.length > 1) lines.push(...table('By strategy', s.byStrategy, Math.max(10, ...runs.map((k) => k.length))));
   lines.push(...table('By exit reason', s.byReason, 12));
   lines.push(...table('By month', s.byMonth));
   lines.push(...table('By ISO week', s.byWeek));

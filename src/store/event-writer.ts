@@ -5,7 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { EngineEvent, PositionUpdateEvent, EntryEvent, ExitEvent } from '../core/events.js';
-import type { OpenPosition } from '../core/types.js';
+import { createHash } from 'node:crypto';
+import { canonicalParamsJson } from '../core/strategies/contract.js';
+import type { OpenPosition, PositionStrategy } from '../core/types.js';
 import { LedgerWriteError } from './errors.js';
 
 function entryOrderKey(tradeId: number): string {
@@ -18,8 +20,19 @@ function cancelledOrderKey(ts: number, side: string, kind: string): string {
   return `C${ts}:${side}:${kind}`;
 }
 
-const POSITION_COLUMNS = 'trade_id, side, instrument_key, quantity, entry_time, entry_price, sl, tp1, tp1_hit, ltp, signal_candle_ts, updated_ts';
-const POSITION_VALUES = '@tradeId, @side, @instrumentKey, @quantity, @entryTime, @entryPrice, @sl, @tp1, @tp1Hit, @ltp, @signalCandleTs, @updatedTs';
+const POSITION_COLUMNS = 'trade_id, side, instrument_key, quantity, entry_time, entry_price, sl, tp1, tp1_hit, ltp, signal_candle_ts, updated_ts, strategy, strategy_params';
+const POSITION_VALUES = '@tradeId, @side, @instrumentKey, @quantity, @entryTime, @entryPrice, @sl, @tp1, @tp1Hit, @ltp, @signalCandleTs, @updatedTs, @strategy, @strategyParams';
+
+/** A strategy's identity as the ledger keeps it: the name, the parameters as canonical JSON, and the SHA-256 of both. */
+export function strategyColumns(s: PositionStrategy | undefined): { strategy: string | null; strategyParams: string | null; strategyHash: string | null } {
+  if (!s) return { strategy: null, strategyParams: null, strategyHash: null };
+  const params = canonicalParamsJson(s.params);
+  return { strategy: s.name, strategyParams: params, strategyHash: strategyHash(s.name, params) };
+}
+
+export function strategyHash(name: string, canonicalParams: string): string {
+  return createHash('sha256').update(`${name}\n${canonicalParams}`).digest('hex');
+}
 
 /** The statements the writer runs, prepared once per connection. */
 function prepareStatements(db: Database.Database) {
@@ -35,10 +48,10 @@ function prepareStatements(db: Database.Database) {
     insertTrade: db.prepare(
       `INSERT OR IGNORE INTO trades (trade_id, day, side, instrument_key, strike, expiry, quantity, entry_time, entry_price,
          exit_time, exit_price, reason, points, gross_pnl, charges, net_pnl, brokerage, stt, exchange, sebi, stamp, gst,
-         charges_total, slippage_cost)
+         charges_total, slippage_cost, strategy, strategy_params, strategy_hash)
        VALUES (@tradeId, @day, @side, @instrumentKey, @strike, @expiry, @quantity, @entryTime, @entryPrice,
          @exitTime, @exitPrice, @reason, @points, @grossPnl, @charges, @netPnl, @brokerage, @stt, @exchange, @sebi, @stamp, @gst,
-         @chargesTotal, @slippageCost)`,
+         @chargesTotal, @slippageCost, @strategy, @strategyParams, @strategyHash)`,
     ),
     // A replayed entry must neither resurrect a position whose trade already closed nor undo a later
     // TP1 update: insert only when absent and not closed.
@@ -54,6 +67,7 @@ function prepareStatements(db: Database.Database) {
        WHERE excluded.updated_ts >= positions.updated_ts`,
     ),
     deletePosition: db.prepare('DELETE FROM positions WHERE trade_id = ?'),
+    positionStrategy: db.prepare('SELECT strategy, strategy_params FROM positions WHERE trade_id = ?'),
     insertHalt: db.prepare('INSERT OR IGNORE INTO halts (ts, kind, source, reason) VALUES (@ts, @kind, @source, @reason)'),
     // The current state follows the newest event; a replayed older one does not roll it back.
     setHaltState: db.prepare(
@@ -63,8 +77,8 @@ function prepareStatements(db: Database.Database) {
     ),
     insertAlert: db.prepare('INSERT OR IGNORE INTO alerts (ts, level, code, message) VALUES (@ts, @level, @code, @message)'),
     insertSignal: db.prepare(
-      `INSERT OR IGNORE INTO signals (ts, candle_ts, kind, side, action, blocked_by, close, ema, hist, chop)
-       VALUES (@ts, @candleTs, @kind, @side, @action, @blockedBy, @close, @ema, @hist, @chop)`,
+      `INSERT OR IGNORE INTO signals (ts, candle_ts, kind, side, action, blocked_by, close, strategy, readings)
+       VALUES (@ts, @candleTs, @kind, @side, @action, @blockedBy, @close, @strategy, @readings)`,
     ),
     // A candle re-sent with other values (a corrected bar) replaces the stored one; an identical one
     // writes nothing at all (no dirty page).
@@ -131,9 +145,8 @@ export class EventWriter {
           action: event.action,
           blockedBy: event.blockedBy === undefined ? null : JSON.stringify(event.blockedBy),
           close: event.close,
-          ema: event.ema,
-          hist: event.hist,
-          chop: event.chop,
+          strategy: event.strategy,
+          readings: JSON.stringify(event.readings),
         });
         return;
       case 'candle': {
@@ -162,8 +175,16 @@ export class EventWriter {
     const t = event.trade;
     this.order(exitOrderKey(t.tradeId), t.tradeId, 'exit', t.side, t.instrumentKey, t.quantity, t.exitTime, t.reason, t.exitPrice);
     // the trades row: the trade's own fields, its charges by kind, their total (better-sqlite3 binds only the named parameters)
-    this.sql.insertTrade.run({ ...t, ...t.chargeBreakdown, chargesTotal: t.chargeBreakdown.total });
+    // Without a strategy on the event (a position from an old checkpoint), the open position's row says which.
+    const s = event.strategy ? strategyColumns(event.strategy) : this.positionStrategy(t.tradeId);
+    this.sql.insertTrade.run({ ...t, ...t.chargeBreakdown, chargesTotal: t.chargeBreakdown.total, ...s });
     this.sql.deletePosition.run(t.tradeId);
+  }
+
+  private positionStrategy(tradeId: number): ReturnType<typeof strategyColumns> {
+    const row = this.sql.positionStrategy.get(tradeId) as { strategy: string | null; strategy_params: string | null } | undefined;
+    if (!row?.strategy) return strategyColumns(undefined);
+    return { strategy: row.strategy, strategyParams: row.strategy_params, strategyHash: row.strategy_params ? strategyHash(row.strategy, row.strategy_params) : null };
   }
 
   private positionUpdate(event: PositionUpdateEvent): void {
@@ -203,5 +224,7 @@ function positionParams(p: OpenPosition, updatedTs: number): Record<string, unkn
     ltp: p.ltp,
     signalCandleTs: p.signalCandleTs,
     updatedTs,
+    strategy: p.strategy?.name ?? null,
+    strategyParams: p.strategy ? canonicalParamsJson(p.strategy.params) : null,
   };
 }

@@ -477,6 +477,9 @@ interface TradeRow extends Omit<ChargeBreakdown, 'total'> {
   net_pnl: number;
   charges_total: number;
   slippage_cost: number;
+  strategy: string | null;
+  strategy_params: string | null;
+  strategy_hash: string | null;
 }
 
 function tradeFromRow(r: TradeRow): ClosedTrade {
@@ -499,6 +502,7 @@ function tradeFromRow(r: TradeRow): ClosedTrade {
     netPnl: r.net_pnl,
     chargeBreakdown: { brokerage: r.brokerage, stt: r.stt, exchange: r.exchange, sebi: r.sebi, stamp: r.stamp, gst: r.gst, total: r.charges_total },
     slippageCost: r.slippage_cost,
+    ...(r.strategy ? { strategy: { name: r.strategy, params: r.strategy_params ? (JSON.parse(r.strategy_params) as Record<string, unknown>) : null, hash: r.strategy_hash } } : {}),
   };
 }
 
@@ -514,6 +518,8 @@ interface PositionRow {
   tp1_hit: number;
   ltp: number;
   signal_candle_ts: number;
+  strategy: string | null;
+  strategy_params: string | null;
 }
 
 function positionFromRow(r: PositionRow): OpenPosition {
@@ -529,6 +535,7 @@ function positionFromRow(r: PositionRow): OpenPosition {
     tp1Hit: r.tp1_hit === 1,
     ltp: r.ltp,
     signalCandleTs: r.signal_candle_ts,
+    ...(r.strategy && r.strategy_params ? { strategy: { name: r.strategy, params: JSON.parse(r.strategy_params) as Record<string, unknown> } } : {}),
   };
 }
 
@@ -540,13 +547,12 @@ interface SignalRow {
   action: 'taken' | 'blocked';
   blocked_by: string | null;
   close: number;
-  ema: number;
-  hist: number;
-  chop: number;
+  strategy: string;
+  readings: string;
 }
 
 function signalFromRow(r: SignalRow): SignalEvent {
-  const s: SignalEvent = { type: 'signal', ts: r.ts, candleTs: r.candle_ts, kind: r.kind, side: r.side, action: r.action, close: r.close, ema: r.ema, hist: r.hist, chop: r.chop };
+  const s: SignalEvent = { type: 'signal', ts: r.ts, candleTs: r.candle_ts, kind: r.kind, side: r.side, action: r.action, close: r.close, strategy: r.strategy, readings: JSON.parse(r.readings) as Record<string, number> };
   if (r.blocked_by !== null) s.blockedBy = JSON.parse(r.blocked_by) as string[];
   return s;
 }

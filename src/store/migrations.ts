@@ -182,6 +182,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    description: 'strategies: each trade and open position records its strategy and parameters; signals carry the strategy and its readings as JSON',
+    sql: `
+      -- The strategy (strategies.md) and every parameter, as canonical JSON, with its SHA-256 (a run's
+      -- identity). Trades before this migration were all V25's; their parameters were not recorded.
+      ALTER TABLE trades ADD COLUMN strategy TEXT;
+      ALTER TABLE trades ADD COLUMN strategy_params TEXT;
+      ALTER TABLE trades ADD COLUMN strategy_hash TEXT;
+      UPDATE trades SET strategy = 'v25';
+      ALTER TABLE positions ADD COLUMN strategy TEXT;
+      ALTER TABLE positions ADD COLUMN strategy_params TEXT;
+      UPDATE positions SET strategy = 'v25';
+
+      -- Signals: V25's ema/hist/chop columns become the deciding strategy's readings (JSON).
+      CREATE TABLE signals_v4 (
+        ts         INTEGER NOT NULL,
+        candle_ts  INTEGER NOT NULL,
+        kind       TEXT    NOT NULL CHECK (kind IN ('entry', 'reversal')),
+        side       TEXT    NOT NULL CHECK (side IN ('CE', 'PE')),
+        action     TEXT    NOT NULL CHECK (action IN ('taken', 'blocked')),
+        blocked_by TEXT,
+        close      REAL    NOT NULL,
+        strategy   TEXT    NOT NULL,
+        readings   TEXT    NOT NULL,
+        PRIMARY KEY (candle_ts, kind, side, ts, action)
+      ) WITHOUT ROWID;
+      INSERT INTO signals_v4 (ts, candle_ts, kind, side, action, blocked_by, close, strategy, readings)
+        SELECT ts, candle_ts, kind, side, action, blocked_by, close, 'v25', json_object('close', close, 'ema', ema, 'hist', hist, 'chop', chop) FROM signals;
+      DROP TABLE signals;
+      ALTER TABLE signals_v4 RENAME TO signals;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,14 +1,13 @@
 /**
  * What the page draws for one trading day, in one JSON shape for the live box (`/api/day/D`) and
- * the offline HTML export: the index candles with EMA / MACD histogram / CHOP as the engine computes
- * them, the day's CE and PE candles, the trades (exactly `niftybox report --json`'s shape) and the
+ * the offline HTML export: the index candles with the chosen strategy's readings as the engine computes
+ * them (EMA / MACD histogram / CHOP for V25), the day's CE and PE candles, the trades (exactly `niftybox report --json`'s shape) and the
  * open position's levels. Candle rows are compact arrays `[tsSeconds, open, high, low, close]`
  * (epoch seconds, UTC) so a six-month export stays small.
  */
 import { contractName } from '../core/contracts.js';
 import { paise } from '../core/charges.js';
-import { ChopIndicator, EmaIndicator, MacdHistogram } from '../core/indicators.js';
-import type { V25Params } from '../core/params.js';
+import type { StrategyChoice } from '../core/strategies/index.js';
 import type { Candle, ClosedTrade, OptionContract, Side } from '../core/types.js';
 import { tradeJson, type summaryJson } from '../report/format.js';
 
@@ -17,10 +16,14 @@ export type TradeJson = ReturnType<typeof tradeJson>;
 
 export interface IndexPane {
   candles: CandleRow[];
-  /** Aligned with candles; null while the indicator warms up. */
-  ema: (number | null)[];
-  hist: (number | null)[];
-  chop: (number | null)[];
+  /** Each reading the strategy draws, aligned with candles; null while it warms up. */
+  series: Record<string, (number | null)[]>;
+}
+
+/** What the page draws of the strategy's readings (contract.ts ReadingPlot, with the level's value). */
+export interface StrategyPlots {
+  name: string;
+  plots: { reading: string; pane: 'price' | 'lower'; kind: 'line' | 'histogram'; level?: { name: string; value: number } }[];
 }
 
 export interface OptionPane {
@@ -48,7 +51,7 @@ export interface PositionLevels {
 
 export interface DayView {
   day: string;
-  chopMax: number;
+  strategy: StrategyPlots;
   index: IndexPane;
   options: Record<Side, OptionPane | null>;
   trades: TradeJson[];
@@ -61,29 +64,49 @@ export function candleRow(c: Candle): CandleRow {
   return [Math.round(c.ts / 1000), paise(c.open), paise(c.high), paise(c.low), paise(c.close)];
 }
 
-/** The engine's index indicators over a continuous candle history, one value per candle (v25.md). */
-export function indicatorSeries(candles: readonly Candle[], p: Pick<V25Params, 'emaPeriod' | 'macdFast' | 'macdSlow' | 'macdSignal' | 'chopPeriod'>) {
-  const ema = new EmaIndicator(p.emaPeriod);
-  const macd = new MacdHistogram(p.macdFast, p.macdSlow, p.macdSignal);
-  const chop = new ChopIndicator(p.chopPeriod);
+export function strategyPlots(s: StrategyChoice): StrategyPlots {
+  const params = s.params as unknown as Record<string, unknown>;
+  return {
+    name: s.strategy.name,
+    plots: s.strategy.plots.map((p) => ({
+      reading: p.reading,
+      pane: p.pane,
+      kind: p.kind,
+      ...(p.levelParam ? { level: { name: p.levelParam, value: params[p.levelParam] as number } } : {}),
+    })),
+  };
+}
+
+/** The strategy's drawn readings over a continuous candle history, one value per candle, as the engine computes them. */
+export function indicatorSeries(candles: readonly Candle[], s: StrategyChoice): Record<string, number | null>[] {
+  const run = s.strategy.create(s.params);
+  const names = s.strategy.plots.map((p) => p.reading);
   return candles.map((c) => {
-    const e = ema.next(c.close);
-    const h = macd.next(c.close);
-    const x = chop.next(c);
-    return { ema: e === undefined ? null : paise(e), hist: h === undefined ? null : r3(h), chop: x === undefined ? null : paise(x) };
+    run.update(c);
+    const r = run.readings();
+    const row: Record<string, number | null> = {};
+    for (const n of names) row[n] = r[n] === undefined ? null : n === 'hist' ? r3(r[n]) : paise(r[n]);
+    return row;
   });
 }
 
+export function emptyIndexPane(s: StrategyChoice): IndexPane {
+  return { candles: [], series: Object.fromEntries(s.strategy.plots.map((p) => [p.reading, []])) };
+}
+
+/** Appends one candle and its readings to a pane. */
+export function pushRow(pane: IndexPane, c: Candle, readings: Record<string, number | null>): void {
+  pane.candles.push(candleRow(c));
+  for (const [n, values] of Object.entries(pane.series)) values.push(readings[n] ?? null);
+}
+
 /** The index pane of one session: candles in [fromTs, toTs] with indicators warmed on everything before. */
-export function indexPane(history: readonly Candle[], fromTs: number, toTs: number, p: V25Params): IndexPane {
-  const ind = indicatorSeries(history, p);
-  const pane: IndexPane = { candles: [], ema: [], hist: [], chop: [] };
+export function indexPane(history: readonly Candle[], fromTs: number, toTs: number, s: StrategyChoice): IndexPane {
+  const ind = indicatorSeries(history, s);
+  const pane = emptyIndexPane(s);
   history.forEach((c, i) => {
     if (c.ts < fromTs || c.ts > toTs) return;
-    pane.candles.push(candleRow(c));
-    pane.ema.push(ind[i]!.ema);
-    pane.hist.push(ind[i]!.hist);
-    pane.chop.push(ind[i]!.chop);
+    pushRow(pane, c, ind[i]!);
   });
   return pane;
 }

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { MarketCalendar } from '../core/calendar.js';
-import type { V25Params } from '../core/params.js';
+import type { StrategyChoice } from '../core/strategies/index.js';
 import { summarize } from '../core/report.js';
 import { istDate } from '../core/time.js';
 import type { Candle, ClosedTrade } from '../core/types.js';
@@ -13,7 +13,7 @@ import type { OptionDay } from '../feed/csv.js';
 import { sensitivityJson, summaryJson, type SlippagePoint } from '../report/format.js';
 import type { Ledger } from '../store/ledger.js';
 import { DataError } from '../lib/errors.js';
-import { candleRow, dayTrades, equityCurve, indicatorSeries, optionPane, type DayView, type IndexPane, type ReportView } from './day-view.js';
+import { dayTrades, emptyIndexPane, equityCurve, indicatorSeries, optionPane, pushRow, strategyPlots, type DayView, type IndexPane, type ReportView } from './day-view.js';
 import { LedgerDays } from './ledger-days.js';
 import { pageHtml, readClientBundle } from './page.js';
 
@@ -39,21 +39,18 @@ export function backtestDays(
   index: readonly Candle[],
   options: ReadonlyMap<string, OptionDay>,
   trades: readonly ClosedTrade[],
-  params: V25Params,
+  strategy: StrategyChoice,
   calendar: MarketCalendar,
   from?: string,
   to?: string,
 ): Record<string, DayView> {
-  const ind = indicatorSeries(index, params);
+  const ind = indicatorSeries(index, strategy);
   const panes = new Map<string, IndexPane>();
   index.forEach((c, i) => {
     const d = istDate(c.ts);
     let p = panes.get(d);
-    if (!p) panes.set(d, (p = { candles: [], ema: [], hist: [], chop: [] }));
-    p.candles.push(candleRow(c));
-    p.ema.push(ind[i]!.ema);
-    p.hist.push(ind[i]!.hist);
-    p.chop.push(ind[i]!.chop);
+    if (!p) panes.set(d, (p = emptyIndexPane(strategy)));
+    pushRow(p, c, ind[i]!);
   });
   const byDay = new Map<string, ClosedTrade[]>();
   for (const t of trades) byDay.set(t.day, [...(byDay.get(t.day) ?? []), t]);
@@ -64,7 +61,7 @@ export function backtestDays(
     if (!pane) continue;
     days[day] = {
       day,
-      chopMax: params.chopMax,
+      strategy: strategyPlots(strategy),
       index: pane,
       options: { CE: optionPane(od.contracts.CE, od.candles.CE), PE: optionPane(od.contracts.PE, od.candles.PE) },
       trades: dayTrades(byDay.get(day) ?? []),
@@ -79,7 +76,7 @@ export function backtestPage(o: {
   options: ReadonlyMap<string, OptionDay>;
   trades: readonly ClosedTrade[];
   sensitivity: SlippagePoint[];
-  params: V25Params;
+  strategy: StrategyChoice;
   calendar: MarketCalendar;
   from?: string;
   to?: string;
@@ -88,14 +85,14 @@ export function backtestPage(o: {
 }): StaticPageData {
   return {
     kind: 'backtest',
-    report: reportView(o.title, o.trades, o.sensitivity, o.notes, { slippagePoints: o.params.slippagePoints }),
-    days: backtestDays(o.index, o.options, o.trades, o.params, o.calendar, o.from, o.to),
+    report: reportView(o.title, o.trades, o.sensitivity, o.notes, { slippagePoints: o.strategy.params.slippagePoints }),
+    days: backtestDays(o.index, o.options, o.trades, o.strategy, o.calendar, o.from, o.to),
   };
 }
 
 /** The ledger's days in [from, to] that have candles or trades. */
-export function ledgerPage(o: { ledger: Ledger; calendar: MarketCalendar; params: V25Params; from?: string; to?: string; title: string; notes: string[] }): StaticPageData {
-  const ld = new LedgerDays(o.ledger, o.calendar, o.params);
+export function ledgerPage(o: { ledger: Ledger; calendar: MarketCalendar; strategy: StrategyChoice; from?: string; to?: string; title: string; notes: string[] }): StaticPageData {
+  const ld = new LedgerDays(o.ledger, o.calendar, o.strategy);
   const trades = o.ledger.trades({ from: o.from, to: o.to });
   const days: Record<string, DayView> = {};
   for (const d of ld.days()) {

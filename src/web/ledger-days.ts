@@ -1,12 +1,12 @@
 /** Day views, the day list and the equity curve from the paper ledger (the live page and `report --html`). */
 import type { MarketCalendar } from '../core/calendar.js';
-import type { V25Params } from '../core/params.js';
+import type { StrategyChoice } from '../core/strategies/index.js';
 import { DAY_MS } from '../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle, type DayContracts, type Side } from '../core/types.js';
 import type { Ledger } from '../store/ledger.js';
-import { dayTrades, equityCurve, indexPane, optionPane, type DayView, type EquityPoint, type OptionPane, type PositionLevels } from './day-view.js';
+import { dayTrades, equityCurve, indexPane, optionPane, strategyPlots, type DayView, type EquityPoint, type OptionPane, type PositionLevels } from './day-view.js';
 
-/** Index candles before the day that warm the indicators (EMA26 + signal converge well within this). */
+/** Index candles before the day that warm the indicators (EMA200 is ~2.7 days of candles; EMA26 + signal converge well within this). */
 const WARMUP_MS = 10 * DAY_MS;
 
 export interface LiveDayExtras {
@@ -21,7 +21,7 @@ export class LedgerDays {
   constructor(
     private readonly ledger: Ledger,
     private readonly calendar: MarketCalendar,
-    private readonly params: V25Params,
+    private readonly strategy: StrategyChoice,
   ) {}
 
   /** Days with index candles or trades, ascending. */
@@ -42,7 +42,7 @@ export class LedgerDays {
     const stored = this.ledger.candles(NIFTY_INDEX_KEY, openTs - WARMUP_MS, closeTs);
     const history = live.history ? mergeByTs(live.history(openTs - 1).filter((c) => c.ts >= openTs - WARMUP_MS), stored) : stored;
     const trades = this.ledger.trades({ from: day, to: day });
-    const index = indexPane(history, openTs, closeTs, this.params);
+    const index = indexPane(history, openTs, closeTs, this.strategy);
 
     // The day's contracts: the engine's pick (today), else the trades' contracts, else the candles in the ledger.
     const options: Record<Side, OptionPane | null> = { CE: null, PE: null };
@@ -63,7 +63,7 @@ export class LedgerDays {
       if (side && !options[side]) options[side] = optionPane({ instrumentKey: key }, candles);
     }
     const position = live.position && (options[live.position.side]?.instrumentKey === live.position.instrumentKey || !options[live.position.side]) ? live.position : null;
-    return { day, chopMax: this.params.chopMax, index, options, trades: dayTrades(trades), position };
+    return { day, strategy: strategyPlots(this.strategy), index, options, trades: dayTrades(trades), position };
   }
 }
 

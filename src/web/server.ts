@@ -13,11 +13,11 @@ import type { AddressInfo } from 'node:net';
 import type { MarketCalendar } from '../core/calendar.js';
 import { paise } from '../core/charges.js';
 import type { EngineEvent } from '../core/events.js';
-import type { V25Params } from '../core/params.js';
+import type { StrategyChoice } from '../core/strategies/index.js';
 import type { ApplianceState } from '../core/state.js';
 import { isCalendarDate, istDate } from '../core/time.js';
 import type { Candle, DayContracts } from '../core/types.js';
-import { V25 } from '../core/v25.js';
+import { TradeRules } from '../core/trade-rules.js';
 import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { ControlPort, Output } from '../output.js';
@@ -35,7 +35,8 @@ export interface WebServerOptions {
   /** The ledger file; the page reads it through its own read-only connection. */
   ledgerFile: string;
   calendar: MarketCalendar;
-  params: V25Params;
+  /** The configured strategy: the page draws its readings. */
+  strategy: StrategyChoice;
   control: ControlPort;
   /** The loop's current state (the OLED's and MQTT's facts). */
   state: () => ApplianceState;
@@ -66,8 +67,8 @@ export class WebServer implements Output {
   private readonly days: LedgerDays;
   private readonly ledger: Ledger;
   private readonly reconciled = new Map<string, CandleCheck>();
-  /** The strategy's own rules: the page draws the stop it locks at TP1. */
-  private readonly rules: V25;
+  /** The shared trade rules on the strategy's parameters: the page draws the stop they lock at TP1. */
+  private readonly rules: TradeRules;
   private pendingState = false;
   private pendingEvents = new Set<string>();
   private flushScheduled = false;
@@ -87,8 +88,8 @@ export class WebServer implements Output {
 
   private constructor(private readonly o: WebServerOptions) {
     this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true });
-    this.days = new LedgerDays(this.ledger, o.calendar, o.params);
-    this.rules = new V25(o.params);
+    this.days = new LedgerDays(this.ledger, o.calendar, o.strategy);
+    this.rules = new TradeRules(o.strategy.params);
     const clock = o.clock ?? realClock;
     this.hosts = new HostAllowList(o.config.hosts, () => clock.now());
     readClientBundle(); // a missing bundle fails at start; each /app.js reads it again (not kept: ~0.4 MB of a box's heap)

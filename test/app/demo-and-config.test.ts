@@ -66,7 +66,7 @@ describe('configuration errors name the key and the allowed values, exit 78', ()
     expect(c.deviceId).toBe('pi-42');
     expect(c.db).toBe('/tmp/x.db');
     expect(c.upstox.apiBaseUrl).toBe('http://127.0.0.1:9');
-    expect(c.strategy.chopMax).toBe(57);
+    expect(c.strategy.params.chopMax).toBe(57);
     expect(c.mqtt.allowRemoteResume).toBe(false);
   });
 });

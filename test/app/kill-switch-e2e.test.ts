@@ -14,6 +14,7 @@ import { createLogger, setLogSink } from '../../src/log.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { FakeGpio } from '../device/fake-gpio.js';
 import { pi4Sysfs } from '../device/fixtures.js';
+import { chooseStrategy } from '../../src/core/strategies/index.js';
 
 const DAY = '2025-06-02';
 const at = (t: string) => istTime(DAY, t);
@@ -26,7 +27,7 @@ describe('kill switch → engine → ledger (simulated pin, real SQLite file)', 
     const log = createLogger();
     const dir = mkdtempSync(join(tmpdir(), 'niftybox-ks-'));
     const ledger = Ledger.open(join(dir, 'l.db'), { log });
-    const engine = new Engine({ params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+    const engine = new Engine({ strategy: chooseStrategy('v25'), risk: DEFAULT_RISK, calendar: new MarketCalendar() });
     const contracts = {
       day: DAY,
       CE: { instrumentKey: 'NSE_FO|1', side: 'CE' as const, strike: 24550, expiry: '2025-06-05', lotSize: 75 },

@@ -217,7 +217,7 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
 /** The backtest of the day (the reference), from the same recorded candles and the same parameters. */
 export function backtestDay(day: string, config: Config): ClosedTrade[] {
   const { index, options } = recorded();
-  return runBacktest({ index, options: new Map([[day, options.get(day)!]]), from: day, to: day, params: config.strategy, risk: config.risk, calendar: new MarketCalendar() }).trades;
+  return runBacktest({ index, options: new Map([[day, options.get(day)!]]), from: day, to: day, strategy: config.strategy.name, params: config.strategy.params, risk: config.risk, calendar: new MarketCalendar() }).trades;
 }
 
 export function ledgerTrades(dir: string): ClosedTrade[] {

@@ -19,7 +19,7 @@ describe('config and state locations', () => {
     const r = loadConfig(undefined, { HOME: join(dir, 'home') }, system);
     expect(r.file).toBe(system.configFile);
     expect(r.config.stateDir).toBe(system.stateDir);
-    expect(r.config.strategy.lots).toBe(2);
+    expect(r.config.strategy.params.lots).toBe(2);
     // an explicit stateDir still wins
     writeFileSync(system.configFile, 'stateDir: /srv/own\n');
     expect(loadConfig(undefined, { HOME: dir }, system).config.stateDir).toBe('/srv/own');

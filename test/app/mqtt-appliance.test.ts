@@ -51,6 +51,14 @@ describe.skipIf(skip)(`the appliance on a real Mosquitto${skip ? ` (${reason})` 
     expect(exits.map((t) => t.tradeId)).toEqual(ledger.map((t) => t.id)); // each once, in order
     const state = JSON.parse((await readRetained(broker.port, 'niftybox/box1/state'))!);
     for (const k of ['mode', 'session', 'trading', 'haltReason', 'feed', 'spot', 'position', 'pnl', 'clock', 'ts']) expect(state).toHaveProperty(k);
+    // the strategy (name and every parameter), and each signal with the strategy's own readings
+    expect(state.strategy).toMatchObject({ name: 'v25', params: { emaPeriod: 21, chopMax: 57, tp1Points: { CE: 15, PE: 10 } } });
+    const signals = sub.on('niftybox/box1/signal').map((m) => JSON.parse(m.payload));
+    expect(signals.length).toBeGreaterThan(0);
+    for (const s of signals) {
+      expect(s.strategy).toBe('v25');
+      expect(Object.keys(s.readings).sort()).toEqual(['chop', 'close', 'ema', 'hist']);
+    }
 
     // the last will: a killed appliance turns offline without saying goodbye
     const again = appliance(['--replay', REPLAY, '--from', '2025-06-09', '--to', '2025-06-13', '--speed', '2000', '--db', db], env);

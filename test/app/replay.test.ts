@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +48,30 @@ describe.skipIf(!hasSharedData)(`niftybox run --replay${hasSharedData ? '' : ` (
     expect(ledger.trades).toEqual(backtest.trades);
     expect(ledger.summary.netPnl).toBe(backtest.summary.netPnl);
   });
+
+  it('with strategy: {name: confluence} in the config, over all shared data, records exactly the backtest --strategy confluence trades, each with its strategy', () => {
+    const dir = tmp();
+    const db = join(dir, 'ledger.db');
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'strategy:\n  name: confluence\n');
+    const run = runCli(['run', '--config', config, '--replay', REPLAY, '--speed', 'max', '--db', db], { timeout: 170_000, env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+    expect(run.code, run.stderr).toBe(0);
+    const bt = runCli(['backtest', '--index', indexCsv, '--options', optionsCsv, '--strategy', 'confluence', '--json']);
+    const backtest = JSON.parse(bt.stdout);
+    const ledger = ledgerJson(db);
+    expect(ledger.trades.length).toBe(322);
+    expect(ledger.trades).toEqual(backtest.trades);
+    expect(ledger.summary.netPnl).toBe(backtest.summary.netPnl);
+    const raw = new Database(db, { readonly: true });
+    try {
+      const rows = raw.prepare('SELECT strategy, strategy_params, COUNT(*) AS n FROM trades GROUP BY strategy, strategy_params').all() as { strategy: string; strategy_params: string; n: number }[];
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ strategy: 'confluence', n: 322 });
+      expect(JSON.parse(rows[0]!.strategy_params)).toMatchObject({ rsiPeriod: 14, stMult: 3, trendEmaPeriod: 200, slippagePoints: 0.5 });
+    } finally {
+      raw.close();
+    }
+  }, 180_000);
 
   it('killed with SIGKILL at ≥ 10 random moments and restarted each time, finishes with the uninterrupted run’s trades', async () => {
     const dir = tmp();

@@ -12,6 +12,7 @@ import { istTime } from '../../src/core/time.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import type { Output } from '../../src/output.js';
 import { Ledger, LedgerWriteError } from '../../src/store/ledger.js';
+import { chooseStrategy } from '../../src/core/strategies/index.js';
 
 const DAY = '2025-06-02';
 const at = (t: string) => istTime(DAY, t);
@@ -20,7 +21,7 @@ function setup() {
   setLogSink(() => undefined);
   const log = createLogger();
   const ledger = Ledger.open(join(mkdtempSync(join(tmpdir(), 'niftybox-loop-')), 'l.db'), { log });
-  const engine = new Engine({ params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+  const engine = new Engine({ strategy: chooseStrategy('v25'), risk: DEFAULT_RISK, calendar: new MarketCalendar() });
   engine.restore({
     version: 1,
     day: DAY,

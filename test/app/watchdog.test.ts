@@ -11,6 +11,7 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { DEFAULT_RISK, DEFAULT_V25 } from '../../src/core/params.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { Ledger } from '../../src/store/ledger.js';
+import { chooseStrategy } from '../../src/core/strategies/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,7 +46,7 @@ describe('systemd watchdog sees a hang', () => {
     setLogSink(() => undefined);
     const log = createLogger();
     const ledger = Ledger.open(join(mkdtempSync(join(tmpdir(), 'nbx-wd-')), 'l.db'), { log });
-    const loop = new TradingLoop(new Engine({ params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() }), ledger, log, () => 0, 'box', 'live');
+    const loop = new TradingLoop(new Engine({ strategy: chooseStrategy('v25'), risk: DEFAULT_RISK, calendar: new MarketCalendar() }), ledger, log, () => 0, 'box', 'live');
     const t0 = performance.now();
     loop.status.session = 'closed';
     expect(loop.unhealthy(1000, t0 + 5000)).toBeNull(); // nothing is expected of a closed market

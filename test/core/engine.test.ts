@@ -6,6 +6,7 @@ import type { EngineEvent, ExitEvent } from '../../src/core/events.js';
 import { DEFAULT_RISK, DEFAULT_V25 } from '../../src/core/params.js';
 import { istTime } from '../../src/core/time.js';
 import type { Candle, DayContracts } from '../../src/core/types.js';
+import { chooseStrategy } from '../../src/core/strategies/index.js';
 
 const DAY = '2025-06-02';
 const contracts: DayContracts = {
@@ -18,7 +19,7 @@ const bar = (hhmm: string, open: number, high: number, low: number, close: numbe
 
 /** An engine holding a PE bought at 100 with SL 90 and TP1 110 (lock 108), as after a restart. */
 function holdingPut(extra: Partial<EngineCheckpoint> = {}, params = DEFAULT_V25, risk = DEFAULT_RISK) {
-  const engine = new Engine({ params, risk, calendar: new MarketCalendar(), emitCandles: false });
+  const engine = new Engine({ strategy: chooseStrategy('v25', params), risk, calendar: new MarketCalendar(), emitCandles: false });
   engine.restore({
     version: 1,
     day: DAY,
@@ -121,7 +122,7 @@ describe('halt and guards', () => {
 
   it('max trades per day blocks further entries with a logged, blocked decision', () => {
     // An uptrend warms the indicators; the CE signal that follows is blocked by MAX_TRADES.
-    const engine = new Engine({ params: DEFAULT_V25, risk: { dailyLossLimit: 0, maxTradesPerDay: 1 }, calendar: new MarketCalendar(), emitCandles: false });
+    const engine = new Engine({ strategy: chooseStrategy('v25'), risk: { dailyLossLimit: 0, maxTradesPerDay: 1 }, calendar: new MarketCalendar(), emitCandles: false });
     engine.restore({ ...holdingPut().checkpoint(), position: null, dayStats: { entries: 1, trades: 1, wins: 0, realized: 0, charges: 0, cancelledNoNextCandle: 0 } });
     let px = 24000;
     const signals: EngineEvent[] = [];
@@ -148,14 +149,14 @@ describe('halt and guards', () => {
 
 describe('issue 10: guards are facts about now; candles completed from Upstox', () => {
   it('restore carries the halt, the position and pending orders, but no guard (each is checked afresh)', () => {
-    const a = new Engine({ params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+    const a = new Engine({ strategy: chooseStrategy('v25'), risk: DEFAULT_RISK, calendar: new MarketCalendar() });
     a.setContracts(contracts, at('09:15'));
     a.setGuard('TOKEN_EXPIRED', true, at('11:00'), 'Upstox token expired');
     a.setGuard('BUTTON_UNAVAILABLE', true, at('11:00'), 'no kill switch');
     a.halt(at('11:01'), 'pressed', 'button');
     const cp = a.checkpoint();
     expect(Object.keys(cp.guards)).toEqual(['TOKEN_EXPIRED', 'BUTTON_UNAVAILABLE']);
-    const b = new Engine({ params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+    const b = new Engine({ strategy: chooseStrategy('v25'), risk: DEFAULT_RISK, calendar: new MarketCalendar() });
     b.restore(cp);
     expect(b.view().guards).toEqual({});
     expect(b.view().halted).toBe(true);
@@ -163,7 +164,7 @@ describe('issue 10: guards are facts about now; candles completed from Upstox', 
   });
 
   it('completeCandle replaces the open bucket\'s built candle with the official one before its close uses it', () => {
-    const e = new Engine({ params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+    const e = new Engine({ strategy: chooseStrategy('v25'), risk: DEFAULT_RISK, calendar: new MarketCalendar() });
     e.setContracts(contracts, at('09:15'));
     // the box saw only the end of the 12:20 candle
     e.onTick({ instrumentKey: contracts.PE.instrumentKey, ts: at('12:22') + 30_000, ltp: 91.8 });

@@ -1,6 +1,7 @@
 /**
- * V25 is changed through src/core/v25.ts alone: a copy of src/core whose v25.ts text is edited trades
- * differently on the shared data, while an unedited copy still gives the 466 expected trades.
+ * V25 is changed through src/core/strategies/v25.ts alone (its shared parameters through
+ * strategies/contract.ts): a copy of src/core whose v25.ts text is edited trades differently on the
+ * shared data, while an unedited copy still gives the 466 expected trades.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,11 +18,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 // The copies import technicalindicators like src/core does: give them the repo's node_modules.
 symlinkSync(join(repoRoot, 'node_modules'), join(work, 'node_modules'), 'dir');
 
-/** A copy of src/core with `edit` applied to the text of its v25.ts (which must change it). */
-function coreCopy(name: string, edit?: (v25: string) => string): string {
+/** A copy of src/core with `edit` applied to the text of its strategies/v25.ts, or `file` (which must change it). */
+function coreCopy(name: string, edit?: (v25: string) => string, fileName = 'strategies/v25.ts'): string {
   const dir = join(work, name);
   cpSync(join(repoRoot, 'src', 'core'), dir, { recursive: true });
-  const file = join(dir, 'v25.ts');
+  const file = join(dir, fileName);
   const before = readFileSync(file, 'utf8');
   const after = edit ? edit(before) : before;
   if (edit) expect(after, `the edit of ${name} must change v25.ts`).not.toBe(before);
@@ -41,7 +42,7 @@ async function backtestWith(dir: string, data: { index: Candle[]; options: Map<s
   const url = (f: string) => pathToFileURL(join(dir, f)).href;
   const { runBacktest } = (await import(url('backtest.ts'))) as typeof import('../../src/core/backtest.js');
   const { MarketCalendar } = (await import(url('calendar.ts'))) as typeof import('../../src/core/calendar.js');
-  const { DEFAULT_V25 } = (await import(url('v25.ts'))) as typeof import('../../src/core/v25.js');
+  const { DEFAULT_V25 } = (await import(url('strategies/v25.ts'))) as typeof import('../../src/core/strategies/v25.js');
   const { DEFAULT_RISK } = (await import(url('risk-gate.ts'))) as typeof import('../../src/core/risk-gate.js');
   // The expected-trades file is at slippage 0; everything else is the copy's own defaults.
   return runBacktest({ ...data, from: '2025-06-01', to: '2025-08-31', params: { ...DEFAULT_V25, slippagePoints: 0 }, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
@@ -60,7 +61,7 @@ describe.skipIf(!hasSharedData)(`changing V25 through v25.ts alone (${hasSharedD
   });
 
   it('a parameter: the CHOP threshold 57 → 45 in v25.ts changes the trades (fewer: a stricter trend filter)', async () => {
-    const edited = await backtestWith(coreCopy('chop-45', once('chopMax: 57,', 'chopMax: 45,')), data!);
+    const edited = await backtestWith(coreCopy('chop-45', once('chopMax: z.number().positive().max(100).default(57),', 'chopMax: z.number().positive().max(100).default(45),')), data!);
     expect(edited.trades.length).toBeGreaterThan(0);
     expect(edited.trades.length).toBeLessThan(466);
     expect(summary(edited)).not.toEqual(summary(unedited));
@@ -68,16 +69,16 @@ describe.skipIf(!hasSharedData)(`changing V25 through v25.ts alone (${hasSharedD
 
   it('a rule: entries on one rising (falling) histogram bar instead of two change the trades', async () => {
     const edit = (s: string) =>
-      once("if (hist > ind.hist1 && ind.hist1 > ind.hist2 && close > ema) side = 'CE';", "if (hist > ind.hist1 && close > ema) side = 'CE';")(
-        once("else if (hist < ind.hist1 && ind.hist1 < ind.hist2 && close < ema) side = 'PE';", "else if (hist < ind.hist1 && close < ema) side = 'PE';")(s),
+      once("if (hist > this.hist1 && this.hist1 > this.hist2 && close > ema) side = 'CE';", "if (hist > this.hist1 && close > ema) side = 'CE';")(
+        once("else if (hist < this.hist1 && this.hist1 < this.hist2 && close < ema) side = 'PE';", "else if (hist < this.hist1 && close < ema) side = 'PE';")(s),
       );
     const edited = await backtestWith(coreCopy('one-bar', edit), data!);
     expect(edited.trades.length).toBeGreaterThan(0);
     expect(summary(edited)).not.toEqual(summary(unedited));
   });
 
-  it('the entry window in v25.ts: no entry decided before 11:00 once entryStart is 11:00', async () => {
-    const edited = await backtestWith(coreCopy('late-start', once("entryStart: '09:30',", "entryStart: '11:00',")), data!);
+  it('the entry window, a shared parameter in strategies/contract.ts: no entry decided before 11:00 once entryStart is 11:00', async () => {
+    const edited = await backtestWith(coreCopy('late-start', once("entryStart: hhmm.default('09:30'),", "entryStart: hhmm.default('11:00'),"), 'strategies/contract.ts'), data!);
     const early = unedited.trades.filter((t) => istMinute(t.entryTime) < 11 * 60 + 5);
     expect(early.length).toBeGreaterThan(0); // the unedited copy does enter early
     // An entry fills at the open of the candle after the signal candle: 11:05 at the earliest.

@@ -82,6 +82,11 @@ export const SCREEN_CASES: ScreenCase[] = [
     expectId: 'day',
     input: input(baseState({ position, pnl: { realized: 1_840, unrealized: 1_166.25, charges: 126.4, net: 2_879.85, trades: 2, wins: 1 } }), { page: 1 }),
   },
+  {
+    name: 'day-strategy',
+    expectId: 'day',
+    input: input(baseState({ strategy: { name: 'confluence', params: {} }, pnl: { realized: 1_840, unrealized: 0, charges: 126.4, net: 1_713.6, trades: 2, wins: 1 } }), { page: 1 }),
+  },
   { name: 'flat', expectId: 'flat', input: input(baseState()) },
   {
     name: 'halted',

@@ -145,7 +145,7 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
         charges: 61.2, netPnl: 1401.3, chargeBreakdown: { brokerage: 40, stt: 5, exchange: 4, sebi: 0.01, stamp: 0.3, gst: 11.89, total: 61.2 }, slippageCost: 0,
       },
     };
-    const signal: EngineEvent = { type: 'signal', ts: t0 - 1, candleTs: t0 - 300_000, kind: 'entry', side: 'CE', action: 'taken', close: 24550, ema: 24500, hist: 1.2, chop: 40 };
+    const signal: EngineEvent = { type: 'signal', ts: t0 - 1, candleTs: t0 - 300_000, kind: 'entry', side: 'CE', action: 'taken', close: 24550, strategy: 'v25', readings: { ema: 24500, hist: 1.2, chop: 40 } };
     out.onEvents([signal, entry], state);
     out.onEvents([exit], { ...state, position: null });
     await s.waitFor((m) => m.topic === `${BASE}/trade` && m.payload.includes('"exit"'), 5000, 'the exit on …/trade');
@@ -174,7 +174,7 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
 
     expect(cfg.device).toMatchObject({ identifiers: ['niftybox_feedbeef01'], name: `niftybox ${DEVICE}`, sw_version: '0.1.0-test', configuration_url: 'http://testbox.local:8080/login' });
     const cmps = Object.entries(cfg.components) as [string, Record<string, unknown>][];
-    expect(cmps.length).toBe(14); // 9 sensors, 3 binary sensors, the halt button, the trade event entity
+    expect(cmps.length).toBe(15); // 10 sensors (Strategy among them), 3 binary sensors, the halt button, the trade event entity
     const uids = cmps.map(([, c]) => c.unique_id);
     expect(new Set(uids).size).toBe(uids.length);
     for (const [key, c] of cmps) {

@@ -219,6 +219,7 @@ export function sampleState(overrides: Partial<ApplianceState> = {}): ApplianceS
     day: '2025-06-02',
     trading: 'active',
     haltReason: null,
+    strategy: { name: 'v25', params: { emaPeriod: 21, chopMax: 57 } },
     feed: { connected: true, lastTickAgeMs: 420 },
     spot: 24550.35,
     position: {

@@ -22,7 +22,7 @@ const QUEUE_LIMIT = 50;
  */
 const SPEED = 10;
 
-const signal = (n: number): EngineEvent => ({ type: 'signal', ts: 1_000 + n, candleTs: n, kind: 'entry', side: n % 2 ? 'PE' : 'CE', action: 'blocked', blockedBy: ['chop'], close: 24500 + n, ema: 24500, hist: 0.1, chop: 70 });
+const signal = (n: number): EngineEvent => ({ type: 'signal', ts: 1_000 + n, candleTs: n, kind: 'entry', side: n % 2 ? 'PE' : 'CE', action: 'blocked', blockedBy: ['chop'], close: 24500 + n, strategy: 'v25', readings: { ema: 24500, hist: 0.1, chop: 70 } });
 const entry = (tradeId: number): EngineEvent => ({
   type: 'entry',
   ts: 2_000,

@@ -158,7 +158,7 @@ describe('Home Assistant discovery', () => {
       expect(c.default_entity_id).toMatch(new RegExp(`^${c.platform}\\.niftybox_pi_4_[a-z_]+$`));
       expect(c.availability_topic).toBe('niftybox/Pi-4/availability');
     }
-    expect(cmps.filter((c) => c.platform === 'sensor')).toHaveLength(9);
+    expect(cmps.filter((c) => c.platform === 'sensor')).toHaveLength(10);
     expect(cmps.filter((c) => c.platform === 'binary_sensor')).toHaveLength(3);
     expect(cfg.components.net_pnl).toMatchObject({ device_class: 'monetary', unit_of_measurement: 'INR', state_class: 'total' });
     expect(cfg.components.last_tick_age).toMatchObject({ entity_category: 'diagnostic', expire_after: 90 });
@@ -224,6 +224,11 @@ describe('Home Assistant discovery', () => {
     expect(r('clock_synced')).toBe(cfg.components.clock_synced!.payload_on);
     const attrs = JSON.parse(renderTemplate(cfg.components.position!.json_attributes_template as string, state));
     expect(attrs).toMatchObject({ side: 'CE', entryPrice: 120.5, sl: 98.4 });
+
+    const withStrategy = { ...state, strategy: { name: 'confluence', params: { rsiPeriod: 14, stMult: 3 } } };
+    expect(r('strategy', withStrategy)).toBe('confluence');
+    expect(JSON.parse(renderTemplate(cfg.components.strategy!.json_attributes_template as string, withStrategy))).toEqual({ name: 'confluence', params: { rsiPeriod: 14, stMult: 3 } });
+    expect(r('strategy', { ...state, strategy: undefined })).toBe('v25');
 
     const flat = { ...state, position: null, spot: null, trading: 'halted', pnl: { ...state.pnl, trades: 0, wins: 0 }, feed: { connected: false, lastTickAgeMs: null } };
     expect(r('position', flat)).toBe('flat');

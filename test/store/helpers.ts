@@ -90,8 +90,8 @@ export function everyEventType(): EngineEvent[] {
   return [
     candleEvent('NSE_INDEX|Nifty 50', OPEN_TS),
     candleEvent(CE_KEY, OPEN_TS, 101),
-    { type: 'signal', ts: OPEN_TS + 300_000, candleTs: OPEN_TS, kind: 'entry', side: 'CE', action: 'taken', close: 24503.3, ema: 24490.12, hist: 1.25, chop: 38.2 },
-    { type: 'signal', ts: OPEN_TS + 300_000, candleTs: OPEN_TS, kind: 'entry', side: 'PE', action: 'blocked', blockedBy: ['CHOP', 'MAX_TRADES'], close: 24503.3, ema: 24490.12, hist: -0.5, chop: 61.7 },
+    { type: 'signal', ts: OPEN_TS + 300_000, candleTs: OPEN_TS, kind: 'entry', side: 'CE', action: 'taken', close: 24503.3, strategy: 'v25', readings: { ema: 24490.12, hist: 1.25, chop: 38.2 } },
+    { type: 'signal', ts: OPEN_TS + 300_000, candleTs: OPEN_TS, kind: 'entry', side: 'PE', action: 'blocked', blockedBy: ['CHOP', 'MAX_TRADES'], close: 24503.3, strategy: 'v25', readings: { ema: 24490.12, hist: -0.5, chop: 61.7 } },
     { type: 'entry', ts: p.entryTime, position: p },
     { type: 'position', ts: p.entryTime + 60_000, position: tp1, change: 'TP1' },
     { type: 'order_cancelled', ts: OPEN_TS + 900_000, side: 'PE', kind: 'entry', reason: 'NO_NEXT_CANDLE' },

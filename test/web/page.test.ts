@@ -150,7 +150,7 @@ describe('the page in Chromium', () => {
 
       // The halt exits the open position; once flat the day's trades are final.
       await expect.poll(async () => (await (await fetch(`${url}api/state`)).json()).position, { timeout: 30_000, interval: 300 }).toBeNull();
-      const apiDay = (await (await fetch(`${url}api/day/${day}`)).json()) as { trades: Trade[]; index: { candles: number[][]; ema: (number | null)[]; hist: (number | null)[]; chop: (number | null)[] } };
+      const apiDay = (await (await fetch(`${url}api/day/${day}`)).json()) as { trades: Trade[]; index: { candles: number[][]; series: Record<string, (number | null)[]> }; strategy: { name: string } };
       const report = runCli(['report', '--json', '--from', day, '--to', day, '--config', cfg(), '--db', demoDb()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
       expect(report.code, report.stderr).toBe(0);
       expect(JSON.parse(report.stdout).summary.halted).toBe(true);
@@ -158,17 +158,18 @@ describe('the page in Chromium', () => {
       expect(apiDay.trades.length).toBeGreaterThan(before);
 
       // The indicators drawn are the ones V25 decided on: every signal in the ledger names the same EMA / histogram / CHOP.
+      expect(apiDay.strategy.name).toBe('v25');
       const db = new Database(demoDb(), { readonly: true });
-      const signals = db.prepare('SELECT candle_ts AS ts, ema, hist, chop FROM signals').all() as { ts: number; ema: number; hist: number; chop: number }[];
+      const signals = (db.prepare('SELECT candle_ts AS ts, readings FROM signals').all() as { ts: number; readings: string }[]).map((r) => ({ ts: r.ts, ...(JSON.parse(r.readings) as { ema: number; hist: number; chop: number }) }));
       db.close();
       const at = new Map(apiDay.index.candles.map((c, i) => [c[0]! * 1000, i]));
       const onDay = signals.filter((s) => at.has(s.ts));
       expect(onDay.length).toBeGreaterThan(0);
       for (const s of onDay) {
         const i = at.get(s.ts)!;
-        expect(apiDay.index.ema[i]).toBeCloseTo(s.ema, 1);
-        expect(apiDay.index.hist[i]).toBeCloseTo(s.hist, 2);
-        expect(apiDay.index.chop[i]).toBeCloseTo(s.chop, 1);
+        expect(apiDay.index.series.ema![i]).toBeCloseTo(s.ema, 1);
+        expect(apiDay.index.series.hist![i]).toBeCloseTo(s.hist, 2);
+        expect(apiDay.index.series.chop![i]).toBeCloseTo(s.chop, 1);
       }
 
       // The charts hold exactly one entry and one exit marker per trade of the day, at the fill prices.
@@ -273,5 +274,28 @@ describe('the page in Chromium', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     }, 180_000);
+
+    it.each([
+      ['confluence', ['supertrend', 'ema', 'rsi'], /strategy confluence: · SUPERTREND · EMA · RSI with the rsiBuy line/],
+      ['ema-cross', ['fast', 'slow'], /strategy ema-cross: · FAST · SLOW$/],
+    ] as const)('backtest --strategy %s --html draws that strategy\'s indicators', async (name, readings, legend) => {
+      const dir = mkdtempSync(join(tmpdir(), 'niftybox-html-'));
+      try {
+        const file = join(dir, `${name}.html`);
+        const r = runCli(['backtest', '--index', indexCsv, '--options', optionsCsv, '--from', '2025-06-02', '--to', '2025-06-06', '--strategy', name, '--html', file]);
+        expect(r.code, r.stderr).toBe(0);
+        const { page, errors } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
+        await page.goto(pathToFileURL(file).href);
+        await page.waitForFunction(() => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0, null, { timeout: 30_000 });
+        expect(await page.locator('#index-legend').textContent()).toMatch(legend);
+        // Each reading is drawn as a series of the index chart, with values on the day's candles.
+        const html = readFileSync(file, 'utf8');
+        for (const reading of readings) expect(html).toContain(`"${reading}":[`);
+        await page.screenshot({ path: join(OUT, `backtest-${name}.png`), fullPage: true });
+        expect(errors).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
   });
 });

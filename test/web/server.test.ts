@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MarketCalendar } from '../../src/core/calendar.js';
-import { DEFAULT_V25 } from '../../src/core/params.js';
+import { chooseStrategy } from '../../src/core/strategies/index.js';
 import type { ApplianceState } from '../../src/core/state.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger, setLogSink } from '../../src/log.js';
@@ -44,7 +44,7 @@ async function server(web: Record<string, unknown>, clock?: ManualClock) {
     config: webConfigSchema.parse({ port: 0, bind: '127.0.0.1', ...web }),
     ledgerFile: file,
     calendar: new MarketCalendar(),
-    params: DEFAULT_V25,
+    strategy: chooseStrategy('v25'),
     control: { halt: (_r, s) => (calls.push(`halt:${s}`), (trading = 'halted')), resume: (s) => (calls.push(`resume:${s}`), (trading = 'active')) },
     state: () => state(trading),
     engine: () => ({ guards: {}, contracts: null }),
@@ -90,7 +90,7 @@ describe('the page server', () => {
     expect((await nope.json()).error).toMatch(/\/api\/day\/YYYY-MM-DD/);
     expect((await fetch(`${w.url}api/state`, { method: 'PUT' })).status).toBe(405);
     const empty = await (await fetch(`${w.url}api/day/2026-08-07`)).json();
-    expect(empty).toMatchObject({ day: '2026-08-07', trades: [], options: { CE: null, PE: null }, chopMax: 57 });
+    expect(empty).toMatchObject({ day: '2026-08-07', trades: [], options: { CE: null, PE: null }, strategy: { name: 'v25', plots: [{ reading: 'ema', pane: 'price', kind: 'line' }, { reading: 'hist', pane: 'lower', kind: 'histogram' }, { reading: 'chop', pane: 'lower', kind: 'line', level: { name: 'chopMax', value: 57 } }] } });
     expect((await (await fetch(`${w.url}api/days`)).json())).toEqual({ days: [], today: '2026-08-07' });
   });
 

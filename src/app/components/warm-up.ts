@@ -1,5 +1,6 @@
 /**
- * Warm-up: ≥ 5 trading days of index candles (the ledger first, then Upstox's candle API) before the
+ * Warm-up: ≥ 5 trading days of index candles, and at least what the chosen strategy needs before its
+ * first decision (confluence: 201 candles, three days), (the ledger first, then Upstox's candle API) before the
  * engine recovers (prepare), into the indicators at start, again at the day's warm-up phase and after a
  * re-login, and — when the boot-time warm-up failed — retried every minute until Upstox answers.
  * Keeps INDICATORS_COLD up while the indicators are cold.
@@ -12,12 +13,24 @@ import type { LiveSession } from '../live-session.js';
 import type { Component, ComponentContext } from './component.js';
 
 const RETRY_MS = 60_000;
+/** 5-minute index candles in a regular NSE session (09:15–15:30). */
+const CANDLES_PER_DAY = 75;
+
+/**
+ * Earlier trading days of index candles that cover `candles` (the strategy's warm-up need) without
+ * today's, and never fewer than 5; a special (short) session on the way is covered by the extra day.
+ */
+export function warmUpTradingDays(candles: number): number {
+  return Math.max(5, Math.ceil(candles / CANDLES_PER_DAY) + 1);
+}
 
 export class WarmUp implements Component {
   readonly name = 'warm-up';
   private ledger: Ledger | null = null;
   /** The boot-time warm-up failed (no network, dead token): retried until it works. */
   private prepareError: Error | null = null;
+  /** Earlier trading days of index candles the chosen strategy needs (prepare sets it). */
+  private minDays = 5;
 
   constructor(
     private readonly s: LiveSession,
@@ -26,15 +39,16 @@ export class WarmUp implements Component {
   ) {}
 
   /** Before recovery: the history, or (no network, no valid token at boot) what the ledger has. Never throws. */
-  async prepare(ledger: Ledger): Promise<void> {
+  async prepare(ledger: Ledger, warmupCandles: number): Promise<void> {
     this.ledger = ledger;
+    this.minDays = warmUpTradingDays(warmupCandles);
     try {
       await this.loadHistory();
     } catch (err) {
       // Entries stay blocked while indicators are cold; the warm-up is retried.
       this.prepareError = err as Error;
       const now = this.s.now();
-      this.s.history.replace(ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now));
+      this.s.history.replace(ledger.candles(NIFTY_INDEX_KEY, now - this.lookBackMs(), now));
       this.s.o.log.warn('warm-up from Upstox failed; starting from the ledger\'s candles and retrying later', { error: (err as Error).message });
     }
   }
@@ -100,10 +114,15 @@ export class WarmUp implements Component {
     const s = this.s;
     const now = s.now();
     const today = istDate(now);
-    const local = this.ledger ? this.ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now) : [];
-    const fetched = await warmUpIndexCandles({ rest: s.o.rest, local, calendar: s.o.calendar, today, now, minDays: 5 });
+    const local = this.ledger ? this.ledger.candles(NIFTY_INDEX_KEY, now - this.lookBackMs(), now) : [];
+    const fetched = await warmUpIndexCandles({ rest: s.o.rest, local, calendar: s.o.calendar, today, now, minDays: this.minDays });
     this.recordHistory(local, fetched, today, now);
     s.history.merge(fetched, now);
+  }
+
+  /** Calendar time that holds minDays trading days whatever the weekends and holidays (15 days for the default 5). */
+  private lookBackMs(): number {
+    return (Math.ceil((this.minDays * 7) / 5) + 8) * 86_400_000;
   }
 
   /** Upstox's history of the earlier days goes into the ledger too: verify re-runs a day with the warm-up the box had. */

@@ -194,8 +194,12 @@ export const positionScreen: Screen = pnlPage('position', 'left', (s) => {
 /** Trading, no position. */
 export const flatScreen: Screen = pnlPage('flat', 'centre', (s) => ['FLAT - no position', tradesLine(s), spotLine(s)]);
 
-/** Second page while trading: the day so far. */
-export const dayScreen: Screen = pnlPage('day', 'left', (s) => [spotLine(s), tradesLine(s), `real ${formatRupees(s.pnl.realized)} chg ${formatRupeesPlain(s.pnl.charges)}`]);
+/** Second page while trading, the status page: the strategy trading (NIFTY where none is named), the day so far. */
+export const dayScreen: Screen = pnlPage('day', 'left', (s) => [
+  s.strategy ? fitLine('strategy', s.strategy.name) : spotLine(s),
+  tradesLine(s),
+  `real ${formatRupees(s.pnl.realized)} chg ${formatRupeesPlain(s.pnl.charges)}`,
+]);
 
 /** Halted: says so loudly, why, and how to resume. */
 export const haltedScreen: Screen = {

@@ -1,4 +1,4 @@
-/** The day's charts with lightweight-charts v5: NIFTY (candles, EMA, MACD histogram, CHOP) and the CE / PE contracts. */
+/** The day's charts with lightweight-charts v5: NIFTY (candles and the strategy's readings: EMA, MACD histogram, CHOP for V25) and the CE / PE contracts. */
 import {
   CandlestickSeries,
   ColorType,
@@ -44,24 +44,40 @@ const candles = (rows: CandleRow[]): CandlestickData<Time>[] => rows.map(([t, op
 const line = (rows: CandleRow[], values: (number | null)[]): LineData<Time>[] =>
   rows.flatMap(([t], i) => (values[i] === null || values[i] === undefined ? [] : [{ time: ist(t), value: values[i]! }]));
 
+const PLOT_COLOURS = ['#f0b429', '#8ab4f8', '#c792ea', '#4fc3f7'];
+
+/** NIFTY candles and the chosen strategy's readings: price-pane lines on the candles, each other plot in a pane of its own. */
 export class IndexChart {
   readonly chart: IChartApi;
   private readonly price: ISeriesApi<'Candlestick'>;
-  private readonly ema: ISeriesApi<'Line'>;
-  private readonly hist: ISeriesApi<'Histogram'>;
-  private readonly chop: ISeriesApi<'Line'>;
-  private chopLine: IPriceLine | null = null;
+  private plots: { reading: string; kind: 'line' | 'histogram'; series: ISeriesApi<'Line'> | ISeriesApi<'Histogram'>; level: IPriceLine | null }[] = [];
+  /** The plot set the series were made for (strategy name and readings). */
+  private shape = '';
 
   constructor(el: HTMLElement) {
     this.chart = baseChart(el);
     this.price = this.chart.addSeries(CandlestickSeries, { upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false });
-    this.ema = this.chart.addSeries(LineSeries, { color: '#f0b429', lineWidth: 2, priceLineVisible: false, lastValueVisible: false, title: 'EMA' });
-    this.hist = this.chart.addSeries(HistogramSeries, { priceLineVisible: false, title: 'MACD hist' }, 1);
-    this.chop = this.chart.addSeries(LineSeries, { color: '#8ab4f8', lineWidth: 1, priceLineVisible: false, title: 'CHOP' }, 2);
+  }
+
+  private build(v: DayView): void {
+    const shape = `${v.strategy.name}:${v.strategy.plots.map((p) => `${p.reading}/${p.pane}`).join(',')}`;
+    if (shape === this.shape) return;
+    for (const p of this.plots) this.chart.removeSeries(p.series);
+    this.plots = [];
+    let pane = 0;
+    v.strategy.plots.forEach((p, i) => {
+      const at = p.pane === 'price' ? 0 : ++pane;
+      const title = p.reading === 'hist' ? 'MACD hist' : p.reading.toUpperCase();
+      const series =
+        p.kind === 'histogram'
+          ? this.chart.addSeries(HistogramSeries, { priceLineVisible: false, title }, at)
+          : this.chart.addSeries(LineSeries, { color: PLOT_COLOURS[i % PLOT_COLOURS.length], lineWidth: p.pane === 'price' ? 2 : 1, priceLineVisible: false, lastValueVisible: p.pane !== 'price', title }, at);
+      this.plots.push({ reading: p.reading, kind: p.kind, series, level: null });
+    });
     const panes = this.chart.panes();
     panes[0]?.setStretchFactor(3);
-    panes[1]?.setStretchFactor(1);
-    panes[2]?.setStretchFactor(1);
+    for (let k = 1; k < panes.length; k++) panes[k]?.setStretchFactor(1);
+    this.shape = shape;
   }
 
   /** The candle still forming (from the live state's last index price), drawn after the closed ones until the next set(). */
@@ -70,13 +86,17 @@ export class IndexChart {
   }
 
   set(v: DayView): void {
+    this.build(v);
     const rows = v.index.candles;
     this.price.setData(candles(rows));
-    this.ema.setData(line(rows, v.index.ema));
-    this.hist.setData(rows.flatMap(([t], i) => (v.index.hist[i] == null ? [] : [{ time: ist(t), value: v.index.hist[i]!, color: v.index.hist[i]! >= 0 ? UP : DOWN }])));
-    this.chop.setData(line(rows, v.index.chop));
-    if (this.chopLine) this.chop.removePriceLine(this.chopLine);
-    this.chopLine = this.chop.createPriceLine({ price: v.chopMax, color: DOWN, lineStyle: LineStyle.Dashed, lineWidth: 1, axisLabelVisible: true, title: `chopMax ${v.chopMax}` });
+    v.strategy.plots.forEach((p, i) => {
+      const plot = this.plots[i]!;
+      const values = v.index.series[p.reading] ?? [];
+      if (plot.kind === 'histogram') (plot.series as ISeriesApi<'Histogram'>).setData(rows.flatMap(([t], k) => (values[k] == null ? [] : [{ time: ist(t), value: values[k]!, color: values[k]! >= 0 ? UP : DOWN }])));
+      else (plot.series as ISeriesApi<'Line'>).setData(line(rows, values));
+      if (plot.level) plot.series.removePriceLine(plot.level);
+      plot.level = p.level ? plot.series.createPriceLine({ price: p.level.value, color: DOWN, lineStyle: LineStyle.Dashed, lineWidth: 1, axisLabelVisible: true, title: `${p.level.name} ${p.level.value}` }) : null;
+    });
   }
 }
 

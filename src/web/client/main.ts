@@ -73,7 +73,7 @@ function layout(): void {
 <main>
   <section id="status-sec"><h2>Status</h2><div id="status" class="kv"></div></section>
   <section id="report-sec" style="display:none"></section>
-  <section><h2 id="index-title">NIFTY 50 · 5 min</h2><div class="legend">candles · EMA (amber) · MACD histogram · CHOP with the chopMax line</div><div id="index-chart" class="chart tall"></div></section>
+  <section><h2 id="index-title">NIFTY 50 · 5 min</h2><div class="legend" id="index-legend">candles · EMA (amber) · MACD histogram · CHOP with the chopMax line</div><div id="index-chart" class="chart tall"></div></section>
   <div class="grid2">
     <section><h2 id="ce-title">CE</h2><div id="ce-chart" class="chart"></div></section>
     <section><h2 id="pe-title">PE</h2><div id="pe-chart" class="chart"></div></section>
@@ -178,6 +178,7 @@ function renderDay(v: DayView, opts: { fit: boolean }): void {
   peChart.set(v.options.PE, v.trades.filter((t) => t.side === 'PE'), v.position?.side === 'PE' ? v.position : null);
   redrawForming(v);
   $('#index-title').textContent = `NIFTY 50 · 5 min · ${v.day}`;
+  $('#index-legend').textContent = ['candles', `strategy ${v.strategy.name}:`, ...v.strategy.plots.map((p) => `${p.reading === 'hist' ? 'MACD histogram' : p.reading.toUpperCase()}${p.level ? ` with the ${p.level.name} line` : ''}`)].join(' · ');
   $('#ce-title').textContent = v.options.CE ? (v.options.CE.symbol ?? `CE ${v.options.CE.instrumentKey}`) : 'CE (no candles recorded)';
   $('#pe-title').textContent = v.options.PE ? (v.options.PE.symbol ?? `PE ${v.options.PE.instrumentKey}`) : 'PE (no candles recorded)';
   renderTrades(v);
