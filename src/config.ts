@@ -207,6 +207,10 @@ export function loadConfig(
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
   }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    const shape = Array.isArray(raw) ? 'a list' : `a single value (${JSON.stringify(raw).slice(0, 40)})`;
+    throw new ConfigError(`config file ${path} holds ${shape}, not a mapping of keys: write it as "key: value" lines (see firmware-config/niftybox.example.yaml)`);
+  }
   const installed = resolve(path) === resolve(system.configFile);
   if (installed && raw && typeof raw === 'object' && !('stateDir' in raw) && !env.STATE_DIRECTORY) raw = { ...raw, stateDir: system.stateDir };
   try {
