@@ -2,7 +2,7 @@
 /** `niftybox <command>`: the one entry point. Each command lives in src/commands/. */
 import { ConfigError } from './config.js';
 import { LedgerError } from './store/ledger.js';
-import { DataError, HelpRequested, IoError, UsageError } from './commands/errors.js';
+import { DataError, HelpRequested, IoError, UnavailableError, UsageError } from './commands/errors.js';
 
 const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
 
@@ -15,6 +15,8 @@ commands:
   fetch --from D --to D --out DIR                                 Upstox history into the two files backtest reads
   export --out DIR [--db F] [--from D] [--to D]                   the box's recorded candles into the same two files
   verify --day D [--db F]                                         a live day's trades beside the backtest of its candles
+  backup [--out F] [--db F]                                       an online copy of the ledger (into backups/ beside it)
+  restore F [--db F]                                              replace the ledger by a backup (the box must be stopped)
   mqtt forget [--device ID] | mqtt hash-password                 remove a device from Home Assistant; hash a broker password
   halt [--reason R] | resume | status                             talk to the running appliance`;
 
@@ -33,6 +35,8 @@ const commands: Record<string, () => Promise<Command>> = {
   fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
   export: async () => (await import('./commands/export.js')).exportCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  backup: async () => (await import('./commands/backup.js')).backupCommand,
+  restore: async () => (await import('./commands/backup.js')).restoreCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -58,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`niftybox: bad configuration:\n${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof UsageError || err instanceof DataError || err instanceof IoError) {
+    if (err instanceof UsageError || err instanceof DataError || err instanceof IoError || err instanceof UnavailableError) {
       process.stderr.write(`niftybox ${name}: ${err.message}\n`);
       return err.exitCode;
     }

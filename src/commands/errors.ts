@@ -28,6 +28,13 @@ export class IoError extends CliError {
   }
 }
 
+/** What the command needs is busy or absent right now (the box runs on the ledger a restore would replace). */
+export class UnavailableError extends CliError {
+  constructor(message: string) {
+    super(message, 69); // EX_UNAVAILABLE
+  }
+}
+
 /** `CMD --help`: not an error; the CLI prints the usage on stdout and exits 0. */
 export class HelpRequested extends CliError {
   constructor(readonly usage: string) {

@@ -77,7 +77,8 @@ export class WebServer implements Output {
   private unregister: () => void = () => undefined;
 
   private constructor(private readonly o: WebServerOptions) {
-    this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true });
+    // The box checked the file when it opened it for writing, moments ago.
+    this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true, verifyOnOpen: false });
     this.days = new LedgerDays(this.ledger, o.calendar, o.params);
     readClientBundle(); // a missing bundle fails at start; each /app.js reads it again (not kept: ~0.4 MB of a box's heap)
     this.server = createServer((req, res) => {
