@@ -80,9 +80,24 @@ export async function writeBackup(db: Database.Database, file: string): Promise<
 export function pruneBackups(dbFile: string, dir: string, keep: number): string[] {
   const all = listBackups(dbFile, dir);
   const gone = all.slice(0, Math.max(0, all.length - keep));
+  // A backup cut short (a power cut, a kill) leaves its temporary file (durable-file.ts names it); another process's may be under way.
+  const prefix = `.${path.basename(dbFile).replace(/\.db$/, '')}-`;
+  for (const n of fs.readdirSync(dir)) {
+    const m = /\.db\.(\d+)\.\d+\.tmp$/.exec(n);
+    if (n.startsWith(prefix) && m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) gone.push(path.join(dir, n));
+  }
   for (const f of gone) fs.rmSync(f, { force: true });
   if (gone.length) fsyncDir(dir);
   return gone;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Copies a finished backup into a second folder (a USB stick) and prunes there too. */
