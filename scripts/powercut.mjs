@@ -41,6 +41,17 @@ const TO = '2025-06-30';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const started = performance.now();
 const say = (m) => process.stdout.write(`powercut: ${m}\n`);
+let failedBefore = 0;
+let partStarted = performance.now();
+const partSeconds = {};
+/** A part's summary line, or that it failed (the FAILED lines above say how). */
+const partDone = (m) => {
+  const name = m.split(':')[0];
+  partSeconds[name] = Math.round((performance.now() - partStarted) / 1000);
+  say(`${failures.length > failedBefore ? `${name}: FAILED (${failures.length - failedBefore} check(s), above)` : m} [${partSeconds[name]} s]`);
+  failedBefore = failures.length;
+  partStarted = performance.now();
+};
 
 const failures = [];
 function fail(m) {
@@ -93,6 +104,20 @@ for (let i = 0; !mounted(); i++) {
   await sleep(50);
 }
 
+// Interrupted (Ctrl-C, a CI timeout): unmount and stop what was started, keeping the files for a look.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    try {
+      execFileSync('fusermount3', ['-u', mnt]);
+    } catch {
+      fs.kill('SIGKILL');
+    }
+    for (const p of [globalThis.powercutSub, globalThis.powercutBroker]) p?.kill();
+    say(`interrupted (${sig}); files kept in ${work}`);
+    process.exit(130);
+  });
+}
+
 /** The power cut: the box is already dead (SIGKILL); now its page cache goes too. */
 function clearCache() {
   writeFileSync(fifo, 'lazyfs::clear-cache\n');
@@ -112,6 +137,7 @@ function freePort() {
 const mqttPort = await freePort();
 writeFileSync(join(work, 'mosquitto.conf'), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
 const broker = spawn(mosquittoBin, ['-c', join(work, 'mosquitto.conf')], { stdio: 'ignore' });
+globalThis.powercutBroker = broker;
 const heard = []; // trade payloads, in the order mosquitto_sub printed them
 let subReady = false;
 // Ready when the retained probe published before it comes back to it.
@@ -120,6 +146,7 @@ for (let i = 0; spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqtt
   await sleep(50);
 }
 const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-t', 'niftybox/powercut/trade', '-t', 'niftybox/powercut/probe', '-q', '1', '-v']);
+globalThis.powercutSub = sub;
 let subBuf = '';
 sub.stdout.on('data', (d) => {
   subBuf += d;
@@ -186,6 +213,7 @@ function checkAnnounced(l, when) {
 const backupTemps = () => existsSync(join(state, 'backups')) && readdirSync(join(state, 'backups')).some((n) => n.endsWith('.tmp'));
 
 const figures = {};
+partStarted = performance.now();
 try {
   // ================================================================ replay: cuts at random moments
   if (part('replay') || part('backup')) {
@@ -223,7 +251,7 @@ try {
   if (JSON.stringify(report.trades) !== JSON.stringify(backtest.trades)) fail(`after ${cuts} cuts the ledger has ${report.trades.length} trades, the backtest ${backtest.trades.length}, or they differ`);
   checkAnnounced(inspectLedger(db), 'the end');
   figures.replay = { cuts, cutsWithABackupUnderWay: withBackupTmp, tradesHeardOnMqtt: heard.length, ledgerTrades: report.trades.length, backtestTrades: backtest.trades.length, equal: JSON.stringify(report.trades) === JSON.stringify(backtest.trades) };
-  say(`replay: ${cuts} cuts (${withBackupTmp} with a backup under way), ${heard.length} trade messages heard, all in the ledger after each cut; final ledger ${report.trades.length} trades = backtest ${backtest.trades.length}: ${figures.replay.equal}`);
+  partDone(`replay: ${cuts} cuts (${withBackupTmp} with a backup under way), ${heard.length} trade messages heard, all in the ledger after each cut; final ledger ${report.trades.length} trades = backtest ${backtest.trades.length}: ${figures.replay.equal}`);
 
   }
   // ================================================================ login --token
@@ -265,7 +293,7 @@ try {
     else if (found !== fresh) fail(`cut during login --token: the token file holds ${found.slice(0, 80)}: neither the old nor the new token`);
   }
   figures.login = { cutsAfter: afterCuts, cutsDuring: duringCuts, duringFoundNew: duringNew, loginMs: Math.round(loginMs) };
-  say(`login: ${afterCuts} cuts right after login --token (new token every time), ${duringCuts} during it (new ${duringNew}, old ${duringCuts - duringNew}), never empty or torn`);
+  partDone(`login: ${afterCuts} cuts right after login --token (new token every time), ${duringCuts} during it (new ${duringNew}, old ${duringCuts - duringNew}), never empty or torn`);
 
   }
   // ================================================================ an acknowledged halt
@@ -277,7 +305,7 @@ try {
   writeFileSync(haltTarget, '');
   const haltDb = join(work, 'halt-ledger.db');
   symlinkSync(haltTarget, haltDb);
-  const haltArgs = ['run', '--replay', `${index},${options}`, '--from', FROM, '--to', '2025-06-06', '--speed', '2000', '--db', haltDb];
+  const haltArgs = ['run', '--replay', `${index},${options}`, '--from', FROM, '--to', '2025-06-06', '--speed', '300', '--db', haltDb]; // slow: the box is still up to be asked
   let haltCuts = 0;
   for (let i = 0; i < (quick ? 1 : 3); i++) {
     const box = spawnBox(haltArgs);
@@ -308,7 +336,7 @@ try {
     clearCache();
   }
   figures.halt = { cuts: haltCuts, walOnLazyFS: existsSync(`${haltTarget}-wal`) || readFileSync(haltTarget).length > 0 };
-  say(`halt: ${haltCuts} cuts right after an acknowledged halt; the box booted halted every time`);
+  partDone(`halt: ${haltCuts} cuts right after an acknowledged halt; the box booted halted every time (and ran on after resume)`);
 
   }
   // ================================================================ during a backup
@@ -332,16 +360,18 @@ try {
     const scratch = join(state, 'restored', `${i}`, 'ledger.db');
     const r = nb(['restore', join(state, 'backups', previous), '--db', scratch]);
     if (r.status !== 0) fail(`cut during a backup: the previous backup ${previous} does not restore: ${r.stderr}`);
-    for (const b of backups()) {
-      const rr = nb(['restore', join(state, 'backups', b), '--db', join(state, 'restored', `${i}-${b}`, 'ledger.db')]);
-      if (rr.status !== 0) fail(`cut during a backup: backup ${b} is there but does not restore: ${rr.stderr}`);
+    const newest = backups().at(-1);
+    if (newest !== previous) {
+      const rr = nb(['restore', join(state, 'backups', newest), '--db', join(state, 'restored', `${i}-new`, 'ledger.db')]);
+      if (rr.status !== 0) fail(`cut during a backup: the new backup ${newest} is there but does not restore: ${rr.stderr}`);
     }
   }
   figures.backup = { cuts: backupCuts, cutMidway: midway, backupMs: Math.round(backupMs) };
-  say(`backup: ${backupCuts} cuts during niftybox backup (${midway} left its unfinished temporary file); the previous backup restored every time, and every backup present did`);
+  partDone(`backup: ${backupCuts} cuts during niftybox backup (${midway} left its unfinished temporary file); the previous backup restored every time, and so did a new one that was there`);
   }
 } finally {
   figures.seconds = Math.round((performance.now() - started) / 1000);
+  figures.partSeconds = partSeconds;
   sub.kill();
   broker.kill();
   try {
