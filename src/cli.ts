@@ -2,23 +2,13 @@
 /** `niftybox <command>`: the one entry point. Each command lives in src/commands/. */
 import { ConfigError } from './config.js';
 import { LedgerError } from './store/ledger.js';
-import { DataError, HelpRequested, IoError, UnavailableError, UsageError } from './commands/errors.js';
+import { DataError, HelpRequested, IoError, UnavailableError, UsageError } from './lib/errors.js';
+import { COMMANDS, usageLine, type CommandName } from './commands/usage.js';
 
 const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
 
 commands:
-  run [--config F] [--demo] [--db F] [--replay INDEX,OPTIONS] …   the appliance (demo when no Upstox credentials)
-  backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--allow-gaps]
-  report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
-  login [--token T]                                               Upstox OAuth flow, or store an Analytics token
-  doctor [--json]                                                 checks mode, paths, I2C, GPIO, clock, token, broker, disk
-  fetch --from D --to D --out DIR                                 Upstox history into the two files backtest reads
-  export --out DIR [--db F] [--from D] [--to D]                   the box's recorded candles into the same two files
-  verify --day D [--db F]                                         a live day's trades beside the backtest of its candles
-  backup [--out F] [--db F]                                       an online copy of the ledger (into backups/ beside it)
-  restore F [--db F]                                              replace the ledger by a backup (the box must be stopped)
-  mqtt forget [--device ID] | mqtt hash-password                 remove a device from Home Assistant; hash a broker password
-  halt [--reason R] | resume | status                             talk to the running appliance`;
+${(Object.keys(COMMANDS) as CommandName[]).map((n) => `  ${usageLine(n, 64, { bare: true })}`).join('\n')}`;
 
 type Command = (argv: string[]) => Promise<number>;
 

@@ -11,11 +11,12 @@ import { createLogger, setLogSink } from '../log.js';
 import { backupDir, backupName, copyBackup, listBackups, pruneBackups, restoreLedger } from '../store/backups.js';
 import { Ledger, LedgerError } from '../store/ledger.js';
 import { CONFIG_FLAGS, ledgerFlag, parseFlags } from './args.js';
-import { DataError, IoError, UnavailableError, UsageError } from './errors.js';
+import { DataError, IoError, UnavailableError, UsageError } from '../lib/errors.js';
+import { usageOf } from './usage.js';
 import { fsReason } from './output-file.js';
 
-const BACKUP_USAGE = 'niftybox backup [--config F] [--db F] [--out F]';
-const RESTORE_USAGE = 'niftybox restore FILE [--config F] [--db F]';
+const BACKUP_USAGE = usageOf('backup');
+const RESTORE_USAGE = usageOf('restore');
 
 export async function backupCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { ...CONFIG_FLAGS, out: { type: 'string' } }, BACKUP_USAGE);
