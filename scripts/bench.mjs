@@ -23,6 +23,7 @@ const info = (line) => (json ? process.stderr : process.stdout).write(line + '\n
 const REQUIRED = [
   'decode.full.ratio', 'decode.ltpc.ratio', 'engine.latencyUs.p99', 'backtest.overParse', 'backtest.parseMs',
   'session.rssMB', 'session.startToReadyMs', 'killSwitch.latencyMs.p99', 'soak.growthMB',
+  'sweep.overBacktest', 'sweep.speedup2',
 ];
 
 function merge(into, from) {

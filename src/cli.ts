@@ -27,6 +27,7 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
   backup: async () => (await import('./commands/backup.js')).backupCommand,
   restore: async () => (await import('./commands/backup.js')).restoreCommand,
+  sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,10 +1,12 @@
 /** `niftybox backtest`: V25 on recorded candles, with the report, `--json`, `--csv` and `--html`. */
 import { readFileSync } from 'node:fs';
-import { runBacktest, type BacktestResult } from '../core/backtest.js';
+import { runBacktest, tradedDays, type BacktestResult } from '../core/backtest.js';
+import { tradeMetrics } from '../core/metrics.js';
 import { MarketCalendar } from '../core/calendar.js';
 import { DEFAULT_RISK, DEFAULT_V25, type V25Params } from '../core/params.js';
 import { summarize } from '../core/report.js';
 import { missingIndexDays, parseIndexCsv, parseOptionsCsv, type OptionDay } from '../feed/csv.js';
+import { metricsJson } from '../report/sweep-format.js';
 import { sensitivityJson, summaryJson, textReport, tradeJson, tradesCsv, type SlippagePoint } from '../report/format.js';
 import type { Candle } from '../core/types.js';
 import { DATE_RANGE_FLAGS, REPORT_OUTPUT_FLAGS, dateRangeFlags, numberFlag, parseFlags } from './args.js';
@@ -107,7 +109,14 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     process.stderr.write(`backtest: ${values.html} written (${(bytes / 1048576).toFixed(2)} MB, ${Object.keys(page.days).length} days)\n`);
   }
   if (values.json) {
+    // The sweep's metrics (core/metrics.ts) beside the summary's own: expectancy, Sharpe, Sortino, Calmar, trading days.
+    const { expectancy, sharpe, sortino, calmar, tradingDays } = metricsJson(tradeMetrics(result.trades, tradedDays(data.index, data.options, from, to)));
     const extra = {
+      expectancy,
+      sharpe,
+      sortino,
+      calmar,
+      tradingDays,
       slippagePoints: slippage,
       daysTraded: result.daysTraded,
       cancelledEntries: result.cancelledEntries,

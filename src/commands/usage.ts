@@ -39,6 +39,14 @@ export const COMMANDS = {
     usage: 'niftybox verify --day D [--config F] [--db F] [--json]',
     what: "a live day's trades beside the backtest of its candles",
   },
+  sweep: {
+    usage:
+      'niftybox sweep --index F --options F [--strategy S] [--param NAME=V …] ' +
+      '--grid NAME=V1,V2,…|FROM:TO:STEP … [--random N [--seed S]] [--max-variants N] [--from D] [--to D] ' +
+      '[--slippage P] [--walk-forward TRAIN:TEST] [--objective net|sharpe|sortino|calmar|profitFactor] ' +
+      '[--pbo-blocks S] [--workers N] [--json] [--csv F] [--html F [--x NAME] [--y NAME]] [--allow-gaps]',
+    what: 'a parameter grid, every variant a backtest; walk-forward, DSR and PBO',
+  },
   backup: {
     usage: 'niftybox backup [--config F] [--db F] [--out F]',
     what: 'an online copy of the ledger (into backups/ beside it)',

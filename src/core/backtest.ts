@@ -36,12 +36,31 @@ export interface BacktestResult {
   daysTraded: number;
 }
 
+/** The traded span: --from/--to, else the options file's (earlier index candles only warm up). */
+export function backtestRange(options: ReadonlyMap<string, unknown>, from?: string, to?: string): { from: string; to: string } {
+  const optionDays = [...options.keys()].sort();
+  return { from: from ?? optionDays[0] ?? '9999-99-99', to: to ?? optionDays.at(-1) ?? '0000-00-00' };
+}
+
+/** The days a backtest of the range trades: those with index candles and an option pair, ascending. */
+export function tradedDays(index: readonly Candle[], options: ReadonlyMap<string, unknown>, from?: string, to?: string): string[] {
+  const range = backtestRange(options, from, to);
+  const out: string[] = [];
+  let lastDay = -1;
+  for (const c of index) {
+    const n = istDayNumber(c.ts);
+    if (n === lastDay) continue;
+    lastDay = n;
+    const day = istDate(c.ts);
+    if (day >= range.from && day <= range.to && options.has(day)) out.push(day);
+  }
+  return out;
+}
+
 export function runBacktest(input: BacktestInput): BacktestResult {
   const { index, options, calendar } = input;
   const optionDays = [...options.keys()].sort();
-  // Without --from/--to the traded span is the options file's; earlier index candles only warm up.
-  const from = input.from ?? optionDays[0] ?? '9999-99-99';
-  const to = input.to ?? optionDays.at(-1) ?? '0000-00-00';
+  const { from, to } = backtestRange(options, input.from, input.to);
   // Only exits and cancels are collected: no candle, signal, entry or position events to build.
   const engine = new Engine({ params: input.params, risk: input.risk, calendar, emitCandles: false, emitSignals: false, emitPositions: false });
   const trades: ClosedTrade[] = [];
@@ -78,7 +97,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     collect(engine.setContracts(withLotSizes(od.contracts, calendar), index[i]!.ts));
     walkDay(index, i, end, od, onCandle, onClock);
     collect(engine.endSession(lastTs(index[end - 1]!, od)));
-    input.onProgress?.(day, ++done, daysInRange.length);
+    done++; // not inside the optional call below: without onProgress its arguments are never evaluated
+    input.onProgress?.(day, done, daysInRange.length);
     i = end;
   }
   return { trades, cancelledEntries: cancelled, daysWithoutOptions, daysTraded: done };
