@@ -44,14 +44,17 @@ die() { local code=$1; shift; printf 'install-pi.sh: %s\n' "$*" >&2; exit "$code
 run() {
   if [ "$dry_run" = 1 ]; then printf '    would run: %s\n' "$*"; else printf '    + %s\n' "$*"; "$@"; fi
 }
-# Writes stdin to a file (through run, so --dry-run only says so).
+# Writes stdin to a file (through run, so --dry-run only says so), durably as src/lib/durable-file.ts does:
+# a temporary file beside it, fsynced, renamed into place, the folder fsynced (a power cut leaves the old
+# file or the new one, never an empty one).
 write_file() { # path mode owner:group
   local tmp
-  tmp="$(mktemp)"
-  cat >"$tmp"
-  if [ "$dry_run" = 1 ]; then printf '    would write %s (mode %s, %s)\n' "$1" "$2" "$3"; rm -f "$tmp"; return; fi
-  install -m "$2" -o "${3%%:*}" -g "${3##*:}" "$tmp" "$1"
-  rm -f "$tmp"
+  if [ "$dry_run" = 1 ]; then cat >/dev/null; printf '    would write %s (mode %s, %s)\n' "$1" "$2" "$3"; return; fi
+  tmp="$(dirname "$1")/.$(basename "$1").$$.tmp"
+  (umask 077; cat >"$tmp")
+  if ! { chmod "$2" "$tmp" && chown "$3" "$tmp" && sync "$tmp" && mv -f "$tmp" "$1" && sync "$(dirname "$1")"; }; then
+    rm -f "$tmp"; die 74 "cannot write $1"
+  fi
   printf '    wrote %s\n' "$1"
 }
 

@@ -18,6 +18,7 @@ import { Ledger } from './store/ledger.js';
 import { realClock } from './lib/clock.js';
 import { AppBus, Components } from './app/components/component.js';
 import { LedgerPruner } from './app/components/ledger-pruner.js';
+import { LedgerBackups } from './app/components/ledger-backups.js';
 import { StatePublisher } from './app/components/state-publisher.js';
 import { ControlSocket, CrashHandlers, OutputComponent, SystemdWatchdog } from './app/components/appliance-parts.js';
 
@@ -102,6 +103,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
     // Housekeeping on the real clock, whatever clock the source lives on.
     new StatePublisher(loop, opts.statePublishMs ?? 500),
     new LedgerPruner(ledger, config, () => source.now(), log),
+    new LedgerBackups(ledger, loop, config.backup, log.child({ area: 'backup' })),
   ]);
   notifySystemd('--ready');
   await parts.start([

@@ -26,6 +26,8 @@ const commands: Record<string, () => Promise<Command>> = {
   fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
   export: async () => (await import('./commands/export.js')).exportCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  backup: async () => (await import('./commands/backup.js')).backupCommand,
+  restore: async () => (await import('./commands/backup.js')).restoreCommand,
   sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
 };
 

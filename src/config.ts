@@ -91,6 +91,18 @@ export const configSchema = z
       .strict()
       .default({ candleDays: 400, alertDays: 90 }),
     web: webConfigSchema.default(webConfigSchema.parse({})),
+    /** Online backups of the ledger after each session's close, into backups/ beside it (src/store/backups.ts). */
+    backup: z
+      .object({
+        /** After each session's close; `niftybox backup` works either way. */
+        enabled: z.boolean().default(true),
+        /** How many backups are kept (in backups/ and in copyTo); the oldest go first. */
+        keep: z.number().int().min(1).default(7),
+        /** A second folder each backup is copied to (a USB stick's mount point); skipped with a warning when it is not there. */
+        copyTo: z.string().optional(),
+      })
+      .strict()
+      .default({ enabled: true, keep: 7 }),
   })
   .strict();
 
@@ -211,6 +223,10 @@ export function loadConfig(
     raw = parseYaml(text) ?? {};
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    const shape = Array.isArray(raw) ? 'a list' : `a single value (${JSON.stringify(raw).slice(0, 40)})`;
+    throw new ConfigError(`config file ${path} holds ${shape}, not a mapping of keys: write it as "key: value" lines (see firmware-config/niftybox.example.yaml)`);
   }
   const installed = resolve(path) === resolve(system.configFile);
   if (installed && raw && typeof raw === 'object' && !('stateDir' in raw) && !env.STATE_DIRECTORY) raw = { ...raw, stateDir: system.stateDir };

@@ -49,6 +49,7 @@ export class TradingLoop implements ControlPort {
   /** Monotonic ms of the last tick, clock step or source heartbeat, and since when a batch waits for the disk. */
   private lastInputAt = performance.now();
   private unpersistedSince: number | null = null;
+  private readonly sessionEndListeners = new Set<(closeTs: number) => void>();
   /** At most this many events wait for a failing disk; older ones (candles first) go, with an error. */
   static readonly MAX_UNPERSISTED = 10_000;
 
@@ -119,8 +120,22 @@ export class TradingLoop implements ControlPort {
     this.apply(this.engine.setContracts(c, ts));
   }
 
+  /** Ends the trading session at `ts` (the close); then those listening (the ledger backups) hear of it. */
   endSession(ts: number): void {
     this.apply(this.engine.endSession(ts));
+    for (const fn of [...this.sessionEndListeners]) {
+      try {
+        fn(ts);
+      } catch (err) {
+        this.log.error('a session-end listener threw', { error: (err as Error).message });
+      }
+    }
+  }
+
+  /** Calls `fn` after each session's end; returns the unsubscribe. */
+  onSessionEnd(fn: (closeTs: number) => void): () => void {
+    this.sessionEndListeners.add(fn);
+    return () => this.sessionEndListeners.delete(fn);
   }
 
   setGuard(code: GuardCode, active: boolean, message: string, level: 'warn' | 'error' = 'warn'): void {

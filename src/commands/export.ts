@@ -2,7 +2,7 @@
  * `niftybox export --out DIR`: the box's recorded index and option candles (Upstox's official ones where
  * the box fetched them, else its tick-built ones) into the two CSV files `backtest` reads.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCalendar } from '../app.js';
 import { bestCandles, dayPair } from '../app/verify-day.js';
@@ -10,6 +10,7 @@ import { dbPath, loadConfig } from '../config.js';
 import { istDate } from '../core/time.js';
 import { NIFTY_INDEX_KEY } from '../core/types.js';
 import { INDEX_FILE, OPTIONS_FILE, indexCsv, optionsCsv, type OptionDayRows } from '../feed/candle-files.js';
+import { writeFileDurable } from '../lib/durable-file.js';
 import { createLogger, setLogSink } from '../log.js';
 import { Ledger } from '../store/ledger.js';
 import { CONFIG_FLAGS, DATE_RANGE_FLAGS, dateRangeFlags, parseFlags } from './args.js';
@@ -56,8 +57,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
     }
     if (index.candles.length === 0) throw new DataError(`the ledger ${file} has no NIFTY candles${values.from || values.to ? ` in ${values.from ?? '…'} … ${values.to ?? '…'}` : ''}`);
     mkdirSync(values.out, { recursive: true });
-    writeFileSync(join(values.out, INDEX_FILE), indexCsv(index.candles));
-    writeFileSync(join(values.out, OPTIONS_FILE), optionsCsv(days));
+    writeFileDurable(join(values.out, INDEX_FILE), indexCsv(index.candles));
+    writeFileDurable(join(values.out, OPTIONS_FILE), optionsCsv(days));
     for (const d of skipped) process.stderr.write(`export: ${d} has index candles but the ledger does not say which CE/PE the box traded; no options that day\n`);
     const total = index.candles.length + days.reduce((a, d) => a + d.candles.CE.length + d.candles.PE.length, 0);
     process.stdout.write(

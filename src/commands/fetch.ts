@@ -3,13 +3,14 @@
  * Upstox into the two CSV files `backtest` reads. Resumable through a cache in DIR/.cache/<host>/;
  * progress on stderr; paced under Upstox's rate limits, saying when it waits.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCalendar } from '../app.js';
 import { loadConfig } from '../config.js';
 import { istDate } from '../core/time.js';
 import { INDEX_FILE, OPTIONS_FILE, indexCsv, optionsCsv } from '../feed/candle-files.js';
 import { HistoryCache } from '../feed/upstox/history-cache.js';
+import { writeFileDurable } from '../lib/durable-file.js';
 import { fetchHistory, Interrupted, PlusOnlyError, type HistoryProgress } from '../feed/upstox/history-fetch.js';
 import { loadToken, TokenExpired, UpstoxApiError, UpstoxRest, UpstoxShapeError } from '../feed/upstox/index.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
@@ -113,12 +114,8 @@ export async function fetchCommand(argv: string[]): Promise<number> {
       process.stderr.write(`niftybox fetch: no trading day in ${from} … ${to} has its ATM options at Upstox; nothing written to ${out}\n`);
       return 65;
     }
-    const indexTmp = cache.scratch(INDEX_FILE);
-    const optionsTmp = cache.scratch(OPTIONS_FILE);
-    writeFileSync(indexTmp, indexCsv(result.index));
-    writeFileSync(optionsTmp, optionsCsv(result.days));
-    renameSync(indexTmp, join(out, INDEX_FILE));
-    renameSync(optionsTmp, join(out, OPTIONS_FILE));
+    writeFileDurable(join(out, INDEX_FILE), indexCsv(result.index));
+    writeFileDurable(join(out, OPTIONS_FILE), optionsCsv(result.days));
     process.stdout.write(
       `${result.index.length} index candles and ${result.days.length} days of ATM options written to ${join(out, INDEX_FILE)} and ${join(out, OPTIONS_FILE)} ` +
         `(${result.candleCalls} candle calls, ${rest.stats.requests} requests in all; cache ${cache.dir})\n` +

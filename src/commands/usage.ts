@@ -51,6 +51,14 @@ export const COMMANDS = {
       '[--pbo-blocks S] [--workers N] [--json] [--csv F] [--html F [--x NAME] [--y NAME]] [--allow-gaps]',
     what: 'a parameter grid, every variant a backtest; walk-forward, DSR and PBO',
   },
+  backup: {
+    usage: 'niftybox backup [--config F] [--db F] [--out F]',
+    what: 'an online copy of the ledger (into backups/ beside it)',
+  },
+  restore: {
+    usage: 'niftybox restore FILE [--config F] [--db F]',
+    what: 'replace the ledger by a checked backup (the box must be stopped)',
+  },
   'mqtt forget': {
     usage: 'niftybox mqtt forget [--device ID] [--config F]',
     what: "remove a device from Home Assistant (default: this box's deviceId)",

@@ -72,6 +72,7 @@ export const ALERTS = {
   BACKFILL: event('a feed gap could not be backfilled'),
   LOGIN_PAGE: event('the login page could not run'),
   DAILY_REPORT: event('the daily report (or its failure)'),
+  BACKUP: event('a ledger backup (or its copy to backup.copyTo) failed'),
 } as const satisfies Record<string, AlertSpec>;
 
 type Table = typeof ALERTS;

@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { restoreAdvice } from './backups.js';
 import { LedgerError, errorMessage, sqliteCode } from './errors.js';
 
 /**
@@ -55,7 +56,7 @@ function corruptLedgerError(file: string, detail: string, code: string | null = 
   return new LedgerError(
     `Ledger ${file} is not a readable SQLite database (${detail}). niftybox left it untouched and will not ` +
       `start on it. Move it aside (mv "${file}" "${file}.damaged"; also move any "${path.basename(file)}-wal" next to it) ` +
-      `to begin a new, empty ledger, or restore it from a backup.`,
+      `to begin a new, empty ledger, or ${restoreAdvice(file)}.`,
     'corrupt',
     code,
   );

@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { AlertEvent, AlertLevel, EngineEvent, HaltEvent, HaltSource, ResumeEvent, SignalEvent } from '../core/events.js';
 import type { Candle, ChargeBreakdown, ClosedTrade, ExitReason, OpenPosition, Side } from '../core/types.js';
 import type { Logger } from '../log.js';
+import { writeBackup } from './backups.js';
 import { assertIntact, configureReader, configureWriter, fileKind, openFailure } from './connection.js';
 import { LedgerError, LedgerWriteError, classifyWriteFailure, errorMessage, sqliteCode } from './errors.js';
 import { EventWriter } from './event-writer.js';
@@ -32,7 +33,7 @@ export interface LedgerOptions {
   busyTimeoutMs?: number;
   /** Name of the checkpoint row (one per engine). Default "engine". */
   checkpointName?: string;
-  /** Run SQLite's quick_check when opening for writing (reads the whole file once). Default true. */
+  /** Run SQLite's quick_check when opening (reads the whole file once): a damaged file fails now, with what to do. Default true. */
   verifyOnOpen?: boolean;
 }
 
@@ -119,7 +120,7 @@ export class Ledger {
     const log = opts.log;
     const timeout = opts.busyTimeoutMs ?? 2000;
     const checkpointName = opts.checkpointName ?? 'engine';
-    if (opts.readonly) return Ledger.openReadonly(abs, log, timeout, checkpointName);
+    if (opts.readonly) return Ledger.openReadonly(abs, log, timeout, checkpointName, opts.verifyOnOpen !== false);
 
     try {
       fs.mkdirSync(path.dirname(abs), { recursive: true });
@@ -150,7 +151,7 @@ export class Ledger {
     }
   }
 
-  private static openReadonly(abs: string, log: Logger, timeout: number, checkpointName: string): Ledger {
+  private static openReadonly(abs: string, log: Logger, timeout: number, checkpointName: string, verify: boolean): Ledger {
     const kind = fileKind(abs);
     if (kind === 'missing' || kind === 'empty') {
       throw new LedgerError(`No ledger at ${abs} yet: the appliance creates it on its first run (niftybox run). Check NIFTYBOX_DB / the config's path.`, 'missing');
@@ -159,6 +160,7 @@ export class Ledger {
     try {
       db = new Database(abs, { readonly: true, fileMustExist: true, timeout });
       configureReader(db);
+      if (verify) assertIntact(db, abs);
       const version = schemaVersionOf(db);
       if (version > LATEST_SCHEMA_VERSION) throw tooNewError(abs, version);
       if (version < LATEST_SCHEMA_VERSION) {
@@ -430,6 +432,12 @@ export class Ledger {
   private assertWritable(): void {
     this.assertOpen();
     if (this.readonly) throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot record MQTT announcements.`, 'usage');
+  }
+
+  /** An online backup into `file` (see backups.ts); the ledger stays usable while it is made. */
+  backup(file: string): Promise<void> {
+    this.assertOpen();
+    return writeBackup(this.db, file);
   }
 
   /** Closes the file and releases the writer lock. The WAL is checkpointed and removed by SQLite. */

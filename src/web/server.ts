@@ -87,7 +87,8 @@ export class WebServer implements Output {
   private unregister: () => void = () => undefined;
 
   private constructor(private readonly o: WebServerOptions) {
-    this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true });
+    // The box checked the file when it opened it for writing, moments ago.
+    this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true, verifyOnOpen: false });
     this.days = new LedgerDays(this.ledger, o.calendar, o.strategy);
     this.rules = new TradeRules(o.strategy.params);
     const clock = o.clock ?? realClock;

@@ -4,7 +4,7 @@ import { PNG } from 'pngjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.js';
+import { loadConfig, parseConfig } from '../../src/config.js';
 import { runCli } from '../support/cli.js';
 import { repoRoot } from '../support/shared-data.js';
 
@@ -59,6 +59,27 @@ describe('configuration errors name the key and the allowed values, exit 78', ()
     const r = runCli(['report', '--config', join(dir, 'bad.yaml')]);
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/is not valid YAML/);
+  });
+
+  it('a config that is not a mapping exits 78 naming the file; one of comments only is all defaults', () => {
+    const dir = tmp();
+    for (const [name, text, shape] of [
+      ['scalar.yaml', 'deviceId\n', /a single value \("deviceId"\)/],
+      ['number.yaml', '42\n', /a single value \(42\)/],
+      ['list.yaml', '- deviceId: a\n- stateDir: /tmp\n', /a list/],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const r = runCli(['report', '--config', file]);
+      expect(r.code, name).toBe(78);
+      expect(r.stderr).toContain(file);
+      expect(r.stderr).toMatch(shape);
+      expect(r.stderr).toMatch(/not a mapping/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    const comments = join(dir, 'comments.yaml');
+    writeFileSync(comments, '# nothing set yet\n\n# deviceId: box\n');
+    expect(loadConfig(comments).config.deviceId).toBe(parseConfig({}).deviceId);
   });
 
   it('defaults are complete and env overrides apply', () => {

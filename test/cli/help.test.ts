@@ -46,7 +46,7 @@ describe('help', () => {
       const viaHelp = runCli(['help', ...cmd]);
       expect([name, viaHelp.code, viaHelp.stdout]).toEqual([name, 0, long.stdout]);
     }
-  });
+  }, 180_000); // three CLI starts per command (17 of them): about 70 s on a loaded 2-core machine
 
   it('--help wins over other flags, even bad ones, and does nothing else (no ledger, no backtest)', () => {
     const r = runCli(['backtest', '--index', '/nonexistent.csv', '--bogus', '--help']);

@@ -1,10 +1,11 @@
 /**
  * The resumable cache of `niftybox fetch`: one small JSON file per fetched unit (an index day, a day's
- * option pair, a past expiry's contract list), each written to a temporary name and renamed into place,
- * so an interrupted run (Ctrl-C, SIGKILL, power cut) leaves only whole entries behind.
+ * option pair, a past expiry's contract list), each written durably (src/lib/durable-file.ts), so an
+ * interrupted run (Ctrl-C, SIGKILL, power cut) leaves only whole entries behind.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurable } from '../../lib/durable-file.js';
 
 export type CacheKind = 'index' | 'options' | 'contracts';
 
@@ -33,14 +34,6 @@ export class HistoryCache {
   put(kind: CacheKind, name: string, value: unknown): void {
     const f = this.file(kind, name);
     mkdirSync(join(this.dir, kind), { recursive: true });
-    const tmp = `${f}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(value));
-    renameSync(tmp, f);
-  }
-
-  /** A scratch path inside the cache (same file system as the output, for atomic renames). */
-  scratch(name: string): string {
-    mkdirSync(this.dir, { recursive: true });
-    return join(this.dir, `${name}.${process.pid}.tmp`);
+    writeFileDurable(f, JSON.stringify(value));
   }
 }

@@ -3,10 +3,11 @@
  * OAuth tokens die at 03:30 IST the next morning; the analytics token lives a year (or as its JWT says).
  * Every token read or written is registered with the logger's secret mask.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerSecret } from '../../log.js';
 import { DAY_MS, istDate, istTime } from '../../core/time.js';
+import { writeFileDurable } from '../../lib/durable-file.js';
 
 export type TokenKind = 'oauth' | 'analytics';
 
@@ -45,14 +46,13 @@ export function jwtExpiry(token: string): number | null {
 export function storeToken(stateDir: string, record: StoredToken): StoredToken {
   registerSecret(record.token);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const file = tokenPath(stateDir);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ ...record, savedAt: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(tmp, 0o600); // umask cannot widen it, but an existing tmp file might have other bits
   // root writing into the service's state directory (sudo niftybox login): the file goes to the directory's owner, so the service can read it.
   const dirOwner = statSync(stateDir);
-  if (process.getuid?.() === 0 && dirOwner.uid !== 0) chownSync(tmp, dirOwner.uid, dirOwner.gid);
-  renameSync(tmp, file);
+  const chownToOwner = process.getuid?.() === 0 && dirOwner.uid !== 0;
+  writeFileDurable(tokenPath(stateDir), JSON.stringify({ ...record, savedAt: new Date().toISOString() }, null, 2) + '\n', {
+    mode: 0o600,
+    beforeRename: chownToOwner ? (tmp) => chownSync(tmp, dirOwner.uid, dirOwner.gid) : undefined,
+  });
   return record;
 }
 
