@@ -22,7 +22,9 @@ import { DEFAULT_RISK, DEFAULT_V25 } from '../dist/core/params.js';
 import { parseIndexCsv, parseOptionsCsv } from '../dist/feed/csv.js';
 import { SweepPool } from '../dist/commands/sweep/pool.js';
 import { shareCandles } from '../dist/commands/sweep/shared-candles.js';
-import { V25_SWEEP } from '../dist/commands/sweep/strategy.js';
+import { strategyByName } from '../dist/commands/sweep/strategy.js';
+
+const V25_SWEEP = strategyByName('v25');
 
 const data = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data');
 const indexFile = join(data, 'nifty50-5min.csv');

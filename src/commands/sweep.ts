@@ -20,7 +20,8 @@ import { checkWritable, fsReason, writeOutput } from './output-file.js';
 import { parseFixedParams, parseGrid } from './sweep/grid.js';
 import { SweepPool } from './sweep/pool.js';
 import { shareCandles } from './sweep/shared-candles.js';
-import { STRATEGY_NAMES, strategyByName } from './sweep/strategy.js';
+import { checkVariant, STRATEGY_NAMES, strategyByName, type SweepStrategy } from './sweep/strategy.js';
+import { StrategyChoiceError } from '../core/strategies/index.js';
 
 const USAGE = usageOf('sweep');
 
@@ -115,10 +116,12 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const base: FlatParams = { ...strategy.defaults, ...fixed };
   const paramsAt = (k: number): FlatParams => ({ ...base, ...gridPoint(axes, gridIndices ? gridIndices[k]! : k) });
   let defaultIndex = -1;
-  for (let k = 0; k < count && defaultIndex < 0; k++) {
+  for (let k = 0; k < count; k++) {
     const p = gridPoint(axes, gridIndices ? gridIndices[k]! : k);
-    if (axes.every((a) => p[a.name] === base[a.name])) defaultIndex = k;
+    if (defaultIndex < 0 && axes.every((a) => p[a.name] === base[a.name])) defaultIndex = k;
+    checkedVariant(strategy, { ...base, ...p }, p);
   }
+  checkedVariant(strategy, base, {});
   const total = defaultIndex >= 0 ? count : count + 1;
   if (defaultIndex < 0) defaultIndex = count;
   const paramsOf = (k: number): FlatParams => (k < count ? paramsAt(k) : base);
@@ -243,6 +246,17 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   }
   if (values.json) for (const n of gapNotes) process.stderr.write(`note: ${n}\n`);
   return 0;
+}
+
+/** A variant the strategy's schema refuses (e.g. entryStart after entryEnd) is a usage error naming it, before anything runs. */
+function checkedVariant(strategy: SweepStrategy, params: FlatParams, point: FlatParams): void {
+  try {
+    checkVariant(strategy, params);
+  } catch (err) {
+    if (!(err instanceof StrategyChoiceError)) throw err;
+    const at = Object.keys(point).length ? ` in the variant ${Object.entries(point).map(([k, v]) => `${k}=${v}`).join(' ')}` : ' (the --param/--slippage base)';
+    throw new UsageError(`--grid${at}: ${err.message}`);
+  }
 }
 
 /** 1 for the best objective value; ties share the better rank. */

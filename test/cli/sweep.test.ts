@@ -57,6 +57,23 @@ describe.skipIf(!hasSharedData)(`niftybox sweep on the shared data${hasSharedDat
     }
   });
 
+  it('a variant equals backtest --strategy S --param … through the CLI (v25 and ema-cross)', () => {
+    for (const [strategy, grid, pick] of [
+      ['v25', ['--grid', 'emaPeriod=15,30', '--grid', 'tp1Points.CE=12'], { emaPeriod: 30, 'tp1Points.CE': 12 }],
+      ['ema-cross', ['--grid', 'fastPeriod=5,9', '--grid', 'slowPeriod=30'], { fastPeriod: 5, slowPeriod: 30 }],
+    ] as const) {
+      const r = runCli(['sweep', ...data, ...JUN_JUL, '--strategy', strategy, ...grid, '--workers', '2', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.strategy).toBe(strategy);
+      const v = out.variants.find((x: any) => Object.entries(pick).every(([k, val]) => x.params[k] === val));
+      const b = runCli(['backtest', ...data, ...JUN_JUL, '--strategy', strategy, ...Object.entries(pick).flatMap(([k, val]) => ['--param', `${k}=${val}`]), '--json']);
+      expect(b.code, b.stderr).toBe(0);
+      const s = JSON.parse(b.stdout).summary;
+      for (const k of ['trades', 'wins', 'grossPnl', 'charges', 'netPnl', 'maxDrawdown', 'sharpe', 'sortino', 'calmar']) expect(v.metrics[k], `${strategy} ${k}`).toBe(s[k]);
+    }
+  });
+
   it('1 and 2 workers: the same bytes on stdout and in the CSV, walk-forward and statistics included', () => {
     const args = ['sweep', ...data, '--grid', 'emaPeriod=15:27:6', '--grid', 'chopMax=50,60', '--walk-forward', '8:4', '--pbo-blocks', '8', '--json'];
     const one = runCli([...args, '--workers', '1', '--csv', join(tmp, 'w1.csv')]);
@@ -94,7 +111,7 @@ describe.skipIf(!hasSharedData)(`niftybox sweep on the shared data${hasSharedDat
     }
     const csv = readFileSync(join(tmp, 'w1.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(8);
-    expect(csv[0]).toMatch(/^variant,default,emaPeriod,macdFast,.*,lots,trades,wins,winRate,grossPnl,charges,netPnl,profitFactor,expectancy,maxDrawdown,sharpe,sortino,calmar,tradingDays$/);
+    expect(csv[0]).toMatch(/^variant,default,entryStart,entryEnd,.*,emaPeriod,.*,chopMax,trades,wins,winRate,grossPnl,charges,netPnl,profitFactor,expectancy,maxDrawdown,sharpe,sortino,calmar,tradingDays$/);
   });
 
   it('Ctrl-C stops every worker at once: exit 130, no JSON finished, no process left', async () => {
@@ -159,7 +176,7 @@ writeFileSync(
 
 describe('sweep: bad input exits 64 naming the flag, never a stack trace', () => {
   const cases: [string, string[], RegExp][] = [
-    ['an unknown parameter', ['--grid', 'fooPeriod=1,2'], /--grid: v25 has no parameter "fooPeriod"; its parameters are emaPeriod, /],
+    ['an unknown parameter', ['--grid', 'fooPeriod=1,2'], /--grid: v25 has no parameter "fooPeriod"; its parameters are entryStart, .*emaPeriod/],
     ['a value outside the range', ['--grid', 'chopMax=50,150'], /--grid chopMax=150 is out of range: give a number from 0 to 100/],
     ['a fraction for a whole-number parameter', ['--grid', 'emaPeriod=1.5,2'], /--grid emaPeriod=1\.5: emaPeriod takes a whole number/],
     ['not a number', ['--grid', 'emaPeriod=abc'], /--grid emaPeriod="abc" is not a number/],
@@ -168,7 +185,7 @@ describe('sweep: bad input exits 64 naming the flag, never a stack trace', () =>
     ['a range of two numbers', ['--grid', 'emaPeriod=10:20'], /a range is FROM:TO:STEP, three numbers/],
     ['a zero step', ['--grid', 'slAtrMult=1:2:0'], /the step must be above 0/],
     ['no --grid', [], /--grid is required/],
-    ['a grid over --max-variants', ['--grid', 'emaPeriod=1:200:1', '--grid', 'chopMax=1:100:1'], /the grid has 20000 variants, over --max-variants 10000/],
+    ['a grid over --max-variants', ['--grid', 'emaPeriod=2:201:1', '--grid', 'chopMax=1:100:1'], /the grid has 20000 variants, over --max-variants 10000/],
     ['--random larger than the grid', ['--grid', 'emaPeriod=10,20,30', '--random', '5'], /--random 5 is larger than the grid \(3 variants\)/],
     ['--seed without --random', ['--grid', 'emaPeriod=10,20', '--seed', '3'], /--seed does nothing without --random/],
     ['a walk-forward longer than the data', ['--grid', 'emaPeriod=10,20', '--walk-forward', '4:1'], /--walk-forward 4:1 needs at least 5 weeks of data; the range 2025-06-02 … 2025-06-03 has 1/],
@@ -176,9 +193,11 @@ describe('sweep: bad input exits 64 naming the flag, never a stack trace', () =>
     ['an unknown objective', ['--grid', 'emaPeriod=10,20', '--objective', 'profit'], /--objective "profit" is not one of net, sharpe, sortino, calmar, profitFactor/],
     ['odd --pbo-blocks', ['--grid', 'emaPeriod=10,20', '--pbo-blocks', '7'], /--pbo-blocks 7: give an even number from 2 to 20/],
     ['--workers 0', ['--grid', 'emaPeriod=10,20', '--workers', '0'], /--workers "0" is not a valid value: it must be a whole number ≥ 1/],
-    ['an unknown strategy', ['--strategy', 'moon', '--grid', 'emaPeriod=10,20'], /--strategy "moon" is not a strategy the sweep knows: use one of v25/],
+    ['an unknown strategy', ['--strategy', 'moon', '--grid', 'emaPeriod=10,20'], /--strategy "moon" is not a strategy the sweep knows: use one of v25, ema-cross, confluence/],
     ['a --param on a grid axis', ['--grid', 'emaPeriod=10,20', '--param', 'emaPeriod=5'], /--grid emaPeriod and --param emaPeriod both set emaPeriod/],
     ['--x that is not an axis', ['--grid', 'emaPeriod=10,20', '--x', 'chopMax', '--html', join(tmp, 'x.html')], /--x chopMax is not a --grid axis: use one of emaPeriod/],
+    ['a variant the strategy refuses (entryStart after entryEnd)', ['--grid', 'entryStart=09:30,15:20'], /--grid in the variant entryStart=15:20: strategy v25, parameter entryStart: entryStart 15:20 is after entryEnd 15:15/],
+    ['a parameter of another strategy', ['--strategy', 'ema-cross', '--grid', 'emaPeriod=10,20'], /--grid: ema-cross has no parameter "emaPeriod"; its parameters are .*fastPeriod/],
     ['a value listed twice', ['--grid', 'emaPeriod=10,10'], /the value 10 is listed twice/],
   ];
   it.each(cases)('%s', (_name, args, message) => {

@@ -1,12 +1,14 @@
 /**
- * The sweep's one seam to the strategy: its parameters by name (strategies.md "Parameters by name",
- * per-side as `tp1Points.CE`), their kinds and ranges, and a variant's run. Today V25 only; the
- * strategy registry (issue 22) replaces this file.
+ * The sweep's one seam to the strategies: a registered strategy's parameters by name (strategies.md
+ * "Parameters by name", per-side as `tp1Points.CE`) with their kinds and ranges read from its schema,
+ * and a variant's run through runBacktest. A variant's whole parameter set is validated by the
+ * strategy's own schema (chooseStrategy) before any variant runs.
  */
 import { runBacktest, type BacktestDay } from '../../core/backtest.js';
 import type { MarketCalendar } from '../../core/calendar.js';
 import { dailyRecords } from '../../core/metrics.js';
-import { DEFAULT_RISK, DEFAULT_V25, type V25Params } from '../../core/params.js';
+import { DEFAULT_RISK } from '../../core/params.js';
+import { chooseStrategy, describeParams, strategies, strategyByName as registered } from '../../core/strategies/index.js';
 import type { FlatParams } from '../../core/sweep.js';
 import type { Candle } from '../../core/types.js';
 
@@ -17,71 +19,41 @@ export interface ParamSpec {
   max: number;
 }
 
-const int = (name: string, min: number, max: number): ParamSpec => ({ name, kind: 'int', min, max });
-const num = (name: string, min: number, max: number): ParamSpec => ({ name, kind: 'number', min, max });
-const time = (name: string): ParamSpec => ({ name, kind: 'time', min: 9 * 60 + 15, max: 15 * 60 + 30 });
-
 export interface SweepStrategy {
   name: string;
   params: readonly ParamSpec[];
   defaults: FlatParams;
 }
 
-export const V25_SWEEP: SweepStrategy = {
-  name: 'v25',
-  params: [
-    int('emaPeriod', 1, 500),
-    int('macdFast', 1, 200),
-    int('macdSlow', 1, 500),
-    int('macdSignal', 1, 200),
-    int('chopPeriod', 2, 200),
-    num('chopMax', 0, 100),
-    time('entryStart'),
-    time('entryEnd'),
-    time('eodExit'),
-    num('slAtrMult', 0, 20),
-    int('atrPeriod', 1, 100),
-    num('tp1Points.CE', 0, 1000),
-    num('tp1Points.PE', 0, 1000),
-    num('lockPoints.CE', 0, 1000),
-    num('lockPoints.PE', 0, 1000),
-    num('slippagePoints', 0, 50),
-    int('lots', 1, 1000),
-  ],
-  defaults: flatten(DEFAULT_V25),
-};
+/** Times: a 5-minute candle's start within the session. */
+const SESSION = { min: 9 * 60 + 15, max: 15 * 60 + 30 };
 
 export function strategyByName(name: string): SweepStrategy | undefined {
-  return name === V25_SWEEP.name ? V25_SWEEP : undefined;
+  const s = registered(name);
+  if (!s) return undefined;
+  const params = describeParams(s).map(
+    (p): ParamSpec =>
+      p.type === 'time' ? { name: p.name, kind: 'time', ...SESSION } : { name: p.name, kind: p.type === 'integer' ? 'int' : 'number', min: p.min ?? -Infinity, max: p.max ?? Infinity },
+  );
+  return { name: s.name, params, defaults: Object.fromEntries(describeParams(s).map((p) => [p.name, p.default])) };
 }
 
-export const STRATEGY_NAMES = [V25_SWEEP.name];
+export const STRATEGY_NAMES = strategies.map((s) => s.name);
 
-function flatten(p: V25Params): FlatParams {
-  const { tp1Points, lockPoints, ...rest } = p;
-  return { ...rest, 'tp1Points.CE': tp1Points.CE, 'tp1Points.PE': tp1Points.PE, 'lockPoints.CE': lockPoints.CE, 'lockPoints.PE': lockPoints.PE };
+/** `tp1Points.CE` → `{tp1Points: {CE}}`: the shape the strategy's schema takes. */
+export function nestParams(f: FlatParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(f)) {
+    const dot = k.indexOf('.');
+    if (dot < 0) out[k] = v;
+    else ((out[k.slice(0, dot)] ??= {}) as Record<string, unknown>)[k.slice(dot + 1)] = v;
+  }
+  return out;
 }
 
-function unflatten(f: FlatParams): V25Params {
-  const n = (k: string) => f[k] as number;
-  const s = (k: string) => f[k] as string;
-  return {
-    emaPeriod: n('emaPeriod'),
-    macdFast: n('macdFast'),
-    macdSlow: n('macdSlow'),
-    macdSignal: n('macdSignal'),
-    chopPeriod: n('chopPeriod'),
-    chopMax: n('chopMax'),
-    entryStart: s('entryStart'),
-    entryEnd: s('entryEnd'),
-    eodExit: s('eodExit'),
-    slAtrMult: n('slAtrMult'),
-    atrPeriod: n('atrPeriod'),
-    tp1Points: { CE: n('tp1Points.CE'), PE: n('tp1Points.PE') },
-    lockPoints: { CE: n('lockPoints.CE'), PE: n('lockPoints.PE') },
-    slippagePoints: n('slippagePoints'),
-    lots: n('lots'),
-  };
+/** The strategy's own verdict on a whole parameter set (ranges, cross-checks such as entryStart ≤ entryEnd); throws StrategyChoiceError. */
+export function checkVariant(strategy: SweepStrategy, params: FlatParams): void {
+  chooseStrategy(strategy.name, nestParams(params));
 }
 
 export interface VariantData {
@@ -96,6 +68,6 @@ export interface VariantData {
 
 /** One variant: a full backtest with fills and charges as `backtest`, as per-day records over the range's days. */
 export function runVariant(strategy: SweepStrategy, params: FlatParams, data: VariantData): Float64Array {
-  const result = runBacktest({ index: data.index, options: data.options, from: data.from, to: data.to, params: unflatten(params), risk: DEFAULT_RISK, calendar: data.calendar });
+  const result = runBacktest({ index: data.index, options: data.options, from: data.from, to: data.to, strategy: strategy.name, params: nestParams(params), risk: DEFAULT_RISK, calendar: data.calendar });
   return dailyRecords(result.trades, data.days);
 }
