@@ -25,10 +25,9 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-/** The first trading day on or after today (IST). */
-export function demoDay(calendar: MarketCalendar, now = realClock.now()): string {
-  const today = istDate(now);
-  return calendar.isTradingDay(today) ? today : calendar.nextTradingDay(today);
+/** The first trading day on or after `from` (default today, IST). */
+export function demoDay(calendar: MarketCalendar, now = realClock.now(), from = istDate(now)): string {
+  return calendar.isTradingDay(from) ? from : calendar.nextTradingDay(from);
 }
 
 /**
@@ -48,9 +47,11 @@ export function isolateDemo(config: Config, opts: { explicitDb: boolean; env?: N
  * leave the spot frozen and trade nothing); the note says so.
  */
 export function demoStartDay(config: Config, calendar: MarketCalendar, log: Logger, now = realClock.now()): { day: string; note: string | null } {
-  const first = demoDay(calendar, now);
+  // A chosen day (demo.day, --day) makes the session the same whatever today is.
+  const first = demoDay(calendar, now, config.demo.day);
+  const chosen = config.demo.day && first !== config.demo.day ? `demo: ${config.demo.day} is not a trading day; simulating the next one, ${first}` : null;
   const file = dbPath(config);
-  if (!existsSync(file)) return { day: first, note: null };
+  if (!existsSync(file)) return { day: first, note: chosen };
   let lastTs: number | null = null;
   try {
     const ledger = Ledger.open(file, { log: log.child({ area: 'ledger' }), readonly: true });
@@ -60,11 +61,11 @@ export function demoStartDay(config: Config, calendar: MarketCalendar, log: Logg
       ledger.close();
     }
   } catch {
-    return { day: first, note: null }; // the appliance opens it for writing next and says what is wrong
+    return { day: first, note: chosen }; // the appliance opens it for writing next and says what is wrong
   }
-  if (lastTs === null) return { day: first, note: null };
+  if (lastTs === null) return { day: first, note: chosen };
   const last = istDate(lastTs);
-  if (last < first) return { day: first, note: null };
+  if (last < first) return { day: first, note: chosen };
   const day = calendar.nextTradingDay(last);
   return { day, note: `demo: ${file} already holds the simulated sessions up to ${last}; continuing with ${day} (use --db for a fresh ledger)` };
 }
@@ -74,7 +75,7 @@ export interface DemoOptions {
   calendar: MarketCalendar;
   log: Logger;
   sessions: number;
-  /** The first simulated session (default: today, or the next trading day). */
+  /** The first simulated session (default: demo.day, else today, or the next trading day). */
   day?: string;
   onDailyReport?: (text: string) => void;
   /** Tests: a clock-sync check other than the always-synced virtual clock. */
@@ -90,7 +91,7 @@ export interface DemoOptions {
 
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const { config, calendar, log } = opts;
-  const day = opts.day ?? demoDay(calendar);
+  const day = opts.day ?? demoDay(calendar, realClock.now(), config.demo.day);
   const session = calendar.session(day)!;
   const speed = (session.closeTs - session.openTs) / 1000 / config.demo.sessionSeconds;
   // Start 31 virtual minutes before the open so the warm-up phase runs as it would at home.
