@@ -1,6 +1,8 @@
 /**
  * The demo: the simulated exchange (market simulator behind a fake Upstox on loopback), reached
- * through the real Upstox client, on a virtual clock that fast-forwards a session into minutes.
+ * through the real Upstox client, on a virtual clock that fast-forwards a session into minutes —
+ * paced by the box (sim/pacer.ts): the market moves on only once the box has taken in what it was sent,
+ * so a busy machine slows the demo down instead of changing its trades.
  */
 import { existsSync } from 'node:fs';
 import { dbPath, type Config } from '../config.js';
@@ -12,7 +14,7 @@ import { istDate, MINUTE_MS } from '../core/time.js';
 import { MarketDataStream, UpstoxRest } from '../feed/upstox/index.js';
 import { realClock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
-import { MarketSimulator, startFakeUpstox, VirtualClock, type FakeUpstox } from '../sim/index.js';
+import { ManualClock, MarketPacer, MarketSimulator, startFakeUpstox, type FakeUpstox, type VirtualClock } from '../sim/index.js';
 import { virtualClockSync, type ClockSyncCheck } from './clock-sync.js';
 import { UpstoxSource } from './upstox-source.js';
 
@@ -96,7 +98,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const speed = (session.closeTs - session.openTs) / 1000 / config.demo.sessionSeconds;
   // Start 31 virtual minutes before the open so the warm-up phase runs as it would at home.
   const start = session.openTs - 31 * MINUTE_MS;
-  const clock = opts.clock?.(start) ?? new VirtualClock(start, speed);
+  const clock = opts.clock?.(start) ?? new ManualClock(start);
   const exchange = await startFakeUpstox({
     source: new MarketSimulator({ seed: config.demo.seed, calendar }),
     calendar,
@@ -133,6 +135,28 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     useCron: false,
     onDailyReport: opts.onDailyReport,
   });
-  log.warn(`demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session)`);
-  return { source, exchange, stream, clock, close: () => exchange.close() };
+  // Tests that pass a clock move it themselves; otherwise the pacer does, a step at most the candle grace.
+  const pacer = opts.clock
+    ? null
+    : new MarketPacer({
+        clock: clock as ManualClock,
+        speed,
+        stepMs: Math.min(1000, Math.max(100, config.candleGraceMs)),
+        pump: () => exchange.pump(),
+        sent: () => exchange.stats.framesSent,
+        received: () => stream.stats.frames + stream.stats.badFrames + stream.stats.textFrames,
+        connected: () => stream.isConnected,
+      });
+  pacer?.start();
+  log.warn(`demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at up to ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session; slower if the box falls behind)`);
+  return {
+    source,
+    exchange,
+    stream,
+    clock,
+    close: async () => {
+      pacer?.stop();
+      await exchange.close();
+    },
+  };
 }
