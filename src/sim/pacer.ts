@@ -28,6 +28,8 @@ export interface PacerOptions {
   real?: Clock;
 }
 
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** A frame that does not arrive in this much real time was lost with its socket: go on without it. */
 const MAX_WAIT_MS = 2_000;
 /** Real ms behind schedule after which the pacer stops trying to catch up. */
@@ -64,7 +66,7 @@ export class MarketPacer {
       this.o.pump();
       this.steps++;
       const waitFrom = real.now();
-      while (!this.stopped && this.o.received() < this.o.sent() && this.o.connected() && real.now() - waitFrom < MAX_WAIT_MS) await this.pause(real, 0);
+      while (!this.stopped && this.o.received() < this.o.sent() && this.o.connected() && real.now() - waitFrom < MAX_WAIT_MS) await yieldToIo();
       this.waitedMs += real.now() - waitFrom;
       const ahead = this.realStart + (clock.now() - this.virtualStart) / speed - real.now();
       // A jump (the night between sessions, clock.set) or a long stall restarts the schedule from here:
@@ -79,8 +81,9 @@ export class MarketPacer {
     this.virtualStart = this.o.clock.now();
   }
 
-  /** Yields to I/O (the frames in flight, the box's work) for at least `ms` real ms. */
+  /** Waits `ms` real ms; less than a timer's granularity only yields to I/O (the frames in flight, the box's work). */
   private pause(real: Clock, ms: number): Promise<void> {
+    if (ms < 2) return yieldToIo();
     return new Promise((resolve) => {
       this.timer = real.after(Math.max(0, ms), () => {
         this.timer = null;
