@@ -7,14 +7,14 @@ import { DataError, HelpRequested, IoError, UsageError } from './commands/errors
 const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
 
 commands:
-  run [--config F] [--demo] [--db F] [--replay INDEX,OPTIONS] …   the appliance (demo when no Upstox credentials)
+  run [--config F] [--demo [--day D]] [--db F] [--replay INDEX,OPTIONS] …   the appliance (demo when no Upstox credentials)
   backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--allow-gaps]
   report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
   login [--token T]                                               Upstox OAuth flow, or store an Analytics token
   doctor [--json]                                                 checks mode, paths, I2C, GPIO, clock, token, broker, disk
   fetch --from D --to D --out DIR                                 Upstox history into the two files backtest reads
   export --out DIR [--db F] [--from D] [--to D]                   the box's recorded candles into the same two files
-  verify --day D [--db F]                                         a live day's trades beside the backtest of its candles
+  verify --day D [--db F] [--json]                                live trades beside the backtest: agrees / tick fills / differs
   mqtt forget [--device ID] | mqtt hash-password                 remove a device from Home Assistant; hash a broker password
   halt [--reason R] | resume | status                             talk to the running appliance`;
 
