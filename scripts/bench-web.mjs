@@ -15,7 +15,7 @@ import { startDemo } from '../dist/app/demo.js';
 import { parseConfig } from '../dist/config.js';
 import { MarketCalendar } from '../dist/core/calendar.js';
 import { createLogger, setLogLevel } from '../dist/log.js';
-import { startWebOutput } from '../dist/web/index.js';
+import { startWebOutput } from '../dist/app/outputs.js';
 
 const json = process.argv.includes('--json');
 const seconds = Number(process.env.BENCH_WEB_SESSION_SECONDS ?? 40);

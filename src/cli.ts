@@ -2,21 +2,13 @@
 /** `niftybox <command>`: the one entry point. Each command lives in src/commands/. */
 import { ConfigError } from './config.js';
 import { LedgerError } from './store/ledger.js';
-import { DataError, HelpRequested, IoError, UsageError } from './commands/errors.js';
+import { DataError, HelpRequested, IoError, UsageError } from './lib/errors.js';
+import { COMMANDS, usageLine, type CommandName } from './commands/usage.js';
 
 const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
 
 commands:
-  run [--config F] [--demo [--day D]] [--db F] [--replay INDEX,OPTIONS] …   the appliance (demo when no Upstox credentials)
-  backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--allow-gaps]
-  report [--db F] [--from D] [--to D] [--json] [--csv F]          the paper ledger
-  login [--token T]                                               Upstox OAuth flow, or store an Analytics token
-  doctor [--json]                                                 checks mode, paths, I2C, GPIO, clock, token, broker, disk
-  fetch --from D --to D --out DIR                                 Upstox history into the two files backtest reads
-  export --out DIR [--db F] [--from D] [--to D]                   the box's recorded candles into the same two files
-  verify --day D [--db F] [--json]                                live trades beside the backtest: agrees / tick fills / differs
-  mqtt forget [--device ID] | mqtt hash-password                 remove a device from Home Assistant; hash a broker password
-  halt [--reason R] | resume | status                             talk to the running appliance`;
+${(Object.keys(COMMANDS) as CommandName[]).map((n) => `  ${usageLine(n, 64, { bare: true })}`).join('\n')}`;
 
 type Command = (argv: string[]) => Promise<number>;
 

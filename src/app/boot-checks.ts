@@ -2,7 +2,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Config } from '../config.js';
-import { IoError } from '../commands/errors.js';
+import { IoError } from '../lib/errors.js';
 import { loadToken } from '../feed/upstox/token-store.js';
 import { checkToken, describeRejection } from '../feed/upstox/token-check.js';
 import type { Logger } from '../log.js';

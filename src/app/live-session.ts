@@ -1,16 +1,15 @@
 /**
  * What the live session's components share (Upstox live, or the simulated exchange in the demo): the
- * options, the trading loop and ledger, the index history, how far the engine's candles are covered,
- * the candle this box saw only in part, and the gate that holds live ticks while candles are repaired.
+ * options, the trading loop, the index history and the gate that holds live ticks while candles are
+ * repaired.
  */
 import type { MarketCalendar } from '../core/calendar.js';
 import { phaseAt } from '../core/schedule.js';
 import { BUCKET_MS, istDate } from '../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle } from '../core/types.js';
-import type { FeedTick, MarketDataStream, UpstoxRest } from '../feed/upstox/index.js';
+import { mergeCandles, type FeedTick, type MarketDataStream, type UpstoxRest } from '../feed/upstox/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
-import type { Ledger } from '../store/ledger.js';
 import type { ClockSyncCheck } from './clock-sync.js';
 import type { AppBus } from './components/component.js';
 import { TickGate } from './tick-gate.js';
@@ -51,33 +50,57 @@ export function trimHistory(history: Candle[], now: number): Candle[] {
   return history.length && history[0]!.ts < from ? history.filter((c) => c.ts >= from) : history;
 }
 
-export const bucketOf = (ts: number) => ts - (ts % BUCKET_MS);
+/** The index candles in memory, from the warm-up and the backfill: HISTORY_DAYS at most. */
+export class IndexHistory {
+  private candles: Candle[] = [];
 
+  /** The whole history at once (the boot-time warm-up fell back to the ledger's candles). */
+  replace(candles: Candle[]): void {
+    this.candles = candles;
+  }
+
+  /** Candles merged in (a later one replaces an earlier of the same bucket); older than HISTORY_DAYS dropped. */
+  merge(candles: readonly Candle[], now: number): void {
+    this.candles = trimHistory(mergeCandles(this.candles, candles), now);
+  }
+
+  until(ts: number): Candle[] {
+    return this.candles.filter((c) => c.ts <= ts);
+  }
+
+  /** The candles that have closed by `now`. */
+  closedBy(now: number): Candle[] {
+    return this.candles.filter((c) => c.ts + BUCKET_MS <= now);
+  }
+}
+
+/**
+ * What every live component reads: the options, the bus, the trading loop, the index history and the
+ * tick gate. What one component knows and another needs (how far the candles are covered at start, the
+ * candle seen only in part, when the feed connected) goes on the bus as a fact; the rest each keeps.
+ */
 export class LiveSession {
-  loop!: TradingLoop;
-  ledger: Ledger | null = null;
-  history: Candle[] = [];
-  /** End of the last index bucket the engine has (warmed or closed); a start repairs from here. */
-  coveredUpTo: number | null = null;
-  /** Start of the bucket this box did not see from its first second: its official candle replaces the built one at its close. */
-  partial: number | null = null;
-  /** Start mode: `trade` replays the missed candles through the engine (a restart holding a position). */
-  startReplay: 'warm' | 'trade' = 'warm';
-  /** When the feed last connected (market time), and whether it was up before today's first trade. */
-  connectedAt: number | null = null;
-  sawOpenDay: string | null = null;
-  /** The boot-time warm-up failed (no network, dead token): retried until it works. */
-  prepareError: Error | null = null;
-  stopped = false;
+  readonly history = new IndexHistory();
   /** Live ticks wait here while candles are repaired from Upstox (start, reconnect, pair pick, candle close). */
   readonly gate: TickGate<FeedTick>;
+  private trading: TradingLoop | null = null;
 
   constructor(
     readonly o: UpstoxSourceOptions,
     readonly bus: AppBus,
     deliver: (t: FeedTick) => void,
   ) {
-    this.gate = new TickGate<FeedTick>(deliver, (err) => this.loop?.alert('warn', 'CANDLE_REPAIR', `could not complete candles from Upstox: ${err.message}`));
+    this.gate = new TickGate<FeedTick>(deliver, (err) => this.trading?.alert('warn', 'CANDLE_REPAIR', `could not complete candles from Upstox: ${err.message}`));
+  }
+
+  /** The trading loop, from the source's run() on (components start only then). */
+  get loop(): TradingLoop {
+    if (!this.trading) throw new Error('the live session has no trading loop before run()');
+    return this.trading;
+  }
+
+  attach(loop: TradingLoop): void {
+    this.trading = loop;
   }
 
   now(): number {
@@ -94,8 +117,7 @@ export class LiveSession {
   }
 
   closedHistory(): Candle[] {
-    const now = this.now();
-    return this.history.filter((c) => c.ts + BUCKET_MS <= now);
+    return this.history.closedBy(this.now());
   }
 
   async todaysCandles(key: string, day: string): Promise<Candle[]> {
@@ -112,7 +134,7 @@ export class LiveSession {
   }
 
   updateWarmGuard(): void {
-    const loop = this.loop;
+    const loop = this.trading;
     if (!loop) return;
     const warm = loop.engine.indicatorsWarm();
     const active = Boolean(loop.engine.view().guards.INDICATORS_COLD);

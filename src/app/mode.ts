@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { istIso } from '../core/time.js';
 import { jwtExpiry, tokenPath, type TokenKind } from '../feed/upstox/token-store.js';
 import { registerSecret } from '../log.js';
-import { IoError } from '../commands/errors.js';
+import { IoError } from '../lib/errors.js';
 import { ConfigError } from '../config.js';
 import { realClock } from '../lib/clock.js';
 

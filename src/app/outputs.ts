@@ -1,13 +1,15 @@
-/** The box (OLED, button, buzzer) and MQTT as outputs of the trading loop; each degrades alone. */
+/** The box (OLED, button, buzzer), MQTT and the page as outputs of the trading loop; each degrades alone. */
 import { VERSION } from '../app.js';
-import type { Config } from '../config.js';
+import { dbPath, type Config } from '../config.js';
 import type { MarketCalendar } from '../core/calendar.js';
+import type { Candle } from '../core/types.js';
 import { createDevice } from '../device/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import { MqttOutput } from '../mqtt/mqtt-output.js'; // not mqtt/index.js: that one loads the embedded broker (aedes)
 import type { MqttLedger } from '../mqtt/announcements.js';
 import type { Output } from '../output.js';
+import { WebServer } from '../web/server.js';
 import type { TradingLoop } from './trading-loop.js';
 
 export async function startDeviceOutput(o: { config: Config; loop: TradingLoop; calendar: MarketCalendar; log: Logger; keyboard: boolean; now: () => number }): Promise<Output> {
@@ -41,4 +43,36 @@ export async function startMqttOutput(o: { config: Config; loop: TradingLoop; lo
   });
   await out.start();
   return out;
+}
+
+/** The page (config web.enabled), its URL announced on stdout for `run`. */
+export async function startWebOutput(o: {
+  config: Config;
+  loop: TradingLoop;
+  calendar: MarketCalendar;
+  log: Logger;
+  officialCandles?: (instrumentKey: string, day: string) => Promise<Candle[]>;
+  history?: (untilTs: number) => Candle[];
+  /** Where the URL is announced (stdout for `run`). */
+  announce?: (line: string) => void;
+}): Promise<WebServer | null> {
+  if (!o.config.web.enabled) return null;
+  const web = await WebServer.start({
+    config: o.config.web,
+    ledgerFile: dbPath(o.config),
+    calendar: o.calendar,
+    params: o.config.strategy,
+    control: o.loop,
+    state: () => o.loop.state(),
+    engine: () => {
+      const v = o.loop.engine.view();
+      return { guards: v.guards, contracts: v.contracts };
+    },
+    officialCandles: o.officialCandles,
+    history: o.history,
+    log: o.log.child({ area: 'web' }),
+    title: `niftybox ${o.config.deviceId}`,
+  });
+  o.announce?.(`Page: ${web.url}`);
+  return web;
 }

@@ -4,6 +4,7 @@
  * hear of it. Nothing here waits on a peripheral.
  */
 import { type AlertCode, type GuardCode, alertCodesWhere } from '../core/alerts.js';
+import { paise } from '../core/charges.js';
 import { contractName } from '../core/contracts.js';
 import type { Engine, EngineCheckpoint } from '../core/engine.js';
 import type { EngineEvent, HaltSource } from '../core/events.js';
@@ -217,19 +218,19 @@ export class TradingLoop implements ControlPort {
               symbol: contractName(contract),
               strike: contract.strike,
               quantity: pos.quantity,
-              entryPrice: round2(pos.entryPrice),
+              entryPrice: paise(pos.entryPrice),
               ltp: pos.ltp,
-              sl: round2(pos.sl),
-              tp1: round2(pos.tp1),
+              sl: paise(pos.sl),
+              tp1: paise(pos.tp1),
               tp1Hit: pos.tp1Hit,
-              unrealizedPnl: round2(unrealized),
+              unrealizedPnl: paise(unrealized),
             }
           : null,
       pnl: {
-        realized: round2(v.stats.realized),
-        unrealized: round2(unrealized),
-        charges: round2(v.stats.charges),
-        net: round2(v.stats.realized + unrealized - v.stats.charges),
+        realized: paise(v.stats.realized),
+        unrealized: paise(unrealized),
+        charges: paise(v.stats.charges),
+        net: paise(v.stats.realized + unrealized - v.stats.charges),
         trades: v.stats.trades,
         wins: v.stats.wins,
       },
@@ -243,7 +244,6 @@ export class TradingLoop implements ControlPort {
   }
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
  * Bounds the batch held during a disk outage. What a later restart cannot rebuild is kept (entries, exits,

@@ -5,7 +5,6 @@
  * tick path (stream → gate → engine) and the components' lifecycle.
  */
 import type { TickSource } from '../app.js';
-import { istDate } from '../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle, type Side } from '../core/types.js';
 import type { FeedTick } from '../feed/upstox/index.js';
 import type { Ledger } from '../store/ledger.js';
@@ -36,6 +35,8 @@ export class UpstoxSource implements TickSource {
   private readonly backfill: Backfill;
   private readonly scheduler: SessionScheduler;
   private resumeAfter: number | null = null;
+  private ledger: Ledger | null = null;
+  private stopped = false;
   private stopResolve: (() => void) | null = null;
 
   constructor(private readonly o: UpstoxSourceOptions) {
@@ -54,30 +55,31 @@ export class UpstoxSource implements TickSource {
 
   /** Warm-up before recovery: ≥ 5 trading days of index candles (ledger first, then the API). */
   prepare(ledger: Ledger): Promise<void> {
+    this.ledger = ledger;
     return this.warmUp.prepare(ledger);
   }
 
   index(untilTs: number): Candle[] {
-    return this.s.history.filter((c) => c.ts <= untilTs);
+    return this.s.history.until(untilTs);
   }
 
   /** Today's candles of a held contract, from the ledger (a restart mid-day rebuilds the day ATR from them). */
   option(day: string, _side: Side, instrumentKey: string, untilTs: number): Candle[] {
     const session = this.o.calendar.session(day);
-    return this.s.ledger && session ? this.s.ledger.candles(instrumentKey, session.openTs, untilTs) : [];
+    return this.ledger && session ? this.ledger.candles(instrumentKey, session.openTs, untilTs) : [];
   }
 
   async run(loop: TradingLoop, resumeAfter: number | null): Promise<void> {
-    this.s.loop = loop;
+    this.s.attach(loop);
     this.resumeAfter = resumeAfter;
     const { stream } = this.o;
     const components: Component[] = [
       new LoginPage(this.s), // first: the others may find the token dead
+      this.backfill, // before the warm-up: it keeps the start coverage the warm-up tells
       this.warmUp,
       new FeedWatchdog(this.s),
-      this.backfill,
       new ContractPicker(this.s),
-      new DailyReporter(this.s),
+      new DailyReporter(this.s, this.ledger),
     ];
     await this.components.start(components);
     const offTick = stream.on('tick', (t) => this.onTick(t));
@@ -85,7 +87,7 @@ export class UpstoxSource implements TickSource {
     stream.start();
     await this.components.start([this.scheduler, new CandleClock(this.s, this.backfill, this.o.pollMs ?? POLL_MS)]);
     const done = new Promise<void>((resolve) => (this.stopResolve = resolve));
-    if (this.s.stopped) this.stopResolve?.();
+    if (this.stopped) this.stopResolve?.();
     await done;
     await this.components.stop();
     offTick();
@@ -93,7 +95,7 @@ export class UpstoxSource implements TickSource {
   }
 
   stop(): void {
-    this.s.stopped = true;
+    this.stopped = true;
     this.stopResolve?.();
   }
 
@@ -104,13 +106,8 @@ export class UpstoxSource implements TickSource {
 
   /** One live tick to the engine, in order (the gate holds it while a repair runs). */
   private deliver(t: FeedTick): void {
-    const s = this.s;
     if (this.backfill.holdsBack(t)) return;
-    if (t.instrumentKey === NIFTY_INDEX_KEY && s.inSessionAt(t.ts)) {
-      const day = istDate(t.ts);
-      if (s.sawOpenDay !== day && s.connectedAt !== null && s.connectedAt <= this.o.calendar.session(day)!.openTs) s.sawOpenDay = day;
-    }
-    s.loop.tick({ instrumentKey: t.instrumentKey, ts: t.ts, ltp: t.ltp, bid: t.bid, ask: t.ask, volume: t.ltq });
+    this.s.loop.tick({ instrumentKey: t.instrumentKey, ts: t.ts, ltp: t.ltp, bid: t.bid, ask: t.ask, volume: t.ltq });
     if (t.instrumentKey === NIFTY_INDEX_KEY) this.bus.emit('indexTick', { ltp: t.ltp, ts: t.ts });
   }
 }

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { HelpRequested, UsageError } from './errors.js';
+import { HelpRequested, UsageError } from '../lib/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -5,14 +5,15 @@ import { MarketCalendar } from '../core/calendar.js';
 import { DEFAULT_RISK, DEFAULT_V25, type V25Params } from '../core/params.js';
 import { summarize } from '../core/report.js';
 import { missingIndexDays, parseIndexCsv, parseOptionsCsv, type OptionDay } from '../feed/csv.js';
-import { summaryJson, textReport, tradeJson, tradesCsv, type SlippagePoint } from '../report/format.js';
+import { sensitivityJson, summaryJson, textReport, tradeJson, tradesCsv, type SlippagePoint } from '../report/format.js';
 import type { Candle } from '../core/types.js';
 import { DATE_RANGE_FLAGS, REPORT_OUTPUT_FLAGS, dateRangeFlags, numberFlag, parseFlags } from './args.js';
-import { DataError, UsageError } from './errors.js';
+import { DataError, UsageError } from '../lib/errors.js';
 import { checkWritable, fsReason, writeOutput } from './output-file.js';
 import { backtestPage, writeHtmlPage } from '../web/html-export.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox backtest --index F --options F [--from D] [--to D] [--slippage P] [--json] [--csv F] [--days] [--allow-gaps] [--html F]';
+const USAGE = usageOf('backtest');
 
 export interface LoadedCandles {
   index: Candle[];
@@ -111,7 +112,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
       daysTraded: result.daysTraded,
       cancelledEntries: result.cancelledEntries,
       daysWithoutOptions: result.daysWithoutOptions.length,
-      slippageSensitivity: sensitivity.map((p) => ({ ...p, netPnl: Math.round(p.netPnl * 100) / 100 })),
+      slippageSensitivity: sensitivityJson(sensitivity),
     };
     process.stdout.write(JSON.stringify({ trades: result.trades.map(tradeJson), summary: summaryJson(summary, extra) }) + '\n');
   } else {

@@ -4,12 +4,12 @@ import { dbPath, loadConfig } from '../config.js';
 import { controlSocketPath, sendControl, type ControlRequest } from '../app/control.js';
 import { statusLine } from '../app/console-output.js';
 import { parseFlags } from './args.js';
-import { DataError } from './errors.js';
+import { usageOf } from './usage.js';
+import { DataError } from '../lib/errors.js';
 import { demoLedgerPath, selectMode } from '../app/mode.js';
 
 function controlCommand(cmd: ControlRequest['cmd']) {
   return async (argv: string[]): Promise<number> => {
-    const usage = `niftybox ${cmd} [--config F] [--db F]${cmd === 'halt' ? ' [--reason R]' : ''} [--json]`;
     const { values } = parseFlags(
       argv,
       {
@@ -18,7 +18,7 @@ function controlCommand(cmd: ControlRequest['cmd']) {
         json: { type: 'boolean', default: false },
         ...(cmd === 'halt' ? { reason: { type: 'string' as const } } : {}),
       },
-      usage,
+      usageOf(cmd),
     );
     const loaded = loadConfig(values.config as string | undefined);
     const { config } = loaded;

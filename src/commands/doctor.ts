@@ -15,9 +15,10 @@ import { setLogSink } from '../log.js';
 import { controlSocketPath } from '../app/control.js';
 import { selectMode, type ModeChoice } from '../app/mode.js';
 import { parseFlags } from './args.js';
+import { usageOf } from './usage.js';
 
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { config: { type: 'string' }, json: { type: 'boolean', default: false } }, 'niftybox doctor [--config F] [--json]');
+  const { values } = parseFlags(argv, { config: { type: 'string' }, json: { type: 'boolean', default: false } }, usageOf('doctor'));
   setLogSink((l) => process.stderr.write(l + '\n'));
   const loaded = loadConfig(values.config);
   const { config } = loaded;

@@ -13,9 +13,10 @@ import { INDEX_FILE, OPTIONS_FILE, indexCsv, optionsCsv, type OptionDayRows } fr
 import { createLogger, setLogSink } from '../log.js';
 import { Ledger } from '../store/ledger.js';
 import { CONFIG_FLAGS, DATE_RANGE_FLAGS, dateRangeFlags, parseFlags } from './args.js';
-import { DataError, UsageError } from './errors.js';
+import { DataError, UsageError } from '../lib/errors.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox export --out DIR [--config F] [--db F] [--from D] [--to D]';
+const USAGE = usageOf('export');
 
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(

@@ -14,9 +14,10 @@ import { fetchHistory, Interrupted, PlusOnlyError, type HistoryProgress } from '
 import { loadToken, TokenExpired, UpstoxApiError, UpstoxRest, UpstoxShapeError } from '../feed/upstox/index.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { DATE_RANGE_FLAGS, dateRangeFlags, parseFlags } from './args.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../lib/errors.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox fetch --from D --to D --out DIR [--config F] [--cache DIR]';
+const USAGE = usageOf('fetch');
 
 export async function fetchCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(

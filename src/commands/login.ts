@@ -4,13 +4,14 @@ import { runLoginServer, storeAnalyticsToken } from '../feed/upstox/index.js';
 import { istIso } from '../core/time.js';
 import { createLogger, registerSecret } from '../log.js';
 import { loginServerOptions } from '../app/login-options.js';
+import { usageOf } from './usage.js';
 import { parseFlags, portFlag, textFlag } from './args.js';
-import { DataError, IoError, UsageError } from './errors.js';
+import { DataError, IoError, UsageError } from '../lib/errors.js';
 import { checkToken, describeRejection } from '../feed/upstox/token-check.js';
 import { jwtExpiry, tokenPath, tokenWriteProblem } from '../feed/upstox/token-store.js';
 import { ensureWritableDir } from '../app/boot-checks.js';
 
-const USAGE = 'niftybox login [--config F] [--token T] [--port N]';
+const USAGE = usageOf('login');
 
 /**
  * `login --token T`: Upstox checks the token first (GET /v2/user/profile); a rejected one is refused

@@ -15,10 +15,11 @@ import { hashPassword } from '../mqtt/password.js';
 import { topicsFor } from '../mqtt/topics.js';
 import { Ledger, LedgerError } from '../store/ledger.js';
 import { parseFlags } from './args.js';
-import { UsageError } from './errors.js';
+import { usageLine } from './usage.js';
+import { UsageError } from '../lib/errors.js';
 
-const FORGET_USAGE = "niftybox mqtt forget [--device ID] [--config F]   remove a device from Home Assistant (default: this box's deviceId)";
-const HASH_USAGE = 'niftybox mqtt hash-password                        read a password on stdin, print its hash for mqtt.embeddedBroker.users';
+const FORGET_USAGE = usageLine('mqtt forget', 51);
+const HASH_USAGE = usageLine('mqtt hash-password', 51);
 const USAGE = `${FORGET_USAGE}\n${HASH_USAGE}`;
 
 export async function mqttCommand(argv: string[]): Promise<number> {

@@ -6,12 +6,13 @@ import { createLogger, setLogSink } from '../log.js';
 import { summaryJson, textReport, tradeJson, tradesCsv } from '../report/format.js';
 import { Ledger } from '../store/ledger.js';
 import { CONFIG_FLAGS, DATE_RANGE_FLAGS, REPORT_OUTPUT_FLAGS, dateRangeFlags, ledgerFlag, parseFlags } from './args.js';
-import { DataError } from './errors.js';
+import { DataError } from '../lib/errors.js';
 import { checkWritable, writeOutput } from './output-file.js';
 import { createCalendar } from '../app.js';
 import { ledgerPage, writeHtmlPage } from '../web/html-export.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox report [--config F] [--db F] [--from D] [--to D] [--json] [--csv F] [--html F] [--days]';
+const USAGE = usageOf('report');
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(

@@ -9,14 +9,14 @@ import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { textReport } from '../report/format.js';
 import { createCalendar } from '../app.js';
 import { CONFIG_FLAGS, DATE_RANGE_FLAGS, parseFlags, dateFlag, numberFlag, wholeNumberFlag, ledgerFlag, refuseFlags } from './args.js';
-import { UsageError } from './errors.js';
-import { startDeviceOutput, startMqttOutput } from '../app/outputs.js';
-import { startWebOutput } from '../web/index.js';
-import { officialCandlesFor } from '../web/official.js';
+import { UsageError } from '../lib/errors.js';
+import { startDeviceOutput, startMqttOutput, startWebOutput } from '../app/outputs.js';
+import { officialCandlesFor } from '../app/official-candles.js';
 import { selectMode } from '../app/mode.js';
 import { checkBootToken, ensureWritableDir } from '../app/boot-checks.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox run [--config F] [--db F] [--demo [--day D] [--sessions N]] [--display KIND] [--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max] [--allow-gaps]]';
+const USAGE = usageOf('run');
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(
@@ -72,7 +72,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const speed = values.speed === undefined || values.speed === 'max' ? 'max' : numberFlag(values.speed, 'speed', 0.001)!;
     // Loaded per mode: a live box never carries the CSV readers, the replay or the simulated exchange.
     const { checkIndexGaps, readCandleFiles } = await import('./backtest.js');
-    const { CandleReplaySource } = await import('../feed/replay.js');
+    const { CandleReplaySource } = await import('../app/replay-source.js');
     const data = readCandleFiles(indexFile, optionsFile);
     const [from, to] = [dateFlag(values.from, 'from'), dateFlag(values.to, 'to')];
     for (const note of checkIndexGaps(data, indexFile, from, to, values['allow-gaps'] ?? false)) process.stdout.write(`note: ${note}\n`);

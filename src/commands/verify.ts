@@ -10,9 +10,10 @@ import { createLogger, setLogSink } from '../log.js';
 import { tradeJson } from '../report/format.js';
 import { Ledger } from '../store/ledger.js';
 import { dateFlag, parseFlags } from './args.js';
-import { DataError, UsageError } from './errors.js';
+import { DataError, UsageError } from '../lib/errors.js';
+import { usageOf } from './usage.js';
 
-const USAGE = 'niftybox verify --day D [--config F] [--db F] [--json]';
+const USAGE = usageOf('verify');
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { day: { type: 'string' }, config: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean', default: false } }, USAGE);

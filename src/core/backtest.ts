@@ -7,6 +7,7 @@ import { Engine } from './engine.js';
 import type { EngineEvent } from './events.js';
 import type { RiskParams, V25Params } from './params.js';
 import { BUCKET_MS, DAY_MS, IST_OFFSET_MS, istDate, istDayNumber } from './time.js';
+import { forEachCandleTick } from './candle-ticks.js';
 import type { Candle, ClosedTrade, DayContracts, Side, Tick } from './types.js';
 import { NIFTY_INDEX_KEY } from './types.js';
 
@@ -35,16 +36,6 @@ export interface BacktestResult {
   /** Trading days in range that had index candles but no option pair (not traded). */
   daysWithoutOptions: string[];
   daysTraded: number;
-}
-
-/** One candle as the four ticks a replay feeds: the open, then the low, high and close as path ticks. */
-export function candleTicks(key: string, c: Candle): Tick[] {
-  return [
-    { instrumentKey: key, ts: c.ts, ltp: c.open },
-    { instrumentKey: key, ts: c.ts, ltp: c.low, path: true },
-    { instrumentKey: key, ts: c.ts, ltp: c.high, path: true },
-    { instrumentKey: key, ts: c.ts, ltp: c.close, path: true, volume: c.volume },
-  ];
 }
 
 export function runBacktest(input: BacktestInput): BacktestResult {
@@ -116,7 +107,7 @@ export function replayDay(
   onClock: (ts: number) => void,
   fromBucket = -Infinity,
 ): void {
-  walkDay(index, start, end, od, (key, c) => feed(key, c, onTick), onClock, fromBucket);
+  walkDay(index, start, end, od, (key, c) => forEachCandleTick(key, c, onTick), onClock, fromBucket);
 }
 
 /** replayDay's walk with each candle handed over whole (the backtest feeds it to Engine.onCandle). */
@@ -158,27 +149,6 @@ function walkDay(
     }
     if (play) onClock(t + BUCKET_MS);
   }
-}
-
-// One reused tick: the engine copies what it keeps, and a replay feeds ~150,000 of them.
-const scratch: Tick = { instrumentKey: '', ts: 0, ltp: 0, path: false, volume: 0 };
-
-/** A candle as the ticks of candleTicks, through one reused tick. */
-function feed(key: string, c: Candle, onTick: (tick: Tick) => void): void {
-  scratch.instrumentKey = key;
-  scratch.ts = c.ts;
-  scratch.volume = 0;
-  scratch.ltp = c.open;
-  scratch.path = false;
-  onTick(scratch);
-  scratch.path = true;
-  scratch.ltp = c.low;
-  onTick(scratch);
-  scratch.ltp = c.high;
-  onTick(scratch);
-  scratch.ltp = c.close;
-  scratch.volume = c.volume;
-  onTick(scratch);
 }
 
 /** The day's contracts with lot sizes from the calendar where the file has none. */

@@ -13,6 +13,7 @@
 import type { GuardCode } from './alerts.js';
 import type { MarketCalendar } from './calendar.js';
 import { type CandleBar, CandleBuilder, bucketOf, candleOf, extend, extendByCandle, replaceBar } from './candle-builder.js';
+import { forEachCandleTick } from './candle-ticks.js';
 import type { AlertCode, AlertLevel, EngineEvent, HaltSource } from './events.js';
 import { PaperFillModel } from './fill-model.js';
 import { type CancelReason, type DayStats, PaperBroker, type PendingEntry } from './paper-broker.js';
@@ -159,7 +160,7 @@ export class Engine {
   }
 
   /**
-   * A recorded candle as the four ticks a replay feeds (`candleTicks`: the open, then the low, high and
+   * A recorded candle as the four ticks a replay feeds (candle-ticks.ts: the open, then the low, high and
    * close as path ticks, all at the candle's start; the close carries the volume). Exactly four onTick
    * calls, in one: where those ticks could do no more than extend the candle (the index; a contract
    * without a position or a pending entry on it) they are folded into the candle at once.
@@ -191,25 +192,15 @@ export class Engine {
       extendByCandle(bar, bucket, c);
       return this.drain();
     }
-    const tick = candleTick;
-    tick.instrumentKey = instrumentKey;
-    tick.ts = ts;
-    tick.ltp = c.open;
-    tick.path = false;
-    tick.volume = 0;
-    extend(bar, bucket, tick);
-    this.onOptionTick(side, tick);
-    tick.path = true;
-    tick.ltp = c.low;
-    extend(bar, bucket, tick);
-    this.onOptionTick(side, tick);
-    tick.ltp = c.high;
-    extend(bar, bucket, tick);
-    this.onOptionTick(side, tick);
-    tick.ltp = c.close;
-    tick.volume = c.volume;
-    extend(bar, bucket, tick);
-    this.onOptionTick(side, tick);
+    forEachCandleTick(
+      instrumentKey,
+      c,
+      (tick) => {
+        extend(bar, bucket, tick);
+        this.onOptionTick(side, tick);
+      },
+      candleTick,
+    );
     return this.drain();
   }
 

@@ -6,7 +6,7 @@
  * which parses the two shared files (3.7 MB) several times faster than split + Number did.
  */
 import type { MarketCalendar } from '../core/calendar.js';
-import { addDays } from '../core/time.js';
+import { addDays, istDate, istDayNumber } from '../core/time.js';
 import type { Candle, DayContracts, OptionContract, Side } from '../core/types.js';
 
 export class CsvError extends Error {
@@ -304,9 +304,6 @@ function checkWidth(r: Rows, width: number, file: string): void {
   if (r.count !== width) throw new CsvError(file, r.line, `expected ${width} fields, found ${r.count} (truncated or malformed row)`);
 }
 
-const IST_MS = 330 * 60_000;
-const istDay = (ts: number) => new Date(ts + IST_MS).toISOString().slice(0, 10);
-const istDayNumber = (ts: number) => Math.floor((ts + IST_MS) / 86_400_000);
 
 function timestampOrThrow(r: Rows, text: Buffer, col: number, name: string, example: string, file: string): number {
   const len = r.end[col]! - r.start[col]!;
@@ -326,11 +323,11 @@ function orderError(file: string, line: number, prev2: number, prev: number, ts:
   if (ts === prev) return new CsvError(file, line, `duplicate timestamp ${raw(line)}`);
   const otherDay = (odd: number, around: number) => istDayNumber(odd) !== istDayNumber(around);
   if (prev2 > -Infinity && ts > prev2) {
-    if (otherDay(prev, prev2) && !otherDay(ts, prev2)) return new CsvError(file, line - 1, `this row is dated ${istDay(prev)} but the rows before and after it are dated ${istDay(ts)}`);
+    if (otherDay(prev, prev2) && !otherDay(ts, prev2)) return new CsvError(file, line - 1, `this row is dated ${istDate(prev)} but the rows before and after it are dated ${istDate(ts)}`);
     return new CsvError(file, line - 1, `timestamp ${raw(line - 1)} is later than the row after it (line ${line}): the file must be sorted by time`);
   }
   if (next > prev) {
-    if (otherDay(ts, prev) && !otherDay(next, prev)) return new CsvError(file, line, `this row is dated ${istDay(ts)} but the rows before and after it are dated ${istDay(prev)}`);
+    if (otherDay(ts, prev) && !otherDay(next, prev)) return new CsvError(file, line, `this row is dated ${istDate(ts)} but the rows before and after it are dated ${istDate(prev)}`);
   }
   return new CsvError(file, line, `timestamp ${raw(line)} is earlier than the row before: the file must be sorted by time`);
 }
@@ -426,7 +423,7 @@ export function parseOptionsCsv(input: string | Buffer, file: string): Map<strin
       ceLast = peLast = -Infinity;
     }
     dayRows++;
-    if (istDayNumber(ts) !== dayNumber) throw new CsvError(file, r.line, `timestamp ${r.str(ix.timestamp)} is dated ${istDay(ts)} but trading_day is ${day}`);
+    if (istDayNumber(ts) !== dayNumber) throw new CsvError(file, r.line, `timestamp ${r.str(ix.timestamp)} is dated ${istDate(ts)} but trading_day is ${day}`);
 
     let contract: OptionContract | null = isCE ? ce : pe;
     if (contract === null || !r.is(ix.instrument_key, contract.instrumentKey)) {
@@ -471,11 +468,11 @@ export function missingIndexDays(index: readonly Candle[], calendar: MarketCalen
   const have = new Set<string>();
   let last = '';
   for (const c of index) {
-    const d = istDay(c.ts);
+    const d = istDate(c.ts);
     if (d !== last) have.add((last = d));
   }
-  const first = istDay(index[0]!.ts);
-  const end = istDay(index.at(-1)!.ts) < to ? istDay(index.at(-1)!.ts) : to;
+  const first = istDate(index[0]!.ts);
+  const end = istDate(index.at(-1)!.ts) < to ? istDate(index.at(-1)!.ts) : to;
   const out: string[] = [];
   for (let d = from > first ? from : first; d <= end; d = addDays(d, 1)) if (!have.has(d) && calendar.isTradingDay(d)) out.push(d);
   return out;

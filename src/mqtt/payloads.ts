@@ -6,6 +6,7 @@
 import type { AlertCode } from '../core/alerts.js';
 import type { AlertEvent, EngineEvent, EntryEvent, ExitEvent, SignalEvent } from '../core/events.js';
 import type { ApplianceState } from '../core/state.js';
+import { paise } from '../core/charges.js';
 import { istIso } from '../core/time.js';
 
 export interface AlertPayload {
@@ -27,7 +28,7 @@ export function alertPayload(a: { level: AlertPayload['level']; code: AlertCode;
  * when the box runs without a ledger). Fields are only ever added here, never renamed.
  */
 export function statePayload(state: ApplianceState, extras: { closedNetAllTime: number | null }): Record<string, unknown> {
-  const allTimeNet = extras.closedNetAllTime === null ? null : Math.round((extras.closedNetAllTime + state.pnl.unrealized) * 100) / 100;
+  const allTimeNet = extras.closedNetAllTime === null ? null : paise(extras.closedNetAllTime + state.pnl.unrealized);
   return { ...state, pnl: { ...state.pnl, allTimeNet } };
 }
 

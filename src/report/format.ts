@@ -17,6 +17,11 @@ export interface SlippagePoint {
 
 const r2 = paise;
 
+/** The slippage sensitivity for --json and the page: net P&L to the paisa. */
+export function sensitivityJson(points: readonly SlippagePoint[]): SlippagePoint[] {
+  return points.map((p) => ({ ...p, netPnl: paise(p.netPnl) }));
+}
+
 export function tradeJson(t: ClosedTrade) {
   return {
     id: t.tradeId,

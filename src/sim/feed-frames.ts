@@ -1,5 +1,6 @@
 /** Builds Market Data Feed V3 frames (as protobuf bytes) from a price source, the way Upstox shapes them. */
 import { FeedResponseType } from '../feed/upstox/proto.js';
+import { paise } from '../core/charges.js';
 import { istDate, istTime } from '../core/time.js';
 import type { MarketSimulator } from './market.js';
 import type { PriceSource, Trade } from './price-source.js';
@@ -46,9 +47,9 @@ export function feedFor(source: PriceSource, key: string, mode: FeedMode, trade:
   const tickSize = 0.05;
   const depth = Array.from({ length: levels }, (_, i) => ({
     bidQ: 75 * (10 + ((i * 7 + trade.qty) % 40)),
-    bidP: Math.max(0.05, round2(trade.price - tickSize * (i + 1))),
+    bidP: Math.max(0.05, paise(trade.price - tickSize * (i + 1))),
     askQ: 75 * (10 + ((i * 11 + trade.qty) % 40)),
-    askP: round2(trade.price + tickSize * (i + 1)),
+    askP: paise(trade.price + tickSize * (i + 1)),
   }));
   const sim = source as Partial<MarketSimulator>;
   const c = source.contract(key);
@@ -67,7 +68,7 @@ export function feedFor(source: PriceSource, key: string, mode: FeedMode, trade:
         marketLevel: { bidAskQuote: depth },
         optionGreeks,
         marketOHLC,
-        atp: round2((day.open + day.high + day.low + day.close) / 4),
+        atp: paise((day.open + day.high + day.low + day.close) / 4),
         vtt: day.vol,
         oi,
         iv: round4(g.iv),
@@ -131,6 +132,5 @@ function ohlcSet(source: PriceSource, key: string, trade: Trade): Ohlc[] {
   return out;
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;

@@ -6,6 +6,7 @@
  * (epoch seconds, UTC) so a six-month export stays small.
  */
 import { contractName } from '../core/contracts.js';
+import { paise } from '../core/charges.js';
 import { ChopIndicator, EmaIndicator, MacdHistogram } from '../core/indicators.js';
 import type { V25Params } from '../core/params.js';
 import type { Candle, ClosedTrade, OptionContract, Side } from '../core/types.js';
@@ -54,11 +55,10 @@ export interface DayView {
   position: PositionLevels | null;
 }
 
-const r2 = (x: number) => Math.round(x * 100) / 100;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export function candleRow(c: Candle): CandleRow {
-  return [Math.round(c.ts / 1000), r2(c.open), r2(c.high), r2(c.low), r2(c.close)];
+  return [Math.round(c.ts / 1000), paise(c.open), paise(c.high), paise(c.low), paise(c.close)];
 }
 
 /** The engine's index indicators over a continuous candle history, one value per candle (v25.md). */
@@ -70,7 +70,7 @@ export function indicatorSeries(candles: readonly Candle[], p: Pick<V25Params, '
     const e = ema.next(c.close);
     const h = macd.next(c.close);
     const x = chop.next(c);
-    return { ema: e === undefined ? null : r2(e), hist: h === undefined ? null : r3(h), chop: x === undefined ? null : r2(x) };
+    return { ema: e === undefined ? null : paise(e), hist: h === undefined ? null : r3(h), chop: x === undefined ? null : paise(x) };
   });
 }
 
@@ -121,7 +121,7 @@ export function equityCurve(trades: readonly ClosedTrade[]): EquityPoint[] {
     .map(([day, d]) => {
       equity += d.net;
       peak = Math.max(peak, equity);
-      return { day, net: r2(d.net), equity: r2(equity), drawdown: r2(equity - peak), trades: d.trades };
+      return { day, net: paise(d.net), equity: paise(equity), drawdown: paise(equity - peak), trades: d.trades };
     });
 }
 

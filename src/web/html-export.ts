@@ -10,9 +10,9 @@ import { summarize } from '../core/report.js';
 import { istDate } from '../core/time.js';
 import type { Candle, ClosedTrade } from '../core/types.js';
 import type { OptionDay } from '../feed/csv.js';
-import { summaryJson, type SlippagePoint } from '../report/format.js';
+import { sensitivityJson, summaryJson, type SlippagePoint } from '../report/format.js';
 import type { Ledger } from '../store/ledger.js';
-import { DataError } from '../commands/errors.js';
+import { DataError } from '../lib/errors.js';
 import { candleRow, dayTrades, equityCurve, indicatorSeries, optionPane, type DayView, type IndexPane, type ReportView } from './day-view.js';
 import { LedgerDays } from './ledger-days.js';
 import { pageHtml, readClientBundle } from './page.js';
@@ -27,7 +27,7 @@ function reportView(title: string, trades: readonly ClosedTrade[], sensitivity: 
   return {
     title,
     summary: summaryJson(summarize(trades), extra),
-    sensitivity: sensitivity.map((p) => ({ ...p, netPnl: Math.round(p.netPnl * 100) / 100 })),
+    sensitivity: sensitivityJson(sensitivity),
     equity: equityCurve(trades),
     trades: dayTrades(trades),
     notes,

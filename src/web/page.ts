@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { escapeHtml } from '../lib/html.js';
 
 /**
  * The bundled client, built by `npm run build` (scripts/build-web.mjs) next to this module in
@@ -74,8 +75,4 @@ export function pageHtml(o: ShellOptions): string {
   const data = JSON.stringify(o.inline.data).replace(/</g, '\\u003c');
   const script = o.inline.script.replace(/<\/(script)/gi, '<\\/$1');
   return `${head}<script id="niftybox-data" type="application/json">${data}</script><script>${script}</script></body></html>`;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

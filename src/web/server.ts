@@ -11,16 +11,18 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MarketCalendar } from '../core/calendar.js';
+import { paise } from '../core/charges.js';
 import type { EngineEvent } from '../core/events.js';
 import type { V25Params } from '../core/params.js';
 import type { ApplianceState } from '../core/state.js';
 import { istDate } from '../core/time.js';
 import type { Candle, DayContracts } from '../core/types.js';
+import { V25 } from '../core/v25.js';
 import { realClock, type Clock, type Timer } from '../lib/clock.js';
 import type { Logger } from '../log.js';
 import type { ControlPort, Output } from '../output.js';
 import { Ledger } from '../store/ledger.js';
-import { reconcileCandles, type CandleCheck } from '../app/daily-report.js';
+import { reconcileCandles, type CandleCheck } from '../store/candle-check.js';
 import type { WebConfig } from './config.js';
 import type { PositionLevels } from './day-view.js';
 import { LedgerDays } from './ledger-days.js';
@@ -60,6 +62,8 @@ export class WebServer implements Output {
   private readonly days: LedgerDays;
   private readonly ledger: Ledger;
   private readonly reconciled = new Map<string, CandleCheck>();
+  /** The strategy's own rules: the page draws the stop it locks at TP1. */
+  private readonly rules: V25;
   private pendingState = false;
   private pendingEvents = new Set<string>();
   private flushScheduled = false;
@@ -79,6 +83,7 @@ export class WebServer implements Output {
   private constructor(private readonly o: WebServerOptions) {
     this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true });
     this.days = new LedgerDays(this.ledger, o.calendar, o.params);
+    this.rules = new V25(o.params);
     readClientBundle(); // a missing bundle fails at start; each /app.js reads it again (not kept: ~0.4 MB of a box's heap)
     this.server = createServer((req, res) => {
       try {
@@ -314,7 +319,7 @@ export class WebServer implements Output {
       ltp: p.ltp,
       sl: p.sl,
       tp1: p.tp1,
-      lock: Math.round((p.entryPrice + this.o.params.lockPoints[p.side]) * 100) / 100,
+      lock: paise(this.rules.lockedStop(p.side, p.entryPrice)),
       tp1Hit: p.tp1Hit,
       quantity: p.quantity,
       unrealizedPnl: p.unrealizedPnl,

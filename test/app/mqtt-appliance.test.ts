@@ -9,7 +9,7 @@ import { createCalendar, startAppliance } from '../../src/app.js';
 import { startMqttOutput } from '../../src/app/outputs.js';
 import { readCandleFiles } from '../../src/commands/backtest.js';
 import { parseConfig } from '../../src/config.js';
-import { CandleReplaySource } from '../../src/feed/replay.js';
+import { CandleReplaySource } from '../../src/app/replay-source.js';
 import { VirtualClock } from '../../src/lib/clock.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { hasMosquitto, Mosquitto, NO_MOSQUITTO_REASON, readRetained, Sub } from '../mqtt/helpers.js';

@@ -34,12 +34,14 @@ describe('help', () => {
     expect(commands.map((c) => c.join(' '))).toEqual(expect.arrayContaining(['run', 'backtest', 'report', 'login', 'doctor', 'halt', 'resume', 'status']));
   });
 
-  it('every command answers `CMD --help`, `CMD -h` and `help CMD` with its usage on stdout, exit 0, nothing on stderr', () => {
+  it('every command answers `CMD --help`, `CMD -h` and `help CMD` with its usage on stdout, exit 0, nothing on stderr; the list shows that same usage', () => {
+    const synopses = top.stdout.split('\n').map((l) => l.trim().split(/\s{2,}/)[0]!);
     for (const cmd of commands) {
       const name = cmd.join(' ');
       const long = runCli([...cmd, '--help']);
       expect([name, long.code, long.stderr]).toEqual([name, 0, '']);
       expect(long.stdout.startsWith(`usage: niftybox ${name}`), `${name} --help printed: ${long.stdout}`).toBe(true);
+      expect(synopses, `niftybox help lists ${name} as its --help does`).toContain(long.stdout.slice('usage: niftybox '.length).split(/\s{2,}|\n/)[0]!.trim());
       expect(runCli([...cmd, '-h']).stdout).toBe(long.stdout);
       const viaHelp = runCli(['help', ...cmd]);
       expect([name, viaHelp.code, viaHelp.stdout]).toEqual([name, 0, long.stdout]);

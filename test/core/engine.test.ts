@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candleTicks } from '../../src/core/backtest.js';
+import { candleTicks } from '../../src/core/candle-ticks.js';
 import { MarketCalendar } from '../../src/core/calendar.js';
 import { Engine, type EngineCheckpoint } from '../../src/core/engine.js';
 import type { EngineEvent, ExitEvent } from '../../src/core/events.js';

@@ -14,7 +14,7 @@ import { istTime } from '../../src/core/time.js';
 import { storeToken } from '../../src/feed/upstox/token-store.js';
 import { createLogger, setLogSink } from '../../src/log.js';
 import { MarketSimulator, startFakeUpstox, VirtualClock } from '../../src/sim/index.js';
-import { startWebOutput } from '../../src/web/index.js';
+import { startWebOutput } from '../../src/app/outputs.js';
 import { freePort } from '../mqtt/helpers.js';
 import { rejectToken } from '../../src/sim/fake-behaviours.js';
 

@@ -5,11 +5,12 @@
  * the built one at its close. Live ticks wait in the gate meanwhile, so nothing reaches the engine out
  * of turn.
  */
-import { candleTicks } from '../../core/backtest.js';
+import { bucketOf } from '../../core/candle-builder.js';
+import { candleTicks } from '../../core/candle-ticks.js';
 import { BUCKET_MS, istDate, istIso } from '../../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle } from '../../core/types.js';
-import { mergeCandles, TokenExpired, type FeedTick } from '../../feed/upstox/index.js';
-import { bucketOf, trimHistory, type LiveSession } from '../live-session.js';
+import { TokenExpired, type FeedTick } from '../../feed/upstox/index.js';
+import type { LiveSession } from '../live-session.js';
 import type { Component, ComponentContext } from './component.js';
 
 /** How often the closed candle is asked for before the candle built from ticks is used (with an alert). */
@@ -21,11 +22,25 @@ export class Backfill implements Component {
   private ctx: ComponentContext | null = null;
   private startRepaired = false;
   private finalizing = false;
+  /** End of the last index bucket the engine has (warmed, restored or repaired); a start repairs from here. */
+  private coveredUpTo: number | null = null;
+  /** Start mode (the warm-up's fact): `trade` replays the missed candles through the engine. */
+  private startReplay: 'warm' | 'trade' = 'warm';
+  /** Start of the bucket this box did not see from its first second: its official candle replaces the built one at its close. */
+  private partial: number | null = null;
+  /** When the feed last connected (market time). */
+  private connectedAt: number | null = null;
 
   constructor(private readonly s: LiveSession) {}
 
   start(ctx: ComponentContext): void {
     this.ctx = ctx;
+    ctx.on('startCoverage', (c) => {
+      this.coveredUpTo = c.upTo;
+      this.startReplay = c.replay;
+    });
+    ctx.on('partialCandle', (b) => (this.partial ??= b));
+    ctx.on('feedConnected', (ts) => (this.connectedAt = ts));
     // Emitted before the frame's ticks: they wait behind it.
     ctx.own(this.s.o.stream.on('gap', ctx.guard((g: { from: number; to: number }) => void this.backfill(g))));
   }
@@ -44,9 +59,9 @@ export class Backfill implements Component {
       this.startRepaired = true;
       if (this.needsStartRepair(t.ts)) {
         s.gate.requeue(t);
-        const from = s.coveredUpTo ?? s.o.calendar.session(istDate(t.ts))!.openTs;
+        const from = this.coveredUpTo ?? s.o.calendar.session(istDate(t.ts))!.openTs;
         void s.gate.hold(() =>
-          this.repair(from, s.startReplay, 'start').catch((err: Error) => {
+          this.repair(from, this.startReplay, 'start').catch((err: Error) => {
             if (err instanceof TokenExpired) s.bus.emit('tokenExpired', err);
             else throw err; // the gate alerts CANDLE_REPAIR and lets the ticks through
           }),
@@ -54,7 +69,7 @@ export class Backfill implements Component {
         return true;
       }
     }
-    if (s.partial !== null && t.ts >= s.partial + BUCKET_MS) {
+    if (this.partial !== null && t.ts >= this.partial + BUCKET_MS) {
       // The next candle has begun: the partly seen one is completed from Upstox first.
       s.gate.requeue(t);
       this.finalizePartial();
@@ -65,7 +80,7 @@ export class Backfill implements Component {
 
   /** The candle clock asks: has the partly seen candle ended? Then it is completed (and closed) here. */
   closesPartial(now: number): boolean {
-    if (this.s.partial === null || now < this.s.partial + BUCKET_MS) return false;
+    if (this.partial === null || now < this.partial + BUCKET_MS) return false;
     this.finalizePartial();
     return true;
   }
@@ -75,9 +90,9 @@ export class Backfill implements Component {
     const s = this.s;
     const b = bucketOf(ts);
     const session = s.o.calendar.session(istDate(ts))!;
-    const upBefore = s.connectedAt !== null && s.connectedAt <= b;
-    const nothingMissing = b === session.openTs || (s.coveredUpTo !== null && s.coveredUpTo >= b);
-    return !(upBefore && nothingMissing && s.startReplay === 'warm');
+    const upBefore = this.connectedAt !== null && this.connectedAt <= b;
+    const nothingMissing = b === session.openTs || (this.coveredUpTo !== null && this.coveredUpTo >= b);
+    return !(upBefore && nothingMissing && this.startReplay === 'warm');
   }
 
   /**
@@ -112,7 +127,7 @@ export class Backfill implements Component {
           const c = k ? at(k) : undefined;
           if (c) loop.engine.warmOptionCandle(side, c);
         }
-        s.history = trimHistory(mergeCandles(s.history, idx ? [idx] : []), now);
+        s.history.merge(idx ? [idx] : [], now);
         closed++;
         continue;
       }
@@ -129,8 +144,8 @@ export class Backfill implements Component {
         closed++;
       }
     }
-    s.coveredUpTo = Math.max(s.coveredUpTo ?? 0, cur);
-    if (s.inSessionAt(now)) s.partial = cur;
+    this.coveredUpTo = Math.max(this.coveredUpTo ?? 0, cur);
+    if (s.inSessionAt(now)) this.partial = cur;
     s.updateWarmGuard();
     o.log.info('candles completed from Upstox', { why, mode, from: istIso(first), closed, forming: istIso(cur) });
   }
@@ -146,9 +161,9 @@ export class Backfill implements Component {
   /** The partly seen candle has ended: its official candle replaces the built one before anything uses it. */
   private finalizePartial(): void {
     const s = this.s;
-    if (this.finalizing || s.partial === null) return;
+    if (this.finalizing || this.partial === null) return;
     this.finalizing = true;
-    const b = s.partial;
+    const b = this.partial;
     void s.gate.hold(async () => {
       try {
         const loop = s.loop;
@@ -157,7 +172,7 @@ export class Backfill implements Component {
         const keys = s.repairKeys();
         const day = istDate(b);
         let got: { k: string; c: Candle | undefined }[] = [];
-        for (let attempt = 1; attempt <= OFFICIAL_CANDLE_TRIES && !s.stopped; attempt++) {
+        for (let attempt = 1; attempt <= OFFICIAL_CANDLE_TRIES && this.ctx !== null; attempt++) {
           got = await Promise.all(keys.map(async (k) => ({ k, c: (await s.todaysCandles(k, day)).find((c) => c.ts === b) })));
           if (got.every((g) => g.c)) break;
           if (attempt < OFFICIAL_CANDLE_TRIES) await this.wait(OFFICIAL_CANDLE_RETRY_MS);
@@ -165,10 +180,10 @@ export class Backfill implements Component {
         const missing = got.filter((g) => !g.c).map((g) => g.k);
         if (missing.length) loop.alert('warn', 'CANDLE_REPAIR', `Upstox has no ${istIso(b)} candle for ${missing.join(', ')}: using the part this box saw`);
         for (const g of got) if (g.c) loop.engine.completeCandle(g.k, g.c);
-        if (s.partial === b) s.partial = null;
+        if (this.partial === b) this.partial = null;
         loop.clock(Math.max(s.now(), due));
       } catch (err) {
-        if (s.partial === b) s.partial = null;
+        if (this.partial === b) this.partial = null;
         if (err instanceof TokenExpired) s.bus.emit('tokenExpired', err);
         else throw err;
       } finally {

@@ -23,6 +23,15 @@ export interface AppEvents {
   jumped: number;
   /** The demo ran the sessions it was asked for. */
   finished: undefined;
+  /** The feed connected (market time): a start is whole only if it was up before the candle began. */
+  feedConnected: number;
+  /**
+   * At start (warm-up): the end of the last index bucket the engine has (warmed or restored), where the
+   * backfill repairs from; `trade` replays the missed candles through the engine (a restart holding a position).
+   */
+  startCoverage: { upTo: number | null; replay: 'warm' | 'trade' };
+  /** A candle this box did not see from its first second (the pair's first): completed from Upstox at its close. */
+  partialCandle: number;
 }
 
 type Handler<T> = (payload: T) => unknown;

@@ -4,12 +4,13 @@
  * a mid-day start), subscribed, with the pair's earlier candles of the day warming its day ATR. A
  * restart keeps the pair picked at the open (it is in the checkpoint).
  */
-import { candleTicks } from '../../core/backtest.js';
+import { bucketOf } from '../../core/candle-builder.js';
+import { candleTicks } from '../../core/candle-ticks.js';
 import { pickAtmPair } from '../../core/contracts.js';
 import { istDate } from '../../core/time.js';
 import { NIFTY_INDEX_KEY, type DayContracts } from '../../core/types.js';
 import { TokenExpired } from '../../feed/upstox/index.js';
-import { bucketOf, type LiveSession } from '../live-session.js';
+import type { LiveSession } from '../live-session.js';
 import type { Component, ComponentContext } from './component.js';
 
 /** A failed pick is tried again on a later index tick, at most this often. */
@@ -19,6 +20,9 @@ export class ContractPicker implements Component {
   readonly name = 'contract-picker';
   private contractsDay: string | null = null;
   private lastPickAttempt = 0;
+  /** When the feed last connected (market time), and the day it was up before the open of. */
+  private connectedAt: number | null = null;
+  private sawOpenDay: string | null = null;
 
   constructor(private readonly s: LiveSession) {}
 
@@ -28,7 +32,19 @@ export class ContractPicker implements Component {
       this.contractsDay = restored.day; // restarted mid-day: keep the pair picked at the open (it is in the checkpoint)
       this.s.o.stream.subscribe([restored.CE.instrumentKey, restored.PE.instrumentKey], 'full');
     }
-    ctx.on('indexTick', (t) => this.maybePick(ctx, t.ltp, t.ts));
+    ctx.on('feedConnected', (ts) => (this.connectedAt = ts));
+    ctx.on('indexTick', (t) => {
+      this.noteOpen(t.ts);
+      this.maybePick(ctx, t.ltp, t.ts);
+    });
+  }
+
+  /** An index trade in session while the feed has been up since before the open: the day's first trade was seen. */
+  private noteOpen(ts: number): void {
+    if (!this.s.inSessionAt(ts)) return;
+    const day = istDate(ts);
+    const upBeforeOpen = this.connectedAt !== null && this.connectedAt <= this.s.o.calendar.session(day)!.openTs;
+    if (this.sawOpenDay !== day && upBeforeOpen) this.sawOpenDay = day;
   }
 
   private maybePick(ctx: ComponentContext, spot: number, ts: number): void {
@@ -46,7 +62,7 @@ export class ContractPicker implements Component {
     }
     if (s.now() - this.lastPickAttempt < RETRY_MS) return;
     this.lastPickAttempt = s.now();
-    const firstTrade = s.sawOpenDay === day && bucketOf(ts) === session.openTs ? spot : null;
+    const firstTrade = this.sawOpenDay === day && bucketOf(ts) === session.openTs ? spot : null;
     void s.gate.hold(() => this.pick(ctx, day, firstTrade, ts));
   }
 
@@ -83,7 +99,7 @@ export class ContractPicker implements Component {
           else if (c.ts === current) for (const t of candleTicks(pair[side].instrumentKey, c)) loop.tick(t);
         }
       }
-      s.partial ??= current;
+      ctx.bus.emit('partialCandle', current);
     } catch (err) {
       if (err instanceof TokenExpired) ctx.bus.emit('tokenExpired', err);
       else loop.alert('warn', 'ATM_PICK', `could not pick the ATM pair: ${(err as Error).message}; retrying`);

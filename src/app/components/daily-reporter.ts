@@ -5,6 +5,7 @@
  */
 import { NIFTY_INDEX_KEY } from '../../core/types.js';
 import { dailyReport } from '../daily-report.js';
+import type { Ledger } from '../../store/ledger.js';
 import type { LiveSession } from '../live-session.js';
 import type { Component, ComponentContext } from './component.js';
 
@@ -12,7 +13,10 @@ export class DailyReporter implements Component {
   readonly name = 'daily-report';
   private sessionsDone = 0;
 
-  constructor(private readonly s: LiveSession) {}
+  constructor(
+    private readonly s: LiveSession,
+    private readonly ledger: Ledger | null,
+  ) {}
 
   start(ctx: ComponentContext): void {
     ctx.on('phase', (e) => {
@@ -25,7 +29,7 @@ export class DailyReporter implements Component {
     const { loop, o } = this.s;
     const c = loop.engine.view().contracts;
     const keys = [NIFTY_INDEX_KEY, ...(c && c.day === day ? [c.CE.instrumentKey, c.PE.instrumentKey] : [])];
-    const { text, verdict } = await dailyReport({ day, ledger: this.s.ledger!, keys, calendar: o.calendar, official: (k) => o.rest.intradayCandles(k, 'minutes', 5), recordedAt: this.s.now() }, loop.engine.parameters);
+    const { text, verdict } = await dailyReport({ day, ledger: this.ledger!, keys, calendar: o.calendar, official: (k) => o.rest.intradayCandles(k, 'minutes', 5), recordedAt: this.s.now() }, loop.engine.parameters);
     loop.status.verify = verdict;
     o.log.info('daily report', { day, text });
     loop.alert('info', 'DAILY_REPORT', text);

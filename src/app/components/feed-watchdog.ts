@@ -21,7 +21,7 @@ export class FeedWatchdog implements Component {
     ctx.own(stream.on('tick', ctx.guard((t: FeedTick) => this.onTick(t))));
     ctx.own(stream.on('connected', ctx.guard(() => {
       loop.status.feedConnected = true;
-      this.s.connectedAt = this.s.now();
+      ctx.bus.emit('feedConnected', this.s.now());
       loop.setGuard('FEED_DOWN', false, 'feed disconnected');
     })));
     ctx.own(stream.on('disconnected', ctx.guard((d: StreamEvents['disconnected']) => {

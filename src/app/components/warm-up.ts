@@ -8,13 +8,16 @@ import { BUCKET_MS, istDate } from '../../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle } from '../../core/types.js';
 import { mergeCandles, TokenExpired, warmUpIndexCandles } from '../../feed/upstox/index.js';
 import type { Ledger } from '../../store/ledger.js';
-import { trimHistory, type LiveSession } from '../live-session.js';
+import type { LiveSession } from '../live-session.js';
 import type { Component, ComponentContext } from './component.js';
 
 const RETRY_MS = 60_000;
 
 export class WarmUp implements Component {
   readonly name = 'warm-up';
+  private ledger: Ledger | null = null;
+  /** The boot-time warm-up failed (no network, dead token): retried until it works. */
+  private prepareError: Error | null = null;
 
   constructor(
     private readonly s: LiveSession,
@@ -24,14 +27,14 @@ export class WarmUp implements Component {
 
   /** Before recovery: the history, or (no network, no valid token at boot) what the ledger has. Never throws. */
   async prepare(ledger: Ledger): Promise<void> {
-    this.s.ledger = ledger;
+    this.ledger = ledger;
     try {
       await this.loadHistory();
     } catch (err) {
       // Entries stay blocked while indicators are cold; the warm-up is retried.
-      this.s.prepareError = err as Error;
+      this.prepareError = err as Error;
       const now = this.s.now();
-      this.s.history = ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now);
+      this.s.history.replace(ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now));
       this.s.o.log.warn('warm-up from Upstox failed; starting from the ledger\'s candles and retrying later', { error: (err as Error).message });
     }
   }
@@ -45,21 +48,20 @@ export class WarmUp implements Component {
     // A restart during the session with a position or a pending order: the candles it missed go through
     // the engine (stops, fills) as after a feed gap. Otherwise they only warm the indicators.
     if (resumeAfter !== null && istDate(resumeAfter) === istDate(now) && (held.position || held.pendingEntry) && s.inSession()) {
-      s.startReplay = 'trade';
-      s.coveredUpTo = resumeAfter + BUCKET_MS;
+      ctx.bus.emit('startCoverage', { upTo: resumeAfter + BUCKET_MS, replay: 'trade' });
     } else {
       const warm = s.closedHistory().filter((c) => resumeAfter === null || c.ts > resumeAfter);
       for (const c of warm) loop.engine.warmIndexCandle(c);
       const last = warm.at(-1)?.ts ?? resumeAfter;
-      s.coveredUpTo = last === null || last === undefined ? null : last + BUCKET_MS;
+      ctx.bus.emit('startCoverage', { upTo: last === null || last === undefined ? null : last + BUCKET_MS, replay: 'warm' });
     }
     s.updateWarmGuard();
-    if (s.prepareError instanceof TokenExpired) ctx.bus.emit('tokenExpired', s.prepareError);
-    else if (s.prepareError) loop.alert('warn', 'WARMUP', `could not load history from Upstox (${s.prepareError.message}); retrying before the next open`);
+    if (this.prepareError instanceof TokenExpired) ctx.bus.emit('tokenExpired', this.prepareError);
+    else if (this.prepareError) loop.alert('warn', 'WARMUP', `could not load history from Upstox (${this.prepareError.message}); retrying before the next open`);
     ctx.on('phase', (e) => (e.phase === 'warmup' ? this.warmupPhase(ctx) : undefined));
     ctx.on('loggedIn', () => this.warmupPhase(ctx));
     const retry = () => {
-      if (s.prepareError && !loop.engine.indicatorsWarm()) void this.lateWarmup();
+      if (this.prepareError && !loop.engine.indicatorsWarm()) void this.lateWarmup();
       s.updateWarmGuard();
     };
     ctx.after(0, retry);
@@ -86,9 +88,9 @@ export class WarmUp implements Component {
     } catch {
       return; // still offline; the next minute tries again
     }
-    s.prepareError = null;
+    this.prepareError = null;
     const upTo = loop.engine.checkpoint().lastClosedBucket ?? s.now();
-    const today = s.ledger ? s.ledger.candles(NIFTY_INDEX_KEY, upTo - 86_400_000, upTo) : [];
+    const today = this.ledger ? this.ledger.candles(NIFTY_INDEX_KEY, upTo - 86_400_000, upTo) : [];
     loop.engine.resetIndexIndicators();
     for (const c of mergeCandles(s.closedHistory(), today)) if (c.ts <= upTo) loop.engine.warmIndexCandle(c);
     s.o.log.info('late warm-up done', { warm: loop.engine.indicatorsWarm() });
@@ -98,15 +100,15 @@ export class WarmUp implements Component {
     const s = this.s;
     const now = s.now();
     const today = istDate(now);
-    const local = s.ledger ? s.ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now) : [];
+    const local = this.ledger ? this.ledger.candles(NIFTY_INDEX_KEY, now - 15 * 86_400_000, now) : [];
     const fetched = await warmUpIndexCandles({ rest: s.o.rest, local, calendar: s.o.calendar, today, now, minDays: 5 });
     this.recordHistory(local, fetched, today, now);
-    s.history = trimHistory(mergeCandles(s.history, fetched), now);
+    s.history.merge(fetched, now);
   }
 
   /** Upstox's history of the earlier days goes into the ledger too: verify re-runs a day with the warm-up the box had. */
   private recordHistory(local: readonly Candle[], fetched: readonly Candle[], today: string, now: number): void {
-    const ledger = this.s.ledger;
+    const ledger = this.ledger;
     const localDays = new Set(local.map((c) => istDate(c.ts)));
     const history = fetched.filter((c) => istDate(c.ts) < today && !localDays.has(istDate(c.ts)));
     try {

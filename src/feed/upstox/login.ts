@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, registerSecret, type Logger } from '../../log.js';
 import { UpstoxRest, type FetchLike } from './rest.js';
 import { oauthExpiry, storeToken, type StoredToken } from './token-store.js';
+import { escapeHtml } from '../../lib/html.js';
 
 export interface LoginServerOptions {
   stateDir: string;
@@ -117,8 +118,4 @@ export function runLoginServer(opts: LoginServerOptions): Promise<StoredToken> {
       opts.onListening?.({ loginUrl, port });
     });
   });
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }

@@ -4,6 +4,7 @@
  */
 import { AreaSeries, ColorType, createChart, LineSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
 import type { DayView, EquityPoint, ReportView, TradeJson } from '../day-view.js';
+import { escapeHtml } from '../../lib/html.js';
 import { centre, IndexChart, isoToEpochS, OptionChart } from './charts.js';
 
 interface StaticData {
@@ -34,7 +35,7 @@ interface LiveState {
 }
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) => escapeHtml(String(s));
 const money = (x: number) => `<span class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x < 0 ? '−' : ''}₹${Math.abs(x).toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span>`;
 const num = (x: number, d = 2) => `<span class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x.toFixed(d)}</span>`;
 const hhmm = (iso: string) => iso.slice(11, 16);

@@ -9,8 +9,9 @@ import { dayPlan } from '../core/schedule.js';
 import { BUCKET_MS, istDate } from '../core/time.js';
 import type { Candle, Side } from '../core/types.js';
 import type { TickSource } from '../app.js';
-import type { TradingLoop } from '../app/trading-loop.js';
+import { realClock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
+import type { TradingLoop } from './trading-loop.js';
 
 export interface ReplayPlan {
   index: readonly Candle[];
@@ -104,7 +105,7 @@ export class CandleReplaySource implements TickSource {
         virtualSincePace += BUCKET_MS;
         const due = virtualSincePace / this.plan.speed;
         const elapsed = performance.now() - lastPace;
-        if (due > elapsed) await sleep(due - elapsed);
+        if (due > elapsed) await realClock.sleep(due - elapsed);
         lastPace = performance.now();
         virtualSincePace = 0;
       };
@@ -157,4 +158,3 @@ function lastBucket(od: BacktestDay | undefined): number {
 }
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,4 +1,4 @@
-/** Errors the CLI turns into one clear line and a sysexits-style code. */
+/** Errors the CLI turns into one clear line and a sysexits-style code (any floor may throw them; cli.ts maps them). */
 abstract class CliError extends Error {
   constructor(
     message: string,
