@@ -75,6 +75,8 @@ export const configSchema = z
       .object({
         sessionSeconds: z.number().positive().default(180),
         seed: z.number().int().default(25),
+        /** The first simulated session (YYYY-MM-DD; a closed day means the next trading day). Absent: today's. */
+        day: z.string().regex(/^\d{4}-\d\d-\d\d$/, 'a date YYYY-MM-DD').optional(),
       })
       .strict()
       .default({ sessionSeconds: 180, seed: 25 }),

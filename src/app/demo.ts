@@ -1,6 +1,8 @@
 /**
  * The demo: the simulated exchange (market simulator behind a fake Upstox on loopback), reached
- * through the real Upstox client, on a virtual clock that fast-forwards a session into minutes.
+ * through the real Upstox client, on a virtual clock that fast-forwards a session into minutes —
+ * paced by the box (sim/pacer.ts): the market moves on only once the box has taken in what it was sent,
+ * so a busy machine slows the demo down instead of changing its trades.
  */
 import { existsSync } from 'node:fs';
 import { dbPath, type Config } from '../config.js';
@@ -12,7 +14,7 @@ import { istDate, MINUTE_MS } from '../core/time.js';
 import { MarketDataStream, UpstoxRest } from '../feed/upstox/index.js';
 import { realClock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
-import { MarketSimulator, startFakeUpstox, VirtualClock, type FakeUpstox } from '../sim/index.js';
+import { ManualClock, MarketPacer, MarketSimulator, startFakeUpstox, type FakeUpstox, type VirtualClock } from '../sim/index.js';
 import { virtualClockSync, type ClockSyncCheck } from './clock-sync.js';
 import { UpstoxSource } from './upstox-source.js';
 
@@ -25,10 +27,9 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-/** The first trading day on or after today (IST). */
-export function demoDay(calendar: MarketCalendar, now = realClock.now()): string {
-  const today = istDate(now);
-  return calendar.isTradingDay(today) ? today : calendar.nextTradingDay(today);
+/** The first trading day on or after `from` (default today, IST). */
+export function demoDay(calendar: MarketCalendar, now = realClock.now(), from = istDate(now)): string {
+  return calendar.isTradingDay(from) ? from : calendar.nextTradingDay(from);
 }
 
 /**
@@ -48,9 +49,11 @@ export function isolateDemo(config: Config, opts: { explicitDb: boolean; env?: N
  * leave the spot frozen and trade nothing); the note says so.
  */
 export function demoStartDay(config: Config, calendar: MarketCalendar, log: Logger, now = realClock.now()): { day: string; note: string | null } {
-  const first = demoDay(calendar, now);
+  // A chosen day (demo.day, --day) makes the session the same whatever today is.
+  const first = demoDay(calendar, now, config.demo.day);
+  const chosen = config.demo.day && first !== config.demo.day ? `demo: ${config.demo.day} is not a trading day; simulating the next one, ${first}` : null;
   const file = dbPath(config);
-  if (!existsSync(file)) return { day: first, note: null };
+  if (!existsSync(file)) return { day: first, note: chosen };
   let lastTs: number | null = null;
   try {
     const ledger = Ledger.open(file, { log: log.child({ area: 'ledger' }), readonly: true });
@@ -60,11 +63,11 @@ export function demoStartDay(config: Config, calendar: MarketCalendar, log: Logg
       ledger.close();
     }
   } catch {
-    return { day: first, note: null }; // the appliance opens it for writing next and says what is wrong
+    return { day: first, note: chosen }; // the appliance opens it for writing next and says what is wrong
   }
-  if (lastTs === null) return { day: first, note: null };
+  if (lastTs === null) return { day: first, note: chosen };
   const last = istDate(lastTs);
-  if (last < first) return { day: first, note: null };
+  if (last < first) return { day: first, note: chosen };
   const day = calendar.nextTradingDay(last);
   return { day, note: `demo: ${file} already holds the simulated sessions up to ${last}; continuing with ${day} (use --db for a fresh ledger)` };
 }
@@ -74,7 +77,7 @@ export interface DemoOptions {
   calendar: MarketCalendar;
   log: Logger;
   sessions: number;
-  /** The first simulated session (default: today, or the next trading day). */
+  /** The first simulated session (default: demo.day, else today, or the next trading day). */
   day?: string;
   onDailyReport?: (text: string) => void;
   /** Tests: a clock-sync check other than the always-synced virtual clock. */
@@ -90,12 +93,12 @@ export interface DemoOptions {
 
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const { config, calendar, log } = opts;
-  const day = opts.day ?? demoDay(calendar);
+  const day = opts.day ?? demoDay(calendar, realClock.now(), config.demo.day);
   const session = calendar.session(day)!;
   const speed = (session.closeTs - session.openTs) / 1000 / config.demo.sessionSeconds;
   // Start 31 virtual minutes before the open so the warm-up phase runs as it would at home.
   const start = session.openTs - 31 * MINUTE_MS;
-  const clock = opts.clock?.(start) ?? new VirtualClock(start, speed);
+  const clock = opts.clock?.(start) ?? new ManualClock(start);
   const exchange = await startFakeUpstox({
     source: new MarketSimulator({ seed: config.demo.seed, calendar }),
     calendar,
@@ -132,6 +135,28 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     useCron: false,
     onDailyReport: opts.onDailyReport,
   });
-  log.warn(`demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session)`);
-  return { source, exchange, stream, clock, close: () => exchange.close() };
+  // Tests that pass a clock move it themselves; otherwise the pacer does, a step at most the candle grace.
+  const pacer = opts.clock
+    ? null
+    : new MarketPacer({
+        clock: clock as ManualClock,
+        speed,
+        stepMs: Math.min(1000, Math.max(100, config.candleGraceMs)),
+        pump: () => exchange.pump(),
+        sent: () => exchange.stats.framesSent,
+        received: () => stream.stats.frames + stream.stats.badFrames + stream.stats.textFrames,
+        connected: () => stream.isConnected,
+      });
+  pacer?.start();
+  log.warn(`demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at up to ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session; slower if the box falls behind)`);
+  return {
+    source,
+    exchange,
+    stream,
+    clock,
+    close: async () => {
+      pacer?.stop();
+      await exchange.close();
+    },
+  };
 }

@@ -1,17 +1,20 @@
 /**
  * Proof for a live day: re-runs the backtest on the box's own candles of that day (Upstox's official
  * ones where the box fetched them, else the ones it built from ticks) with the same parameters, and
- * holds its trades against the ledger's live trades within the fill tolerance. Where a difference has a
- * visible cause in the ledger — a gap, a partly seen candle, a late tick, a halt — it is named.
+ * holds its trades against the ledger's live trades within the fill tolerance. A difference that live
+ * ticks must make is explained by its rule, checked on the data (tick-fills.ts); for one that stays
+ * unexplained, the causes the ledger shows — a gap, a partly seen candle, a late tick, a halt — are named.
  */
 import { runBacktest, type BacktestDay } from '../core/backtest.js';
 import type { MarketCalendar } from '../core/calendar.js';
 import { contractName } from '../core/contracts.js';
 import type { RiskParams } from '../core/params.js';
-import type { StrategyChoice } from '../core/strategies/index.js';
+import { chooseStrategy, type StrategyChoice } from '../core/strategies/index.js';
 import { BUCKET_MS, istDate, istIso } from '../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle, type ClosedTrade, type DayContracts, type OptionContract, type Side } from '../core/types.js';
+import { inr } from '../report/format.js';
 import type { Ledger } from '../store/ledger.js';
+import { bucket, explainTickFills, type BacktestLevels, type PairedRow, type TickFillContext } from './tick-fills.js';
 
 /**
  * The fill tolerance: live and backtest agree on a trade when side, entry candle, exit candle and exit
@@ -21,17 +24,45 @@ import type { Ledger } from '../store/ledger.js';
 export const FILL_TOLERANCE = { entry: 0.05, stopExit: 0.25, otherExit: 0.05 } as const;
 const EPS = 1e-9;
 
+/**
+ * agrees: every trade within the tolerance. tick-fills: trades differ, and every difference is one that
+ * live ticks must make (v25.md "Candles as ticks, and live ticks"), checked against the day's candles.
+ * differs: at least one difference has no such explanation.
+ */
+export type VerdictKind = 'agrees' | 'tick-fills' | 'differs';
+
+/** What of a trade differs: each must be accounted for by an explanation. */
+export type DiffField = 'side' | 'entryPrice' | 'exitTime' | 'reason' | 'exitPrice' | 'presence';
+
+export interface Difference {
+  field: DiffField;
+  text: string;
+}
+
+/** A reason from the rules, checked against the candles, for some of a row's differences. */
+export interface Explanation {
+  kind: 'stop-fill' | 'exit-inside-candle' | 'first-trade-fill' | 'earlier-exit-entry' | 'held-in-other';
+  accounts: DiffField[];
+  text: string;
+}
+
 export interface VerifyRow {
   live: ClosedTrade | null;
   backtest: ClosedTrade | null;
   /** What differs beyond the tolerance (empty = agrees). */
   differences: string[];
-  /** Causes the ledger shows, when it shows any. */
+  /** Explanations from the rules that hold on the day's data, and causes the ledger shows. */
   why: string[];
+  /** The differences no explanation accounts for (empty when the row agrees or is explained). */
+  unexplained: string[];
+  /** Net P&L of the live trade minus the backtest's (₹; a missing trade counts 0). */
+  effect: number;
 }
 
 export interface VerifyReport {
   day: string;
+  verdict: VerdictKind;
+  /** verdict === 'agrees' (kept for older readers). */
   agreed: boolean;
   rows: VerifyRow[];
   /** Candles the backtest ran on: Upstox's official ones vs the box's tick-built ones (day only). */
@@ -39,13 +70,20 @@ export interface VerifyReport {
   notes: string[];
 }
 
-/** The verdict the daily report and the MQTT state carry. */
+/** The verdict the daily report, the MQTT state, the page and `verify --json` carry. */
 export interface VerifyVerdict {
   day: string;
+  verdict: VerdictKind;
   agreed: boolean;
   liveTrades: number;
   backtestTrades: number;
+  /** Rows (trades, live or backtest) that differ beyond the tolerance. */
   differences: number;
+  /** Of those, explained by tick fills. */
+  explained: number;
+  unexplained: number;
+  /** Sum of the explained rows' effect on net P&L (live − backtest, ₹). */
+  tickFillEffect: number;
   summary: string;
 }
 
@@ -76,7 +114,6 @@ export function bestCandles(ledger: Ledger, key: string, fromTs: number, toTs: n
   const candles = [...byTs.values()].sort((a, b) => a.ts - b.ts);
   return { candles, official, tickBuilt: candles.length - official };
 }
-
 /** The day's CE and PE as the ledger knows them: from its trades and checkpoint, else from its option candles. */
 export function dayPair(ledger: Ledger, day: string, calendar: MarketCalendar): DayContracts | null {
   const s = calendar.session(day);
@@ -123,22 +160,54 @@ export function verifyDay(input: VerifyInput): VerifyReport {
   if (official === 0) notes.push("no official Upstox candles of this day in the ledger (the after-close check did not run): the backtest ran on the box's tick-built candles");
   const lotted = (c: OptionContract) => ({ ...c, lotSize: c.lotSize > 0 ? c.lotSize : calendar.lotSize(c.expiry) });
   const bt: BacktestDay = { contracts: { day, CE: lotted(pair.CE), PE: lotted(pair.PE) }, candles: { CE: opt.CE.candles, PE: opt.PE.candles } };
+  const levels = new Map<number, BacktestLevels>();
+  const rerun = dayStrategy(live, input.strategy);
   const result = runBacktest({
     index: [...warm.candles.filter((c) => istDate(c.ts) < day), ...dayIndex.candles],
     options: new Map([[day, bt]]),
     from: day,
     to: day,
-    ...dayStrategy(live, input.strategy),
+    ...rerun,
     risk: input.risk,
     calendar,
+    onEvent: (e) => {
+      if (e.type === 'entry') levels.set(e.position.tradeId, { sl: e.position.sl, tp1: e.position.tp1 });
+      else if (e.type === 'position' && e.change === 'TP1') {
+        const l = levels.get(e.position.tradeId);
+        if (l) Object.assign(l, { lock: e.position.sl, tp1Bucket: bucket(e.ts) });
+      }
+    },
   });
 
-  const rows = pairTrades(live, result.trades).map((r) => ({ ...r, differences: differences(r.live, r.backtest), why: [] as string[] }));
-  for (const r of rows) if (r.differences.length) r.why = explain(ledger, r, pair);
-  return { day, agreed: rows.every((r) => r.differences.length === 0), rows, candles: { official, tickBuilt: total - official }, notes };
+  const btCandles = new Map<string, Candle>();
+  for (const c of dayIndex.candles) btCandles.set(`${NIFTY_INDEX_KEY}@${c.ts}`, c);
+  for (const side of ['CE', 'PE'] as const) for (const c of opt[side].candles) btCandles.set(`${pair[side].instrumentKey}@${c.ts}`, c);
+  const signals = ledger.signals(session.openTs, session.closeTs);
+  const ctx: TickFillContext = {
+    params: chooseStrategy(rerun.strategy, rerun.params).params,
+    boxCandle: (key, ts) => ledger.candles(key, ts, ts)[0],
+    boxCandles: (key, toTs) => ledger.candles(key, session.openTs, toTs),
+    backtestCandle: (key, ts) => btCandles.get(`${key}@${ts}`),
+    levels: (t) => levels.get(t.tradeId),
+    liveEntrySignals: (candleTs) => signals.filter((x) => x.kind === 'entry' && x.candleTs === candleTs),
+  };
+  const paired: PairedRow[] = pairTrades(live, result.trades).map((r) => ({ ...r, diffs: differences(r.live, r.backtest), explanations: [] }));
+  explainTickFills(paired, ctx);
+  const rows: VerifyRow[] = paired.map((r) => {
+    const unexplained = r.diffs.filter((d) => !r.explanations.some((e) => e.accounts.includes(d.field))).map((d) => d.text);
+    const causes = unexplained.length ? explain(ledger, r, pair) : [];
+    return {
+      live: r.live,
+      backtest: r.backtest,
+      differences: r.diffs.map((d) => d.text),
+      why: [...r.explanations.map((e) => e.text), ...causes],
+      unexplained,
+      effect: (r.live?.netPnl ?? 0) - (r.backtest?.netPnl ?? 0),
+    };
+  });
+  const verdict: VerdictKind = rows.every((r) => r.differences.length === 0) ? 'agrees' : rows.every((r) => r.unexplained.length === 0) ? 'tick-fills' : 'differs';
+  return { day, verdict, agreed: verdict === 'agrees', rows, candles: { official, tickBuilt: total - official }, notes };
 }
-
-const bucket = (ts: number) => ts - (ts % BUCKET_MS);
 
 function pairTrades(live: ClosedTrade[], bt: ClosedTrade[]): { live: ClosedTrade | null; backtest: ClosedTrade | null }[] {
   const out: { live: ClosedTrade | null; backtest: ClosedTrade | null }[] = [];
@@ -154,24 +223,31 @@ function pairTrades(live: ClosedTrade[], bt: ClosedTrade[]): { live: ClosedTrade
   return out;
 }
 
-function differences(a: ClosedTrade | null, b: ClosedTrade | null): string[] {
-  if (!a) return ['the backtest trades here, the box did not'];
-  if (!b) return ['the box traded here, the backtest did not'];
-  const d: string[] = [];
-  if (a.side !== b.side) d.push(`side ${a.side} vs ${b.side}`);
-  if (Math.abs(a.entryPrice - b.entryPrice) > FILL_TOLERANCE.entry + EPS) d.push(`entry price ${a.entryPrice.toFixed(2)} vs ${b.entryPrice.toFixed(2)}`);
-  if (bucket(a.exitTime) !== bucket(b.exitTime)) d.push(`exit time ${hhmm(a.exitTime)} vs ${hhmm(b.exitTime)}`);
-  if (a.reason !== b.reason) d.push(`reason ${a.reason} vs ${b.reason}`);
+function differences(a: ClosedTrade | null, b: ClosedTrade | null): Difference[] {
+  if (!a) return [{ field: 'presence', text: 'the backtest trades here, the box did not' }];
+  if (!b) return [{ field: 'presence', text: 'the box traded here, the backtest did not' }];
+  const d: Difference[] = [];
+  if (a.side !== b.side) d.push({ field: 'side', text: `side ${a.side} vs ${b.side}` });
+  if (Math.abs(a.entryPrice - b.entryPrice) > FILL_TOLERANCE.entry + EPS) d.push({ field: 'entryPrice', text: `entry price ${a.entryPrice.toFixed(2)} vs ${b.entryPrice.toFixed(2)}` });
+  if (bucket(a.exitTime) !== bucket(b.exitTime)) d.push({ field: 'exitTime', text: `exit time ${hhmm(a.exitTime)} vs ${hhmm(b.exitTime)}` });
+  if (a.reason !== b.reason) d.push({ field: 'reason', text: `reason ${a.reason} vs ${b.reason}` });
   const tol = a.reason === 'SL' || a.reason === 'LOCK_SL' ? FILL_TOLERANCE.stopExit : FILL_TOLERANCE.otherExit;
-  if (Math.abs(a.exitPrice - b.exitPrice) > tol + EPS) d.push(`exit price ${a.exitPrice.toFixed(2)} vs ${b.exitPrice.toFixed(2)}`);
+  if (Math.abs(a.exitPrice - b.exitPrice) > tol + EPS) d.push({ field: 'exitPrice', text: `exit price ${a.exitPrice.toFixed(2)} vs ${b.exitPrice.toFixed(2)}` });
   return d;
 }
 
-/** What the ledger shows around the trade's candles: the signal candle, the entry candle, the exit candle. */
+/**
+ * Causes the ledger shows around a difference no rule explains — the signal candle, the entry candle, the
+ * exit candle: a gap, a partly seen candle, a late first tick, a halt. Named so a reader can look, but they
+ * do not make the day "differ only as tick fills must".
+ */
 function explain(ledger: Ledger, r: { live: ClosedTrade | null; backtest: ClosedTrade | null }, pair: DayContracts): string[] {
   const why = new Set<string>();
   const t = (r.live ?? r.backtest)!;
-  if (r.live?.reason === 'HALT') why.add('a halt: the box was halted (kill switch or command); a backtest has no halts');
+  if (r.live?.reason === 'HALT') {
+    const halted = ledger.haltHistory().some((h) => h.type === 'halt' && h.ts >= r.live!.entryTime && h.ts <= r.live!.exitTime);
+    why.add(halted ? 'a halt: the box was halted (kill switch or command) while it held this trade; a backtest has no halts' : 'a halt exit, but the ledger records no halt while the trade was open');
+  }
   const optionKey = pair[t.side].instrumentKey;
   const checks: [string, number][] = [
     [NIFTY_INDEX_KEY, bucket(t.entryTime) - BUCKET_MS],
@@ -199,18 +275,29 @@ function explain(ledger: Ledger, r: { live: ClosedTrade | null; backtest: Closed
 
 const hhmm = (ts: number) => istIso(ts).slice(11, 16);
 const ohlc = (c: Candle) => `${c.open}/${c.high}/${c.low}/${c.close}`;
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
 export function verdictOf(r: VerifyReport): VerifyVerdict {
   const live = r.rows.filter((x) => x.live).length;
   const bt = r.rows.filter((x) => x.backtest).length;
-  const diffs = r.rows.filter((x) => x.differences.length).length;
-  const summary = r.agreed
-    ? `agrees: ${live} live trade${live === 1 ? '' : 's'} = the backtest of the day's candles, within the fill tolerance`
-    : `differs: ${diffs} of ${r.rows.length} trade${r.rows.length === 1 ? '' : 's'} (${live} live, ${bt} backtest)${r.rows.flatMap((x) => x.why).length ? ` — ${r.rows.flatMap((x) => x.why)[0]}` : ''}`;
-  return { day: r.day, agreed: r.agreed, liveTrades: live, backtestTrades: bt, differences: diffs, summary };
+  const differing = r.rows.filter((x) => x.differences.length);
+  const unexplained = differing.filter((x) => x.unexplained.length);
+  const explained = differing.length - unexplained.length;
+  const tickFillEffect = Math.round(differing.filter((x) => !x.unexplained.length).reduce((a, x) => a + x.effect, 0) * 100) / 100;
+  const of = `${differing.length} of ${plural(r.rows.length, 'trade')} (${live} live, ${bt} backtest)`;
+  let summary: string;
+  if (r.verdict === 'agrees') summary = `agrees: ${plural(live, 'live trade')} = the backtest of the day's candles, within the fill tolerance`;
+  else if (r.verdict === 'tick-fills') summary = `differs only as tick fills must: ${of}, every difference explained by the live-tick rules; their effect on net P&L ${inr(tickFillEffect)}`;
+  else {
+    const first = unexplained[0]!;
+    const n = r.rows.indexOf(first) + 1;
+    const cause = first.why.find((w) => !w.startsWith('a stop filled') && !w.startsWith('an exit inside') && !w.startsWith('an entry'));
+    summary = `differs: ${unexplained.length} of ${plural(r.rows.length, 'trade')} unexplained (${live} live, ${bt} backtest) — #${n}: ${first.unexplained.join(', ')}${cause ? ` (${cause})` : ''}${explained ? `; ${explained} more explained by tick fills` : ''}`;
+  }
+  return { day: r.day, verdict: r.verdict, agreed: r.agreed, liveTrades: live, backtestTrades: bt, differences: differing.length, explained, unexplained: unexplained.length, tickFillEffect, summary };
 }
 
-/** The table `niftybox verify` prints: live beside backtest, then the differences and their causes. */
+/** The table `niftybox verify` prints: live beside backtest, then the differences and their explanations, unexplained rows first. */
 export function verifyText(r: VerifyReport): string {
   const cell = (t: ClosedTrade | null) =>
     t ? `${t.side} ${hhmm(t.entryTime)} @ ${t.entryPrice.toFixed(2)} → ${hhmm(t.exitTime)} @ ${t.exitPrice.toFixed(2)} ${t.reason}` : '—';
@@ -218,18 +305,23 @@ export function verifyText(r: VerifyReport): string {
   const w = Math.max(4, ...r.rows.map((x) => cell(x.live).length));
   lines.push(`  #  ${'live'.padEnd(w)}   backtest`);
   r.rows.forEach((x, i) => {
-    lines.push(`${String(i + 1).padStart(3)}  ${cell(x.live).padEnd(w)}   ${cell(x.backtest)}${x.differences.length ? '   ✗' : '   ✓'}`);
+    const mark = x.differences.length === 0 ? '✓' : x.unexplained.length ? '✗' : '≈';
+    lines.push(`${String(i + 1).padStart(3)}  ${cell(x.live).padEnd(w)}   ${cell(x.backtest)}   ${mark}`);
     for (const d of x.differences) lines.push(`       differs: ${d}`);
     for (const y of x.why) lines.push(`       why: ${y}`);
+    if (x.differences.length) lines.push(`       effect on net P&L: ${inr(x.effect)}${x.unexplained.length ? `; unexplained: ${x.unexplained.join(', ')}` : ''}`);
   });
   if (r.rows.length === 0) lines.push('     (no trades, live or in the backtest)');
   for (const n of r.notes) lines.push('', `note: ${n}`);
-  lines.push(
-    '',
-    r.agreed
-      ? `AGREES: ${verdictOf(r).summary.replace(/^agrees: /, '')} (entries within ${FILL_TOLERANCE.entry}, stop exits within ${FILL_TOLERANCE.stopExit}, other exits within ${FILL_TOLERANCE.otherExit}, same candles and reasons)`
-      : `DIFFERS: ${verdictOf(r).summary.replace(/^differs: /, '')}`,
-  );
+  const v = verdictOf(r);
+  const tolerance = `entries within ${FILL_TOLERANCE.entry}, stop exits within ${FILL_TOLERANCE.stopExit}, other exits within ${FILL_TOLERANCE.otherExit}, same candles and reasons`;
+  lines.push('');
+  if (r.verdict === 'agrees') lines.push(`AGREES: ${v.summary.replace(/^agrees: /, '')} (${tolerance})`);
+  else if (r.verdict === 'tick-fills') lines.push(`DIFFERS ONLY AS TICK FILLS MUST: ${v.summary.replace(/^differs only as tick fills must: /, '')}`);
+  else {
+    lines.push(`DIFFERS: ${v.summary.replace(/^differs: /, '')}`);
+    for (const x of r.rows) if (x.unexplained.length) lines.push(`  unexplained #${r.rows.indexOf(x) + 1}: ${x.unexplained.join(', ')}`);
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -28,6 +28,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...DATE_RANGE_FLAGS,
       speed: { type: 'string' },
       sessions: { type: 'string' },
+      day: { type: 'string' },
       display: { type: 'string' },
       'session-seconds': { type: 'string' },
       'allow-gaps': { type: 'boolean' },
@@ -35,15 +36,18 @@ export async function runCommand(argv: string[]): Promise<number> {
     USAGE,
   );
   if (values.display !== undefined && !/^(auto|oled|terminal|none|png:.+)$/.test(values.display)) throw new UsageError(`--display "${values.display}" is not one of auto, oled, terminal, none, png:FILE`);
-  if (values.replay) refuseFlags(values, ['demo', 'sessions', 'session-seconds'], 'in a replay (--replay)');
+  if (values.replay) refuseFlags(values, ['demo', 'day', 'sessions', 'session-seconds'], 'in a replay (--replay)');
   else refuseFlags(values, ['from', 'to', 'speed', 'allow-gaps'], 'without --replay INDEX,OPTIONS');
   ledgerFlag(values.db);
+  const demoDay = dateFlag(values.day, 'day');
   const loaded = loadConfig(values.config);
   const { config } = loaded;
   if (values.db) config.db = values.db;
   if (values.display) config.device.display.kind = values.display;
 
   const choice = values.replay ? null : selectMode({ config, configFile: loaded.file, lookedAt: loaded.lookedAt, demo: values.demo });
+  if (demoDay && choice?.mode === 'live') throw new UsageError(`--day picks the demo's simulated session, and this run is live (${choice.reason}): add --demo`);
+  if (demoDay) config.demo.day = demoDay;
   const simulated = Boolean(values.replay) || choice?.mode === 'demo';
   // A demo on the live box's machine gets a ledger, device id and MQTT client id of its own.
   if (choice?.mode === 'demo') (await import('../app/demo.js')).isolateDemo(config, { explicitDb: Boolean(values.db) });

@@ -5,7 +5,7 @@
 export const COMMANDS = {
   run: {
     usage:
-      'niftybox run [--config F] [--db F] [--demo] [--sessions N] [--display KIND] ' +
+      'niftybox run [--config F] [--db F] [--demo [--day D]] [--sessions N] [--display KIND] ' +
       '[--replay INDEX,OPTIONS [--from D] [--to D] [--speed N|max] [--allow-gaps]]',
     what: 'the appliance (demo when no Upstox credentials)',
   },
@@ -41,7 +41,7 @@ export const COMMANDS = {
   },
   verify: {
     usage: 'niftybox verify --day D [--config F] [--db F] [--json]',
-    what: "a live day's trades beside the backtest of its candles",
+    what: "a live day's trades beside the backtest of its candles: agrees, tick fills, or differs",
   },
   sweep: {
     usage:

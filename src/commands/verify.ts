@@ -1,4 +1,7 @@
-/** `niftybox verify --day D`: a live day's ledger trades beside the backtest of that day's candles; exit 0 when they agree. */
+/**
+ * `niftybox verify --day D`: a live day's ledger trades beside the backtest of that day's candles. Exit 0 when
+ * they agree or differ only as tick fills must (every difference explained); 1 when a difference is unexplained.
+ */
 import { createCalendar } from '../app.js';
 import { verdictOf, verifyDay, verifyText, VerifyError } from '../app/verify-day.js';
 import { dbPath, loadConfig, strategyChoice } from '../config.js';
@@ -24,10 +27,10 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   try {
     const report = verifyDay({ ledger, day, calendar: createCalendar(config), strategy: strategyChoice(config.strategy), risk: config.risk });
     if (values.json) {
-      const rows = report.rows.map((r) => ({ live: r.live && tradeJson(r.live), backtest: r.backtest && tradeJson(r.backtest), differences: r.differences, why: r.why }));
+      const rows = report.rows.map((r) => ({ live: r.live && tradeJson(r.live), backtest: r.backtest && tradeJson(r.backtest), differences: r.differences, why: r.why, unexplained: r.unexplained, effect: Math.round(r.effect * 100) / 100 }));
       process.stdout.write(JSON.stringify({ ...verdictOf(report), candles: report.candles, notes: report.notes, rows }) + '\n');
     } else process.stdout.write(verifyText(report));
-    return report.agreed ? 0 : 1;
+    return report.verdict === 'differs' ? 1 : 0;
   } catch (err) {
     if (err instanceof VerifyError) throw new DataError(`cannot verify ${day} from ${file}: ${err.message}`);
     throw err;

@@ -29,6 +29,8 @@ export interface BacktestInput {
   risk: RiskParams;
   calendar: MarketCalendar;
   onProgress?: (day: string, done: number, total: number) => void;
+  /** Every engine event, entries and TP1 moves included (verify reads the backtest's stop levels); slower. */
+  onEvent?: (e: EngineEvent) => void;
 }
 
 export interface BacktestResult {
@@ -67,12 +69,13 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const { from, to } = backtestRange(options, input.from, input.to);
   // Only exits and cancels are collected: no candle, signal, entry or position events to build.
   const strategy = backtestStrategy(input);
-  const engine = new Engine({ strategy, risk: input.risk, calendar, emitCandles: false, emitSignals: false, emitPositions: false });
+  const engine = new Engine({ strategy, risk: input.risk, calendar, emitCandles: false, emitSignals: false, emitPositions: Boolean(input.onEvent) });
   const trades: ClosedTrade[] = [];
   let cancelled = 0;
   const daysWithoutOptions: string[] = [];
   const collect = (events: readonly EngineEvent[]) => {
     if (events.length === 0) return;
+    if (input.onEvent) for (const e of events) input.onEvent(e);
     for (const e of events) {
       if (e.type === 'exit') trades.push(e.trade);
       else if (e.type === 'order_cancelled' && e.reason === 'NO_NEXT_CANDLE') cancelled++;

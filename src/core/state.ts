@@ -60,8 +60,22 @@ export interface ApplianceState {
   alarms: { code: string; message: string }[];
   /** Where to log in when the token needs renewing (shown on the OLED). */
   loginUrl: string | null;
-  /** Verdict of the last daily report's verify (live trades vs the backtest of that day's candles), null before one. */
-  verify?: { day: string; agreed: boolean; liveTrades: number; backtestTrades: number; differences: number; summary: string } | null;
+  /**
+   * Verdict of the last daily report's verify (live trades vs the backtest of that day's candles), null before one.
+   * verdict: agrees, tick-fills (differs only as tick fills must, every difference explained), or differs.
+   */
+  verify?: {
+    day: string;
+    verdict: 'agrees' | 'tick-fills' | 'differs';
+    agreed: boolean;
+    liveTrades: number;
+    backtestTrades: number;
+    differences: number;
+    explained: number;
+    unexplained: number;
+    tickFillEffect: number;
+    summary: string;
+  } | null;
   /** "no kill switch" while none works and device.button.required is false (with required, an alarm instead). */
   killSwitch?: 'ok' | 'no kill switch' | 'not working';
   /** Epoch ms of this snapshot. */

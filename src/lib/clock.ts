@@ -104,7 +104,7 @@ export class VirtualClock implements Clock {
       this.setBase(Math.max(this.now(), t.due));
       this.fire(t);
     }
-    this.setBase(ts);
+    this.setBase(Math.max(ts, this.now())); // a timer that jumped the clock ahead (set) is not undone
     this.schedulePump();
   }
 

@@ -91,7 +91,7 @@ export function tradesCsv(trades: readonly ClosedTrade[]): string {
   return rows.join('\n') + '\n';
 }
 
-const inr = (x: number) => {
+export const inr = (x: number) => {
   const v = r2(x);
   return (v < 0 ? '-' : '') + '₹' + groupIndian(v);
 };

@@ -77,6 +77,8 @@ export interface FakeUpstox {
   readonly behaviours: readonly FakeUpstoxBehaviour[];
   /** Back to normal behaviour: every behaviour taken off. */
   behave(): void;
+  /** Sends now what the clock has reached (the paced demo pumps after each step of its clock). */
+  pump(): void;
   close(): Promise<void>;
 }
 
@@ -562,6 +564,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     behave(): void {
       behaviours.length = 0;
     },
+    pump,
     async close(): Promise<void> {
       clearInterval(pumpTimer);
       clearInterval(pingTimer);

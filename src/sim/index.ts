@@ -5,3 +5,4 @@ export { startFakeUpstox, type FakeUpstox, type FakeUpstoxOptions, type FakeUpst
 export * as behaviours from './fake-behaviours.js';
 export type { FakeUpstoxBehaviour, FakeCall, FakeFrame, FakeUpstoxControl } from './fake-behaviours.js';
 export { candlesFromTrades, dayCandles, type PriceSource, type SimContract, type Trade } from './price-source.js';
+export { MarketPacer, type PacerOptions } from './pacer.js';

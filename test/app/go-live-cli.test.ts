@@ -189,7 +189,7 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
 
   it('without any token, run says it runs the demo, naming what it looked for and where; the demo keeps its own ledger and device id', async () => {
     const box = await freshBox(fake.apiBaseUrl);
-    const run = spawnRun(box, ['--session-seconds', '15', '--sessions', '1'], null);
+    const run = spawnRun(box, ['--session-seconds', '15', '--sessions', '1', '--day', DAY], null);
     const exited = new Promise<number | null>((r) => run.child.once('exit', r));
     const demoDb = join(box.dir, 'state', 'demo.db');
     const state = await until(
@@ -212,10 +212,10 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
     expect(out).toContain(`niftybox demo: ledger ${join(box.dir, 'state', 'demo.db')}`);
     expect(existsSync(join(box.dir, 'state', 'ledger.db'))).toBe(false); // the live box's ledger stays untouched
     const day = /Daily report (\d{4}-\d\d-\d\d)/.exec(out)?.[1];
-    expect(day, out).toBeDefined();
+    expect(day, out).toBe(DAY); // --day pins the demo's session, whatever today is
 
     // A second demo on the same ledger continues with the next trading day instead of replaying a closed one.
-    const again = spawnRun(box, ['--session-seconds', '5', '--sessions', '1'], null);
+    const again = spawnRun(box, ['--session-seconds', '5', '--sessions', '1', '--day', DAY], null);
     expect(await new Promise<number | null>((r) => again.child.once('exit', r)), again.out()).toBe(0);
     expect(again.out()).toMatch(new RegExp(`already holds the simulated sessions up to ${day}; continuing with \\d{4}-\\d\\d-\\d\\d`));
     const next = /Daily report (\d{4}-\d\d-\d\d)/.exec(again.out())?.[1];

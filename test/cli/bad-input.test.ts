@@ -107,6 +107,8 @@ describe('bad flags name the flag (exit 64)', () => {
     ['run --sessions in a replay', ['run', '--replay', `${good.i},${good.o}`, '--sessions', '2'], /--sessions does nothing in a replay/],
     ['run --sessions 1.5 (sessions are whole)', ['run', '--demo', '--sessions', '1.5'], /^niftybox run: --sessions "1.5" is not a valid value: it must be a whole number ≥ 0\n$/],
     ['run --sessions -1', ['run', '--demo', '--sessions', '-1'], /--sessions "-1" is not a valid value: it must be a whole number/],
+    ['run --day not a date', ['run', '--demo', '--day', '7 Dec'], /^niftybox run: --day "7 Dec" is not a date YYYY-MM-DD\n$/],
+    ['run --day in a replay', ['run', '--replay', `${good.i},${good.o}`, '--day', '2026-12-07'], /--day does nothing in a replay/],
     ['run --display unknown', ['run', '--display', 'fancy'], /^niftybox run: --display "fancy" is not one of auto, oled, terminal, none, png:FILE\n$/],
     ['login --port abc', ['login', '--port', 'abc'], /^niftybox login: --port "abc" is not a port: give a whole number from 1 to 65535\n$/],
     ['login --port 70000', ['login', '--port', '70000'], /--port "70000" is not a port/],

@@ -58,6 +58,9 @@ async function shownMarkers(page: Page) {
 
 const hook = <T>(page: Page, expr: string) => page.evaluate(`window.niftybox.${expr}`) as Promise<T>;
 
+/** The demo's first session, pinned (seed 25: 7 trades, the first entry at 09:35), whatever today is. */
+const DEMO_DAY = '2026-12-07';
+
 describe('the page in Chromium', () => {
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   beforeAll(async () => {
@@ -84,7 +87,7 @@ describe('the page in Chromium', () => {
       dir = mkdtempSync(join(tmpdir(), 'niftybox-web-'));
       writeFileSync(
         cfg(),
-        [`stateDir: ${dir}`, 'demo:', '  sessionSeconds: 90', 'mqtt:', '  embeddedBroker:', '    enabled: false', 'web:', '  port: 0', '  bind: 127.0.0.1', ''].join('\n'),
+        [`stateDir: ${dir}`, 'demo:', '  sessionSeconds: 90', `  day: "${DEMO_DAY}"`, 'mqtt:', '  embeddedBroker:', '    enabled: false', 'web:', '  port: 0', '  bind: 127.0.0.1', ''].join('\n'),
       );
       child = spawn(process.execPath, [builtCli, 'run', '--demo', '--sessions', '2', '--config', cfg()], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NIFTYBOX_CONFIG: '' } });
       child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));

@@ -39,6 +39,8 @@ interface LiveState {
   alarms: { code: string; message: string }[];
   guards: Record<string, string>;
   loginUrl: string | null;
+  /** The last daily report's verify verdict (three-way: agrees, tick-fills, differs). */
+  verify?: { day: string; verdict: 'agrees' | 'tick-fills' | 'differs'; summary: string } | null;
   ts: number;
   page: { allowRemoteResume: boolean };
 }
@@ -294,6 +296,8 @@ function renderEquity(points: EquityPoint[]): void {
 
 // ------------------------------------------------------------------ live status
 
+const VERDICT_LABEL: Record<string, string> = { agrees: 'agrees', 'tick-fills': 'differs only as tick fills must', differs: 'differs' };
+
 function renderStatus(s: LiveState): void {
   liveState = s;
   const pill = $('#status-pill');
@@ -317,6 +321,7 @@ function renderStatus(s: LiveState): void {
       ? `<div id="greeks"><span>greeks</span>IV ${p.greeks.iv.toFixed(1)}% · Δ ${p.greeks.delta.toFixed(3)} · Γ ${p.greeks.gamma.toFixed(5)} · Θ ${p.greeks.theta.toFixed(2)}/${p.greeks.source === 'upstox' ? 'day' : 'session'} · vega ${p.greeks.vega.toFixed(2)} <span class="dim">(${p.greeks.source === 'upstox' ? 'Upstox feed' : 'Black-76'})</span></div>`
       : '',
     `<div><span>P&amp;L</span>realized ${money(s.pnl.realized)} · unrealized ${money(s.pnl.unrealized)} · charges ${money(-s.pnl.charges)} · <b>net ${money(s.pnl.net)}</b> · ${s.pnl.trades} trades, ${s.pnl.wins} wins</div>`,
+    s.verify ? `<div id="verify" data-verdict="${esc(s.verify.verdict)}"><span>verify</span><b class="${s.verify.verdict === 'differs' ? 'neg' : 'pos'}">${esc(VERDICT_LABEL[s.verify.verdict] ?? s.verify.verdict)}</b> ${esc(s.verify.day)} — ${esc(s.verify.summary.replace(/^[^:]*: /, ''))}</div>` : '',
     s.loginUrl ? `<div><span>login</span><a href="${esc(s.loginUrl)}">${esc(s.loginUrl)}</a></div>` : '',
   ].join('');
   renderControls(s);
