@@ -8,6 +8,7 @@
  * deviation of 0 (a constant series) gives a Sharpe or Sortino of 0; a ratio whose denominator is 0
  * while its numerator is positive (no losing trade, no drawdown) is null, as `profitFactor` was.
  */
+import { paise } from './charges.js';
 import type { ClosedTrade } from './types.js';
 
 export interface Metrics {
@@ -50,15 +51,17 @@ export function dailyRecords(trades: readonly ClosedTrade[], days: readonly stri
     if (days[d] !== t.day) throw new Error(`trade on ${t.day} outside the range's trading days`);
     const r = d * DAY_FIELDS;
     if (out[r + TRADES] === 0) run = 0;
-    out[r + NET]! += t.netPnl;
-    out[r + GROSS]! += t.grossPnl;
-    out[r + CHARGES]! += t.charges;
+    // A trade's money as its CSV row has it (to the paisa), so that every total is the sum of its trades' rows.
+    const net = paise(t.netPnl);
+    out[r + NET]! += net;
+    out[r + GROSS]! += paise(t.grossPnl);
+    out[r + CHARGES]! += paise(t.charges);
     out[r + TRADES]!++;
-    if (t.netPnl > 0) {
+    if (net > 0) {
       out[r + WINS]!++;
-      out[r + WIN_SUM]! += t.netPnl;
-    } else out[r + LOSS_SUM]! -= t.netPnl;
-    run += t.netPnl;
+      out[r + WIN_SUM]! += net;
+    } else out[r + LOSS_SUM]! -= net;
+    run += net;
     if (run > out[r + PEAK]!) out[r + PEAK] = run;
     if (run < out[r + TROUGH]!) out[r + TROUGH] = run;
     if (out[r + PEAK]! - run > out[r + DD]!) out[r + DD] = out[r + PEAK]! - run;
@@ -143,12 +146,12 @@ export function metricsOf(records: Float64Array, from = 0, to = records.length /
     trades,
     wins,
     winRate: trades ? wins / trades : 0,
-    grossPnl: gross,
-    charges,
-    netPnl: net,
+    grossPnl: paise(gross),
+    charges: paise(charges),
+    netPnl: paise(net),
     profitFactor: lossSum > 0 ? winSum / lossSum : winSum > 0 ? null : 0,
     expectancy: trades ? net / trades : 0,
-    maxDrawdown,
+    maxDrawdown: paise(maxDrawdown),
     sharpe: periodSharpe(daily) * Math.sqrt(ANNUAL_DAYS),
     sortino: periodSortino(daily) * Math.sqrt(ANNUAL_DAYS),
     calmar: maxDrawdown > 0 ? annualNet / maxDrawdown : net > 0 ? null : 0,

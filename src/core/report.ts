@@ -108,9 +108,11 @@ export function summarize(trades: readonly ClosedTrade[]): Summary {
     addTo(byReason, t.reason, t, own);
     const sk = t.strategy ? strategyKey(t) : null;
     if (sk !== null) addTo(byStrategy, sk, t, own);
-    if (t.netPnl > 0) winSum += t.netPnl;
-    else lossSum -= t.netPnl;
-    equity += t.netPnl;
+    // Drawdown and profit factor from the trades' rows as the CSV has them (net to the paisa).
+    const net = paise(t.netPnl);
+    if (net > 0) winSum += net;
+    else lossSum -= net;
+    equity += net;
     if (equity > peak) peak = equity;
     if (peak - equity > maxDrawdown) maxDrawdown = peak - equity;
     points += t.points;
@@ -119,7 +121,7 @@ export function summarize(trades: readonly ClosedTrade[]): Summary {
   return {
     ...total,
     profitFactor: lossSum > 0 ? winSum / lossSum : winSum > 0 ? null : 0,
-    maxDrawdown,
+    maxDrawdown: paise(maxDrawdown),
     avgPnlPerTrade: total.trades ? total.netPnl / total.trades : 0,
     avgWin: total.wins ? winSum / total.wins : 0,
     avgLoss: total.losses ? -lossSum / total.losses : 0,

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../src/core/backtest.js';
 import { MarketCalendar } from '../../src/core/calendar.js';
+import { paise } from '../../src/core/charges.js';
 import { DEFAULT_RISK, DEFAULT_V25 } from '../../src/core/params.js';
 import { parseIndexCsv, parseOptionsCsv } from '../../src/feed/csv.js';
 import { builtCli, runCli } from '../support/cli.js';
@@ -53,7 +54,7 @@ describe.skipIf(!hasSharedData)(`niftybox sweep on the shared data${hasSharedDat
       const params = { ...DEFAULT_V25, emaPeriod: v.params.emaPeriod, tp1Points: { CE: 12, PE: 10 } };
       const b = runBacktest({ index, options, from: '2025-06-01', to: '2025-07-31', params, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
       expect(v.metrics.trades).toBe(b.trades.length);
-      expect(v.metrics.netPnl).toBe(Math.round(b.trades.reduce((a, t) => a + t.netPnl, 0) * 100) / 100);
+      expect(v.metrics.netPnl).toBe(paise(b.trades.reduce((a, t) => a + paise(t.netPnl), 0)));
     }
   });
 
@@ -106,7 +107,7 @@ describe.skipIf(!hasSharedData)(`niftybox sweep on the shared data${hasSharedDat
         const params = { ...DEFAULT_V25, emaPeriod: f.chosen.emaPeriod, chopMax: f.chosen.chopMax };
         const b = runBacktest({ index, options, from: w.from, to: w.to, params, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
         expect(m.trades).toBe(b.trades.length);
-        expect(m.netPnl).toBe(Math.round(b.trades.reduce((a: number, t) => a + t.netPnl, 0) * 100) / 100);
+        expect(m.netPnl).toBe(paise(b.trades.reduce((a: number, t) => a + paise(t.netPnl), 0)));
       }
     }
     const csv = readFileSync(join(tmp, 'w1.csv'), 'utf8').trim().split('\n');
