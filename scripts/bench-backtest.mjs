@@ -50,9 +50,17 @@ function timed(fn) {
 }
 
 const bytes = { index: readFileSync(indexFile), options: readFileSync(optionsFile) };
-const parse = () => ({ index: parseIndexCsv(bytes.index, indexFile), options: parseOptionsCsv(bytes.options, optionsFile) });
-const backtestOf = ({ index, options }) => runBacktest({ index, options, params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
-const endToEnd = () => backtestOf({ index: parseIndexCsv(readFileSync(indexFile), indexFile), options: parseOptionsCsv(readFileSync(optionsFile), optionsFile) });
+const parse = () => ({
+  index: parseIndexCsv(bytes.index, indexFile),
+  options: parseOptionsCsv(bytes.options, optionsFile),
+});
+const backtestOf = ({ index, options }) =>
+  runBacktest({ index, options, params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
+const endToEnd = () =>
+  backtestOf({
+    index: parseIndexCsv(readFileSync(indexFile), indexFile),
+    options: parseOptionsCsv(readFileSync(optionsFile), optionsFile),
+  });
 
 const cold = timed(parse);
 for (let i = 0; i < 3; i++) backtestOf(parse()); // warm the JIT
@@ -92,8 +100,14 @@ const fig = {
   trades,
 };
 const say = (l) => console.log(`bench-backtest: ${l}`);
-say(`parse both CSVs (3.7 MB)   ${fig.parseMs.value} ms fastest of ${N}, median ${fig.parseMedianMs} ms wall, ${fig.parseCpuMs} ms CPU; first (cold) ${fig.parseColdMs} ms (target < 25 ms)`);
-say(`engine on what it parsed  ${fig.engineMs} ms fastest, median ${fig.engineMedianMs} ms wall, ${fig.engineCpuMs} ms CPU (${trades} trades, 18,538 index + 18,624 option candles)`);
+say(
+  `parse both CSVs (3.7 MB)   ${fig.parseMs.value} ms fastest of ${N}, median ${fig.parseMedianMs} ms wall, ${fig.parseCpuMs} ms CPU; first (cold) ${fig.parseColdMs} ms (target < 25 ms)`,
+);
+say(
+  `engine on what it parsed  ${fig.engineMs} ms fastest, median ${fig.engineMedianMs} ms wall, ${fig.engineCpuMs} ms CPU (${trades} trades, 18,538 index + 18,624 option candles)`,
+);
 say(`read + parse + backtest    ${fig.ms} ms fastest, median ${fig.msMedian} ms`);
-say(`(parse + engine) / parse   ${fig.overParse.value}× medians, ${fig.overParseFastest}× fastest, ${fig.overParseCpu}× CPU medians (target ≤ 1.5×)`);
+say(
+  `(parse + engine) / parse   ${fig.overParse.value}× medians, ${fig.overParseFastest}× fastest, ${fig.overParseCpu}× CPU medians (target ≤ 1.5×)`,
+);
 if (asJson) console.log(JSON.stringify({ backtest: fig }));

@@ -23,7 +23,13 @@ import { MarketSimulator, dayCandles } from '../dist/sim/index.js';
 import { GpioSwitchInput, KillSwitch } from '../dist/device/kill-switch.js';
 import { createLogger, setLogSink } from '../dist/log.js';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, day: { type: 'string', default: '2025-09-29' }, edges: { type: 'string', default: '300' } } });
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    day: { type: 'string', default: '2025-09-29' },
+    edges: { type: 'string', default: '300' },
+  },
+});
 setLogSink(() => {});
 const log = createLogger({ bench: 'engine' });
 const dir = mkdtempSync(join(tmpdir(), 'niftybox-bench-engine-'));
@@ -31,7 +37,16 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.
 const out = {};
 
 function configFor(name) {
-  return parseConfig({ db: join(dir, `${name}.db`), stateDir: dir, deviceId: 'bench', mqtt: { embeddedBroker: { enabled: false } }, device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } } }, {});
+  return parseConfig(
+    {
+      db: join(dir, `${name}.db`),
+      stateDir: dir,
+      deviceId: 'bench',
+      mqtt: { embeddedBroker: { enabled: false } },
+      device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } },
+    },
+    {},
+  );
 }
 
 /** One simulated session as a recorded tick stream: history for the warm-up, the ATM pair, the ticks. */
@@ -48,7 +63,11 @@ function recordSession(day) {
   const expiry = calendar.weeklyExpiry(day);
   const pair = pickAtmPair(sim.contracts(day), spot, expiry);
   const keys = [sim.indexKey, pair.CE.instrumentKey, pair.PE.instrumentKey];
-  const ticks = keys.flatMap((k) => sim.trades(k, session.openTs, session.closeTs).map((t) => ({ instrumentKey: k, ts: t.ts, ltp: t.price, volume: t.qty })));
+  const ticks = keys.flatMap((k) =>
+    sim
+      .trades(k, session.openTs, session.closeTs)
+      .map((t) => ({ instrumentKey: k, ts: t.ts, ltp: t.price, volume: t.qty })),
+  );
   ticks.sort((a, b) => a.ts - b.ts);
   return { day, session, history, contracts: { day, CE: pair.CE, PE: pair.PE }, ticks };
 }
@@ -108,15 +127,31 @@ async function replayTimed(name, rec, fsync) {
   const busy = full.lat.reduce((a, b) => a + b, 0) / 1e6; // seconds spent in the loop
   const ticksPerSec = Math.round(full.lat.length / busy);
   const f = (x) => x.toFixed(1);
-  console.log(`bench-engine: simulated session ${rec.day} replayed through startAppliance: ${full.lat.length.toLocaleString('en-US')} inputs, ${full.committed.length} of them committed a batch (fsync each)`);
-  console.log(`bench-engine: input → decision → batch committed: p50 ${f(pct(full.lat, 0.5))} µs, p99 ${f(pct(full.lat, 0.99))} µs, max ${full.lat.at(-1).toFixed(0)} µs (target p99 < 1000 µs); ${ticksPerSec.toLocaleString('en-US')} inputs/s`);
-  console.log(`bench-engine: the inputs that committed: p50 ${f(pct(full.committed, 0.5))} µs, p99 ${f(pct(full.committed, 0.99))} µs (the WAL fsync of this disk)`);
-  console.log(`bench-engine: same with synchronous=OFF (no fsync): p50 ${f(pct(nofs.lat, 0.5))} µs, p99 ${f(pct(nofs.lat, 0.99))} µs, max ${nofs.lat.at(-1).toFixed(0)} µs; committing inputs p50 ${f(pct(nofs.committed, 0.5))} µs, p99 ${f(pct(nofs.committed, 0.99))} µs`);
+  console.log(
+    `bench-engine: simulated session ${rec.day} replayed through startAppliance: ${full.lat.length.toLocaleString('en-US')} inputs, ${full.committed.length} of them committed a batch (fsync each)`,
+  );
+  console.log(
+    `bench-engine: input → decision → batch committed: p50 ${f(pct(full.lat, 0.5))} µs, p99 ${f(pct(full.lat, 0.99))} µs, max ${full.lat.at(-1).toFixed(0)} µs (target p99 < 1000 µs); ${ticksPerSec.toLocaleString('en-US')} inputs/s`,
+  );
+  console.log(
+    `bench-engine: the inputs that committed: p50 ${f(pct(full.committed, 0.5))} µs, p99 ${f(pct(full.committed, 0.99))} µs (the WAL fsync of this disk)`,
+  );
+  console.log(
+    `bench-engine: same with synchronous=OFF (no fsync): p50 ${f(pct(nofs.lat, 0.5))} µs, p99 ${f(pct(nofs.lat, 0.99))} µs, max ${nofs.lat.at(-1).toFixed(0)} µs; committing inputs p50 ${f(pct(nofs.committed, 0.5))} µs, p99 ${f(pct(nofs.committed, 0.99))} µs`,
+  );
   out.engine = {
     ticksPerSec,
-    latencyUs: { p50: +f(pct(full.lat, 0.5)), p99: { value: +f(pct(full.lat, 0.99)), target: '< 1000' }, max: Math.round(full.lat.at(-1)) },
+    latencyUs: {
+      p50: +f(pct(full.lat, 0.5)),
+      p99: { value: +f(pct(full.lat, 0.99)), target: '< 1000' },
+      max: Math.round(full.lat.at(-1)),
+    },
     latencyUsNoFsync: { p50: +f(pct(nofs.lat, 0.5)), p99: +f(pct(nofs.lat, 0.99)) },
-    committedUs: { p50: +f(pct(full.committed, 0.5)), p99: +f(pct(full.committed, 0.99)), count: full.committed.length },
+    committedUs: {
+      p50: +f(pct(full.committed, 0.5)),
+      p99: +f(pct(full.committed, 0.99)),
+      count: full.committed.length,
+    },
     committedUsNoFsync: { p50: +f(pct(nofs.committed, 0.5)), p99: +f(pct(nofs.committed, 0.99)) },
     inputs: full.lat.length,
   };
@@ -150,7 +185,14 @@ async function replayTimed(name, rec, fsync) {
   const config = configFor('killswitch');
   let finish;
   const running = new Promise((r) => (finish = r));
-  const source = { mode: 'replay', index: () => [], option: () => [], now: () => Date.now(), stop: () => finish(), run: () => running };
+  const source = {
+    mode: 'replay',
+    index: () => [],
+    option: () => [],
+    now: () => Date.now(),
+    stop: () => finish(),
+    run: () => running,
+  };
   const app = await startAppliance({ config, log, source, statePublishMs: 60_000 });
   const loop = app.loop;
   const EDGES = Number(values.edges);
@@ -163,7 +205,15 @@ async function replayTimed(name, rec, fsync) {
         gpio = this;
       }
     };
-    const ks = new KillSwitch({ inputs: [new GpioSwitchInput(G, 529, 17, 'no')], control: loop, log, wiring: 'no', resumeHoldMs: 3000, debounceMs: 50, pollMs: 0 });
+    const ks = new KillSwitch({
+      inputs: [new GpioSwitchInput(G, 529, 17, 'no')],
+      control: loop,
+      log,
+      wiring: 'no',
+      resumeHoldMs: 3000,
+      debounceMs: 50,
+      pollMs: 0,
+    });
     ks.start();
     const t0 = performance.now();
     gpio.edgeTo(0); // pressed: the handler halts synchronously, and TradingLoop commits before returning
@@ -174,8 +224,12 @@ async function replayTimed(name, rec, fsync) {
     loop.resume('cli');
   }
   lat.sort((a, b) => a - b);
-  console.log(`bench-engine: kill switch edge → halted and committed (fsync), n=${EDGES}: p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms, max ${lat.at(-1).toFixed(2)} ms (target p99 < 20 ms)`);
-  out.killSwitch = { latencyMs: { p50: +pct(lat, 0.5).toFixed(3), p99: { value: +pct(lat, 0.99).toFixed(3), target: '< 20' } } };
+  console.log(
+    `bench-engine: kill switch edge → halted and committed (fsync), n=${EDGES}: p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms, max ${lat.at(-1).toFixed(2)} ms (target p99 < 20 ms)`,
+  );
+  out.killSwitch = {
+    latencyMs: { p50: +pct(lat, 0.5).toFixed(3), p99: { value: +pct(lat, 0.99).toFixed(3), target: '< 20' } },
+  };
   await app.stop();
 }
 rmSync(dir, { recursive: true, force: true });

@@ -21,14 +21,17 @@ const date = '2025-09-29';
 const session = sim.session(date);
 const spot0 = sim.lastTrade(sim.indexKey, session.openTs + 60_000).price;
 const atm = Math.round(spot0 / 50) * 50;
-const [ce, pe] = ['CE', 'PE'].map((s) => sim.contracts(date).find((c) => c.expiry === '2025-09-30' && c.strike === atm && c.side === s));
+const [ce, pe] = ['CE', 'PE'].map((s) =>
+  sim.contracts(date).find((c) => c.expiry === '2025-09-30' && c.strike === atm && c.side === s),
+);
 
 function makeFrames(mode, n) {
   const frames = [];
   for (let i = 0; i < n; i++) {
     const ts = session.openTs + 60_000 + i * 1000;
     const feeds = {};
-    for (const key of [sim.indexKey, ce.instrumentKey, pe.instrumentKey]) feeds[key] = feedFor(sim, key, mode, sim.lastTrade(key, ts));
+    for (const key of [sim.indexKey, ce.instrumentKey, pe.instrumentKey])
+      feeds[key] = feedFor(sim, key, mode, sim.lastTrade(key, ts));
     frames.push(encodeFrame({ type: 'live_feed', currentTs: ts + 20, feeds }));
   }
   return frames;
@@ -76,6 +79,10 @@ for (const mode of ['full', 'ltpc', 'option_greeks', 'full_d30']) {
       `SDK path ${Math.round(s).toLocaleString('en-US')} frames/s, ratio ${(o / s).toFixed(2)}x`,
   );
   const ratio = +(o / s).toFixed(2);
-  decode[mode] = { ours: Math.round(o), sdkPath: Math.round(s), ratio: mode === 'full' || mode === 'ltpc' ? { value: ratio, target: '>= 3' } : ratio };
+  decode[mode] = {
+    ours: Math.round(o),
+    sdkPath: Math.round(s),
+    ratio: mode === 'full' || mode === 'ltpc' ? { value: ratio, target: '>= 3' } : ratio,
+  };
 }
 if (json) console.log(JSON.stringify({ decode }));

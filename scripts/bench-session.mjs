@@ -11,7 +11,17 @@
 // written to storage (/proc/<pid>/io write_bytes), ledger file sizes, start-to-ready on a warm ledger.
 // Targets: session.rssMB < 80, session.startToReadyMs < 2000.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,7 +65,8 @@ function lines(stream, onLine) {
   createInterface({ input: stream }).on('line', onLine);
 }
 
-const exited = (child) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
+const exited = (child) =>
+  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
 
 async function stopChild(child, ms = 10_000) {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -85,8 +96,14 @@ async function probeMemory(child, file) {
 try {
   // An external Mosquitto, as a box with Home Assistant has (no embedded aedes in the live process).
   const mqttPort = await freePort();
-  writeFileSync(join(dir, 'mosquitto.conf'), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const mosquitto = start(existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto', ['-c', join(dir, 'mosquitto.conf')]);
+  writeFileSync(
+    join(dir, 'mosquitto.conf'),
+    `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`,
+  );
+  const mosquitto = start(existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto', [
+    '-c',
+    join(dir, 'mosquitto.conf'),
+  ]);
 
   const calendar = new MarketCalendar();
   const day = demoDay(calendar);
@@ -97,7 +114,19 @@ try {
   const t0 = Date.now() + 500;
   const clockSpec = `${virtualStart},${speed},${t0}`;
 
-  const fake = start(process.execPath, [join(root, 'scripts', 'fake-upstox.mjs'), '--start', String(virtualStart), '--speed', String(speed), '--t0', String(t0), '--token', 'bench-token-0123456789abcdef', '--ping-ms', String(Math.max(10, Math.round(5000 / speed)))]);
+  const fake = start(process.execPath, [
+    join(root, 'scripts', 'fake-upstox.mjs'),
+    '--start',
+    String(virtualStart),
+    '--speed',
+    String(speed),
+    '--t0',
+    String(t0),
+    '--token',
+    'bench-token-0123456789abcdef',
+    '--ping-ms',
+    String(Math.max(10, Math.round(5000 / speed))),
+  ]);
   const exchange = await new Promise((resolve, reject) => {
     lines(fake.stdout, (l) => l.startsWith('{') && resolve(JSON.parse(l)));
     fake.once('exit', (c) => reject(new Error(`fake-upstox exited ${c}`)));
@@ -122,13 +151,19 @@ try {
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   const readyFile = join(dir, 'ready');
-  writeFileSync(join(bin, 'systemd-notify'), `#!/bin/sh\nfor a in "$@"; do case "$a" in --ready|READY=1) date +%s%N >> "${readyFile}";; esac; done\n`);
+  writeFileSync(
+    join(bin, 'systemd-notify'),
+    `#!/bin/sh\nfor a in "$@"; do case "$a" in --ready|READY=1) date +%s%N >> "${readyFile}";; esac; done\n`,
+  );
   chmodSync(join(bin, 'systemd-notify'), 0o755);
 
   // BENCH_NODE_OPTIONS / BENCH_NODE_FLAGS try other V8 settings than the unit's, BENCH_UNIT another unit
   // file (malloc settings…), to choose them; the published figures use systemd/niftybox.service itself.
   const { flags: unitFlags, env: unitEnv } = unitSettings(process.env.BENCH_UNIT || undefined);
-  const flags = process.env.BENCH_NODE_FLAGS !== undefined ? [...unitFlags, ...process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)] : unitFlags;
+  const flags =
+    process.env.BENCH_NODE_FLAGS !== undefined
+      ? [...unitFlags, ...process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)]
+      : unitFlags;
   const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? unitEnv.NODE_OPTIONS ?? '';
   const probeFile = join(dir, 'probe.json');
   const env = {
@@ -145,7 +180,8 @@ try {
     TZ: 'Asia/Kolkata',
   };
   delete env.NIFTYBOX_CONFIG;
-  const runBox = () => start(process.execPath, [...flags, cli, 'run', '--config', join(dir, 'config.yaml')], { env, cwd: dir });
+  const runBox = () =>
+    start(process.execPath, [...flags, cli, 'run', '--config', join(dir, 'config.yaml')], { env, cwd: dir });
 
   // ---- one full session, live
   const box = runBox();
@@ -197,7 +233,8 @@ try {
     const t = Date.now();
     const again = runBox();
     const readyAt = () => (existsSync(readyFile) ? readFileSync(readyFile, 'utf8').trim().split('\n')[0] : '');
-    while (!/^\d+$/.test(readyAt()) && again.exitCode === null && Date.now() - t < 30_000) await new Promise((r) => setTimeout(r, 10));
+    while (!/^\d+$/.test(readyAt()) && again.exitCode === null && Date.now() - t < 30_000)
+      await new Promise((r) => setTimeout(r, 10));
     if (/^\d+$/.test(readyAt())) {
       readyMs.push(Number(BigInt(readyAt()) / 1_000_000n) - t);
       readyRssKb.push(procField(again.pid, 'status', 'VmRSS'));
@@ -212,13 +249,33 @@ try {
   const rssMB = (rssKb * 1024) / 1e6;
   const heapMB = mem ? mem.heapUsed / 1e6 : NaN;
   const dbBytesWritten = Number.isFinite(writeBytes) && writeBytes > 0 ? writeBytes : fileBytes;
-  say(`live process, session ${day} in ${sessionSeconds} s (${speed.toFixed(0)}×), fake Upstox and Mosquitto in other processes; node ${[...flags, nodeOptions].filter(Boolean).join(' ') || '(no flags)'}${Object.keys(unitEnv).filter((k) => k.startsWith('MALLOC')).map((k) => ` ${k}=${unitEnv[k]}`).join('')}`);
-  say(`${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines${firstError ? ` (first: ${firstError})` : ''}`);
-  say(`RSS after the session ${rssMB.toFixed(1)} MB = ${((anonKb * 1024) / 1e6).toFixed(1)} MB anonymous + ${((fileKb * 1024) / 1e6).toFixed(1)} MB file-backed (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`);
-  if (mem?.spaces) say(`heap spaces (used/committed MB): ${Object.entries(mem.spaces).map(([k, v]) => `${k.replace(/_space$/, '')} ${(v.used / 1e6).toFixed(1)}/${(v.physical / 1e6).toFixed(1)}`).join(', ')}`);
+  say(
+    `live process, session ${day} in ${sessionSeconds} s (${speed.toFixed(0)}×), fake Upstox and Mosquitto in other processes; node ${[...flags, nodeOptions].filter(Boolean).join(' ') || '(no flags)'}${Object.keys(
+      unitEnv,
+    )
+      .filter((k) => k.startsWith('MALLOC'))
+      .map((k) => ` ${k}=${unitEnv[k]}`)
+      .join('')}`,
+  );
+  say(
+    `${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines${firstError ? ` (first: ${firstError})` : ''}`,
+  );
+  say(
+    `RSS after the session ${rssMB.toFixed(1)} MB = ${((anonKb * 1024) / 1e6).toFixed(1)} MB anonymous + ${((fileKb * 1024) / 1e6).toFixed(1)} MB file-backed (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`,
+  );
+  if (mem?.spaces)
+    say(
+      `heap spaces (used/committed MB): ${Object.entries(mem.spaces)
+        .map(([k, v]) => `${k.replace(/_space$/, '')} ${(v.used / 1e6).toFixed(1)}/${(v.physical / 1e6).toFixed(1)}`)
+        .join(', ')}`,
+    );
   say(`RSS 15 s later, idle after the close: ${((idleKb * 1024) / 1e6).toFixed(1)} MB`);
-  say(`storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB (write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger files ${(fileBytes / 1e6).toFixed(2)} MB`);
-  say(`start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms); RSS at ready ${readyRssKb.map((k) => ((k * 1024) / 1e6).toFixed(1)).join(', ')} MB`);
+  say(
+    `storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB (write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger files ${(fileBytes / 1e6).toFixed(2)} MB`,
+  );
+  say(
+    `start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms); RSS at ready ${readyRssKb.map((k) => ((k * 1024) / 1e6).toFixed(1)).join(', ')} MB`,
+  );
   if (json) {
     console.log(
       JSON.stringify({

@@ -47,21 +47,60 @@ function checkpointData(bucketTs, tradeId) {
   const candles = [];
   let json = 0;
   for (let k = 0; json < CHECKPOINT_BYTES - 400; k++) {
-    const c = { ts: bucketTs - k * BUCKET, open: 24500.05 + k, high: 24512.4 + k, low: 24493.15 + k, close: 24503.3 + k, volume: 0 };
+    const c = {
+      ts: bucketTs - k * BUCKET,
+      open: 24500.05 + k,
+      high: 24512.4 + k,
+      low: 24493.15 + k,
+      close: 24503.3 + k,
+      volume: 0,
+    };
     candles.push(c);
     json += JSON.stringify(c).length + 1;
   }
-  return { version: 1, lastBucket: bucketTs, nextTradeId: tradeId, ema: 24490.1234567, macd: { fast: 24501.12345, slow: 24495.6789, signal: 3.4567 }, chop: 42.123456, candles };
+  return {
+    version: 1,
+    lastBucket: bucketTs,
+    nextTradeId: tradeId,
+    ema: 24490.1234567,
+    macd: { fast: 24501.12345, slow: 24495.6789, signal: 3.4567 },
+    chop: 42.123456,
+    candles,
+  };
 }
 
 function candle(instrumentKey, ts, base) {
-  return { type: 'candle', ts: ts + BUCKET, instrumentKey, candle: { ts, open: base, high: base + 12.4, low: base - 7.15, close: base + 3.3, volume: 123_456 } };
+  return {
+    type: 'candle',
+    ts: ts + BUCKET,
+    instrumentKey,
+    candle: { ts, open: base, high: base + 12.4, low: base - 7.15, close: base + 3.3, volume: 123_456 },
+  };
 }
 
 function trade(tradeId, day, p, exitTime, exitPrice) {
   const points = exitPrice - p.entryPrice;
   const b = { brokerage: 40, stt: 8.77, exchange: 7.6, sebi: 0.016, stamp: 0.228, gst: 8.6, total: 65.214 };
-  return { tradeId, day, side: p.side, instrumentKey: p.instrumentKey, strike: 24550, expiry: '2025-06-05', quantity: 75, entryTime: p.entryTime, entryPrice: p.entryPrice, exitTime, exitPrice, reason: points > 0 ? 'LOCK_SL' : 'SL', points, grossPnl: points * 75, charges: b.total, netPnl: points * 75 - b.total, chargeBreakdown: b, slippageCost: 7.5 };
+  return {
+    tradeId,
+    day,
+    side: p.side,
+    instrumentKey: p.instrumentKey,
+    strike: 24550,
+    expiry: '2025-06-05',
+    quantity: 75,
+    entryTime: p.entryTime,
+    entryPrice: p.entryPrice,
+    exitTime,
+    exitPrice,
+    reason: points > 0 ? 'LOCK_SL' : 'SL',
+    points,
+    grossPnl: points * 75,
+    charges: b.total,
+    netPnl: points * 75 - b.total,
+    chargeBreakdown: b,
+    slippageCost: 7.5,
+  };
 }
 
 const ledger = Ledger.open(file, { log });
@@ -90,13 +129,54 @@ for (let s = 0; s < SESSIONS; s++) {
   for (let b = 0; b < 75; b++) {
     const ts = open + b * BUCKET;
     const events = [candle(INDEX, ts, 24500 + b), candle(CE, ts, 100 + b / 10), candle(PE, ts, 95 - b / 10)];
-    if (b % 3 === 0) events.push({ type: 'signal', ts: ts + BUCKET, candleTs: ts, kind: 'entry', side: b % 2 ? 'CE' : 'PE', action: b % 7 === 3 ? 'taken' : 'blocked', blockedBy: b % 7 === 3 ? undefined : ['CHOP'], close: 24503.3, strategy: 'v25', readings: { close: 24503.3, ema: 24490.1, hist: 1.2, chop: 44.4 } });
-    if (b % 12 === 5) events.push({ type: 'alert', ts: ts + BUCKET, level: 'warn', code: 'STALE_FEED', message: `no tick for 30 s (${b})` });
+    if (b % 3 === 0)
+      events.push({
+        type: 'signal',
+        ts: ts + BUCKET,
+        candleTs: ts,
+        kind: 'entry',
+        side: b % 2 ? 'CE' : 'PE',
+        action: b % 7 === 3 ? 'taken' : 'blocked',
+        blockedBy: b % 7 === 3 ? undefined : ['CHOP'],
+        close: 24503.3,
+        strategy: 'v25',
+        readings: { close: 24503.3, ema: 24490.1, hist: 1.2, chop: 44.4 },
+      });
+    if (b % 12 === 5)
+      events.push({
+        type: 'alert',
+        ts: ts + BUCKET,
+        level: 'warn',
+        code: 'STALE_FEED',
+        message: `no tick for 30 s (${b})`,
+      });
     if (b === 40) events.push({ type: 'halt', ts: ts + BUCKET, reason: 'button', source: 'button' });
     if (b === 42) events.push({ type: 'resume', ts: ts + BUCKET, source: 'button' });
     if (!position && tradesToday < 10 && b % 7 === 2) {
-      position = { tradeId: tradeId++, side: b % 2 ? 'CE' : 'PE', instrumentKey: b % 2 ? CE : PE, quantity: 75, entryTime: ts + BUCKET + 500, entryPrice: 101.35, sl: 86.35, tp1: 121.35, tp1Hit: false, ltp: 101.35, signalCandleTs: ts };
-      events.push({ type: 'signal', ts: ts + BUCKET, candleTs: ts, kind: 'entry', side: position.side, action: 'taken', close: 24503.3, strategy: 'v25', readings: { close: 24503.3, ema: 24490.1, hist: 1.2, chop: 44.4 } });
+      position = {
+        tradeId: tradeId++,
+        side: b % 2 ? 'CE' : 'PE',
+        instrumentKey: b % 2 ? CE : PE,
+        quantity: 75,
+        entryTime: ts + BUCKET + 500,
+        entryPrice: 101.35,
+        sl: 86.35,
+        tp1: 121.35,
+        tp1Hit: false,
+        ltp: 101.35,
+        signalCandleTs: ts,
+      };
+      events.push({
+        type: 'signal',
+        ts: ts + BUCKET,
+        candleTs: ts,
+        kind: 'entry',
+        side: position.side,
+        action: 'taken',
+        close: 24503.3,
+        strategy: 'v25',
+        readings: { close: 24503.3, ema: 24490.1, hist: 1.2, chop: 44.4 },
+      });
       events.push({ type: 'entry', ts: ts + BUCKET + 500, position });
       tradesToday++;
     }
@@ -107,7 +187,16 @@ for (let s = 0; s < SESSIONS; s++) {
     }
     if (position && b % 7 === 5) {
       const exitTime = ts + BUCKET + 140_000;
-      commit([{ type: 'exit', ts: exitTime, trade: trade(position.tradeId, day, position, exitTime, 101.35 + ((position.tradeId * 7) % 30) - 10) }], exitTime);
+      commit(
+        [
+          {
+            type: 'exit',
+            ts: exitTime,
+            trade: trade(position.tradeId, day, position, exitTime, 101.35 + ((position.tradeId * 7) % 30) - 10),
+          },
+        ],
+        exitTime,
+      );
       position = null;
     }
   }
@@ -139,8 +228,14 @@ for (const r of perSession) {
   );
 }
 const avg = (k) => perSession.reduce((a, r) => a + r[k], 0) / perSession.length;
-console.log(`average per session: ${mb(avg('wcharBytes'))} written by write syscalls, ${mb(avg('blockWriteBytes'))} write_bytes (target < 20 MiB)`);
-console.log(`files before close: DB ${mb(dbSize)}, WAL ${mb(walSize)} (largest WAL seen ${mb(walMax)}); after close: DB ${mb(size(file))}, WAL ${mb(size(`${file}-wal`))}`);
-console.log(`commit time (ms): mean ${(times.reduce((a, b) => a + b, 0) / times.length).toFixed(2)}, p50 ${pct(50)}, p90 ${pct(90)}, p99 ${pct(99)}, max ${sorted[sorted.length - 1].toFixed(2)} over ${times.length} commits`);
+console.log(
+  `average per session: ${mb(avg('wcharBytes'))} written by write syscalls, ${mb(avg('blockWriteBytes'))} write_bytes (target < 20 MiB)`,
+);
+console.log(
+  `files before close: DB ${mb(dbSize)}, WAL ${mb(walSize)} (largest WAL seen ${mb(walMax)}); after close: DB ${mb(size(file))}, WAL ${mb(size(`${file}-wal`))}`,
+);
+console.log(
+  `commit time (ms): mean ${(times.reduce((a, b) => a + b, 0) / times.length).toFixed(2)}, p50 ${pct(50)}, p90 ${pct(90)}, p99 ${pct(99)}, max ${sorted[sorted.length - 1].toFixed(2)} over ${times.length} commits`,
+);
 console.log(`rows: ${JSON.stringify(counts)}`);
 if (!keep) fs.rmSync(dir, { recursive: true, force: true });

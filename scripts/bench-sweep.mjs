@@ -55,7 +55,13 @@ for (let i = 0; i < RUNS; i++) {
 const engineMs = median(engineRuns);
 
 const range = backtestRange(options);
-const setup = { candles: shareCandles(index, options), strategy: V25_SWEEP.name, from: range.from, to: range.to, days: tradedDays(index, options) };
+const setup = {
+  candles: shareCandles(index, options),
+  strategy: V25_SWEEP.name,
+  from: range.from,
+  to: range.to,
+  days: tradedDays(index, options),
+};
 // Process CPU time, every thread's (the workers' included).
 const cpuMs = () => {
   const u = process.cpuUsage();
@@ -101,8 +107,14 @@ const fig = {
 };
 const say = (l) => console.log(`bench-sweep: ${l}`);
 say(`one backtest, engine only  ${fig.engineMs} ms (median of ${RUNS})`);
-say(`a sweep variant, 1 worker  ${fig.msPerVariant} ms (marginal, ${SMALL} vs ${LARGE} variants; workers start in ${fig.startMs} ms) → ${fig.overBacktest.value}× a backtest (target ≤ 1.2)`);
-say(`2 workers                  ${fig.msPerVariant2} ms a variant → speedup ${fig.speedup2.value}× (target ≥ 1.7), ${fig.variantsPerSec} variants/s`);
-say(`CPU a variant             ${fig.cpuMsPerVariant} ms with 1 worker, ${fig.cpuMsPerVariant2} ms with 2 (all threads)`);
+say(
+  `a sweep variant, 1 worker  ${fig.msPerVariant} ms (marginal, ${SMALL} vs ${LARGE} variants; workers start in ${fig.startMs} ms) → ${fig.overBacktest.value}× a backtest (target ≤ 1.2)`,
+);
+say(
+  `2 workers                  ${fig.msPerVariant2} ms a variant → speedup ${fig.speedup2.value}× (target ≥ 1.7), ${fig.variantsPerSec} variants/s`,
+);
+say(
+  `CPU a variant             ${fig.cpuMsPerVariant} ms with 1 worker, ${fig.cpuMsPerVariant2} ms with 2 (all threads)`,
+);
 say(`load average               ${fig.loadavg.join(' → ')} (a shared machine: every figure moves with it)`);
 if (asJson) console.log(JSON.stringify({ sweep: fig }));

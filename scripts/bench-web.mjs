@@ -80,13 +80,27 @@ async function session(clients) {
     config,
     log,
     source: demo.source,
-    outputs: [(loop, cal) => startWebOutput({ config, loop, calendar: cal, log, history: (ts) => demo.source.index(ts), announce: (l) => (url = l.replace('Page: ', '')) })],
+    outputs: [
+      (loop, cal) =>
+        startWebOutput({
+          config,
+          loop,
+          calendar: cal,
+          log,
+          history: (ts) => demo.source.index(ts),
+          announce: (l) => (url = l.replace('Page: ', '')),
+        }),
+    ],
   });
   const tickMs = [];
   const commitMs = [];
   const tickAgeMs = [];
   const loop = app.loop;
-  const session0 = calendar.session(calendar.isTradingDay(new Date().toISOString().slice(0, 10)) ? new Date().toISOString().slice(0, 10) : calendar.nextTradingDay(new Date().toISOString().slice(0, 10)));
+  const session0 = calendar.session(
+    calendar.isTradingDay(new Date().toISOString().slice(0, 10))
+      ? new Date().toISOString().slice(0, 10)
+      : calendar.nextTradingDay(new Date().toISOString().slice(0, 10)),
+  );
   const speed = session0 ? (session0.closeTs - session0.openTs) / 1000 / seconds : 1;
   const tick = loop.tick.bind(loop);
   loop.tick = (t) => {
@@ -106,7 +120,9 @@ async function session(clients) {
   let child = null;
   let clientStats = null;
   if (clients > 0) {
-    child = spawn(process.execPath, ['-e', CLIENT_SCRIPT, url, String(clients)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn(process.execPath, ['-e', CLIENT_SCRIPT, url, String(clients)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (b) => (out += b));
     child.once('close', () => {
@@ -140,7 +156,9 @@ async function session(clients) {
     commitP99Ms: pct(commitMs, 99),
     eventLoopDelayP99Ms: Math.round(eld.percentile(99) / 1e4) / 100,
     samples: { tick: tickMs, commit: commitMs, tickAge: tickAgeMs },
-    ...(clientStats ? { sseEvents: clientStats.events, apiFetches: clientStats.fetches, clientFailures: clientStats.failures } : {}),
+    ...(clientStats
+      ? { sseEvents: clientStats.events, apiFetches: clientStats.fetches, clientFailures: clientStats.failures }
+      : {}),
   };
 }
 
@@ -164,7 +182,9 @@ const pool = (rs) => {
     commitP50Ms: pct(all('commit'), 50),
     commitP99Ms: pct(all('commit'), 99),
     eventLoopDelayP99Ms: Math.max(...rs.map((r) => r.eventLoopDelayP99Ms)),
-    ...(rs[0].clients ? { sseEvents: sum('sseEvents'), apiFetches: sum('apiFetches'), clientFailures: sum('clientFailures') } : {}),
+    ...(rs[0].clients
+      ? { sseEvents: sum('sseEvents'), apiFetches: sum('apiFetches'), clientFailures: sum('clientFailures') }
+      : {}),
   };
 };
 const without = pool(runs[0]);
@@ -172,10 +192,22 @@ const withClients = pool(runs[CLIENTS]);
 const line = (r) =>
   `bench-web: ${r.clients} client(s), ${r.sessions} sessions: ${r.ticks} ticks, ${r.commits} commits; tick→commit p50 ${r.commitP50Ms} ms p99 ${r.commitP99Ms} ms; ` +
   `tick processing p99 ${r.tickP99Ms} ms; tick age at the loop p50 ${r.tickAgeP50Ms} p99 ${r.tickAgeP99Ms} ms; event-loop delay p99 ${r.eventLoopDelayP99Ms} ms` +
-  (r.clients ? `; clients got ${r.sseEvents} SSE messages and made ${r.apiFetches} API fetches (${r.clientFailures} failed)` : '');
-console.log(`bench-web: ${rounds} × 2 simulated sessions of ${seconds} s (seed 25), the page's server on a loopback port; event-loop delay: the worst session's p99`);
+  (r.clients
+    ? `; clients got ${r.sseEvents} SSE messages and made ${r.apiFetches} API fetches (${r.clientFailures} failed)`
+    : '');
+console.log(
+  `bench-web: ${rounds} × 2 simulated sessions of ${seconds} s (seed 25), the page's server on a loopback port; event-loop delay: the worst session's p99`,
+);
 console.log(line(without));
 console.log(line(withClients));
-const delta = withClients.commitP99Ms !== null && without.commitP99Ms !== null ? Math.round((withClients.commitP99Ms - without.commitP99Ms) * 1000) / 1000 : null;
+const delta =
+  withClients.commitP99Ms !== null && without.commitP99Ms !== null
+    ? Math.round((withClients.commitP99Ms - without.commitP99Ms) * 1000) / 1000
+    : null;
 console.log(`bench-web: tick→commit p99 difference with ${CLIENTS} clients: ${delta} ms`);
-if (json) console.log(JSON.stringify({ web: { sessionSeconds: seconds, rounds, withoutClients: without, withClients, commitP99DeltaMs: delta } })); // under "web" in npm run bench's object
+if (json)
+  console.log(
+    JSON.stringify({
+      web: { sessionSeconds: seconds, rounds, withoutClients: without, withClients, commitP99DeltaMs: delta },
+    }),
+  ); // under "web" in npm run bench's object

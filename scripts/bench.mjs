@@ -21,15 +21,25 @@ const info = (line) => (json ? process.stderr : process.stdout).write(line + '\n
 
 /** Every figure with a target, and where it comes from; missing ones fail --check. */
 const REQUIRED = [
-  'decode.full.ratio', 'decode.ltpc.ratio', 'engine.latencyUs.p99', 'backtest.overParse', 'backtest.parseMs',
-  'session.rssMB', 'session.startToReadyMs', 'killSwitch.latencyMs.p99', 'soak.growthMB',
-  'sweep.overBacktest', 'sweep.speedup2',
-  'soak.projected250MB.rssAnonMB', 'soak.projected250MB.heapMB',
+  'decode.full.ratio',
+  'decode.ltpc.ratio',
+  'engine.latencyUs.p99',
+  'backtest.overParse',
+  'backtest.parseMs',
+  'session.rssMB',
+  'session.startToReadyMs',
+  'killSwitch.latencyMs.p99',
+  'soak.growthMB',
+  'sweep.overBacktest',
+  'sweep.speedup2',
+  'soak.projected250MB.rssAnonMB',
+  'soak.projected250MB.heapMB',
 ];
 
 function merge(into, from) {
   for (const [k, v] of Object.entries(from)) {
-    if (v && typeof v === 'object' && !Array.isArray(v) && !('target' in v) && into[k] && typeof into[k] === 'object') merge(into[k], v);
+    if (v && typeof v === 'object' && !Array.isArray(v) && !('target' in v) && into[k] && typeof into[k] === 'object')
+      merge(into[k], v);
     else into[k] = v;
   }
   return into;
@@ -55,11 +65,19 @@ function calibrationMs() {
 const calibrationBefore = calibrationMs();
 const result = { machine: {}, ranAt: new Date().toISOString() };
 let failedScripts = 0;
-for (const f of readdirSync(dir).filter((f) => /^bench-.+\.mjs$/.test(f)).sort()) {
+for (const f of readdirSync(dir)
+  .filter((f) => /^bench-.+\.mjs$/.test(f))
+  .sort()) {
   if (only && !f.includes(only)) continue;
   info(`\n== ${f}`);
-  const r = spawnSync(process.execPath, [join(dir, f), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
-  const lines = String(r.stdout ?? '').split('\n').filter((l) => l.trim() !== '');
+  const r = spawnSync(process.execPath, [join(dir, f), '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const lines = String(r.stdout ?? '')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const last = lines.at(-1) ?? '';
   let figures = null;
   if (last.startsWith('{')) {
@@ -85,13 +103,30 @@ if (!only || 'soak'.includes(only)) {
     const soak = JSON.parse(readFileSync(soakFile, 'utf8'));
     // a year on one boot: the trend of sessions 11..N × 250 (null below 12 measured sessions: not measured)
     const year = soak.projected250MB ?? {};
-    result.soak = { growthMB: { value: soak.growthMB, target: '< 5' }, projected250MB: { rssAnonMB: { value: year.rssAnonMB ?? null, target: '< 10' }, heapMB: { value: year.heapMB ?? null, target: '< 10' } }, sessions: soak.sessions, ranAt: soak.ranAt, rssMB: soak.rssMB?.at(-1) };
+    result.soak = {
+      growthMB: { value: soak.growthMB, target: '< 5' },
+      projected250MB: {
+        rssAnonMB: { value: year.rssAnonMB ?? null, target: '< 10' },
+        heapMB: { value: year.heapMB ?? null, target: '< 10' },
+      },
+      sessions: soak.sessions,
+      ranAt: soak.ranAt,
+      rssMB: soak.rssMB?.at(-1),
+    };
   } else info(`soak: no ${soakFile} yet (npm run soak -- --fast --sessions 40)`);
 }
 
 const os = await import('node:os');
 const cpus = os.cpus();
-result.machine = { cpu: cpus[0]?.model ?? '?', cores: cpus.length, memGB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${os.platform()} ${os.arch()}`, loadavg: os.loadavg().map((x) => +x.toFixed(2)), calibrationMs: { before: calibrationBefore, after: calibrationMs() } };
+result.machine = {
+  cpu: cpus[0]?.model ?? '?',
+  cores: cpus.length,
+  memGB: +(os.totalmem() / 2 ** 30).toFixed(1),
+  node: process.version,
+  platform: `${os.platform()} ${os.arch()}`,
+  loadavg: os.loadavg().map((x) => +x.toFixed(2)),
+  calibrationMs: { before: calibrationBefore, after: calibrationMs() },
+};
 
 // ---- targets
 function get(obj, path) {
@@ -108,7 +143,8 @@ const rows = [];
   for (const [k, v] of Object.entries(o)) {
     const p = path ? `${path}.${k}` : k;
     if (p === 'machine' || p === 'ranAt') continue;
-    if (v && typeof v === 'object' && 'target' in v) rows.push({ path: p, value: v.value, target: v.target, ok: meets(v.value, v.target) });
+    if (v && typeof v === 'object' && 'target' in v)
+      rows.push({ path: p, value: v.value, target: v.target, ok: meets(v.value, v.target) });
     else if (v && typeof v === 'object' && !Array.isArray(v)) walk(v, p);
     else if (typeof v === 'number') rows.push({ path: p, value: v, target: '', ok: true });
   }
@@ -123,16 +159,21 @@ writeFileSync(join(resultsDir, 'bench.json'), JSON.stringify(result, null, 2) + 
 if (json) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {
-  info(`\n== figures (${result.machine.cpu}, ${result.machine.cores} cores, node ${result.machine.node}, load ${result.machine.loadavg.join(' ')}; machine speed: a fixed loop ${result.machine.calibrationMs.before} ms before, ${result.machine.calibrationMs.after} ms after)`);
+  info(
+    `\n== figures (${result.machine.cpu}, ${result.machine.cores} cores, node ${result.machine.node}, load ${result.machine.loadavg.join(' ')}; machine speed: a fixed loop ${result.machine.calibrationMs.before} ms before, ${result.machine.calibrationMs.after} ms after)`,
+  );
   const w = Math.max(...rows.map((r) => r.path.length));
   for (const r of rows) {
     const mark = !r.target ? '' : r.ok ? 'ok' : r.value === null ? 'NOT MEASURED' : 'MISSED';
-    info(`${r.path.padEnd(w)}  ${String(r.value ?? '—').padStart(12)}  ${(r.target ? `target ${r.target}` : '').padEnd(16)} ${mark}`);
+    info(
+      `${r.path.padEnd(w)}  ${String(r.value ?? '—').padStart(12)}  ${(r.target ? `target ${r.target}` : '').padEnd(16)} ${mark}`,
+    );
   }
 }
 const missed = rows.filter((r) => r.target && !r.ok);
 if (check) {
-  if (missed.length) info(`\nbench:check: ${missed.length} figure(s) miss their target: ${missed.map((r) => r.path).join(', ')}`);
+  if (missed.length)
+    info(`\nbench:check: ${missed.length} figure(s) miss their target: ${missed.map((r) => r.path).join(', ')}`);
   else info('\nbench:check: every figure meets its target');
   process.exit(missed.length || failedScripts ? 1 : 0);
 }

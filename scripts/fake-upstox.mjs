@@ -58,7 +58,8 @@ if (!(speed > 0) || Number.isNaN(t0) || (start !== null && Number.isNaN(start)))
   process.stderr.write('fake-upstox: --speed must be > 0, --t0 epoch ms, --start an ISO time or epoch ms\n');
   process.exit(64);
 }
-const clock = start === null ? { now: () => realNow() } : new VirtualClock(Math.floor(start + (realNow() - t0) * speed), speed);
+const clock =
+  start === null ? { now: () => realNow() } : new VirtualClock(Math.floor(start + (realNow() - t0) * speed), speed);
 const calendar = new MarketCalendar();
 const exchange = await startFakeUpstox({
   source: new MarketSimulator({ seed: Number(values.seed), calendar }),
@@ -81,12 +82,13 @@ process.once('SIGINT', stop);
 if (process.send) {
   const removers = new Map();
   process.on('message', (m) => {
-    if (m?.type === 'set' && clock instanceof VirtualClock) clock.set(Math.floor(m.ts + (realNow() - m.at) * (m.speed ?? speed)));
+    if (m?.type === 'set' && clock instanceof VirtualClock)
+      clock.set(Math.floor(m.ts + (realNow() - m.at) * (m.speed ?? speed)));
     else if (m?.type === 'speed' && clock instanceof VirtualClock) {
       clock.setSpeed(m.speed);
       clock.set(Math.floor(m.ts + (realNow() - m.at) * m.speed));
-    }
-    else if (m?.type === 'use') removers.set(m.id, exchange.use(...m.behaviours.map(([name, ...args]) => behaviours[name](...args))));
+    } else if (m?.type === 'use')
+      removers.set(m.id, exchange.use(...m.behaviours.map(([name, ...args]) => behaviours[name](...args))));
     else if (m?.type === 'remove') {
       removers.get(m.id)?.();
       removers.delete(m.id);

@@ -57,7 +57,17 @@ import { unitSettings } from './lib/unit-settings.mjs';
 // The soak runs under the systemd unit's V8 flags and environment (what the Pi runs), plus --expose-gc.
 let parsed;
 try {
-  parsed = parseArgs({ options: { sessions: { type: 'string', default: '20' }, warmup: { type: 'string', default: '1' }, 'session-seconds': { type: 'string' }, fast: { type: 'boolean', default: false }, 'malloc-info-every': { type: 'string', default: '0' }, env: { type: 'string', multiple: true, default: [] }, json: { type: 'boolean', default: false } } });
+  parsed = parseArgs({
+    options: {
+      sessions: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '1' },
+      'session-seconds': { type: 'string' },
+      fast: { type: 'boolean', default: false },
+      'malloc-info-every': { type: 'string', default: '0' },
+      env: { type: 'string', multiple: true, default: [] },
+      json: { type: 'boolean', default: false },
+    },
+  });
 } catch (err) {
   console.error(`soak: ${err.message}`);
   process.exit(64);
@@ -70,7 +80,11 @@ if (values.env.some((a) => !(a.indexOf('=') > 0))) {
 }
 if (!process.env.NIFTYBOX_SOAK_CHILD) {
   const { flags, env } = unitSettings();
-  const child = spawnSync(process.execPath, [...flags, '--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...env, ...extraEnv, NIFTYBOX_SOAK_CHILD: '1' } });
+  const child = spawnSync(
+    process.execPath,
+    [...flags, '--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, ...env, ...extraEnv, NIFTYBOX_SOAK_CHILD: '1' } },
+  );
   process.exit(child.status ?? 1);
 }
 const SESSIONS = Number(values.sessions);
@@ -78,8 +92,17 @@ const WARMUP = Number(values.warmup);
 const TOTAL = SESSIONS + WARMUP;
 const sessionSeconds = Number(values['session-seconds'] ?? (values.fast ? 4 : 20));
 const mallocEvery = Number(values['malloc-info-every']);
-if (!(SESSIONS >= 2) || !(sessionSeconds > 0) || !Number.isInteger(WARMUP) || WARMUP < 0 || !Number.isInteger(mallocEvery) || mallocEvery < 0) {
-  console.error('soak: --sessions must be ≥ 2, --warmup and --malloc-info-every whole numbers ≥ 0 and --session-seconds > 0');
+if (
+  !(SESSIONS >= 2) ||
+  !(sessionSeconds > 0) ||
+  !Number.isInteger(WARMUP) ||
+  WARMUP < 0 ||
+  !Number.isInteger(mallocEvery) ||
+  mallocEvery < 0
+) {
+  console.error(
+    'soak: --sessions must be ≥ 2, --warmup and --malloc-info-every whole numbers ≥ 0 and --session-seconds > 0',
+  );
   process.exit(64);
 }
 /** A fault's window, given in real ms of the 20-second session it was tuned on: the same market time at any speed. */
@@ -115,7 +138,11 @@ const mqttPort = await freePort();
 writeFileSync(join(dir, 'mosquitto.conf'), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
 let broker = null;
 const startBroker = () => {
-  broker = spawn(existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  broker = spawn(
+    existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto',
+    ['-c', join(dir, 'mosquitto.conf')],
+    { stdio: 'ignore' },
+  );
 };
 const stopBroker = async () => {
   if (!broker || broker.exitCode !== null) return;
@@ -145,7 +172,11 @@ function startDay() {
     const days = [day];
     while (days.length < TOTAL) days.push(calendar.nextTradingDay(days.at(-1)));
     const holiday = [];
-    for (let d = new Date(`${days[0]}T00:00:00Z`); d.toISOString().slice(0, 10) <= days.at(-1); d.setUTCDate(d.getUTCDate() + 1)) {
+    for (
+      let d = new Date(`${days[0]}T00:00:00Z`);
+      d.toISOString().slice(0, 10) <= days.at(-1);
+      d.setUTCDate(d.getUTCDate() + 1)
+    ) {
       const iso = d.toISOString().slice(0, 10);
       if (calendar.holidayName(iso) && d.getUTCDay() % 6 !== 0) holiday.push(iso);
     }
@@ -169,7 +200,20 @@ exchange.setSpeed(1, clock.now());
 
 /** Forks scripts/fake-upstox.mjs on the soak's clock; `use` switches behaviours on (by name, with args) and returns their remover. */
 async function startExchange() {
-  const child = fork(join(root, 'scripts', 'fake-upstox.mjs'), ['--start', String(clockStart), '--speed', String(speed), '--t0', String(t0Real), '--token', 'soak-token-0123456789abcdef'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv: [] });
+  const child = fork(
+    join(root, 'scripts', 'fake-upstox.mjs'),
+    [
+      '--start',
+      String(clockStart),
+      '--speed',
+      String(speed),
+      '--t0',
+      String(t0Real),
+      '--token',
+      'soak-token-0123456789abcdef',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv: [] },
+  );
   const info = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (l) => l.startsWith('{') && resolve(JSON.parse(l)));
     child.once('exit', (c) => reject(new Error(`soak: the fake Upstox exited ${c} before it listened`)));
@@ -184,15 +228,17 @@ async function startExchange() {
       child.send({ type: 'use', id, behaviours: list });
       return () => child.connected && child.send({ type: 'remove', id });
     },
-    memory: () => new Promise((resolve) => {
-      child.once('message', (m) => resolve(m));
-      child.send({ type: 'memory' });
-    }),
-    close: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    }),
+    memory: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m));
+        child.send({ type: 'memory' });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
   };
 }
 const rest = new UpstoxRest({ baseUrl: exchange.apiBaseUrl, token: exchange.token, log: log.child({ area: 'rest' }) });
@@ -241,7 +287,11 @@ const app = await startAppliance({
   log,
   source,
   outputs: [
-    { name: 'device', make: (loop, cal) => startDeviceOutput({ config, loop, calendar: cal, log, keyboard: false, now: () => source.now() }) },
+    {
+      name: 'device',
+      make: (loop, cal) =>
+        startDeviceOutput({ config, loop, calendar: cal, log, keyboard: false, now: () => source.now() }),
+    },
     { name: 'mqtt', make: (loop) => startMqttOutput({ config, loop, log, replay: false }) },
   ],
 });
@@ -250,7 +300,8 @@ clock.setSpeed(speed);
 exchange.setSpeed(speed, clock.now());
 // NIFTYBOX_SOAK_SQLITE_CACHE_KIB=N: the ledger's page cache set to N KiB (an experiment: does SQLite's cache fill account for malloc's growth?)
 const ledgerDb = app.ledger.db;
-if (process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB) ledgerDb.pragma(`cache_size = -${Number(process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB)}`);
+if (process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB)
+  ledgerDb.pragma(`cache_size = -${Number(process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB)}`);
 const sqliteCacheKiB = -ledgerDb.pragma('cache_size', { simple: true });
 
 // ---- fast mode: the market clock (the box's and the exchange's) runs at full speed only while the box
@@ -279,12 +330,38 @@ if (values.fast) {
 // ---- faults, one kind per session in a cycle of 7, injected a third of the way into its trading hours
 const FAULTS = [
   ['feed drop', async () => exchange.use(['dropFeeds'])],
-  ['feed silence', async () => { const end = exchange.use(['silence']); await sleep(marketWindow(3000)); end(); }],
+  [
+    'feed silence',
+    async () => {
+      const end = exchange.use(['silence']);
+      await sleep(marketWindow(3000));
+      end();
+    },
+  ],
   ['malformed frames', async () => exchange.use(['malformedFrames', 5])],
-  ['token expiry (401 on REST and feed) and a fresh login', async () => { tokenRevived = exchange.use(['rejectToken'], ['dropFeeds']); }],
+  [
+    'token expiry (401 on REST and feed) and a fresh login',
+    async () => {
+      tokenRevived = exchange.use(['rejectToken'], ['dropFeeds']);
+    },
+  ],
   ['REST 500s', async () => exchange.use(['serverError', 3])],
-  ['duplicate + out-of-order frames', async () => { const end = exchange.use(['outOfOrder'], ['duplicateFrames']); await sleep(marketWindow(2000)); end(); }],
-  ['broker outage (Mosquitto killed for ~4 s)', async () => { await stopBroker(); await sleep(4000); startBroker(); }],
+  [
+    'duplicate + out-of-order frames',
+    async () => {
+      const end = exchange.use(['outOfOrder'], ['duplicateFrames']);
+      await sleep(marketWindow(2000));
+      end();
+    },
+  ],
+  [
+    'broker outage (Mosquitto killed for ~4 s)',
+    async () => {
+      await stopBroker();
+      await sleep(4000);
+      startBroker();
+    },
+  ],
 ];
 let session = 0;
 let faultTimer = null;
@@ -307,26 +384,58 @@ const fakeMemory = [];
 function rssParts() {
   const status = existsSync('/proc/self/status') ? readFileSync('/proc/self/status', 'utf8') : '';
   const kB = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssAnonMB: +((kB('RssAnon') * 1024) / 1e6).toFixed(2), rssFileMB: +((kB('RssFile') * 1024) / 1e6).toFixed(2) };
+  return {
+    rssAnonMB: +((kB('RssAnon') * 1024) / 1e6).toFixed(2),
+    rssFileMB: +((kB('RssFile') * 1024) / 1e6).toFixed(2),
+  };
 }
 let sessionStartedAt = Date.now();
 // NIFTYBOX_SOAK_SNAPSHOTS=DIR NIFTYBOX_SOAK_SNAPSHOT_AT=2,10: heap snapshots after those sessions' reports (what holds memory).
-const snapshotAt = new Set(process.env.NIFTYBOX_SOAK_SNAPSHOTS ? (process.env.NIFTYBOX_SOAK_SNAPSHOT_AT ?? '').split(',').map(Number) : []);
+const snapshotAt = new Set(
+  process.env.NIFTYBOX_SOAK_SNAPSHOTS ? (process.env.NIFTYBOX_SOAK_SNAPSHOT_AT ?? '').split(',').map(Number) : [],
+);
 onReport = () => {
   gc();
   gc();
   const m = process.memoryUsage();
   const verify = app.loop.status.verify;
-  const sample = { day: days[session], rssMB: +(m.rss / 1e6).toFixed(2), ...rssParts(), heapMB: +(m.heapUsed / 1e6).toFixed(2), heapTotalMB: +(m.heapTotal / 1e6).toFixed(2), externalMB: +(m.external / 1e6).toFixed(2), arrayBuffersMB: +(m.arrayBuffers / 1e6).toFixed(2), anon: anonymousParts(), malloc: mallocEvery && (session + 1) % mallocEvery === 0 ? mallocInfo() : null, verifyAgreed: verify ? verify.agreed : null, verifySummary: verify?.summary ?? null, commits: app.loop.commits, at: Date.now() - t0, wallMs: Date.now() - sessionStartedAt, fakeRssMB: null, dbMB: +((ledgerDb.pragma('page_count', { simple: true }) * ledgerDb.pragma('page_size', { simple: true })) / 1e6).toFixed(2), slowMs, tickGateQueued: source.s.gate.queued };
+  const sample = {
+    day: days[session],
+    rssMB: +(m.rss / 1e6).toFixed(2),
+    ...rssParts(),
+    heapMB: +(m.heapUsed / 1e6).toFixed(2),
+    heapTotalMB: +(m.heapTotal / 1e6).toFixed(2),
+    externalMB: +(m.external / 1e6).toFixed(2),
+    arrayBuffersMB: +(m.arrayBuffers / 1e6).toFixed(2),
+    anon: anonymousParts(),
+    malloc: mallocEvery && (session + 1) % mallocEvery === 0 ? mallocInfo() : null,
+    verifyAgreed: verify ? verify.agreed : null,
+    verifySummary: verify?.summary ?? null,
+    commits: app.loop.commits,
+    at: Date.now() - t0,
+    wallMs: Date.now() - sessionStartedAt,
+    fakeRssMB: null,
+    dbMB: +(
+      (ledgerDb.pragma('page_count', { simple: true }) * ledgerDb.pragma('page_size', { simple: true })) /
+      1e6
+    ).toFixed(2),
+    slowMs,
+    tickGateQueued: source.s.gate.queued,
+  };
   sessionStartedAt = Date.now();
   slowMs = 0;
   samples.push(sample);
   fakeMemory.push(exchange.memory().then((f) => (sample.fakeRssMB = +(f.rss / 1e6).toFixed(2))));
   sample.warmup = session < WARMUP;
   const a = sample.anon;
-  const mi = sample.malloc ? `; malloc ${sample.malloc.arenaMB} MB in ${sample.malloc.arenas} arenas, ${sample.malloc.inUseMB} in use, ${sample.malloc.freeInArenasMB} free` : '';
-  console.log(`soak: ${sample.warmup ? 'warm-up ' : ''}session ${session + 1 - WARMUP}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB (anon ${sample.rssAnonMB}${a ? `: [heap] ${a.brkHeapMB}, other ${a.otherAnonMB}, V8 pages ${a.v8PhysicalMB}` : ''}), heap ${(m.heapUsed / 1e6).toFixed(1)} MB, arrayBuffers ${sample.arrayBuffersMB} MB${mi}, verify ${sample.verifyAgreed}, ${app.loop.commits} commits so far, ${(sample.wallMs / 1000).toFixed(1)} s${values.fast ? ` (${(sample.slowMs / 1000).toFixed(1)} s slowed)` : ''}`);
-  if (snapshotAt.has(session + 1)) writeHeapSnapshot(join(process.env.NIFTYBOX_SOAK_SNAPSHOTS, `soak-session-${session + 1}.heapsnapshot`));
+  const mi = sample.malloc
+    ? `; malloc ${sample.malloc.arenaMB} MB in ${sample.malloc.arenas} arenas, ${sample.malloc.inUseMB} in use, ${sample.malloc.freeInArenasMB} free`
+    : '';
+  console.log(
+    `soak: ${sample.warmup ? 'warm-up ' : ''}session ${session + 1 - WARMUP}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB (anon ${sample.rssAnonMB}${a ? `: [heap] ${a.brkHeapMB}, other ${a.otherAnonMB}, V8 pages ${a.v8PhysicalMB}` : ''}), heap ${(m.heapUsed / 1e6).toFixed(1)} MB, arrayBuffers ${sample.arrayBuffersMB} MB${mi}, verify ${sample.verifyAgreed}, ${app.loop.commits} commits so far, ${(sample.wallMs / 1000).toFixed(1)} s${values.fast ? ` (${(sample.slowMs / 1000).toFixed(1)} s slowed)` : ''}`,
+  );
+  if (snapshotAt.has(session + 1))
+    writeHeapSnapshot(join(process.env.NIFTYBOX_SOAK_SNAPSHOTS, `soak-session-${session + 1}.heapsnapshot`));
   session++;
   clearInterval(faultTimer);
   if (session < TOTAL) scheduleFaults();
@@ -366,8 +475,22 @@ const result = {
   rssAnonMB: measured.map((s) => s.rssAnonMB),
   rssFileMB: measured.map((s) => s.rssFileMB),
   rssAnonGrowthMB: growth(measured.map((s) => s.rssAnonMB)).trendMB,
-  projected250MB: { rssAnonMB: projected(measured.map((s) => s.rssAnonMB)), heapMB: projected(measured.map((s) => s.heapMB)), rssMB: projected(measured.map((s) => s.rssMB)) },
-  projected250MBLeastSquares: Object.fromEntries(['rssAnonMB', 'heapMB', 'rssMB'].map((k) => [k, projected(measured.map((s) => s[k]), 11, 250, { leastSquares: true })])),
+  projected250MB: {
+    rssAnonMB: projected(measured.map((s) => s.rssAnonMB)),
+    heapMB: projected(measured.map((s) => s.heapMB)),
+    rssMB: projected(measured.map((s) => s.rssMB)),
+  },
+  projected250MBLeastSquares: Object.fromEntries(
+    ['rssAnonMB', 'heapMB', 'rssMB'].map((k) => [
+      k,
+      projected(
+        measured.map((s) => s[k]),
+        11,
+        250,
+        { leastSquares: true },
+      ),
+    ]),
+  ),
   anon: measured.map((s) => s.anon),
   malloc: measured.map((s) => s.malloc),
   verifyAgreed: measured.map((s) => s.verifyAgreed),
@@ -377,7 +500,8 @@ const result = {
   sqliteCacheKiB,
   fast: values.fast,
   // the mqttjs/mqtt-packet#163 workaround (src/mqtt/packet-length-cache.ts) took effect in this process
-  mqttPacketLengthsCompact: !!createRequire(createRequire(import.meta.url).resolve('mqtt'))('mqtt-packet/numbers.js').compactLengths,
+  mqttPacketLengthsCompact: !!createRequire(createRequire(import.meta.url).resolve('mqtt'))('mqtt-packet/numbers.js')
+    .compactLengths,
   env: extraEnv,
   fakeUpstoxRssMB: measured.map((s) => s.fakeRssMB),
   loadavg: os.loadavg(),
@@ -387,11 +511,33 @@ const result = {
   wallSeconds: Math.round((Date.now() - t0) / 1000),
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(process.env.NIFTYBOX_SOAK_OUT ?? join(root, 'bench-results', 'soak.json'), JSON.stringify(result, null, 2) + '\n');
-console.log(`soak: ${measured.length} sessions ${measured[0]?.day}..${days.at(-1)} after ${warm.length} warm-up session(s) across the holiday ${holiday.join(', ')}; faults: ${injected.map((i) => i.fault).join('; ')}; logins after expiry ${logins}`);
-console.log(`soak: RSS ${measured[0]?.rssMB} → ${measured.at(-1)?.rssMB} MB (warm-up: ${result.warmupRssMB.join(', ') || 'none'}); growth (trend over the measured sessions) ${growthMB} MB (target < 5 MB), ${result.growthWithWarmupMB} MB with the warm-up; heap ${measured[0]?.heapMB} → ${measured.at(-1)?.heapMB} MB, trend ${heapGrowthMB} MB; ${errors.length} error log lines`);
+writeFileSync(
+  process.env.NIFTYBOX_SOAK_OUT ?? join(root, 'bench-results', 'soak.json'),
+  JSON.stringify(result, null, 2) + '\n',
+);
+console.log(
+  `soak: ${measured.length} sessions ${measured[0]?.day}..${days.at(-1)} after ${warm.length} warm-up session(s) across the holiday ${holiday.join(', ')}; faults: ${injected.map((i) => i.fault).join('; ')}; logins after expiry ${logins}`,
+);
+console.log(
+  `soak: RSS ${measured[0]?.rssMB} → ${measured.at(-1)?.rssMB} MB (warm-up: ${result.warmupRssMB.join(', ') || 'none'}); growth (trend over the measured sessions) ${growthMB} MB (target < 5 MB), ${result.growthWithWarmupMB} MB with the warm-up; heap ${measured[0]?.heapMB} → ${measured.at(-1)?.heapMB} MB, trend ${heapGrowthMB} MB; ${errors.length} error log lines`,
+);
 const p = result.projected250MB;
-console.log(`soak: projected over 250 sessions (trend of sessions 11..${measured.length}): anonymous RSS ${p.rssAnonMB} MB, heap ${p.heapMB} MB (targets < 10), RSS ${p.rssMB} MB; verify agreed in ${result.verifyAgreed.filter(Boolean).length}/${measured.length} sessions`);
-if (values.json) console.log(JSON.stringify({ soak: { growthMB: { value: growthMB, target: '< 5' }, heapGrowthMB, projected250MB: { rssAnonMB: { value: p.rssAnonMB, target: '< 10' }, heapMB: { value: p.heapMB, target: '< 10' } }, sessions: measured.length } }));
+console.log(
+  `soak: projected over 250 sessions (trend of sessions 11..${measured.length}): anonymous RSS ${p.rssAnonMB} MB, heap ${p.heapMB} MB (targets < 10), RSS ${p.rssMB} MB; verify agreed in ${result.verifyAgreed.filter(Boolean).length}/${measured.length} sessions`,
+);
+if (values.json)
+  console.log(
+    JSON.stringify({
+      soak: {
+        growthMB: { value: growthMB, target: '< 5' },
+        heapGrowthMB,
+        projected250MB: {
+          rssAnonMB: { value: p.rssAnonMB, target: '< 10' },
+          heapMB: { value: p.heapMB, target: '< 10' },
+        },
+        sessions: measured.length,
+      },
+    }),
+  );
 rmSync(dir, { recursive: true, force: true });
 process.exit(code === 0 && measured.length === SESSIONS ? 0 : 1);

@@ -37,7 +37,11 @@ export interface TickSource extends CandleHistory {
   prepare?(ledger: Ledger, warmupCandles: number): Promise<void>;
 }
 
-export type OutputFactory = (loop: TradingLoop, calendar: MarketCalendar, ledger: Ledger) => Promise<Output | null> | Output | null;
+export type OutputFactory = (
+  loop: TradingLoop,
+  calendar: MarketCalendar,
+  ledger: Ledger,
+) => Promise<Output | null> | Output | null;
 
 export interface ApplianceOptions {
   config: Config;
@@ -79,7 +83,14 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
     calendar,
     candleGraceMs: source.mode === 'replay' ? 0 : config.candleGraceMs,
   });
-  const loop = new TradingLoop(engine, ledger, log.child({ area: 'loop' }), () => source.now(), config.deviceId, source.mode);
+  const loop = new TradingLoop(
+    engine,
+    ledger,
+    log.child({ area: 'loop' }),
+    () => source.now(),
+    config.deviceId,
+    source.mode,
+  );
   loop.setGreeksModel({ calendar, riskFreeRate: config.riskFreeRate });
   let checkpoint;
   try {

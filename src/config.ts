@@ -8,7 +8,13 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_RISK } from './core/params.js';
-import { DEFAULT_STRATEGY, type SharedParams, type StrategyChoice, StrategyChoiceError, chooseStrategy } from './core/strategies/index.js';
+import {
+  DEFAULT_STRATEGY,
+  type SharedParams,
+  type StrategyChoice,
+  StrategyChoiceError,
+  chooseStrategy,
+} from './core/strategies/index.js';
 import { deviceConfigSchema } from './device/config.js';
 import { upstoxConfigSchema } from './feed/upstox/config.js';
 import { webConfigSchema } from './web/config.js';
@@ -26,16 +32,18 @@ export interface StrategyConfig {
  * `strategy: {name: v25, …its parameters}` (strategies.md): the name (default v25) beside that strategy's
  * parameters; the chosen strategy's own schema validates them, so an unknown one names it and the strategy.
  */
-export const strategySchema = z.looseObject({ name: z.string().default(DEFAULT_STRATEGY) }).transform((raw, ctx): StrategyConfig => {
-  const { name, ...params } = raw;
-  try {
-    return { name, params: chooseStrategy(name, params).params as StrategyConfig['params'] };
-  } catch (err) {
-    if (!(err instanceof StrategyChoiceError)) throw err;
-    ctx.addIssue({ code: 'custom', path: err.param ? err.param.split('.') : ['name'], message: err.message });
-    return z.NEVER;
-  }
-});
+export const strategySchema = z
+  .looseObject({ name: z.string().default(DEFAULT_STRATEGY) })
+  .transform((raw, ctx): StrategyConfig => {
+    const { name, ...params } = raw;
+    try {
+      return { name, params: chooseStrategy(name, params).params as StrategyConfig['params'] };
+    } catch (err) {
+      if (!(err instanceof StrategyChoiceError)) throw err;
+      ctx.addIssue({ code: 'custom', path: err.param ? err.param.split('.') : ['name'], message: err.message });
+      return z.NEVER;
+    }
+  });
 
 /** The config's strategy as the engine takes it. */
 export function strategyChoice(s: StrategyConfig): StrategyChoice {
@@ -50,12 +58,20 @@ export const riskSchema = z
   .strict();
 
 export const specialSessionSchema = z
-  .object({ date: z.string().regex(/^\d{4}-\d\d-\d\d$/, 'a date YYYY-MM-DD'), open: hhmm, close: hhmm, label: z.string().default('special') })
+  .object({
+    date: z.string().regex(/^\d{4}-\d\d-\d\d$/, 'a date YYYY-MM-DD'),
+    open: hhmm,
+    close: hhmm,
+    label: z.string().default('special'),
+  })
   .strict();
 
 export const configSchema = z
   .object({
-    deviceId: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default(defaultDeviceId()),
+    deviceId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+      .default(defaultDeviceId()),
     stateDir: z.string().default(defaultStateDir()),
     db: z.string().optional(),
     strategy: strategySchema.default(strategySchema.parse({})),
@@ -67,16 +83,16 @@ export const configSchema = z
     maxClockSkewMs: z.number().int().positive().default(2000),
     /** Annual risk-free rate (0.065 = 6.5 %) of the held option's Black-76 Greeks when the feed sends none (about the 91-day T-bill). */
     riskFreeRate: z.number().min(0).max(0.5).default(0.065),
-    control: z
-      .object({ socket: z.string().optional() })
-      .strict()
-      .default({}),
+    control: z.object({ socket: z.string().optional() }).strict().default({}),
     demo: z
       .object({
         sessionSeconds: z.number().positive().default(180),
         seed: z.number().int().default(25),
         /** The first simulated session (YYYY-MM-DD; a closed day means the next trading day). Absent: today's. */
-        day: z.string().regex(/^\d{4}-\d\d-\d\d$/, 'a date YYYY-MM-DD').optional(),
+        day: z
+          .string()
+          .regex(/^\d{4}-\d\d-\d\d$/, 'a date YYYY-MM-DD')
+          .optional(),
       })
       .strict()
       .default({ sessionSeconds: 180, seed: 25 }),
@@ -159,10 +175,13 @@ function describeIssue(issue: z.core.$ZodIssue, envFor: Map<string, string>): st
   const where = env ? `${env} (config key ${key})` : `config key ${key}`;
   let allowed = issue.message;
   if (issue.code === 'unrecognized_keys') {
-    const keys = (issue as { keys: string[] }).keys.map((k) => (issue.path.length ? `${issue.path.join('.')}.${k}` : k));
+    const keys = (issue as { keys: string[] }).keys.map((k) =>
+      issue.path.length ? `${issue.path.join('.')}.${k}` : k,
+    );
     return `unknown config key ${keys.join(', ')}: remove it or check its spelling`;
   }
-  if (issue.code === 'invalid_value' && 'values' in issue) allowed = `allowed values: ${(issue.values as unknown[]).map(String).join(', ')}`;
+  if (issue.code === 'invalid_value' && 'values' in issue)
+    allowed = `allowed values: ${(issue.values as unknown[]).map(String).join(', ')}`;
   return `${where}: ${allowed}`;
 }
 
@@ -183,7 +202,9 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   }
   if (result.data.db !== undefined && isDirectory(result.data.db)) {
     const where = envFor.has('db') ? 'NIFTYBOX_DB (config key db)' : 'config key db';
-    throw new ConfigError(`${where}: ${result.data.db} is a directory; give the ledger file's path, e.g. ${join(result.data.db, 'ledger.db')}`);
+    throw new ConfigError(
+      `${where}: ${result.data.db} is a directory; give the ledger file's path, e.g. ${join(result.data.db, 'ledger.db')}`,
+    );
   }
   return result.data;
 }
@@ -207,18 +228,29 @@ export function loadConfig(
   const lookedAt = explicit !== undefined ? (explicit ? [explicit] : []) : [system.configFile, userFile];
   const path = explicit !== undefined ? explicit || null : existsSync(system.configFile) ? system.configFile : userFile;
   if (!path || !existsSync(path)) {
-    if (path && explicit) throw new ConfigError(`config file ${path} does not exist: create it (see firmware-config/niftybox.example.yaml) or drop --config`);
+    if (path && explicit)
+      throw new ConfigError(
+        `config file ${path} does not exist: create it (see firmware-config/niftybox.example.yaml) or drop --config`,
+      );
     return { config: parseConfig({}, env), file: null, lookedAt };
   }
   let text: string;
   try {
-    if (statSync(path).isDirectory()) throw new ConfigError(`config file ${path} is a directory: give the YAML file itself, e.g. ${join(path, 'config.yaml')} (point --config or NIFTYBOX_CONFIG at it)`);
+    if (statSync(path).isDirectory())
+      throw new ConfigError(
+        `config file ${path} is a directory: give the YAML file itself, e.g. ${join(path, 'config.yaml')} (point --config or NIFTYBOX_CONFIG at it)`,
+      );
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EACCES') throw new ConfigError(`cannot read config file ${path} (permission denied): run the command with sudo, or join group niftybox (sudo usermod -aG niftybox $USER, then log in again)`);
-    throw new ConfigError(`cannot read config file ${path} (${code ?? (err as Error).message}): check the path given by --config or NIFTYBOX_CONFIG`);
+    if (code === 'EACCES')
+      throw new ConfigError(
+        `cannot read config file ${path} (permission denied): run the command with sudo, or join group niftybox (sudo usermod -aG niftybox $USER, then log in again)`,
+      );
+    throw new ConfigError(
+      `cannot read config file ${path} (${code ?? (err as Error).message}): check the path given by --config or NIFTYBOX_CONFIG`,
+    );
   }
   let raw: unknown;
   try {
@@ -228,10 +260,13 @@ export function loadConfig(
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     const shape = Array.isArray(raw) ? 'a list' : `a single value (${JSON.stringify(raw).slice(0, 40)})`;
-    throw new ConfigError(`config file ${path} holds ${shape}, not a mapping of keys: write it as "key: value" lines (see firmware-config/niftybox.example.yaml)`);
+    throw new ConfigError(
+      `config file ${path} holds ${shape}, not a mapping of keys: write it as "key: value" lines (see firmware-config/niftybox.example.yaml)`,
+    );
   }
   const installed = resolve(path) === resolve(system.configFile);
-  if (installed && raw && typeof raw === 'object' && !('stateDir' in raw) && !env.STATE_DIRECTORY) raw = { ...raw, stateDir: system.stateDir };
+  if (installed && raw && typeof raw === 'object' && !('stateDir' in raw) && !env.STATE_DIRECTORY)
+    raw = { ...raw, stateDir: system.stateDir };
   try {
     return { config: parseConfig(raw, env), file: path, lookedAt };
   } catch (err) {

@@ -54,7 +54,8 @@ function redact(value: unknown, depth = 0): unknown {
 }
 
 let defaultSink: LogSink = (line) => process.stdout.write(line + '\n');
-let minLevel: LogLevel = (process.env.NIFTYBOX_LOG_LEVEL as LogLevel) in order ? (process.env.NIFTYBOX_LOG_LEVEL as LogLevel) : 'info';
+let minLevel: LogLevel =
+  (process.env.NIFTYBOX_LOG_LEVEL as LogLevel) in order ? (process.env.NIFTYBOX_LOG_LEVEL as LogLevel) : 'info';
 
 /** Redirects all loggers (the CLI sends logs to stderr when stdout carries JSON; tests capture). */
 export function setLogSink(sink: LogSink): void {
@@ -67,7 +68,13 @@ export function setLogLevel(level: LogLevel): void {
 export function createLogger(base: Record<string, unknown> = {}): Logger {
   const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (order[level] < order[minLevel]) return;
-    const rec = { t: new Date().toISOString(), level, msg: mask(msg), ...(redact(base) as object), ...(fields ? (redact(fields) as object) : {}) };
+    const rec = {
+      t: new Date().toISOString(),
+      level,
+      msg: mask(msg),
+      ...(redact(base) as object),
+      ...(fields ? (redact(fields) as object) : {}),
+    };
     defaultSink(JSON.stringify(rec));
   };
   return {

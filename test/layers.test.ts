@@ -97,13 +97,25 @@ describe('each folder of src imports only from the floors below it', () => {
       .split('\n')
       .map((l) => /^\s*(\d+)\s+(\S.*?)\s{2,}/.exec(l + '  '))
       .filter((m) => m !== null)
-      .map((m) => [Number(m![1]), m![2]!.split(/,\s*/).map((u) => u.replace(/^src\/|\/$|\.ts$/g, '')).sort()] as const);
+      .map(
+        (m) =>
+          [
+            Number(m![1]),
+            m![2]!
+              .split(/,\s*/)
+              .map((u) => u.replace(/^src\/|\/$|\.ts$/g, ''))
+              .sort(),
+          ] as const,
+      );
     expect(listed.reverse()).toEqual(FLOORS.map((units, i) => [i + 1, [...units].sort()]));
   });
 
   const planted = join(SRC, 'feed', 'planted.ts');
   it.each([
-    ["import type { TradingLoop } from '../app/trading-loop.js';", 'src/feed/planted.ts → ../app/trading-loop.js: feed (floor 3) imports app (floor 7), a floor above'],
+    [
+      "import type { TradingLoop } from '../app/trading-loop.js';",
+      'src/feed/planted.ts → ../app/trading-loop.js: feed (floor 3) imports app (floor 7), a floor above',
+    ],
     ["import { x } from '../app.js';", 'src/feed/planted.ts → ../app.js: feed (floor 3) imports app (floor 7)'],
     ["export { y } from '../store/ledger.js';", 'feed (floor 3) imports store (floor 3), its own floor'],
     ["import '../web/server.js';", 'feed (floor 3) imports web (floor 5)'],
@@ -131,9 +143,15 @@ describe('each folder of src imports only from the floors below it', () => {
   it('a bad import planted in a copy of src is found by the same scan, named with both floors', () => {
     const copy = join(tmp, 'src');
     cpSync(SRC, copy, { recursive: true });
-    writeFileSync(join(copy, 'web', 'planted.ts'), "import { runCommand } from '../commands/run.js';\nexport const r = runCommand;\n");
+    writeFileSync(
+      join(copy, 'web', 'planted.ts'),
+      "import { runCommand } from '../commands/run.js';\nexport const r = runCommand;\n",
+    );
     mkdirSync(join(copy, 'newfolder'));
     writeFileSync(join(copy, 'newfolder', 'x.ts'), 'export const x = 1;\n');
-    expect(scan(copy).sort()).toEqual(['src/newfolder/x.ts: newfolder is on no floor (add it to FLOORS and docs/architecture.md)', 'src/web/planted.ts → ../commands/run.js: web (floor 5) imports commands (floor 8), a floor above']);
+    expect(scan(copy).sort()).toEqual([
+      'src/newfolder/x.ts: newfolder is on no floor (add it to FLOORS and docs/architecture.md)',
+      'src/web/planted.ts → ../commands/run.js: web (floor 5) imports commands (floor 8), a floor above',
+    ]);
   });
 });

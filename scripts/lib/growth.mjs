@@ -25,7 +25,8 @@ export function projected(samples, from = 11, sessions = 250, { leastSquares = f
 /** Theil–Sen: the median of (y[j] − y[i]) / (j − i) over every pair i < j. */
 function medianSlope(samples) {
   const slopes = [];
-  for (let i = 0; i < samples.length; i++) for (let j = i + 1; j < samples.length; j++) slopes.push((samples[j] - samples[i]) / (j - i));
+  for (let i = 0; i < samples.length; i++)
+    for (let j = i + 1; j < samples.length; j++) slopes.push((samples[j] - samples[i]) / (j - i));
   slopes.sort((a, b) => a - b);
   const m = slopes.length >> 1;
   return slopes.length % 2 ? slopes[m] : (slopes[m - 1] + slopes[m]) / 2;

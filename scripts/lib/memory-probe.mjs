@@ -33,7 +33,13 @@ export function anonymousParts() {
     else kB.fileCow += n;
   }
   const v8PhysicalMB = +(getHeapSpaceStatistics().reduce((a, s) => a + s.physical_space_size, 0) / 1e6).toFixed(2);
-  return { brkHeapMB: MB(kB.brkHeap), otherAnonMB: MB(kB.otherAnon), fileCowMB: MB(kB.fileCow), stackMB: MB(kB.stack), v8PhysicalMB };
+  return {
+    brkHeapMB: MB(kB.brkHeap),
+    otherAnonMB: MB(kB.otherAnon),
+    fileCowMB: MB(kB.fileCow),
+    stackMB: MB(kB.stack),
+    v8PhysicalMB,
+  };
 }
 
 let gdbMissing = false;
@@ -41,7 +47,22 @@ let gdbMissing = false;
 export function mallocInfo(pid = process.pid) {
   if (gdbMissing) return null;
   const file = join(tmpdir(), `niftybox-malloc-info-${pid}-${Date.now()}.xml`);
-  const r = spawnSync('gdb', ['-p', String(pid), '-batch', '-nx', '-ex', `call (void*)fopen("${file}", "w")`, '-ex', 'call (int)malloc_info(0, $1)', '-ex', 'call (int)fclose($1)'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    'gdb',
+    [
+      '-p',
+      String(pid),
+      '-batch',
+      '-nx',
+      '-ex',
+      `call (void*)fopen("${file}", "w")`,
+      '-ex',
+      'call (int)malloc_info(0, $1)',
+      '-ex',
+      'call (int)fclose($1)',
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   if (r.error) {
     gdbMissing = true;
     return null;
@@ -58,5 +79,11 @@ export function mallocInfo(pid = process.pid) {
   const current = num(/<system type="current" size="(\d+)"/);
   const arenas = (xml.match(/<heap nr=/g) ?? []).length;
   const free = fastFree + restFree;
-  return { arenas, arenaMB: +(current / 1e6).toFixed(2), freeInArenasMB: +(free / 1e6).toFixed(2), inUseMB: +((current - free) / 1e6).toFixed(2), mmappedMB: +(mmapped / 1e6).toFixed(2) };
+  return {
+    arenas,
+    arenaMB: +(current / 1e6).toFixed(2),
+    freeInArenasMB: +(free / 1e6).toFixed(2),
+    inUseMB: +((current - free) / 1e6).toFixed(2),
+    mmappedMB: +(mmapped / 1e6).toFixed(2),
+  };
 }

@@ -38,6 +38,21 @@ if (probe) {
     const m = process.memoryUsage();
     const snapshot = process.env.NIFTYBOX_BENCH_HEAPSNAPSHOT; // a file name: for finding what holds memory
     if (snapshot) writeHeapSnapshot(snapshot);
-    writeFileSync(probe, JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, spaces: Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, { size: x.space_size, used: x.space_used_size, physical: x.physical_space_size }])) }) + '\n');
+    writeFileSync(
+      probe,
+      JSON.stringify({
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+        spaces: Object.fromEntries(
+          getHeapSpaceStatistics().map((x) => [
+            x.space_name,
+            { size: x.space_size, used: x.space_used_size, physical: x.physical_space_size },
+          ]),
+        ),
+      }) + '\n',
+    );
   });
 }

@@ -5,7 +5,18 @@
 // is part of what the box carries, so the bench must carry it too).
 export function schedule(expression, task, options = {}) {
   if (expression !== '* * * * *') throw new Error(`virtual-cron: only "* * * * *" is supported, got "${expression}"`);
-  const local = options.timezone ? new Intl.DateTimeFormat('en-US', { timeZone: options.timezone, hour12: false, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }) : null;
+  const local = options.timezone
+    ? new Intl.DateTimeFormat('en-US', {
+        timeZone: options.timezone,
+        hour12: false,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      })
+    : null;
   let minute = Math.floor(Date.now() / 60_000);
   const timer = setInterval(() => {
     const m = Math.floor(Date.now() / 60_000);

@@ -37,15 +37,25 @@ export function ensureWritableDir(dir: string, what: string): void {
 export async function checkBootToken(config: Config, choice: ModeChoice, log: Logger): Promise<void> {
   const token = loadToken(config);
   if (!token || !choice.token) return;
-  const where = choice.token.source === 'file' ? choice.tokenFile : choice.token.source === 'env' ? 'NIFTYBOX_UPSTOX_TOKEN' : 'upstox.token in the config';
+  const where =
+    choice.token.source === 'file'
+      ? choice.tokenFile
+      : choice.token.source === 'env'
+        ? 'NIFTYBOX_UPSTOX_TOKEN'
+        : 'upstox.token in the config';
   const result = await checkToken(config.upstox.apiBaseUrl, token.token, config.upstox.requestTimeoutMs);
   if (result.verdict === 'rejected') {
-    const fix = choice.token.source === 'file' ? '"niftybox login --token <new token>"' : `put a new token in ${where} (or remove it and use "niftybox login --token <new token>")`;
+    const fix =
+      choice.token.source === 'file'
+        ? '"niftybox login --token <new token>"'
+        : `put a new token in ${where} (or remove it and use "niftybox login --token <new token>")`;
     const sentence = `Upstox rejected the token from ${where}: ${describeRejection(result)}; no new entries until you log in again with ${fix}.`;
     process.stderr.write(`niftybox run: ${sentence}\n`);
     log.error(sentence, { code: result.code, status: result.status });
   } else if (result.verdict === 'unchecked') {
-    log.warn(`could not check the Upstox token at boot: ${result.why}; starting cold, entries wait until Upstox answers`);
+    log.warn(
+      `could not check the Upstox token at boot: ${result.why}; starting cold, entries wait until Upstox answers`,
+    );
   } else {
     log.info(`Upstox accepts the token${result.user ? ` (${result.user})` : ''}`, { via: result.via });
   }

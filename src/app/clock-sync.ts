@@ -15,7 +15,8 @@ export const systemClockSync: ClockSyncCheck = () =>
         const v = stdout.trim();
         return resolve({ synced: v === 'yes', detail: `timedatectl NTPSynchronized=${v || '?'}` });
       }
-      if (existsSync('/run/systemd/timesync/synchronized')) return resolve({ synced: true, detail: 'timesyncd synchronized' });
+      if (existsSync('/run/systemd/timesync/synchronized'))
+        return resolve({ synced: true, detail: 'timesyncd synchronized' });
       // No systemd here (a laptop, a container): rely on the feed-vs-clock skew guard alone.
       resolve({ synced: true, detail: 'no systemd time sync to ask; skew against the feed is still checked' });
     });

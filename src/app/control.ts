@@ -87,7 +87,13 @@ export interface ControlServerOptions {
  * is not a request gets an error line; a line over MAX_REQUEST_BYTES, a silent connection or a
  * failing handler closes that connection only.
  */
-export function startControlServer(path: string, port: ControlPort, state: () => ApplianceState, log: Logger, opts: ControlServerOptions = {}): Promise<Server> {
+export function startControlServer(
+  path: string,
+  port: ControlPort,
+  state: () => ApplianceState,
+  log: Logger,
+  opts: ControlServerOptions = {},
+): Promise<Server> {
   const clock = opts.clock ?? realClock;
   const idleMs = opts.idleMs ?? CONTROL_IDLE_MS;
   const answer = (req: ControlRequest): ControlResponse => {
@@ -113,7 +119,11 @@ export function startControlServer(path: string, port: ControlPort, state: () =>
     };
     const arm = () => {
       idle?.cancel();
-      idle = clock.after(idleMs, () => close({ ok: false, error: `no request for ${Math.round(idleMs / 1000)} s: closing` }), { background: true });
+      idle = clock.after(
+        idleMs,
+        () => close({ ok: false, error: `no request for ${Math.round(idleMs / 1000)} s: closing` }),
+        { background: true },
+      );
     };
     const send = (r: ControlResponse) => {
       if (!r.ok && refusals++ === 0) log.warn('control: request refused', { error: r.error });
@@ -129,11 +139,13 @@ export function startControlServer(path: string, port: ControlPort, state: () =>
         for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10)) {
           const line = buf.subarray(0, nl).toString('utf8').trim();
           buf = buf.subarray(nl + 1);
-          if (nl > MAX_REQUEST_BYTES) return close({ ok: false, error: `request too large (over ${MAX_REQUEST_BYTES} bytes)` });
+          if (nl > MAX_REQUEST_BYTES)
+            return close({ ok: false, error: `request too large (over ${MAX_REQUEST_BYTES} bytes)` });
           const req = parseControlRequest(line);
           send('error' in req ? { ok: false, error: req.error } : answer(req));
         }
-        if (buf.length > MAX_REQUEST_BYTES) close({ ok: false, error: `request too large (over ${MAX_REQUEST_BYTES} bytes)` });
+        if (buf.length > MAX_REQUEST_BYTES)
+          close({ ok: false, error: `request too large (over ${MAX_REQUEST_BYTES} bytes)` });
       } catch (err) {
         log.error('control: request failed; closing that connection', { error: (err as Error).message });
         close({ ok: false, error: `the box could not answer: ${(err as Error).message}` });
@@ -171,9 +183,16 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000)
     try {
       accessSync(dirname(path), constants.X_OK);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EACCES') return reject(new ControlError(`permission denied on ${dirname(path)} (EACCES): ${JOIN_GROUP}`, 'permission'));
+      if ((err as NodeJS.ErrnoException).code === 'EACCES')
+        return reject(new ControlError(`permission denied on ${dirname(path)} (EACCES): ${JOIN_GROUP}`, 'permission'));
     }
-    if (!existsSync(path)) return reject(new ControlError(`no appliance is running (looked for its control socket at ${path}); start it with "niftybox run"`, 'absent'));
+    if (!existsSync(path))
+      return reject(
+        new ControlError(
+          `no appliance is running (looked for its control socket at ${path}); start it with "niftybox run"`,
+          'absent',
+        ),
+      );
     const sock = createConnection(path);
     let buf = '';
     const timer = realClock.after(timeoutMs, () => {
@@ -198,7 +217,10 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000)
       timer.cancel();
       reject(
         err.code === 'ECONNREFUSED'
-          ? new ControlError(`no appliance is running (looked for its control socket at ${path}: a stale socket from a stopped run, nothing listens on it); start it with "niftybox run"`, 'absent')
+          ? new ControlError(
+              `no appliance is running (looked for its control socket at ${path}: a stale socket from a stopped run, nothing listens on it); start it with "niftybox run"`,
+              'absent',
+            )
           : err.code === 'EACCES'
             ? new ControlError(`permission denied on ${path} (EACCES): ${JOIN_GROUP}`, 'permission')
             : new ControlError(`control socket ${path}: ${err.message}`, 'protocol'),

@@ -17,7 +17,10 @@ export function unhandledRejectionHandler(o: CrashHandlerOptions): (reason: unkn
   return (reason) => {
     const message = reason instanceof Error ? reason.message : String(reason);
     try {
-      o.log.error('unhandled promise rejection: exiting so that systemd restarts the box', { error: message, stack: reason instanceof Error ? reason.stack : undefined });
+      o.log.error('unhandled promise rejection: exiting so that systemd restarts the box', {
+        error: message,
+        stack: reason instanceof Error ? reason.stack : undefined,
+      });
       o.alert(`internal error (unhandled rejection): ${message}; restarting`);
     } finally {
       (o.exit ?? ((c: number) => process.exit(c)))(UNHANDLED_EXIT_CODE);

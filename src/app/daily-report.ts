@@ -13,14 +13,20 @@ import type { StrategyChoice } from '../core/strategies/index.js';
 import { verdictOf, verifyDay, type VerifyVerdict } from './verify-day.js';
 
 /** The report text and, given the engine's parameters, the verdict of `niftybox verify` on the day. */
-export async function dailyReport(d: DayCandles, strategy?: { strategy: StrategyChoice; risk: RiskParams }): Promise<{ text: string; verdict: VerifyVerdict | null }> {
+export async function dailyReport(
+  d: DayCandles,
+  strategy?: { strategy: StrategyChoice; risk: RiskParams },
+): Promise<{ text: string; verdict: VerifyVerdict | null }> {
   const text = await dailyReportText(d);
   if (!strategy) return { text, verdict: null };
   try {
     const verdict = verdictOf(verifyDay({ ledger: d.ledger, day: d.day, calendar: d.calendar, ...strategy }));
     return { text: `${text}\nVerify vs backtest of the day's candles: ${verdict.summary}`, verdict };
   } catch (err) {
-    return { text: `${text}\nVerify vs backtest of the day's candles: not possible (${(err as Error).message})`, verdict: null };
+    return {
+      text: `${text}\nVerify vs backtest of the day's candles: not possible (${(err as Error).message})`,
+      verdict: null,
+    };
   }
 }
 
@@ -33,7 +39,9 @@ export async function dailyReportText(d: DayCandles): Promise<string> {
   ];
   try {
     const rec = await reconcileCandles(d);
-    lines.push(`Candle check vs Upstox intraday: ${rec.compared} candles compared, largest deviation ${rec.maxDev.toFixed(2)} pt (${rec.where})`);
+    lines.push(
+      `Candle check vs Upstox intraday: ${rec.compared} candles compared, largest deviation ${rec.maxDev.toFixed(2)} pt (${rec.where})`,
+    );
   } catch (err) {
     lines.push(`Candle check vs Upstox intraday: not possible (${(err as Error).message})`);
   }

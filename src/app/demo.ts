@@ -14,7 +14,14 @@ import { istDate, MINUTE_MS } from '../core/time.js';
 import { MarketDataStream, UpstoxRest } from '../feed/upstox/index.js';
 import { realClock } from '../lib/clock.js';
 import type { Logger } from '../log.js';
-import { ManualClock, MarketPacer, MarketSimulator, startFakeUpstox, type FakeUpstox, type VirtualClock } from '../sim/index.js';
+import {
+  ManualClock,
+  MarketPacer,
+  MarketSimulator,
+  startFakeUpstox,
+  type FakeUpstox,
+  type VirtualClock,
+} from '../sim/index.js';
 import { virtualClockSync, type ClockSyncCheck } from './clock-sync.js';
 import { UpstoxSource } from './upstox-source.js';
 
@@ -48,10 +55,18 @@ export function isolateDemo(config: Config, opts: { explicitDb: boolean; env?: N
  * with the trading day after the last one it recorded (replaying a day the ledger has closed would
  * leave the spot frozen and trade nothing); the note says so.
  */
-export function demoStartDay(config: Config, calendar: MarketCalendar, log: Logger, now = realClock.now()): { day: string; note: string | null } {
+export function demoStartDay(
+  config: Config,
+  calendar: MarketCalendar,
+  log: Logger,
+  now = realClock.now(),
+): { day: string; note: string | null } {
   // A chosen day (demo.day, --day) makes the session the same whatever today is.
   const first = demoDay(calendar, now, config.demo.day);
-  const chosen = config.demo.day && first !== config.demo.day ? `demo: ${config.demo.day} is not a trading day; simulating the next one, ${first}` : null;
+  const chosen =
+    config.demo.day && first !== config.demo.day
+      ? `demo: ${config.demo.day} is not a trading day; simulating the next one, ${first}`
+      : null;
   const file = dbPath(config);
   if (!existsSync(file)) return { day: first, note: chosen };
   let lastTs: number | null = null;
@@ -69,7 +84,10 @@ export function demoStartDay(config: Config, calendar: MarketCalendar, log: Logg
   const last = istDate(lastTs);
   if (last < first) return { day: first, note: chosen };
   const day = calendar.nextTradingDay(last);
-  return { day, note: `demo: ${file} already holds the simulated sessions up to ${last}; continuing with ${day} (use --db for a fresh ledger)` };
+  return {
+    day,
+    note: `demo: ${file} already holds the simulated sessions up to ${last}; continuing with ${day} (use --db for a fresh ledger)`,
+  };
 }
 
 export interface DemoOptions {
@@ -107,7 +125,11 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     log: log.child({ area: 'fake-upstox' }),
     ...(opts.pumpIntervalMs ? { pumpIntervalMs: opts.pumpIntervalMs } : {}),
   });
-  const rest = new UpstoxRest({ baseUrl: exchange.apiBaseUrl, token: exchange.token, log: log.child({ area: 'rest' }) });
+  const rest = new UpstoxRest({
+    baseUrl: exchange.apiBaseUrl,
+    token: exchange.token,
+    log: log.child({ area: 'rest' }),
+  });
   const stream = new MarketDataStream({
     feedUrl: exchange.feedUrl,
     token: exchange.token,
@@ -148,7 +170,9 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         connected: () => stream.isConnected,
       });
   pacer?.start();
-  log.warn(`demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at up to ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session; slower if the box falls behind)`);
+  log.warn(
+    `demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at up to ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session; slower if the box falls behind)`,
+  );
   return {
     source,
     exchange,

@@ -90,7 +90,9 @@ export class LiveSession {
     readonly bus: AppBus,
     deliver: (t: FeedTick) => void,
   ) {
-    this.gate = new TickGate<FeedTick>(deliver, (err) => this.trading?.alert('warn', 'CANDLE_REPAIR', `could not complete candles from Upstox: ${err.message}`));
+    this.gate = new TickGate<FeedTick>(deliver, (err) =>
+      this.trading?.alert('warn', 'CANDLE_REPAIR', `could not complete candles from Upstox: ${err.message}`),
+    );
   }
 
   /** The trading loop, from the source's run() on (components start only then). */
@@ -138,6 +140,7 @@ export class LiveSession {
     if (!loop) return;
     const warm = loop.engine.indicatorsWarm();
     const active = Boolean(loop.engine.view().guards.INDICATORS_COLD);
-    if (warm === active) loop.setGuard('INDICATORS_COLD', !warm, 'indicators not warm yet: no decisions until enough candles');
+    if (warm === active)
+      loop.setGuard('INDICATORS_COLD', !warm, 'indicators not warm yet: no decisions until enough candles');
   }
 }

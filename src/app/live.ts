@@ -14,7 +14,12 @@ import { pageServerOn, serveLoginThroughPage } from '../web/login-proxy.js';
 export async function startLive(config: Config, log: Logger): Promise<UpstoxSource> {
   const calendar = createCalendar(config);
   const token = () => loadToken(config)?.token;
-  const rest = new UpstoxRest({ baseUrl: config.upstox.apiBaseUrl, token, timeoutMs: config.upstox.requestTimeoutMs, log: log.child({ area: 'rest' }) });
+  const rest = new UpstoxRest({
+    baseUrl: config.upstox.apiBaseUrl,
+    token,
+    timeoutMs: config.upstox.requestTimeoutMs,
+    log: log.child({ area: 'rest' }),
+  });
   const stream = new MarketDataStream({
     ...(config.upstox.feedUrl ? { feedUrl: config.upstox.feedUrl, token } : { authorize: () => rest.feedAuthorize() }),
     staleFeedSeconds: config.upstox.staleFeedSeconds,
@@ -26,7 +31,8 @@ export async function startLive(config: Config, log: Logger): Promise<UpstoxSour
   const serveLogin = loginOptions
     ? async () => {
         // The page listens on the login port: one server for both (src/web/login-proxy.ts).
-        if (pageServerOn(config.upstox.loginPort)) return serveLoginThroughPage(config.upstox.loginPort, loginOptions, log.child({ area: 'login' }));
+        if (pageServerOn(config.upstox.loginPort))
+          return serveLoginThroughPage(config.upstox.loginPort, loginOptions, log.child({ area: 'login' }));
         await runLoginServer({ ...loginOptions, log: log.child({ area: 'login' }) });
       }
     : undefined;

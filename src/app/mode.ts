@@ -53,8 +53,12 @@ function readTokenFile(file: string): { token: string; expiresAt: number; kind: 
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
     if (code === 'EACCES')
-      throw new IoError(`cannot read the Upstox token file ${file} (permission denied): it belongs to the service user; run the command with sudo (or as that user)`);
-    throw new IoError(`cannot read the Upstox token file ${file} (${code ?? (err as Error).message}): run "niftybox login --token <token>" again`);
+      throw new IoError(
+        `cannot read the Upstox token file ${file} (permission denied): it belongs to the service user; run the command with sudo (or as that user)`,
+      );
+    throw new IoError(
+      `cannot read the Upstox token file ${file} (${code ?? (err as Error).message}): run "niftybox login --token <token>" again`,
+    );
   }
   let raw: { token?: unknown; expiresAt?: unknown; kind?: unknown };
   try {
@@ -63,7 +67,9 @@ function readTokenFile(file: string): { token: string; expiresAt: number; kind: 
     raw = {};
   }
   if (typeof raw.token !== 'string' || !raw.token || typeof raw.expiresAt !== 'number') {
-    throw new ConfigError(`the Upstox token file ${file} is damaged (not what "niftybox login" writes): run "niftybox login --token <token>" again, or delete the file`);
+    throw new ConfigError(
+      `the Upstox token file ${file} is damaged (not what "niftybox login" writes): run "niftybox login --token <token>" again, or delete the file`,
+    );
   }
   registerSecret(raw.token);
   return { token: raw.token, expiresAt: raw.expiresAt, kind: raw.kind === 'oauth' ? 'oauth' : 'analytics' };
@@ -77,7 +83,13 @@ export function selectMode(inp: ModeInputs): ModeChoice {
   const oauth = Boolean(config.upstox.apiKey && config.upstox.apiSecret);
   if (inp.demo) {
     // Asked for: no need to read (or be allowed to read) the live box's token.
-    return { tokenFile, token: null, oauth, mode: 'demo', reason: 'demo requested (--demo): the simulated exchange, a ledger and device id of its own' };
+    return {
+      tokenFile,
+      token: null,
+      oauth,
+      mode: 'demo',
+      reason: 'demo requested (--demo): the simulated exchange, a ledger and device id of its own',
+    };
   }
   const configured = config.upstox.token?.trim();
   let token: ModeChoice['token'] = null;
@@ -96,16 +108,31 @@ export function selectMode(inp: ModeInputs): ModeChoice {
   }
   const base = { tokenFile, token, oauth };
   if (token && !token.expired) {
-    return { ...base, mode: 'live', reason: `live: the ${token.kind} token from ${where}, valid until ${istIso(token.expiresAt)}` };
+    return {
+      ...base,
+      mode: 'live',
+      reason: `live: the ${token.kind} token from ${where}, valid until ${istIso(token.expiresAt)}`,
+    };
   }
   if (token) {
     const fix = oauth ? 'the box serves its Upstox login page' : 'run "niftybox login --token <token>"';
-    return { ...base, mode: 'live', reason: `live, but the ${token.kind} token from ${where} expired at ${istIso(token.expiresAt)}: no entries until a new login (${fix})` };
+    return {
+      ...base,
+      mode: 'live',
+      reason: `live, but the ${token.kind} token from ${where} expired at ${istIso(token.expiresAt)}: no entries until a new login (${fix})`,
+    };
   }
   if (oauth) {
-    return { ...base, mode: 'live', reason: 'live: no token yet, so the box serves its Upstox login page (upstox.apiKey and upstox.apiSecret are set); no entries until you log in' };
+    return {
+      ...base,
+      mode: 'live',
+      reason:
+        'live: no token yet, so the box serves its Upstox login page (upstox.apiKey and upstox.apiSecret are set); no entries until you log in',
+    };
   }
-  const files = inp.configFile ? `upstox.token in ${inp.configFile}` : `upstox.token in a config file (none at ${inp.lookedAt.join(' or ') || 'NIFTYBOX_CONFIG=""'})`;
+  const files = inp.configFile
+    ? `upstox.token in ${inp.configFile}`
+    : `upstox.token in a config file (none at ${inp.lookedAt.join(' or ') || 'NIFTYBOX_CONFIG=""'})`;
   return {
     ...base,
     mode: 'demo',

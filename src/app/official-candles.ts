@@ -8,7 +8,10 @@ import type { Logger } from '../log.js';
 export type OfficialCandles = (instrumentKey: string, day: string) => Promise<Candle[]>;
 
 export function officialCandlesFrom(rest: UpstoxRest, now: () => number): OfficialCandles {
-  return (key, day) => (day === istDate(now()) ? rest.intradayCandles(key, 'minutes', 5) : rest.historicalCandles(key, 'minutes', 5, day, day));
+  return (key, day) =>
+    day === istDate(now())
+      ? rest.intradayCandles(key, 'minutes', 5)
+      : rest.historicalCandles(key, 'minutes', 5, day, day);
 }
 
 /** Live: Upstox with the box's token; demo: the simulated exchange; replays have none (their candles are the official ones). */
@@ -22,7 +25,16 @@ export function officialCandlesFor(
   if (mode === 'replay') return undefined;
   const rest =
     mode === 'demo' && demoExchange
-      ? new UpstoxRest({ baseUrl: demoExchange.apiBaseUrl, token: demoExchange.token, log: log.child({ area: 'web-rest' }) })
-      : new UpstoxRest({ baseUrl: config.upstox.apiBaseUrl, token: () => loadToken(config)?.token, timeoutMs: config.upstox.requestTimeoutMs, log: log.child({ area: 'web-rest' }) });
+      ? new UpstoxRest({
+          baseUrl: demoExchange.apiBaseUrl,
+          token: demoExchange.token,
+          log: log.child({ area: 'web-rest' }),
+        })
+      : new UpstoxRest({
+          baseUrl: config.upstox.apiBaseUrl,
+          token: () => loadToken(config)?.token,
+          timeoutMs: config.upstox.requestTimeoutMs,
+          log: log.child({ area: 'web-rest' }),
+        });
   return officialCandlesFrom(rest, now);
 }

@@ -12,7 +12,14 @@ import type { Output } from '../output.js';
 import { WebServer } from '../web/server.js';
 import type { TradingLoop } from './trading-loop.js';
 
-export async function startDeviceOutput(o: { config: Config; loop: TradingLoop; calendar: MarketCalendar; log: Logger; keyboard: boolean; now: () => number }): Promise<Output> {
+export async function startDeviceOutput(o: {
+  config: Config;
+  loop: TradingLoop;
+  calendar: MarketCalendar;
+  log: Logger;
+  keyboard: boolean;
+  now: () => number;
+}): Promise<Output> {
   const device = createDevice({
     config: o.config.device,
     control: o.loop,
@@ -29,7 +36,14 @@ export async function startDeviceOutput(o: { config: Config; loop: TradingLoop; 
 }
 
 /** MQTT to the configured broker; without one, MqttOutput runs the embedded broker (replays stay local). */
-export async function startMqttOutput(o: { config: Config; loop: TradingLoop; log: Logger; replay: boolean; ledger?: MqttLedger; clock?: Clock }): Promise<Output | null> {
+export async function startMqttOutput(o: {
+  config: Config;
+  loop: TradingLoop;
+  log: Logger;
+  replay: boolean;
+  ledger?: MqttLedger;
+  clock?: Clock;
+}): Promise<Output | null> {
   if (!o.config.mqtt.url && (o.replay || !o.config.mqtt.embeddedBroker.enabled)) return null;
   const out = new MqttOutput({
     config: o.config.mqtt,

@@ -16,7 +16,12 @@ export interface CandleHistory {
 }
 
 /** Restores the engine from the ledger; returns the checkpoint (null on a fresh ledger). */
-export function recoverEngine(engine: Engine, ledger: Ledger, history: CandleHistory, log: Logger): EngineCheckpoint | null {
+export function recoverEngine(
+  engine: Engine,
+  ledger: Ledger,
+  history: CandleHistory,
+  log: Logger,
+): EngineCheckpoint | null {
   const cp = ledger.loadCheckpoint();
   if (!cp) {
     // A ledger with trades but no checkpoint (written by another tool): never reuse a trade id.
@@ -25,7 +30,10 @@ export function recoverEngine(engine: Engine, ledger: Ledger, history: CandleHis
     return null;
   }
   const data = cp.data as EngineCheckpoint;
-  if (!data || data.version !== 1) throw new Error(`ledger ${ledger.file}: engine checkpoint has an unknown version; upgrade niftybox or move the ledger aside`);
+  if (!data || data.version !== 1)
+    throw new Error(
+      `ledger ${ledger.file}: engine checkpoint has an unknown version; upgrade niftybox or move the ledger aside`,
+    );
   engine.restore(data);
   const until = data.lastClosedBucket;
   if (until !== null) {
@@ -33,13 +41,16 @@ export function recoverEngine(engine: Engine, ledger: Ledger, history: CandleHis
     for (const c of index) engine.warmIndexCandle(c);
     if (data.contracts && data.day && istDate(until) === data.day) {
       for (const side of ['CE', 'PE'] as const) {
-        for (const c of history.option(data.day, side, data.contracts[side].instrumentKey, until)) engine.warmOptionCandle(side, c);
+        for (const c of history.option(data.day, side, data.contracts[side].instrumentKey, until))
+          engine.warmOptionCandle(side, c);
       }
     }
     log.info('recovery: resumed from the ledger', {
       checkpointTs: cp.ts,
       lastClosedBucket: until,
-      position: data.position ? `${data.position.side} ${data.position.instrumentKey} @ ${data.position.entryPrice}` : null,
+      position: data.position
+        ? `${data.position.side} ${data.position.instrumentKey} @ ${data.position.entryPrice}`
+        : null,
       halted: data.halted,
       warmedIndexCandles: index.length,
     });

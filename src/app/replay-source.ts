@@ -78,14 +78,16 @@ export class CandleReplaySource implements TickSource {
       const od = day >= this.from ? options.get(day) : undefined;
       if (!od) {
         // History only (before --from, or a day without an option pair): indicators, no trading.
-        for (let k = i; k < end; k++) if (resumeAfter === null || index[k]!.ts > resumeAfter) engine.warmIndexCandle(index[k]!);
+        for (let k = i; k < end; k++)
+          if (resumeAfter === null || index[k]!.ts > resumeAfter) engine.warmIndexCandle(index[k]!);
         i = end;
         continue;
       }
       const lastOfDay = Math.max(index[end - 1]!.ts, lastBucket(od));
       if (resumeAfter !== null && lastOfDay <= resumeAfter) {
         // A day a previous run already played; settle it in case the crash came before its close.
-        if (engine.view().day === day) loop.endSession(dayPlan(calendar, day)[0]?.session.closeTs ?? lastOfDay + BUCKET_MS);
+        if (engine.view().day === day)
+          loop.endSession(dayPlan(calendar, day)[0]?.session.closeTs ?? lastOfDay + BUCKET_MS);
         i = end;
         continue;
       }

@@ -42,20 +42,24 @@ export function startWatchdog(o: WatchdogOptions): Watchdog {
   let last = now();
   let pings = 0;
   let skipped = 0;
-  const timer = (o.clock ?? realClock).every(o.intervalMs, () => {
-    const t = now();
-    const lag = t - last - o.intervalMs;
-    last = t;
-    let why: string | null = lag > o.maxLagMs ? `event loop blocked ${Math.round(lag)} ms` : null;
-    why ??= safe(o.unhealthy);
-    if (why) {
-      skipped++;
-      o.onSkip?.(why);
-      return;
-    }
-    pings++;
-    notify('WATCHDOG=1');
-  }, { background: true });
+  const timer = (o.clock ?? realClock).every(
+    o.intervalMs,
+    () => {
+      const t = now();
+      const lag = t - last - o.intervalMs;
+      last = t;
+      let why: string | null = lag > o.maxLagMs ? `event loop blocked ${Math.round(lag)} ms` : null;
+      why ??= safe(o.unhealthy);
+      if (why) {
+        skipped++;
+        o.onSkip?.(why);
+        return;
+      }
+      pings++;
+      notify('WATCHDOG=1');
+    },
+    { background: true },
+  );
   return {
     stop: () => timer.cancel(),
     get pings() {
@@ -76,7 +80,10 @@ function safe(fn: (() => string | null) | undefined): string | null {
 }
 
 /** Starts the watchdog pings when systemd asked for them; returns a stop function. */
-export function startSystemdWatchdog(unhealthy: () => string | null = () => null, onSkip?: (why: string) => void): () => void {
+export function startSystemdWatchdog(
+  unhealthy: () => string | null = () => null,
+  onSkip?: (why: string) => void,
+): () => void {
   const usec = Number(process.env.WATCHDOG_USEC);
   if (!process.env.NOTIFY_SOCKET || !(usec > 0)) return () => undefined;
   const intervalMs = usec / 2000;

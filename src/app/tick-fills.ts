@@ -64,7 +64,8 @@ const hhmmss = (ts: number) => istIso(ts).slice(11, 19);
 const p2 = (x: number) => x.toFixed(2);
 
 /** A row is explained when every differing field is accounted for. */
-export const isExplained = (r: PairedRow) => r.diffs.every((d) => r.explanations.some((e) => e.accounts.includes(d.field)));
+export const isExplained = (r: PairedRow) =>
+  r.diffs.every((d) => r.explanations.some((e) => e.accounts.includes(d.field)));
 
 /** Fills each row's `explanations` with the rules that hold; rows in time order (later rows lean on earlier ones). */
 export function explainTickFills(rows: PairedRow[], ctx: TickFillContext): void {
@@ -84,7 +85,13 @@ function explainPair(r: PairedRow, live: ClosedTrade, bt: ClosedTrade, ctx: Tick
     const mine = ctx.boxCandle(live.instrumentKey, bucket(live.entryTime));
     const theirs = ctx.backtestCandle(bt.instrumentKey, bucket(bt.entryTime));
     const trade = live.entryPrice - slip;
-    if (mine && theirs && trade >= mine.open - EPS && trade <= mine.open + QUOTE_SPREAD_MAX + EPS && Math.abs(bt.entryPrice - (theirs.open + slip)) < EPS) {
+    if (
+      mine &&
+      theirs &&
+      trade >= mine.open - EPS &&
+      trade <= mine.open + QUOTE_SPREAD_MAX + EPS &&
+      Math.abs(bt.entryPrice - (theirs.open + slip)) < EPS
+    ) {
       r.explanations.push({
         kind: 'first-trade-fill',
         accounts: ['entryPrice'],
@@ -116,7 +123,12 @@ function explainPair(r: PairedRow, live: ClosedTrade, bt: ClosedTrade, ctx: Tick
         accounts: ['exitPrice'],
         text: `a stop filled at the first trade past it: ${liveStop.text}; the candle path sells at ${pathSale === level ? `the level, ${p2(level)}` : `the open, ${p2(c.open)}, below the level`} (${p2(bt.exitPrice)} after slippage)`,
       });
-    } else if (live.reason === 'LOCK_SL' && btBucket === exitBucket + BUCKET_MS && L.tp1Bucket === exitBucket && L.lock !== undefined) {
+    } else if (
+      live.reason === 'LOCK_SL' &&
+      btBucket === exitBucket + BUCKET_MS &&
+      L.tp1Bucket === exitBucket &&
+      L.lock !== undefined
+    ) {
       // TP1 in this very candle: the path visits the low before the high, so the lock is armed only after
       // the low, and a close above it leaves the exit to the next candle.
       const c = ctx.backtestCandle(bt.instrumentKey, exitBucket);
@@ -138,7 +150,14 @@ function explainPair(r: PairedRow, live: ClosedTrade, bt: ClosedTrade, ctx: Tick
   const mine = ctx.boxCandle(live.instrumentKey, bucket(live.exitTime));
   const theirs = ctx.backtestCandle(bt.instrumentKey, bucket(bt.exitTime));
   const trade = live.exitPrice + slip;
-  if (!mine || !theirs || trade > mine.open + EPS || trade < mine.open - QUOTE_SPREAD_MAX - EPS || Math.abs(bt.exitPrice - sellFill(theirs.open, slip)) > EPS) return;
+  if (
+    !mine ||
+    !theirs ||
+    trade > mine.open + EPS ||
+    trade < mine.open - QUOTE_SPREAD_MAX - EPS ||
+    Math.abs(bt.exitPrice - sellFill(theirs.open, slip)) > EPS
+  )
+    return;
   r.explanations.push({
     kind: 'first-trade-fill',
     accounts: ['exitPrice'],
@@ -209,7 +228,9 @@ function explainOneSided(r: PairedRow, rows: PairedRow[], ctx: TickFillContext):
   const holds = (x: ClosedTrade | null) => x !== null && bucket(x.entryTime) <= signal && bucket(x.exitTime) > signal;
   const number = (x: PairedRow) => `#${rows.indexOf(x) + 1}`;
   // The entry signal itself: the backtest's trade is its own proof; the box's must be in its signal log.
-  const liveSignal = onLive ? ctx.liveEntrySignals(signal).find((s) => s.side === t.side && s.action === 'taken') : undefined;
+  const liveSignal = onLive
+    ? ctx.liveEntrySignals(signal).find((s) => s.side === t.side && s.action === 'taken')
+    : undefined;
   if (onLive && !liveSignal) return;
   for (const x of rows) {
     if (x === r || !holds(other(x)) || !isExplained(x)) continue;
@@ -239,6 +260,8 @@ function explainOneSided(r: PairedRow, rows: PairedRow[], ctx: TickFillContext):
 /** A signal's readings for a sentence: `, ema 26112.40, hist 1.23, chop 48.1`. */
 function readingsText(readings: Record<string, number>): string {
   return Object.entries(readings)
-    .map(([name, v]) => `, ${name} ${Math.abs(v) >= 100 ? v.toFixed(2) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)}`)
+    .map(
+      ([name, v]) => `, ${name} ${Math.abs(v) >= 100 ? v.toFixed(2) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)}`,
+    )
     .join('');
 }

@@ -34,13 +34,27 @@ export interface LinkStatus {
 }
 
 type PositionGreeks = (Greeks & { source: 'upstox' | 'black76' }) | null;
-const roundGreeks = (g: Greeks): Greeks => ({ iv: paise(g.iv), delta: Math.round(g.delta * 1e4) / 1e4, gamma: Math.round(g.gamma * 1e6) / 1e6, theta: paise(g.theta), vega: paise(g.vega) });
+const roundGreeks = (g: Greeks): Greeks => ({
+  iv: paise(g.iv),
+  delta: Math.round(g.delta * 1e4) / 1e4,
+  gamma: Math.round(g.gamma * 1e6) / 1e6,
+  theta: paise(g.theta),
+  vega: paise(g.vega),
+});
 
 /** Guards listed in the state's alarms (MQTT, page, OLED, buzzer): the table in core/alerts.ts says which. */
 const ALARM_CODES: ReadonlySet<string> = alertCodesWhere((a) => a.guard && a.stateAlarm);
 
 export class TradingLoop implements ControlPort {
-  readonly status: LinkStatus = { feedConnected: false, lastTickTs: null, clockSynced: true, clockSkewMs: null, session: 'closed', loginUrl: null, killSwitch: 'ok' };
+  readonly status: LinkStatus = {
+    feedConnected: false,
+    lastTickTs: null,
+    clockSynced: true,
+    clockSkewMs: null,
+    session: 'closed',
+    loginUrl: null,
+    killSwitch: 'ok',
+  };
   private readonly outputs: Output[] = [];
   /** Batches the ledger could not take (disk full): retried ahead of the next commit. */
   private unpersisted: EngineEvent[] = [];
@@ -69,12 +83,24 @@ export class TradingLoop implements ControlPort {
     this.greeksModel = m;
   }
 
-  private heldGreeks(contract: { side: 'CE' | 'PE'; strike: number; expiry: string; instrumentKey: string }, ltp: number, spot: number | null, now: number): PositionGreeks {
+  private heldGreeks(
+    contract: { side: 'CE' | 'PE'; strike: number; expiry: string; instrumentKey: string },
+    ltp: number,
+    spot: number | null,
+    now: number,
+  ): PositionGreeks {
     const fed = this.status.feedGreeks?.get(contract.instrumentKey);
     if (fed) return { ...fed, source: 'upstox' };
     if (!this.greeksModel || spot === null) return null;
     const years = tradingYearsToExpiry(this.greeksModel.calendar, now, contract.expiry);
-    const g = greeksOf({ isCall: contract.side === 'CE', price: ltp, spot, strike: contract.strike, years, rate: this.greeksModel.riskFreeRate });
+    const g = greeksOf({
+      isCall: contract.side === 'CE',
+      price: ltp,
+      spot,
+      strike: contract.strike,
+      years,
+      rate: this.greeksModel.riskFreeRate,
+    });
     return g ? { ...roundGreeks(g), source: 'black76' } : null;
   }
 
@@ -111,8 +137,10 @@ export class TradingLoop implements ControlPort {
    * source heartbeats must reach the loop, and a batch must not wait for the disk, for longer than `stallMs`.
    */
   unhealthy(stallMs: number, now = performance.now()): string | null {
-    if (this.status.session === 'open' && now - this.lastInputAt > stallMs) return `no tick or clock step reached the engine for ${Math.round((now - this.lastInputAt) / 1000)} s`;
-    if (this.unpersistedSince !== null && now - this.unpersistedSince > stallMs) return `the ledger has not committed for ${Math.round((now - this.unpersistedSince) / 1000)} s`;
+    if (this.status.session === 'open' && now - this.lastInputAt > stallMs)
+      return `no tick or clock step reached the engine for ${Math.round((now - this.lastInputAt) / 1000)} s`;
+    if (this.unpersistedSince !== null && now - this.unpersistedSince > stallMs)
+      return `the ledger has not committed for ${Math.round((now - this.unpersistedSince) / 1000)} s`;
     return null;
   }
 
@@ -150,7 +178,12 @@ export class TradingLoop implements ControlPort {
   setKillSwitch(k: { working: boolean; required: boolean; detail: string }): void {
     this.status.killSwitch = k.working ? 'ok' : k.required ? 'not working' : 'no kill switch';
     this.setGuard('BUTTON_UNAVAILABLE', !k.working && k.required, `no working kill switch: ${k.detail}`, 'error');
-    if (!k.working && !k.required) this.alert('warn', 'NO_KILL_SWITCH', `trading WITHOUT a kill switch (device.button.required: false): ${k.detail}`);
+    if (!k.working && !k.required)
+      this.alert(
+        'warn',
+        'NO_KILL_SWITCH',
+        `trading WITHOUT a kill switch (device.button.required: false): ${k.detail}`,
+      );
   }
 
   alert(level: 'info' | 'warn' | 'error', code: AlertCode, message: string): void {
@@ -183,14 +216,29 @@ export class TradingLoop implements ControlPort {
       const failure = err instanceof LedgerWriteError ? err.failure : 'unexpected';
       if (failure === 'invalid_data') {
         this.unpersisted = [];
-        this.log.error('ledger: a batch was rejected as invalid and is dropped (this is a bug: report it)', { error: (err as Error).message, events: batch.map((e) => e.type) });
+        this.log.error('ledger: a batch was rejected as invalid and is dropped (this is a bug: report it)', {
+          error: (err as Error).message,
+          events: batch.map((e) => e.type),
+        });
         return;
       }
-      this.unpersisted = capUnpersisted([...batch], TradingLoop.MAX_UNPERSISTED, (n) => this.log.error(`ledger: ${n} held events dropped (disk still failing); the trades and halts are kept`));
+      this.unpersisted = capUnpersisted([...batch], TradingLoop.MAX_UNPERSISTED, (n) =>
+        this.log.error(`ledger: ${n} held events dropped (disk still failing); the trades and halts are kept`),
+      );
       this.unpersistedSince ??= performance.now();
-      this.log.error('ledger: commit failed; holding the batch, new entries blocked until it recovers', { error: (err as Error).message, failure, pending: batch.length });
+      this.log.error('ledger: commit failed; holding the batch, new entries blocked until it recovers', {
+        error: (err as Error).message,
+        failure,
+        pending: batch.length,
+      });
       if (!this.engine.view().guards.DISK) {
-        const guard = this.engine.setGuard('DISK', true, this.now(), `ledger cannot write (${failure}): no new entries until it can`, 'error');
+        const guard = this.engine.setGuard(
+          'DISK',
+          true,
+          this.now(),
+          `ledger cannot write (${failure}): no new entries until it can`,
+          'error',
+        );
         this.unpersisted.push(...guard);
         this.announce(guard); // the one thing said before it is on disk: that the disk is failing
       }
@@ -218,7 +266,14 @@ export class TradingLoop implements ControlPort {
   /** Sends the state to outputs when it changed since the last call (the app calls this on a timer). */
   publishState(force = false): void {
     const state = this.state();
-    const key = JSON.stringify({ ...state, ts: 0, feed: { ...state.feed, lastTickAgeMs: state.feed.lastTickAgeMs === null ? null : Math.round(state.feed.lastTickAgeMs / 1000) } });
+    const key = JSON.stringify({
+      ...state,
+      ts: 0,
+      feed: {
+        ...state.feed,
+        lastTickAgeMs: state.feed.lastTickAgeMs === null ? null : Math.round(state.feed.lastTickAgeMs / 1000),
+      },
+    });
     if (!force && key === this.lastStateKey) return;
     this.lastStateKey = key;
     for (const o of this.outputs) {
@@ -247,7 +302,10 @@ export class TradingLoop implements ControlPort {
       trading: v.halted ? 'halted' : 'active',
       haltReason: v.haltReason,
       strategy: v.strategy,
-      feed: { connected: this.status.feedConnected, lastTickAgeMs: this.status.lastTickTs === null ? null : Math.max(0, now - this.status.lastTickTs) },
+      feed: {
+        connected: this.status.feedConnected,
+        lastTickAgeMs: this.status.lastTickTs === null ? null : Math.max(0, now - this.status.lastTickTs),
+      },
       spot: v.spot,
       position:
         pos && contract
@@ -284,7 +342,6 @@ export class TradingLoop implements ControlPort {
     };
   }
 }
-
 
 /**
  * Bounds the batch held during a disk outage. What a later restart cannot rebuild is kept (entries, exits,

@@ -22,7 +22,6 @@ import { LiveSession, type UpstoxSourceOptions } from './live-session.js';
 export type { UpstoxSourceOptions } from './live-session.js';
 import type { TradingLoop } from './trading-loop.js';
 
-
 /** Default period of the candle clock and of the phase check on a virtual clock. */
 const POLL_MS = 250;
 
@@ -103,7 +102,13 @@ export class UpstoxSource implements TickSource {
     if (t.greeks && t.iv !== undefined) {
       // Upstox's IV: a fraction (0.142) on the wire of the fake and, per its docs' examples, of Upstox; shown in percent.
       const g = t.greeks;
-      (this.s.loop.status.feedGreeks ??= new Map()).set(t.instrumentKey, { iv: t.iv < 3 ? t.iv * 100 : t.iv, delta: g.delta, gamma: g.gamma, theta: g.theta, vega: g.vega });
+      (this.s.loop.status.feedGreeks ??= new Map()).set(t.instrumentKey, {
+        iv: t.iv < 3 ? t.iv * 100 : t.iv,
+        delta: g.delta,
+        gamma: g.gamma,
+        theta: g.theta,
+        vega: g.vega,
+      });
     }
     if (t.initial) return; // a snapshot of the last trade, not a new one
     this.s.gate.push(t);

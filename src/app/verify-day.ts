@@ -11,7 +11,14 @@ import { contractName } from '../core/contracts.js';
 import type { RiskParams } from '../core/params.js';
 import { chooseStrategy, type StrategyChoice } from '../core/strategies/index.js';
 import { BUCKET_MS, istDate, istIso } from '../core/time.js';
-import { NIFTY_INDEX_KEY, type Candle, type ClosedTrade, type DayContracts, type OptionContract, type Side } from '../core/types.js';
+import {
+  NIFTY_INDEX_KEY,
+  type Candle,
+  type ClosedTrade,
+  type DayContracts,
+  type OptionContract,
+  type Side,
+} from '../core/types.js';
 import { inr } from '../report/format.js';
 import type { Ledger } from '../store/ledger.js';
 import { bucket, explainTickFills, type BacktestLevels, type PairedRow, type TickFillContext } from './tick-fills.js';
@@ -103,7 +110,12 @@ export class VerifyError extends Error {
 }
 
 /** One instrument's candles, Upstox's official candle where the ledger has it, else the tick-built one. */
-export function bestCandles(ledger: Ledger, key: string, fromTs: number, toTs: number): { candles: Candle[]; official: number; tickBuilt: number } {
+export function bestCandles(
+  ledger: Ledger,
+  key: string,
+  fromTs: number,
+  toTs: number,
+): { candles: Candle[]; official: number; tickBuilt: number } {
   const byTs = new Map<number, Candle>();
   for (const c of ledger.candles(key, fromTs, toTs)) byTs.set(c.ts, c);
   let official = 0;
@@ -120,11 +132,18 @@ export function dayPair(ledger: Ledger, day: string, calendar: MarketCalendar): 
   if (!s) return null;
   const known = new Map<string, OptionContract>();
   for (const t of ledger.trades({ from: day, to: day })) {
-    known.set(t.instrumentKey, { instrumentKey: t.instrumentKey, side: t.side, strike: t.strike, expiry: t.expiry, lotSize: 0 });
+    known.set(t.instrumentKey, {
+      instrumentKey: t.instrumentKey,
+      side: t.side,
+      strike: t.strike,
+      expiry: t.expiry,
+      lotSize: 0,
+    });
   }
   const cp = ledger.loadCheckpoint();
   const cpContracts = (cp?.data as { contracts?: DayContracts | null } | undefined)?.contracts;
-  if (cpContracts && cpContracts.day === day) for (const side of ['CE', 'PE'] as const) known.set(cpContracts[side].instrumentKey, cpContracts[side]);
+  if (cpContracts && cpContracts.day === day)
+    for (const side of ['CE', 'PE'] as const) known.set(cpContracts[side].instrumentKey, cpContracts[side]);
   const keys = ledger.candleKeys(s.openTs, s.closeTs).filter((k) => k !== NIFTY_INDEX_KEY);
   const pair: Partial<Record<Side, OptionContract>> = {};
   for (const k of keys) {
@@ -149,17 +168,30 @@ export function verifyDay(input: VerifyInput): VerifyReport {
   const notes: string[] = [];
   const pair = dayPair(ledger, day, calendar);
   const dayIndex = bestCandles(ledger, NIFTY_INDEX_KEY, session.openTs, session.closeTs);
-  if (dayIndex.candles.length === 0) throw new VerifyError(`the ledger has no NIFTY candles of ${day}: the box did not run that day`);
-  if (!pair) throw new VerifyError(`the ledger does not say which CE and PE the box traded on ${day} (no option candles of that day)`);
+  if (dayIndex.candles.length === 0)
+    throw new VerifyError(`the ledger has no NIFTY candles of ${day}: the box did not run that day`);
+  if (!pair)
+    throw new VerifyError(
+      `the ledger does not say which CE and PE the box traded on ${day} (no option candles of that day)`,
+    );
 
   // Warm-up as the box had it: the earlier candles in the ledger (official history first), 15 days back.
   const warm = bestCandles(ledger, NIFTY_INDEX_KEY, session.openTs - 15 * 86_400_000, session.openTs - 1);
-  const opt = { CE: bestCandles(ledger, pair.CE.instrumentKey, session.openTs, session.closeTs), PE: bestCandles(ledger, pair.PE.instrumentKey, session.openTs, session.closeTs) };
+  const opt = {
+    CE: bestCandles(ledger, pair.CE.instrumentKey, session.openTs, session.closeTs),
+    PE: bestCandles(ledger, pair.PE.instrumentKey, session.openTs, session.closeTs),
+  };
   const official = dayIndex.official + opt.CE.official + opt.PE.official;
   const total = dayIndex.candles.length + opt.CE.candles.length + opt.PE.candles.length;
-  if (official === 0) notes.push("no official Upstox candles of this day in the ledger (the after-close check did not run): the backtest ran on the box's tick-built candles");
+  if (official === 0)
+    notes.push(
+      "no official Upstox candles of this day in the ledger (the after-close check did not run): the backtest ran on the box's tick-built candles",
+    );
   const lotted = (c: OptionContract) => ({ ...c, lotSize: c.lotSize > 0 ? c.lotSize : calendar.lotSize(c.expiry) });
-  const bt: BacktestDay = { contracts: { day, CE: lotted(pair.CE), PE: lotted(pair.PE) }, candles: { CE: opt.CE.candles, PE: opt.PE.candles } };
+  const bt: BacktestDay = {
+    contracts: { day, CE: lotted(pair.CE), PE: lotted(pair.PE) },
+    candles: { CE: opt.CE.candles, PE: opt.PE.candles },
+  };
   const levels = new Map<number, BacktestLevels>();
   const rerun = dayStrategy(live, input.strategy);
   const result = runBacktest({
@@ -181,7 +213,8 @@ export function verifyDay(input: VerifyInput): VerifyReport {
 
   const btCandles = new Map<string, Candle>();
   for (const c of dayIndex.candles) btCandles.set(`${NIFTY_INDEX_KEY}@${c.ts}`, c);
-  for (const side of ['CE', 'PE'] as const) for (const c of opt[side].candles) btCandles.set(`${pair[side].instrumentKey}@${c.ts}`, c);
+  for (const side of ['CE', 'PE'] as const)
+    for (const c of opt[side].candles) btCandles.set(`${pair[side].instrumentKey}@${c.ts}`, c);
   const signals = ledger.signals(session.openTs, session.closeTs);
   const ctx: TickFillContext = {
     params: chooseStrategy(rerun.strategy, rerun.params).params,
@@ -191,10 +224,16 @@ export function verifyDay(input: VerifyInput): VerifyReport {
     levels: (t) => levels.get(t.tradeId),
     liveEntrySignals: (candleTs) => signals.filter((x) => x.kind === 'entry' && x.candleTs === candleTs),
   };
-  const paired: PairedRow[] = pairTrades(live, result.trades).map((r) => ({ ...r, diffs: differences(r.live, r.backtest), explanations: [] }));
+  const paired: PairedRow[] = pairTrades(live, result.trades).map((r) => ({
+    ...r,
+    diffs: differences(r.live, r.backtest),
+    explanations: [],
+  }));
   explainTickFills(paired, ctx);
   const rows: VerifyRow[] = paired.map((r) => {
-    const unexplained = r.diffs.filter((d) => !r.explanations.some((e) => e.accounts.includes(d.field))).map((d) => d.text);
+    const unexplained = r.diffs
+      .filter((d) => !r.explanations.some((e) => e.accounts.includes(d.field)))
+      .map((d) => d.text);
     const causes = unexplained.length ? explain(ledger, r, pair) : [];
     return {
       live: r.live,
@@ -205,11 +244,25 @@ export function verifyDay(input: VerifyInput): VerifyReport {
       effect: (r.live?.netPnl ?? 0) - (r.backtest?.netPnl ?? 0),
     };
   });
-  const verdict: VerdictKind = rows.every((r) => r.differences.length === 0) ? 'agrees' : rows.every((r) => r.unexplained.length === 0) ? 'tick-fills' : 'differs';
-  return { day, verdict, agreed: verdict === 'agrees', rows, candles: { official, tickBuilt: total - official }, notes };
+  const verdict: VerdictKind = rows.every((r) => r.differences.length === 0)
+    ? 'agrees'
+    : rows.every((r) => r.unexplained.length === 0)
+      ? 'tick-fills'
+      : 'differs';
+  return {
+    day,
+    verdict,
+    agreed: verdict === 'agrees',
+    rows,
+    candles: { official, tickBuilt: total - official },
+    notes,
+  };
 }
 
-function pairTrades(live: ClosedTrade[], bt: ClosedTrade[]): { live: ClosedTrade | null; backtest: ClosedTrade | null }[] {
+function pairTrades(
+  live: ClosedTrade[],
+  bt: ClosedTrade[],
+): { live: ClosedTrade | null; backtest: ClosedTrade | null }[] {
   const out: { live: ClosedTrade | null; backtest: ClosedTrade | null }[] = [];
   let i = 0;
   let j = 0;
@@ -228,11 +281,14 @@ function differences(a: ClosedTrade | null, b: ClosedTrade | null): Difference[]
   if (!b) return [{ field: 'presence', text: 'the box traded here, the backtest did not' }];
   const d: Difference[] = [];
   if (a.side !== b.side) d.push({ field: 'side', text: `side ${a.side} vs ${b.side}` });
-  if (Math.abs(a.entryPrice - b.entryPrice) > FILL_TOLERANCE.entry + EPS) d.push({ field: 'entryPrice', text: `entry price ${a.entryPrice.toFixed(2)} vs ${b.entryPrice.toFixed(2)}` });
-  if (bucket(a.exitTime) !== bucket(b.exitTime)) d.push({ field: 'exitTime', text: `exit time ${hhmm(a.exitTime)} vs ${hhmm(b.exitTime)}` });
+  if (Math.abs(a.entryPrice - b.entryPrice) > FILL_TOLERANCE.entry + EPS)
+    d.push({ field: 'entryPrice', text: `entry price ${a.entryPrice.toFixed(2)} vs ${b.entryPrice.toFixed(2)}` });
+  if (bucket(a.exitTime) !== bucket(b.exitTime))
+    d.push({ field: 'exitTime', text: `exit time ${hhmm(a.exitTime)} vs ${hhmm(b.exitTime)}` });
   if (a.reason !== b.reason) d.push({ field: 'reason', text: `reason ${a.reason} vs ${b.reason}` });
   const tol = a.reason === 'SL' || a.reason === 'LOCK_SL' ? FILL_TOLERANCE.stopExit : FILL_TOLERANCE.otherExit;
-  if (Math.abs(a.exitPrice - b.exitPrice) > tol + EPS) d.push({ field: 'exitPrice', text: `exit price ${a.exitPrice.toFixed(2)} vs ${b.exitPrice.toFixed(2)}` });
+  if (Math.abs(a.exitPrice - b.exitPrice) > tol + EPS)
+    d.push({ field: 'exitPrice', text: `exit price ${a.exitPrice.toFixed(2)} vs ${b.exitPrice.toFixed(2)}` });
   return d;
 }
 
@@ -241,12 +297,22 @@ function differences(a: ClosedTrade | null, b: ClosedTrade | null): Difference[]
  * exit candle: a gap, a partly seen candle, a late first tick, a halt. Named so a reader can look, but they
  * do not make the day "differ only as tick fills must".
  */
-function explain(ledger: Ledger, r: { live: ClosedTrade | null; backtest: ClosedTrade | null }, pair: DayContracts): string[] {
+function explain(
+  ledger: Ledger,
+  r: { live: ClosedTrade | null; backtest: ClosedTrade | null },
+  pair: DayContracts,
+): string[] {
   const why = new Set<string>();
   const t = (r.live ?? r.backtest)!;
   if (r.live?.reason === 'HALT') {
-    const halted = ledger.haltHistory().some((h) => h.type === 'halt' && h.ts >= r.live!.entryTime && h.ts <= r.live!.exitTime);
-    why.add(halted ? 'a halt: the box was halted (kill switch or command) while it held this trade; a backtest has no halts' : 'a halt exit, but the ledger records no halt while the trade was open');
+    const halted = ledger
+      .haltHistory()
+      .some((h) => h.type === 'halt' && h.ts >= r.live!.entryTime && h.ts <= r.live!.exitTime);
+    why.add(
+      halted
+        ? 'a halt: the box was halted (kill switch or command) while it held this trade; a backtest has no halts'
+        : 'a halt exit, but the ledger records no halt while the trade was open',
+    );
   }
   const optionKey = pair[t.side].instrumentKey;
   const checks: [string, number][] = [
@@ -255,8 +321,10 @@ function explain(ledger: Ledger, r: { live: ClosedTrade | null; backtest: Closed
     [NIFTY_INDEX_KEY, bucket(t.exitTime) - BUCKET_MS],
     [optionKey, bucket(t.exitTime)],
   ];
-  for (const o of [r.live, r.backtest]) if (o && o !== t) checks.push([NIFTY_INDEX_KEY, bucket(o.exitTime) - BUCKET_MS], [optionKey, bucket(o.exitTime)]);
-  const name = (k: string) => (k === NIFTY_INDEX_KEY ? 'NIFTY' : contractName(pair[pair.CE.instrumentKey === k ? 'CE' : 'PE']));
+  for (const o of [r.live, r.backtest])
+    if (o && o !== t) checks.push([NIFTY_INDEX_KEY, bucket(o.exitTime) - BUCKET_MS], [optionKey, bucket(o.exitTime)]);
+  const name = (k: string) =>
+    k === NIFTY_INDEX_KEY ? 'NIFTY' : contractName(pair[pair.CE.instrumentKey === k ? 'CE' : 'PE']);
   for (const [key, ts] of checks) {
     const off = ledger.officialCandles(key, ts, ts)[0];
     const mine = ledger.candles(key, ts, ts)[0];
@@ -268,7 +336,9 @@ function explain(ledger: Ledger, r: { live: ClosedTrade | null; backtest: Closed
   // An entry fills at the first trade after the signal candle closed; a backtest at the next candle's open.
   const entry = r.live?.entryTime;
   if (entry !== undefined && entry - bucket(entry) > 10_000) {
-    why.add(`a late tick: the box's first trade of the ${hhmm(bucket(entry))} candle came at ${istIso(entry).slice(11, 19)}, the backtest fills at the candle's open`);
+    why.add(
+      `a late tick: the box's first trade of the ${hhmm(bucket(entry))} candle came at ${istIso(entry).slice(11, 19)}, the backtest fills at the candle's open`,
+    );
   }
   return [...why];
 }
@@ -283,25 +353,46 @@ export function verdictOf(r: VerifyReport): VerifyVerdict {
   const differing = r.rows.filter((x) => x.differences.length);
   const unexplained = differing.filter((x) => x.unexplained.length);
   const explained = differing.length - unexplained.length;
-  const tickFillEffect = Math.round(differing.filter((x) => !x.unexplained.length).reduce((a, x) => a + x.effect, 0) * 100) / 100;
+  const tickFillEffect =
+    Math.round(differing.filter((x) => !x.unexplained.length).reduce((a, x) => a + x.effect, 0) * 100) / 100;
   const of = `${differing.length} of ${plural(r.rows.length, 'trade')} (${live} live, ${bt} backtest)`;
   let summary: string;
-  if (r.verdict === 'agrees') summary = `agrees: ${plural(live, 'live trade')} = the backtest of the day's candles, within the fill tolerance`;
-  else if (r.verdict === 'tick-fills') summary = `differs only as tick fills must: ${of}, every difference explained by the live-tick rules; their effect on net P&L ${inr(tickFillEffect)}`;
+  if (r.verdict === 'agrees')
+    summary = `agrees: ${plural(live, 'live trade')} = the backtest of the day's candles, within the fill tolerance`;
+  else if (r.verdict === 'tick-fills')
+    summary = `differs only as tick fills must: ${of}, every difference explained by the live-tick rules; their effect on net P&L ${inr(tickFillEffect)}`;
   else {
     const first = unexplained[0]!;
     const n = r.rows.indexOf(first) + 1;
-    const cause = first.why.find((w) => !w.startsWith('a stop filled') && !w.startsWith('an exit inside') && !w.startsWith('an entry'));
+    const cause = first.why.find(
+      (w) => !w.startsWith('a stop filled') && !w.startsWith('an exit inside') && !w.startsWith('an entry'),
+    );
     summary = `differs: ${unexplained.length} of ${plural(r.rows.length, 'trade')} unexplained (${live} live, ${bt} backtest) — #${n}: ${first.unexplained.join(', ')}${cause ? ` (${cause})` : ''}${explained ? `; ${explained} more explained by tick fills` : ''}`;
   }
-  return { day: r.day, verdict: r.verdict, agreed: r.agreed, liveTrades: live, backtestTrades: bt, differences: differing.length, explained, unexplained: unexplained.length, tickFillEffect, summary };
+  return {
+    day: r.day,
+    verdict: r.verdict,
+    agreed: r.agreed,
+    liveTrades: live,
+    backtestTrades: bt,
+    differences: differing.length,
+    explained,
+    unexplained: unexplained.length,
+    tickFillEffect,
+    summary,
+  };
 }
 
 /** The table `niftybox verify` prints: live beside backtest, then the differences and their explanations, unexplained rows first. */
 export function verifyText(r: VerifyReport): string {
   const cell = (t: ClosedTrade | null) =>
-    t ? `${t.side} ${hhmm(t.entryTime)} @ ${t.entryPrice.toFixed(2)} → ${hhmm(t.exitTime)} @ ${t.exitPrice.toFixed(2)} ${t.reason}` : '—';
-  const lines = [`Verify ${r.day}: the box's live trades beside the backtest of its candles (${r.candles.official} official Upstox candles, ${r.candles.tickBuilt} built from ticks)`, ''];
+    t
+      ? `${t.side} ${hhmm(t.entryTime)} @ ${t.entryPrice.toFixed(2)} → ${hhmm(t.exitTime)} @ ${t.exitPrice.toFixed(2)} ${t.reason}`
+      : '—';
+  const lines = [
+    `Verify ${r.day}: the box's live trades beside the backtest of its candles (${r.candles.official} official Upstox candles, ${r.candles.tickBuilt} built from ticks)`,
+    '',
+  ];
   const w = Math.max(4, ...r.rows.map((x) => cell(x.live).length));
   lines.push(`  #  ${'live'.padEnd(w)}   backtest`);
   r.rows.forEach((x, i) => {
@@ -309,7 +400,10 @@ export function verifyText(r: VerifyReport): string {
     lines.push(`${String(i + 1).padStart(3)}  ${cell(x.live).padEnd(w)}   ${cell(x.backtest)}   ${mark}`);
     for (const d of x.differences) lines.push(`       differs: ${d}`);
     for (const y of x.why) lines.push(`       why: ${y}`);
-    if (x.differences.length) lines.push(`       effect on net P&L: ${inr(x.effect)}${x.unexplained.length ? `; unexplained: ${x.unexplained.join(', ')}` : ''}`);
+    if (x.differences.length)
+      lines.push(
+        `       effect on net P&L: ${inr(x.effect)}${x.unexplained.length ? `; unexplained: ${x.unexplained.join(', ')}` : ''}`,
+      );
   });
   if (r.rows.length === 0) lines.push('     (no trades, live or in the backtest)');
   for (const n of r.notes) lines.push('', `note: ${n}`);
@@ -317,10 +411,12 @@ export function verifyText(r: VerifyReport): string {
   const tolerance = `entries within ${FILL_TOLERANCE.entry}, stop exits within ${FILL_TOLERANCE.stopExit}, other exits within ${FILL_TOLERANCE.otherExit}, same candles and reasons`;
   lines.push('');
   if (r.verdict === 'agrees') lines.push(`AGREES: ${v.summary.replace(/^agrees: /, '')} (${tolerance})`);
-  else if (r.verdict === 'tick-fills') lines.push(`DIFFERS ONLY AS TICK FILLS MUST: ${v.summary.replace(/^differs only as tick fills must: /, '')}`);
+  else if (r.verdict === 'tick-fills')
+    lines.push(`DIFFERS ONLY AS TICK FILLS MUST: ${v.summary.replace(/^differs only as tick fills must: /, '')}`);
   else {
     lines.push(`DIFFERS: ${v.summary.replace(/^differs: /, '')}`);
-    for (const x of r.rows) if (x.unexplained.length) lines.push(`  unexplained #${r.rows.indexOf(x) + 1}: ${x.unexplained.join(', ')}`);
+    for (const x of r.rows)
+      if (x.unexplained.length) lines.push(`  unexplained #${r.rows.indexOf(x) + 1}: ${x.unexplained.join(', ')}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -329,7 +425,10 @@ export function verifyText(r: VerifyReport): string {
  * The strategy the day is re-run with: the one its first trade recorded (name and every parameter),
  * else the configured one (a day without trades, or trades from before strategies were recorded).
  */
-function dayStrategy(live: readonly ClosedTrade[], configured: StrategyChoice): { strategy: string; params: Record<string, unknown> } {
+function dayStrategy(
+  live: readonly ClosedTrade[],
+  configured: StrategyChoice,
+): { strategy: string; params: Record<string, unknown> } {
   const recorded = live.find((t) => t.strategy?.params)?.strategy;
   if (recorded) return { strategy: recorded.name, params: recorded.params! };
   return { strategy: configured.strategy.name, params: configured.params as unknown as Record<string, unknown> };

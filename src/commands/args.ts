@@ -43,7 +43,8 @@ function joinNegativeNumbers(argv: string[], options: Options): string[] {
 /** Node's parseArgs messages, as one sentence each. */
 function flagErrorSentence(message: string): string {
   const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
-  if (ambiguous) return `${ambiguous[1]} needs a value, but the next word is a flag (write ${ambiguous[1]}=VALUE if the value starts with "-")`;
+  if (ambiguous)
+    return `${ambiguous[1]} needs a value, but the next word is a flag (write ${ambiguous[1]}=VALUE if the value starts with "-")`;
   const missing = /^Option '(--[\w-]+)[^']*' argument missing/.exec(message);
   if (missing) return `${missing[1]} needs a value`;
   return message.replace(/\. To specify a positional argument.*$/s, '').replace(/\n.*$/s, '');
@@ -57,7 +58,9 @@ export function dateFlag(value: string | undefined, name: string): string | unde
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const real = new Date(Date.UTC(y, mo - 1, d));
   if (real.getUTCFullYear() !== y || real.getUTCMonth() !== mo - 1 || real.getUTCDate() !== d) {
-    throw new UsageError(`--${name} ${value} is not a real date (${mo >= 1 && mo <= 12 ? `that month has ${new Date(Date.UTC(y, mo, 0)).getUTCDate()} days` : 'months run 01 … 12'})`);
+    throw new UsageError(
+      `--${name} ${value} is not a real date (${mo >= 1 && mo <= 12 ? `that month has ${new Date(Date.UTC(y, mo, 0)).getUTCDate()} days` : 'months run 01 … 12'})`,
+    );
   }
   return value;
 }
@@ -66,21 +69,24 @@ export function numberFlag(value: string | undefined, name: string, min = 0, max
   if (value === undefined) return undefined;
   const n = value.trim() === '' ? NaN : Number(value);
   const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} "${value}" is not a valid value: it must be a number ${range}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${name} "${value}" is not a valid value: it must be a number ${range}`);
   return n;
 }
 
 /** A count (sessions, …): a whole number ≥ min. */
 export function wholeNumberFlag(value: string | undefined, name: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\s*\d+\s*$/.test(value) || Number(value) < min) throw new UsageError(`--${name} "${value}" is not a valid value: it must be a whole number ≥ ${min}`);
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < min)
+    throw new UsageError(`--${name} "${value}" is not a valid value: it must be a whole number ≥ ${min}`);
   return Number(value);
 }
 
 /** A TCP port 1 … 65535. */
 export function portFlag(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new UsageError(`--${name} "${value}" is not a port: give a whole number from 1 to 65535`);
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535)
+    throw new UsageError(`--${name} "${value}" is not a port: give a whole number from 1 to 65535`);
   return Number(value);
 }
 
@@ -94,7 +100,10 @@ export function textFlag(value: string | undefined, name: string, what: string):
 /** Flags that do nothing in the chosen mode are refused rather than ignored. */
 export function refuseFlags(values: Record<string, unknown>, names: readonly string[], why: string): void {
   const given = names.filter((n) => values[n] !== undefined && values[n] !== false);
-  if (given.length) throw new UsageError(`${given.map((n) => `--${n}`).join(', ')} ${given.length === 1 ? 'does' : 'do'} nothing ${why}`);
+  if (given.length)
+    throw new UsageError(
+      `${given.map((n) => `--${n}`).join(', ')} ${given.length === 1 ? 'does' : 'do'} nothing ${why}`,
+    );
 }
 
 /** `--db F`: a ledger file (it may not exist yet), never a directory. */
@@ -106,7 +115,10 @@ export function ledgerFlag(value: string | undefined, name = 'db'): string | und
   } catch {
     // absent: the ledger will be created
   }
-  if (dir) throw new UsageError(`--${name} ${value} is a directory: give the ledger file's path, e.g. ${join(value, 'ledger.db')}`);
+  if (dir)
+    throw new UsageError(
+      `--${name} ${value} is a directory: give the ledger file's path, e.g. ${join(value, 'ledger.db')}`,
+    );
   return value;
 }
 
@@ -114,10 +126,18 @@ export function ledgerFlag(value: string | undefined, name = 'db'): string | und
 export const CONFIG_FLAGS = { config: { type: 'string' }, db: { type: 'string' } } as const;
 export const DATE_RANGE_FLAGS = { from: { type: 'string' }, to: { type: 'string' } } as const;
 /** The outputs of `backtest` and `report` (interfaces.md): --json, --csv F, --html F, --days. */
-export const REPORT_OUTPUT_FLAGS = { json: { type: 'boolean', default: false }, csv: { type: 'string' }, html: { type: 'string' }, days: { type: 'boolean', default: false } } as const;
+export const REPORT_OUTPUT_FLAGS = {
+  json: { type: 'boolean', default: false },
+  csv: { type: 'string' },
+  html: { type: 'string' },
+  days: { type: 'boolean', default: false },
+} as const;
 
 /** `--from D` and `--to D`, each a real date (either may be left out), --from not after --to. */
-export function dateRangeFlags(values: { from?: string; to?: string }): { from: string | undefined; to: string | undefined } {
+export function dateRangeFlags(values: { from?: string; to?: string }): {
+  from: string | undefined;
+  to: string | undefined;
+} {
   const from = dateFlag(values.from, 'from');
   const to = dateFlag(values.to, 'to');
   if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);

@@ -25,7 +25,8 @@ export async function backupCommand(argv: string[]): Promise<number> {
   const db = resolve(ledgerFlag(values.db) ?? dbPath(config));
   let out = values.out === undefined ? join(backupDir(db), backupName(db, Date.now())) : resolve(values.out);
   if (values.out !== undefined && isDirectory(out)) out = join(out, backupName(db, Date.now()));
-  if (values.out !== undefined && !isDirectory(dirname(out))) throw new IoError(`cannot write --out ${values.out}: its folder ${dirname(out)} does not exist`);
+  if (values.out !== undefined && !isDirectory(dirname(out)))
+    throw new IoError(`cannot write --out ${values.out}: its folder ${dirname(out)} does not exist`);
   const ledger = Ledger.open(db, { log: createLogger({ area: 'ledger' }), readonly: true });
   const started = performance.now();
   try {
@@ -37,10 +38,15 @@ export async function backupCommand(argv: string[]): Promise<number> {
     ledger.close();
   }
   const bytes = statSync(out).size;
-  process.stdout.write(`backup of ${db} written to ${out} (${(bytes / 1048576).toFixed(1)} MB in ${Math.round(performance.now() - started)} ms)\n`);
+  process.stdout.write(
+    `backup of ${db} written to ${out} (${(bytes / 1048576).toFixed(1)} MB in ${Math.round(performance.now() - started)} ms)\n`,
+  );
   if (values.out !== undefined) return 0;
   const pruned = pruneBackups(db, backupDir(db), config.backup.keep);
-  if (pruned.length) process.stdout.write(`kept the newest ${config.backup.keep} backups; removed ${pruned.map((f) => f.slice(backupDir(db).length + 1)).join(', ')}\n`);
+  if (pruned.length)
+    process.stdout.write(
+      `kept the newest ${config.backup.keep} backups; removed ${pruned.map((f) => f.slice(backupDir(db).length + 1)).join(', ')}\n`,
+    );
   if (config.backup.copyTo) {
     try {
       process.stdout.write(`copied to ${copyBackup(db, out, config.backup.copyTo, config.backup.keep)}\n`);
@@ -62,7 +68,10 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     else positionals.push(a);
   }
   const { values } = parseFlags(flags, { ...CONFIG_FLAGS }, RESTORE_USAGE);
-  if (positionals.length !== 1) throw new UsageError(`restore takes one backup file${positionals.length ? `, not ${positionals.length}` : ''}\nusage: ${RESTORE_USAGE}`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `restore takes one backup file${positionals.length ? `, not ${positionals.length}` : ''}\nusage: ${RESTORE_USAGE}`,
+    );
   setLogSink((line) => process.stderr.write(line + '\n'));
   const { config } = loadConfig(values.config);
   const db = resolve(ledgerFlag(values.db) ?? dbPath(config));
@@ -72,10 +81,15 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     result = await restoreLedger(db, from, createLogger({ area: 'ledger' }), Date.now());
   } catch (err) {
     if (!(err instanceof LedgerError)) throw new IoError(`restore of ${db} from ${from} failed: ${fsReason(err)}`);
-    if (err.kind === 'in_use') throw new UnavailableError(`${err.message.replace(/ Read-only commands.*$/, '')} A restore needs the box stopped: sudo systemctl stop niftybox, then niftybox restore ${from}, then sudo systemctl start niftybox.`);
+    if (err.kind === 'in_use')
+      throw new UnavailableError(
+        `${err.message.replace(/ Read-only commands.*$/, '')} A restore needs the box stopped: sudo systemctl stop niftybox, then niftybox restore ${from}, then sudo systemctl start niftybox.`,
+      );
     if (err.kind === 'corrupt' || err.kind === 'schema') {
       const others = listBackups(db).filter((f) => f !== from);
-      throw new DataError(`${err.message}${others.length ? ` The newest other backup: niftybox restore ${others.at(-1)} (${others.length} in ${backupDir(db)})` : ''}`);
+      throw new DataError(
+        `${err.message}${others.length ? ` The newest other backup: niftybox restore ${others.at(-1)} (${others.length} in ${backupDir(db)})` : ''}`,
+      );
     }
     if (err.kind === 'missing') throw new IoError(err.message);
     throw err;

@@ -45,7 +45,9 @@ function controlCommand(cmd: ControlRequest['cmd']) {
     if (values.json) process.stdout.write(JSON.stringify(res.state) + '\n');
     else {
       const s = res.state!;
-      process.stdout.write(`mode: ${s.mode}\ntrading: ${s.trading}${s.haltReason ? ` (${s.haltReason})` : ''}\n${statusLine(s)}\n`);
+      process.stdout.write(
+        `mode: ${s.mode}\ntrading: ${s.trading}${s.haltReason ? ` (${s.haltReason})` : ''}\n${statusLine(s)}\n`,
+      );
     }
     return 0;
   };

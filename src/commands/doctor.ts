@@ -18,7 +18,11 @@ import { parseFlags } from './args.js';
 import { usageOf } from './usage.js';
 
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { config: { type: 'string' }, json: { type: 'boolean', default: false } }, usageOf('doctor'));
+  const { values } = parseFlags(
+    argv,
+    { config: { type: 'string' }, json: { type: 'boolean', default: false } },
+    usageOf('doctor'),
+  );
   setLogSink((l) => process.stderr.write(l + '\n'));
   const loaded = loadConfig(values.config);
   const { config } = loaded;
@@ -45,20 +49,45 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   checks.push(...(await doctorDeviceChecks(config.device)));
 
   const sync = await systemClockSync();
-  checks.push({ name: 'clock', ok: sync.synced, detail: sync.synced ? sync.detail : `${sync.detail}: enable systemd-timesyncd (timedatectl set-ntp true)` });
+  checks.push({
+    name: 'clock',
+    ok: sync.synced,
+    detail: sync.synced ? sync.detail : `${sync.detail}: enable systemd-timesyncd (timedatectl set-ntp true)`,
+  });
 
   const token = choice ? loadToken(config) : null;
   if (!token) {
-    const why = choice?.token?.expired ? `the token from ${choice.token.source === 'file' ? choice.tokenFile : choice.token.source} has expired` : `no token (looked in ${choice?.tokenFile ?? config.stateDir})`;
-    checks.push({ name: 'upstox token', ok: false, detail: `${why}: "niftybox login --token <analytics token>" or "niftybox login"` });
+    const why = choice?.token?.expired
+      ? `the token from ${choice.token.source === 'file' ? choice.tokenFile : choice.token.source} has expired`
+      : `no token (looked in ${choice?.tokenFile ?? config.stateDir})`;
+    checks.push({
+      name: 'upstox token',
+      ok: false,
+      detail: `${why}: "niftybox login --token <analytics token>" or "niftybox login"`,
+    });
   } else {
     const c = await checkToken(config.upstox.apiBaseUrl, token.token, 5000);
-    if (c.verdict === 'accepted') checks.push({ name: 'upstox token', ok: true, detail: `${token.kind} token works${c.user ? ` (${c.user})` : ''}, valid until ${istIso(token.expiresAt)}` });
-    else if (c.verdict === 'rejected') checks.push({ name: 'upstox token', ok: false, detail: `Upstox rejected the token: ${describeRejection(c)}; log in again ("niftybox login --token <token>")` });
+    if (c.verdict === 'accepted')
+      checks.push({
+        name: 'upstox token',
+        ok: true,
+        detail: `${token.kind} token works${c.user ? ` (${c.user})` : ''}, valid until ${istIso(token.expiresAt)}`,
+      });
+    else if (c.verdict === 'rejected')
+      checks.push({
+        name: 'upstox token',
+        ok: false,
+        detail: `Upstox rejected the token: ${describeRejection(c)}; log in again ("niftybox login --token <token>")`,
+      });
     else checks.push({ name: 'upstox token', ok: false, detail: `could not check the token: ${c.why}` });
   }
 
-  checks.push(await checkBroker(config.mqtt.url ?? `mqtt://${config.mqtt.embeddedBroker.host}:${config.mqtt.embeddedBroker.port}`, !config.mqtt.url));
+  checks.push(
+    await checkBroker(
+      config.mqtt.url ?? `mqtt://${config.mqtt.embeddedBroker.host}:${config.mqtt.embeddedBroker.port}`,
+      !config.mqtt.url,
+    ),
+  );
 
   checks.push(pageCheck(config.web));
 
@@ -66,9 +95,17 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   try {
     const s = statfsSync(dirname(db));
     const freeMb = (s.bavail * s.bsize) / 1e6;
-    checks.push({ name: 'disk', ok: freeMb > 200, detail: `${freeMb.toFixed(0)} MB free for ${db}${freeMb > 200 ? '' : ': free some space (the ledger needs room to write)'}` });
+    checks.push({
+      name: 'disk',
+      ok: freeMb > 200,
+      detail: `${freeMb.toFixed(0)} MB free for ${db}${freeMb > 200 ? '' : ': free some space (the ledger needs room to write)'}`,
+    });
   } catch (err) {
-    checks.push({ name: 'disk', ok: false, detail: `${dirname(db)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (create the state directory or set NIFTYBOX_DB)` });
+    checks.push({
+      name: 'disk',
+      ok: false,
+      detail: `${dirname(db)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (create the state directory or set NIFTYBOX_DB)`,
+    });
   }
 
   const ok = checks.every((c) => c.ok);
@@ -79,9 +116,12 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     ledger: db,
     controlSocket: controlSocketPath(db),
   };
-  if (values.json) process.stdout.write(JSON.stringify({ ok, mode: choice?.mode ?? null, ...where, checks }, null, 2) + '\n');
+  if (values.json)
+    process.stdout.write(JSON.stringify({ ok, mode: choice?.mode ?? null, ...where, checks }, null, 2) + '\n');
   else {
-    process.stdout.write(`config  ${where.configFile ?? `none (looked at ${loaded.lookedAt.join(', ') || 'nothing: NIFTYBOX_CONFIG=""'})`}\n`);
+    process.stdout.write(
+      `config  ${where.configFile ?? `none (looked at ${loaded.lookedAt.join(', ') || 'nothing: NIFTYBOX_CONFIG=""'})`}\n`,
+    );
     process.stdout.write(`state   ${where.stateDir}\ntoken   ${where.tokenFile ?? '?'}\nledger  ${where.ledger}\n\n`);
     for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}\n`);
   }
@@ -92,8 +132,10 @@ export async function doctorCommand(argv: string[]): Promise<number> {
 function pageCheck(web: Config['web']): DoctorCheck {
   if (!web.enabled) return { name: 'page', ok: true, detail: 'off (web.enabled: false)' };
   const local = ['127.0.0.1', '::1', 'localhost'].includes(web.bind);
-  if (web.password) return { name: 'page', ok: true, detail: `needs its password (web.password) on ${web.bind}:${web.port}` };
-  if (local) return { name: 'page', ok: true, detail: `no password, but only on this machine (${web.bind}:${web.port})` };
+  if (web.password)
+    return { name: 'page', ok: true, detail: `needs its password (web.password) on ${web.bind}:${web.port}` };
+  if (local)
+    return { name: 'page', ok: true, detail: `no password, but only on this machine (${web.bind}:${web.port})` };
   return {
     name: 'page',
     ok: false,
@@ -113,7 +155,12 @@ function checkBroker(url: string, embedded: boolean): Promise<DoctorCheck> {
     sock.on('connect', () => done(true, `${u.hostname}:${port} accepts connections`));
     sock.on('timeout', () => done(false, `${u.hostname}:${port} did not answer within 3 s`));
     sock.on('error', (e: NodeJS.ErrnoException) =>
-      done(embedded, embedded ? `no broker configured: niftybox runs its embedded broker on ${u.hostname}:${port} while it runs` : `${u.hostname}:${port}: ${e.code ?? e.message} (check mqtt.url)`),
+      done(
+        embedded,
+        embedded
+          ? `no broker configured: niftybox runs its embedded broker on ${u.hostname}:${port} while it runs`
+          : `${u.hostname}:${port}: ${e.code ?? e.message} (check mqtt.url)`,
+      ),
     );
   });
 }

@@ -21,11 +21,7 @@ import { requireReadableLedger } from './ledger-file.js';
 const USAGE = usageOf('export');
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values } = parseFlags(
-    argv,
-    { out: { type: 'string' }, ...CONFIG_FLAGS, ...DATE_RANGE_FLAGS },
-    USAGE,
-  );
+  const { values } = parseFlags(argv, { out: { type: 'string' }, ...CONFIG_FLAGS, ...DATE_RANGE_FLAGS }, USAGE);
   if (!values.out) throw new UsageError(`--out is required\nusage: ${USAGE}`);
   const range = dateRangeFlags(values);
   const [from, to] = [range.from ?? '0000-01-01', range.to ?? '9999-12-31'];
@@ -55,11 +51,17 @@ export async function exportCommand(argv: string[]): Promise<number> {
       official += CE.official + PE.official;
       days.push({ day, contracts: { CE: pair.CE, PE: pair.PE }, candles: { CE: CE.candles, PE: PE.candles } });
     }
-    if (index.candles.length === 0) throw new DataError(`the ledger ${file} has no NIFTY candles${values.from || values.to ? ` in ${values.from ?? '…'} … ${values.to ?? '…'}` : ''}`);
+    if (index.candles.length === 0)
+      throw new DataError(
+        `the ledger ${file} has no NIFTY candles${values.from || values.to ? ` in ${values.from ?? '…'} … ${values.to ?? '…'}` : ''}`,
+      );
     mkdirSync(values.out, { recursive: true });
     writeFileDurable(join(values.out, INDEX_FILE), indexCsv(index.candles));
     writeFileDurable(join(values.out, OPTIONS_FILE), optionsCsv(days));
-    for (const d of skipped) process.stderr.write(`export: ${d} has index candles but the ledger does not say which CE/PE the box traded; no options that day\n`);
+    for (const d of skipped)
+      process.stderr.write(
+        `export: ${d} has index candles but the ledger does not say which CE/PE the box traded; no options that day\n`,
+      );
     const total = index.candles.length + days.reduce((a, d) => a + d.candles.CE.length + d.candles.PE.length, 0);
     process.stdout.write(
       `${index.candles.length} index candles and ${days.length} day(s) of ATM options written to ${join(values.out, INDEX_FILE)} and ${join(values.out, OPTIONS_FILE)} ` +

@@ -26,13 +26,16 @@ export async function fetchCommand(argv: string[]): Promise<number> {
     { ...DATE_RANGE_FLAGS, out: { type: 'string' }, config: { type: 'string' }, cache: { type: 'string' } },
     USAGE,
   );
-  if (!values.from || !values.to || !values.out) throw new UsageError(`--from, --to and --out are required\nusage: ${USAGE}`);
+  if (!values.from || !values.to || !values.out)
+    throw new UsageError(`--from, --to and --out are required\nusage: ${USAGE}`);
   const range = dateRangeFlags(values);
   const from = range.from!;
   let to = range.to!;
   const today = istDate(Date.now());
   if (to > today) {
-    process.stderr.write(`fetch: --to ${to} is in the future; fetching up to today (${today}), sessions that have not closed are left out\n`);
+    process.stderr.write(
+      `fetch: --to ${to} is in the future; fetching up to today (${today}), sessions that have not closed are left out\n`,
+    );
     to = today;
   }
   if (to === today) process.stderr.write(`fetch: today's candles are included only once its session has closed\n`);
@@ -41,7 +44,9 @@ export async function fetchCommand(argv: string[]): Promise<number> {
   if (!process.env.NIFTYBOX_LOG_LEVEL) setLogLevel('error'); // the progress lines say what matters
   const token = loadToken(config)?.token;
   if (!token) {
-    process.stderr.write('niftybox fetch: no valid Upstox access token: run "niftybox login" (or set upstox.token / NIFTYBOX_UPSTOX_TOKEN)\n');
+    process.stderr.write(
+      'niftybox fetch: no valid Upstox access token: run "niftybox login" (or set upstox.token / NIFTYBOX_UPSTOX_TOKEN)\n',
+    );
     return 78;
   }
 
@@ -52,7 +57,9 @@ export async function fetchCommand(argv: string[]): Promise<number> {
     mkdirSync(out, { recursive: true });
     mkdirSync(cache.dir, { recursive: true });
   } catch (err) {
-    process.stderr.write(`niftybox fetch: cannot create ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    process.stderr.write(
+      `niftybox fetch: cannot create ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`,
+    );
     return 74;
   }
 
@@ -64,8 +71,12 @@ export async function fetchCommand(argv: string[]): Promise<number> {
     maxRateLimitRetries: 12,
     log: createLogger({ app: 'niftybox', area: 'fetch' }),
     onWait: (ms, why) => {
-      if (why === 'rate-limited') bar.say(`Upstox answered 429 (too many requests): waiting ${(ms / 1000).toFixed(1)} s before trying again`);
-      else if (ms >= 1000) bar.say(`waiting ${(ms / 1000).toFixed(0)} s to stay within Upstox's rate limits (50/s, 500/min, 2000 per 30 min)`);
+      if (why === 'rate-limited')
+        bar.say(`Upstox answered 429 (too many requests): waiting ${(ms / 1000).toFixed(1)} s before trying again`);
+      else if (ms >= 1000)
+        bar.say(
+          `waiting ${(ms / 1000).toFixed(0)} s to stay within Upstox's rate limits (50/s, 500/min, 2000 per 30 min)`,
+        );
     },
   });
 
@@ -111,7 +122,9 @@ export async function fetchCommand(argv: string[]): Promise<number> {
     bar.done();
     for (const s of result.skipped) process.stderr.write(`fetch: ${s.day} skipped: ${s.why}\n`);
     if (result.days.length === 0) {
-      process.stderr.write(`niftybox fetch: no trading day in ${from} … ${to} has its ATM options at Upstox; nothing written to ${out}\n`);
+      process.stderr.write(
+        `niftybox fetch: no trading day in ${from} … ${to} has its ATM options at Upstox; nothing written to ${out}\n`,
+      );
       return 65;
     }
     writeFileDurable(join(out, INDEX_FILE), indexCsv(result.index));
@@ -125,7 +138,9 @@ export async function fetchCommand(argv: string[]): Promise<number> {
   } catch (err) {
     bar.done();
     if (err instanceof Interrupted) {
-      process.stderr.write(`fetch: interrupted; what was fetched is kept in ${cache.dir}: run the same command again to resume\n`);
+      process.stderr.write(
+        `fetch: interrupted; what was fetched is kept in ${cache.dir}: run the same command again to resume\n`,
+      );
       return 130;
     }
     if (err instanceof PlusOnlyError) {
@@ -137,7 +152,9 @@ export async function fetchCommand(argv: string[]): Promise<number> {
       return 78;
     }
     if (err instanceof UpstoxApiError || err instanceof UpstoxShapeError) {
-      process.stderr.write(`niftybox fetch: ${err.message}; what was fetched is kept, run the same command again to resume\n`);
+      process.stderr.write(
+        `niftybox fetch: ${err.message}; what was fetched is kept, run the same command again to resume\n`,
+      );
       return 74;
     }
     throw err;

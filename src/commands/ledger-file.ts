@@ -22,19 +22,24 @@ export function requireReadableLedger(file: string): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') break; // the ledger is missing: said below
-      throw new IoError(`cannot read the ledger ${full}: permission denied on its folder ${dir} (${code}; this user may not enter it): ${FIX}`);
+      throw new IoError(
+        `cannot read the ledger ${full}: permission denied on its folder ${dir} (${code}; this user may not enter it): ${FIX}`,
+      );
     }
   }
   try {
     statSync(full);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new DataError(`no ledger at ${full}: run the appliance first ("niftybox run"), or name one with --db`);
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new DataError(`no ledger at ${full}: run the appliance first ("niftybox run"), or name one with --db`);
     throw new IoError(`cannot read the ledger ${full}: ${code ?? (err as Error).message}: ${FIX}`);
   }
   try {
     accessSync(full, constants.R_OK);
   } catch (err) {
-    throw new IoError(`cannot read the ledger ${full}: permission denied on the file (${(err as NodeJS.ErrnoException).code}; this user may not read it): ${FIX}`);
+    throw new IoError(
+      `cannot read the ledger ${full}: permission denied on the file (${(err as NodeJS.ErrnoException).code}; this user may not read it): ${FIX}`,
+    );
   }
 }

@@ -22,27 +22,47 @@ async function storeTokenCommand(config: Config, raw: string): Promise<number> {
   registerSecret(token);
   const file = tokenPath(config.stateDir);
   const exp = jwtExpiry(token);
-  if (exp !== null && exp <= Date.now()) throw new DataError(`this token expired at ${istIso(exp)} (its JWT exp): generate a new one on the Upstox Developer Apps page; nothing was stored`);
+  if (exp !== null && exp <= Date.now())
+    throw new DataError(
+      `this token expired at ${istIso(exp)} (its JWT exp): generate a new one on the Upstox Developer Apps page; nothing was stored`,
+    );
   const problem = tokenWriteProblem(config.stateDir);
   if (problem) throw new IoError(problem);
   ensureWritableDir(config.stateDir, 'the state directory (stateDir)');
   const check = await checkToken(config.upstox.apiBaseUrl, token);
   if (check.verdict === 'rejected') {
-    throw new DataError(`Upstox rejected this token: ${describeRejection(check)}; nothing was stored. Copy the token again from the Upstox Developer Apps page (Analytics tab)`);
+    throw new DataError(
+      `Upstox rejected this token: ${describeRejection(check)}; nothing was stored. Copy the token again from the Upstox Developer Apps page (Analytics tab)`,
+    );
   }
   if (check.verdict === 'unchecked') {
-    process.stderr.write(`warning: could not check the token with Upstox (${check.why}); storing it unchecked. "niftybox doctor" checks it once Upstox is reachable.\n`);
+    process.stderr.write(
+      `warning: could not check the token with Upstox (${check.why}); storing it unchecked. "niftybox doctor" checks it once Upstox is reachable.\n`,
+    );
   }
   const stored = storeAnalyticsToken(config.stateDir, token);
-  const until = exp !== null ? `valid until ${istIso(stored.expiresAt)} (the token's exp)` : 'expiry not in the token (Analytics tokens last a year from when you generated them)';
+  const until =
+    exp !== null
+      ? `valid until ${istIso(stored.expiresAt)} (the token's exp)`
+      : 'expiry not in the token (Analytics tokens last a year from when you generated them)';
   const who = check.verdict === 'accepted' ? `Upstox accepts it${check.user ? ` (${check.user})` : ''}` : 'unchecked';
-  process.stdout.write(`Analytics token stored in ${file} (mode 0600): ${who}; ${until}. "niftybox run" will go live with it (an installed box: sudo systemctl restart niftybox).\n`);
+  process.stdout.write(
+    `Analytics token stored in ${file} (mode 0600): ${who}; ${until}. "niftybox run" will go live with it (an installed box: sudo systemctl restart niftybox).\n`,
+  );
   return 0;
 }
 
 export async function loginCommand(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { config: { type: 'string' }, token: { type: 'string' }, port: { type: 'string' } }, USAGE);
-  textFlag(values.token, 'token', 'the Analytics token from the Upstox Developer Apps page, or drop --token for the OAuth login');
+  const { values } = parseFlags(
+    argv,
+    { config: { type: 'string' }, token: { type: 'string' }, port: { type: 'string' } },
+    USAGE,
+  );
+  textFlag(
+    values.token,
+    'token',
+    'the Analytics token from the Upstox Developer Apps page, or drop --token for the OAuth login',
+  );
   const port = portFlag(values.port, 'port');
   const { config } = loadConfig(values.config);
   const log = createLogger({ app: 'niftybox', area: 'login' });
@@ -60,8 +80,11 @@ export async function loginCommand(argv: string[]): Promise<number> {
     ...options,
     port: port ?? options.port,
     log,
-    onListening: ({ loginUrl }) => process.stdout.write(`Open ${loginUrl} in a browser on this network and log in to Upstox.\n`),
+    onListening: ({ loginUrl }) =>
+      process.stdout.write(`Open ${loginUrl} in a browser on this network and log in to Upstox.\n`),
   });
-  process.stdout.write(`Logged in. Token stored in ${config.stateDir} (mode 0600), valid until ${istIso(stored.expiresAt)}.\n`);
+  process.stdout.write(
+    `Logged in. Token stored in ${config.stateDir} (mode 0600), valid until ${istIso(stored.expiresAt)}.\n`,
+  );
   return 0;
 }

@@ -40,7 +40,8 @@ async function forget(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, { device: { type: 'string' }, config: { type: 'string' } }, FORGET_USAGE);
   const { config } = loadConfig(values.config);
   const deviceId = values.device ?? config.deviceId;
-  if (!/^[^#+/\s]+$/.test(deviceId)) throw new UsageError(`--device "${deviceId}" is not a device id (no /, +, # or spaces)`);
+  if (!/^[^#+/\s]+$/.test(deviceId))
+    throw new UsageError(`--device "${deviceId}" is not a device id (no /, +, # or spaces)`);
   const mq = config.mqtt;
   const url = mq.url ?? `mqtt://127.0.0.1:${mq.embeddedBroker.port}`;
   const topics = deviceTopics(topicsFor(mq.baseTopic, deviceId, mq.discoveryPrefix));
@@ -58,7 +59,7 @@ async function forget(argv: string[]): Promise<number> {
   const problem = await clearRetained(url, options, topics);
   if (problem) {
     const hint = mq.url
-      ? 'check mqtt.url, mqtt.username and mqtt.password (NIFTYBOX_MQTT_USERNAME / NIFTYBOX_MQTT_PASSWORD) and that the broker\'s ACL lets that user publish to homeassistant/# and niftybox/#'
+      ? "check mqtt.url, mqtt.username and mqtt.password (NIFTYBOX_MQTT_USERNAME / NIFTYBOX_MQTT_PASSWORD) and that the broker's ACL lets that user publish to homeassistant/# and niftybox/#"
       : 'no mqtt.url is set, so this is the embedded broker: it runs only while `niftybox run` does (and forgets retained messages when it stops), and an anonymous client may not clear topics — set NIFTYBOX_MQTT_USERNAME / NIFTYBOX_MQTT_PASSWORD to a user of mqtt.embeddedBroker.users whose publish list has homeassistant/# and niftybox/#';
     process.stderr.write(`niftybox mqtt forget: ${where}: ${problem} — ${hint}\n`);
     return EX_IOERR;
@@ -66,7 +67,9 @@ async function forget(argv: string[]): Promise<number> {
   process.stdout.write(`removed device "${deviceId}" from ${where}: cleared ${topics.join(', ')}\n`);
   forgetInLedger(dbPath(config), deviceId);
   if (deviceId === config.deviceId && mq.discovery) {
-    process.stdout.write(`note: "${deviceId}" is this box's own device id and mqtt.discovery is true: a running box announces it again on its next connection; set mqtt.discovery: false to keep it out of Home Assistant\n`);
+    process.stdout.write(
+      `note: "${deviceId}" is this box's own device id and mqtt.discovery is true: a running box announces it again on its next connection; set mqtt.discovery: false to keep it out of Home Assistant\n`,
+    );
   }
   return 0;
 }
@@ -105,8 +108,14 @@ function clearRetained(url: string, options: IClientOptions, topics: string[]): 
             if (subErr) return finish(`could not check the topics: ${subErr.message}`);
             const unreadable = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
             setTimeout(() => {
-              if (stillRetained.size > 0) return finish(`the broker still holds ${[...stillRetained].join(', ')}: it dropped the empty messages (this user may not publish there)`);
-              if (unreadable.length > 0) process.stderr.write(`niftybox mqtt forget: could not check ${unreadable.join(', ')} (this user may not read them)\n`);
+              if (stillRetained.size > 0)
+                return finish(
+                  `the broker still holds ${[...stillRetained].join(', ')}: it dropped the empty messages (this user may not publish there)`,
+                );
+              if (unreadable.length > 0)
+                process.stderr.write(
+                  `niftybox mqtt forget: could not check ${unreadable.join(', ')} (this user may not read them)\n`,
+                );
               finish(null);
             }, 700);
           });
@@ -134,7 +143,8 @@ function forgetInLedger(file: string, deviceId: string): void {
 async function hashPasswordCommand(argv: string[]): Promise<number> {
   parseFlags(argv, {}, HASH_USAGE);
   const password = await readPassword();
-  if (!password) throw new UsageError(`no password on stdin\nusage: printf '%s' 'the password' | niftybox mqtt hash-password`);
+  if (!password)
+    throw new UsageError(`no password on stdin\nusage: printf '%s' 'the password' | niftybox mqtt hash-password`);
   process.stdout.write(hashPassword(password) + '\n');
   return 0;
 }

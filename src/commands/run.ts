@@ -8,7 +8,16 @@ import { summarize } from '../core/report.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
 import { textReport } from '../report/format.js';
 import { createCalendar } from '../app.js';
-import { CONFIG_FLAGS, DATE_RANGE_FLAGS, parseFlags, dateFlag, numberFlag, wholeNumberFlag, ledgerFlag, refuseFlags } from './args.js';
+import {
+  CONFIG_FLAGS,
+  DATE_RANGE_FLAGS,
+  parseFlags,
+  dateFlag,
+  numberFlag,
+  wholeNumberFlag,
+  ledgerFlag,
+  refuseFlags,
+} from './args.js';
 import { UsageError } from '../lib/errors.js';
 import { startDeviceOutput, startMqttOutput, startWebOutput } from '../app/outputs.js';
 import { officialCandlesFor } from '../app/official-candles.js';
@@ -35,7 +44,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.display !== undefined && !/^(auto|oled|terminal|none|png:.+)$/.test(values.display)) throw new UsageError(`--display "${values.display}" is not one of auto, oled, terminal, none, png:FILE`);
+  if (values.display !== undefined && !/^(auto|oled|terminal|none|png:.+)$/.test(values.display))
+    throw new UsageError(`--display "${values.display}" is not one of auto, oled, terminal, none, png:FILE`);
   if (values.replay) refuseFlags(values, ['demo', 'day', 'sessions', 'session-seconds'], 'in a replay (--replay)');
   else refuseFlags(values, ['from', 'to', 'speed', 'allow-gaps'], 'without --replay INDEX,OPTIONS');
   ledgerFlag(values.db);
@@ -45,13 +55,21 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (values.db) config.db = values.db;
   if (values.display) config.device.display.kind = values.display;
 
-  const choice = values.replay ? null : selectMode({ config, configFile: loaded.file, lookedAt: loaded.lookedAt, demo: values.demo });
-  if (demoDay && choice?.mode === 'live') throw new UsageError(`--day picks the demo's simulated session, and this run is live (${choice.reason}): add --demo`);
+  const choice = values.replay
+    ? null
+    : selectMode({ config, configFile: loaded.file, lookedAt: loaded.lookedAt, demo: values.demo });
+  if (demoDay && choice?.mode === 'live')
+    throw new UsageError(
+      `--day picks the demo's simulated session, and this run is live (${choice.reason}): add --demo`,
+    );
   if (demoDay) config.demo.day = demoDay;
   const simulated = Boolean(values.replay) || choice?.mode === 'demo';
   // A demo on the live box's machine gets a ledger, device id and MQTT client id of its own.
   if (choice?.mode === 'demo') (await import('../app/demo.js')).isolateDemo(config, { explicitDb: Boolean(values.db) });
-  ensureWritableDir(dirname(dbPath(config)), config.db ? 'the ledger\'s directory (--db, NIFTYBOX_DB or db)' : 'the state directory (stateDir)');
+  ensureWritableDir(
+    dirname(dbPath(config)),
+    config.db ? "the ledger's directory (--db, NIFTYBOX_DB or db)" : 'the state directory (stateDir)',
+  );
 
   const interactive = Boolean(process.stdout.isTTY);
   // Off the Pi (no sysfs GPIO), demos and replays get the simulated button instead of an alarm.
@@ -68,27 +86,38 @@ export async function runCommand(argv: string[]): Promise<number> {
   let demoExchange: { apiBaseUrl: string; token: string } | undefined;
   if (values.replay) {
     const [indexFile, optionsFile, extra] = values.replay.split(',');
-    if (!indexFile || !optionsFile || extra !== undefined) throw new UsageError(`--replay takes INDEX.csv,OPTIONS.csv\nusage: ${USAGE}`);
-    const speed = values.speed === undefined || values.speed === 'max' ? 'max' : numberFlag(values.speed, 'speed', 0.001)!;
+    if (!indexFile || !optionsFile || extra !== undefined)
+      throw new UsageError(`--replay takes INDEX.csv,OPTIONS.csv\nusage: ${USAGE}`);
+    const speed =
+      values.speed === undefined || values.speed === 'max' ? 'max' : numberFlag(values.speed, 'speed', 0.001)!;
     // Loaded per mode: a live box never carries the CSV readers, the replay or the simulated exchange.
     const { checkIndexGaps, readCandleFiles } = await import('./backtest.js');
     const { CandleReplaySource } = await import('../app/replay-source.js');
     const data = readCandleFiles(indexFile, optionsFile);
     const [from, to] = [dateFlag(values.from, 'from'), dateFlag(values.to, 'to')];
-    for (const note of checkIndexGaps(data, indexFile, from, to, values['allow-gaps'] ?? false)) process.stdout.write(`note: ${note}\n`);
+    for (const note of checkIndexGaps(data, indexFile, from, to, values['allow-gaps'] ?? false))
+      process.stdout.write(`note: ${note}\n`);
     source = new CandleReplaySource(
       { index: data.index, options: data.options, from, to, speed, calendar: createCalendar(config) },
       log.child({ area: 'replay' }),
     );
   } else if (choice!.mode === 'demo') {
     const sessions = wholeNumberFlag(values.sessions, 'sessions', 0) ?? 0;
-    if (values['session-seconds']) config.demo.sessionSeconds = numberFlag(values['session-seconds'], 'session-seconds', 1)!;
+    if (values['session-seconds'])
+      config.demo.sessionSeconds = numberFlag(values['session-seconds'], 'session-seconds', 1)!;
     if (!values.demo) process.stdout.write(`${choice!.reason}.\n`);
     const { demoStartDay, startDemo } = await import('../app/demo.js');
     const calendar = createCalendar(config);
     const start = demoStartDay(config, calendar, log);
     if (start.note) process.stdout.write(`${start.note}\n`);
-    const demo = await startDemo({ config, calendar, log, sessions, day: start.day, onDailyReport: (t) => process.stdout.write(`\n${t}\n`) });
+    const demo = await startDemo({
+      config,
+      calendar,
+      log,
+      sessions,
+      day: start.day,
+      onDailyReport: (t) => process.stdout.write(`\n${t}\n`),
+    });
     cleanups.push(() => demo.close());
     demoExchange = demo.exchange;
     source = demo.source;
@@ -111,17 +140,42 @@ export async function runCommand(argv: string[]): Promise<number> {
       source,
       console: consoleOut,
       outputs: [
-        { name: 'device', make: (loop, calendar) => startDeviceOutput({ config, loop, calendar, log, keyboard: source.mode === 'demo' && interactive, now: () => source.now() }) },
-        { name: 'mqtt', make: (loop, _calendar, ledger) => startMqttOutput({ config, loop, log, replay: source.mode === 'replay', ledger }) },
+        {
+          name: 'device',
+          make: (loop, calendar) =>
+            startDeviceOutput({
+              config,
+              loop,
+              calendar,
+              log,
+              keyboard: source.mode === 'demo' && interactive,
+              now: () => source.now(),
+            }),
+        },
+        {
+          name: 'mqtt',
+          make: (loop, _calendar, ledger) =>
+            startMqttOutput({ config, loop, log, replay: source.mode === 'replay', ledger }),
+        },
         {
           name: 'web',
           make: (loop, calendar) =>
-            startWebOutput({ config, loop, calendar, log, officialCandles: officialCandlesFor(config, source.mode, () => source.now(), log, demoExchange), history: (ts) => source.index(ts), announce: (l) => process.stdout.write(`${l}\n`) }),
+            startWebOutput({
+              config,
+              loop,
+              calendar,
+              log,
+              officialCandles: officialCandlesFor(config, source.mode, () => source.now(), log, demoExchange),
+              history: (ts) => source.index(ts),
+              announce: (l) => process.stdout.write(`${l}\n`),
+            }),
         },
       ],
       onFinish: (ledger) => {
         const trades = ledger.trades();
-        process.stdout.write('\n' + textReport(summarize(trades), { title: `niftybox ${source.mode}: ledger ${dbPath(config)}` }));
+        process.stdout.write(
+          '\n' + textReport(summarize(trades), { title: `niftybox ${source.mode}: ledger ${dbPath(config)}` }),
+        );
       },
     });
   } catch (err) {

@@ -9,8 +9,27 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { backtestRange, tradedDays } from '../core/backtest.js';
 import { OBJECTIVES, objectiveValue, type Metrics, type Objective } from '../core/metrics.js';
-import { gridPoint, gridSize, randomIndices, SweepAccumulator, walkForwardFolds, weekCount, type FlatParams, type Fold } from '../core/sweep.js';
-import { csvHeader, csvRow, deflatedJson, metricsJson, metricsLine, overfittingWords, paramsText, pboJson, rupees } from '../report/sweep-format.js';
+import {
+  gridPoint,
+  gridSize,
+  randomIndices,
+  SweepAccumulator,
+  walkForwardFolds,
+  weekCount,
+  type FlatParams,
+  type Fold,
+} from '../core/sweep.js';
+import {
+  csvHeader,
+  csvRow,
+  deflatedJson,
+  metricsJson,
+  metricsLine,
+  overfittingWords,
+  paramsText,
+  pboJson,
+  rupees,
+} from '../report/sweep-format.js';
 import { sweepPage, type SweepPageData } from '../report/sweep-page.js';
 import { DATE_RANGE_FLAGS, dateRangeFlags, numberFlag, parseFlags, textFlag, wholeNumberFlag } from './args.js';
 import { checkIndexGaps, readCandleFiles } from './backtest.js';
@@ -30,7 +49,10 @@ const TOP = 20;
 function walkForwardFlag(value: string | undefined): { train: number; test: number } | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d+):(\d+)$/.exec(value.trim());
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--walk-forward "${value}" is not TRAIN:TEST: give two whole numbers of weeks ≥ 1, e.g. --walk-forward 8:2`);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
+    throw new UsageError(
+      `--walk-forward "${value}" is not TRAIN:TEST: give two whole numbers of weeks ≥ 1, e.g. --walk-forward 8:2`,
+    );
   return { train: Number(m[1]), test: Number(m[2]) };
 }
 
@@ -64,39 +86,58 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (!values.index || !values.options) throw new UsageError(`--index and --options are required\nusage: ${USAGE}`);
   const strategyName = textFlag(values.strategy, 'strategy', 'a strategy name') ?? 'v25';
   const strategy = strategyByName(strategyName);
-  if (!strategy) throw new UsageError(`--strategy "${strategyName}" is not a strategy the sweep knows: use one of ${STRATEGY_NAMES.join(', ')}`);
+  if (!strategy)
+    throw new UsageError(
+      `--strategy "${strategyName}" is not a strategy the sweep knows: use one of ${STRATEGY_NAMES.join(', ')}`,
+    );
   const { from, to } = dateRangeFlags(values);
   const fixed = parseFixedParams(values.param ?? [], strategy);
   const slippage = numberFlag(values.slippage, 'slippage', 0, 50);
   if (slippage !== undefined) {
-    if ('slippagePoints' in fixed) throw new UsageError('--slippage and --param slippagePoints both set the slippage: drop one');
+    if ('slippagePoints' in fixed)
+      throw new UsageError('--slippage and --param slippagePoints both set the slippage: drop one');
     fixed.slippagePoints = slippage;
   }
-  if (!values.grid?.length) throw new UsageError(`--grid is required: give at least one axis, e.g. --grid emaPeriod=15:30:5\nusage: ${USAGE}`);
+  if (!values.grid?.length)
+    throw new UsageError(`--grid is required: give at least one axis, e.g. --grid emaPeriod=15:30:5\nusage: ${USAGE}`);
   const axes = parseGrid(values.grid, strategy, fixed);
-  if (slippage !== undefined && axes.some((a) => a.name === 'slippagePoints')) throw new UsageError('--slippage and --grid slippagePoints both set the slippage: drop one');
+  if (slippage !== undefined && axes.some((a) => a.name === 'slippagePoints'))
+    throw new UsageError('--slippage and --grid slippagePoints both set the slippage: drop one');
   const maxVariants = wholeNumberFlag(values['max-variants'], 'max-variants', 1) ?? 100_000;
   const size = gridSize(axes);
   const random = wholeNumberFlag(values.random, 'random', 1);
   const seed = wholeNumberFlag(values.seed, 'seed', 0);
   if (seed !== undefined && random === undefined) throw new UsageError('--seed does nothing without --random N');
-  if (random !== undefined && random > size) throw new UsageError(`--random ${random} is larger than the grid (${size} variants): ask for at most ${size}, or drop --random to run them all`);
+  if (random !== undefined && random > size)
+    throw new UsageError(
+      `--random ${random} is larger than the grid (${size} variants): ask for at most ${size}, or drop --random to run them all`,
+    );
   const count = random ?? size;
-  if (count > maxVariants) throw new UsageError(`the grid has ${size} variants, over --max-variants ${maxVariants}: narrow the --grid axes, sample with --random N, or raise --max-variants`);
+  if (count > maxVariants)
+    throw new UsageError(
+      `the grid has ${size} variants, over --max-variants ${maxVariants}: narrow the --grid axes, sample with --random N, or raise --max-variants`,
+    );
   const gridIndices = random !== undefined ? randomIndices(size, random, seed ?? 1) : null;
   const objectiveName = values.objective ?? 'net';
-  if (!(OBJECTIVES as readonly string[]).includes(objectiveName)) throw new UsageError(`--objective "${objectiveName}" is not one of ${OBJECTIVES.join(', ')}`);
+  if (!(OBJECTIVES as readonly string[]).includes(objectiveName))
+    throw new UsageError(`--objective "${objectiveName}" is not one of ${OBJECTIVES.join(', ')}`);
   const objective = objectiveName as Objective;
   const pboBlocks = wholeNumberFlag(values['pbo-blocks'], 'pbo-blocks', 2) ?? 16;
-  if (pboBlocks % 2 !== 0 || pboBlocks > 20) throw new UsageError(`--pbo-blocks ${pboBlocks}: give an even number from 2 to 20`);
+  if (pboBlocks % 2 !== 0 || pboBlocks > 20)
+    throw new UsageError(`--pbo-blocks ${pboBlocks}: give an even number from 2 to 20`);
   const workers = wholeNumberFlag(values.workers, 'workers', 1) ?? availableParallelism();
   const wf = walkForwardFlag(values['walk-forward']);
   const xAxis = values.x ?? axes[0]!.name;
   const yAxis = values.y ?? axes[1]?.name;
-  for (const [flag, name] of [['--x', values.x], ['--y', values.y]] as const) {
-    if (name !== undefined && !axes.some((a) => a.name === name)) throw new UsageError(`${flag} ${name} is not a --grid axis: use one of ${axes.map((a) => a.name).join(', ')}`);
+  for (const [flag, name] of [
+    ['--x', values.x],
+    ['--y', values.y],
+  ] as const) {
+    if (name !== undefined && !axes.some((a) => a.name === name))
+      throw new UsageError(`${flag} ${name} is not a --grid axis: use one of ${axes.map((a) => a.name).join(', ')}`);
   }
-  if ((values.x || values.y) && !values.html) throw new UsageError('--x and --y choose the --html heatmap\'s axes: add --html F');
+  if ((values.x || values.y) && !values.html)
+    throw new UsageError("--x and --y choose the --html heatmap's axes: add --html F");
   checkWritable(values.csv, '--csv');
   checkWritable(values.html, '--html');
 
@@ -104,12 +145,18 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const gapNotes = checkIndexGaps(data, values.index, from, to, values['allow-gaps']);
   const range = backtestRange(data.options, from, to);
   const days = tradedDays(data.index, data.options, from, to);
-  if (days.length === 0) throw new DataError(`no trading day in ${from ?? 'the start'} … ${to ?? 'the end'} has both index candles and an option pair in ${values.options}`);
+  if (days.length === 0)
+    throw new DataError(
+      `no trading day in ${from ?? 'the start'} … ${to ?? 'the end'} has both index candles and an option pair in ${values.options}`,
+    );
   let folds: Fold[] = [];
   if (wf) {
     const weeks = weekCount(days);
     folds = walkForwardFolds(days, wf.train, wf.test);
-    if (folds.length === 0) throw new UsageError(`--walk-forward ${wf.train}:${wf.test} needs at least ${wf.train + wf.test} weeks of data; the range ${days[0]} … ${days.at(-1)} has ${weeks}: use fewer weeks or a longer range`);
+    if (folds.length === 0)
+      throw new UsageError(
+        `--walk-forward ${wf.train}:${wf.test} needs at least ${wf.train + wf.test} weeks of data; the range ${days[0]} … ${days.at(-1)} has ${weeks}: use fewer weeks or a longer range`,
+      );
   }
 
   // The variants: the grid's (or the random draw's) in grid order, then the defaults when the grid lacks them.
@@ -134,7 +181,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
 
   const out = values.json ? process.stdout : null;
   const gridJson = Object.fromEntries(axes.map((a) => [a.name, a.values]));
-  out?.write(`{"strategy":${JSON.stringify(strategy.name)},"objective":${JSON.stringify(objective)},"grid":${JSON.stringify(gridJson)},"variants":[`);
+  out?.write(
+    `{"strategy":${JSON.stringify(strategy.name)},"objective":${JSON.stringify(objective)},"grid":${JSON.stringify(gridJson)},"variants":[`,
+  );
   const csvFd = values.csv ? openOutput(values.csv) : null;
   if (csvFd !== null) writeSync(csvFd, csvHeader(paramNames));
 
@@ -147,7 +196,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     lastProgress = now;
     const rate = done / Math.max(1e-3, (now - started) / 1000);
     const eta = rate > 0 ? (total - done) / rate : 0;
-    process.stderr.write(`\rsweep: ${done}/${total} variants, ${rate.toFixed(1)}/s, ETA ${eta.toFixed(0)} s ${final ? '\n' : ''}`);
+    process.stderr.write(
+      `\rsweep: ${done}/${total} variants, ${rate.toFixed(1)}/s, ETA ${eta.toFixed(0)} s ${final ? '\n' : ''}`,
+    );
   };
 
   const onResult = (k: number, records: Float64Array) => {
@@ -167,7 +218,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     progress(k + 1);
   };
 
-  process.stderr.write(`sweep: ${total} variants of ${strategy.name} over ${days.length} trading days (${days[0]} … ${days.at(-1)}), ${Math.min(workers, total)} worker${workers === 1 ? '' : 's'}\n`);
+  process.stderr.write(
+    `sweep: ${total} variants of ${strategy.name} over ${days.length} trading days (${days[0]} … ${days.at(-1)}), ${Math.min(workers, total)} worker${workers === 1 ? '' : 's'}\n`,
+  );
   const pool = new SweepPool();
   let interrupted = false;
   const onSigint = () => {
@@ -179,7 +232,13 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const candles = shareCandles(data.index, data.options);
-    await pool.run({ workers, setup: { candles, strategy: strategy.name, from: range.from, to: range.to, days }, total, paramsOf, onResult });
+    await pool.run({
+      workers,
+      setup: { candles, strategy: strategy.name, from: range.from, to: range.to, days },
+      total,
+      paramsOf,
+      onResult,
+    });
   } finally {
     process.removeListener('SIGINT', onSigint);
     if (csvFd !== null) closeSync(csvFd);
@@ -198,27 +257,56 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     inSample: metricsJson(f.inSample),
     outOfSample: metricsJson(f.outOfSample),
   }));
-  const walkForward = wf ? { trainWeeks: wf.train, testWeeks: wf.test, folds: foldsOut, outOfSample: metricsJson(s.outOfSample!), defaultsOutOfSample: s.defaultsOutOfSample ? metricsJson(s.defaultsOutOfSample) : null } : null;
+  const walkForward = wf
+    ? {
+        trainWeeks: wf.train,
+        testWeeks: wf.test,
+        folds: foldsOut,
+        outOfSample: metricsJson(s.outOfSample!),
+        defaultsOutOfSample: s.defaultsOutOfSample ? metricsJson(s.defaultsOutOfSample) : null,
+      }
+    : null;
   const words = overfittingWords(s.deflated, s.pbo);
   // The two headline numbers as numbers (interfaces.md), how they were reached under `details`.
   const dsrDetail = deflatedJson(s.deflated);
   const pboDetail = pboJson(s.pbo);
-  const overfitting = { trials: total, deflatedSharpe: dsrDetail.deflatedSharpe, pbo: pboDetail.pbo, words, details: { deflatedSharpe: dsrDetail, pbo: pboDetail } };
+  const overfitting = {
+    trials: total,
+    deflatedSharpe: dsrDetail.deflatedSharpe,
+    pbo: pboDetail.pbo,
+    words,
+    details: { deflatedSharpe: dsrDetail, pbo: pboDetail },
+  };
 
   if (out) {
-    out.write(`],"best":${JSON.stringify({ variant: s.best.index, params: bestParams, metrics: metricsJson(s.best.metrics) })},"defaultVariant":${defaultIndex},"walkForward":${JSON.stringify(walkForward)},"overfitting":${JSON.stringify(overfitting)}}\n`);
+    out.write(
+      `],"best":${JSON.stringify({ variant: s.best.index, params: bestParams, metrics: metricsJson(s.best.metrics) })},"defaultVariant":${defaultIndex},"walkForward":${JSON.stringify(walkForward)},"overfitting":${JSON.stringify(overfitting)}}\n`,
+    );
   } else {
     const lines = [
       `${strategy.name} sweep: ${total} variants over ${days.length} trading days (${days[0]} … ${days.at(-1)}), objective ${objective}, ${seconds.toFixed(1)} s`,
       '',
-      `best on the whole range: ${paramsText(bestParams, axes.map((a) => a.name))}`,
+      `best on the whole range: ${paramsText(
+        bestParams,
+        axes.map((a) => a.name),
+      )}`,
       `  ${metricsLine(s.best.metrics)}`,
-      `defaults (variant ${defaultIndex}, rank ${rankOf(objectiveValues, defaultIndex)} of ${total}): ${paramsText(base, axes.map((a) => a.name))}`,
+      `defaults (variant ${defaultIndex}, rank ${rankOf(objectiveValues, defaultIndex)} of ${total}): ${paramsText(
+        base,
+        axes.map((a) => a.name),
+      )}`,
       `  ${metricsLine(defaultMetrics!)}`,
     ];
     if (wf) {
       lines.push('', `walk-forward ${wf.train}:${wf.test} weeks, ${s.folds.length} folds (chosen on train only):`);
-      foldsOut.forEach((f, k) => lines.push(`  test ${f.test.from} … ${f.test.to}: ${paramsText(f.chosen, axes.map((a) => a.name))}  in-sample net ${rupees(s.folds[k]!.inSample.netPnl)}, out-of-sample net ${rupees(s.folds[k]!.outOfSample.netPnl)}`));
+      foldsOut.forEach((f, k) =>
+        lines.push(
+          `  test ${f.test.from} … ${f.test.to}: ${paramsText(
+            f.chosen,
+            axes.map((a) => a.name),
+          )}  in-sample net ${rupees(s.folds[k]!.inSample.netPnl)}, out-of-sample net ${rupees(s.folds[k]!.outOfSample.netPnl)}`,
+        ),
+      );
       lines.push(`  all test windows: ${metricsLine(s.outOfSample!)}`);
       if (s.defaultsOutOfSample) lines.push(`  defaults on them: ${metricsLine(s.defaultsOutOfSample)}`);
     }
@@ -236,7 +324,13 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       objectiveValues,
       defaultIndex,
       top: top.map((t) => ({ index: t.index, params: paramsOf(t.index), metrics: t.metrics })),
-      folds: s.folds.map((f, k) => ({ test: foldsOut[k]!.test, train: foldsOut[k]!.train, chosen: foldsOut[k]!.chosen, inSample: f.inSample, outOfSample: f.outOfSample })),
+      folds: s.folds.map((f, k) => ({
+        test: foldsOut[k]!.test,
+        train: foldsOut[k]!.train,
+        chosen: foldsOut[k]!.chosen,
+        inSample: f.inSample,
+        outOfSample: f.outOfSample,
+      })),
       outOfSampleDaily: s.outOfSampleDaily,
       defaultsOutOfSampleDaily: s.defaultsOutOfSampleDaily,
       testDays: s.folds.flatMap((f) => days.slice(f.fold.test.from, f.fold.test.to)),
@@ -254,7 +348,11 @@ function checkedVariant(strategy: SweepStrategy, params: FlatParams, point: Flat
     checkVariant(strategy, params);
   } catch (err) {
     if (!(err instanceof StrategyChoiceError)) throw err;
-    const at = Object.keys(point).length ? ` in the variant ${Object.entries(point).map(([k, v]) => `${k}=${v}`).join(' ')}` : ' (the --param/--slippage base)';
+    const at = Object.keys(point).length
+      ? ` in the variant ${Object.entries(point)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`
+      : ' (the --param/--slippage base)';
     throw new UsageError(`--grid${at}: ${err.message}`);
   }
 }

@@ -13,7 +13,7 @@ export const COMMANDS = {
     usage:
       'niftybox backtest --index F --options F [--from D] [--to D] [--strategy NAME] [--param NAME=VALUE …] ' +
       '[--slippage P] [--config F] [--json] [--csv F] [--days] [--allow-gaps] [--html F]',
-    what: 'a strategy (default the config\'s, else v25) on recorded candles',
+    what: "a strategy (default the config's, else v25) on recorded candles",
   },
   strategies: {
     usage: 'niftybox strategies [--json]',

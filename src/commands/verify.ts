@@ -16,7 +16,16 @@ import { requireReadableLedger } from './ledger-file.js';
 const USAGE = usageOf('verify');
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { day: { type: 'string' }, config: { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean', default: false } }, USAGE);
+  const { values } = parseFlags(
+    argv,
+    {
+      day: { type: 'string' },
+      config: { type: 'string' },
+      db: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   const day = dateFlag(values.day, 'day');
   if (!day) throw new UsageError(`--day is required\nusage: ${USAGE}`);
   setLogSink((line) => process.stderr.write(line + '\n'));
@@ -25,10 +34,25 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   requireReadableLedger(file);
   const ledger = Ledger.open(file, { log: createLogger({ area: 'ledger' }), readonly: true });
   try {
-    const report = verifyDay({ ledger, day, calendar: createCalendar(config), strategy: strategyChoice(config.strategy), risk: config.risk });
+    const report = verifyDay({
+      ledger,
+      day,
+      calendar: createCalendar(config),
+      strategy: strategyChoice(config.strategy),
+      risk: config.risk,
+    });
     if (values.json) {
-      const rows = report.rows.map((r) => ({ live: r.live && tradeJson(r.live), backtest: r.backtest && tradeJson(r.backtest), differences: r.differences, why: r.why, unexplained: r.unexplained, effect: Math.round(r.effect * 100) / 100 }));
-      process.stdout.write(JSON.stringify({ ...verdictOf(report), candles: report.candles, notes: report.notes, rows }) + '\n');
+      const rows = report.rows.map((r) => ({
+        live: r.live && tradeJson(r.live),
+        backtest: r.backtest && tradeJson(r.backtest),
+        differences: r.differences,
+        why: r.why,
+        unexplained: r.unexplained,
+        effect: Math.round(r.effect * 100) / 100,
+      }));
+      process.stdout.write(
+        JSON.stringify({ ...verdictOf(report), candles: report.candles, notes: report.notes, rows }) + '\n',
+      );
     } else process.stdout.write(verifyText(report));
     return report.verdict === 'differs' ? 1 : 0;
   } catch (err) {

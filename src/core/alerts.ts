@@ -30,7 +30,12 @@ export interface AlertSpec {
   meaning: string;
 }
 
-const guardAlarm = (oledTitle: string, buzzer: AlertSpec['buzzer'], haBinarySensor: AlertSpec['haBinarySensor'], meaning: string): AlertSpec & { guard: true } => ({
+const guardAlarm = (
+  oledTitle: string,
+  buzzer: AlertSpec['buzzer'],
+  haBinarySensor: AlertSpec['haBinarySensor'],
+  meaning: string,
+): AlertSpec & { guard: true } => ({
   guard: true,
   stateAlarm: true,
   oled: 'takeover',
@@ -39,23 +44,45 @@ const guardAlarm = (oledTitle: string, buzzer: AlertSpec['buzzer'], haBinarySens
   haBinarySensor,
   meaning,
 });
-const event = (meaning: string, oled: OledShow = 'page'): AlertSpec & { guard: false } => ({ guard: false, stateAlarm: false, oled, oledTitle: '', buzzer: null, haBinarySensor: null, meaning });
+const event = (meaning: string, oled: OledShow = 'page'): AlertSpec & { guard: false } => ({
+  guard: false,
+  stateAlarm: false,
+  oled,
+  oledTitle: '',
+  buzzer: null,
+  haBinarySensor: null,
+  meaning,
+});
 
 export const ALERTS = {
   // ------------------------------------------------------------ guards (block new entries while set)
   STALE_FEED: guardAlarm('STALE FEED', 'alarm', null, 'no market data while the market is open; the feed reconnects'),
   // A reconnect blip clears within seconds: it takes over the screen but does not sound; if it lasts, STALE_FEED sounds.
-  FEED_DOWN: guardAlarm('FEED DOWN', null, 'feed_connected', 'the market-data WebSocket is disconnected during the session; reconnecting'),
+  FEED_DOWN: guardAlarm(
+    'FEED DOWN',
+    null,
+    'feed_connected',
+    'the market-data WebSocket is disconnected during the session; reconnecting',
+  ),
   TOKEN_EXPIRED: guardAlarm('LOGIN', 'alarm', null, 'the Upstox token expired or was revoked: log in again'),
   CLOCK_UNSYNCED: guardAlarm('CLOCK', 'alarm', 'clock_synced', 'the system clock is not NTP-synced'),
   CLOCK_SKEW: guardAlarm('CLOCK', 'alarm', null, "the system clock is further off the exchange's than allowed"),
   DISK: guardAlarm('DISK', 'alarm', null, 'the ledger cannot write: nothing is announced that is not on disk'),
   BUTTON_UNAVAILABLE: guardAlarm('NO BUTTON', 'alarm', null, 'no working kill switch (device.button.required)'),
   // Routine at every start: the warm-up screen and the session phase already say it.
-  INDICATORS_COLD: { ...guardAlarm('WARMING UP', null, null, 'indicators not warm yet: no decisions'), stateAlarm: false, oled: 'none' },
+  INDICATORS_COLD: {
+    ...guardAlarm('WARMING UP', null, null, 'indicators not warm yet: no decisions'),
+    stateAlarm: false,
+    oled: 'none',
+  },
 
   // ------------------------------------------------------------ entry blockers that are not guards
-  HALTED: { ...event('trading halted (kill switch, CLI, MQTT, page or the daily loss limit); also the MQTT alert for a halt event'), haBinarySensor: 'trading_halted' },
+  HALTED: {
+    ...event(
+      'trading halted (kill switch, CLI, MQTT, page or the daily loss limit); also the MQTT alert for a halt event',
+    ),
+    haBinarySensor: 'trading_halted',
+  },
   MAX_TRADES: event("the day's maximum number of entries is reached"),
 
   // ------------------------------------------------------------ one-off alerts

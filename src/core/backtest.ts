@@ -43,13 +43,22 @@ export interface BacktestResult {
 }
 
 /** The traded span: --from/--to, else the options file's (earlier index candles only warm up). */
-export function backtestRange(options: ReadonlyMap<string, unknown>, from?: string, to?: string): { from: string; to: string } {
+export function backtestRange(
+  options: ReadonlyMap<string, unknown>,
+  from?: string,
+  to?: string,
+): { from: string; to: string } {
   const optionDays = [...options.keys()].sort();
   return { from: from ?? optionDays[0] ?? '9999-99-99', to: to ?? optionDays.at(-1) ?? '0000-00-00' };
 }
 
 /** The days a backtest of the range trades: those with index candles and an option pair, ascending. */
-export function tradedDays(index: readonly Candle[], options: ReadonlyMap<string, unknown>, from?: string, to?: string): string[] {
+export function tradedDays(
+  index: readonly Candle[],
+  options: ReadonlyMap<string, unknown>,
+  from?: string,
+  to?: string,
+): string[] {
   const range = backtestRange(options, from, to);
   const out: string[] = [];
   let lastDay = -1;
@@ -69,7 +78,14 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const { from, to } = backtestRange(options, input.from, input.to);
   // Only exits and cancels are collected: no candle, signal, entry or position events to build.
   const strategy = backtestStrategy(input);
-  const engine = new Engine({ strategy, risk: input.risk, calendar, emitCandles: false, emitSignals: false, emitPositions: Boolean(input.onEvent) });
+  const engine = new Engine({
+    strategy,
+    risk: input.risk,
+    calendar,
+    emitCandles: false,
+    emitSignals: false,
+    emitPositions: Boolean(input.onEvent),
+  });
   const trades: ClosedTrade[] = [];
   let cancelled = 0;
   const daysWithoutOptions: string[] = [];
@@ -183,6 +199,7 @@ function walkDay(
 
 /** The day's contracts with lot sizes from the calendar where the file has none. */
 export function withLotSizes(c: DayContracts, calendar: MarketCalendar): DayContracts {
-  const fix = <T extends { lotSize: number; expiry: string }>(x: T): T => (x.lotSize > 0 ? x : { ...x, lotSize: calendar.lotSize(x.expiry) });
+  const fix = <T extends { lotSize: number; expiry: string }>(x: T): T =>
+    x.lotSize > 0 ? x : { ...x, lotSize: calendar.lotSize(x.expiry) };
   return { day: c.day, CE: fix(c.CE), PE: fix(c.PE) };
 }

@@ -27,7 +27,10 @@ export interface Session {
 export class MarketCalendar {
   private readonly special = new Map<string, SpecialSession>();
 
-  constructor(extraSessions: readonly SpecialSession[] = [], private readonly holidays: Record<string, string> = NSE_HOLIDAYS) {
+  constructor(
+    extraSessions: readonly SpecialSession[] = [],
+    private readonly holidays: Record<string, string> = NSE_HOLIDAYS,
+  ) {
     for (const s of SPECIAL_SESSIONS) this.special.set(s.date, s);
     for (const s of extraSessions) this.special.set(s.date, s);
   }

@@ -22,9 +22,36 @@ interface ChargeRates {
 
 /** Latest `from` ≤ trade date wins. */
 export const CHARGE_RATES: ChargeRates[] = [
-  { from: '2024-10-01', brokeragePerOrder: 20, sttSell: 0.001, exchange: 0.0003503, ipft: 0.000005, sebi: 0.000001, stampBuy: 0.00003, gst: 0.18 },
-  { from: '2026-03-01', brokeragePerOrder: 20, sttSell: 0.001, exchange: 0.0003552, ipft: 0.0000001, sebi: 0.000001, stampBuy: 0.00003, gst: 0.18 },
-  { from: '2026-04-01', brokeragePerOrder: 20, sttSell: 0.0015, exchange: 0.0003552, ipft: 0.0000001, sebi: 0.000001, stampBuy: 0.00003, gst: 0.18 },
+  {
+    from: '2024-10-01',
+    brokeragePerOrder: 20,
+    sttSell: 0.001,
+    exchange: 0.0003503,
+    ipft: 0.000005,
+    sebi: 0.000001,
+    stampBuy: 0.00003,
+    gst: 0.18,
+  },
+  {
+    from: '2026-03-01',
+    brokeragePerOrder: 20,
+    sttSell: 0.001,
+    exchange: 0.0003552,
+    ipft: 0.0000001,
+    sebi: 0.000001,
+    stampBuy: 0.00003,
+    gst: 0.18,
+  },
+  {
+    from: '2026-04-01',
+    brokeragePerOrder: 20,
+    sttSell: 0.0015,
+    exchange: 0.0003552,
+    ipft: 0.0000001,
+    sebi: 0.000001,
+    stampBuy: 0.00003,
+    gst: 0.18,
+  },
 ];
 
 export function ratesOn(date: string): ChargeRates {

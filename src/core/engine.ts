@@ -15,7 +15,15 @@
  */
 import type { GuardCode } from './alerts.js';
 import type { MarketCalendar } from './calendar.js';
-import { type CandleBar, CandleBuilder, bucketOf, candleOf, extend, extendByCandle, replaceBar } from './candle-builder.js';
+import {
+  type CandleBar,
+  CandleBuilder,
+  bucketOf,
+  candleOf,
+  extend,
+  extendByCandle,
+  replaceBar,
+} from './candle-builder.js';
 import { forEachCandleTick } from './candle-ticks.js';
 import type { AlertCode, AlertLevel, EngineEvent, HaltSource } from './events.js';
 import { PaperFillModel } from './fill-model.js';
@@ -23,7 +31,12 @@ import { type CancelReason, type DayStats, PaperBroker, type PendingEntry } from
 import type { RiskParams } from './risk-gate.js';
 import { RiskGate } from './risk-gate.js';
 import { DayAtr } from './indicators.js';
-import { type SharedParams, type StrategyChoice, type StrategyRun, canonicalParamsJson } from './strategies/contract.js';
+import {
+  type SharedParams,
+  type StrategyChoice,
+  type StrategyRun,
+  canonicalParamsJson,
+} from './strategies/contract.js';
 import { TradeRules } from './trade-rules.js';
 import { BUCKET_MS, DAY_MS, IST_OFFSET_MS, istDate, istDayNumber } from './time.js';
 import type { Candle, DayContracts, ExitReason, OpenPosition, PositionStrategy, Side, Tick } from './types.js';
@@ -84,7 +97,10 @@ function running(choice: StrategyChoice): Running {
     choice,
     run: choice.strategy.create(choice.params),
     rules: new TradeRules(choice.params),
-    tag: { name: choice.strategy.name, params: JSON.parse(canonicalParamsJson(choice.params)) as Record<string, unknown> },
+    tag: {
+      name: choice.strategy.name,
+      params: JSON.parse(canonicalParamsJson(choice.params)) as Record<string, unknown>,
+    },
   };
 }
 
@@ -166,7 +182,13 @@ export class Engine {
   /** Sets the day's CE/PE pair (picked once per day). Starts the day if it is a new one. */
   setContracts(contracts: DayContracts, ts: number): readonly EngineEvent[] {
     this.rollDay(contracts.day, ts);
-    if (this.contracts && this.contracts.day === contracts.day && this.contracts.CE.instrumentKey === contracts.CE.instrumentKey && this.contracts.PE.instrumentKey === contracts.PE.instrumentKey) return this.drain();
+    if (
+      this.contracts &&
+      this.contracts.day === contracts.day &&
+      this.contracts.CE.instrumentKey === contracts.CE.instrumentKey &&
+      this.contracts.PE.instrumentKey === contracts.PE.instrumentKey
+    )
+      return this.drain();
     this.contracts = contracts;
     this.ceKey = contracts.CE.instrumentKey;
     this.peKey = contracts.PE.instrumentKey;
@@ -287,10 +309,17 @@ export class Engine {
   }
 
   /** A guard (stale feed, clock, token …; see alerts.ts) blocks new entries while set. Alerts on change. */
-  setGuard(code: GuardCode, active: boolean, ts: number, message: string, level: AlertLevel = 'warn'): readonly EngineEvent[] {
+  setGuard(
+    code: GuardCode,
+    active: boolean,
+    ts: number,
+    message: string,
+    level: AlertLevel = 'warn',
+  ): readonly EngineEvent[] {
     const change = this.gate.setGuard(code, active, message);
     if (change === 'raised') this.emit({ type: 'alert', ts, level, code, message });
-    else if (change === 'cleared') this.emit({ type: 'alert', ts, level: 'info', code: `${code}_CLEARED`, message: `${message} (cleared)` });
+    else if (change === 'cleared')
+      this.emit({ type: 'alert', ts, level: 'info', code: `${code}_CLEARED`, message: `${message} (cleared)` });
     return this.drain();
   }
 
@@ -445,9 +474,15 @@ export class Engine {
     if (b.pendingExit) return this.exit(b.fills.marketSale(tick), tick.ts, b.pendingExit);
     const held = this.held;
     const rules = held === null ? this.cur.rules : held.rules;
-    const decision = rules.onHeldTrade(pos, tick.ltp, tick.ts, held === null ? this.eodTs : held.rules.eodTs(this.candles.from));
+    const decision = rules.onHeldTrade(
+      pos,
+      tick.ltp,
+      tick.ts,
+      held === null ? this.eodTs : held.rules.eodTs(this.candles.from),
+    );
     if (decision === 'EOD') return this.exit(b.fills.marketSale(tick), tick.ts, 'EOD');
-    if (decision === 'SL' || decision === 'LOCK_SL') return this.exit(b.fills.stopSale(tick, pos.sl), tick.ts, decision);
+    if (decision === 'SL' || decision === 'LOCK_SL')
+      return this.exit(b.fills.stopSale(tick, pos.sl), tick.ts, decision);
     if (decision === 'TP1') {
       pos.tp1Hit = true;
       pos.sl = rules.lockedStop(side, pos.entryPrice);
@@ -469,7 +504,13 @@ export class Engine {
     const s = this.broker.stats;
     const net = this.gate.dailyLossBreach(s.realized, s.charges, this.broker.position);
     if (Number.isNaN(net)) return;
-    this.emit({ type: 'alert', ts, level: 'error', code: 'DAILY_LOSS_LIMIT', message: `Daily loss limit ₹${this.gate.risk.dailyLossLimit} reached (net ₹${net.toFixed(2)}): trading halted` });
+    this.emit({
+      type: 'alert',
+      ts,
+      level: 'error',
+      code: 'DAILY_LOSS_LIMIT',
+      message: `Daily loss limit ₹${this.gate.risk.dailyLossLimit} reached (net ₹${net.toFixed(2)}): trading halted`,
+    });
     this.doHalt(ts, 'daily loss limit', 'guard');
   }
 
@@ -501,7 +542,8 @@ export class Engine {
 
     const bar = cb.index;
     if (!bar.filled) return;
-    if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.indexKey, candle: candleOf(bar) });
+    if (this.emitCandles)
+      this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.indexKey, candle: candleOf(bar) });
     const cur = this.cur;
     cur.run.update(bar);
     const held = this.held;
@@ -512,7 +554,18 @@ export class Engine {
       const decider = held === null ? cur : held;
       if (decider.run.reverses(pos.side, pos.tp1Hit)) {
         b.pendingExit = 'REVERSAL';
-        if (this.emitSignals) this.emit({ type: 'signal', ts: closeTs, candleTs: t, kind: 'reversal', side: pos.side, action: 'taken', close: bar.close, strategy: decider.tag.name, readings: decider.run.readings() });
+        if (this.emitSignals)
+          this.emit({
+            type: 'signal',
+            ts: closeTs,
+            candleTs: t,
+            kind: 'reversal',
+            side: pos.side,
+            action: 'taken',
+            close: bar.close,
+            strategy: decider.tag.name,
+            readings: decider.run.readings(),
+          });
       }
     }
     if (b.position || b.pendingEntry || !this.contracts || !cur.rules.inEntryWindow(t)) return;
@@ -521,10 +574,33 @@ export class Engine {
 
     const blockedBy = this.gate.entryBlockers(b.stats.entries);
     if (blockedBy.length) {
-      if (this.emitSignals) this.emit({ type: 'signal', ts: closeTs, candleTs: t, kind: 'entry', side, close: bar.close, strategy: cur.tag.name, readings: cur.run.readings(), action: 'blocked', blockedBy });
+      if (this.emitSignals)
+        this.emit({
+          type: 'signal',
+          ts: closeTs,
+          candleTs: t,
+          kind: 'entry',
+          side,
+          close: bar.close,
+          strategy: cur.tag.name,
+          readings: cur.run.readings(),
+          action: 'blocked',
+          blockedBy,
+        });
       return;
     }
-    if (this.emitSignals) this.emit({ type: 'signal', ts: closeTs, candleTs: t, kind: 'entry', side, close: bar.close, strategy: cur.tag.name, readings: cur.run.readings(), action: 'taken' });
+    if (this.emitSignals)
+      this.emit({
+        type: 'signal',
+        ts: closeTs,
+        candleTs: t,
+        kind: 'entry',
+        side,
+        close: bar.close,
+        strategy: cur.tag.name,
+        readings: cur.run.readings(),
+        action: 'taken',
+      });
     b.pendingEntry = { side, candleTs: t, atr: this.atr[side].value ?? NaN };
     if (!(b.pendingEntry.atr >= 0)) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE'); // no option candle yet: no ATR, no stop
   }
@@ -533,7 +609,13 @@ export class Engine {
   private closeOptionBar(bar: CandleBar, atr: DayAtr, side: Side, closeTs: number): void {
     if (!bar.filled) return;
     atr.update(bar);
-    if (this.emitCandles) this.emit({ type: 'candle', ts: closeTs, instrumentKey: this.contracts![side].instrumentKey, candle: candleOf(bar) });
+    if (this.emitCandles)
+      this.emit({
+        type: 'candle',
+        ts: closeTs,
+        instrumentKey: this.contracts![side].instrumentKey,
+        candle: candleOf(bar),
+      });
   }
 }
 

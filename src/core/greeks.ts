@@ -55,22 +55,45 @@ export function normCdf(x: number): number {
 const normPdf = (x: number) => Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
 
 /** Black-76: the value of a European option on a forward/future F, discounted at r over T years. */
-export function black76Price(isCall: boolean, forward: number, strike: number, years: number, vol: number, rate: number): number {
+export function black76Price(
+  isCall: boolean,
+  forward: number,
+  strike: number,
+  years: number,
+  vol: number,
+  rate: number,
+): number {
   const df = Math.exp(-rate * years);
   if (years <= 0 || vol <= 0) return df * Math.max(0, isCall ? forward - strike : strike - forward);
   const sq = vol * Math.sqrt(years);
   const d1 = (Math.log(forward / strike) + (vol * vol * years) / 2) / sq;
   const d2 = d1 - sq;
-  return isCall ? df * (forward * normCdf(d1) - strike * normCdf(d2)) : df * (strike * normCdf(-d2) - forward * normCdf(-d1));
+  return isCall
+    ? df * (forward * normCdf(d1) - strike * normCdf(d2))
+    : df * (strike * normCdf(-d2) - forward * normCdf(-d1));
 }
 
 /** The option's value on the index S: Black-76 on F = S·e^{rT}. */
-export function indexOptionPrice(isCall: boolean, spot: number, strike: number, years: number, vol: number, rate: number): number {
+export function indexOptionPrice(
+  isCall: boolean,
+  spot: number,
+  strike: number,
+  years: number,
+  vol: number,
+  rate: number,
+): number {
   return black76Price(isCall, spot * Math.exp(rate * years), strike, years, vol, rate);
 }
 
 /** Greeks with respect to the index (per year for theta, per 1.00 of vol for vega: `greeksOf` rescales). */
-export function indexOptionGreeksRaw(isCall: boolean, spot: number, strike: number, years: number, vol: number, rate: number) {
+export function indexOptionGreeksRaw(
+  isCall: boolean,
+  spot: number,
+  strike: number,
+  years: number,
+  vol: number,
+  rate: number,
+) {
   const t = Math.max(years, 1e-9);
   const sq = vol * Math.sqrt(t);
   const forward = spot * Math.exp(rate * t);
@@ -82,12 +105,20 @@ export function indexOptionGreeksRaw(isCall: boolean, spot: number, strike: numb
   const delta = isCall ? normCdf(d1) : normCdf(d1) - 1;
   const gamma = pdf / (spot * sq);
   const vega = spot * pdf * Math.sqrt(t);
-  const thetaYear = -(spot * pdf * vol) / (2 * Math.sqrt(t)) - (isCall ? 1 : -1) * rate * strike * df * normCdf(isCall ? d2 : -d2);
+  const thetaYear =
+    -(spot * pdf * vol) / (2 * Math.sqrt(t)) - (isCall ? 1 : -1) * rate * strike * df * normCdf(isCall ? d2 : -d2);
   return { delta, gamma, vega, thetaYear };
 }
 
 /** The volatility at which the model gives `price` (bisection on [0.1 %, 500 %]); null when no volatility does. */
-export function impliedVol(isCall: boolean, price: number, spot: number, strike: number, years: number, rate: number): number | null {
+export function impliedVol(
+  isCall: boolean,
+  price: number,
+  spot: number,
+  strike: number,
+  years: number,
+  rate: number,
+): number | null {
   if (!(years > 0) || !(price > 0)) return null;
   let lo = 0.001;
   let hi = 5;
@@ -116,9 +147,22 @@ export function tradingYearsToExpiry(calendar: MarketCalendar, now: number, expi
 }
 
 /** IV and Greeks of a held option from its last price and the index; null when no volatility fits the price. */
-export function greeksOf(o: { isCall: boolean; price: number; spot: number; strike: number; years: number; rate: number }): Greeks | null {
+export function greeksOf(o: {
+  isCall: boolean;
+  price: number;
+  spot: number;
+  strike: number;
+  years: number;
+  rate: number;
+}): Greeks | null {
   const vol = impliedVol(o.isCall, o.price, o.spot, o.strike, o.years, o.rate);
   if (vol === null) return null;
   const g = indexOptionGreeksRaw(o.isCall, o.spot, o.strike, o.years, vol, o.rate);
-  return { iv: vol * 100, delta: g.delta, gamma: g.gamma, theta: (g.thetaYear / TRADING_MINUTES_PER_YEAR) * 375, vega: g.vega / 100 };
+  return {
+    iv: vol * 100,
+    delta: g.delta,
+    gamma: g.gamma,
+    theta: (g.thetaYear / TRADING_MINUTES_PER_YEAR) * 375,
+    vega: g.vega / 100,
+  };
 }

@@ -34,7 +34,16 @@ export interface Metrics {
 
 /** Fields of one day's record, in order. peak/trough: the highest/lowest running net of the day (from 0, both include 0); dd: the day's own deepest fall. */
 export const DAY_FIELDS = 10;
-const NET = 0, GROSS = 1, CHARGES = 2, TRADES = 3, WINS = 4, WIN_SUM = 5, LOSS_SUM = 6, PEAK = 7, TROUGH = 8, DD = 9;
+const NET = 0,
+  GROSS = 1,
+  CHARGES = 2,
+  TRADES = 3,
+  WINS = 4,
+  WIN_SUM = 5,
+  LOSS_SUM = 6,
+  PEAK = 7,
+  TROUGH = 8,
+  DD = 9;
 
 export const ANNUAL_DAYS = 252;
 
@@ -122,8 +131,15 @@ export function periodSortino(r: ArrayLike<number>): number {
 
 /** The metrics of days [from, to) of a record array. */
 export function metricsOf(records: Float64Array, from = 0, to = records.length / DAY_FIELDS): Metrics {
-  let net = 0, gross = 0, charges = 0, trades = 0, wins = 0, winSum = 0, lossSum = 0;
-  let peak = 0, maxDrawdown = 0;
+  let net = 0,
+    gross = 0,
+    charges = 0,
+    trades = 0,
+    wins = 0,
+    winSum = 0,
+    lossSum = 0;
+  let peak = 0,
+    maxDrawdown = 0;
   const daily = new Float64Array(to - from);
   for (let d = from; d < to; d++) {
     const r = d * DAY_FIELDS;

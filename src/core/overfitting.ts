@@ -40,9 +40,15 @@ export function normalCdf(x: number): number {
 }
 
 // Acklam's rational approximation of the normal quantile (relative error 1.15e-9), refined below.
-const A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+const A = [
+  -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+  2.506628277459239,
+];
 const B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-const C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const C = [
+  -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+  2.938163982698783,
+];
 const D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
 
 /** Φ⁻¹(p): Acklam's approximation and one Halley step on normalCdf (accurate to ~1e-13 and better). */
@@ -54,14 +60,20 @@ export function normalQuantile(p: number): number {
   let x: number;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x = (((((C[0]! * q + C[1]!) * q + C[2]!) * q + C[3]!) * q + C[4]!) * q + C[5]!) / ((((D[0]! * q + D[1]!) * q + D[2]!) * q + D[3]!) * q + 1);
+    x =
+      (((((C[0]! * q + C[1]!) * q + C[2]!) * q + C[3]!) * q + C[4]!) * q + C[5]!) /
+      ((((D[0]! * q + D[1]!) * q + D[2]!) * q + D[3]!) * q + 1);
   } else if (p <= 1 - low) {
     const q = p - 0.5;
     const r = q * q;
-    x = ((((((A[0]! * r + A[1]!) * r + A[2]!) * r + A[3]!) * r + A[4]!) * r + A[5]!) * q) / (((((B[0]! * r + B[1]!) * r + B[2]!) * r + B[3]!) * r + B[4]!) * r + 1);
+    x =
+      ((((((A[0]! * r + A[1]!) * r + A[2]!) * r + A[3]!) * r + A[4]!) * r + A[5]!) * q) /
+      (((((B[0]! * r + B[1]!) * r + B[2]!) * r + B[3]!) * r + B[4]!) * r + 1);
   } else {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    x = -(((((C[0]! * q + C[1]!) * q + C[2]!) * q + C[3]!) * q + C[4]!) * q + C[5]!) / ((((D[0]! * q + D[1]!) * q + D[2]!) * q + D[3]!) * q + 1);
+    x =
+      -(((((C[0]! * q + C[1]!) * q + C[2]!) * q + C[3]!) * q + C[4]!) * q + C[5]!) /
+      ((((D[0]! * q + D[1]!) * q + D[2]!) * q + D[3]!) * q + 1);
   }
   const e = normalCdf(x) - p;
   const u = e * SQRT2PI * Math.exp((x * x) / 2);
@@ -72,7 +84,9 @@ export function normalQuantile(p: number): number {
 export function skewKurtosis(r: ArrayLike<number>): { skew: number; kurtosis: number } {
   const n = r.length;
   const { mean } = meanStd(r);
-  let m2 = 0, m3 = 0, m4 = 0;
+  let m2 = 0,
+    m3 = 0,
+    m4 = 0;
   for (let i = 0; i < n; i++) {
     const d = r[i]! - mean;
     m2 += d * d;
@@ -90,7 +104,13 @@ export function skewKurtosis(r: ArrayLike<number>): { skew: number; kurtosis: nu
  * PSR(SR*) = Φ((SR − SR*)·√(T − 1) / √(1 − γ₃·SR + ((γ₄ − 1)/4)·SR²)); null when T < 2 or the
  * radicand is not positive.
  */
-export function probabilisticSharpe(sr: number, benchmark: number, t: number, skew: number, kurtosis: number): number | null {
+export function probabilisticSharpe(
+  sr: number,
+  benchmark: number,
+  t: number,
+  skew: number,
+  kurtosis: number,
+): number | null {
   const radicand = 1 - skew * sr + ((kurtosis - 1) / 4) * sr * sr;
   if (t < 2 || !(radicand > 0)) return null;
   return normalCdf(((sr - benchmark) * Math.sqrt(t - 1)) / Math.sqrt(radicand));
@@ -99,7 +119,10 @@ export function probabilisticSharpe(sr: number, benchmark: number, t: number, sk
 /** SR₀ = √V·((1 − γ)·Φ⁻¹(1 − 1/N) + γ·Φ⁻¹(1 − 1/(N·e))): the per-period Sharpe the best of N trials reaches by luck; 0 for N = 1. */
 export function expectedMaxSharpe(trials: number, variance: number): number {
   if (trials <= 1 || variance <= 0) return 0;
-  return Math.sqrt(variance) * ((1 - EULER_GAMMA) * normalQuantile(1 - 1 / trials) + EULER_GAMMA * normalQuantile(1 - 1 / (trials * Math.E)));
+  return (
+    Math.sqrt(variance) *
+    ((1 - EULER_GAMMA) * normalQuantile(1 - 1 / trials) + EULER_GAMMA * normalQuantile(1 - 1 / (trials * Math.E)))
+  );
 }
 
 export interface DeflatedSharpe {
@@ -161,7 +184,15 @@ export interface Pbo {
  */
 export function probabilityOfBacktestOverfitting(daily: Float64Array, variants: number, blocks: number): Pbo {
   const t = variants > 0 ? daily.length / variants : 0;
-  const none = (reason: string): Pbo => ({ pbo: null, reason, blocks, splits: 0, blockDays: 0, droppedDays: 0, medianLogit: null });
+  const none = (reason: string): Pbo => ({
+    pbo: null,
+    reason,
+    blocks,
+    splits: 0,
+    blockDays: 0,
+    droppedDays: 0,
+    medianLogit: null,
+  });
   if (blocks < 2 || blocks % 2 !== 0) return none(`the number of blocks must be even and at least 2 (got ${blocks})`);
   if (variants < 2) return none('PBO needs at least 2 variants');
   if (t < blocks) return none(`PBO needs at least as many trading days as blocks (${t} days < ${blocks} blocks)`);
@@ -171,7 +202,8 @@ export function probabilityOfBacktestOverfitting(daily: Float64Array, variants: 
   const sq = new Float64Array(variants * blocks);
   for (let n = 0; n < variants; n++) {
     for (let b = 0; b < blocks; b++) {
-      let s = 0, q = 0;
+      let s = 0,
+        q = 0;
       for (let d = b * size; d < (b + 1) * size; d++) {
         const x = daily[n * t + d]!;
         s += x;
@@ -204,7 +236,8 @@ export function probabilityOfBacktestOverfitting(daily: Float64Array, variants: 
     let best = -Infinity;
     let winner = 0;
     for (let n = 0; n < variants; n++) {
-      let s = 0, q = 0;
+      let s = 0,
+        q = 0;
       for (let b = 0; b < blocks; b++) {
         if (mask & (1 << b)) {
           s += sum[n * blocks + b]!;
@@ -219,7 +252,8 @@ export function probabilityOfBacktestOverfitting(daily: Float64Array, variants: 
       }
     }
     const w = oos[winner]!;
-    let below = 0, equal = 0;
+    let below = 0,
+      equal = 0;
     for (let n = 0; n < variants; n++) {
       if (oos[n]! < w) below++;
       else if (oos[n] === w) equal++;

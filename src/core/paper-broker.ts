@@ -30,7 +30,14 @@ export interface DayStats {
 
 export type CancelReason = 'NO_NEXT_CANDLE' | 'SESSION_END' | 'HALT';
 
-const emptyDayStats = (): DayStats => ({ entries: 0, trades: 0, wins: 0, realized: 0, charges: 0, cancelledNoNextCandle: 0 });
+const emptyDayStats = (): DayStats => ({
+  entries: 0,
+  trades: 0,
+  wins: 0,
+  realized: 0,
+  charges: 0,
+  cancelledNoNextCandle: 0,
+});
 
 export class PaperBroker {
   position: OpenPosition | null = null;
@@ -48,7 +55,13 @@ export class PaperBroker {
   ) {}
 
   /** Fills the pending entry on this trade of `contract`: stop and target by the rules at the fill price. */
-  fillEntry(contract: OptionContract, tick: Tick, pe: PendingEntry, rules: TradeRules, strategy: PositionStrategy): OpenPosition {
+  fillEntry(
+    contract: OptionContract,
+    tick: Tick,
+    pe: PendingEntry,
+    rules: TradeRules,
+    strategy: PositionStrategy,
+  ): OpenPosition {
     const price = this.fills.buy(tick);
     this.pendingEntry = null;
     this.positionContract = contract;

@@ -59,7 +59,16 @@ export function strategyKey(t: Pick<ClosedTrade, 'strategy'>): string | null {
 }
 
 function emptyBucket(): Bucket {
-  return { trades: 0, wins: 0, losses: 0, winRate: 0, grossPnl: 0, charges: 0, netPnl: 0, chargesByKind: emptyChargesByKind() };
+  return {
+    trades: 0,
+    wins: 0,
+    losses: 0,
+    winRate: 0,
+    grossPnl: 0,
+    charges: 0,
+    netPnl: 0,
+    chargesByKind: emptyChargesByKind(),
+  };
 }
 
 function add(b: Bucket, t: ClosedTrade, own: ChargesByKind): void {

@@ -42,7 +42,12 @@ export function dayPlan(calendar: MarketCalendar, date: string, opts: ScheduleOp
 }
 
 /** Everything due in (after, upTo], in time order. */
-export function dueBetween(calendar: MarketCalendar, after: number, upTo: number, opts: ScheduleOptions = DEFAULT_SCHEDULE): DueEvent[] {
+export function dueBetween(
+  calendar: MarketCalendar,
+  after: number,
+  upTo: number,
+  opts: ScheduleOptions = DEFAULT_SCHEDULE,
+): DueEvent[] {
   if (!(upTo > after)) return [];
   const out: DueEvent[] = [];
   for (let d = istDate(after); istTime(d, 0) <= upTo; d = addDays(d, 1)) {

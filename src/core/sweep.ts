@@ -4,7 +4,16 @@
  * in grid order and keeps only what the output needs (each fold's train-only choice, the best, the
  * daily net P&L matrix for the overfitting statistics). Running a variant is the caller's.
  */
-import { concatDays, dailyNet, DAY_FIELDS, metricsOf, objectiveValue, periodSharpe, type Metrics, type Objective } from './metrics.js';
+import {
+  concatDays,
+  dailyNet,
+  DAY_FIELDS,
+  metricsOf,
+  objectiveValue,
+  periodSharpe,
+  type Metrics,
+  type Objective,
+} from './metrics.js';
 import { deflatedSharpe, probabilityOfBacktestOverfitting, type DeflatedSharpe, type Pbo } from './overfitting.js';
 import { isoWeek } from './time.js';
 
@@ -154,7 +163,8 @@ export class SweepAccumulator {
   /** Variant `index`'s records (days × DAY_FIELDS); returns its metrics on the whole range. */
   add(index: number, records: Float64Array): Metrics {
     if (index !== this.next) throw new Error(`sweep results out of order: ${index} after ${this.next - 1}`);
-    if (records.length !== this.t * DAY_FIELDS) throw new Error(`variant ${index}: ${records.length / DAY_FIELDS} days of records, expected ${this.t}`);
+    if (records.length !== this.t * DAY_FIELDS)
+      throw new Error(`variant ${index}: ${records.length / DAY_FIELDS} days of records, expected ${this.t}`);
     this.next++;
     const metrics = metricsOf(records);
     const net = dailyNet(records);
@@ -165,14 +175,20 @@ export class SweepAccumulator {
     this.folds.forEach((f, k) => {
       const v = objectiveValue(metricsOf(records, f.train.from, f.train.to), this.objective);
       const lead = this.foldLeaders[k];
-      if (!lead || v > lead.value) this.foldLeaders[k] = { index, value: v, records: records.slice(f.train.from * DAY_FIELDS, f.test.to * DAY_FIELDS) };
+      if (!lead || v > lead.value)
+        this.foldLeaders[k] = {
+          index,
+          value: v,
+          records: records.slice(f.train.from * DAY_FIELDS, f.test.to * DAY_FIELDS),
+        };
     });
     if (index === this.defaultIndex) this.defaults = records;
     return metrics;
   }
 
   finish(): SweepSummary {
-    if (this.next !== this.variants || !this.best) throw new Error(`sweep incomplete: ${this.next} of ${this.variants} variants`);
+    if (this.next !== this.variants || !this.best)
+      throw new Error(`sweep incomplete: ${this.next} of ${this.variants} variants`);
     const folds: FoldResult[] = this.folds.map((fold, k) => {
       const lead = this.foldLeaders[k]!;
       const base = fold.train.from;
@@ -183,8 +199,16 @@ export class SweepAccumulator {
         outOfSample: metricsOf(lead.records, fold.test.from - base, fold.test.to - base),
       };
     });
-    const chosenTests = concatDays(this.folds.map((f, k) => ({ records: this.foldLeaders[k]!.records, from: f.test.from - f.train.from, to: f.test.to - f.train.from })));
-    const defaultTests = this.defaults ? concatDays(this.folds.map((f) => ({ records: this.defaults!, from: f.test.from, to: f.test.to }))) : new Float64Array(0);
+    const chosenTests = concatDays(
+      this.folds.map((f, k) => ({
+        records: this.foldLeaders[k]!.records,
+        from: f.test.from - f.train.from,
+        to: f.test.to - f.train.from,
+      })),
+    );
+    const defaultTests = this.defaults
+      ? concatDays(this.folds.map((f) => ({ records: this.defaults!, from: f.test.from, to: f.test.to })))
+      : new Float64Array(0);
     const any = this.folds.length > 0;
     return {
       best: { index: this.best.index, metrics: metricsOf(this.best.records) },
@@ -193,7 +217,10 @@ export class SweepAccumulator {
       defaultsOutOfSample: any && this.defaults ? metricsOf(defaultTests) : null,
       outOfSampleDaily: dailyNet(chosenTests),
       defaultsOutOfSampleDaily: dailyNet(defaultTests),
-      deflated: deflatedSharpe(this.daily.subarray(this.best.index * this.t, (this.best.index + 1) * this.t), this.sharpes),
+      deflated: deflatedSharpe(
+        this.daily.subarray(this.best.index * this.t, (this.best.index + 1) * this.t),
+        this.sharpes,
+      ),
       pbo: probabilityOfBacktestOverfitting(this.daily, this.variants, this.pboBlocks),
     };
   }

@@ -23,14 +23,25 @@ export const deviceConfigSchema = z
         required: z.boolean().default(true),
       })
       .strict()
-      .default({ bcmPin: 17, wiring: 'no', resumeHoldMs: 3000, debounceMs: 50, pollMs: 200, simulated: false, required: true }),
+      .default({
+        bcmPin: 17,
+        wiring: 'no',
+        resumeHoldMs: 3000,
+        debounceMs: 50,
+        pollMs: 200,
+        simulated: false,
+        required: true,
+      }),
     buzzer: z
       .object({
         bcmPin: z.number().int().min(0).max(53).nullable().default(27),
         /** true for modules that sound when the pin is LOW (PNP driver). */
         activeLow: z.boolean().default(false),
         /** IST "HH:MM-HH:MM" during which only the halt acknowledgement sounds. */
-        quietHours: z.string().regex(/^\d\d:\d\d-\d\d:\d\d$/).optional(),
+        quietHours: z
+          .string()
+          .regex(/^\d\d:\d\d-\d\d:\d\d$/)
+          .optional(),
         simulated: z.boolean().default(false),
       })
       .strict()
@@ -38,7 +49,10 @@ export const deviceConfigSchema = z
     display: z
       .object({
         /** `oled`, `terminal`, `png:<file>`, `none`, or `auto` (oled when /dev/i2c-N exists). */
-        kind: z.string().regex(/^(auto|oled|terminal|none|png:.+)$/, 'one of auto, oled, terminal, none, png:<file>').default('auto'),
+        kind: z
+          .string()
+          .regex(/^(auto|oled|terminal|none|png:.+)$/, 'one of auto, oled, terminal, none, png:<file>')
+          .default('auto'),
         i2cBus: z.number().int().min(0).default(1),
         address: z.number().int().min(0).max(127).default(0x3c),
         pageSeconds: z.number().positive().default(5),

@@ -142,7 +142,9 @@ export function createDevice(opts: CreateDeviceOptions): Device {
     } catch (err) {
       const message =
         `kill switch on GPIO${b.bcmPin} cannot be opened (${(err as Error).message}). ` +
-        (b.required ? 'No new entries until it works' : 'Trading continues WITHOUT a physical halt (device.button.required: false)') +
+        (b.required
+          ? 'No new entries until it works'
+          : 'Trading continues WITHOUT a physical halt (device.button.required: false)') +
         ': run `niftybox doctor`, check the wiring and that the service user is in group gpio; halt with "niftybox halt", MQTT or Home Assistant';
       log.error(message);
       status.button = 'unavailable';
@@ -260,7 +262,12 @@ export function createDevice(opts: CreateDeviceOptions): Device {
 }
 
 /** The display sink for `device.display.kind` (auto: the OLED when /dev/i2c-N exists, else the terminal on a TTY, else none). */
-function createDisplaySink(opts: CreateDeviceOptions, hw: DeviceHardware, clock: Clock, onLost: (message: string) => void): DisplaySink {
+function createDisplaySink(
+  opts: CreateDeviceOptions,
+  hw: DeviceHardware,
+  clock: Clock,
+  onLost: (message: string) => void,
+): DisplaySink {
   const { config, log } = opts;
   const d = config.display;
   let kind = d.kind;
@@ -282,4 +289,3 @@ function createDisplaySink(opts: CreateDeviceOptions, hw: DeviceHardware, clock:
     return new NullDisplay();
   }
 }
-

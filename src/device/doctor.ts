@@ -25,7 +25,8 @@ function errText(err: unknown): string {
 function gpioHint(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES') return 'add the service user to group gpio';
-  if (code === 'EINVAL') return 'wrong sysfs number: set device.button.gpioBase (512 on Pi 4, 571 on Pi 5 with kernel 6.6+)';
+  if (code === 'EINVAL')
+    return 'wrong sysfs number: set device.button.gpioBase (512 on Pi 4, 571 on Pi 5 with kernel 6.6+)';
   if (code === 'ENOENT') return 'no sysfs GPIO on this machine';
   return code ? 'check the pin number and wiring' : '';
 }
@@ -36,7 +37,13 @@ function gpioFailure(bcm: number, err: unknown): string {
 }
 
 /** Finds the pin's sysfs number and loads onoff for `probe`; any failure on the way is the check's detail. */
-function openGpioCheck(name: string, bcmPin: number, config: DeviceConfig, hw: DeviceHardware, probe: (Gpio: GpioConstructor, number: number, where: string) => DoctorCheck): DoctorCheck {
+function openGpioCheck(
+  name: string,
+  bcmPin: number,
+  config: DeviceConfig,
+  hw: DeviceHardware,
+  probe: (Gpio: GpioConstructor, number: number, where: string) => DoctorCheck,
+): DoctorCheck {
   try {
     const { number, how } = sysfsGpioNumber(bcmPin, { gpioBase: config.button.gpioBase, sysfsRoot: hw.sysfsRoot });
     return probe(hw.Gpio ?? loadOnoffGpio(), number, `GPIO${bcmPin} = sysfs ${number} (${how})`);
@@ -88,7 +95,11 @@ function checkDisplay(config: DeviceConfig, hw: DeviceHardware): DoctorCheck {
   if (d.kind !== 'auto' && d.kind !== 'oled') return { name, ok: true, detail: `display is ${d.kind} (simulated)` };
   const dev = join(hw.devRoot ?? '/dev', `i2c-${d.i2cBus}`);
   if (!existsSync(dev)) {
-    return { name, ok: false, detail: `${dev} missing: enable I2C (sudo raspi-config nonint do_i2c 0) or set device.display.kind` };
+    return {
+      name,
+      ok: false,
+      detail: `${dev} missing: enable I2C (sudo raspi-config nonint do_i2c 0) or set device.display.kind`,
+    };
   }
   const addr = `0x${d.address.toString(16)}`;
   try {

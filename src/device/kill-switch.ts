@@ -119,7 +119,8 @@ export class KillSwitch {
 
   constructor(private readonly opts: KillSwitchOptions) {
     this.clock = opts.clock ?? realClock;
-    this.reason = opts.wiring === 'nc' ? 'kill switch: circuit open (button pressed or wire cut)' : 'kill switch pressed';
+    this.reason =
+      opts.wiring === 'nc' ? 'kill switch: circuit open (button pressed or wire cut)' : 'kill switch pressed';
   }
 
   /** Watches the inputs; an input already pressed (or an NC circuit already open) halts now. */

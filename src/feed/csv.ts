@@ -26,12 +26,29 @@ export interface OptionDay {
 }
 
 const INDEX_COLUMNS = ['datetime', 'open', 'high', 'low', 'close', 'volume'] as const;
-const OPTION_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'instrument_type', 'strike_price', 'expiry_date', 'instrument_key', 'trading_day'] as const;
+const OPTION_COLUMNS = [
+  'timestamp',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'instrument_type',
+  'strike_price',
+  'expiry_date',
+  'instrument_key',
+  'trading_day',
+] as const;
 /** Columns only the other file has: a header with them is that file, given in the wrong place. */
 const OPTION_ONLY = ['instrument_key', 'instrument_type', 'strike_price', 'expiry_date', 'trading_day'];
 const BUCKET_MS = 300_000;
 
-function columnIndex<T extends string>(cols: string[], required: readonly T[], file: string, swapped: (cols: string[]) => string | null): Record<T, number> {
+function columnIndex<T extends string>(
+  cols: string[],
+  required: readonly T[],
+  file: string,
+  swapped: (cols: string[]) => string | null,
+): Record<T, number> {
   const other = swapped(cols);
   if (other) throw new CsvError(file, 1, other);
   const idx = {} as Record<T, number>;
@@ -42,23 +59,32 @@ function columnIndex<T extends string>(cols: string[], required: readonly T[], f
     idx[name] = i;
   }
   if (missing.length) {
-    throw new CsvError(file, 1, `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected header with ${required.join(',')})`);
+    throw new CsvError(
+      file,
+      1,
+      `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected header with ${required.join(',')})`,
+    );
   }
   return idx;
 }
 
 function looksLikeOptionsFile(cols: string[]): string | null {
   const has = OPTION_ONLY.filter((c) => cols.includes(c));
-  return has.length >= 2 ? `this looks like the options file (it has the columns ${has.join(', ')}), not the index file: are the index and options files swapped?` : null;
+  return has.length >= 2
+    ? `this looks like the options file (it has the columns ${has.join(', ')}), not the index file: are the index and options files swapped?`
+    : null;
 }
 
 function looksLikeIndexFile(cols: string[]): string | null {
   const isIndex = cols.includes('datetime') && !OPTION_ONLY.some((c) => cols.includes(c));
-  return isIndex ? `this looks like the index file (columns ${cols.join(',')}, no instrument_key or strike_price), not the options file: are the index and options files swapped?` : null;
+  return isIndex
+    ? `this looks like the index file (columns ${cols.join(',')}, no instrument_key or strike_price), not the options file: are the index and options files swapped?`
+    : null;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const daysIn = (y: number, m: number) => (m === 2 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0) ? 29 : DAYS_IN_MONTH[m - 1]!);
+const daysIn = (y: number, m: number) =>
+  m === 2 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0) ? 29 : DAYS_IN_MONTH[m - 1]!;
 
 /**
  * Parses "2025-06-02 09:15:00+05:30" or "2025-06-02T09:15:00+05:30" (any ±HH:MM offset) to epoch ms.
@@ -72,13 +98,19 @@ function timestampAt(s: Uint8Array, p: number): number {
   if (s[p + 4] !== 45 || s[p + 7] !== 45 || s[p + 13] !== 58 || s[p + 16] !== 58 || s[p + 22] !== 58) return NaN;
   const sep = s[p + 10];
   if (sep !== 32 && sep !== 84) return NaN; // ' ' or 'T'
-  const y = d4(s, p), mo = d2(s, p + 5), d = d2(s, p + 8);
-  const h = d2(s, p + 11), mi = d2(s, p + 14), se = d2(s, p + 17);
-  const oh = d2(s, p + 20), om = d2(s, p + 23);
+  const y = d4(s, p),
+    mo = d2(s, p + 5),
+    d = d2(s, p + 8);
+  const h = d2(s, p + 11),
+    mi = d2(s, p + 14),
+    se = d2(s, p + 17);
+  const oh = d2(s, p + 20),
+    om = d2(s, p + 23);
   const signChar = s[p + 19];
   const sign = signChar === 43 ? 1 : signChar === 45 ? -1 : NaN;
   // NaN (a non-digit) fails every comparison below.
-  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && h <= 23 && mi <= 59 && se <= 59 && oh >= 0 && om >= 0)) return NaN;
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && h <= 23 && mi <= 59 && se <= 59 && oh >= 0 && om >= 0))
+    return NaN;
   return dayEpoch(y, mo, d) + ((h * 60 + mi) * 60 + se) * 1000 - sign * (oh * 60 + om) * 60_000;
 }
 
@@ -271,7 +303,8 @@ function bytesOf(input: string | Buffer): Buffer {
 function header(b: Buffer, file: string): string[] {
   const nl = b.indexOf(10);
   const first = b.toString('utf8', 0, nl < 0 ? b.length : nl).trim();
-  if (first === '' && b.toString('utf8').trim() === '') throw new CsvError(file, 1, 'the file is empty (expected a header line)');
+  if (first === '' && b.toString('utf8').trim() === '')
+    throw new CsvError(file, 1, 'the file is empty (expected a header line)');
   return first.split(',');
 }
 
@@ -286,7 +319,8 @@ interface PriceColumns {
 function priceAt(r: Rows, col: number, what: string, file: string): number {
   const v = r.num(col);
   if (v >= 0) return v;
-  if (v < 0) throw new CsvError(file, r.line, `${what} ${r.str(col)} is negative: prices and volumes are never below 0`);
+  if (v < 0)
+    throw new CsvError(file, r.line, `${what} ${r.str(col)} is negative: prices and volumes are never below 0`);
   throw new CsvError(file, r.line, `${what} "${r.str(col)}" is not a number`);
 }
 
@@ -296,20 +330,27 @@ function candleAt(r: Rows, ts: number, ix: PriceColumns, file: string): Candle {
   const low = priceAt(r, ix.low, 'low', file);
   const close = priceAt(r, ix.close, 'close', file);
   const volume = r.end[ix.volume] === r.start[ix.volume] ? 0 : priceAt(r, ix.volume, 'volume', file);
-  if (low > high || open > high || open < low || close > high || close < low) throw new CsvError(file, r.line, `inconsistent candle: open ${open}, high ${high}, low ${low}, close ${close}`);
+  if (low > high || open > high || open < low || close > high || close < low)
+    throw new CsvError(file, r.line, `inconsistent candle: open ${open}, high ${high}, low ${low}, close ${close}`);
   return { ts, open, high, low, close, volume };
 }
 
 function checkWidth(r: Rows, width: number, file: string): void {
-  if (r.count !== width) throw new CsvError(file, r.line, `expected ${width} fields, found ${r.count} (truncated or malformed row)`);
+  if (r.count !== width)
+    throw new CsvError(file, r.line, `expected ${width} fields, found ${r.count} (truncated or malformed row)`);
 }
-
 
 function timestampOrThrow(r: Rows, text: Buffer, col: number, name: string, example: string, file: string): number {
   const len = r.end[col]! - r.start[col]!;
   const ts = len === 25 ? timestampAt(text, r.start[col]!) : NaN;
-  if (Number.isNaN(ts)) throw new CsvError(file, r.line, `${name} "${r.str(col)}" is not a timestamp like ${example} (or not a real date)`);
-  if (ts % BUCKET_MS !== 0) throw new CsvError(file, r.line, `${name} ${r.str(col)} is off the 5-minute grid: a candle starts at :00, :05, … :55 with 00 seconds`);
+  if (Number.isNaN(ts))
+    throw new CsvError(file, r.line, `${name} "${r.str(col)}" is not a timestamp like ${example} (or not a real date)`);
+  if (ts % BUCKET_MS !== 0)
+    throw new CsvError(
+      file,
+      r.line,
+      `${name} ${r.str(col)} is off the 5-minute grid: a candle starts at :00, :05, … :55 with 00 seconds`,
+    );
   return ts;
 }
 
@@ -319,17 +360,43 @@ function timestampOrThrow(r: Rows, text: Buffer, col: number, name: string, exam
  * prev when it is later than both the row before it and ts (blame L−1), ts when the row after it
  * continues from prev (blame L). A row dated another day than its neighbours is named as such.
  */
-function orderError(file: string, line: number, prev2: number, prev: number, ts: number, next: number, raw: (l: number) => string): CsvError {
+function orderError(
+  file: string,
+  line: number,
+  prev2: number,
+  prev: number,
+  ts: number,
+  next: number,
+  raw: (l: number) => string,
+): CsvError {
   if (ts === prev) return new CsvError(file, line, `duplicate timestamp ${raw(line)}`);
   const otherDay = (odd: number, around: number) => istDayNumber(odd) !== istDayNumber(around);
   if (prev2 > -Infinity && ts > prev2) {
-    if (otherDay(prev, prev2) && !otherDay(ts, prev2)) return new CsvError(file, line - 1, `this row is dated ${istDate(prev)} but the rows before and after it are dated ${istDate(ts)}`);
-    return new CsvError(file, line - 1, `timestamp ${raw(line - 1)} is later than the row after it (line ${line}): the file must be sorted by time`);
+    if (otherDay(prev, prev2) && !otherDay(ts, prev2))
+      return new CsvError(
+        file,
+        line - 1,
+        `this row is dated ${istDate(prev)} but the rows before and after it are dated ${istDate(ts)}`,
+      );
+    return new CsvError(
+      file,
+      line - 1,
+      `timestamp ${raw(line - 1)} is later than the row after it (line ${line}): the file must be sorted by time`,
+    );
   }
   if (next > prev) {
-    if (otherDay(ts, prev) && !otherDay(next, prev)) return new CsvError(file, line, `this row is dated ${istDate(ts)} but the rows before and after it are dated ${istDate(prev)}`);
+    if (otherDay(ts, prev) && !otherDay(next, prev))
+      return new CsvError(
+        file,
+        line,
+        `this row is dated ${istDate(ts)} but the rows before and after it are dated ${istDate(prev)}`,
+      );
   }
-  return new CsvError(file, line, `timestamp ${raw(line)} is earlier than the row before: the file must be sorted by time`);
+  return new CsvError(
+    file,
+    line,
+    `timestamp ${raw(line)} is earlier than the row before: the file must be sorted by time`,
+  );
 }
 
 /** The NIFTY index file: `datetime,open,high,low,close,volume`, strictly increasing timestamps. */
@@ -389,8 +456,16 @@ export function parseOptionsCsv(input: string | Buffer, file: string): Map<strin
   let peLast = -Infinity;
   const finishDay = () => {
     if (!day) return;
-    for (const [side, c] of [['CE', ce], ['PE', pe]] as const) {
-      if (!c) throw new CsvError(file, dayFirstLine, `trading day ${day} has no ${side} contract: each day needs its CE/PE pair`);
+    for (const [side, c] of [
+      ['CE', ce],
+      ['PE', pe],
+    ] as const) {
+      if (!c)
+        throw new CsvError(
+          file,
+          dayFirstLine,
+          `trading day ${day} has no ${side} contract: each day needs its CE/PE pair`,
+        );
     }
     days.set(day, { contracts: { day, CE: ce!, PE: pe! }, candles: { CE: ceCandles, PE: peCandles } });
   };
@@ -399,14 +474,25 @@ export function parseOptionsCsv(input: string | Buffer, file: string): Map<strin
     checkWidth(r, width, file);
     const ts = timestampOrThrow(r, text, ix.timestamp, 'timestamp', '2025-06-02T09:15:00+05:30', file);
     const isCE = r.is(ix.instrument_type, 'CE');
-    if (!isCE && !r.is(ix.instrument_type, 'PE')) throw new CsvError(file, r.line, `instrument_type "${r.str(ix.instrument_type)}" must be CE or PE`);
+    if (!isCE && !r.is(ix.instrument_type, 'PE'))
+      throw new CsvError(file, r.line, `instrument_type "${r.str(ix.instrument_type)}" must be CE or PE`);
 
     if (!r.is(ix.trading_day, day)) {
       const next = r.str(ix.trading_day);
-      if (!/^\d{4}-\d\d-\d\d$/.test(next)) throw new CsvError(file, r.line, `trading_day "${next}" is not a date YYYY-MM-DD`);
+      if (!/^\d{4}-\d\d-\d\d$/.test(next))
+        throw new CsvError(file, r.line, `trading_day "${next}" is not a date YYYY-MM-DD`);
       if (days.has(next) || next === dayBefore) {
-        if (dayRows === 1 && next === dayBefore) throw new CsvError(file, dayFirstLine, `this row is dated ${day} but the rows before and after it are dated ${next}`);
-        throw new CsvError(file, r.line, `trading day ${next} appears again after ${day}: the file must keep each day's rows together`);
+        if (dayRows === 1 && next === dayBefore)
+          throw new CsvError(
+            file,
+            dayFirstLine,
+            `this row is dated ${day} but the rows before and after it are dated ${next}`,
+          );
+        throw new CsvError(
+          file,
+          r.line,
+          `trading day ${next} appears again after ${day}: the file must keep each day's rows together`,
+        );
       }
       const n = Math.floor(Date.parse(`${next}T00:00:00Z`) / 86_400_000);
       if (Number.isNaN(n)) throw new CsvError(file, r.line, `trading_day ${next} is not a real date`);
@@ -423,28 +509,54 @@ export function parseOptionsCsv(input: string | Buffer, file: string): Map<strin
       ceLast = peLast = -Infinity;
     }
     dayRows++;
-    if (istDayNumber(ts) !== dayNumber) throw new CsvError(file, r.line, `timestamp ${r.str(ix.timestamp)} is dated ${istDate(ts)} but trading_day is ${day}`);
+    if (istDayNumber(ts) !== dayNumber)
+      throw new CsvError(
+        file,
+        r.line,
+        `timestamp ${r.str(ix.timestamp)} is dated ${istDate(ts)} but trading_day is ${day}`,
+      );
 
     let contract: OptionContract | null = isCE ? ce : pe;
     if (contract === null || !r.is(ix.instrument_key, contract.instrumentKey)) {
       const side: Side = isCE ? 'CE' : 'PE';
       const key = r.str(ix.instrument_key);
       if (!key.startsWith('NSE_FO|')) throw new CsvError(file, r.line, `instrument_key "${key}" is not an NSE_FO key`);
-      if (contract) throw new CsvError(file, r.line, `trading day ${day} has a second ${side} contract ${key} (first was ${contract.instrumentKey}): one CE and one PE per day`);
+      if (contract)
+        throw new CsvError(
+          file,
+          r.line,
+          `trading day ${day} has a second ${side} contract ${key} (first was ${contract.instrumentKey}): one CE and one PE per day`,
+        );
       const expiry = r.str(ix.expiry_date);
-      if (!/^\d{4}-\d\d-\d\d$/.test(expiry)) throw new CsvError(file, r.line, `expiry_date "${expiry}" is not a date YYYY-MM-DD`);
+      if (!/^\d{4}-\d\d-\d\d$/.test(expiry))
+        throw new CsvError(file, r.line, `expiry_date "${expiry}" is not a date YYYY-MM-DD`);
       const strike = priceAt(r, ix.strike_price, 'strike_price', file);
       contract = { instrumentKey: key, side, strike, expiry, lotSize: 0 };
       if (isCE) ce = contract;
       else pe = contract;
     } else {
-      if (!r.is(ix.expiry_date, contract.expiry)) throw new CsvError(file, r.line, `expiry_date "${r.str(ix.expiry_date)}" differs from ${contract.expiry} on the contract's first row`);
-      if (r.num(ix.strike_price) !== contract.strike) throw new CsvError(file, r.line, `strike_price "${r.str(ix.strike_price)}" differs from ${contract.strike} on the contract's first row`);
+      if (!r.is(ix.expiry_date, contract.expiry))
+        throw new CsvError(
+          file,
+          r.line,
+          `expiry_date "${r.str(ix.expiry_date)}" differs from ${contract.expiry} on the contract's first row`,
+        );
+      if (r.num(ix.strike_price) !== contract.strike)
+        throw new CsvError(
+          file,
+          r.line,
+          `strike_price "${r.str(ix.strike_price)}" differs from ${contract.strike} on the contract's first row`,
+        );
     }
     const prev = isCE ? ceLast : peLast;
     if (ts <= prev) {
-      if (ts === prev) throw new CsvError(file, r.line, `duplicate timestamp ${r.str(ix.timestamp)} for ${contract.instrumentKey}`);
-      throw new CsvError(file, r.line, `timestamp ${r.str(ix.timestamp)} for ${contract.instrumentKey} is earlier than its previous row: sort the file by time`);
+      if (ts === prev)
+        throw new CsvError(file, r.line, `duplicate timestamp ${r.str(ix.timestamp)} for ${contract.instrumentKey}`);
+      throw new CsvError(
+        file,
+        r.line,
+        `timestamp ${r.str(ix.timestamp)} for ${contract.instrumentKey} is earlier than its previous row: sort the file by time`,
+      );
     }
     const candle = candleAt(r, ts, ix, file);
     if (isCE) {
@@ -463,7 +575,12 @@ export function parseOptionsCsv(input: string | Buffer, file: string): Map<strin
  * Trading days (by the NSE calendar) in [from, to] that have no index candle, within the span the
  * index file covers: a gap inside the data, which would otherwise be skipped without a word.
  */
-export function missingIndexDays(index: readonly Candle[], calendar: MarketCalendar, from: string, to: string): string[] {
+export function missingIndexDays(
+  index: readonly Candle[],
+  calendar: MarketCalendar,
+  from: string,
+  to: string,
+): string[] {
   if (index.length === 0) return [];
   const have = new Set<string>();
   let last = '';
@@ -474,6 +591,7 @@ export function missingIndexDays(index: readonly Candle[], calendar: MarketCalen
   const first = istDate(index[0]!.ts);
   const end = istDate(index.at(-1)!.ts) < to ? istDate(index.at(-1)!.ts) : to;
   const out: string[] = [];
-  for (let d = from > first ? from : first; d <= end; d = addDays(d, 1)) if (!have.has(d) && calendar.isTradingDay(d)) out.push(d);
+  for (let d = from > first ? from : first; d <= end; d = addDays(d, 1))
+    if (!have.has(d) && calendar.isTradingDay(d)) out.push(d);
   return out;
 }

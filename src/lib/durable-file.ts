@@ -86,7 +86,11 @@ export function copyFileDurable(from: string, to: string, opts: DurableOptions =
 }
 
 /** Puts a file that `make(tmp)` writes (a SQLite backup, say) at `file` durably; `make` need not fsync. */
-export async function replaceFileDurable(file: string, make: (tmp: string) => Promise<unknown> | unknown, opts: DurableOptions = {}): Promise<void> {
+export async function replaceFileDurable(
+  file: string,
+  make: (tmp: string) => Promise<unknown> | unknown,
+  opts: DurableOptions = {},
+): Promise<void> {
   const tmp = tempNameFor(file);
   try {
     await make(tmp);

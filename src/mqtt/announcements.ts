@@ -20,7 +20,12 @@ export interface MqttLedger {
 }
 
 /** The retained topics this box announces now, with their kind. */
-export function currentAnnouncements(topics: Topics, deviceId: string, discovery: boolean, now: number): MqttAnnouncement[] {
+export function currentAnnouncements(
+  topics: Topics,
+  deviceId: string,
+  discovery: boolean,
+  now: number,
+): MqttAnnouncement[] {
   const list: MqttAnnouncement[] = [
     { topic: topics.availability, deviceId, kind: 'retained', announcedAt: now },
     { topic: topics.state, deviceId, kind: 'retained', announcedAt: now },
@@ -30,16 +35,24 @@ export function currentAnnouncements(topics: Topics, deviceId: string, discovery
 }
 
 /** Current announcements the ledger does not remember as they are (topic, device id and kind): to be written. */
-export function newAnnouncements(remembered: readonly MqttAnnouncement[], current: readonly MqttAnnouncement[]): MqttAnnouncement[] {
+export function newAnnouncements(
+  remembered: readonly MqttAnnouncement[],
+  current: readonly MqttAnnouncement[],
+): MqttAnnouncement[] {
   const known = new Set(remembered.map((a) => `${a.topic}\n${a.deviceId}\n${a.kind}`));
   return current.filter((a) => !known.has(`${a.topic}\n${a.deviceId}\n${a.kind}`));
 }
 
 /** Remembered announcements that the current set no longer contains: to be cleared. */
-export function staleAnnouncements(remembered: readonly MqttAnnouncement[], current: readonly MqttAnnouncement[]): MqttAnnouncement[] {
+export function staleAnnouncements(
+  remembered: readonly MqttAnnouncement[],
+  current: readonly MqttAnnouncement[],
+): MqttAnnouncement[] {
   const keep = new Set(current.map((a) => a.topic));
   // Device configs first: Home Assistant removes the device before its state topics go quiet.
-  return remembered.filter((a) => !keep.has(a.topic)).sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'discovery' ? -1 : 1));
+  return remembered
+    .filter((a) => !keep.has(a.topic))
+    .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'discovery' ? -1 : 1));
 }
 
 /** The retained topics of a device id (for `niftybox mqtt forget`, which has no ledger rows to go by). */

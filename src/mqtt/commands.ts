@@ -28,16 +28,26 @@ export interface CommandOutcome {
 /** The reason a halt payload carries: `{"reason":"…"}`, or plain text; otherwise the default. */
 export function haltReason(payload: Buffer): { reason: string; note?: string } {
   if (payload.length === 0) return { reason: DEFAULT_HALT_REASON };
-  if (payload.length > MAX_COMMAND_BYTES) return { reason: DEFAULT_HALT_REASON, note: `payload of ${payload.length} bytes ignored (limit ${MAX_COMMAND_BYTES})` };
+  if (payload.length > MAX_COMMAND_BYTES)
+    return {
+      reason: DEFAULT_HALT_REASON,
+      note: `payload of ${payload.length} bytes ignored (limit ${MAX_COMMAND_BYTES})`,
+    };
   const text = payload.toString('utf8').trim();
   if (text.startsWith('{')) {
     try {
       const parsed: unknown = JSON.parse(text);
       const r = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>).reason : undefined;
       if (typeof r === 'string' && clean(r)) return { reason: clean(r) };
-      return { reason: DEFAULT_HALT_REASON, note: r === undefined ? undefined : 'field "reason" is not a non-empty string' };
+      return {
+        reason: DEFAULT_HALT_REASON,
+        note: r === undefined ? undefined : 'field "reason" is not a non-empty string',
+      };
     } catch {
-      return { reason: DEFAULT_HALT_REASON, note: 'payload looks like JSON but does not parse; expected {"reason":"…"}' };
+      return {
+        reason: DEFAULT_HALT_REASON,
+        note: 'payload looks like JSON but does not parse; expected {"reason":"…"}',
+      };
     }
   }
   return clean(text) ? { reason: clean(text) } : { reason: DEFAULT_HALT_REASON };
@@ -45,7 +55,10 @@ export function haltReason(payload: Buffer): { reason: string; note?: string } {
 
 function clean(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, MAX_REASON_CHARS);
+  return s
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .trim()
+    .slice(0, MAX_REASON_CHARS);
 }
 
 export class CommandHandler {
@@ -73,7 +86,11 @@ export class CommandHandler {
     if (name === 'resume') return this.resume(payload);
     return {
       action: 'ignored',
-      alert: { level: 'warn', code: 'MQTT', message: `unknown command topic ${topic}: the commands are ${this.topics.command('halt')} and ${this.topics.command('resume')}` },
+      alert: {
+        level: 'warn',
+        code: 'MQTT',
+        message: `unknown command topic ${topic}: the commands are ${this.topics.command('halt')} and ${this.topics.command('resume')}`,
+      },
     };
   }
 
@@ -82,11 +99,20 @@ export class CommandHandler {
     try {
       this.control.halt(reason, 'mqtt');
     } catch (err) {
-      return { action: 'refused', alert: { level: 'error', code: 'MQTT', message: `halt over MQTT failed inside the engine: ${(err as Error).message}` } };
+      return {
+        action: 'refused',
+        alert: {
+          level: 'error',
+          code: 'MQTT',
+          message: `halt over MQTT failed inside the engine: ${(err as Error).message}`,
+        },
+      };
     }
     return {
       action: 'halted',
-      alert: note ? { level: 'warn', code: 'MQTT', message: `halted; ${this.topics.command('halt')} ${note}` } : undefined,
+      alert: note
+        ? { level: 'warn', code: 'MQTT', message: `halted; ${this.topics.command('halt')} ${note}` }
+        : undefined,
     };
   }
 
@@ -105,13 +131,24 @@ export class CommandHandler {
     if (payload.length > MAX_COMMAND_BYTES) {
       return {
         action: 'refused',
-        alert: { level: 'warn', code: 'MQTT', message: `resume over MQTT refused: payload of ${payload.length} bytes is over the ${MAX_COMMAND_BYTES}-byte limit` },
+        alert: {
+          level: 'warn',
+          code: 'MQTT',
+          message: `resume over MQTT refused: payload of ${payload.length} bytes is over the ${MAX_COMMAND_BYTES}-byte limit`,
+        },
       };
     }
     try {
       this.control.resume('mqtt');
     } catch (err) {
-      return { action: 'refused', alert: { level: 'error', code: 'MQTT', message: `resume over MQTT failed inside the engine: ${(err as Error).message}` } };
+      return {
+        action: 'refused',
+        alert: {
+          level: 'error',
+          code: 'MQTT',
+          message: `resume over MQTT failed inside the engine: ${(err as Error).message}`,
+        },
+      };
     }
     return { action: 'resumed' };
   }

@@ -11,13 +11,21 @@ const topicPrefix = z
 const topicFilter = z
   .string()
   .min(1)
-  .refine((s) => s.split('/').every((l, i, all) => (l.includes('#') ? l === '#' && i === all.length - 1 : !l.includes('+') || l === '+')), 'a topic filter (`+` for one level, `#` only at the end)');
+  .refine(
+    (s) =>
+      s
+        .split('/')
+        .every((l, i, all) => (l.includes('#') ? l === '#' && i === all.length - 1 : !l.includes('+') || l === '+')),
+    'a topic filter (`+` for one level, `#` only at the end)',
+  );
 
 const embeddedUserSchema = z
   .object({
     name: z.string().min(1),
     /** `niftybox mqtt hash-password` makes it; never the password itself. */
-    passwordHash: z.string().regex(PASSWORD_HASH_PATTERN, 'a hash made by `niftybox mqtt hash-password` (scrypt$…), not the password itself'),
+    passwordHash: z
+      .string()
+      .regex(PASSWORD_HASH_PATTERN, 'a hash made by `niftybox mqtt hash-password` (scrypt$…), not the password itself'),
     /** Topic filters this user may publish to, besides what anonymous clients may. */
     publish: z.array(topicFilter).default([]),
     /** Topic filters this user may subscribe to, besides what anonymous clients may. */
@@ -30,12 +38,22 @@ export type EmbeddedUser = z.infer<typeof embeddedUserSchema>;
 /** What one client may cost the embedded broker (and so the box). */
 export const EMBEDDED_LIMITS = { maxPacketBytes: 65_536, maxConnections: 64, maxPublishPerSecond: 20 };
 
-const EMBEDDED_DEFAULTS = { enabled: true, host: '0.0.0.0', port: 1883, allowAnonymous: true, users: [] as EmbeddedUser[], ...EMBEDDED_LIMITS };
+const EMBEDDED_DEFAULTS = {
+  enabled: true,
+  host: '0.0.0.0',
+  port: 1883,
+  allowAnonymous: true,
+  users: [] as EmbeddedUser[],
+  ...EMBEDDED_LIMITS,
+};
 
 export const mqttConfigSchema = z
   .object({
     /** mqtt:// or mqtts:// URL; absent = embedded broker. env NIFTYBOX_MQTT_URL. */
-    url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://').optional(),
+    url: z
+      .string()
+      .regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://')
+      .optional(),
     username: z.string().optional(),
     password: z.string().optional(),
     caFile: z.string().optional(),
@@ -61,7 +79,10 @@ export const mqttConfigSchema = z
           .array(embeddedUserSchema)
           .default([])
           .refine((us) => new Set(us.map((u) => u.name)).size === us.length, 'each user name only once')
-          .refine((us) => !us.some((u) => u.name === 'niftybox-internal'), 'the user name niftybox-internal is the box\'s own'),
+          .refine(
+            (us) => !us.some((u) => u.name === 'niftybox-internal'),
+            "the user name niftybox-internal is the box's own",
+          ),
       })
       .strict()
       .default(EMBEDDED_DEFAULTS),

@@ -30,7 +30,9 @@ export function readCa(caFile: string): Buffer {
   try {
     return readFileSync(caFile);
   } catch (err) {
-    throw new Error(`cannot read mqtt.caFile ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} — point it at the PEM certificate of the CA that signed the broker's certificate`);
+    throw new Error(
+      `cannot read mqtt.caFile ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} — point it at the PEM certificate of the CA that signed the broker's certificate`,
+    );
   }
 }
 
@@ -38,7 +40,12 @@ export function readCa(caFile: string): Buffer {
  * MQTT 3.1.1 (the embedded aedes broker speaks only 3.1.x; every broker speaks it). Reconnects are
  * scheduled by the publisher (reconnectPeriod 0) so it can back off and know each attempt.
  */
-export function clientOptions(s: ConnectionSettings, deviceId: string, availabilityTopic: string, ca?: Buffer): IClientOptions {
+export function clientOptions(
+  s: ConnectionSettings,
+  deviceId: string,
+  availabilityTopic: string,
+  ca?: Buffer,
+): IClientOptions {
   return {
     clientId: `niftybox-${deviceId}`,
     protocolVersion: 4,
@@ -89,11 +96,16 @@ export function describeConnectionError(err: unknown, url: string): ConnectionPr
     const code = e.code;
     let hint = '';
     if (code === 4 || code === 5 || code === 134 || code === 135) {
-      hint = ' — check mqtt.username and mqtt.password (NIFTYBOX_MQTT_USERNAME / NIFTYBOX_MQTT_PASSWORD) and the broker\'s ACL';
+      hint =
+        " — check mqtt.username and mqtt.password (NIFTYBOX_MQTT_USERNAME / NIFTYBOX_MQTT_PASSWORD) and the broker's ACL";
     } else if (code === 2 || code === 133) {
       hint = ' — the broker rejected the client id niftybox-<deviceId>; pick a deviceId of letters, digits, _ and -';
     }
-    return { kind: 'refused', key: `refused:${code}`, message: `MQTT broker ${where} refused the connection: ${msg.replace(/^Connection refused: /, '')} (reason code ${code})${hint}` };
+    return {
+      kind: 'refused',
+      key: `refused:${code}`,
+      message: `MQTT broker ${where} refused the connection: ${msg.replace(/^Connection refused: /, '')} (reason code ${code})${hint}`,
+    };
   }
   const code = typeof e?.code === 'string' ? e.code : '';
   if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(msg)) {
@@ -110,8 +122,27 @@ export function describeConnectionError(err: unknown, url: string): ConnectionPr
       message: `TLS handshake with MQTT broker ${where} was cut off (ECONNRESET): is that port a TLS listener? Use mqtt:// for a plain port, or the broker's TLS port (usually 8883)`,
     };
   }
-  if (code === 'ECONNREFUSED') return { kind: 'network', key: code, message: `MQTT broker ${where} is not accepting connections (ECONNREFUSED): is it running? Retrying in the background` };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'network', key: code, message: `MQTT broker host in ${where} does not resolve (${code}): check mqtt.url. Retrying in the background` };
-  if (code) return { kind: 'network', key: code, message: `MQTT connection to ${where} failed: ${msg} (${code}). Retrying in the background` };
-  return { kind: 'other', key: `other:${msg}`, message: `MQTT connection to ${where} failed: ${msg}. Retrying in the background` };
+  if (code === 'ECONNREFUSED')
+    return {
+      kind: 'network',
+      key: code,
+      message: `MQTT broker ${where} is not accepting connections (ECONNREFUSED): is it running? Retrying in the background`,
+    };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return {
+      kind: 'network',
+      key: code,
+      message: `MQTT broker host in ${where} does not resolve (${code}): check mqtt.url. Retrying in the background`,
+    };
+  if (code)
+    return {
+      kind: 'network',
+      key: code,
+      message: `MQTT connection to ${where} failed: ${msg} (${code}). Retrying in the background`,
+    };
+  return {
+    kind: 'other',
+    key: `other:${msg}`,
+    message: `MQTT connection to ${where} failed: ${msg}. Retrying in the background`,
+  };
 }

@@ -50,7 +50,12 @@ export function readDeviceSerial(sources: SerialSources = DEFAULT_SERIAL_SOURCES
 
 /** Lower-case slug for entity ids: `Pi-4` → `pi_4`. */
 export function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'box';
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'box'
+  );
 }
 
 type Platform = 'sensor' | 'binary_sensor' | 'button' | 'event';
@@ -81,10 +86,26 @@ function components(topics: Topics): Record<string, Component> {
   const inr = { device_class: 'monetary', unit_of_measurement: 'INR', suggested_display_precision: 2 };
   const daily = { ...inr, state_class: 'total', last_reset_value_template: DAY_START_TEMPLATE };
   return {
-    net_pnl: { platform: 'sensor', name: 'Net P&L today', ...daily, value_template: '{{ value_json.pnl.net }}', icon: 'mdi:cash' },
-    realized_pnl: { platform: 'sensor', name: 'Realized P&L today', ...daily, value_template: '{{ value_json.pnl.realized }}' },
+    net_pnl: {
+      platform: 'sensor',
+      name: 'Net P&L today',
+      ...daily,
+      value_template: '{{ value_json.pnl.net }}',
+      icon: 'mdi:cash',
+    },
+    realized_pnl: {
+      platform: 'sensor',
+      name: 'Realized P&L today',
+      ...daily,
+      value_template: '{{ value_json.pnl.realized }}',
+    },
     // A value now (the open position marked to market), not a meter: no state class, no statistics.
-    unrealized_pnl: { platform: 'sensor', name: 'Unrealized P&L', ...inr, value_template: '{{ value_json.pnl.unrealized }}' },
+    unrealized_pnl: {
+      platform: 'sensor',
+      name: 'Unrealized P&L',
+      ...inr,
+      value_template: '{{ value_json.pnl.unrealized }}',
+    },
     // Every closed trade's net P&L since the ledger began, plus the open position: never resets.
     all_time_net_pnl: {
       platform: 'sensor',
@@ -109,7 +130,8 @@ function components(topics: Topics): Record<string, Component> {
       state_class: 'measurement',
       suggested_display_precision: 0,
       // None (→ unknown in HA) before the first trade rather than a misleading 0 %.
-      value_template: '{{ (100 * value_json.pnl.wins / value_json.pnl.trades) if value_json.pnl.trades > 0 else none }}',
+      value_template:
+        '{{ (100 * value_json.pnl.wins / value_json.pnl.trades) if value_json.pnl.trades > 0 else none }}',
       icon: 'mdi:percent',
     },
     nifty_spot: {

@@ -135,7 +135,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
           return done(null, true);
         }
         // Nobody else may take the box's client id: MQTT would disconnect the box's own session.
-        if (client.id === internal.clientId) return done(refusal(`client id ${client.id} is the box's own`, IDENTIFIER_REJECTED), false);
+        if (client.id === internal.clientId)
+          return done(refusal(`client id ${client.id} is the box's own`, IDENTIFIER_REJECTED), false);
         if (username === undefined || username === '') {
           if (!allowAnonymous) return done(refusal('anonymous access is off', NOT_AUTHORIZED), false);
           rights.set(client, anonymous);
@@ -153,11 +154,21 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     authorizePublish: (client, packet, done) => {
       const r = client ? rights.get(client) : INTERNAL_RIGHTS;
       if (client && r !== INTERNAL_RIGHTS && !withinRate(client)) {
-        count('overRate', 'embedded MQTT broker disconnected a client publishing too fast', { client: client.id, who: r?.who ?? 'unknown', limitPerSecond: ratePerMs * 1000 });
+        count('overRate', 'embedded MQTT broker disconnected a client publishing too fast', {
+          client: client.id,
+          who: r?.who ?? 'unknown',
+          limitPerSecond: ratePerMs * 1000,
+        });
         return done(new Error(`publishing faster than ${ratePerMs * 1000} per second`));
       }
       if (r && mayPublish(r, packet.topic, Boolean(packet.retain))) return done(null);
-      if (firstRefusal(client, packet.topic)) log?.warn('embedded MQTT broker refused a publish (dropped)', { topic: packet.topic, retain: Boolean(packet.retain), client: client?.id, who: r?.who ?? 'unknown' });
+      if (firstRefusal(client, packet.topic))
+        log?.warn('embedded MQTT broker refused a publish (dropped)', {
+          topic: packet.topic,
+          retain: Boolean(packet.retain),
+          client: client?.id,
+          who: r?.who ?? 'unknown',
+        });
       packet.topic = REFUSED_SINK;
       packet.retain = false;
       done(null);
@@ -166,7 +177,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     authorizeSubscribe: (client, sub, done) => {
       const r = rights.get(client);
       if (r && maySubscribe(r, sub.topic)) return done(null, sub);
-      if (firstRefusal(client, sub.topic)) log?.warn('embedded MQTT broker refused a subscription', { filter: sub.topic, client: client.id, who: r?.who ?? 'unknown' });
+      if (firstRefusal(client, sub.topic))
+        log?.warn('embedded MQTT broker refused a subscription', {
+          filter: sub.topic,
+          client: client.id,
+          who: r?.who ?? 'unknown',
+        });
       done(null, null);
     },
   });
@@ -175,9 +191,15 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   let localSpare: Socket | null = null;
   const server: Server = createServer((socket) => {
     // One place beyond the limit is kept for this machine, so the box's own client can reconnect while the LAN holds every other.
-    const local = socket.remoteAddress === '127.0.0.1' || socket.remoteAddress === '::1' || socket.remoteAddress === '::ffff:127.0.0.1';
+    const local =
+      socket.remoteAddress === '127.0.0.1' ||
+      socket.remoteAddress === '::1' ||
+      socket.remoteAddress === '::ffff:127.0.0.1';
     if (sockets.size >= maxConnections + (local && !localSpare ? 1 : 0)) {
-      count('refusedConnections', 'embedded MQTT broker refused a connection: too many open', { from: socket.remoteAddress, maxConnections });
+      count('refusedConnections', 'embedded MQTT broker refused a connection: too many open', {
+        from: socket.remoteAddress,
+        maxConnections,
+      });
       socket.destroy();
       return;
     }
@@ -190,7 +212,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     });
     const guarded = guardSocket(socket, {
       maxPacketBytes,
-      onOversized: (bytes) => count('oversized', 'embedded MQTT broker cut off a client sending a packet over the limit', { from: socket.remoteAddress, bytes, maxPacketBytes }),
+      onOversized: (bytes) =>
+        count('oversized', 'embedded MQTT broker cut off a client sending a packet over the limit', {
+          from: socket.remoteAddress,
+          bytes,
+          maxPacketBytes,
+        }),
     });
     aedes.handle(guarded as unknown as Socket);
   });

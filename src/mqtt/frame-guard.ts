@@ -73,7 +73,13 @@ export function guardSocket(socket: Socket, opts: FrameGuardOptions): Duplex {
     if (over !== null) {
       socket.pause();
       opts.onOversized(over < 0 ? null : over);
-      guarded.destroy(new Error(over < 0 ? 'malformed MQTT packet length' : `MQTT packet of ${over} bytes is over the limit of ${opts.maxPacketBytes}`));
+      guarded.destroy(
+        new Error(
+          over < 0
+            ? 'malformed MQTT packet length'
+            : `MQTT packet of ${over} bytes is over the limit of ${opts.maxPacketBytes}`,
+        ),
+      );
       return;
     }
     if (!guarded.push(chunk)) socket.pause();

@@ -179,7 +179,13 @@ export class MqttOutput implements Output {
       if (events.some((e) => e.type === 'exit')) this.refreshAllTime();
       for (const e of events) {
         const m = eventMessage(e, state);
-        if (m) this.queue.putEvent({ topic: this.topics[m.topic], payload: JSON.stringify(m.body), qos: m.topic === 'signal' ? 0 : 1, retain: false });
+        if (m)
+          this.queue.putEvent({
+            topic: this.topics[m.topic],
+            payload: JSON.stringify(m.body),
+            qos: m.topic === 'signal' ? 0 : 1,
+            retain: false,
+          });
         // Never retained: HA drops a replayed retained event, and a notification must not fire twice.
         const ha = haEventPayload(e, state);
         if (ha) this.queue.putEvent({ topic: this.topics.event, payload: JSON.stringify(ha), qos: 1, retain: false });
@@ -232,10 +238,15 @@ export class MqttOutput implements Output {
       if (client?.connected) {
         await this.waitIdle(this.tuning.closeTimeoutMs);
         await withTimeout(
-          new Promise<void>((resolve) => client.publish(this.topics.availability, 'offline', { qos: 1, retain: true }, () => resolve())),
+          new Promise<void>((resolve) =>
+            client.publish(this.topics.availability, 'offline', { qos: 1, retain: true }, () => resolve()),
+          ),
           this.tuning.closeTimeoutMs,
         );
-        await withTimeout(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), this.tuning.closeTimeoutMs);
+        await withTimeout(
+          new Promise<void>((resolve) => client.end(false, {}, () => resolve())),
+          this.tuning.closeTimeoutMs,
+        );
       }
       if (client && !client.disconnected) client.end(true);
     } catch (err) {
@@ -276,7 +287,8 @@ export class MqttOutput implements Output {
   // ---- connection ---------------------------------------------------------------------------
 
   private async startEmbedded(): Promise<string> {
-    const { host, port, allowAnonymous, users, maxPacketBytes, maxConnections, maxPublishPerSecond } = this.cfg.embeddedBroker;
+    const { host, port, allowAnonymous, users, maxPacketBytes, maxConnections, maxPublishPerSecond } =
+      this.cfg.embeddedBroker;
     try {
       // aedes loads only here: a box publishing to an external broker never carries it.
       const { startEmbeddedBroker } = await import('./embedded-broker.js');
@@ -294,12 +306,20 @@ export class MqttOutput implements Output {
         maxPublishPerSecond,
         clock: this.clock,
       });
-      this.log.info('MQTT: no mqtt.url set, using the embedded broker', { broker: this.embedded.url, host, port: this.embedded.port });
+      this.log.info('MQTT: no mqtt.url set, using the embedded broker', {
+        broker: this.embedded.url,
+        host,
+        port: this.embedded.port,
+      });
       return this.embedded.url;
     } catch (err) {
       // Typically a Mosquitto already runs on the box: use it rather than publishing nowhere.
       const fallback = `mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-      this.raise({ level: 'warn', code: 'MQTT', message: `${(err as Error).message}; connecting to ${fallback} instead` });
+      this.raise({
+        level: 'warn',
+        code: 'MQTT',
+        message: `${(err as Error).message}; connecting to ${fallback} instead`,
+      });
       return fallback;
     }
   }
@@ -326,7 +346,11 @@ export class MqttOutput implements Output {
     try {
       client = connect(url, options);
     } catch (err) {
-      this.raise({ level: 'error', code: 'MQTT', message: `MQTT cannot connect to ${displayUrl(url)}: ${(err as Error).message} — check mqtt.url` });
+      this.raise({
+        level: 'error',
+        code: 'MQTT',
+        message: `MQTT cannot connect to ${displayUrl(url)}: ${(err as Error).message} — check mqtt.url`,
+      });
       return;
     }
     this.client = client;
@@ -339,7 +363,11 @@ export class MqttOutput implements Output {
   private onConnect(client: MqttClient): void {
     this.connects++;
     this.backoff.reset();
-    if (this.lastProblem) this.raise({ level: 'info', code: 'MQTT', message: `MQTT connected to ${displayUrl(this.brokerUrl!)} again` }, false);
+    if (this.lastProblem)
+      this.raise(
+        { level: 'info', code: 'MQTT', message: `MQTT connected to ${displayUrl(this.brokerUrl!)} again` },
+        false,
+      );
     else this.log.info('MQTT connected', { broker: displayUrl(this.brokerUrl!) });
     this.lastProblem = null;
     // `online` first, on every connect: the broker may have published our will meanwhile.
@@ -351,14 +379,22 @@ export class MqttOutput implements Output {
       const denied = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (err || denied.length > 0) {
         const why = err ? err.message : `the broker refused ${denied.join(', ')} (check its ACL)`;
-        this.raise({ level: 'error', code: 'MQTT', message: `MQTT subscribe failed: ${why} — halt over MQTT will not work (the button and CLI still do)` });
+        this.raise({
+          level: 'error',
+          code: 'MQTT',
+          message: `MQTT subscribe failed: ${why} — halt over MQTT will not work (the button and CLI still do)`,
+        });
       }
     });
     this.announce();
     const dropped = this.queue.dropped - this.droppedReported;
     if (dropped > 0) {
       this.droppedReported = this.queue.dropped;
-      this.raise({ level: 'warn', code: 'MQTT', message: `${dropped} MQTT messages (signals/trades/alerts) were dropped while the broker was unreachable (queue limit ${this.tuning.eventQueueLimit}); the ledger has every trade` });
+      this.raise({
+        level: 'warn',
+        code: 'MQTT',
+        message: `${dropped} MQTT messages (signals/trades/alerts) were dropped while the broker was unreachable (queue limit ${this.tuning.eventQueueLimit}); the ledger has every trade`,
+      });
     }
     this.drain();
   }
@@ -374,8 +410,18 @@ export class MqttOutput implements Output {
       const current = currentAnnouncements(this.topics, this.opts.deviceId, this.cfg.discovery, this.clock.now());
       const remembered = this.ledgerDo('read', () => ledger.mqttAnnounced()) ?? [];
       for (const old of staleAnnouncements(remembered, current)) {
-        this.log.info('MQTT: clearing a retained topic announced before', { topic: old.topic, deviceId: old.deviceId, kind: old.kind });
-        this.queue.putLatest({ topic: old.topic, payload: '', qos: 1, retain: true, onSent: () => this.ledgerDo('forget', () => ledger.forgetMqttAnnounced(old.topic)) });
+        this.log.info('MQTT: clearing a retained topic announced before', {
+          topic: old.topic,
+          deviceId: old.deviceId,
+          kind: old.kind,
+        });
+        this.queue.putLatest({
+          topic: old.topic,
+          payload: '',
+          qos: 1,
+          retain: true,
+          onSent: () => this.ledgerDo('forget', () => ledger.forgetMqttAnnounced(old.topic)),
+        });
       }
       const changed = newAnnouncements(remembered, current);
       if (changed.length) this.ledgerDo('remember', () => ledger.rememberMqttAnnounced(changed));
@@ -414,7 +460,8 @@ export class MqttOutput implements Output {
 
   private cachedSerial: string | null | undefined;
   private serial(): string | null {
-    if (this.cachedSerial === undefined) this.cachedSerial = this.opts.serial !== undefined ? this.opts.serial : readDeviceSerial();
+    if (this.cachedSerial === undefined)
+      this.cachedSerial = this.opts.serial !== undefined ? this.opts.serial : readDeviceSerial();
     return this.cachedSerial;
   }
 
@@ -425,7 +472,8 @@ export class MqttOutput implements Output {
         return;
       }
       const outcome = this.commands.handle(topic, payload, retained);
-      if (outcome.action !== 'ignored' || outcome.alert) this.log.info('MQTT command', { topic, action: outcome.action, bytes: payload.length });
+      if (outcome.action !== 'ignored' || outcome.alert)
+        this.log.info('MQTT command', { topic, action: outcome.action, bytes: payload.length });
       if (outcome.alert) this.raise(outcome.alert);
     } catch (err) {
       this.log.error('MQTT message handling failed', { topic, err });
@@ -447,7 +495,10 @@ export class MqttOutput implements Output {
       this.birthTimer = null;
       if (this.closing) return;
       this.lastBirthAnnounceAt = this.clock.now();
-      this.log.info('Home Assistant came online: re-announcing discovery and state', this.birthsCoalesced ? { birthsCoalesced: this.birthsCoalesced } : undefined);
+      this.log.info(
+        'Home Assistant came online: re-announcing discovery and state',
+        this.birthsCoalesced ? { birthsCoalesced: this.birthsCoalesced } : undefined,
+      );
       this.birthsCoalesced = 0;
       this.queue.putLatest({ topic: this.topics.availability, payload: 'online', qos: 1, retain: true });
       this.announce();
@@ -469,7 +520,14 @@ export class MqttOutput implements Output {
       return;
     }
     // A broker that is briefly away is routine (warn); being refused or a TLS failure needs a person.
-    this.raise({ level: problem.kind === 'network' || problem.kind === 'other' ? 'warn' : 'error', code: 'MQTT', message: problem.message }, false);
+    this.raise(
+      {
+        level: problem.kind === 'network' || problem.kind === 'other' ? 'warn' : 'error',
+        code: 'MQTT',
+        message: problem.message,
+      },
+      false,
+    );
   }
 
   private onClose(): void {
@@ -514,7 +572,14 @@ export class MqttOutput implements Output {
   // ---- publishing -----------------------------------------------------------------------------
 
   private stateMessage(state: ApplianceState): OutgoingMessage {
-    return { topic: this.topics.state, payload: JSON.stringify(statePayload(state, { closedNetAllTime: this.closedNetAllTime, embeddedBroker: this.embedded?.stats() })), qos: 1, retain: true };
+    return {
+      topic: this.topics.state,
+      payload: JSON.stringify(
+        statePayload(state, { closedNetAllTime: this.closedNetAllTime, embeddedBroker: this.embedded?.stats() }),
+      ),
+      qos: 1,
+      retain: true,
+    };
   }
 
   private queueState(): void {
@@ -573,7 +638,12 @@ export class MqttOutput implements Output {
       this.log.warn('onAlert handler threw', { err });
     }
     if (publish) {
-      this.queue.putEvent({ topic: this.topics.alert, payload: JSON.stringify(alertPayload(a, this.clock.now())), qos: 1, retain: false });
+      this.queue.putEvent({
+        topic: this.topics.alert,
+        payload: JSON.stringify(alertPayload(a, this.clock.now())),
+        qos: 1,
+        retain: false,
+      });
       this.drain();
     }
   }

@@ -25,7 +25,9 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   const expected = Buffer.from(m[5]!, 'base64');
   if (expected.length === 0 || n > 1 << 20 || r > 32 || p > 16) return false;
   const key = await new Promise<Buffer | null>((resolve) =>
-    scrypt(password, salt, expected.length, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 }, (err, k) => resolve(err ? null : k)),
+    scrypt(password, salt, expected.length, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 }, (err, k) =>
+      resolve(err ? null : k),
+    ),
   );
   return key !== null && timingSafeEqual(key, expected);
 }

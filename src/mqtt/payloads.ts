@@ -21,7 +21,10 @@ export interface AlertPayload {
   time: string;
 }
 
-export function alertPayload(a: { level: AlertPayload['level']; code: AlertCode; message: string }, ts: number): AlertPayload {
+export function alertPayload(
+  a: { level: AlertPayload['level']; code: AlertCode; message: string },
+  ts: number,
+): AlertPayload {
   return { level: a.level, code: a.code, message: a.message, ts, time: istIso(ts) };
 }
 
@@ -31,9 +34,16 @@ export function alertPayload(a: { level: AlertPayload['level']; code: AlertCode;
  * when the box runs without a ledger) — and, on the embedded broker, `embeddedBroker`: its open
  * connections and the clients it refused or cut off. Fields are only ever added here, never renamed.
  */
-export function statePayload(state: ApplianceState, extras: { closedNetAllTime: number | null; embeddedBroker?: EmbeddedBrokerStats }): Record<string, unknown> {
+export function statePayload(
+  state: ApplianceState,
+  extras: { closedNetAllTime: number | null; embeddedBroker?: EmbeddedBrokerStats },
+): Record<string, unknown> {
   const allTimeNet = extras.closedNetAllTime === null ? null : paise(extras.closedNetAllTime + state.pnl.unrealized);
-  return { ...state, pnl: { ...state.pnl, allTimeNet }, ...(extras.embeddedBroker ? { embeddedBroker: extras.embeddedBroker } : {}) };
+  return {
+    ...state,
+    pnl: { ...state.pnl, allTimeNet },
+    ...(extras.embeddedBroker ? { embeddedBroker: extras.embeddedBroker } : {}),
+  };
 }
 
 export function entryPayload(e: EntryEvent, state: ApplianceState | null): Record<string, unknown> {
@@ -104,9 +114,18 @@ export function eventMessage(
     case 'alert':
       return { topic: 'alert', body: alertPayload(e as AlertEvent, e.ts) };
     case 'halt':
-      return { topic: 'alert', body: alertPayload({ level: 'warn', code: 'HALTED', message: `trading halted (${e.source}): ${e.reason}` }, e.ts) };
+      return {
+        topic: 'alert',
+        body: alertPayload(
+          { level: 'warn', code: 'HALTED', message: `trading halted (${e.source}): ${e.reason}` },
+          e.ts,
+        ),
+      };
     case 'resume':
-      return { topic: 'alert', body: alertPayload({ level: 'info', code: 'RESUMED', message: `trading resumed (${e.source})` }, e.ts) };
+      return {
+        topic: 'alert',
+        body: alertPayload({ level: 'info', code: 'RESUMED', message: `trading resumed (${e.source})` }, e.ts),
+      };
     default:
       return null;
   }
@@ -122,28 +141,78 @@ export type HaEventType = (typeof HA_EVENT_TYPES)[number];
  * attributes) and what a phone notification says: side, symbol, prices, P&L, reason, the day's net.
  * Null for events that are none of those (signals, candles, alerts that are not alarms).
  */
-export function haEventPayload(e: EngineEvent, state: ApplianceState | null): ({ event_type: HaEventType } & Record<string, unknown>) | null {
+export function haEventPayload(
+  e: EngineEvent,
+  state: ApplianceState | null,
+): ({ event_type: HaEventType } & Record<string, unknown>) | null {
   const dayNet = state ? paise(state.pnl.net) : null;
   const base = { time: istIso(e.ts), ts: e.ts, day_net: dayNet };
   switch (e.type) {
     case 'entry': {
       const p = e.position;
       const symbol = state?.position?.instrumentKey === p.instrumentKey ? state.position.symbol : p.instrumentKey;
-      return { event_type: 'entry', trade_id: p.tradeId, side: p.side, symbol, quantity: p.quantity, entry_price: p.entryPrice, exit_price: null, sl: p.sl, tp1: p.tp1, pnl: null, reason: null, message: `BUY ${symbol} ×${p.quantity} @ ${p.entryPrice.toFixed(2)}`, ...base };
+      return {
+        event_type: 'entry',
+        trade_id: p.tradeId,
+        side: p.side,
+        symbol,
+        quantity: p.quantity,
+        entry_price: p.entryPrice,
+        exit_price: null,
+        sl: p.sl,
+        tp1: p.tp1,
+        pnl: null,
+        reason: null,
+        message: `BUY ${symbol} ×${p.quantity} @ ${p.entryPrice.toFixed(2)}`,
+        ...base,
+      };
     }
     case 'exit': {
       const t = e.trade;
       const symbol = contractName(t);
-      return { event_type: 'exit', trade_id: t.tradeId, side: t.side, symbol, quantity: t.quantity, entry_price: t.entryPrice, exit_price: t.exitPrice, pnl: paise(t.netPnl), gross_pnl: paise(t.grossPnl), charges: paise(t.charges), reason: t.reason, message: `SELL ${symbol} @ ${t.exitPrice.toFixed(2)} (${t.reason}): net ₹${paise(t.netPnl).toFixed(2)}`, ...base };
+      return {
+        event_type: 'exit',
+        trade_id: t.tradeId,
+        side: t.side,
+        symbol,
+        quantity: t.quantity,
+        entry_price: t.entryPrice,
+        exit_price: t.exitPrice,
+        pnl: paise(t.netPnl),
+        gross_pnl: paise(t.grossPnl),
+        charges: paise(t.charges),
+        reason: t.reason,
+        message: `SELL ${symbol} @ ${t.exitPrice.toFixed(2)} (${t.reason}): net ₹${paise(t.netPnl).toFixed(2)}`,
+        ...base,
+      };
     }
     case 'halt':
-      return { event_type: 'halt', reason: e.reason, source: e.source, message: `trading halted (${e.source}): ${e.reason}`, ...base };
+      return {
+        event_type: 'halt',
+        reason: e.reason,
+        source: e.source,
+        message: `trading halted (${e.source}): ${e.reason}`,
+        ...base,
+      };
     case 'resume':
-      return { event_type: 'resume', reason: null, source: e.source, message: `trading resumed (${e.source})`, ...base };
+      return {
+        event_type: 'resume',
+        reason: null,
+        source: e.source,
+        message: `trading resumed (${e.source})`,
+        ...base,
+      };
     case 'alert': {
       const spec = (ALERTS as Record<string, { stateAlarm: boolean }>)[e.code];
       if (!spec?.stateAlarm) return null; // a guard raised (FEED_DOWN, DISK …), not its _CLEARED nor a one-off note
-      return { event_type: 'alarm', code: e.code, level: e.level, reason: e.message, message: `${e.code}: ${e.message}`, ...base };
+      return {
+        event_type: 'alarm',
+        code: e.code,
+        level: e.level,
+        reason: e.message,
+        message: `${e.code}: ${e.message}`,
+        ...base,
+      };
     }
     default:
       return null;

@@ -22,7 +22,8 @@ export class PublishQueue {
   private droppedCount = 0;
 
   constructor(readonly eventLimit: number) {
-    if (!Number.isInteger(eventLimit) || eventLimit < 1) throw new RangeError(`eventLimit must be a positive integer, got ${eventLimit}`);
+    if (!Number.isInteger(eventLimit) || eventLimit < 1)
+      throw new RangeError(`eventLimit must be a positive integer, got ${eventLimit}`);
   }
 
   /** A retained message: replaces any queued message for the same topic. */

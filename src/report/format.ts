@@ -46,7 +46,13 @@ export function tradeJson(t: ClosedTrade) {
 }
 
 function roundBucket(b: Bucket) {
-  return { ...b, winRate: Math.round(b.winRate * 10000) / 10000, grossPnl: r2(b.grossPnl), charges: r2(b.charges), netPnl: r2(b.netPnl) };
+  return {
+    ...b,
+    winRate: Math.round(b.winRate * 10000) / 10000,
+    grossPnl: r2(b.grossPnl),
+    charges: r2(b.charges),
+    netPnl: r2(b.netPnl),
+  };
 }
 
 function roundMap(m: Record<string, Bucket>) {
@@ -77,8 +83,21 @@ export function summaryJson(s: Summary, extra: Record<string, unknown> = {}) {
 }
 
 const CSV_HEADER = [
-  'id', 'day', 'side', 'instrument_key', 'contract', 'entry_time', 'entry_price', 'exit_time', 'exit_price',
-  'reason', 'points', 'quantity', 'gross_pnl', 'charges', 'net_pnl',
+  'id',
+  'day',
+  'side',
+  'instrument_key',
+  'contract',
+  'entry_time',
+  'entry_price',
+  'exit_time',
+  'exit_price',
+  'reason',
+  'points',
+  'quantity',
+  'gross_pnl',
+  'charges',
+  'net_pnl',
   ...CHARGE_KINDS,
 ];
 
@@ -86,7 +105,26 @@ export function tradesCsv(trades: readonly ClosedTrade[]): string {
   const rows = [CSV_HEADER.join(',')];
   for (const t of trades) {
     const j = tradeJson(t);
-    rows.push([j.id, j.day, j.side, j.instrumentKey, j.symbol, j.entryTime, j.entryPrice.toFixed(2), j.exitTime, j.exitPrice.toFixed(2), j.reason, j.points.toFixed(2), j.quantity, j.grossPnl.toFixed(2), j.charges.toFixed(2), j.netPnl.toFixed(2), ...CHARGE_KINDS.map((k) => j.chargesByKind[k].toFixed(2))].join(','));
+    rows.push(
+      [
+        j.id,
+        j.day,
+        j.side,
+        j.instrumentKey,
+        j.symbol,
+        j.entryTime,
+        j.entryPrice.toFixed(2),
+        j.exitTime,
+        j.exitPrice.toFixed(2),
+        j.reason,
+        j.points.toFixed(2),
+        j.quantity,
+        j.grossPnl.toFixed(2),
+        j.charges.toFixed(2),
+        j.netPnl.toFixed(2),
+        ...CHARGE_KINDS.map((k) => j.chargesByKind[k].toFixed(2)),
+      ].join(','),
+    );
   }
   return rows.join('\n') + '\n';
 }
@@ -98,14 +136,27 @@ export const inr = (x: number) => {
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function table(title: string, m: Record<string, Bucket>, keyWidth = 10): string[] {
-  const out = [``, title, `  ${'key'.padEnd(keyWidth)} ${'trades'.padStart(6)} ${'win%'.padStart(6)} ${'gross'.padStart(13)} ${'charges'.padStart(12)} ${'net'.padStart(13)}`];
+  const out = [
+    ``,
+    title,
+    `  ${'key'.padEnd(keyWidth)} ${'trades'.padStart(6)} ${'win%'.padStart(6)} ${'gross'.padStart(13)} ${'charges'.padStart(12)} ${'net'.padStart(13)}`,
+  ];
   for (const [k, b] of Object.entries(m)) {
-    out.push(`  ${k.padEnd(keyWidth)} ${String(b.trades).padStart(6)} ${pct(b.winRate).padStart(6)} ${inr(b.grossPnl).padStart(13)} ${inr(b.charges).padStart(12)} ${inr(b.netPnl).padStart(13)}`);
+    out.push(
+      `  ${k.padEnd(keyWidth)} ${String(b.trades).padStart(6)} ${pct(b.winRate).padStart(6)} ${inr(b.grossPnl).padStart(13)} ${inr(b.charges).padStart(12)} ${inr(b.netPnl).padStart(13)}`,
+    );
   }
   return out;
 }
 
-const KIND_LABELS: Record<keyof ChargesByKind, string> = { brokerage: 'brokerage', stt: 'STT', exchange: 'exchange+IPFT', sebi: 'SEBI', stamp: 'stamp', gst: 'GST' };
+const KIND_LABELS: Record<keyof ChargesByKind, string> = {
+  brokerage: 'brokerage',
+  stt: 'STT',
+  exchange: 'exchange+IPFT',
+  sebi: 'SEBI',
+  stamp: 'stamp',
+  gst: 'GST',
+};
 
 /** "brokerage ₹40.00 + STT ₹8.25 + …": the kinds in contract-note order, already to the paisa. */
 export function chargesByKindText(k: ChargesByKind): string {
@@ -132,7 +183,10 @@ export function textReport(s: Summary, opts: TextReportOptions): string {
     `  avg per trade ${inr(s.avgPnlPerTrade)}   (avg win ${inr(s.avgWin)}, avg loss ${inr(s.avgLoss)})`,
   ];
   if (opts.sensitivity?.length) {
-    lines.push(`  slippage      ` + opts.sensitivity.map((p) => `${p.slippage} pt → net ${inr(p.netPnl)} (${p.trades} trades)`).join(' | '));
+    lines.push(
+      `  slippage      ` +
+        opts.sensitivity.map((p) => `${p.slippage} pt → net ${inr(p.netPnl)} (${p.trades} trades)`).join(' | '),
+    );
   }
   for (const n of opts.notes ?? []) lines.push(`  note          ${n}`);
   lines.push(...table('By side', s.bySide));

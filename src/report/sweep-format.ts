@@ -4,7 +4,8 @@ import type { DeflatedSharpe, Pbo } from '../core/overfitting.js';
 import type { FlatParams } from '../core/sweep.js';
 import { groupIndian } from './rupees.js';
 
-const round = (x: number | null, places: number): number | null => (x === null ? null : Math.round(x * 10 ** places) / 10 ** places);
+const round = (x: number | null, places: number): number | null =>
+  x === null ? null : Math.round(x * 10 ** places) / 10 ** places;
 
 /** Money to the paisa, ratios to 4 decimals, counts as they are. */
 export function metricsJson(m: Metrics) {
@@ -25,15 +26,40 @@ export function metricsJson(m: Metrics) {
   };
 }
 
-export const METRIC_NAMES = Object.keys(metricsJson({ trades: 0, wins: 0, winRate: 0, grossPnl: 0, charges: 0, netPnl: 0, profitFactor: 0, expectancy: 0, maxDrawdown: 0, sharpe: 0, sortino: 0, calmar: 0, tradingDays: 0 }));
+export const METRIC_NAMES = Object.keys(
+  metricsJson({
+    trades: 0,
+    wins: 0,
+    winRate: 0,
+    grossPnl: 0,
+    charges: 0,
+    netPnl: 0,
+    profitFactor: 0,
+    expectancy: 0,
+    maxDrawdown: 0,
+    sharpe: 0,
+    sortino: 0,
+    calmar: 0,
+    tradingDays: 0,
+  }),
+);
 
 export function csvHeader(paramNames: readonly string[]): string {
   return ['variant', 'default', ...paramNames, ...METRIC_NAMES].join(',') + '\n';
 }
 
-export function csvRow(i: number, isDefault: boolean, params: FlatParams, paramNames: readonly string[], m: Metrics): string {
+export function csvRow(
+  i: number,
+  isDefault: boolean,
+  params: FlatParams,
+  paramNames: readonly string[],
+  m: Metrics,
+): string {
   const mj = metricsJson(m) as Record<string, number | null>;
-  return [i, isDefault ? 1 : 0, ...paramNames.map((n) => params[n]), ...METRIC_NAMES.map((k) => mj[k] ?? '')].join(',') + '\n';
+  return (
+    [i, isDefault ? 1 : 0, ...paramNames.map((n) => params[n]), ...METRIC_NAMES.map((k) => mj[k] ?? '')].join(',') +
+    '\n'
+  );
 }
 
 const p2 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
@@ -52,7 +78,15 @@ export function deflatedJson(d: DeflatedSharpe) {
 }
 
 export function pboJson(p: Pbo) {
-  return { pbo: round(p.pbo, 4), ...(p.reason ? { reason: p.reason } : {}), blocks: p.blocks, splits: p.splits, blockDays: p.blockDays, droppedDays: p.droppedDays, medianLogit: round(p.medianLogit, 4) };
+  return {
+    pbo: round(p.pbo, 4),
+    ...(p.reason ? { reason: p.reason } : {}),
+    blocks: p.blocks,
+    splits: p.splits,
+    blockDays: p.blockDays,
+    droppedDays: p.droppedDays,
+    medianLogit: round(p.medianLogit, 4),
+  };
 }
 
 /** "the best of 96 variants has a 0.31 probability of a true Sharpe above zero; PBO 0.72: …" */
@@ -68,7 +102,7 @@ export function overfittingWords(d: DeflatedSharpe, p: Pbo): string[] {
   return [dsr, pbo];
 }
 
-export const rupees = (x: number) => `${x < 0 ? "−" : ""}₹${groupIndian(Math.abs(x), 0)}`;
+export const rupees = (x: number) => `${x < 0 ? '−' : ''}₹${groupIndian(Math.abs(x), 0)}`;
 
 export function paramsText(p: FlatParams, names: readonly string[]): string {
   return names.map((n) => `${n}=${p[n]}`).join(' ');

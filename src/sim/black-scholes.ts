@@ -21,7 +21,14 @@ function normCdf(x: number): number {
 
 const normPdf = (x: number) => 0.3989422804014327 * Math.exp((-x * x) / 2);
 
-export function bsPrice(isCall: boolean, spot: number, strike: number, years: number, vol: number, rate: number): number {
+export function bsPrice(
+  isCall: boolean,
+  spot: number,
+  strike: number,
+  years: number,
+  vol: number,
+  rate: number,
+): number {
   if (years <= 0 || vol <= 0) return Math.max(0, isCall ? spot - strike : strike - spot);
   const sq = vol * Math.sqrt(years);
   const d1 = (Math.log(spot / strike) + (rate + (vol * vol) / 2) * years) / sq;
@@ -30,7 +37,14 @@ export function bsPrice(isCall: boolean, spot: number, strike: number, years: nu
   return isCall ? spot * normCdf(d1) - strike * df * normCdf(d2) : strike * df * normCdf(-d2) - spot * normCdf(-d1);
 }
 
-export function bsGreeks(isCall: boolean, spot: number, strike: number, years: number, vol: number, rate: number): BsGreeks {
+export function bsGreeks(
+  isCall: boolean,
+  spot: number,
+  strike: number,
+  years: number,
+  vol: number,
+  rate: number,
+): BsGreeks {
   const t = Math.max(years, 1e-6);
   const sq = vol * Math.sqrt(t);
   const d1 = (Math.log(spot / strike) + (rate + (vol * vol) / 2) * t) / sq;
@@ -39,7 +53,8 @@ export function bsGreeks(isCall: boolean, spot: number, strike: number, years: n
   const pdf = normPdf(d1);
   const delta = isCall ? normCdf(d1) : normCdf(d1) - 1;
   const gamma = pdf / (spot * sq);
-  const thetaYear = -(spot * pdf * vol) / (2 * Math.sqrt(t)) + (isCall ? -1 : 1) * rate * strike * df * normCdf(isCall ? d2 : -d2);
+  const thetaYear =
+    -(spot * pdf * vol) / (2 * Math.sqrt(t)) + (isCall ? -1 : 1) * rate * strike * df * normCdf(isCall ? d2 : -d2);
   const vega = (spot * pdf * Math.sqrt(t)) / 100;
   const rho = ((isCall ? 1 : -1) * strike * t * df * normCdf(isCall ? d2 : -d2)) / 100;
   return { delta, gamma, theta: thetaYear / 365, vega, rho };

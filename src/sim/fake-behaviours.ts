@@ -57,10 +57,17 @@ export interface FakeUpstoxBehaviour {
   feedClockOffsetMs?: number;
 }
 
-const isFeedData = (f: FakeFrame) => f.kind === 'initial_feed' || f.kind === 'live_feed' || (f.kind === 'market_info' && !f.atConnect);
+const isFeedData = (f: FakeFrame) =>
+  f.kind === 'initial_feed' || f.kind === 'live_feed' || (f.kind === 'market_info' && !f.atConnect);
 
 /** A behaviour that acts on the first `count` calls its hook sees, then takes itself off. */
-function counted(name: string, count: number, hook: 'onArrival' | 'onAuthorized', match: (c: FakeCall) => boolean, act: (c: FakeCall) => void): FakeUpstoxBehaviour {
+function counted(
+  name: string,
+  count: number,
+  hook: 'onArrival' | 'onAuthorized',
+  match: (c: FakeCall) => boolean,
+  act: (c: FakeCall) => void,
+): FakeUpstoxBehaviour {
   let left = count;
   const b: FakeUpstoxBehaviour = {
     name,
@@ -101,7 +108,8 @@ export function feedOutageUntil(untilTs: number): FakeUpstoxBehaviour {
 export function refuseFeeds(): FakeUpstoxBehaviour {
   return {
     name: 'feed handshakes refused',
-    onArrival: (call) => (call.transport === 'feed' ? call.answerError(503, 'UDAPI100500', 'feed unavailable') : undefined),
+    onArrival: (call) =>
+      call.transport === 'feed' ? call.answerError(503, 'UDAPI100500', 'feed unavailable') : undefined,
   };
 }
 
@@ -121,18 +129,40 @@ export function rejectToken(): FakeUpstoxBehaviour {
 
 /** The next `count` REST requests get 429 UDAPI10005. */
 export function restRateLimit(count: number): FakeUpstoxBehaviour {
-  return counted(`REST 429 ×${count}`, count, 'onArrival', (c) => c.transport === 'rest', (c) => c.answerError(429, 'UDAPI10005', 'Too many requests'));
+  return counted(
+    `REST 429 ×${count}`,
+    count,
+    'onArrival',
+    (c) => c.transport === 'rest',
+    (c) => c.answerError(429, 'UDAPI10005', 'Too many requests'),
+  );
 }
 
 /** The next `count` feed handshakes (authorized: after the token check) get 429. */
 export function feedRateLimit(count: number): FakeUpstoxBehaviour {
-  return counted(`feed handshake 429 ×${count}`, count, 'onAuthorized', (c) => c.transport === 'feed', (c) => c.answerError(429, 'UDAPI10005', 'Too many requests'));
+  return counted(
+    `feed handshake 429 ×${count}`,
+    count,
+    'onAuthorized',
+    (c) => c.transport === 'feed',
+    (c) => c.answerError(429, 'UDAPI10005', 'Too many requests'),
+  );
 }
 
 /** The next `count` REST requests get a 500 (a gateway's HTML 502 page when html is true). */
 export function serverError(count: number, opts: { html?: boolean } = {}): FakeUpstoxBehaviour {
-  return counted(`REST ${opts.html ? 'HTML 502' : '500'} ×${count}`, count, 'onArrival', (c) => c.transport === 'rest', (c) =>
-    opts.html ? c.answerHtml(502, '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>') : c.answerError(500, 'UDAPI100500', 'Something went wrong'),
+  return counted(
+    `REST ${opts.html ? 'HTML 502' : '500'} ×${count}`,
+    count,
+    'onArrival',
+    (c) => c.transport === 'rest',
+    (c) =>
+      opts.html
+        ? c.answerHtml(
+            502,
+            '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>',
+          )
+        : c.answerError(500, 'UDAPI100500', 'Something went wrong'),
   );
 }
 
@@ -149,7 +179,8 @@ export function plusOnly(): FakeUpstoxBehaviour {
   return {
     name: 'no Upstox Plus',
     onAuthorized: (call) => {
-      if (call.transport === 'rest' && call.url.pathname.startsWith('/v2/expired-instruments')) call.answerError(403, 'UDAPI1149', 'This API is available only for Upstox Plus users');
+      if (call.transport === 'rest' && call.url.pathname.startsWith('/v2/expired-instruments'))
+        call.answerError(403, 'UDAPI1149', 'This API is available only for Upstox Plus users');
     },
   };
 }
@@ -159,8 +190,15 @@ export function malformedFrames(count: number): FakeUpstoxBehaviour {
   const b: FakeUpstoxBehaviour = {
     name: `${count} malformed frames`,
     onAdd: (fake) => {
-      const valid = encodeFrame({ type: 'live_feed', currentTs: fake.now(), feeds: { [fake.indexKey]: { ltpc: { ltp: 1, ltt: fake.now() } } } });
-      for (let i = 0; i < count; i++) fake.sendToFeeds(i % 2 === 0 ? randomBytes(1 + (i % 64)) : Buffer.from(valid.subarray(0, 1 + (i % (valid.length - 1)))));
+      const valid = encodeFrame({
+        type: 'live_feed',
+        currentTs: fake.now(),
+        feeds: { [fake.indexKey]: { ltpc: { ltp: 1, ltt: fake.now() } } },
+      });
+      for (let i = 0; i < count; i++)
+        fake.sendToFeeds(
+          i % 2 === 0 ? randomBytes(1 + (i % 64)) : Buffer.from(valid.subarray(0, 1 + (i % (valid.length - 1)))),
+        );
       fake.remove(b);
     },
   };
@@ -187,7 +225,7 @@ export function outOfOrder(): FakeUpstoxBehaviour {
     onFrameOut: (f, socket) => {
       if (f.kind !== 'live_feed') return [f];
       const h = held.get(socket);
-      if (!h) return held.set(socket, f), [];
+      if (!h) return (held.set(socket, f), []);
       held.delete(socket);
       return [f, h];
     },

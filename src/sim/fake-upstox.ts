@@ -95,7 +95,15 @@ const FEEDER_PATH = '/market-data-feeder/v3/upstox-developer-api/feeds';
 const MODES = new Set(['ltpc', 'full', 'option_greeks', 'full_d30']);
 
 function errorBody(code: string, message: string): string {
-  const e = { error_code: code, message, property_path: null, invalid_value: null, errorCode: code, propertyPath: null, invalidValue: null };
+  const e = {
+    error_code: code,
+    message,
+    property_path: null,
+    invalid_value: null,
+    errorCode: code,
+    propertyPath: null,
+    invalidValue: null,
+  };
   return JSON.stringify({ status: 'error', errors: [e] });
 }
 
@@ -109,7 +117,17 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   const apiSecret = opts.apiSecret ?? 'fake-api-secret';
   const host = opts.host ?? '127.0.0.1';
   const maxCatchUpMs = opts.maxCatchUpMs ?? 10 * 60_000;
-  const stats: FakeUpstoxStats = { restRequests: 0, restByPath: {}, feedHandshakes: 0, feedConnections: 0, rejected401: 0, rateLimited: 0, framesSent: 0, pingsSent: 0, subscriptionRequests: [] };
+  const stats: FakeUpstoxStats = {
+    restRequests: 0,
+    restByPath: {},
+    feedHandshakes: 0,
+    feedConnections: 0,
+    rejected401: 0,
+    rateLimited: 0,
+    framesSent: 0,
+    pingsSent: 0,
+    subscriptionRequests: [],
+  };
   const behaviours: FakeUpstoxBehaviour[] = [];
   /** The feed clock's skew: the sum of the active behaviours' offsets. */
   const shiftMs = () => behaviours.reduce((n, b) => n + (b.feedClockOffsetMs ?? 0), 0);
@@ -158,7 +176,11 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       const clientId = url.searchParams.get('client_id');
       const redirect = url.searchParams.get('redirect_uri');
       if (clientId !== apiKey || !redirect || url.searchParams.get('response_type') !== 'code') {
-        return json(res, 400, errorBody('UDAPI100068', 'Check your client_id and redirect_uri; one or both are incorrect.'));
+        return json(
+          res,
+          400,
+          errorBody('UDAPI100068', 'Check your client_id and redirect_uri; one or both are incorrect.'),
+        );
       }
       const code = randomBytes(6).toString('hex');
       authCodes.set(code, redirect);
@@ -174,13 +196,28 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       const code = form.get('code') ?? '';
       const redirect = authCodes.get(code);
       authCodes.delete(code); // single use, success or not
-      if (!redirect || redirect !== form.get('redirect_uri') || form.get('client_id') !== apiKey || form.get('client_secret') !== apiSecret || form.get('grant_type') !== 'authorization_code') {
+      if (
+        !redirect ||
+        redirect !== form.get('redirect_uri') ||
+        form.get('client_id') !== apiKey ||
+        form.get('client_secret') !== apiSecret ||
+        form.get('grant_type') !== 'authorization_code'
+      ) {
         return json(res, 400, errorBody('UDAPI100016', 'Invalid Credentials'));
       }
       return json(res, 200, {
-        email: 'demo@example.in', exchanges: ['NSE', 'NFO', 'BSE', 'CDS', 'BFO', 'BCD'], products: ['D', 'CO', 'I'], broker: 'UPSTOX',
-        user_id: 'FAKE01', user_name: 'Fake User', order_types: ['MARKET', 'LIMIT', 'SL', 'SL-M'], user_type: 'individual', poa: false,
-        is_active: true, access_token: token, extended_token: null,
+        email: 'demo@example.in',
+        exchanges: ['NSE', 'NFO', 'BSE', 'CDS', 'BFO', 'BCD'],
+        products: ['D', 'CO', 'I'],
+        broker: 'UPSTOX',
+        user_id: 'FAKE01',
+        user_name: 'Fake User',
+        order_types: ['MARKET', 'LIMIT', 'SL', 'SL-M'],
+        user_type: 'individual',
+        poa: false,
+        is_active: true,
+        access_token: token,
+        extended_token: null,
       });
     }
 
@@ -194,7 +231,21 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
 
     if (path === '/v2/user/profile') {
       // Shape per the Upstox docs (Get Profile); `niftybox login --token` checks a token with it.
-      return json(res, 200, { status: 'success', data: { email: 'demo@example.com', exchanges: ['NSE', 'NFO'], products: ['D', 'I'], broker: 'UPSTOX', user_id: 'FAKE01', user_name: 'Fake Upstox user', order_types: ['MARKET', 'LIMIT', 'SL', 'SL-M'], user_type: 'individual', poa: false, is_active: true } });
+      return json(res, 200, {
+        status: 'success',
+        data: {
+          email: 'demo@example.com',
+          exchanges: ['NSE', 'NFO'],
+          products: ['D', 'I'],
+          broker: 'UPSTOX',
+          user_id: 'FAKE01',
+          user_name: 'Fake Upstox user',
+          order_types: ['MARKET', 'LIMIT', 'SL', 'SL-M'],
+          user_type: 'individual',
+          poa: false,
+          is_active: true,
+        },
+      });
     }
 
     if (path === '/v2/option/contract') {
@@ -205,9 +256,23 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       return json(res, 200, {
         status: 'success',
         data: rows.map((c) => ({
-          name: 'NIFTY', segment: 'NSE_FO', exchange: 'NSE', expiry: c.expiry, instrument_key: c.instrumentKey, exchange_token: c.exchangeToken,
-          trading_symbol: c.tradingSymbol, tick_size: 5, lot_size: c.lotSize, instrument_type: c.side, freeze_quantity: 1800,
-          underlying_key: source.indexKey, underlying_type: 'INDEX', underlying_symbol: 'NIFTY', strike_price: c.strike, minimum_lot: c.lotSize, weekly: true,
+          name: 'NIFTY',
+          segment: 'NSE_FO',
+          exchange: 'NSE',
+          expiry: c.expiry,
+          instrument_key: c.instrumentKey,
+          exchange_token: c.exchangeToken,
+          trading_symbol: c.tradingSymbol,
+          tick_size: 5,
+          lot_size: c.lotSize,
+          instrument_type: c.side,
+          freeze_quantity: 1800,
+          underlying_key: source.indexKey,
+          underlying_type: 'INDEX',
+          underlying_symbol: 'NIFTY',
+          strike_price: c.strike,
+          minimum_lot: c.lotSize,
+          weekly: true,
         })),
       });
     }
@@ -215,20 +280,35 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       const intraday = seg[2] === 'intraday';
       const [key, unit, intervalStr, toDate, fromDate] = intraday ? seg.slice(3) : seg.slice(2);
       const interval = Number(intervalStr);
-      if (!key || !key.includes('|')) return json(res, 400, errorBody('UDAPI1021', 'Instrument key is of invalid format'));
+      if (!key || !key.includes('|'))
+        return json(res, 400, errorBody('UDAPI1021', 'Instrument key is of invalid format'));
       const listed = source.contract(key);
-      if (listed && listed.expiry < today) return json(res, 400, errorBody('UDAPI100011', 'Invalid Instrument key: the contract has expired (use the expired-instruments API)'));
-      if (unit !== 'minutes' || !(interval >= 1 && interval <= 300)) return json(res, 400, errorBody('UDAPI1146', 'Invalid unit or interval (fake supports minutes 1-300)'));
+      if (listed && listed.expiry < today)
+        return json(
+          res,
+          400,
+          errorBody(
+            'UDAPI100011',
+            'Invalid Instrument key: the contract has expired (use the expired-instruments API)',
+          ),
+        );
+      if (unit !== 'minutes' || !(interval >= 1 && interval <= 300))
+        return json(res, 400, errorBody('UDAPI1146', 'Invalid unit or interval (fake supports minutes 1-300)'));
       let days: string[];
       if (intraday) days = source.session(today) ? [today] : [];
       else {
-        if (!toDate || !/^\d{4}-\d\d-\d\d$/.test(toDate)) return json(res, 400, errorBody('UDAPI1022', 'to_date is required'));
+        if (!toDate || !/^\d{4}-\d\d-\d\d$/.test(toDate))
+          return json(res, 400, errorBody('UDAPI1022', 'to_date is required'));
         const from = fromDate ?? toDate;
-        if (from > toDate) return json(res, 400, errorBody('UDAPI1015', 'to_date must be greater than or equal to from_date'));
-        if (Date.parse(toDate) - Date.parse(from) > 31 * 86_400_000) return json(res, 400, errorBody('UDAPI1148', 'Invalid date range: at most one month for minute candles'));
+        if (from > toDate)
+          return json(res, 400, errorBody('UDAPI1015', 'to_date must be greater than or equal to from_date'));
+        if (Date.parse(toDate) - Date.parse(from) > 31 * 86_400_000)
+          return json(res, 400, errorBody('UDAPI1148', 'Invalid date range: at most one month for minute candles'));
         days = calendar.tradingDays(from, toDate).filter((d) => d < today);
       }
-      const candles = days.flatMap((d) => dayCandles(source, key, d, d === today ? now() : Infinity, interval * 60_000));
+      const candles = days.flatMap((d) =>
+        dayCandles(source, key, d, d === today ? now() : Infinity, interval * 60_000),
+      );
       const rows = candles.reverse().map((c) => [istIso(c.ts), c.open, c.high, c.low, c.close, c.volume, 0]);
       return json(res, 200, { status: 'success', data: { candles: rows } });
     }
@@ -242,8 +322,17 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
         const t = source.lastTrade(k, now());
         if (!t) continue;
         const c = source.contract(k);
-        const name = k === source.indexKey ? 'NSE_INDEX:Nifty 50' : `NSE_FO:NIFTY${c ? c.expiry.replace(/-/g, '').slice(2) : ''}${c?.strike ?? ''}${c?.side ?? ''}`;
-        data[name] = { last_price: t.price, instrument_token: k, ltq: t.qty, volume: 0, cp: source.previousClose(k, istDate(t.ts)) ?? t.price };
+        const name =
+          k === source.indexKey
+            ? 'NSE_INDEX:Nifty 50'
+            : `NSE_FO:NIFTY${c ? c.expiry.replace(/-/g, '').slice(2) : ''}${c?.strike ?? ''}${c?.side ?? ''}`;
+        data[name] = {
+          last_price: t.price,
+          instrument_token: k,
+          ltq: t.qty,
+          volume: 0,
+          cp: source.previousClose(k, istDate(t.ts)) ?? t.price,
+        };
       }
       return json(res, 200, { status: 'success', data });
     }
@@ -252,7 +341,13 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       const year = (date ?? today).slice(0, 4);
       const rows = Object.entries(NSE_HOLIDAYS)
         .filter(([d]) => (date ? d === date : d.startsWith(year)))
-        .map(([d, description]) => ({ date: d, description, holiday_type: 'TRADING_HOLIDAY', closed_exchanges: ['NSE', 'NFO', 'CDS', 'BSE', 'BFO', 'BCD'], open_exchanges: [] }));
+        .map(([d, description]) => ({
+          date: d,
+          description,
+          holiday_type: 'TRADING_HOLIDAY',
+          closed_exchanges: ['NSE', 'NFO', 'CDS', 'BSE', 'BFO', 'BCD'],
+          open_exchanges: [],
+        }));
       return json(res, 200, { status: 'success', data: rows });
     }
     if (seg[0] === 'v2' && seg[1] === 'market' && seg[2] === 'timings' && seg[3]) {
@@ -271,13 +366,16 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   // ---------- expired instruments (expiries → contracts of an expiry → candles), from the source's listings
   // A recorded source may already carry the expired form (NSE_FO|40469|05-06-2025); a simulated one has live keys.
   const expiredKey = (c: SimContract) =>
-    /\|\d\d-\d\d-\d{4}$/.test(c.instrumentKey) ? c.instrumentKey : `${c.instrumentKey}|${c.expiry.slice(8, 10)}-${c.expiry.slice(5, 7)}-${c.expiry.slice(0, 4)}`;
+    /\|\d\d-\d\d-\d{4}$/.test(c.instrumentKey)
+      ? c.instrumentKey
+      : `${c.instrumentKey}|${c.expiry.slice(8, 10)}-${c.expiry.slice(5, 7)}-${c.expiry.slice(0, 4)}`;
   let pastExpiries: { today: string; list: string[] } | null = null;
   function expiriesBefore(today: string): string[] {
     if (pastExpiries?.today === today) return pastExpiries.list;
     const set = new Set<string>();
     const start = new Date(Date.parse(today) - 183 * 86_400_000).toISOString().slice(0, 10);
-    for (const d of calendar.tradingDays(start, today)) for (const c of source.contracts(d)) if (c.expiry < today && c.expiry >= start) set.add(c.expiry);
+    for (const d of calendar.tradingDays(start, today))
+      for (const c of source.contracts(d)) if (c.expiry < today && c.expiry >= start) set.add(c.expiry);
     pastExpiries = { today, list: [...set].sort() };
     return pastExpiries.list;
   }
@@ -290,28 +388,57 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     }
     if (seg[2] === 'option' && seg[3] === 'contract') {
       const expiry = url.searchParams.get('expiry_date');
-      if (!underlying || !expiry) return json(res, 400, errorBody('UDAPI1009', 'instrument_key and expiry_date are required'));
-      const rows = underlying !== source.indexKey || expiry >= today ? [] : source.contracts(expiry).filter((c) => c.expiry === expiry);
+      if (!underlying || !expiry)
+        return json(res, 400, errorBody('UDAPI1009', 'instrument_key and expiry_date are required'));
+      const rows =
+        underlying !== source.indexKey || expiry >= today
+          ? []
+          : source.contracts(expiry).filter((c) => c.expiry === expiry);
       return json(res, 200, {
         status: 'success',
         data: rows.map((c) => ({
-          name: 'NIFTY', segment: 'NSE_FO', exchange: 'NSE', expiry: c.expiry, instrument_key: expiredKey(c), exchange_token: c.exchangeToken,
-          trading_symbol: c.tradingSymbol, tick_size: 5, lot_size: c.lotSize, instrument_type: c.side, freeze_quantity: 1800,
-          underlying_key: source.indexKey, underlying_type: 'INDEX', underlying_symbol: 'NIFTY', strike_price: c.strike, minimum_lot: c.lotSize, weekly: true,
+          name: 'NIFTY',
+          segment: 'NSE_FO',
+          exchange: 'NSE',
+          expiry: c.expiry,
+          instrument_key: expiredKey(c),
+          exchange_token: c.exchangeToken,
+          trading_symbol: c.tradingSymbol,
+          tick_size: 5,
+          lot_size: c.lotSize,
+          instrument_type: c.side,
+          freeze_quantity: 1800,
+          underlying_key: source.indexKey,
+          underlying_type: 'INDEX',
+          underlying_symbol: 'NIFTY',
+          strike_price: c.strike,
+          minimum_lot: c.lotSize,
+          weekly: true,
         })),
       });
     }
     if (seg[2] === 'historical-candle') {
       const [key, intervalName, toDate, fromDate] = seg.slice(3);
       const m = /^(.+)\|(\d\d)-(\d\d)-(\d{4})$/.exec(key ?? '');
-      if (!m) return json(res, 400, errorBody('UDAPI1021', 'Instrument key is of invalid format (expected NSE_FO|<token>|DD-MM-YYYY)'));
+      if (!m)
+        return json(
+          res,
+          400,
+          errorBody('UDAPI1021', 'Instrument key is of invalid format (expected NSE_FO|<token>|DD-MM-YYYY)'),
+        );
       const c = source.contract(key!) ?? source.contract(m[1]!);
-      if (!c || c.expiry !== `${m[4]}-${m[3]}-${m[2]}` || c.expiry >= today) return json(res, 400, errorBody('UDAPI100011', 'Invalid Instrument key'));
+      if (!c || c.expiry !== `${m[4]}-${m[3]}-${m[2]}` || c.expiry >= today)
+        return json(res, 400, errorBody('UDAPI100011', 'Invalid Instrument key'));
       const minutes = { '1minute': 1, '3minute': 3, '5minute': 5, '15minute': 15, '30minute': 30 }[intervalName ?? ''];
-      if (!minutes) return json(res, 400, errorBody('UDAPI1147', 'Invalid interval (fake supports 1minute … 30minute)'));
-      if (!toDate || !fromDate || !/^\d{4}-\d\d-\d\d$/.test(toDate) || !/^\d{4}-\d\d-\d\d$/.test(fromDate)) return json(res, 400, errorBody('UDAPI1015', 'to_date and from_date are required, YYYY-MM-DD'));
-      if (fromDate > toDate) return json(res, 400, errorBody('UDAPI1015', 'to_date must be greater than or equal to from_date'));
-      const candles = calendar.tradingDays(fromDate, toDate).flatMap((d) => dayCandles(source, c.instrumentKey, d, Infinity, minutes * 60_000));
+      if (!minutes)
+        return json(res, 400, errorBody('UDAPI1147', 'Invalid interval (fake supports 1minute … 30minute)'));
+      if (!toDate || !fromDate || !/^\d{4}-\d\d-\d\d$/.test(toDate) || !/^\d{4}-\d\d-\d\d$/.test(fromDate))
+        return json(res, 400, errorBody('UDAPI1015', 'to_date and from_date are required, YYYY-MM-DD'));
+      if (fromDate > toDate)
+        return json(res, 400, errorBody('UDAPI1015', 'to_date must be greater than or equal to from_date'));
+      const candles = calendar
+        .tradingDays(fromDate, toDate)
+        .flatMap((d) => dayCandles(source, c.instrumentKey, d, Infinity, minutes * 60_000));
       const rows = candles.reverse().map((x) => [istIso(x.ts), x.open, x.high, x.low, x.close, x.volume, 0]);
       return json(res, 200, { status: 'success', data: { candles: rows } });
     }
@@ -328,8 +455,12 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 
   function refuse(socket: Duplex, status: number, text: string, body = '', headers: Record<string, string> = {}): void {
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
+    const extra = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
+    );
   }
 
   server.on('upgrade', (req, socket, head) => {
@@ -351,7 +482,8 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     if (url.pathname === FEEDER_PATH) {
       const code = url.searchParams.get('code') ?? '';
       if (!authorized(call, true) || authorizedCall(call)) return;
-      if (!feederCodes.delete(code)) return refuse(socket, 403, 'Forbidden', errorBody('UDAPI100050', 'authorization code invalid or already used'));
+      if (!feederCodes.delete(code))
+        return refuse(socket, 403, 'Forbidden', errorBody('UDAPI100050', 'authorization code invalid or already used'));
       return wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
     }
     refuse(socket, 404, 'Not Found', errorBody('UDAPI100060', 'Resource not Found.'));
@@ -361,7 +493,11 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
   /** A call as behaviours see it, plus the status it was answered with (0 = not answered yet). */
   type Call = FakeCall & { status: number };
 
-  function makeCall(transport: FakeCall['transport'], url: URL, reply: { error(status: number, code: string, message: string): void; html(status: number, html: string): void }): Call {
+  function makeCall(
+    transport: FakeCall['transport'],
+    url: URL,
+    reply: { error(status: number, code: string, message: string): void; html(status: number, html: string): void },
+  ): Call {
     const call: Call = {
       transport,
       url,
@@ -392,8 +528,12 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
 
   /** A feed handshake has no page to show: an HTML answer goes as Upstox's error body with the status. */
   const feedCall = (url: URL, socket: Duplex): Call => {
-    const error = (status: number, code: string, message: string) => refuse(socket, status, STATUS_CODES[status] ?? 'Error', errorBody(code, message));
-    return makeCall('feed', url, { error, html: (status) => error(status, 'UDAPI100500', STATUS_CODES[status] ?? 'error') });
+    const error = (status: number, code: string, message: string) =>
+      refuse(socket, status, STATUS_CODES[status] ?? 'Error', errorBody(code, message));
+    return makeCall('feed', url, {
+      error,
+      html: (status) => error(status, 'UDAPI100500', STATUS_CODES[status] ?? 'error'),
+    });
   };
 
   function answered(call: Call): boolean {
@@ -439,7 +579,7 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     now,
     indexKey: source.indexKey,
     closeFeeds(how) {
-      for (const c of conns) (how ? c.ws.close(how.code, how.reason) : c.ws.terminate());
+      for (const c of conns) how ? c.ws.close(how.code, how.reason) : c.ws.terminate();
       if (!how) conns.clear();
     },
     sendToFeeds(bytes) {
@@ -488,7 +628,9 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
     } catch {
       return; // the real server's reaction is undocumented: ignore
     }
-    const keys = Array.isArray(req.data?.instrumentKeys) ? (req.data!.instrumentKeys as unknown[]).filter((k): k is string => typeof k === 'string') : [];
+    const keys = Array.isArray(req.data?.instrumentKeys)
+      ? (req.data!.instrumentKeys as unknown[]).filter((k): k is string => typeof k === 'string')
+      : [];
     const mode = (req.data?.mode ?? 'ltpc') as FeedMode;
     stats.subscriptionRequests.push({ method: String(req.method), mode: req.data?.mode, instrumentKeys: keys });
     if (!isBinary) log.debug('fake upstox: subscription sent as a text frame (the real server may ignore it)');
@@ -512,7 +654,11 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       const from = Math.max(conn.sentUpTo, t - maxCatchUpMs);
       conn.sentUpTo = t;
       // the socket's market state changes only once a market_info saying so went out (not while silenced)
-      if (marketOpen(t) !== conn.open && emit(conn, { kind: 'market_info', bytes: marketInfoFrame(t + shift, !conn.open) })) conn.open = !conn.open;
+      if (
+        marketOpen(t) !== conn.open &&
+        emit(conn, { kind: 'market_info', bytes: marketInfoFrame(t + shift, !conn.open) })
+      )
+        conn.open = !conn.open;
       if (conn.subs.size === 0 || t <= from) continue;
       const byTs = new Map<number, Record<string, unknown>>();
       for (const [key, mode] of conn.subs) {
@@ -523,7 +669,10 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
         }
       }
       for (const ts of [...byTs.keys()].sort((a, b) => a - b)) {
-        emit(conn, { kind: 'live_feed', bytes: encodeFrame({ type: 'live_feed', feeds: byTs.get(ts), currentTs: Math.min(t, ts + 25) + shift }) });
+        emit(conn, {
+          kind: 'live_feed',
+          bytes: encodeFrame({ type: 'live_feed', feeds: byTs.get(ts), currentTs: Math.min(t, ts + 25) + shift }),
+        });
       }
     }
   }

@@ -6,7 +6,12 @@ import type { MarketSimulator } from './market.js';
 import type { PriceSource, Trade } from './price-source.js';
 
 export type FeedMode = 'ltpc' | 'full' | 'option_greeks' | 'full_d30';
-const REQUEST_MODE: Record<FeedMode, string> = { ltpc: 'ltpc', full: 'full_d5', option_greeks: 'option_greeks', full_d30: 'full_d30' };
+const REQUEST_MODE: Record<FeedMode, string> = {
+  ltpc: 'ltpc',
+  full: 'full_d5',
+  option_greeks: 'option_greeks',
+  full_d30: 'full_d30',
+};
 
 export function encodeFrame(obj: Record<string, unknown>): Uint8Array {
   return FeedResponseType.encode(FeedResponseType.fromObject(obj)).finish();
@@ -17,7 +22,16 @@ export function marketInfoFrame(currentTs: number, open: boolean): Uint8Array {
   return encodeFrame({
     type: 'market_info',
     currentTs,
-    marketInfo: { segmentStatus: { NSE_EQ: status, NSE_FO: status, NSE_INDEX: status, BSE_EQ: status, BSE_FO: status, MCX_FO: 'NORMAL_OPEN' } },
+    marketInfo: {
+      segmentStatus: {
+        NSE_EQ: status,
+        NSE_FO: status,
+        NSE_INDEX: status,
+        BSE_EQ: status,
+        BSE_FO: status,
+        MCX_FO: 'NORMAL_OPEN',
+      },
+    },
   });
 }
 
@@ -32,7 +46,13 @@ interface Ohlc {
 }
 
 /** One instrument's Feed object for a mode at a trade. */
-export function feedFor(source: PriceSource, key: string, mode: FeedMode, trade: Trade, shiftMs = 0): Record<string, unknown> {
+export function feedFor(
+  source: PriceSource,
+  key: string,
+  mode: FeedMode,
+  trade: Trade,
+  shiftMs = 0,
+): Record<string, unknown> {
   const date = istDate(trade.ts);
   const cp = source.previousClose(key, date) ?? trade.price;
   const ltpc = { ltp: trade.price, ltt: trade.ts + shiftMs, ltq: trade.qty, cp };
@@ -41,7 +61,9 @@ export function feedFor(source: PriceSource, key: string, mode: FeedMode, trade:
   const isIndex = key === source.indexKey;
   const marketOHLC = { ohlc: ohlcSet(source, key, trade).map((o) => ({ ...o, ts: o.ts + shiftMs })) };
   if (isIndex) {
-    return mode === 'option_greeks' ? { firstLevelWithGreeks: { ltpc }, requestMode } : { fullFeed: { indexFF: { ltpc, marketOHLC } }, requestMode };
+    return mode === 'option_greeks'
+      ? { firstLevelWithGreeks: { ltpc }, requestMode }
+      : { fullFeed: { indexFF: { ltpc, marketOHLC } }, requestMode };
   }
   const levels = mode === 'full_d30' ? 30 : 5;
   const tickSize = 0.05;
@@ -55,11 +77,20 @@ export function feedFor(source: PriceSource, key: string, mode: FeedMode, trade:
   const c = source.contract(key);
   const spot = source.lastTrade(source.indexKey, trade.ts)?.price ?? trade.price;
   const g = c && sim.greeks ? sim.greeks(c, spot, trade.ts) : { delta: 0, theta: 0, gamma: 0, vega: 0, rho: 0, iv: 0 };
-  const optionGreeks = { delta: round4(g.delta), theta: round4(g.theta), gamma: round6(g.gamma), vega: round4(g.vega), rho: round4(g.rho) };
+  const optionGreeks = {
+    delta: round4(g.delta),
+    theta: round4(g.theta),
+    gamma: round6(g.gamma),
+    vega: round4(g.vega),
+    rho: round4(g.rho),
+  };
   const day = marketOHLC.ohlc[0]!;
   const oi = 1_000_000 + ((Math.floor(trade.ts / 60_000) * 7919) % 500_000) * 75;
   if (mode === 'option_greeks') {
-    return { firstLevelWithGreeks: { ltpc, firstDepth: depth[0], optionGreeks, vtt: day.vol, oi, iv: round4(g.iv) }, requestMode };
+    return {
+      firstLevelWithGreeks: { ltpc, firstDepth: depth[0], optionGreeks, vtt: day.vol, oi, iv: round4(g.iv) },
+      requestMode,
+    };
   }
   return {
     fullFeed: {

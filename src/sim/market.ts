@@ -97,7 +97,8 @@ export class MarketSimulator implements PriceSource {
     let d = this.anchorDate;
     let last = this.anchorDate;
     // Walk forward from the newest cached day before `date` if there is one.
-    for (const [k, v] of this.levels) if (k < date && k >= last) (last = k), (logLevel = Math.log(v / this.startSpot)), (d = k);
+    for (const [k, v] of this.levels)
+      if (k < date && k >= last) (last = k), (logLevel = Math.log(v / this.startSpot)), (d = k);
     for (; d < date; d = addDays(d, 1)) {
       if (!this.calendar.isTradingDay(d)) continue;
       const r = new Prng(hashSeed(this.seed, 'day', d));
@@ -168,7 +169,8 @@ export class MarketSimulator implements PriceSource {
     const out: SimContract[] = [];
     for (const expiry of this.expiries(date)) {
       for (let k = -this.strikesEachSide; k <= this.strikesEachSide; k++) {
-        for (const side of ['CE', 'PE'] as Side[]) out.push(this.makeContract(expiry, atm + k * NIFTY_STRIKE_STEP, side));
+        for (const side of ['CE', 'PE'] as Side[])
+          out.push(this.makeContract(expiry, atm + k * NIFTY_STRIKE_STEP, side));
       }
     }
     return out;
@@ -201,7 +203,17 @@ export class MarketSimulator implements PriceSource {
 
   greeks(c: Pick<SimContract, 'side' | 'strike' | 'expiry'>, spot: number, ts: number): BsGreeks & { iv: number } {
     const iv = smileVol(this.atmIv, spot, c.strike);
-    return { ...bsGreeks(c.side === 'CE', spot, c.strike, Math.max(this.yearsToExpiry(c.expiry, ts), 1 / (365 * 24 * 60)), iv, this.rate), iv };
+    return {
+      ...bsGreeks(
+        c.side === 'CE',
+        spot,
+        c.strike,
+        Math.max(this.yearsToExpiry(c.expiry, ts), 1 / (365 * 24 * 60)),
+        iv,
+        this.rate,
+      ),
+      iv,
+    };
   }
 
   trades(key: string, fromTs: number, toTs: number): Trade[] {
@@ -211,7 +223,8 @@ export class MarketSimulator implements PriceSource {
       if (!p) continue;
       const first = Math.max(0, Math.floor((fromTs - p.openTs) / this.stepMs) + 1);
       const last = Math.min(p.prices.length - 1, Math.floor((toTs - p.openTs) / this.stepMs));
-      for (let i = first; i <= last; i++) out.push({ ts: p.openTs + i * this.stepMs, price: p.prices[i]!, qty: p.qty[i]! });
+      for (let i = first; i <= last; i++)
+        out.push({ ts: p.openTs + i * this.stepMs, price: p.prices[i]!, qty: p.qty[i]! });
     }
     return out;
   }

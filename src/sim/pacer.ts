@@ -66,7 +66,13 @@ export class MarketPacer {
       this.o.pump();
       this.steps++;
       const waitFrom = real.now();
-      while (!this.stopped && this.o.received() < this.o.sent() && this.o.connected() && real.now() - waitFrom < MAX_WAIT_MS) await yieldToIo();
+      while (
+        !this.stopped &&
+        this.o.received() < this.o.sent() &&
+        this.o.connected() &&
+        real.now() - waitFrom < MAX_WAIT_MS
+      )
+        await yieldToIo();
       this.waitedMs += real.now() - waitFrom;
       const ahead = this.realStart + (clock.now() - this.virtualStart) / speed - real.now();
       // A jump (the night between sessions, clock.set) or a long stall restarts the schedule from here:

@@ -48,7 +48,13 @@ export function candlesFromTrades(trades: readonly Trade[], bucketMs = BUCKET_MS
 }
 
 /** Candles of one instrument for one date, up to `untilTs` (the last one may still be forming). */
-export function dayCandles(source: PriceSource, key: string, date: string, untilTs = Infinity, bucketMs = BUCKET_MS): Candle[] {
+export function dayCandles(
+  source: PriceSource,
+  key: string,
+  date: string,
+  untilTs = Infinity,
+  bucketMs = BUCKET_MS,
+): Candle[] {
   const s = source.session(date);
   if (!s) return [];
   const to = Math.min(s.closeTs, untilTs);

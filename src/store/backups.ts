@@ -84,7 +84,8 @@ export function pruneBackups(dbFile: string, dir: string, keep: number): string[
   const prefix = `.${path.basename(dbFile).replace(/\.db$/, '')}-`;
   for (const n of fs.readdirSync(dir)) {
     const m = /\.db\.(\d+)\.\d+\.tmp$/.exec(n);
-    if (n.startsWith(prefix) && m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) gone.push(path.join(dir, n));
+    if (n.startsWith(prefix) && m && Number(m[1]) !== process.pid && !processAlive(Number(m[1])))
+      gone.push(path.join(dir, n));
   }
   for (const f of gone) fs.rmSync(f, { force: true });
   if (gone.length) fsyncDir(dir);
@@ -102,7 +103,8 @@ function processAlive(pid: number): boolean {
 
 /** Copies a finished backup into a second folder (a USB stick) and prunes there too. */
 export function copyBackup(dbFile: string, backup: string, copyTo: string, keep: number): string {
-  if (!fs.existsSync(copyTo) || !fs.statSync(copyTo).isDirectory()) throw new Error(`backup.copyTo ${copyTo} is not a folder (is the USB stick mounted?)`);
+  if (!fs.existsSync(copyTo) || !fs.statSync(copyTo).isDirectory())
+    throw new Error(`backup.copyTo ${copyTo} is not a folder (is the USB stick mounted?)`);
   const dest = path.join(copyTo, path.basename(backup));
   copyFileDurable(backup, dest);
   pruneBackups(dbFile, copyTo, keep);
@@ -124,11 +126,22 @@ export function checkBackupFile(source: string, file: string = source): BackupSu
   let db: Database.Database | null = null;
   try {
     db = new Database(source, { fileMustExist: true });
-    const problems = (db.pragma('integrity_check(10)') as { integrity_check: string }[]).map((r) => r.integrity_check).filter((r) => r !== 'ok');
-    if (problems.length) throw new LedgerError(`${file} is damaged (integrity check: ${problems.join('; ')}); nothing was changed. Try an older backup.`, 'corrupt', 'SQLITE_CORRUPT');
-    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]));
+    const problems = (db.pragma('integrity_check(10)') as { integrity_check: string }[])
+      .map((r) => r.integrity_check)
+      .filter((r) => r !== 'ok');
+    if (problems.length)
+      throw new LedgerError(
+        `${file} is damaged (integrity check: ${problems.join('; ')}); nothing was changed. Try an older backup.`,
+        'corrupt',
+        'SQLITE_CORRUPT',
+      );
+    const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
     const missing = LEDGER_TABLES.filter((t) => !tables.has(t));
-    if (missing.length) throw new LedgerError(`${file} is a SQLite file but not a niftybox ledger (no table ${missing.join(', ')}); nothing was changed.`, 'corrupt');
+    if (missing.length)
+      throw new LedgerError(
+        `${file} is a SQLite file but not a niftybox ledger (no table ${missing.join(', ')}); nothing was changed.`,
+        'corrupt',
+      );
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version < 1 || version > LATEST_SCHEMA_VERSION) {
       throw new LedgerError(
@@ -142,7 +155,12 @@ export function checkBackupFile(source: string, file: string = source): BackupSu
   } catch (err) {
     if (err instanceof LedgerError) throw err;
     const code = sqliteCode(err);
-    if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT')) throw new LedgerError(`${file} is not a readable SQLite database (${errorMessage(err)}); nothing was changed. Try an older backup.`, 'corrupt', code);
+    if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT'))
+      throw new LedgerError(
+        `${file} is not a readable SQLite database (${errorMessage(err)}); nothing was changed. Try an older backup.`,
+        'corrupt',
+        code,
+      );
     throw new LedgerError(`cannot read ${file}: ${errorMessage(err)}`, 'io', code);
   } finally {
     db?.close();
@@ -162,7 +180,11 @@ export interface RestoreResult extends BackupSummary {
  */
 export async function restoreLedger(dbFile: string, from: string, log: Logger, now: number): Promise<RestoreResult> {
   const target = path.resolve(dbFile);
-  if (!fs.existsSync(from) || !fs.statSync(from).isFile()) throw new LedgerError(`no backup file at ${from}: give the path of a file made by "niftybox backup" (newest: ${newestBackup(target) ?? 'none'})`, 'missing');
+  if (!fs.existsSync(from) || !fs.statSync(from).isFile())
+    throw new LedgerError(
+      `no backup file at ${from}: give the path of a file made by "niftybox backup" (newest: ${newestBackup(target) ?? 'none'})`,
+      'missing',
+    );
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const lock = WriterLock.acquire(target, log);
   try {

@@ -25,7 +25,14 @@ export interface DayCandles {
   recordedAt?: number;
 }
 
-export async function reconcileCandles({ day, ledger, keys, calendar, official, recordedAt = realClock.now() }: DayCandles): Promise<CandleCheck> {
+export async function reconcileCandles({
+  day,
+  ledger,
+  keys,
+  calendar,
+  official,
+  recordedAt = realClock.now(),
+}: DayCandles): Promise<CandleCheck> {
   const session = calendar.session(day);
   const out: CandleCheck = { compared: 0, maxDev: 0, where: '-' };
   if (!session) return out;
@@ -33,7 +40,12 @@ export async function reconcileCandles({ day, ledger, keys, calendar, official, 
     const ours = new Map(ledger.candles(k, session.openTs, session.closeTs).map((x) => [x.ts, x]));
     const offs = (await official(k)).filter((x) => istDate(x.ts) === day);
     // Kept beside the tick-built candles: export and verify prefer Upstox's own.
-    if (!ledger.readonly && offs.length) ledger.recordOfficialCandles(k, offs.filter((x) => x.ts + 300_000 <= session.closeTs), recordedAt);
+    if (!ledger.readonly && offs.length)
+      ledger.recordOfficialCandles(
+        k,
+        offs.filter((x) => x.ts + 300_000 <= session.closeTs),
+        recordedAt,
+      );
     for (const off of offs) {
       const mine = ours.get(off.ts);
       if (!mine) continue;

@@ -48,7 +48,10 @@ export function fileKind(file: string): FileKind {
     return fs.statSync(file).size === 0 ? 'empty' : 'present';
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw new LedgerError(`Cannot read ledger ${file}: ${errorMessage(err)}. Check the path and its permissions.`, 'io');
+    throw new LedgerError(
+      `Cannot read ledger ${file}: ${errorMessage(err)}. Check the path and its permissions.`,
+      'io',
+    );
   }
 }
 
@@ -75,17 +78,28 @@ function lockedLedgerError(file: string, code: string | null): LedgerError {
 export function openFailure(file: string, err: unknown): LedgerError {
   if (err instanceof LedgerError) return err;
   const code = sqliteCode(err);
-  if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT')) return corruptLedgerError(file, errorMessage(err), code);
+  if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT'))
+    return corruptLedgerError(file, errorMessage(err), code);
   if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) return lockedLedgerError(file, code);
-  if (code === 'SQLITE_FULL') return new LedgerError(`Cannot open ledger ${file}: the disk is full. Free space on the SD card and start again.`, 'io', code);
-  return new LedgerError(`Cannot open ledger ${file}: ${errorMessage(err)}${code ? ` (${code})` : ''}. Check the path and its permissions.`, 'io', code);
+  if (code === 'SQLITE_FULL')
+    return new LedgerError(
+      `Cannot open ledger ${file}: the disk is full. Free space on the SD card and start again.`,
+      'io',
+      code,
+    );
+  return new LedgerError(
+    `Cannot open ledger ${file}: ${errorMessage(err)}${code ? ` (${code})` : ''}. Check the path and its permissions.`,
+    'io',
+    code,
+  );
 }
 
 /** Fails with a LedgerError unless SQLite's quick_check says the file is sound. Reads only. */
 export function assertIntact(db: Database.Database, file: string): void {
   const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
   const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
-  if (problems.length > 0) throw corruptLedgerError(file, `integrity check failed: ${problems.join('; ')}`, 'SQLITE_CORRUPT');
+  if (problems.length > 0)
+    throw corruptLedgerError(file, `integrity check failed: ${problems.join('; ')}`, 'SQLITE_CORRUPT');
 }
 
 /**
@@ -100,7 +114,11 @@ export function assertIntact(db: Database.Database, file: string): void {
 export function configureWriter(db: Database.Database): void {
   db.pragma(`page_size = ${PAGE_SIZE}`); // only takes effect on a new, empty file
   const mode = db.pragma('journal_mode = WAL', { simple: true });
-  if (mode !== 'wal') throw new LedgerError(`Ledger ${db.name} could not switch to WAL mode (got "${String(mode)}"); is the filesystem read-only or a network mount?`, 'io');
+  if (mode !== 'wal')
+    throw new LedgerError(
+      `Ledger ${db.name} could not switch to WAL mode (got "${String(mode)}"); is the filesystem read-only or a network mount?`,
+      'io',
+    );
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);

@@ -20,11 +20,17 @@ function cancelledOrderKey(ts: number, side: string, kind: string): string {
   return `C${ts}:${side}:${kind}`;
 }
 
-const POSITION_COLUMNS = 'trade_id, side, instrument_key, quantity, entry_time, entry_price, sl, tp1, tp1_hit, ltp, signal_candle_ts, updated_ts, strategy, strategy_params';
-const POSITION_VALUES = '@tradeId, @side, @instrumentKey, @quantity, @entryTime, @entryPrice, @sl, @tp1, @tp1Hit, @ltp, @signalCandleTs, @updatedTs, @strategy, @strategyParams';
+const POSITION_COLUMNS =
+  'trade_id, side, instrument_key, quantity, entry_time, entry_price, sl, tp1, tp1_hit, ltp, signal_candle_ts, updated_ts, strategy, strategy_params';
+const POSITION_VALUES =
+  '@tradeId, @side, @instrumentKey, @quantity, @entryTime, @entryPrice, @sl, @tp1, @tp1Hit, @ltp, @signalCandleTs, @updatedTs, @strategy, @strategyParams';
 
 /** A strategy's identity as the ledger keeps it: the name, the parameters as canonical JSON, and the SHA-256 of both. */
-export function strategyColumns(s: PositionStrategy | undefined): { strategy: string | null; strategyParams: string | null; strategyHash: string | null } {
+export function strategyColumns(s: PositionStrategy | undefined): {
+  strategy: string | null;
+  strategyParams: string | null;
+  strategyHash: string | null;
+} {
   if (!s) return { strategy: null, strategyParams: null, strategyHash: null };
   const params = canonicalParamsJson(s.params);
   return { strategy: s.name, strategyParams: params, strategyHash: strategyHash(s.name, params) };
@@ -68,14 +74,18 @@ function prepareStatements(db: Database.Database) {
     ),
     deletePosition: db.prepare('DELETE FROM positions WHERE trade_id = ?'),
     positionStrategy: db.prepare('SELECT strategy, strategy_params FROM positions WHERE trade_id = ?'),
-    insertHalt: db.prepare('INSERT OR IGNORE INTO halts (ts, kind, source, reason) VALUES (@ts, @kind, @source, @reason)'),
+    insertHalt: db.prepare(
+      'INSERT OR IGNORE INTO halts (ts, kind, source, reason) VALUES (@ts, @kind, @source, @reason)',
+    ),
     // The current state follows the newest event; a replayed older one does not roll it back.
     setHaltState: db.prepare(
       `INSERT INTO halt_state (id, halted, reason, ts, source) VALUES (1, @halted, @reason, @ts, @source)
        ON CONFLICT (id) DO UPDATE SET halted = excluded.halted, reason = excluded.reason, ts = excluded.ts, source = excluded.source
        WHERE excluded.ts >= halt_state.ts`,
     ),
-    insertAlert: db.prepare('INSERT OR IGNORE INTO alerts (ts, level, code, message) VALUES (@ts, @level, @code, @message)'),
+    insertAlert: db.prepare(
+      'INSERT OR IGNORE INTO alerts (ts, level, code, message) VALUES (@ts, @level, @code, @message)',
+    ),
     insertSignal: db.prepare(
       `INSERT OR IGNORE INTO signals (ts, candle_ts, kind, side, action, blocked_by, close, strategy, readings)
        VALUES (@ts, @candleTs, @kind, @side, @action, @blockedBy, @close, @strategy, @readings)`,
@@ -151,12 +161,24 @@ export class EventWriter {
         return;
       case 'candle': {
         const c = event.candle;
-        this.sql.upsertCandle.run({ instrumentKey: event.instrumentKey, ts: c.ts, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
+        this.sql.upsertCandle.run({
+          instrumentKey: event.instrumentKey,
+          ts: c.ts,
+          open: c.open,
+          high: c.high,
+          low: c.low,
+          close: c.close,
+          volume: c.volume,
+        });
         return;
       }
       default: {
         const unknown = event as { type?: unknown };
-        throw new LedgerWriteError(`ledger cannot store an event of type ${JSON.stringify(unknown?.type)}`, null, 'invalid_data');
+        throw new LedgerWriteError(
+          `ledger cannot store an event of type ${JSON.stringify(unknown?.type)}`,
+          null,
+          'invalid_data',
+        );
       }
     }
   }
@@ -167,13 +189,33 @@ export class EventWriter {
 
   private entry(event: EntryEvent): void {
     const p = event.position;
-    this.order(entryOrderKey(p.tradeId), p.tradeId, 'entry', p.side, p.instrumentKey, p.quantity, p.entryTime, null, p.entryPrice);
+    this.order(
+      entryOrderKey(p.tradeId),
+      p.tradeId,
+      'entry',
+      p.side,
+      p.instrumentKey,
+      p.quantity,
+      p.entryTime,
+      null,
+      p.entryPrice,
+    );
     this.sql.openPosition.run(positionParams(p, event.ts));
   }
 
   private exit(event: ExitEvent): void {
     const t = event.trade;
-    this.order(exitOrderKey(t.tradeId), t.tradeId, 'exit', t.side, t.instrumentKey, t.quantity, t.exitTime, t.reason, t.exitPrice);
+    this.order(
+      exitOrderKey(t.tradeId),
+      t.tradeId,
+      'exit',
+      t.side,
+      t.instrumentKey,
+      t.quantity,
+      t.exitTime,
+      t.reason,
+      t.exitPrice,
+    );
     // the trades row: the trade's own fields, its charges by kind, their total (better-sqlite3 binds only the named parameters)
     // Without a strategy on the event (a position from an old checkpoint), the open position's row says which.
     const s = event.strategy ? strategyColumns(event.strategy) : this.positionStrategy(t.tradeId);
@@ -182,9 +224,15 @@ export class EventWriter {
   }
 
   private positionStrategy(tradeId: number): ReturnType<typeof strategyColumns> {
-    const row = this.sql.positionStrategy.get(tradeId) as { strategy: string | null; strategy_params: string | null } | undefined;
+    const row = this.sql.positionStrategy.get(tradeId) as
+      | { strategy: string | null; strategy_params: string | null }
+      | undefined;
     if (!row?.strategy) return strategyColumns(undefined);
-    return { strategy: row.strategy, strategyParams: row.strategy_params, strategyHash: row.strategy_params ? strategyHash(row.strategy, row.strategy_params) : null };
+    return {
+      strategy: row.strategy,
+      strategyParams: row.strategy_params,
+      strategyHash: row.strategy_params ? strategyHash(row.strategy, row.strategy_params) : null,
+    };
   }
 
   private positionUpdate(event: PositionUpdateEvent): void {
@@ -192,8 +240,20 @@ export class EventWriter {
   }
 
   /** Records a filled order and its fill; refuses a trade id that already names a different order. */
-  private order(key: string, tradeId: number, kind: 'entry' | 'exit', side: string, instrumentKey: string, quantity: number, ts: number, reason: string | null, price: number): void {
-    const inserted = this.sql.insertOrder.run({ key, tradeId, kind, side, instrumentKey, quantity, ts, status: 'filled', reason }).changes > 0;
+  private order(
+    key: string,
+    tradeId: number,
+    kind: 'entry' | 'exit',
+    side: string,
+    instrumentKey: string,
+    quantity: number,
+    ts: number,
+    reason: string | null,
+    price: number,
+  ): void {
+    const inserted =
+      this.sql.insertOrder.run({ key, tradeId, kind, side, instrumentKey, quantity, ts, status: 'filled', reason })
+        .changes > 0;
     if (!inserted) {
       const storedTs = this.sql.orderTs.get(key) as number | undefined;
       if (storedTs !== ts) {

@@ -11,7 +11,15 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AlertEvent, AlertLevel, EngineEvent, HaltEvent, HaltSource, ResumeEvent, SignalEvent } from '../core/events.js';
+import type {
+  AlertEvent,
+  AlertLevel,
+  EngineEvent,
+  HaltEvent,
+  HaltSource,
+  ResumeEvent,
+  SignalEvent,
+} from '../core/events.js';
 import type { Candle, ChargeBreakdown, ClosedTrade, ExitReason, OpenPosition, Side } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { writeBackup } from './backups.js';
@@ -88,7 +96,9 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class Ledger {
   private readonly writer: EventWriter | null;
-  private readonly commitTx: Database.Transaction<(events: readonly EngineEvent[], checkpoint: { ts: number; data: string } | null) => void> | null;
+  private readonly commitTx: Database.Transaction<
+    (events: readonly EngineEvent[], checkpoint: { ts: number; data: string } | null) => void
+  > | null;
   private readonly checkpointName: string;
   private closed = false;
 
@@ -108,10 +118,12 @@ export class Ledger {
     } else {
       const writer = new EventWriter(db);
       this.writer = writer;
-      this.commitTx = db.transaction((events: readonly EngineEvent[], checkpoint: { ts: number; data: string } | null) => {
-        for (const event of events) writer.apply(event);
-        if (checkpoint) writer.checkpoint(this.checkpointName, checkpoint.ts, checkpoint.data);
-      });
+      this.commitTx = db.transaction(
+        (events: readonly EngineEvent[], checkpoint: { ts: number; data: string } | null) => {
+          for (const event of events) writer.apply(event);
+          if (checkpoint) writer.checkpoint(this.checkpointName, checkpoint.ts, checkpoint.data);
+        },
+      );
     }
   }
 
@@ -125,7 +137,10 @@ export class Ledger {
     try {
       fs.mkdirSync(path.dirname(abs), { recursive: true });
     } catch (err) {
-      throw new LedgerError(`Cannot create the ledger directory ${path.dirname(abs)}: ${errorMessage(err)}. Check that this user may write there.`, 'io');
+      throw new LedgerError(
+        `Cannot create the ledger directory ${path.dirname(abs)}: ${errorMessage(err)}. Check that this user may write there.`,
+        'io',
+      );
     }
     const kind = fileKind(abs);
     const lock = WriterLock.acquire(abs, log);
@@ -141,7 +156,12 @@ export class Ledger {
       configureWriter(db);
       const applied = migrate(db, log, Date.now());
       const ledger = new Ledger(db, abs, false, lock, log, checkpointName);
-      log.info('ledger: open', { file: abs, schemaVersion: LATEST_SCHEMA_VERSION, created: kind !== 'present', migrations: applied });
+      log.info('ledger: open', {
+        file: abs,
+        schemaVersion: LATEST_SCHEMA_VERSION,
+        created: kind !== 'present',
+        migrations: applied,
+      });
       return ledger;
     } catch (err) {
       db?.close();
@@ -151,10 +171,19 @@ export class Ledger {
     }
   }
 
-  private static openReadonly(abs: string, log: Logger, timeout: number, checkpointName: string, verify: boolean): Ledger {
+  private static openReadonly(
+    abs: string,
+    log: Logger,
+    timeout: number,
+    checkpointName: string,
+    verify: boolean,
+  ): Ledger {
     const kind = fileKind(abs);
     if (kind === 'missing' || kind === 'empty') {
-      throw new LedgerError(`No ledger at ${abs} yet: the appliance creates it on its first run (niftybox run). Check NIFTYBOX_DB / the config's path.`, 'missing');
+      throw new LedgerError(
+        `No ledger at ${abs} yet: the appliance creates it on its first run (niftybox run). Check NIFTYBOX_DB / the config's path.`,
+        'missing',
+      );
     }
     let db: Database.Database | null = null;
     try {
@@ -193,9 +222,14 @@ export class Ledger {
       try {
         data = JSON.stringify(checkpoint.data);
       } catch (err) {
-        throw new LedgerWriteError(`engine checkpoint is not JSON-serialisable: ${errorMessage(err)}`, null, 'invalid_data');
+        throw new LedgerWriteError(
+          `engine checkpoint is not JSON-serialisable: ${errorMessage(err)}`,
+          null,
+          'invalid_data',
+        );
       }
-      if (data === undefined) throw new LedgerWriteError('engine checkpoint data is undefined (nothing to store)', null, 'invalid_data');
+      if (data === undefined)
+        throw new LedgerWriteError('engine checkpoint data is undefined (nothing to store)', null, 'invalid_data');
       cp = { ts: checkpoint.ts, data };
     }
     try {
@@ -212,18 +246,33 @@ export class Ledger {
             : failure === 'busy'
               ? ' Another program holds a lock on the ledger.'
               : '';
-      this.log.error('ledger: commit failed; nothing of the batch was stored', { file: this.file, code, failure, events: events.length, error: errorMessage(err) });
-      throw new LedgerWriteError(`Ledger ${this.file}: commit of ${events.length} event(s) failed: ${errorMessage(err)}.${advice}`, code, failure);
+      this.log.error('ledger: commit failed; nothing of the batch was stored', {
+        file: this.file,
+        code,
+        failure,
+        events: events.length,
+        error: errorMessage(err),
+      });
+      throw new LedgerWriteError(
+        `Ledger ${this.file}: commit of ${events.length} event(s) failed: ${errorMessage(err)}.${advice}`,
+        code,
+        failure,
+      );
     }
   }
 
   loadCheckpoint(): Checkpoint | null {
-    const row = this.db.prepare('SELECT ts, data FROM checkpoints WHERE name = ?').get(this.checkpointName) as { ts: number; data: string } | undefined;
+    const row = this.db.prepare('SELECT ts, data FROM checkpoints WHERE name = ?').get(this.checkpointName) as
+      | { ts: number; data: string }
+      | undefined;
     if (!row) return null;
     try {
       return { ts: row.ts, data: JSON.parse(row.data) as unknown };
     } catch (err) {
-      throw new LedgerError(`Ledger ${this.file}: the stored engine checkpoint is not valid JSON (${errorMessage(err)}).`, 'corrupt');
+      throw new LedgerError(
+        `Ledger ${this.file}: the stored engine checkpoint is not valid JSON (${errorMessage(err)}).`,
+        'corrupt',
+      );
     }
   }
 
@@ -242,7 +291,9 @@ export class Ledger {
 
   /** The open position (the newest, should there ever be more than one), or null when flat. */
   openPosition(): OpenPosition | null {
-    const row = this.db.prepare('SELECT * FROM positions ORDER BY entry_time DESC, trade_id DESC LIMIT 1').get() as PositionRow | undefined;
+    const row = this.db.prepare('SELECT * FROM positions ORDER BY entry_time DESC, trade_id DESC LIMIT 1').get() as
+      | PositionRow
+      | undefined;
     return row ? positionFromRow(row) : null;
   }
 
@@ -262,27 +313,36 @@ export class Ledger {
       source: HaltSource;
       reason: string | null;
     }[];
-    return rows.map((r) => (r.kind === 'halt' ? { type: 'halt', ts: r.ts, reason: r.reason ?? '', source: r.source } : { type: 'resume', ts: r.ts, source: r.source }));
+    return rows.map((r) =>
+      r.kind === 'halt'
+        ? { type: 'halt', ts: r.ts, reason: r.reason ?? '', source: r.source }
+        : { type: 'resume', ts: r.ts, source: r.source },
+    );
   }
 
   /** Candles of one instrument with fromTs ≤ ts ≤ toTs, ascending. */
   candles(instrumentKey: string, fromTs: number, toTs: number): Candle[] {
     return this.db
-      .prepare('SELECT ts, open, high, low, close, volume FROM candles WHERE instrument_key = ? AND ts BETWEEN ? AND ? ORDER BY ts')
+      .prepare(
+        'SELECT ts, open, high, low, close, volume FROM candles WHERE instrument_key = ? AND ts BETWEEN ? AND ? ORDER BY ts',
+      )
       .all(instrumentKey, fromTs, toTs) as Candle[];
   }
 
   /** Upstox's official candles of one instrument with fromTs ≤ ts ≤ toTs, ascending (see recordOfficialCandles). */
   officialCandles(instrumentKey: string, fromTs: number, toTs: number): Candle[] {
     return this.db
-      .prepare('SELECT ts, open, high, low, close, volume FROM official_candles WHERE instrument_key = ? AND ts BETWEEN ? AND ? ORDER BY ts')
+      .prepare(
+        'SELECT ts, open, high, low, close, volume FROM official_candles WHERE instrument_key = ? AND ts BETWEEN ? AND ? ORDER BY ts',
+      )
       .all(instrumentKey, fromTs, toTs) as Candle[];
   }
 
   /** Stores Upstox's own candles (history or intraday) beside the tick-built ones; a re-fetched candle replaces the stored one. */
   recordOfficialCandles(instrumentKey: string, candles: readonly Candle[], fetchedAt: number): void {
     this.assertOpen();
-    if (this.readonly) throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot store candles.`, 'usage');
+    if (this.readonly)
+      throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot store candles.`, 'usage');
     const put = this.db.prepare(
       'INSERT OR REPLACE INTO official_candles (instrument_key, ts, open, high, low, close, volume, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -294,7 +354,9 @@ export class Ledger {
   /** Instrument keys with candles (tick-built or official) in fromTs ≤ ts ≤ toTs. */
   candleKeys(fromTs: number, toTs: number): string[] {
     return this.db
-      .prepare('SELECT instrument_key FROM candles WHERE ts BETWEEN @a AND @b UNION SELECT instrument_key FROM official_candles WHERE ts BETWEEN @a AND @b ORDER BY 1')
+      .prepare(
+        'SELECT instrument_key FROM candles WHERE ts BETWEEN @a AND @b UNION SELECT instrument_key FROM official_candles WHERE ts BETWEEN @a AND @b ORDER BY 1',
+      )
       .pluck()
       .all({ a: fromTs, b: toTs }) as string[];
   }
@@ -308,31 +370,49 @@ export class Ledger {
   }
 
   lastCandleTs(instrumentKey: string): number | null {
-    const ts = this.db.prepare('SELECT MAX(ts) FROM candles WHERE instrument_key = ?').pluck().get(instrumentKey) as number | null;
+    const ts = this.db.prepare('SELECT MAX(ts) FROM candles WHERE instrument_key = ?').pluck().get(instrumentKey) as
+      | number
+      | null;
     return ts ?? null;
   }
 
   /** Retention: deletes candles and alerts older than the given epoch ms; returns how many rows went. */
   prune(opts: { candlesBefore?: number; alertsBefore?: number }): { candles: number; alerts: number } {
-    const candles = opts.candlesBefore === undefined ? 0 : this.db.prepare('DELETE FROM candles WHERE ts < ?').run(opts.candlesBefore).changes;
-    const alerts = opts.alertsBefore === undefined ? 0 : this.db.prepare('DELETE FROM alerts WHERE ts < ?').run(opts.alertsBefore).changes;
+    const candles =
+      opts.candlesBefore === undefined
+        ? 0
+        : this.db.prepare('DELETE FROM candles WHERE ts < ?').run(opts.candlesBefore).changes;
+    const alerts =
+      opts.alertsBefore === undefined
+        ? 0
+        : this.db.prepare('DELETE FROM alerts WHERE ts < ?').run(opts.alertsBefore).changes;
     return { candles, alerts };
   }
 
   /** The newest `limit` alerts, newest first. */
   alerts(limit = 50): AlertEvent[] {
-    const rows = this.db.prepare('SELECT ts, level, code, message FROM alerts ORDER BY ts DESC, id DESC LIMIT ?').all(limit) as {
+    const rows = this.db
+      .prepare('SELECT ts, level, code, message FROM alerts ORDER BY ts DESC, id DESC LIMIT ?')
+      .all(limit) as {
       ts: number;
       level: AlertLevel;
       code: string;
       message: string;
     }[];
-    return rows.map((r) => ({ type: 'alert', ts: r.ts, level: r.level, code: r.code as AlertEvent['code'], message: r.message }));
+    return rows.map((r) => ({
+      type: 'alert',
+      ts: r.ts,
+      level: r.level,
+      code: r.code as AlertEvent['code'],
+      message: r.message,
+    }));
   }
 
   /** Signals with fromTs ≤ ts ≤ toTs (default: all), oldest first. */
   signals(fromTs = Number.MIN_SAFE_INTEGER, toTs = Number.MAX_SAFE_INTEGER): SignalEvent[] {
-    const rows = this.db.prepare('SELECT * FROM signals WHERE ts BETWEEN ? AND ? ORDER BY ts, candle_ts, kind, side').all(fromTs, toTs) as SignalRow[];
+    const rows = this.db
+      .prepare('SELECT * FROM signals WHERE ts BETWEEN ? AND ? ORDER BY ts, candle_ts, kind, side')
+      .all(fromTs, toTs) as SignalRow[];
     return rows.map(signalFromRow);
   }
 
@@ -363,7 +443,9 @@ export class Ledger {
   /** The highest trade id ever stored (closed, open or ordered), so the engine can continue numbering. */
   maxTradeId(): number | null {
     const id = this.db
-      .prepare('SELECT MAX(id) FROM (SELECT MAX(trade_id) AS id FROM trades UNION ALL SELECT MAX(trade_id) FROM positions UNION ALL SELECT MAX(trade_id) FROM orders)')
+      .prepare(
+        'SELECT MAX(id) FROM (SELECT MAX(trade_id) AS id FROM trades UNION ALL SELECT MAX(trade_id) FROM positions UNION ALL SELECT MAX(trade_id) FROM orders)',
+      )
       .pluck()
       .get() as number | null;
     return id ?? null;
@@ -403,7 +485,9 @@ export class Ledger {
   /** Retained MQTT topics the box announced and has not cleared yet (see src/mqtt/announcements.ts). */
   mqttAnnounced(): MqttAnnouncement[] {
     this.assertOpen();
-    const rows = this.db.prepare('SELECT topic, device_id, kind, announced_at FROM mqtt_announced ORDER BY topic').all() as {
+    const rows = this.db
+      .prepare('SELECT topic, device_id, kind, announced_at FROM mqtt_announced ORDER BY topic')
+      .all() as {
       topic: string;
       device_id: string;
       kind: MqttAnnouncement['kind'];
@@ -431,7 +515,8 @@ export class Ledger {
 
   private assertWritable(): void {
     this.assertOpen();
-    if (this.readonly) throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot record MQTT announcements.`, 'usage');
+    if (this.readonly)
+      throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot record MQTT announcements.`, 'usage');
   }
 
   /** An online backup into `file` (see backups.ts); the ledger stays usable while it is made. */
@@ -508,9 +593,25 @@ function tradeFromRow(r: TradeRow): ClosedTrade {
     grossPnl: r.gross_pnl,
     charges: r.charges,
     netPnl: r.net_pnl,
-    chargeBreakdown: { brokerage: r.brokerage, stt: r.stt, exchange: r.exchange, sebi: r.sebi, stamp: r.stamp, gst: r.gst, total: r.charges_total },
+    chargeBreakdown: {
+      brokerage: r.brokerage,
+      stt: r.stt,
+      exchange: r.exchange,
+      sebi: r.sebi,
+      stamp: r.stamp,
+      gst: r.gst,
+      total: r.charges_total,
+    },
     slippageCost: r.slippage_cost,
-    ...(r.strategy ? { strategy: { name: r.strategy, params: r.strategy_params ? (JSON.parse(r.strategy_params) as Record<string, unknown>) : null, hash: r.strategy_hash } } : {}),
+    ...(r.strategy
+      ? {
+          strategy: {
+            name: r.strategy,
+            params: r.strategy_params ? (JSON.parse(r.strategy_params) as Record<string, unknown>) : null,
+            hash: r.strategy_hash,
+          },
+        }
+      : {}),
   };
 }
 
@@ -543,7 +644,9 @@ function positionFromRow(r: PositionRow): OpenPosition {
     tp1Hit: r.tp1_hit === 1,
     ltp: r.ltp,
     signalCandleTs: r.signal_candle_ts,
-    ...(r.strategy && r.strategy_params ? { strategy: { name: r.strategy, params: JSON.parse(r.strategy_params) as Record<string, unknown> } } : {}),
+    ...(r.strategy && r.strategy_params
+      ? { strategy: { name: r.strategy, params: JSON.parse(r.strategy_params) as Record<string, unknown> } }
+      : {}),
   };
 }
 
@@ -560,7 +663,17 @@ interface SignalRow {
 }
 
 function signalFromRow(r: SignalRow): SignalEvent {
-  const s: SignalEvent = { type: 'signal', ts: r.ts, candleTs: r.candle_ts, kind: r.kind, side: r.side, action: r.action, close: r.close, strategy: r.strategy, readings: JSON.parse(r.readings) as Record<string, number> };
+  const s: SignalEvent = {
+    type: 'signal',
+    ts: r.ts,
+    candleTs: r.candle_ts,
+    kind: r.kind,
+    side: r.side,
+    action: r.action,
+    close: r.close,
+    strategy: r.strategy,
+    readings: JSON.parse(r.readings) as Record<string, number>,
+  };
   if (r.blocked_by !== null) s.blockedBy = JSON.parse(r.blocked_by) as string[];
   return s;
 }

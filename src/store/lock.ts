@@ -69,13 +69,20 @@ export class WriterLock {
     }
     const previous = readOwner(ownerFile);
     if (previous && previous.pid !== process.pid) {
-      log.warn('ledger: previous writer did not close cleanly; taking over its lock', { file: dbFile, previousPid: previous.pid, previousSince: previous.since });
+      log.warn('ledger: previous writer did not close cleanly; taking over its lock', {
+        file: dbFile,
+        previousPid: previous.pid,
+        previousSince: previous.since,
+      });
     }
     const me: OwnerInfo = { pid: process.pid, host: os.hostname(), since: new Date().toISOString() };
     try {
       fs.writeFileSync(ownerFile, JSON.stringify(me) + '\n');
     } catch (err) {
-      log.warn('ledger: could not write the lock owner file (only used in messages)', { file: ownerFile, error: errorMessage(err) });
+      log.warn('ledger: could not write the lock owner file (only used in messages)', {
+        file: ownerFile,
+        error: errorMessage(err),
+      });
     }
     held.add(handle);
     return new WriterLock(handle, ownerFile);
@@ -98,7 +105,9 @@ export class WriterLock {
 function readOwner(file: string): OwnerInfo | null {
   try {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<OwnerInfo>;
-    return typeof parsed.pid === 'number' ? { pid: parsed.pid, host: String(parsed.host ?? '?'), since: String(parsed.since ?? '?') } : null;
+    return typeof parsed.pid === 'number'
+      ? { pid: parsed.pid, host: String(parsed.host ?? '?'), since: String(parsed.since ?? '?') }
+      : null;
   } catch {
     return null;
   }

@@ -152,7 +152,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    description: 'mqtt_announced: retained Home Assistant discovery configs the box published, so it can remove them later',
+    description:
+      'mqtt_announced: retained Home Assistant discovery configs the box published, so it can remove them later',
     sql: `
       -- One row per retained topic the box announced (the HA device config, its state/availability),
       -- removed once an empty retained message has cleared it (discovery off, device id changed).
@@ -166,7 +167,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: "official candles: Upstox's own 5-minute candles the box fetched (warm-up history, the after-close check)",
+    description:
+      "official candles: Upstox's own 5-minute candles the box fetched (warm-up history, the after-close check)",
     sql: `
       -- Upstox's candles beside the box's tick-built ones in candles: export and verify prefer these.
       CREATE TABLE official_candles (
@@ -184,7 +186,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    description: 'strategies: each trade and open position records its strategy and parameters; signals carry the strategy and its readings as JSON',
+    description:
+      'strategies: each trade and open position records its strategy and parameters; signals carry the strategy and its readings as JSON',
     sql: `
       -- The strategy (strategies.md) and every parameter, as canonical JSON, with its SHA-256 (a run's
       -- identity). Trades before this migration were all V25's; their parameters were not recorded.
@@ -236,7 +239,11 @@ export function migrate(db: Database.Database, log: Logger, now: number): number
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, now);
+      db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.description,
+        now,
+      );
       db.pragma(`user_version = ${m.version}`);
       applied.push(m.version);
     }

@@ -14,7 +14,11 @@ export function hostOf(header: string | undefined): string | null {
 }
 
 /** The box's own names and addresses, as they appear in a Host header. */
-export function boxHosts(extra: readonly string[] = [], host = hostname(), interfaces = networkInterfaces()): Set<string> {
+export function boxHosts(
+  extra: readonly string[] = [],
+  host = hostname(),
+  interfaces = networkInterfaces(),
+): Set<string> {
   const names = new Set<string>(['localhost', '127.0.0.1', '[::1]']);
   const name = host.toLowerCase();
   if (name) {
@@ -22,7 +26,8 @@ export function boxHosts(extra: readonly string[] = [], host = hostname(), inter
     names.add(`${name.split('.')[0]}.local`);
   }
   for (const list of Object.values(interfaces)) {
-    for (const a of list ?? []) names.add(a.family === 'IPv6' ? `[${a.address.split('%')[0]!.toLowerCase()}]` : a.address);
+    for (const a of list ?? [])
+      names.add(a.family === 'IPv6' ? `[${a.address.split('%')[0]!.toLowerCase()}]` : a.address);
   }
   for (const e of extra) {
     const h = hostOf(e);

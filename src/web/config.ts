@@ -17,7 +17,16 @@ export const webConfigSchema = z
      * `<hostname>.local` and localhost (e.g. a DNS name of your own, or a reverse proxy's). Any other
      * Host header is refused with 421: a page on another site cannot read or halt the box by DNS rebinding.
      */
-    hosts: z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/, 'a host name or address, e.g. niftybox.home.arpa')).default([]),
+    hosts: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/,
+            'a host name or address, e.g. niftybox.home.arpa',
+          ),
+      )
+      .default([]),
     /** Live-update streams (the open pages) per client address, and in all; more are refused with 503. */
     maxStreamsPerClient: z.number().int().min(1).default(8),
     maxStreams: z.number().int().min(1).default(64),

@@ -23,7 +23,12 @@ export interface IndexPane {
 /** What the page draws of the strategy's readings (contract.ts ReadingPlot, with the level's value). */
 export interface StrategyPlots {
   name: string;
-  plots: { reading: string; pane: 'price' | 'lower'; kind: 'line' | 'histogram'; level?: { name: string; value: number } }[];
+  plots: {
+    reading: string;
+    pane: 'price' | 'lower';
+    kind: 'line' | 'histogram';
+    level?: { name: string; value: number };
+  }[];
 }
 
 export interface OptionPane {
@@ -111,7 +116,10 @@ export function indexPane(history: readonly Candle[], fromTs: number, toTs: numb
   return pane;
 }
 
-export function optionPane(contract: Pick<OptionContract, 'instrumentKey' | 'expiry' | 'strike' | 'side'> | { instrumentKey: string }, candles: readonly Candle[]): OptionPane {
+export function optionPane(
+  contract: Pick<OptionContract, 'instrumentKey' | 'expiry' | 'strike' | 'side'> | { instrumentKey: string },
+  candles: readonly Candle[],
+): OptionPane {
   const named = 'expiry' in contract ? contractName(contract) : null;
   return { instrumentKey: contract.instrumentKey, symbol: named, candles: candles.map(candleRow) };
 }

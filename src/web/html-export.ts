@@ -13,7 +13,18 @@ import type { OptionDay } from '../feed/csv.js';
 import { sensitivityJson, summaryJson, type SlippagePoint } from '../report/format.js';
 import type { Ledger } from '../store/ledger.js';
 import { DataError } from '../lib/errors.js';
-import { dayTrades, emptyIndexPane, equityCurve, indicatorSeries, optionPane, pushRow, strategyPlots, type DayView, type IndexPane, type ReportView } from './day-view.js';
+import {
+  dayTrades,
+  emptyIndexPane,
+  equityCurve,
+  indicatorSeries,
+  optionPane,
+  pushRow,
+  strategyPlots,
+  type DayView,
+  type IndexPane,
+  type ReportView,
+} from './day-view.js';
 import { LedgerDays } from './ledger-days.js';
 import { pageHtml, readClientBundle } from './page.js';
 
@@ -23,7 +34,13 @@ export interface StaticPageData {
   days: Record<string, DayView>;
 }
 
-function reportView(title: string, trades: readonly ClosedTrade[], sensitivity: SlippagePoint[], notes: string[], extra: Record<string, unknown> = {}): ReportView {
+function reportView(
+  title: string,
+  trades: readonly ClosedTrade[],
+  sensitivity: SlippagePoint[],
+  notes: string[],
+  extra: Record<string, unknown> = {},
+): ReportView {
   return {
     title,
     summary: summaryJson(summarize(trades), extra),
@@ -91,7 +108,15 @@ export function backtestPage(o: {
 }
 
 /** The ledger's days in [from, to] that have candles or trades. */
-export function ledgerPage(o: { ledger: Ledger; calendar: MarketCalendar; strategy: StrategyChoice; from?: string; to?: string; title: string; notes: string[] }): StaticPageData {
+export function ledgerPage(o: {
+  ledger: Ledger;
+  calendar: MarketCalendar;
+  strategy: StrategyChoice;
+  from?: string;
+  to?: string;
+  title: string;
+  notes: string[];
+}): StaticPageData {
   const ld = new LedgerDays(o.ledger, o.calendar, o.strategy);
   const trades = o.ledger.trades({ from: o.from, to: o.to });
   const days: Record<string, DayView> = {};
@@ -109,7 +134,9 @@ export function writeHtmlPage(file: string, data: StaticPageData): number {
   try {
     writeFileSync(file, html);
   } catch (err) {
-    throw new HtmlWriteError(`cannot write the --html file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new HtmlWriteError(
+      `cannot write the --html file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return Buffer.byteLength(html);
 }

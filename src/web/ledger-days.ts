@@ -4,7 +4,17 @@ import type { StrategyChoice } from '../core/strategies/index.js';
 import { DAY_MS } from '../core/time.js';
 import { NIFTY_INDEX_KEY, type Candle, type DayContracts, type Side } from '../core/types.js';
 import type { Ledger } from '../store/ledger.js';
-import { dayTrades, equityCurve, indexPane, optionPane, strategyPlots, type DayView, type EquityPoint, type OptionPane, type PositionLevels } from './day-view.js';
+import {
+  dayTrades,
+  equityCurve,
+  indexPane,
+  optionPane,
+  strategyPlots,
+  type DayView,
+  type EquityPoint,
+  type OptionPane,
+  type PositionLevels,
+} from './day-view.js';
 
 /** Index candles before the day that warm the indicators (EMA200 is ~2.7 days of candles; EMA26 + signal converge well within this). */
 const WARMUP_MS = 10 * DAY_MS;
@@ -40,7 +50,12 @@ export class LedgerDays {
     if (!session) return null;
     const { openTs, closeTs } = session;
     const stored = this.ledger.candles(NIFTY_INDEX_KEY, openTs - WARMUP_MS, closeTs);
-    const history = live.history ? mergeByTs(live.history(openTs - 1).filter((c) => c.ts >= openTs - WARMUP_MS), stored) : stored;
+    const history = live.history
+      ? mergeByTs(
+          live.history(openTs - 1).filter((c) => c.ts >= openTs - WARMUP_MS),
+          stored,
+        )
+      : stored;
     const trades = this.ledger.trades({ from: day, to: day });
     const index = indexPane(history, openTs, closeTs, this.strategy);
 
@@ -62,7 +77,11 @@ export class LedgerDays {
       const side = sideByCorrelation(candles, history);
       if (side && !options[side]) options[side] = optionPane({ instrumentKey: key }, candles);
     }
-    const position = live.position && (options[live.position.side]?.instrumentKey === live.position.instrumentKey || !options[live.position.side]) ? live.position : null;
+    const position =
+      live.position &&
+      (options[live.position.side]?.instrumentKey === live.position.instrumentKey || !options[live.position.side])
+        ? live.position
+        : null;
     return { day, strategy: strategyPlots(this.strategy), index, options, trades: dayTrades(trades), position };
   }
 }

@@ -16,7 +16,10 @@ export interface LoginRoute {
 /** The page's servers of this process, by port, so the login flow can find the one on its port. */
 const servers = new Map<number, { setLoginRoute(route: LoginRoute | null): void }>();
 
-export function registerPageServer(port: number, server: { setLoginRoute(route: LoginRoute | null): void }): () => void {
+export function registerPageServer(
+  port: number,
+  server: { setLoginRoute(route: LoginRoute | null): void },
+): () => void {
   servers.set(port, server);
   return () => {
     if (servers.get(port) === server) servers.delete(port);
@@ -28,7 +31,11 @@ export function pageServerOn(port: number) {
 }
 
 /** Serves the login page through the page's server on `port`; resolves once a fresh token is stored. */
-export async function serveLoginThroughPage(port: number, opts: Omit<LoginServerOptions, 'onListening'>, log: Logger): Promise<void> {
+export async function serveLoginThroughPage(
+  port: number,
+  opts: Omit<LoginServerOptions, 'onListening'>,
+  log: Logger,
+): Promise<void> {
   const page = pageServerOn(port);
   if (!page) throw new Error(`no page server on port ${port}`);
   const redirectUri = opts.redirectUri ?? `http://localhost:${port}/callback`;
@@ -39,7 +46,8 @@ export async function serveLoginThroughPage(port: number, opts: Omit<LoginServer
       host: '127.0.0.1',
       port: 0,
       log,
-      onListening: (info) => page.setLoginRoute({ paths: new Set(['/login', new URL(redirectUri).pathname]), port: info.port }),
+      onListening: (info) =>
+        page.setLoginRoute({ paths: new Set(['/login', new URL(redirectUri).pathname]), port: info.port }),
     });
   } finally {
     page.setLoginRoute(null);
@@ -48,10 +56,19 @@ export async function serveLoginThroughPage(port: number, opts: Omit<LoginServer
 
 /** Passes one request through to the login server on loopback. */
 export function proxyToLogin(req: IncomingMessage, res: ServerResponse, port: number): void {
-  const up = request({ host: '127.0.0.1', port, path: req.url, method: req.method, headers: { ...req.headers, host: `127.0.0.1:${port}` } }, (r) => {
-    res.writeHead(r.statusCode ?? 502, r.headers);
-    r.pipe(res);
-  });
+  const up = request(
+    {
+      host: '127.0.0.1',
+      port,
+      path: req.url,
+      method: req.method,
+      headers: { ...req.headers, host: `127.0.0.1:${port}` },
+    },
+    (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    },
+  );
   up.on('error', (err) => {
     if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end(`the login page is not answering: ${err.message}\n`);

@@ -11,13 +11,17 @@ import { escapeHtml } from '../lib/html.js';
  * dist/web; code run from src/ (tests) reads the built one.
  */
 const BESIDE = fileURLToPath(new URL('./client.js', import.meta.url));
-export const CLIENT_BUNDLE = existsSync(BESIDE) ? BESIDE : fileURLToPath(new URL('../../dist/web/client.js', import.meta.url));
+export const CLIENT_BUNDLE = existsSync(BESIDE)
+  ? BESIDE
+  : fileURLToPath(new URL('../../dist/web/client.js', import.meta.url));
 
 export function readClientBundle(): string {
   try {
     return readFileSync(CLIENT_BUNDLE, 'utf8');
   } catch (err) {
-    throw new Error(`the page's script ${CLIENT_BUNDLE} is missing (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): run "npm run build"`);
+    throw new Error(
+      `the page's script ${CLIENT_BUNDLE} is missing (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): run "npm run build"`,
+    );
   }
 }
 

@@ -88,7 +88,11 @@ export class WebServer implements Output {
 
   private constructor(private readonly o: WebServerOptions) {
     // The box checked the file when it opened it for writing, moments ago.
-    this.ledger = Ledger.open(o.ledgerFile, { log: o.log.child({ area: 'web-ledger' }), readonly: true, verifyOnOpen: false });
+    this.ledger = Ledger.open(o.ledgerFile, {
+      log: o.log.child({ area: 'web-ledger' }),
+      readonly: true,
+      verifyOnOpen: false,
+    });
     this.days = new LedgerDays(this.ledger, o.calendar, o.strategy);
     this.rules = new TradeRules(o.strategy.params);
     const clock = o.clock ?? realClock;
@@ -117,14 +121,18 @@ export class WebServer implements Output {
       });
     } catch (err) {
       w.ledger.close();
-      throw new Error(`the page could not listen on ${o.config.bind}:${o.config.port} (${(err as Error).message}); set web.port to a free port, 0 for any`);
+      throw new Error(
+        `the page could not listen on ${o.config.bind}:${o.config.port} (${(err as Error).message}); set web.port to a free port, 0 for any`,
+      );
     }
     const port = (w.server.address() as AddressInfo).port;
     w.port = port;
     w.unregister = registerPageServer(port, w);
     const host = o.config.bind === '0.0.0.0' || o.config.bind === '::' ? '127.0.0.1' : o.config.bind;
     w.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-    w.heartbeat = (o.clock ?? realClock).every(SSE_HEARTBEAT_MS, () => w.broadcast(': keep-alive\n\n'), { background: true });
+    w.heartbeat = (o.clock ?? realClock).every(SSE_HEARTBEAT_MS, () => w.broadcast(': keep-alive\n\n'), {
+      background: true,
+    });
     o.log.info('web: page ready', { url: w.url, bind: o.config.bind, port });
     return w;
   }
@@ -171,8 +179,10 @@ export class WebServer implements Output {
     setImmediate(() => {
       this.flushScheduled = false;
       let out = '';
-      if (this.pendingEvents.size) out += `event: ledger\ndata: ${JSON.stringify({ events: [...this.pendingEvents] })}\n\n`;
-      if (this.pendingState && this.lastState) out += `event: state\ndata: ${JSON.stringify(this.stateJson(this.lastState))}\n\n`;
+      if (this.pendingEvents.size)
+        out += `event: ledger\ndata: ${JSON.stringify({ events: [...this.pendingEvents] })}\n\n`;
+      if (this.pendingState && this.lastState)
+        out += `event: state\ndata: ${JSON.stringify(this.stateJson(this.lastState))}\n\n`;
       this.pendingEvents.clear();
       this.pendingState = false;
       if (out) this.broadcast(out);
@@ -196,14 +206,21 @@ export class WebServer implements Output {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     // Before anything else: a Host that is not the box's is a rebound name (or a misrouted request).
     if (!this.hosts.allows(req.headers.host)) {
-      if (this.refusedHosts++ % 100 === 0) this.o.log.warn('web: request for a host that is not this box refused (421); add it to web.hosts if it is yours', { host: String(req.headers.host ?? '').slice(0, 100), refused: this.refusedHosts });
+      if (this.refusedHosts++ % 100 === 0)
+        this.o.log.warn(
+          'web: request for a host that is not this box refused (421); add it to web.hosts if it is yours',
+          { host: String(req.headers.host ?? '').slice(0, 100), refused: this.refusedHosts },
+        );
       res.writeHead(421, { 'Content-Length': '0' });
       res.end();
       req.resume();
       return;
     }
     if (!this.authorized(req)) {
-      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="niftybox", charset="UTF-8"', 'Content-Type': 'text/plain' });
+      res.writeHead(401, {
+        'WWW-Authenticate': 'Basic realm="niftybox", charset="UTF-8"',
+        'Content-Type': 'text/plain',
+      });
       res.end('niftybox: this page needs the password set in web.password\n');
       return;
     }
@@ -212,7 +229,9 @@ export class WebServer implements Output {
     if (this.loginRoute?.paths.has(path)) return proxyToLogin(req, res, this.loginRoute.port);
     if (path === '/login') {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(`<!doctype html><meta charset="utf-8"><title>niftybox login</title><body style="font-family:sans-serif;max-width:40em;margin:3em auto"><h1>No login needed</h1><p>The box's Upstox token works. This page offers a login when the token expires. <a href="/">Back to the page</a>.</p>`);
+      res.end(
+        `<!doctype html><meta charset="utf-8"><title>niftybox login</title><body style="font-family:sans-serif;max-width:40em;margin:3em auto"><h1>No login needed</h1><p>The box's Upstox token works. This page offers a login when the token expires. <a href="/">Back to the page</a>.</p>`,
+      );
       return;
     }
     if (req.method === 'POST') return this.post(req, res, path);
@@ -229,27 +248,36 @@ export class WebServer implements Output {
       return;
     }
     if (path === '/api/state') return json(res, 200, this.stateJson(this.o.state()));
-    if (path === '/api/days') return json(res, 200, { days: this.days.days(), today: this.o.state().day || istDate(this.o.state().ts) });
+    if (path === '/api/days')
+      return json(res, 200, { days: this.days.days(), today: this.o.state().day || istDate(this.o.state().ts) });
     if (path === '/api/equity') return json(res, 200, { equity: this.days.equity() });
     if (path === '/api/events') return this.events(req, res);
     const m = DAY.exec(path);
     if (m) {
       const day = m[1]!;
-      if (!isCalendarDate(day)) return json(res, 400, { error: `"${day.slice(0, 40)}" is not a date: use /api/day/YYYY-MM-DD` });
+      if (!isCalendarDate(day))
+        return json(res, 400, { error: `"${day.slice(0, 40)}" is not a date: use /api/day/YYYY-MM-DD` });
       if (m[2]) return void this.reconcile(day, res);
       const state = this.o.state();
       const levels = state.day === day ? this.levels(state) : null;
       const key = `${this.version}|${state.day}|${levels ? `${levels.instrumentKey}@${levels.sl}/${levels.tp1Hit}` : '-'}`;
       const cached = this.dayCache.get(day);
       if (cached?.key === key) return jsonText(res, 200, cached.body);
-      const view = this.days.day(day, state.day === day ? { contracts: this.o.engine().contracts, position: levels, history: this.o.history } : { history: this.o.history });
+      const view = this.days.day(
+        day,
+        state.day === day
+          ? { contracts: this.o.engine().contracts, position: levels, history: this.o.history }
+          : { history: this.o.history },
+      );
       if (!view) return json(res, 404, { error: `${day} is not a trading day` });
       const body = JSON.stringify(view);
       if (this.dayCache.size > 8) this.dayCache.clear();
       this.dayCache.set(day, { key, body });
       return jsonText(res, 200, body);
     }
-    json(res, 404, { error: `no such page: ${path} (the API is /api/state, /api/days, /api/day/YYYY-MM-DD, /api/equity, /api/events)` });
+    json(res, 404, {
+      error: `no such page: ${path} (the API is /api/state, /api/days, /api/day/YYYY-MM-DD, /api/equity, /api/events)`,
+    });
   }
 
   private post(req: IncomingMessage, res: ServerResponse, path: string): void {
@@ -264,7 +292,11 @@ export class WebServer implements Output {
       return json(res, 200, this.stateJson(this.o.state()));
     }
     if (path === '/api/resume') {
-      if (!this.o.config.allowRemoteResume) return json(res, 403, { error: 'resume from the page is disabled (web.allowRemoteResume is false): hold the button 3 s or run "niftybox resume" on the box' });
+      if (!this.o.config.allowRemoteResume)
+        return json(res, 403, {
+          error:
+            'resume from the page is disabled (web.allowRemoteResume is false): hold the button 3 s or run "niftybox resume" on the box',
+        });
       this.o.control.resume('web');
       return json(res, 200, this.stateJson(this.o.state()));
     }
@@ -284,7 +316,8 @@ export class WebServer implements Output {
     }
     if (originHost !== host) return `cross-origin request from ${origin}`;
     const token = req.headers['x-csrf-token'];
-    if (typeof token !== 'string' || !safeEqual(token, this.csrf)) return 'missing or wrong CSRF token (reload the page)';
+    if (typeof token !== 'string' || !safeEqual(token, this.csrf))
+      return 'missing or wrong CSRF token (reload the page)';
     return null;
   }
 
@@ -302,7 +335,10 @@ export class WebServer implements Output {
     const mine = this.streamsByAddress.get(address) ?? 0;
     const { maxStreamsPerClient, maxStreams } = this.o.config;
     if (mine >= maxStreamsPerClient || this.clients.size >= maxStreams) {
-      const why = mine >= maxStreamsPerClient ? `${maxStreamsPerClient} live-update streams are open from ${address} already` : `${maxStreams} live-update streams are open already`;
+      const why =
+        mine >= maxStreamsPerClient
+          ? `${maxStreamsPerClient} live-update streams are open from ${address} already`
+          : `${maxStreams} live-update streams are open already`;
       res.setHeader('Retry-After', '30');
       return json(res, 503, { error: `${why}: close a tab of the page and reload` });
     }
@@ -316,7 +352,12 @@ export class WebServer implements Output {
       if (n > 0) this.streamsByAddress.set(address, n);
       else this.streamsByAddress.delete(address);
     };
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
     res.write(`retry: 2000\nevent: state\ndata: ${JSON.stringify(this.stateJson(this.o.state()))}\n\n`);
     this.clients.add(res);
     req.on('close', closed);
@@ -325,14 +366,21 @@ export class WebServer implements Output {
 
   private async reconcile(day: string, res: ServerResponse): Promise<void> {
     const official = this.o.officialCandles;
-    if (!official) return json(res, 200, { available: false, why: 'no Upstox connection to fetch official candles from' });
+    if (!official)
+      return json(res, 200, { available: false, why: 'no Upstox connection to fetch official candles from' });
     const cached = this.reconciled.get(day);
     if (cached) return json(res, 200, { available: true, ...cached });
     const session = this.o.calendar.session(day);
     if (!session) return json(res, 404, { error: `${day} is not a trading day` });
     const keys = this.ledger.candleKeys(session.openTs, session.closeTs);
     try {
-      const check = await reconcileCandles({ day, ledger: this.ledger, keys, calendar: this.o.calendar, official: (k) => official(k, day) });
+      const check = await reconcileCandles({
+        day,
+        ledger: this.ledger,
+        keys,
+        calendar: this.o.calendar,
+        official: (k) => official(k, day),
+      });
       if (this.o.state().ts > session.closeTs + 3_600_000) this.reconciled.set(day, check); // only a finished day's answer is final
       json(res, 200, { available: true, ...check });
     } catch (err) {
@@ -346,7 +394,10 @@ export class WebServer implements Output {
     const key = `${p.instrumentKey}@${p.entryPrice}`;
     if (this.openEntry?.key !== key) {
       const open = this.ledger.openPosition();
-      this.openEntry = { key, ts: open && open.instrumentKey === p.instrumentKey ? Math.round(open.entryTime / 1000) : null };
+      this.openEntry = {
+        key,
+        ts: open && open.instrumentKey === p.instrumentKey ? Math.round(open.entryTime / 1000) : null,
+      };
     }
     return {
       side: p.side,
@@ -377,7 +428,8 @@ export class WebServer implements Output {
 
 /** On every response (set first in handle): nothing of the page runs from, or inside, another site. */
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'same-origin',

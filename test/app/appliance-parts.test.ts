@@ -40,7 +40,10 @@ describe('the appliance parts are components: started in order, stopped in rever
     const lines: Record<string, unknown>[] = [];
     setLogSink((l) => lines.push(JSON.parse(l)));
     const log = createLogger();
-    const config = parseConfig({ db: join(dir, 'l.db'), stateDir: dir, deviceId: 'parts', mqtt: { embeddedBroker: { enabled: false } } }, {});
+    const config = parseConfig(
+      { db: join(dir, 'l.db'), stateDir: dir, deviceId: 'parts', mqtt: { embeddedBroker: { enabled: false } } },
+      {},
+    );
     const journal: string[] = [];
     let loopSeen: TradingLoop | null = null;
     const app = await startAppliance({

@@ -18,7 +18,9 @@ const candle = (ts: number): Candle => ({ ts, open: 1, high: 2, low: 0.5, close:
 describe('bounded memory and tables for weeks of uptime', () => {
   it('in-memory index history keeps HISTORY_DAYS', () => {
     const now = Date.parse('2025-11-28T10:00:00Z');
-    const history = Array.from({ length: 200 * 75 }, (_, i) => candle(now - 200 * DAY + i * 300_000 * (200 * DAY / (200 * 75 * 300_000))));
+    const history = Array.from({ length: 200 * 75 }, (_, i) =>
+      candle(now - 200 * DAY + i * 300_000 * ((200 * DAY) / (200 * 75 * 300_000))),
+    );
     const kept = trimHistory(history, now);
     expect(kept.length).toBeLessThan(history.length);
     expect(kept[0]!.ts).toBeGreaterThanOrEqual(now - HISTORY_DAYS * DAY);
@@ -47,7 +49,11 @@ describe('bounded memory and tables for weeks of uptime', () => {
 
   it('ticks waiting behind a repair are capped', async () => {
     const got: number[] = [];
-    const gate = new TickGate<number>((t) => got.push(t), () => undefined, 1000);
+    const gate = new TickGate<number>(
+      (t) => got.push(t),
+      () => undefined,
+      1000,
+    );
     let release!: () => void;
     void gate.hold(() => new Promise<void>((r) => (release = r)));
     for (let i = 0; i < 5000; i++) gate.push(i);
@@ -69,7 +75,12 @@ describe('bounded memory and tables for weeks of uptime', () => {
     const now = Date.parse('2026-12-01T06:00:00Z');
     const events: EngineEvent[] = [];
     for (const age of [10, 200, 364, 399, 401, 800]) {
-      events.push({ type: 'candle', ts: now - age * DAY, instrumentKey: 'NSE_INDEX|Nifty 50', candle: candle(now - age * DAY) });
+      events.push({
+        type: 'candle',
+        ts: now - age * DAY,
+        instrumentKey: 'NSE_INDEX|Nifty 50',
+        candle: candle(now - age * DAY),
+      });
       events.push({ type: 'alert', ts: now - age * DAY, level: 'info', code: 'MQTT', message: `age ${age}` });
     }
     ledger.commit(events, null);
@@ -79,7 +90,12 @@ describe('bounded memory and tables for weeks of uptime', () => {
     const ages = ledger.candles('NSE_INDEX|Nifty 50', 0, now).map((c) => Math.round((now - c.ts) / DAY));
     expect(ages).toEqual([399, 364, 200, 10]);
     expect(ledger.alerts(100).map((a) => a.message)).toEqual(['age 10']);
-    pruneLedger(ledger, parseConfig({ db: join(dir, 'l.db'), stateDir: dir, retention: { candleDays: 30, alertDays: 5 } }, {}), now, log);
+    pruneLedger(
+      ledger,
+      parseConfig({ db: join(dir, 'l.db'), stateDir: dir, retention: { candleDays: 30, alertDays: 5 } }, {}),
+      now,
+      log,
+    );
     expect(ledger.candles('NSE_INDEX|Nifty 50', 0, now)).toHaveLength(1);
     expect(ledger.alerts(100)).toHaveLength(0);
     ledger.close();

@@ -11,7 +11,8 @@ function tsFiles(dir: string): string[] {
   });
 }
 
-const withoutComments = (line: string) => (/^\s*(\*|\/\*)/.test(line) ? '' : line.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, ''));
+const withoutComments = (line: string) =>
+  /^\s*(\*|\/\*)/.test(line) ? '' : line.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '');
 
 /** Lines (comments dropped) that call setTimeout, setInterval or Date.now directly, or pass Date.now as the clock. */
 function directTimeUse(files: string[]): string[] {
@@ -34,7 +35,9 @@ describe('the app reads time and waits only through a Clock', () => {
 
   it('nor does any output: src/device, src/mqtt, src/web (the browser code in src/web/client aside)', () => {
     const client = join(repoRoot, 'src/web/client');
-    const files = ['src/device', 'src/mqtt', 'src/web'].flatMap((d) => tsFiles(join(repoRoot, d))).filter((f) => !f.startsWith(client));
+    const files = ['src/device', 'src/mqtt', 'src/web']
+      .flatMap((d) => tsFiles(join(repoRoot, d)))
+      .filter((f) => !f.startsWith(client));
     expect(files.filter((f) => f.includes('/src/device/'))).toContain(join(repoRoot, 'src/device/kill-switch.ts'));
     expect(files.length).toBeGreaterThan(40);
     expect(directTimeUse(files)).toEqual([]);
@@ -43,7 +46,22 @@ describe('the app reads time and waits only through a Clock', () => {
   it('the check catches a direct timer or clock read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nbx-clock-use-'));
     const f = join(dir, 'x.ts');
-    writeFileSync(f, ['// setTimeout(fn, 1) in a comment is fine', '/** nor setInterval(fn) in a doc comment */', ' * Date.now() inside one', 'const t = setTimeout(fn, 1);', 'const n = opts.now ?? Date.now;', 'setInterval (tick, 5);', 'clock.after(1, fn);'].join('\n'));
-    expect(directTimeUse([f]).map((l) => l.replace(/^.*x\.ts:/, ''))).toEqual(['4: const t = setTimeout(fn, 1);', '5: const n = opts.now ?? Date.now;', '6: setInterval (tick, 5);']);
+    writeFileSync(
+      f,
+      [
+        '// setTimeout(fn, 1) in a comment is fine',
+        '/** nor setInterval(fn) in a doc comment */',
+        ' * Date.now() inside one',
+        'const t = setTimeout(fn, 1);',
+        'const n = opts.now ?? Date.now;',
+        'setInterval (tick, 5);',
+        'clock.after(1, fn);',
+      ].join('\n'),
+    );
+    expect(directTimeUse([f]).map((l) => l.replace(/^.*x\.ts:/, ''))).toEqual([
+      '4: const t = setTimeout(fn, 1);',
+      '5: const n = opts.now ?? Date.now;',
+      '6: setInterval (tick, 5);',
+    ]);
   });
 });

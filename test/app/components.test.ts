@@ -29,7 +29,12 @@ describe('app components', () => {
         ctx.on('jumped', () => {
           throw new Error('listener boom');
         });
-        ctx.own(feed.on('tick', ctx.guard(() => Promise.reject(new Error('async boom')))));
+        ctx.own(
+          feed.on(
+            'tick',
+            ctx.guard(() => Promise.reject(new Error('async boom'))),
+          ),
+        );
         ctx.every(1_000, () => {
           throw new Error('timer boom');
         });
@@ -43,7 +48,12 @@ describe('app components', () => {
       name: 'healthy',
       start(ctx) {
         ctx.on('jumped', (ts) => seen.push(`jumped ${ts}`));
-        ctx.own(feed.on('tick', ctx.guard((n: number) => seen.push(`tick ${n}`))));
+        ctx.own(
+          feed.on(
+            'tick',
+            ctx.guard((n: number) => seen.push(`tick ${n}`)),
+          ),
+        );
         ctx.every(1_000, () => seen.push(`timer ${clock.now()}`));
       },
     };
@@ -54,7 +64,17 @@ describe('app components', () => {
     }
     clock.advance(3_000);
     await new Promise((r) => setTimeout(r, 0)); // the rejected promises settle
-    expect(seen).toEqual(['jumped 0', 'tick 0', 'jumped 1', 'tick 1', 'jumped 2', 'tick 2', 'timer 1000', 'timer 2000', 'timer 3000']);
+    expect(seen).toEqual([
+      'jumped 0',
+      'tick 0',
+      'jumped 1',
+      'tick 1',
+      'jumped 2',
+      'tick 2',
+      'timer 1000',
+      'timer 2000',
+      'timer 3000',
+    ]);
     const failures = lines.filter((l) => l.msg === 'component failed; the others carry on');
     expect(failures.map((l) => [l.component, l.error]).sort()).toEqual([
       ['broken', 'async boom'],
@@ -75,7 +95,12 @@ describe('app components', () => {
       name: 'c',
       start(ctx: ComponentContext) {
         ctx.on('finished', () => calls++);
-        ctx.own(feed.on('tick', ctx.guard(() => calls++)));
+        ctx.own(
+          feed.on(
+            'tick',
+            ctx.guard(() => calls++),
+          ),
+        );
         ctx.every(100, () => calls++);
         ctx.after(500, () => calls++);
       },

@@ -73,7 +73,10 @@ async function server(opts: { state?: () => ReturnType<typeof sampleState> } = {
   const control = new RecordingControl();
   const clock = new ManualClock(Date.UTC(2025, 5, 2, 4, 0));
   const log = captureLog();
-  const s: Server = await startControlServer(path, control, opts.state ?? (() => sampleState()), log, { clock, idleMs: 30_000 });
+  const s: Server = await startControlServer(path, control, opts.state ?? (() => sampleState()), log, {
+    clock,
+    idleMs: 30_000,
+  });
   cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
   const client = () => {
     const c = new RawClient(path);
@@ -87,7 +90,19 @@ describe('the control socket', () => {
   it('answers null, arrays, numbers, unknown commands and bad reasons with an error line and keeps the connection; then status works on it', async () => {
     const { client, control } = await server();
     const c = client();
-    for (const bad of ['null', '[]', '[{"cmd":"halt"}]', '42', '"status"', '{"cmd":null}', '{"cmd":["halt"]}', '{"cmd":"explode"}', '{"cmd":"halt","reason":{"x":1}}', '{', '\u0000\u0001\u00ff']) {
+    for (const bad of [
+      'null',
+      '[]',
+      '[{"cmd":"halt"}]',
+      '42',
+      '"status"',
+      '{"cmd":null}',
+      '{"cmd":["halt"]}',
+      '{"cmd":"explode"}',
+      '{"cmd":"halt","reason":{"x":1}}',
+      '{',
+      '\u0000\u0001\u00ff',
+    ]) {
       c.write(`${bad}\n`);
       const r = await c.line();
       expect(r, bad).toMatchObject({ ok: false });
@@ -199,70 +214,101 @@ function fuzzLine(rng: Prng): string | Buffer {
 
 const REPLAY = `${indexCsv},${optionsCsv}`;
 
-describe.skipIf(!hasSharedData)(`the control socket under fuzz${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
-  it('10,000 random and malformed lines (seeded): the box answers each, keeps trading the backtest trades and answers status', async () => {
-    const db = join(tmp(), 'fuzz.db');
-    const child: ChildProcess = spawn(process.execPath, [builtCli, 'run', '--replay', REPLAY, '--from', '2025-06-02', '--to', '2025-06-03', '--speed', '1000', '--db', db], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, NIFTYBOX_CONFIG: '' },
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    cleanups.push(() => child.kill('SIGKILL'));
-    const path = `${db}.sock`;
-    const status = async () => (await sendControl(path, { cmd: 'status' })).state!;
-    for (let i = 0; ; i++) {
-      try {
-        await status();
-        break;
-      } catch (err) {
-        if (i > 600) throw err;
+describe.skipIf(!hasSharedData)(
+  `the control socket under fuzz${hasSharedData ? '' : ` (${noSharedDataReason})`}`,
+  () => {
+    it('10,000 random and malformed lines (seeded): the box answers each, keeps trading the backtest trades and answers status', async () => {
+      const db = join(tmp(), 'fuzz.db');
+      const child: ChildProcess = spawn(
+        process.execPath,
+        [
+          builtCli,
+          'run',
+          '--replay',
+          REPLAY,
+          '--from',
+          '2025-06-02',
+          '--to',
+          '2025-06-03',
+          '--speed',
+          '1000',
+          '--db',
+          db,
+        ],
+        {
+          cwd: repoRoot,
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env: { ...process.env, NIFTYBOX_CONFIG: '' },
+        },
+      );
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      cleanups.push(() => child.kill('SIGKILL'));
+      const path = `${db}.sock`;
+      const status = async () => (await sendControl(path, { cmd: 'status' })).state!;
+      for (let i = 0; ; i++) {
+        try {
+          await status();
+          break;
+        } catch (err) {
+          if (i > 600) throw err;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      const before = await status();
+      const rng = new Prng(24);
+      let c = new RawClient(path);
+      let answered = 0;
+      let reconnects = 0;
+      for (let i = 0; i < 10_000; i++) {
+        const line = fuzzLine(rng);
+        const oversized = Buffer.byteLength(line) - 1 > MAX_REQUEST_BYTES; // without its newline
+        c.write(line);
+        const r = await c.line();
+        if (r === null || c.closed) {
+          // only an oversized line may close the connection
+          expect(oversized, `line ${i} closed the connection: ${String(line).slice(0, 60)}`).toBe(true);
+          c.sock.destroy();
+          c = new RawClient(path);
+          reconnects++;
+          continue;
+        }
+        answered++;
+        expect(typeof r.ok).toBe('boolean');
+        if (oversized) {
+          expect(r.error).toMatch(/too large/);
+          await c.closedByBox();
+          c = new RawClient(path);
+          reconnects++;
+        }
+      }
+      c.sock.destroy();
+      expect(answered).toBeGreaterThan(9_000);
+      expect(reconnects).toBeGreaterThan(100);
+      const after = await status();
+      expect(after.trading).toBe('active');
+      // still trading: the replay's time moves on after the fuzz
+      for (let i = 0; (await status()).ts <= after.ts; i++) {
+        if (i > 600) throw new Error('the box stopped moving after the fuzz');
         await new Promise((r) => setTimeout(r, 50));
       }
-    }
-    const before = await status();
-    const rng = new Prng(24);
-    let c = new RawClient(path);
-    let answered = 0;
-    let reconnects = 0;
-    for (let i = 0; i < 10_000; i++) {
-      const line = fuzzLine(rng);
-      const oversized = Buffer.byteLength(line) - 1 > MAX_REQUEST_BYTES; // without its newline
-      c.write(line);
-      const r = await c.line();
-      if (r === null || c.closed) {
-        // only an oversized line may close the connection
-        expect(oversized, `line ${i} closed the connection: ${String(line).slice(0, 60)}`).toBe(true);
-        c.sock.destroy();
-        c = new RawClient(path);
-        reconnects++;
-        continue;
-      }
-      answered++;
-      expect(typeof r.ok).toBe('boolean');
-      if (oversized) {
-        expect(r.error).toMatch(/too large/);
-        await c.closedByBox();
-        c = new RawClient(path);
-        reconnects++;
-      }
-    }
-    c.sock.destroy();
-    expect(answered).toBeGreaterThan(9_000);
-    expect(reconnects).toBeGreaterThan(100);
-    const after = await status();
-    expect(after.trading).toBe('active');
-    // still trading: the replay's time moves on after the fuzz
-    for (let i = 0; (await status()).ts <= after.ts; i++) {
-      if (i > 600) throw new Error('the box stopped moving after the fuzz');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(after.ts).toBeGreaterThanOrEqual(before.ts);
-    expect(await exit, stderr).toBe(0);
-    const report = runCli(['report', '--db', db, '--json']);
-    const bt = runCli(['backtest', '--index', indexCsv, '--options', optionsCsv, '--from', '2025-06-02', '--to', '2025-06-03', '--json']);
-    expect(JSON.parse(report.stdout).trades).toEqual(JSON.parse(bt.stdout).trades);
-  }, 240_000);
-});
+      expect(after.ts).toBeGreaterThanOrEqual(before.ts);
+      expect(await exit, stderr).toBe(0);
+      const report = runCli(['report', '--db', db, '--json']);
+      const bt = runCli([
+        'backtest',
+        '--index',
+        indexCsv,
+        '--options',
+        optionsCsv,
+        '--from',
+        '2025-06-02',
+        '--to',
+        '2025-06-03',
+        '--json',
+      ]);
+      expect(JSON.parse(report.stdout).trades).toEqual(JSON.parse(bt.stdout).trades);
+    }, 240_000);
+  },
+);

@@ -19,13 +19,22 @@ describe('daily report', () => {
       { ts: t('09:15'), open: 100, high: 110, low: 95, close: 105, volume: 0 },
       { ts: t('09:20'), open: 105, high: 108, low: 101, close: 102, volume: 0 },
     ];
-    ledger.commit(mine.map((candle) => ({ type: 'candle' as const, ts: candle.ts + 300_000, instrumentKey: 'K', candle })), null);
+    ledger.commit(
+      mine.map((candle) => ({ type: 'candle' as const, ts: candle.ts + 300_000, instrumentKey: 'K', candle })),
+      null,
+    );
     const official = [
       { ...mine[0]!, open: 99.5 },
       { ...mine[1]!, low: 100.25 },
       { ts: t('09:25'), open: 1, high: 1, low: 1, close: 1, volume: 0 }, // not built by us: not compared
     ];
-    const rec = await reconcileCandles({ day: '2025-06-02', ledger, keys: ['K'], calendar: new MarketCalendar(), official: async () => official });
+    const rec = await reconcileCandles({
+      day: '2025-06-02',
+      ledger,
+      keys: ['K'],
+      calendar: new MarketCalendar(),
+      official: async () => official,
+    });
     expect(rec).toEqual({ compared: 2, maxDev: 0.75, where: 'K 09:20 low' });
     const text = await dailyReportText({
       day: '2025-06-02',
@@ -49,9 +58,19 @@ describe('daily report', () => {
     const ledger = Ledger.open(join(mkdtempSync(join(tmpdir(), 'niftybox-dr-')), 'l.db'), { log: createLogger() });
     const trade = closedTrade(1); // brokerage 40, STT 8.7787, exchange 7.6011, SEBI 0.0164, stamp 0.228, GST 5.2132: ₹61.84
     ledger.commit([{ type: 'exit', ts: trade.exitTime, trade }], null);
-    const lines = (await dailyReportText({ day: '2025-06-02', ledger, keys: [], calendar: new MarketCalendar(), official: async () => [] })).split('\n');
+    const lines = (
+      await dailyReportText({
+        day: '2025-06-02',
+        ledger,
+        keys: [],
+        calendar: new MarketCalendar(),
+        official: async () => [],
+      })
+    ).split('\n');
     expect(lines[0]).toBe('Daily report 2025-06-02: 1 trades, 1 wins; gross ₹1177.50, charges ₹61.84, net ₹1115.66');
-    expect(lines[1]).toBe('Charges by kind: brokerage ₹40.00 + STT ₹8.78 + exchange+IPFT ₹7.60 + SEBI ₹0.02 + stamp ₹0.23 + GST ₹5.21');
+    expect(lines[1]).toBe(
+      'Charges by kind: brokerage ₹40.00 + STT ₹8.78 + exchange+IPFT ₹7.60 + SEBI ₹0.02 + stamp ₹0.23 + GST ₹5.21',
+    );
     ledger.close();
   });
 });

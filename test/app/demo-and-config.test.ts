@@ -15,12 +15,28 @@ describe('npm start (the demo)', () => {
     const dir = tmp();
     const png = join(dir, 'oled.png');
     // The day pinned (the demo would simulate today's); the market waits for the box, so a busy machine takes longer.
-    const r = spawnSync('npm', ['start', '--silent', '--', '--session-seconds', '15', '--day', '2026-12-07', '--db', join(dir, 'demo.db'), '--display', `png:${png}`], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: 300_000,
-      env: { ...process.env, HOME: dir, NIFTYBOX_CONFIG: '' },
-    });
+    const r = spawnSync(
+      'npm',
+      [
+        'start',
+        '--silent',
+        '--',
+        '--session-seconds',
+        '15',
+        '--day',
+        '2026-12-07',
+        '--db',
+        join(dir, 'demo.db'),
+        '--display',
+        `png:${png}`,
+      ],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, HOME: dir, NIFTYBOX_CONFIG: '' },
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/BUY {2}NIFTY \d\d [A-Z]{3} \d\d \d+ (CE|PE) ×\d+ @/);
     expect(r.stdout).toMatch(/SELL NIFTY .* net [+-]₹/);
@@ -38,7 +54,9 @@ describe('npm start (the demo)', () => {
 
 describe('configuration errors name the key and the allowed values, exit 78', () => {
   it('an environment override with a bad value', () => {
-    const r = runCli(['run', '--demo'], { env: { ...process.env, NIFTYBOX_MQTT_URL: 'http://broker', NIFTYBOX_CONFIG: '' } });
+    const r = runCli(['run', '--demo'], {
+      env: { ...process.env, NIFTYBOX_MQTT_URL: 'http://broker', NIFTYBOX_CONFIG: '' },
+    });
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/NIFTYBOX_MQTT_URL \(config key mqtt\.url\): must start with mqtt:\/\/ or mqtts:\/\//);
   });
@@ -55,7 +73,9 @@ describe('configuration errors name the key and the allowed values, exit 78', ()
 
   it('a missing --config file and broken YAML', () => {
     const dir = tmp();
-    expect(runCli(['run', '--config', join(dir, 'none.yaml')]).stderr).toMatch(/config file .*none\.yaml does not exist/);
+    expect(runCli(['run', '--config', join(dir, 'none.yaml')]).stderr).toMatch(
+      /config file .*none\.yaml does not exist/,
+    );
     writeFileSync(join(dir, 'bad.yaml'), 'deviceId: [unclosed\n');
     const r = runCli(['report', '--config', join(dir, 'bad.yaml')]);
     expect(r.code).toBe(78);
@@ -84,7 +104,10 @@ describe('configuration errors name the key and the allowed values, exit 78', ()
   });
 
   it('defaults are complete and env overrides apply', () => {
-    const c = parseConfig({}, { NIFTYBOX_DEVICE_ID: 'pi-42', NIFTYBOX_DB: '/tmp/x.db', NIFTYBOX_UPSTOX_API_BASE_URL: 'http://127.0.0.1:9' });
+    const c = parseConfig(
+      {},
+      { NIFTYBOX_DEVICE_ID: 'pi-42', NIFTYBOX_DB: '/tmp/x.db', NIFTYBOX_UPSTOX_API_BASE_URL: 'http://127.0.0.1:9' },
+    );
     expect(c.deviceId).toBe('pi-42');
     expect(c.db).toBe('/tmp/x.db');
     expect(c.upstox.apiBaseUrl).toBe('http://127.0.0.1:9');
@@ -99,7 +122,10 @@ describe('a corrupt ledger file', () => {
     const db = join(dir, 'ledger.db');
     writeFileSync(db, 'this is not a database, it is a shopping list\n'.repeat(200));
     const before = readFileSync(db);
-    for (const args of [['report', '--db', db], ['run', '--demo', '--db', db]]) {
+    for (const args of [
+      ['report', '--db', db],
+      ['run', '--demo', '--db', db],
+    ]) {
       const r = runCli(args, { env: { ...process.env, NIFTYBOX_CONFIG: '', HOME: dir } });
       expect(r.code).toBe(74);
       expect(r.stderr).toContain(db);

@@ -21,12 +21,27 @@ describe('feed guards against the misbehaving fake exchange (real client, virtua
     // Everything runs on a clock the test advances: the exchange, the feed client's silence watchdog and
     // reconnect backoff, the candle clock and the day's phases. staleFeedSeconds is virtual time here.
     const config = parseConfig(
-      { db: join(dir, 'l.db'), stateDir: dir, demo: { sessionSeconds: 40, seed: 11 }, upstox: { staleFeedSeconds: 60 }, mqtt: { embeddedBroker: { enabled: false } }, device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } } },
+      {
+        db: join(dir, 'l.db'),
+        stateDir: dir,
+        demo: { sessionSeconds: 40, seed: 11 },
+        upstox: { staleFeedSeconds: 60 },
+        mqtt: { embeddedBroker: { enabled: false } },
+        device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } },
+      },
       {},
     );
     const log = createLogger();
     let clock!: ManualClock;
-    const demo = await startDemo({ config, calendar: new MarketCalendar(), log, sessions: 1, day: '2026-08-07', clock: (start) => (clock = new ManualClock(start)), pumpIntervalMs: 5 });
+    const demo = await startDemo({
+      config,
+      calendar: new MarketCalendar(),
+      log,
+      sessions: 1,
+      day: '2026-08-07',
+      clock: (start) => (clock = new ManualClock(start)),
+      pumpIntervalMs: 5,
+    });
     const app = await startAppliance({ config, log, source: demo.source });
     const at = (t: string) => istTime('2026-08-07', t.slice(0, 5)) + (t.length > 5 ? Number(t.slice(6)) * 1000 : 0);
     const drive = driveClock(clock, demo.stream);
@@ -72,7 +87,8 @@ describe('feed guards against the misbehaving fake exchange (real client, virtua
       expect(t.entryTime < tokenDeadFrom).toBe(true);
     }
     const blocked = ledger.signals().filter((x) => x.action === 'blocked');
-    for (const b of blocked) expect(b.blockedBy!.some((g) => ['STALE_FEED', 'FEED_DOWN', 'TOKEN_EXPIRED'].includes(g))).toBe(true);
+    for (const b of blocked)
+      expect(b.blockedBy!.some((g) => ['STALE_FEED', 'FEED_DOWN', 'TOKEN_EXPIRED'].includes(g))).toBe(true);
     ledger.close();
   }, 60_000);
 });

@@ -29,20 +29,40 @@ describe('a mid-session start whose feed never opens', () => {
     setLogSink(() => undefined);
     const staleFeedSeconds = 60;
     const config = parseConfig(
-      { db: join(dir, 'l.db'), stateDir: dir, demo: { seed: 11 }, upstox: { staleFeedSeconds }, mqtt: { embeddedBroker: { enabled: false } }, device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } } },
+      {
+        db: join(dir, 'l.db'),
+        stateDir: dir,
+        demo: { seed: 11 },
+        upstox: { staleFeedSeconds },
+        mqtt: { embeddedBroker: { enabled: false } },
+        device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } },
+      },
       {},
     );
     const log = createLogger();
     const day = '2026-08-07';
     const at = (t: string) => istTime(day, t.slice(0, 5)) + (t.length > 5 ? Number(t.slice(6)) * 1000 : 0);
     let clock!: ManualClock;
-    const demo = await startDemo({ config, calendar: new MarketCalendar(), log, sessions: 1, day, clock: (start) => (clock = new ManualClock(start)), pumpIntervalMs: 5 });
+    const demo = await startDemo({
+      config,
+      calendar: new MarketCalendar(),
+      log,
+      sessions: 1,
+      day,
+      clock: (start) => (clock = new ManualClock(start)),
+      pumpIntervalMs: 5,
+    });
     clock.set(at('10:30')); // the box is switched on mid-session
     const refused = refuseFeeds();
     demo.exchange.use(refused);
     const states: ApplianceState[] = [];
     const events: EngineEvent[] = [];
-    const recorder: Output = { name: 'recorder', onEvents: (e, s) => (events.push(...e), states.push(s)), onState: (s) => states.push(s), close: async () => undefined };
+    const recorder: Output = {
+      name: 'recorder',
+      onEvents: (e, s) => (events.push(...e), states.push(s)),
+      onState: (s) => states.push(s),
+      close: async () => undefined,
+    };
     const app = await startAppliance({ config, log, source: demo.source, outputs: [() => recorder] });
     const started = clock.now();
     const alarms = () => app.loop.state().alarms.map((a) => a.code);
@@ -56,7 +76,9 @@ describe('a mid-session start whose feed never opens', () => {
     expect(alarms()).toContain('STALE_FEED');
     const state = app.loop.state();
     expect(state.feed.connected).toBe(false); // Home Assistant's feed_connected binary sensor reads this
-    expect(state.alarms.find((a) => a.code === 'FEED_DOWN')!.message).toMatch(/feed not connected for \d+ s \(handshake HTTP 503\); retrying/);
+    expect(state.alarms.find((a) => a.code === 'FEED_DOWN')!.message).toMatch(
+      /feed not connected for \d+ s \(handshake HTTP 503\); retrying/,
+    );
     // What each output does with them comes from the one table: the OLED takes over, the buzzer sounds STALE_FEED.
     expect(ALERTS.FEED_DOWN.oled).toBe('takeover');
     expect(ALERTS.FEED_DOWN.haBinarySensor).toBe('feed_connected');
@@ -68,7 +90,10 @@ describe('a mid-session start whose feed never opens', () => {
     expect(app.loop.engine.view().position).toBeNull();
 
     demo.exchange.remove(refused);
-    await drive.until(() => !alarms().includes('FEED_DOWN') && !alarms().includes('STALE_FEED'), at('11:35'), { expectFrames: true, stepMs: 2_000 });
+    await drive.until(() => !alarms().includes('FEED_DOWN') && !alarms().includes('STALE_FEED'), at('11:35'), {
+      expectFrames: true,
+      stepMs: 2_000,
+    });
     expect(app.loop.state().feed.connected).toBe(true);
     const recoveredAt = clock.now();
 
@@ -76,7 +101,9 @@ describe('a mid-session start whose feed never opens', () => {
     await demo.close();
     const ledger = Ledger.open(join(dir, 'l.db'), { log, readonly: true });
     const codes = ledger.alerts(500).map((a) => a.code);
-    expect(codes).toEqual(expect.arrayContaining(['FEED_DOWN', 'FEED_DOWN_CLEARED', 'STALE_FEED', 'STALE_FEED_CLEARED']));
+    expect(codes).toEqual(
+      expect.arrayContaining(['FEED_DOWN', 'FEED_DOWN_CLEARED', 'STALE_FEED', 'STALE_FEED_CLEARED']),
+    );
     for (const t of ledger.trades()) expect(t.entryTime).toBeGreaterThanOrEqual(recoveredAt);
     ledger.close();
   }, 90_000);

@@ -21,7 +21,10 @@ import { freePort } from '../mqtt/helpers.js';
 import { builtCli } from '../support/cli.js';
 
 /** The built CLI as a subprocess, asynchronously: the exchange lives in this process and must keep answering. */
-function cli(args: string[], opts: { env: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [builtCli, ...args], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -47,8 +50,12 @@ const GOOD_TOKEN = jwt({ sub: 'FAKE01', iss: 'udapi-gateway-service', iat: TOKEN
 
 import { until as untilTruthy } from '../support/wait.js';
 
-const until = <T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms: number, what: string, tail?: () => string) =>
-  untilTruthy(fn, ms, what, { pollMs: 250, ...(tail ? { tail } : {}) });
+const until = <T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  ms: number,
+  what: string,
+  tail?: () => string,
+) => untilTruthy(fn, ms, what, { pollMs: 250, ...(tail ? { tail } : {}) });
 interface Box {
   dir: string;
   config: string;
@@ -121,7 +128,13 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
 
   beforeAll(async () => {
     clock = new VirtualClock(START, SPEED);
-    fake = await startFakeUpstox({ source: new MarketSimulator({ seed: 25, calendar }), calendar, clock, port: 0, token: GOOD_TOKEN });
+    fake = await startFakeUpstox({
+      source: new MarketSimulator({ seed: 25, calendar }),
+      calendar,
+      clock,
+      port: 0,
+      token: GOOD_TOKEN,
+    });
   });
   afterAll(async () => {
     await fake?.close();
@@ -207,7 +220,9 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
     const out = run.out();
     expect(code, out).toBe(0);
     const tokenFile = join(box.dir, 'state', 'upstox-token.json');
-    expect(out).toContain(`No Upstox credentials: looked for upstox.token in ${box.config}, NIFTYBOX_UPSTOX_TOKEN, the token file ${tokenFile}`);
+    expect(out).toContain(
+      `No Upstox credentials: looked for upstox.token in ${box.config}, NIFTYBOX_UPSTOX_TOKEN, the token file ${tokenFile}`,
+    );
     expect(out).toContain('running the demo against the simulated exchange');
     expect(out).toContain(`niftybox demo: ledger ${join(box.dir, 'state', 'demo.db')}`);
     expect(existsSync(join(box.dir, 'state', 'ledger.db'))).toBe(false); // the live box's ledger stays untouched
@@ -217,17 +232,21 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
     // A second demo on the same ledger continues with the next trading day instead of replaying a closed one.
     const again = spawnRun(box, ['--session-seconds', '5', '--sessions', '1', '--day', DAY], null);
     expect(await new Promise<number | null>((r) => again.child.once('exit', r)), again.out()).toBe(0);
-    expect(again.out()).toMatch(new RegExp(`already holds the simulated sessions up to ${day}; continuing with \\d{4}-\\d\\d-\\d\\d`));
+    expect(again.out()).toMatch(
+      new RegExp(`already holds the simulated sessions up to ${day}; continuing with \\d{4}-\\d\\d-\\d\\d`),
+    );
     const next = /Daily report (\d{4}-\d\d-\d\d)/.exec(again.out())?.[1];
     expect(next! > day!, again.out()).toBe(true);
   }, 120_000);
 
-  it('a token Upstox rejects: login refuses it with Upstox\'s message and stores nothing; at boot run names the file and the fix', async () => {
+  it("a token Upstox rejects: login refuses it with Upstox's message and stores nothing; at boot run names the file and the fix", async () => {
     const box = await freshBox(fake.apiBaseUrl);
     const bad = jwt({ sub: 'FAKE01', exp: TOKEN_EXP });
     const login = await cli(['login', '--token', bad], { env: box.env });
     expect(login.code).toBe(65);
-    expect(login.stderr).toContain('Upstox rejected this token: Invalid token used to access API (401 UDAPI100050); nothing was stored');
+    expect(login.stderr).toContain(
+      'Upstox rejected this token: Invalid token used to access API (401 UDAPI100050); nothing was stored',
+    );
     expect(login.stdout).not.toContain('valid until');
     const tokenFile = join(box.dir, 'state', 'upstox-token.json');
     expect(existsSync(tokenFile)).toBe(false);
@@ -264,21 +283,32 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
         run.out,
       );
       expect(status.mode).toBe('live');
-      await until(async () => JSON.parse((await cli(['status', '--json'], { env: box.env })).stdout).alarms.some((a: { code: string }) => a.code === 'TOKEN_EXPIRED'), 30_000, 'TOKEN_EXPIRED', run.out);
+      await until(
+        async () =>
+          JSON.parse((await cli(['status', '--json'], { env: box.env })).stdout).alarms.some(
+            (a: { code: string }) => a.code === 'TOKEN_EXPIRED',
+          ),
+        30_000,
+        'TOKEN_EXPIRED',
+        run.out,
+      );
       expect(run.out()).not.toMatch(/\n\s+at .*\.js:\d+/);
     } finally {
       await stop(run.child);
     }
   }, 180_000);
 
-  it.skipIf(process.getuid?.() !== 0)('sudo login into the service\'s state directory leaves a 0600 token file the service user owns', async () => {
-    const box = await freshBox(fake.apiBaseUrl);
-    const state = join(box.dir, 'state');
-    mkdirSync(state, { mode: 0o770 });
-    chownSync(state, 65534, 65534); // the service user (here: nobody)
-    const login = await cli(['login', '--token', GOOD_TOKEN], { env: box.env });
-    expect(login.code, login.stderr).toBe(0);
-    const st = statSync(join(state, 'upstox-token.json'));
-    expect([st.uid, st.mode & 0o777]).toEqual([65534, 0o600]);
-  });
+  it.skipIf(process.getuid?.() !== 0)(
+    "sudo login into the service's state directory leaves a 0600 token file the service user owns",
+    async () => {
+      const box = await freshBox(fake.apiBaseUrl);
+      const state = join(box.dir, 'state');
+      mkdirSync(state, { mode: 0o770 });
+      chownSync(state, 65534, 65534); // the service user (here: nobody)
+      const login = await cli(['login', '--token', GOOD_TOKEN], { env: box.env });
+      expect(login.code, login.stderr).toBe(0);
+      const st = statSync(join(state, 'upstox-token.json'));
+      expect([st.uid, st.mode & 0o777]).toEqual([65534, 0o600]);
+    },
+  );
 });

@@ -19,18 +19,33 @@ import { createLogger, setLogSink } from '../../src/log.js';
 import { driveClock } from '../support/drive-clock.js';
 
 describe('Greeks of the held option, both sources', () => {
-  it('the feed\'s and Black-76\'s agree in sign and size through a simulated day', async () => {
+  it("the feed's and Black-76's agree in sign and size through a simulated day", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'niftybox-greeks-'));
     setLogSink(() => undefined);
     const config = parseConfig(
-      { db: join(dir, 'l.db'), stateDir: dir, demo: { seed: 25 }, upstox: { staleFeedSeconds: 300 }, mqtt: { embeddedBroker: { enabled: false } }, device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } } },
+      {
+        db: join(dir, 'l.db'),
+        stateDir: dir,
+        demo: { seed: 25 },
+        upstox: { staleFeedSeconds: 300 },
+        mqtt: { embeddedBroker: { enabled: false } },
+        device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } },
+      },
       {},
     );
     const log = createLogger();
     const day = '2026-12-07';
     const calendar = new MarketCalendar();
     let clock!: ManualClock;
-    const demo = await startDemo({ config, calendar, log, sessions: 1, day, clock: (start) => (clock = new ManualClock(start)), pumpIntervalMs: 5 });
+    const demo = await startDemo({
+      config,
+      calendar,
+      log,
+      sessions: 1,
+      day,
+      clock: (start) => (clock = new ManualClock(start)),
+      pumpIntervalMs: 5,
+    });
     const app = await startAppliance({ config, log, source: demo.source });
     const drive = driveClock(clock, demo.stream);
     await drive.to(istTime(day, '09:15'), { expectFrames: false, stepMs: 60_000 });
@@ -42,17 +57,36 @@ describe('Greeks of the held option, both sources', () => {
       if (!p?.greeks || s.spot === null) continue;
       expect(p.greeks.source).toBe('upstox');
       const c = app.loop.engine.view().contracts![p.side];
-      const model = greeksOf({ isCall: p.side === 'CE', price: p.ltp, spot: s.spot, strike: p.strike, years: tradingYearsToExpiry(calendar, clock.now(), c.expiry), rate: config.riskFreeRate });
+      const model = greeksOf({
+        isCall: p.side === 'CE',
+        price: p.ltp,
+        spot: s.spot,
+        strike: p.strike,
+        years: tradingYearsToExpiry(calendar, clock.now(), c.expiry),
+        rate: config.riskFreeRate,
+      });
       if (!model) continue;
       const { source: _s, ...feed } = p.greeks;
-      rows.push({ time: new Date(clock.now() + 19_800_000).toISOString().slice(11, 16), symbol: p.symbol, feed, model: { ...model } });
+      rows.push({
+        time: new Date(clock.now() + 19_800_000).toISOString().slice(11, 16),
+        symbol: p.symbol,
+        feed,
+        model: { ...model },
+      });
     }
     await app.stop();
     await demo.close();
     const f = (x: number, d = 3) => x.toFixed(d).padStart(8);
     console.log(
-      ['time  contract                    IV feed/B76      delta feed/B76    gamma feed/B76        theta feed/B76    vega feed/B76']
-        .concat(rows.map((r) => `${r.time} ${r.symbol.padEnd(26)} ${f(r.feed.iv!, 2)} ${f(r.model.iv!, 2)} ${f(r.feed.delta!)} ${f(r.model.delta!)} ${f(r.feed.gamma!, 5)} ${f(r.model.gamma!, 5)} ${f(r.feed.theta!, 2)} ${f(r.model.theta!, 2)} ${f(r.feed.vega!, 2)} ${f(r.model.vega!, 2)}`))
+      [
+        'time  contract                    IV feed/B76      delta feed/B76    gamma feed/B76        theta feed/B76    vega feed/B76',
+      ]
+        .concat(
+          rows.map(
+            (r) =>
+              `${r.time} ${r.symbol.padEnd(26)} ${f(r.feed.iv!, 2)} ${f(r.model.iv!, 2)} ${f(r.feed.delta!)} ${f(r.model.delta!)} ${f(r.feed.gamma!, 5)} ${f(r.model.gamma!, 5)} ${f(r.feed.theta!, 2)} ${f(r.model.theta!, 2)} ${f(r.feed.vega!, 2)} ${f(r.model.vega!, 2)}`,
+          ),
+        )
         .join('\n'),
     );
     expect(rows.length, 'the demo held a position with Greeks for some minutes').toBeGreaterThan(3);

@@ -64,12 +64,23 @@ describe.skipIf(isPi)('install-pi.sh on a machine that is not a Pi', () => {
     const out = r.stdout;
     expect(out).toContain('dry run: nothing will be changed');
     expect(out).toMatch(/this is not a Raspberry Pi .*a real install stops here unless given --force/);
-    for (const step of ['system packages', 'service user and groups', 'installing the app in /opt/niftybox', 'the niftybox command', 'config (/etc/niftybox) and state (/var/lib/niftybox)', 'firmware config', 'systemd service', 'niftybox doctor']) {
+    for (const step of [
+      'system packages',
+      'service user and groups',
+      'installing the app in /opt/niftybox',
+      'the niftybox command',
+      'config (/etc/niftybox) and state (/var/lib/niftybox)',
+      'firmware config',
+      'systemd service',
+      'niftybox doctor',
+    ]) {
       expect(out).toContain(`==> ${step}`);
     }
     expect(out).toMatch(/would (run|write).*\/usr\/local\/bin\/niftybox/);
     expect(out).toContain('would run: systemctl enable niftybox.service');
-    expect(out).toContain('would generate a page password into /etc/niftybox/secrets.env (NIFTYBOX_WEB_PASSWORD) and print it once');
+    expect(out).toContain(
+      'would generate a page password into /etc/niftybox/secrets.env (NIFTYBOX_WEB_PASSWORD) and print it once',
+    );
     expect(out).not.toMatch(/^\s+\+ /m); // nothing was executed
   }, 90_000);
 
@@ -88,7 +99,9 @@ describe.skipIf(isPi)('install-pi.sh on a machine that is not a Pi', () => {
   });
 
   it('is shellcheck clean (and so is the arm64 check)', () => {
-    const r = spawnSync('shellcheck', [script, join(repoRoot, 'scripts', 'check-arm64-install.sh')], { encoding: 'utf8' });
+    const r = spawnSync('shellcheck', [script, join(repoRoot, 'scripts', 'check-arm64-install.sh')], {
+      encoding: 'utf8',
+    });
     if (r.error) throw new Error('shellcheck is not installed (apt-get install shellcheck)');
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -73,7 +73,10 @@ export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 1
 let data: { index: Candle[]; options: Map<string, OptionDay> } | null = null;
 export function recorded() {
   if (!hasSharedData) throw new Error('no shared data');
-  data ??= { index: parseIndexCsv(readFileSync(indexCsv, 'utf8'), indexCsv), options: parseOptionsCsv(readFileSync(optionsCsv, 'utf8'), optionsCsv) };
+  data ??= {
+    index: parseIndexCsv(readFileSync(indexCsv, 'utf8'), indexCsv),
+    options: parseOptionsCsv(readFileSync(optionsCsv, 'utf8'), optionsCsv),
+  };
   return data;
 }
 
@@ -118,13 +121,24 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
   const { index, options } = recorded();
   const calendar = new MarketCalendar();
   const od = options.get(day)!;
-  const source = new CandleReplay(index, replayOptions(new Map([[day, od]]), calendar), calendar, { optionPathStep: 0.1, chainStrikes: Number(process.env.CHAIN ?? 6) });
+  const source = new CandleReplay(index, replayOptions(new Map([[day, od]]), calendar), calendar, {
+    optionPathStep: 0.1,
+    chainStrikes: Number(process.env.CHAIN ?? 6),
+  });
   const at = (t: string) => istTime(day, t.slice(0, 5)) + (t.length > 5 ? Number(t.slice(6)) * 1000 : 0);
   const clock = new ManualClock(at(start));
   const logs: string[] = [];
   setLogSink((l) => logs.push(l));
   const log = createLogger();
-  const fake = await startFakeUpstox({ source, calendar, clock, port: 0, pumpIntervalMs: PUMP_MS, pingIntervalMs: PING_MS, log: log.child({ area: 'fake' }) });
+  const fake = await startFakeUpstox({
+    source,
+    calendar,
+    clock,
+    port: 0,
+    pumpIntervalMs: PUMP_MS,
+    pingIntervalMs: PING_MS,
+    log: log.child({ area: 'fake' }),
+  });
   const dir = mkdtempSync(join(tmpdir(), `niftybox-live-${day}-`));
   const apps: RunningAppliance[] = [];
   /** The running appliance's feed client and engine, and the exchange time of the last live tick its feed client received. */
@@ -132,11 +146,16 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
 
   /** Every instrument the feed client subscribed has reached the exchange (the day's pair is asked for on the first index tick). */
   const subscribed = (stream: MarketDataStream) => {
-    const asked = new Set(fake.stats.subscriptionRequests.filter((r) => r.method === 'sub').flatMap((r) => r.instrumentKeys));
+    const asked = new Set(
+      fake.stats.subscriptionRequests.filter((r) => r.method === 'sub').flatMap((r) => r.instrumentKeys),
+    );
     return [...stream.subscriptions.keys()].every((k) => asked.has(k));
   };
   /** Whether the exchange has market data to send for (from, to]: the feed is up, not silenced, and the index traded. */
-  const framesDue = (from: number, to: number) => fake.connections > 0 && !fake.behaviours.some((b) => b.onFrameOut) && source.trades(source.indexKey, from, to).length > 0;
+  const framesDue = (from: number, to: number) =>
+    fake.connections > 0 &&
+    !fake.behaviours.some((b) => b.onFrameOut) &&
+    source.trades(source.indexKey, from, to).length > 0;
 
   /** One step of virtual time, then the appliance catches up: the exchange sent it, the feed client received it, the engine has it. */
   async function step(to: number): Promise<void> {
@@ -145,15 +164,25 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
     const received = live?.stream.stats.frames ?? 0;
     clock.advanceTo(to); // the feed client's timers run in it: its watchdog may have dropped the socket
     // The pump is synchronous: once it has sent anything for this clock, it has sent all of it.
-    await poll(() => fake.stats.framesSent > sent, framesDue(from, to) && live?.stream.isConnected ? 2_000 : 3 * PUMP_MS);
+    await poll(
+      () => fake.stats.framesSent > sent,
+      framesDue(from, to) && live?.stream.isConnected ? 2_000 : 3 * PUMP_MS,
+    );
     if (!live) return;
     const { stream } = live;
     await poll(() => stream.stats.frames - received >= fake.stats.framesSent - sent, 2_000); // frames sent to a socket that then dropped never arrive: bounded
-    await poll(() => live!.app === null || live!.lastReceivedTs === null || (live!.app.loop.status.lastTickTs ?? 0) >= live!.lastReceivedTs, 500); // a repair's gate may hold them for a later step
+    await poll(
+      () =>
+        live!.app === null ||
+        live!.lastReceivedTs === null ||
+        (live!.app.loop.status.lastTickTs ?? 0) >= live!.lastReceivedTs,
+      500,
+    ); // a repair's gate may hold them for a later step
     await poll(() => !stream.isConnected || subscribed(stream), 500);
   }
   const nextBoundary = (ts: number) => ts - (ts % BUCKET_MS) + BUCKET_MS;
-  const nextStop = (limit: number, o: DriveOptions) => Math.min(limit, clock.now() + (o.stepMs ?? STEP_MS), nextBoundary(clock.now()));
+  const nextStop = (limit: number, o: DriveOptions) =>
+    Math.min(limit, clock.now() + (o.stepMs ?? STEP_MS), nextBoundary(clock.now()));
 
   return {
     day,
@@ -195,7 +224,11 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
       current.app = app;
       apps.push(app);
       // warm-up (REST), then the feed connects and subscribes: real-time work at a standing clock
-      await poll(() => (stream.isConnected && subscribed(stream)) || app.loop.state().alarms.some((a) => a.code === 'TOKEN_EXPIRED'), 10_000);
+      await poll(
+        () =>
+          (stream.isConnected && subscribed(stream)) || app.loop.state().alarms.some((a) => a.code === 'TOKEN_EXPIRED'),
+        10_000,
+      );
       return app;
     },
     async until(ts: number, o: DriveOptions = {}) {
@@ -203,7 +236,8 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
     },
     async advanceUntil(cond: () => boolean, deadlineTs: number, what: string, o: DriveOptions = {}) {
       while (!cond()) {
-        if (clock.now() >= deadlineTs) throw new Error(`timed out waiting for ${what}: not by virtual time ${istIso(deadlineTs)}`);
+        if (clock.now() >= deadlineTs)
+          throw new Error(`timed out waiting for ${what}: not by virtual time ${istIso(deadlineTs)}`);
         await step(nextStop(deadlineTs, o));
       }
     },
@@ -217,7 +251,16 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
 /** The backtest of the day (the reference), from the same recorded candles and the same parameters. */
 export function backtestDay(day: string, config: Config): ClosedTrade[] {
   const { index, options } = recorded();
-  return runBacktest({ index, options: new Map([[day, options.get(day)!]]), from: day, to: day, strategy: config.strategy.name, params: config.strategy.params, risk: config.risk, calendar: new MarketCalendar() }).trades;
+  return runBacktest({
+    index,
+    options: new Map([[day, options.get(day)!]]),
+    from: day,
+    to: day,
+    strategy: config.strategy.name,
+    params: config.strategy.params,
+    risk: config.risk,
+    calendar: new MarketCalendar(),
+  }).trades;
 }
 
 export function ledgerTrades(dir: string): ClosedTrade[] {
@@ -230,20 +273,32 @@ export function ledgerTrades(dir: string): ClosedTrade[] {
 }
 
 const bucket = (ts: number) => ts - (ts % BUCKET_MS);
-const show = (t: ClosedTrade) => `${t.side} ${t.instrumentKey} ${istIso(t.entryTime)} @${t.entryPrice.toFixed(2)} → ${istIso(t.exitTime)} @${t.exitPrice.toFixed(2)} ${t.reason}`;
+const show = (t: ClosedTrade) =>
+  `${t.side} ${t.instrumentKey} ${istIso(t.entryTime)} @${t.entryPrice.toFixed(2)} → ${istIso(t.exitTime)} @${t.exitPrice.toFixed(2)} ${t.reason}`;
 
 /**
  * Live trades equal the backtest's trades entered in [fromTs, toTs): same contract, side, entry and exit
  * candle, and reason; entry within one tick (0.05), exit within 0.25.
  */
-export function expectBacktestTrades(live: readonly ClosedTrade[], backtest: readonly ClosedTrade[], fromTs: number, toTs: number): void {
+export function expectBacktestTrades(
+  live: readonly ClosedTrade[],
+  backtest: readonly ClosedTrade[],
+  fromTs: number,
+  toTs: number,
+): void {
   const want = backtest.filter((t) => t.entryTime >= fromTs && t.exitTime < toTs);
   const got = live.filter((t) => t.exitTime < toTs);
   const msg = `live:\n  ${got.map(show).join('\n  ')}\nbacktest:\n  ${want.map(show).join('\n  ')}`;
   expect(got.length, msg).toBe(want.length);
   want.forEach((w, i) => {
     const g = got[i]!;
-    expect([g.side, g.instrumentKey, bucket(g.entryTime), bucket(g.exitTime), g.reason], msg).toEqual([w.side, w.instrumentKey, bucket(w.entryTime), bucket(w.exitTime), w.reason]);
+    expect([g.side, g.instrumentKey, bucket(g.entryTime), bucket(g.exitTime), g.reason], msg).toEqual([
+      w.side,
+      w.instrumentKey,
+      bucket(w.entryTime),
+      bucket(w.exitTime),
+      w.reason,
+    ]);
     expect(Math.abs(g.entryPrice - w.entryPrice), msg).toBeLessThanOrEqual(0.05 + 1e-9);
     expect(Math.abs(g.exitPrice - w.exitPrice), msg).toBeLessThanOrEqual(0.25 + 1e-9);
   });

@@ -40,7 +40,9 @@ describe('config and state locations', () => {
 
   it('a config path that is a directory, or unreadable, is one sentence naming it (exit 78)', () => {
     const dir = tmp();
-    expect(() => loadConfig(dir, {})).toThrow(new RegExp(`config file ${dir} is a directory: give the YAML file itself`));
+    expect(() => loadConfig(dir, {})).toThrow(
+      new RegExp(`config file ${dir} is a directory: give the YAML file itself`),
+    );
     if (process.getuid?.() !== 0) {
       const f = join(dir, 'secret.yaml');
       writeFileSync(f, 'a: 1\n');
@@ -62,7 +64,10 @@ describe('selectMode', () => {
 
   it('the token file from login → live, naming the file', () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'upstox-token.json'), JSON.stringify({ token: 'tok', expiresAt: NOW + 1000, kind: 'analytics' }));
+    writeFileSync(
+      join(dir, 'upstox-token.json'),
+      JSON.stringify({ token: 'tok', expiresAt: NOW + 1000, kind: 'analytics' }),
+    );
     const m = selectMode(inputs(dir));
     expect(m.mode).toBe('live');
     expect(m.reason).toContain(join(dir, 'upstox-token.json'));
@@ -72,8 +77,12 @@ describe('selectMode', () => {
 
   it('a config or env token → live; OAuth credentials alone → live with the login page', () => {
     const dir = tmp();
-    expect(selectMode(inputs(dir, { upstox: { token: 'abc' } })).reason).toContain('upstox.token in /etc/niftybox/config.yaml');
-    expect(selectMode(inputs(dir, { upstox: { token: 'abc' } }, { NIFTYBOX_UPSTOX_TOKEN: 'abc' })).reason).toContain('NIFTYBOX_UPSTOX_TOKEN');
+    expect(selectMode(inputs(dir, { upstox: { token: 'abc' } })).reason).toContain(
+      'upstox.token in /etc/niftybox/config.yaml',
+    );
+    expect(selectMode(inputs(dir, { upstox: { token: 'abc' } }, { NIFTYBOX_UPSTOX_TOKEN: 'abc' })).reason).toContain(
+      'NIFTYBOX_UPSTOX_TOKEN',
+    );
     const oauth = selectMode(inputs(dir, { upstox: { apiKey: 'k', apiSecret: 's' } }));
     expect(oauth.mode).toBe('live');
     expect(oauth.reason).toMatch(/login page/);
@@ -81,7 +90,10 @@ describe('selectMode', () => {
 
   it('an expired stored token keeps the box live (no entries, log in again), never a silent demo', () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'upstox-token.json'), JSON.stringify({ token: 'tok', expiresAt: NOW - 1000, kind: 'oauth' }));
+    writeFileSync(
+      join(dir, 'upstox-token.json'),
+      JSON.stringify({ token: 'tok', expiresAt: NOW - 1000, kind: 'oauth' }),
+    );
     const m = selectMode(inputs(dir));
     expect(m.mode).toBe('live');
     expect(m.reason).toMatch(/expired .*no entries until a new login/);
@@ -100,7 +112,9 @@ describe('selectMode', () => {
   it('a damaged token file is one sentence naming it and the fix', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'upstox-token.json'), '{"tok');
-    expect(() => selectMode(inputs(dir))).toThrow(new RegExp(`token file ${join(dir, 'upstox-token.json')} is damaged.*niftybox login --token`));
+    expect(() => selectMode(inputs(dir))).toThrow(
+      new RegExp(`token file ${join(dir, 'upstox-token.json')} is damaged.*niftybox login --token`),
+    );
   });
 });
 

@@ -21,7 +21,13 @@ describe('live mode: a dead OAuth token', () => {
     setLogSink((l) => logs.push(l));
     const calendar = new MarketCalendar();
     const clock = new VirtualClock(istTime('2026-08-07', '10:00'), 30);
-    const fake = await startFakeUpstox({ source: new MarketSimulator({ seed: 3, calendar }), calendar, clock, port: 0, token: 'oauth-token-0123456789abcdef' });
+    const fake = await startFakeUpstox({
+      source: new MarketSimulator({ seed: 3, calendar }),
+      calendar,
+      clock,
+      port: 0,
+      token: 'oauth-token-0123456789abcdef',
+    });
     const dir = mkdtempSync(join(tmpdir(), 'niftybox-relogin-'));
     storeToken(dir, { token: fake.token, expiresAt: Date.now() + 3_600_000, kind: 'oauth' });
     const loginPort = await freePort();
@@ -29,7 +35,15 @@ describe('live mode: a dead OAuth token', () => {
       {
         db: join(dir, 'l.db'),
         stateDir: dir,
-        upstox: { apiKey: fake.apiKey, apiSecret: fake.apiSecret, apiBaseUrl: fake.apiBaseUrl, loginBaseUrl: fake.loginBaseUrl, feedUrl: fake.feedUrl, loginHost: '127.0.0.1', loginPort },
+        upstox: {
+          apiKey: fake.apiKey,
+          apiSecret: fake.apiSecret,
+          apiBaseUrl: fake.apiBaseUrl,
+          loginBaseUrl: fake.loginBaseUrl,
+          feedUrl: fake.feedUrl,
+          loginHost: '127.0.0.1',
+          loginPort,
+        },
         mqtt: { embeddedBroker: { enabled: false } },
         device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } },
       },
@@ -41,10 +55,14 @@ describe('live mode: a dead OAuth token', () => {
     try {
       await until(() => fake.connections > 0, 10_000, 'the feed to connect');
       fake.use(rejectToken());
-      const state = await until(() => {
-        const s = app.loop.state();
-        return s.alarms.some((a) => a.code === 'TOKEN_EXPIRED') && s;
-      }, 15_000, 'TOKEN_EXPIRED');
+      const state = await until(
+        () => {
+          const s = app.loop.state();
+          return s.alarms.some((a) => a.code === 'TOKEN_EXPIRED') && s;
+        },
+        15_000,
+        'TOKEN_EXPIRED',
+      );
       expect(state.loginUrl).toBe(`http://127.0.0.1:${loginPort}/login`);
       const handshakes = fake.stats.feedHandshakes;
       await sleep(2000);
@@ -54,7 +72,10 @@ describe('live mode: a dead OAuth token', () => {
       const toDialog = await fetch(state.loginUrl!, { redirect: 'manual' });
       const toCallback = await fetch(toDialog.headers.get('location')!, { redirect: 'manual' });
       const cookie = toDialog.headers.get('set-cookie')!.split(';')[0]!; // the browser's: the state is tied to it
-      const done = await fetch(toCallback.headers.get('location')!, { redirect: 'manual', headers: { Cookie: cookie } });
+      const done = await fetch(toCallback.headers.get('location')!, {
+        redirect: 'manual',
+        headers: { Cookie: cookie },
+      });
       expect(done.status).toBe(200);
       await until(() => !app.loop.state().alarms.some((a) => a.code === 'TOKEN_EXPIRED'), 10_000, 'the guard to clear');
       expect(app.loop.state().loginUrl).toBeNull();

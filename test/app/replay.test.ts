@@ -11,11 +11,20 @@ const REPLAY = `${indexCsv},${optionsCsv}`;
 const tmp = () => mkdtempSync(join(tmpdir(), 'niftybox-replay-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function spawnRun(args: string[]): { child: ChildProcess; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(process.execPath, [builtCli, 'run', ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+function spawnRun(args: string[]): {
+  child: ChildProcess;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+} {
+  const child = spawn(process.execPath, [builtCli, 'run', ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NIFTYBOX_CONFIG: '' },
+  });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
   return { child, exit };
 }
 
@@ -38,10 +47,33 @@ async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 15_000): 
 describe.skipIf(!hasSharedData)(`niftybox run --replay${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
   it('over 2025-06-02…2025-06-30 at max speed leaves exactly the backtest trades in its ledger', () => {
     const db = join(tmp(), 'ledger.db');
-    const run = runCli(['run', '--replay', REPLAY, '--from', '2025-06-02', '--to', '2025-06-30', '--speed', 'max', '--db', db]);
+    const run = runCli([
+      'run',
+      '--replay',
+      REPLAY,
+      '--from',
+      '2025-06-02',
+      '--to',
+      '2025-06-30',
+      '--speed',
+      'max',
+      '--db',
+      db,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/net P&L/);
-    const bt = runCli(['backtest', '--index', indexCsv, '--options', optionsCsv, '--from', '2025-06-02', '--to', '2025-06-30', '--json']);
+    const bt = runCli([
+      'backtest',
+      '--index',
+      indexCsv,
+      '--options',
+      optionsCsv,
+      '--from',
+      '2025-06-02',
+      '--to',
+      '2025-06-30',
+      '--json',
+    ]);
     const backtest = JSON.parse(bt.stdout);
     const ledger = ledgerJson(db);
     expect(ledger.trades.length).toBe(150);
@@ -54,7 +86,10 @@ describe.skipIf(!hasSharedData)(`niftybox run --replay${hasSharedData ? '' : ` (
     const db = join(dir, 'ledger.db');
     const config = join(dir, 'config.yaml');
     writeFileSync(config, 'strategy:\n  name: confluence\n');
-    const run = runCli(['run', '--config', config, '--replay', REPLAY, '--speed', 'max', '--db', db], { timeout: 170_000, env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+    const run = runCli(['run', '--config', config, '--replay', REPLAY, '--speed', 'max', '--db', db], {
+      timeout: 170_000,
+      env: { ...process.env, NIFTYBOX_CONFIG: '' },
+    });
     expect(run.code, run.stderr).toBe(0);
     const bt = runCli(['backtest', '--index', indexCsv, '--options', optionsCsv, '--strategy', 'confluence', '--json']);
     const backtest = JSON.parse(bt.stdout);
@@ -64,10 +99,17 @@ describe.skipIf(!hasSharedData)(`niftybox run --replay${hasSharedData ? '' : ` (
     expect(ledger.summary.netPnl).toBe(backtest.summary.netPnl);
     const raw = new Database(db, { readonly: true });
     try {
-      const rows = raw.prepare('SELECT strategy, strategy_params, COUNT(*) AS n FROM trades GROUP BY strategy, strategy_params').all() as { strategy: string; strategy_params: string; n: number }[];
+      const rows = raw
+        .prepare('SELECT strategy, strategy_params, COUNT(*) AS n FROM trades GROUP BY strategy, strategy_params')
+        .all() as { strategy: string; strategy_params: string; n: number }[];
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ strategy: 'confluence', n: 322 });
-      expect(JSON.parse(rows[0]!.strategy_params)).toMatchObject({ rsiPeriod: 14, stMult: 3, trendEmaPeriod: 200, slippagePoints: 0.5 });
+      expect(JSON.parse(rows[0]!.strategy_params)).toMatchObject({
+        rsiPeriod: 14,
+        stMult: 3,
+        trendEmaPeriod: 200,
+        slippagePoints: 0.5,
+      });
     } finally {
       raw.close();
     }
@@ -140,7 +182,18 @@ describe.skipIf(!hasSharedData)(`niftybox run --replay${hasSharedData ? '' : ` (
   it('an unknown control command is refused with a message', async () => {
     const { sendControl } = await import('../../src/app/control.js');
     const db = join(tmp(), 'ctl.db');
-    const run = spawnRun(['--replay', REPLAY, '--from', '2025-06-02', '--to', '2025-06-03', '--speed', '500', '--db', db]);
+    const run = spawnRun([
+      '--replay',
+      REPLAY,
+      '--from',
+      '2025-06-02',
+      '--to',
+      '2025-06-03',
+      '--speed',
+      '500',
+      '--db',
+      db,
+    ]);
     await waitFor(() => runCli(['status', '--db', db]).code === 0);
     const res = await sendControl(`${db}.sock`, { cmd: 'explode' as never });
     expect(res).toEqual({ ok: false, error: 'unknown command "explode": use halt, resume or status' });

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { hasSharedData, noSharedDataReason } from '../support/shared-data.js';
-import { backtestDay, expectBacktestTrades, ledgerTrades, liveDay, testConfig, waitUntil } from './live-parity-harness.js';
+import {
+  backtestDay,
+  expectBacktestTrades,
+  ledgerTrades,
+  liveDay,
+  testConfig,
+  waitUntil,
+} from './live-parity-harness.js';
 import { rejectToken } from '../../src/sim/fake-behaviours.js';
 
 describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
@@ -22,11 +29,20 @@ describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' 
       d.fake.behave(); // the user logged in again: the stored token works
       d.clock.set(d.at('14:05:30'));
       const second = await d.start();
-      await d.advanceUntil(() => (second.loop.status.lastTickTs ?? 0) >= d.at('14:05:30'), d.at('14:10'), 'a live tick after the restart'); // the token works again
+      await d.advanceUntil(
+        () => (second.loop.status.lastTickTs ?? 0) >= d.at('14:05:30'),
+        d.at('14:10'),
+        'a live tick after the restart',
+      ); // the token works again
       expect(second.loop.state().alarms.map((a) => a.code)).not.toContain('TOKEN_EXPIRED');
       await d.until(d.at('15:31'));
       await second.stop();
-      expectBacktestTrades(ledgerTrades(d.dir), backtestDay(d.day, testConfig(d.dir, d.fake)), d.at('14:05:30'), d.at('15:31'));
+      expectBacktestTrades(
+        ledgerTrades(d.dir),
+        backtestDay(d.day, testConfig(d.dir, d.fake)),
+        d.at('14:05:30'),
+        d.at('15:31'),
+      );
     } finally {
       await d.close();
     }

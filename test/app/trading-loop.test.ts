@@ -30,7 +30,19 @@ function setup() {
       CE: { instrumentKey: 'NSE_FO|1', side: 'CE', strike: 24550, expiry: '2025-06-05', lotSize: 75 },
       PE: { instrumentKey: 'NSE_FO|2', side: 'PE', strike: 24550, expiry: '2025-06-05', lotSize: 75 },
     },
-    position: { tradeId: 1, side: 'PE', instrumentKey: 'NSE_FO|2', quantity: 75, entryTime: at('10:00'), entryPrice: 100, sl: 90, tp1: 110, tp1Hit: false, ltp: 100, signalCandleTs: at('09:55') },
+    position: {
+      tradeId: 1,
+      side: 'PE',
+      instrumentKey: 'NSE_FO|2',
+      quantity: 75,
+      entryTime: at('10:00'),
+      entryPrice: 100,
+      sl: 90,
+      tp1: 110,
+      tp1Hit: false,
+      ltp: 100,
+      signalCandleTs: at('09:55'),
+    },
     pendingEntry: null,
     pendingExit: null,
     halted: false,
@@ -46,7 +58,8 @@ function setup() {
   const heard: { events: EngineEvent[]; tradesOnDisk: number }[] = [];
   const output: Output = {
     name: 'probe',
-    onEvents: (events: readonly EngineEvent[], _s: ApplianceState) => heard.push({ events: [...events], tradesOnDisk: ledger.trades().length }),
+    onEvents: (events: readonly EngineEvent[], _s: ApplianceState) =>
+      heard.push({ events: [...events], tradesOnDisk: ledger.trades().length }),
     onState: () => undefined,
     close: async () => undefined,
   };

@@ -27,7 +27,12 @@ describe('systemd watchdog sees a hang', () => {
   it('pings while the event loop turns; a blocked loop stops the pings (and the first late tick is not a ping)', async () => {
     const pings: number[] = [];
     const skips: string[] = [];
-    const w = startWatchdog({ intervalMs: 50, maxLagMs: 100, notify: () => pings.push(Date.now()), onSkip: (why) => skips.push(why) });
+    const w = startWatchdog({
+      intervalMs: 50,
+      maxLagMs: 100,
+      notify: () => pings.push(Date.now()),
+      onSkip: (why) => skips.push(why),
+    });
     await sleep(400);
     const before = pings.length;
     expect(before).toBeGreaterThanOrEqual(3);
@@ -46,7 +51,14 @@ describe('systemd watchdog sees a hang', () => {
     setLogSink(() => undefined);
     const log = createLogger();
     const ledger = Ledger.open(join(mkdtempSync(join(tmpdir(), 'nbx-wd-')), 'l.db'), { log });
-    const loop = new TradingLoop(new Engine({ strategy: chooseStrategy('v25'), risk: DEFAULT_RISK, calendar: new MarketCalendar() }), ledger, log, () => 0, 'box', 'live');
+    const loop = new TradingLoop(
+      new Engine({ strategy: chooseStrategy('v25'), risk: DEFAULT_RISK, calendar: new MarketCalendar() }),
+      ledger,
+      log,
+      () => 0,
+      'box',
+      'live',
+    );
     const t0 = performance.now();
     loop.status.session = 'closed';
     expect(loop.unhealthy(1000, t0 + 5000)).toBeNull(); // nothing is expected of a closed market
@@ -58,7 +70,14 @@ describe('systemd watchdog sees a hang', () => {
     const pings: number[] = [];
     let stuck: string | null = null;
     const clock = new ManualClock(0);
-    const w = startWatchdog({ intervalMs: 30, maxLagMs: 1000, unhealthy: () => stuck, notify: () => pings.push(1), clock, now: () => clock.now() });
+    const w = startWatchdog({
+      intervalMs: 30,
+      maxLagMs: 1000,
+      unhealthy: () => stuck,
+      notify: () => pings.push(1),
+      clock,
+      now: () => clock.now(),
+    });
     clock.advance(150);
     expect(pings).toHaveLength(5);
     stuck = 'no tick or clock step reached the engine for 130 s';
@@ -76,7 +95,9 @@ describe('systemd watchdog sees a hang', () => {
     setLogSink((l) => logs.push(l));
     const alerts: string[] = [];
     let code: number | null = null;
-    unhandledRejectionHandler({ log: createLogger(), alert: (m) => alerts.push(m), exit: (c) => (code = c) })(new Error('daily report: boom'));
+    unhandledRejectionHandler({ log: createLogger(), alert: (m) => alerts.push(m), exit: (c) => (code = c) })(
+      new Error('daily report: boom'),
+    );
     expect(code).toBe(UNHANDLED_EXIT_CODE);
     expect(code).not.toBe(0);
     expect(alerts[0]).toMatch(/daily report: boom/);

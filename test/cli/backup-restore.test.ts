@@ -56,7 +56,11 @@ describe.skipIf(!hasSharedData)(`backup and restore${hasSharedData ? '' : ` (${n
     expect(trades(manual)).toEqual(before);
 
     // A box running on the ledger: restore refuses (exit 69), says how to stop it, changes nothing.
-    const box = spawn(process.execPath, [builtCli, 'run', '--replay', REPLAY, '--from', '2025-06-09', '--to', '2025-06-09', '--speed', '0.01'], { cwd: repoRoot, env, stdio: 'ignore' });
+    const box = spawn(
+      process.execPath,
+      [builtCli, 'run', '--replay', REPLAY, '--from', '2025-06-09', '--to', '2025-06-09', '--speed', '0.01'],
+      { cwd: repoRoot, env, stdio: 'ignore' },
+    );
     const boxExit = new Promise((r) => box.on('exit', r));
     try {
       await until(() => existsSync(`${db}.lock-owner`), 30_000, 'the box to take the ledger');
@@ -80,7 +84,11 @@ describe.skipIf(!hasSharedData)(`backup and restore${hasSharedData ? '' : ` (${n
     const raw = readFileSync(db);
     raw.fill('garbage ', 4096 * 2, Math.min(size, 4096 * 6));
     writeFileSync(db, raw);
-    for (const args of [['run', '--replay', REPLAY, '--from', '2025-06-09', '--to', '2025-06-09'], ['report'], ['backup']]) {
+    for (const args of [
+      ['run', '--replay', REPLAY, '--from', '2025-06-09', '--to', '2025-06-09'],
+      ['report'],
+      ['backup'],
+    ]) {
       const r = cli(args);
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(74);
       expect(r.stderr).toContain(`restore it from the newest backup: niftybox restore ${newest}`);
@@ -95,7 +103,11 @@ describe.skipIf(!hasSharedData)(`backup and restore${hasSharedData ? '' : ` (${n
     const newer = join(dir, 'newer.db');
     writeFileSync(newer, readFileSync(newest));
     new Database(newer).pragma('user_version = 99');
-    for (const [file, why] of [[garbage, /not a readable SQLite database/], [notLedger, /not a niftybox ledger/], [newer, /schema version 99.*newer release/]] as const) {
+    for (const [file, why] of [
+      [garbage, /not a readable SQLite database/],
+      [notLedger, /not a niftybox ledger/],
+      [newer, /schema version 99.*newer release/],
+    ] as const) {
       const r = cli(['restore', file]);
       expect(r.code, r.stderr).toBe(65);
       expect(r.stderr).toMatch(why);

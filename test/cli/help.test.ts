@@ -31,7 +31,9 @@ describe('help', () => {
   it('`niftybox help` lists the commands on stdout and exits 0', () => {
     expect(top.code).toBe(0);
     expect(top.stdout).toMatch(/^usage: niftybox <command>/);
-    expect(commands.map((c) => c.join(' '))).toEqual(expect.arrayContaining(['run', 'backtest', 'report', 'login', 'doctor', 'halt', 'resume', 'status']));
+    expect(commands.map((c) => c.join(' '))).toEqual(
+      expect.arrayContaining(['run', 'backtest', 'report', 'login', 'doctor', 'halt', 'resume', 'status']),
+    );
   });
 
   it('every command answers `CMD --help`, `CMD -h` and `help CMD` with its usage on stdout, exit 0, nothing on stderr; the list shows that same usage', () => {
@@ -41,7 +43,12 @@ describe('help', () => {
       const long = runCli([...cmd, '--help']);
       expect([name, long.code, long.stderr]).toEqual([name, 0, '']);
       expect(long.stdout.startsWith(`usage: niftybox ${name}`), `${name} --help printed: ${long.stdout}`).toBe(true);
-      expect(synopses, `niftybox help lists ${name} as its --help does`).toContain(long.stdout.slice('usage: niftybox '.length).split(/\s{2,}|\n/)[0]!.trim());
+      expect(synopses, `niftybox help lists ${name} as its --help does`).toContain(
+        long.stdout
+          .slice('usage: niftybox '.length)
+          .split(/\s{2,}|\n/)[0]!
+          .trim(),
+      );
       expect(runCli([...cmd, '-h']).stdout).toBe(long.stdout);
       const viaHelp = runCli(['help', ...cmd]);
       expect([name, viaHelp.code, viaHelp.stdout]).toEqual([name, 0, long.stdout]);

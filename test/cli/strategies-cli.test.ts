@@ -26,10 +26,27 @@ describe('niftybox strategies', () => {
   it('--json lists every strategy with its parameters, defaults, ranges and warm-up need', () => {
     const r = cli(['strategies', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { strategies: { name: string; warmupCandles: number; params: { name: string; default: unknown; min?: number; max?: number; shared: boolean }[] }[] };
-    expect(j.strategies.map((s) => [s.name, s.warmupCandles])).toEqual([['v25', 36], ['ema-cross', 22], ['confluence', 201]]);
+    const j = JSON.parse(r.stdout) as {
+      strategies: {
+        name: string;
+        warmupCandles: number;
+        params: { name: string; default: unknown; min?: number; max?: number; shared: boolean }[];
+      }[];
+    };
+    expect(j.strategies.map((s) => [s.name, s.warmupCandles])).toEqual([
+      ['v25', 36],
+      ['ema-cross', 22],
+      ['confluence', 201],
+    ]);
     const confluence = j.strategies[2]!;
-    expect(confluence.params.find((p) => p.name === 'trendEmaPeriod')).toEqual({ name: 'trendEmaPeriod', shared: false, type: 'integer', default: 200, min: 1, max: 500 });
+    expect(confluence.params.find((p) => p.name === 'trendEmaPeriod')).toEqual({
+      name: 'trendEmaPeriod',
+      shared: false,
+      type: 'integer',
+      default: 200,
+      min: 1,
+      max: 500,
+    });
     expect(confluence.params.find((p) => p.name === 'tp1Points.PE')).toMatchObject({ shared: true, default: 10 });
   });
   it('prints them as text', () => {
@@ -44,7 +61,10 @@ describe('backtest --strategy / --param: bad ones exit 64 naming them', () => {
   const data = ['--index', indexCsv, '--options', optionsCsv];
   it.each([
     [['--strategy', 'macd'], /--strategy: unknown strategy "macd" \(one of: v25, ema-cross, confluence\)/],
-    [['--strategy', 'ema-cross', '--param', 'chopMax=40'], /--param: unknown parameter "chopMax" for strategy ema-cross/],
+    [
+      ['--strategy', 'ema-cross', '--param', 'chopMax=40'],
+      /--param: unknown parameter "chopMax" for strategy ema-cross/,
+    ],
     [['--param', 'tp1Points.CE=abc'], /--param: strategy v25, parameter tp1Points\.CE: /],
     [['--strategy', 'confluence', '--param', 'rsiPeriod=0'], /--param: strategy confluence, parameter rsiPeriod: /],
     [['--param', 'emaPeriod'], /--param: parameter "emaPeriod" is not NAME=VALUE/],
@@ -79,22 +99,56 @@ describe('the config names the strategy', () => {
   });
 });
 
-describe.skipIf(!hasSharedData)(`backtest --strategy on all shared data (${hasSharedData ? 'present' : noSharedDataReason})`, () => {
-  const index = hasSharedData ? parseIndexCsv(readShared(indexCsv), indexCsv) : [];
-  const options = hasSharedData ? parseOptionsCsv(readShared(optionsCsv), optionsCsv) : new Map();
-  it.each([
-    ['ema-cross', [] as string[], {}],
-    ['confluence', [] as string[], {}],
-    ['ema-cross', ['--param', 'fastPeriod=5', '--param', 'tp1Points.CE=20'], { fastPeriod: 5, tp1Points: { CE: 20, PE: 10 } }],
-    ['confluence', ['--param', 'rsiBuy=60', '--param', 'stMult=2', '--slippage', '1'], { rsiBuy: 60, stMult: 2, slippagePoints: 1 }],
-  ] as const)('%s %j: the trades of runBacktest with the same choice, and the choice in the JSON', (name, args, params) => {
-    const r = cli(['backtest', '--index', indexCsv, '--options', optionsCsv, '--strategy', name, ...args, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { trades: { entryTime: string; reason: string }[]; summary: { trades: number; strategy: { name: string; params: Record<string, unknown> } } };
-    const want = runBacktest({ index, options, strategy: name, params, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
-    expect(j.summary.trades).toBe(want.trades.length);
-    expect(j.trades.map((t) => t.reason)).toEqual(want.trades.map((t) => t.reason));
-    expect(j.summary.strategy.name).toBe(name);
-    expect(j.summary.strategy.params).toMatchObject(params);
-  });
-});
+describe.skipIf(!hasSharedData)(
+  `backtest --strategy on all shared data (${hasSharedData ? 'present' : noSharedDataReason})`,
+  () => {
+    const index = hasSharedData ? parseIndexCsv(readShared(indexCsv), indexCsv) : [];
+    const options = hasSharedData ? parseOptionsCsv(readShared(optionsCsv), optionsCsv) : new Map();
+    it.each([
+      ['ema-cross', [] as string[], {}],
+      ['confluence', [] as string[], {}],
+      [
+        'ema-cross',
+        ['--param', 'fastPeriod=5', '--param', 'tp1Points.CE=20'],
+        { fastPeriod: 5, tp1Points: { CE: 20, PE: 10 } },
+      ],
+      [
+        'confluence',
+        ['--param', 'rsiBuy=60', '--param', 'stMult=2', '--slippage', '1'],
+        { rsiBuy: 60, stMult: 2, slippagePoints: 1 },
+      ],
+    ] as const)(
+      '%s %j: the trades of runBacktest with the same choice, and the choice in the JSON',
+      (name, args, params) => {
+        const r = cli([
+          'backtest',
+          '--index',
+          indexCsv,
+          '--options',
+          optionsCsv,
+          '--strategy',
+          name,
+          ...args,
+          '--json',
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        const j = JSON.parse(r.stdout) as {
+          trades: { entryTime: string; reason: string }[];
+          summary: { trades: number; strategy: { name: string; params: Record<string, unknown> } };
+        };
+        const want = runBacktest({
+          index,
+          options,
+          strategy: name,
+          params,
+          risk: DEFAULT_RISK,
+          calendar: new MarketCalendar(),
+        });
+        expect(j.summary.trades).toBe(want.trades.length);
+        expect(j.trades.map((t) => t.reason)).toEqual(want.trades.map((t) => t.reason));
+        expect(j.summary.strategy.name).toBe(name);
+        expect(j.summary.strategy.params).toMatchObject(params);
+      },
+    );
+  },
+);

@@ -32,16 +32,21 @@ function makeLedger(file: string) {
 
 /** The built CLI as user nobody (uid/gid 65534, no supplementary groups): permissions apply to it. */
 function cliAsNobody(args: string[]) {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, builtCli, ...args], {
-    encoding: 'utf8',
-    env,
-    cwd: tmp,
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    'setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, builtCli, ...args],
+    {
+      encoding: 'utf8',
+      env,
+      cwd: tmp,
+      timeout: 60_000,
+    },
+  );
   return { code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
-const canDropPrivileges = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv') && cliAsNobody(['--help']).code === 0;
+const canDropPrivileges =
+  process.getuid?.() === 0 && existsSync('/usr/bin/setpriv') && cliAsNobody(['--help']).code === 0;
 
 describe('no appliance running: status, halt and resume exit 69 naming the socket', () => {
   const db = join(tmp, 'absent', 'ledger.db');
@@ -49,7 +54,13 @@ describe('no appliance running: status, halt and resume exit 69 naming the socke
   for (const cmd of ['status', 'halt', 'resume']) {
     it(cmd, () => {
       const r = runCli([cmd, '--db', db], { env });
-      expectOneSentence(r, 69, new RegExp(`no appliance is running \\(looked for its control socket at ${db.replace(/[.]/g, '\\.')}\\.sock\\)`));
+      expectOneSentence(
+        r,
+        69,
+        new RegExp(
+          `no appliance is running \\(looked for its control socket at ${db.replace(/[.]/g, '\\.')}\\.sock\\)`,
+        ),
+      );
     });
   }
   it('a stale socket file nothing listens on is also "no appliance" (69)', () => {
@@ -61,41 +72,72 @@ describe('no appliance running: status, halt and resume exit 69 naming the socke
   });
 });
 
-describe.skipIf(!canDropPrivileges)('a ledger this user may not read: exit 74 naming the path, the permission and the fix', () => {
-  it('report on a ledger inside a state folder it may not enter (not "no ledger")', () => {
-    const state = join(tmp, 'state-closed');
-    mkdirSync(state);
-    makeLedger(join(state, 'ledger.db'));
-    chmodSync(state, 0o700);
-    const r = cliAsNobody(['report', '--db', join(state, 'ledger.db')]);
-    expectOneSentence(r, 74, new RegExp(`cannot read the ledger ${state}/ledger\\.db: permission denied on its folder ${state} .*sudo usermod -aG niftybox`));
-    expect(r.stderr).not.toMatch(/no ledger/);
-  });
-  it('report on a ledger file it may not read', () => {
-    const state = join(tmp, 'state-open');
-    mkdirSync(state);
-    chmodSync(state, 0o755);
-    const file = join(state, 'ledger.db');
-    makeLedger(file);
-    chmodSync(file, 0o600);
-    const r = cliAsNobody(['report', '--db', file]);
-    expectOneSentence(r, 74, new RegExp(`cannot read the ledger ${file.replace(/[.]/g, '\\.')}: permission denied on the file .*sudo usermod -aG niftybox`));
-  });
-  it('export and verify say the same', () => {
-    const state = join(tmp, 'state-closed2');
-    mkdirSync(state);
-    makeLedger(join(state, 'ledger.db'));
-    chmodSync(state, 0o700);
-    expectOneSentence(cliAsNobody(['export', '--db', join(state, 'ledger.db'), '--out', join(home, 'out')]), 74, /permission denied on its folder/);
-    expectOneSentence(cliAsNobody(['verify', '--day', '2025-06-02', '--db', join(state, 'ledger.db')]), 74, /permission denied on its folder/);
-  });
-  it('status with a state folder it may not enter: 74 (permission), not 69', () => {
-    const state = join(tmp, 'state-closed3');
-    mkdirSync(state, { mode: 0o700 });
-    chmodSync(state, 0o700);
-    expectOneSentence(cliAsNobody(['status', '--db', join(state, 'ledger.db')]), 74, new RegExp(`permission denied on ${state} \\(EACCES\\): join group niftybox`));
-  });
-  it('a missing ledger is still "no ledger" (65)', () => {
-    expectOneSentence(cliAsNobody(['report', '--db', join(home, 'none.db')]), 65, /no ledger at .*none\.db: run the appliance first/);
-  });
-});
+describe.skipIf(!canDropPrivileges)(
+  'a ledger this user may not read: exit 74 naming the path, the permission and the fix',
+  () => {
+    it('report on a ledger inside a state folder it may not enter (not "no ledger")', () => {
+      const state = join(tmp, 'state-closed');
+      mkdirSync(state);
+      makeLedger(join(state, 'ledger.db'));
+      chmodSync(state, 0o700);
+      const r = cliAsNobody(['report', '--db', join(state, 'ledger.db')]);
+      expectOneSentence(
+        r,
+        74,
+        new RegExp(
+          `cannot read the ledger ${state}/ledger\\.db: permission denied on its folder ${state} .*sudo usermod -aG niftybox`,
+        ),
+      );
+      expect(r.stderr).not.toMatch(/no ledger/);
+    });
+    it('report on a ledger file it may not read', () => {
+      const state = join(tmp, 'state-open');
+      mkdirSync(state);
+      chmodSync(state, 0o755);
+      const file = join(state, 'ledger.db');
+      makeLedger(file);
+      chmodSync(file, 0o600);
+      const r = cliAsNobody(['report', '--db', file]);
+      expectOneSentence(
+        r,
+        74,
+        new RegExp(
+          `cannot read the ledger ${file.replace(/[.]/g, '\\.')}: permission denied on the file .*sudo usermod -aG niftybox`,
+        ),
+      );
+    });
+    it('export and verify say the same', () => {
+      const state = join(tmp, 'state-closed2');
+      mkdirSync(state);
+      makeLedger(join(state, 'ledger.db'));
+      chmodSync(state, 0o700);
+      expectOneSentence(
+        cliAsNobody(['export', '--db', join(state, 'ledger.db'), '--out', join(home, 'out')]),
+        74,
+        /permission denied on its folder/,
+      );
+      expectOneSentence(
+        cliAsNobody(['verify', '--day', '2025-06-02', '--db', join(state, 'ledger.db')]),
+        74,
+        /permission denied on its folder/,
+      );
+    });
+    it('status with a state folder it may not enter: 74 (permission), not 69', () => {
+      const state = join(tmp, 'state-closed3');
+      mkdirSync(state, { mode: 0o700 });
+      chmodSync(state, 0o700);
+      expectOneSentence(
+        cliAsNobody(['status', '--db', join(state, 'ledger.db')]),
+        74,
+        new RegExp(`permission denied on ${state} \\(EACCES\\): join group niftybox`),
+      );
+    });
+    it('a missing ledger is still "no ledger" (65)', () => {
+      expectOneSentence(
+        cliAsNobody(['report', '--db', join(home, 'none.db')]),
+        65,
+        /no ledger at .*none\.db: run the appliance first/,
+      );
+    });
+  },
+);

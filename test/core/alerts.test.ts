@@ -29,7 +29,16 @@ describe('the alert table', () => {
   });
 
   it('the guards that block entries: the feed, the token, the clock, the disk, the kill switch and cold indicators', () => {
-    expect([...alertCodesWhere((a) => a.guard)].sort()).toEqual(['BUTTON_UNAVAILABLE', 'CLOCK_SKEW', 'CLOCK_UNSYNCED', 'DISK', 'FEED_DOWN', 'INDICATORS_COLD', 'STALE_FEED', 'TOKEN_EXPIRED']);
+    expect([...alertCodesWhere((a) => a.guard)].sort()).toEqual([
+      'BUTTON_UNAVAILABLE',
+      'CLOCK_SKEW',
+      'CLOCK_UNSYNCED',
+      'DISK',
+      'FEED_DOWN',
+      'INDICATORS_COLD',
+      'STALE_FEED',
+      'TOKEN_EXPIRED',
+    ]);
   });
 
   it('keeps what interfaces.md promises: stale feed, token expired and clock not synced sound the alarm and take over the OLED', () => {
@@ -48,7 +57,11 @@ describe('the alert table', () => {
   });
 
   it('every Home Assistant binary sensor the table names is announced by discovery as a binary sensor', () => {
-    const config = discoveryConfig(topicsFor('niftybox', 'box', 'homeassistant'), { deviceId: 'box', serial: null, swVersion: '0' }) as { components: Record<string, { platform: string }> };
+    const config = discoveryConfig(topicsFor('niftybox', 'box', 'homeassistant'), {
+      deviceId: 'box',
+      serial: null,
+      swVersion: '0',
+    }) as { components: Record<string, { platform: string }> };
     const named = codes.map((c) => ALERTS[c].haBinarySensor).filter((s) => s !== null);
     expect(new Set(named).size).toBeGreaterThan(0);
     for (const id of named) expect(config.components[id!]?.platform, id!).toBe('binary_sensor');

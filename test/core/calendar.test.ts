@@ -54,29 +54,34 @@ describe('calendar facts', () => {
   });
 });
 
-describe.skipIf(!hasSharedData)(`calendar against the shared data${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
-  it('returns the file expiry_date for every one of the 125 trading days of the options file', () => {
-    const days = parseOptionsCsv(readShared(optionsCsv), optionsCsv);
-    expect(days.size).toBe(125);
-    const wrong: string[] = [];
-    for (const [day, od] of days) if (cal.weeklyExpiry(day) !== od.contracts.CE.expiry) wrong.push(`${day}: ${cal.weeklyExpiry(day)} ≠ ${od.contracts.CE.expiry}`);
-    expect(wrong).toEqual([]);
-  });
-
-  it('agrees with every trading day in the index file, and finds no missing one', () => {
-    const index = parseIndexCsv(readShared(indexCsv), indexCsv);
-    const present = new Set(index.map((c) => istDate(c.ts)));
-    const first = istDate(index[0]!.ts);
-    const last = istDate(index.at(-1)!.ts);
-    expect([...present].filter((d) => !cal.isTradingDay(d))).toEqual([]);
-    expect(cal.tradingDays(first, last).filter((d) => !present.has(d))).toEqual([]);
-    expect(present.size).toBe(248);
-    // Every candle starts inside its day's session. The Muhurat index series (2025-10-21) carries one
-    // candle starting at the 14:45 close itself, so the close is allowed as a start for the index.
-    const outside = index.filter((c) => {
-      const s = cal.session(istDate(c.ts))!;
-      return c.ts < s.openTs || c.ts > s.closeTs || (c.ts === s.closeTs && s.kind === 'normal');
+describe.skipIf(!hasSharedData)(
+  `calendar against the shared data${hasSharedData ? '' : ` (${noSharedDataReason})`}`,
+  () => {
+    it('returns the file expiry_date for every one of the 125 trading days of the options file', () => {
+      const days = parseOptionsCsv(readShared(optionsCsv), optionsCsv);
+      expect(days.size).toBe(125);
+      const wrong: string[] = [];
+      for (const [day, od] of days)
+        if (cal.weeklyExpiry(day) !== od.contracts.CE.expiry)
+          wrong.push(`${day}: ${cal.weeklyExpiry(day)} ≠ ${od.contracts.CE.expiry}`);
+      expect(wrong).toEqual([]);
     });
-    expect(outside).toEqual([]);
-  });
-});
+
+    it('agrees with every trading day in the index file, and finds no missing one', () => {
+      const index = parseIndexCsv(readShared(indexCsv), indexCsv);
+      const present = new Set(index.map((c) => istDate(c.ts)));
+      const first = istDate(index[0]!.ts);
+      const last = istDate(index.at(-1)!.ts);
+      expect([...present].filter((d) => !cal.isTradingDay(d))).toEqual([]);
+      expect(cal.tradingDays(first, last).filter((d) => !present.has(d))).toEqual([]);
+      expect(present.size).toBe(248);
+      // Every candle starts inside its day's session. The Muhurat index series (2025-10-21) carries one
+      // candle starting at the 14:45 close itself, so the close is allowed as a start for the index.
+      const outside = index.filter((c) => {
+        const s = cal.session(istDate(c.ts))!;
+        return c.ts < s.openTs || c.ts > s.closeTs || (c.ts === s.closeTs && s.kind === 'normal');
+      });
+      expect(outside).toEqual([]);
+    });
+  },
+);

@@ -31,23 +31,39 @@ describe('charges', () => {
 });
 
 describe('charges by kind, to the paisa', () => {
-  const kinds = (c: ReturnType<typeof roundTripCharges>) => ({ brokerage: c.brokerage, stt: c.stt, exchange: c.exchange, sebi: c.sebi, stamp: c.stamp, gst: c.gst });
+  const kinds = (c: ReturnType<typeof roundTripCharges>) => ({
+    brokerage: c.brokerage,
+    stt: c.stt,
+    exchange: c.exchange,
+    sebi: c.sebi,
+    stamp: c.stamp,
+    gst: c.gst,
+  });
   const sumPaise = (k: Record<string, number>) => Object.values(k).reduce((a, b) => a + Math.round(b * 100), 0);
 
   it('the worked example sums to its ₹63.86, not to the ₹63.87 its rows round to one by one', () => {
     // market-facts.md rounds STT 10.725 and stamp 0.195 both up; only one half paisa can go up (the earlier kind, STT).
     const c = roundTripCharges('2026-06-15', 65 * 100, 65 * 110);
-    expect(chargesByKindInPaise(kinds(c), c.total)).toEqual({ brokerage: 40, stt: 10.73, exchange: 4.85, sebi: 0.01, stamp: 0.19, gst: 8.08 });
+    expect(chargesByKindInPaise(kinds(c), c.total)).toEqual({
+      brokerage: 40,
+      stt: 10.73,
+      exchange: 4.85,
+      sebi: 0.01,
+      stamp: 0.19,
+      gst: 8.08,
+    });
   });
 
   it('gives the paise that rounding each kind alone would lose to the kinds that lost the most', () => {
     // Each kind rounds to 0, but together they make 1.2 paise: one paisa, to the largest remainder.
-    expect(chargesByKindInPaise({ brokerage: 0, stt: 0.004, exchange: 0.0045, sebi: 0.0035, stamp: 0, gst: 0 }, 0.012)).toEqual({ brokerage: 0, stt: 0, exchange: 0.01, sebi: 0, stamp: 0, gst: 0 });
+    expect(
+      chargesByKindInPaise({ brokerage: 0, stt: 0.004, exchange: 0.0045, sebi: 0.0035, stamp: 0, gst: 0 }, 0.012),
+    ).toEqual({ brokerage: 0, stt: 0, exchange: 0.01, sebi: 0, stamp: 0, gst: 0 });
   });
 
   it('sums to the rounded total for every trade size and date', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let i = 0; i < 5000; i++) {
       const day = ['2025-07-10', '2026-03-15', '2026-06-15'][i % 3]!;
       const c = roundTripCharges(day, 65 * (0.05 + rnd() * 400), 65 * (0.05 + rnd() * 400));

@@ -64,14 +64,24 @@ describe('src/core is pure: no I/O, no clock, no timers', () => {
 
   it('every file under src/core imports only src/core and technicalindicators, and reads no clock', () => {
     expect(files.length).toBeGreaterThanOrEqual(15); // the scan found the core (not an empty or wrong directory)
-    const breaches = files.flatMap((f) => violations(f, readFileSync(f, 'utf8')).map((v) => `${relative(repoRoot, f)}: ${v}`));
+    const breaches = files.flatMap((f) =>
+      violations(f, readFileSync(f, 'utf8')).map((v) => `${relative(repoRoot, f)}: ${v}`),
+    );
     expect(breaches).toEqual([]);
   });
 
   it('the scanner sees the imports of a real core file (engine.ts)', () => {
     const engine = join(CORE, 'engine.ts');
     const specs = importsOf(lex(readFileSync(engine, 'utf8')).code);
-    expect(specs).toEqual(expect.arrayContaining(['./trade-rules.js', './candle-builder.js', './paper-broker.js', './risk-gate.js', './fill-model.js']));
+    expect(specs).toEqual(
+      expect.arrayContaining([
+        './trade-rules.js',
+        './candle-builder.js',
+        './paper-broker.js',
+        './risk-gate.js',
+        './fill-model.js',
+      ]),
+    );
   });
 
   const planted = join(CORE, 'planted.ts');
@@ -107,7 +117,10 @@ describe('src/core is pure: no I/O, no clock, no timers', () => {
     ['const d = new Date(ts).toISOString();', 'new Date with an argument'],
     ["import { istDate } from './time.js';", 'a relative import inside src/core'],
     ["import { EMA } from 'technicalindicators';", 'the allowed package'],
-    ["import type { Side } from './types.js';\nconst url = 'http://x/y'; // a URL in a string is not a comment", 'a URL in a string'],
+    [
+      "import type { Side } from './types.js';\nconst url = 'http://x/y'; // a URL in a string is not a comment",
+      'a URL in a string',
+    ],
   ])('lets through what is not a violation: %s (%s)', (src) => {
     expect(violations(planted, src)).toEqual([]);
   });

@@ -15,16 +15,40 @@ const contracts: DayContracts = {
   PE: { instrumentKey: 'NSE_FO|2', side: 'PE', strike: 24550, expiry: '2025-06-05', lotSize: 75 },
 };
 const at = (hhmm: string) => istTime(DAY, hhmm);
-const bar = (hhmm: string, open: number, high: number, low: number, close: number): Candle => ({ ts: at(hhmm), open, high, low, close, volume: 0 });
+const bar = (hhmm: string, open: number, high: number, low: number, close: number): Candle => ({
+  ts: at(hhmm),
+  open,
+  high,
+  low,
+  close,
+  volume: 0,
+});
 
 /** An engine holding a PE bought at 100 with SL 90 and TP1 110 (lock 108), as after a restart. */
 function holdingPut(extra: Partial<EngineCheckpoint> = {}, params = DEFAULT_V25, risk = DEFAULT_RISK) {
-  const engine = new Engine({ strategy: chooseStrategy('v25', params), risk, calendar: new MarketCalendar(), emitCandles: false });
+  const engine = new Engine({
+    strategy: chooseStrategy('v25', params),
+    risk,
+    calendar: new MarketCalendar(),
+    emitCandles: false,
+  });
   engine.restore({
     version: 1,
     day: DAY,
     contracts,
-    position: { tradeId: 7, side: 'PE', instrumentKey: 'NSE_FO|2', quantity: 75, entryTime: at('10:00'), entryPrice: 100, sl: 90, tp1: 110, tp1Hit: false, ltp: 100, signalCandleTs: at('09:55') },
+    position: {
+      tradeId: 7,
+      side: 'PE',
+      instrumentKey: 'NSE_FO|2',
+      quantity: 75,
+      entryTime: at('10:00'),
+      entryPrice: 100,
+      sl: 90,
+      tp1: 110,
+      tp1Hit: false,
+      ltp: 100,
+      signalCandleTs: at('09:55'),
+    },
     pendingEntry: null,
     pendingExit: null,
     halted: false,
@@ -110,7 +134,9 @@ describe('halt and guards', () => {
     expect(on).toMatchObject([{ type: 'alert', code: 'CLOCK_UNSYNCED', level: 'warn' }]);
     expect([...engine.setGuard('CLOCK_UNSYNCED', true, 2, 'clock not synced')]).toEqual([]);
     expect(engine.view().guards).toEqual({ CLOCK_UNSYNCED: 'clock not synced' });
-    expect([...engine.setGuard('CLOCK_UNSYNCED', false, 3, 'clock not synced')]).toMatchObject([{ code: 'CLOCK_UNSYNCED_CLEARED', level: 'info' }]);
+    expect([...engine.setGuard('CLOCK_UNSYNCED', false, 3, 'clock not synced')]).toMatchObject([
+      { code: 'CLOCK_UNSYNCED_CLEARED', level: 'info' },
+    ]);
   });
 
   it('daily loss limit halts automatically', () => {
@@ -122,30 +148,60 @@ describe('halt and guards', () => {
 
   it('max trades per day blocks further entries with a logged, blocked decision', () => {
     // An uptrend warms the indicators; the CE signal that follows is blocked by MAX_TRADES.
-    const engine = new Engine({ strategy: chooseStrategy('v25'), risk: { dailyLossLimit: 0, maxTradesPerDay: 1 }, calendar: new MarketCalendar(), emitCandles: false });
-    engine.restore({ ...holdingPut().checkpoint(), position: null, dayStats: { entries: 1, trades: 1, wins: 0, realized: 0, charges: 0, cancelledNoNextCandle: 0 } });
+    const engine = new Engine({
+      strategy: chooseStrategy('v25'),
+      risk: { dailyLossLimit: 0, maxTradesPerDay: 1 },
+      calendar: new MarketCalendar(),
+      emitCandles: false,
+    });
+    engine.restore({
+      ...holdingPut().checkpoint(),
+      position: null,
+      dayStats: { entries: 1, trades: 1, wins: 0, realized: 0, charges: 0, cancelledNoNextCandle: 0 },
+    });
     let px = 24000;
     const signals: EngineEvent[] = [];
     for (let i = 0; i < 60; i++) {
       const ts = at('09:15') - 60 * 300_000 + i * 300_000; // warm on the previous hours…
-      engine.warmIndexCandle({ ts, open: px, high: px + 3, low: px - 3, close: px + (i % 7 === 0 ? -2 : 1), volume: 0 });
+      engine.warmIndexCandle({
+        ts,
+        open: px,
+        high: px + 3,
+        low: px - 3,
+        close: px + (i % 7 === 0 ? -2 : 1),
+        volume: 0,
+      });
       px += i % 7 === 0 ? -2 : 1;
     }
     for (let i = 0; i < 20 && signals.length === 0; i++) {
       const ts = at('09:30') + i * 300_000;
       const step = 2 + i * 1.5; // …then an accelerating rise: hist rising three in a row, close above EMA
       const ev: EngineEvent[] = [];
-      for (const t of candleTicks('NSE_FO|1', { ts, open: 100, high: 101, low: 99, close: 100, volume: 0 })) ev.push(...engine.onTick(t));
-      for (const t of candleTicks('NSE_INDEX|Nifty 50', { ts, open: px, high: px + step + 1, low: px - 1, close: px + step, volume: 0 })) ev.push(...engine.onTick(t));
+      for (const t of candleTicks('NSE_FO|1', { ts, open: 100, high: 101, low: 99, close: 100, volume: 0 }))
+        ev.push(...engine.onTick(t));
+      for (const t of candleTicks('NSE_INDEX|Nifty 50', {
+        ts,
+        open: px,
+        high: px + step + 1,
+        low: px - 1,
+        close: px + step,
+        volume: 0,
+      }))
+        ev.push(...engine.onTick(t));
       ev.push(...engine.onClock(ts + 300_000));
       px += step;
       signals.push(...ev.filter((e) => e.type === 'signal'));
     }
-    expect(signals[0]).toMatchObject({ type: 'signal', kind: 'entry', side: 'CE', action: 'blocked', blockedBy: ['MAX_TRADES'] });
+    expect(signals[0]).toMatchObject({
+      type: 'signal',
+      kind: 'entry',
+      side: 'CE',
+      action: 'blocked',
+      blockedBy: ['MAX_TRADES'],
+    });
     expect(engine.view().pendingEntry).toBeNull();
   });
 });
-
 
 describe('issue 10: guards are facts about now; candles completed from Upstox', () => {
   it('restore carries the halt, the position and pending orders, but no guard (each is checked afresh)', () => {
@@ -163,7 +219,7 @@ describe('issue 10: guards are facts about now; candles completed from Upstox', 
     expect(b.view().contracts).toEqual(contracts);
   });
 
-  it('completeCandle replaces the open bucket\'s built candle with the official one before its close uses it', () => {
+  it("completeCandle replaces the open bucket's built candle with the official one before its close uses it", () => {
     const e = new Engine({ strategy: chooseStrategy('v25'), risk: DEFAULT_RISK, calendar: new MarketCalendar() });
     e.setContracts(contracts, at('09:15'));
     // the box saw only the end of the 12:20 candle

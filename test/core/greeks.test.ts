@@ -7,7 +7,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MarketCalendar } from '../../src/core/calendar.js';
-import { black76Price, greeksOf, impliedVol, indexOptionGreeksRaw, indexOptionPrice, normCdf, TRADING_MINUTES_PER_YEAR, tradingYearsToExpiry } from '../../src/core/greeks.js';
+import {
+  black76Price,
+  greeksOf,
+  impliedVol,
+  indexOptionGreeksRaw,
+  indexOptionPrice,
+  normCdf,
+  TRADING_MINUTES_PER_YEAR,
+  tradingYearsToExpiry,
+} from '../../src/core/greeks.js';
 import { istTime } from '../../src/core/time.js';
 
 describe('Black-76 against Hull', () => {
@@ -32,7 +41,12 @@ describe('Black-76 against Hull', () => {
     expect(normCdf(0)).toBe(0.5);
     expect(normCdf(1.96)).toBeCloseTo(0.9750021048517795, 12);
     expect(normCdf(-1)).toBeCloseTo(0.15865525393145707, 12);
-    for (const [isCall, K] of [[true, 24500], [false, 24500], [true, 24800], [false, 24200]] as const) {
+    for (const [isCall, K] of [
+      [true, 24500],
+      [false, 24500],
+      [true, 24800],
+      [false, 24200],
+    ] as const) {
       const price = indexOptionPrice(isCall, 24510, K, 3 / 252, 0.135, 0.065);
       expect(impliedVol(isCall, price, 24510, K, 3 / 252, 0.065)).toBeCloseTo(0.135, 6);
     }
@@ -43,13 +57,24 @@ describe('Black-76 against Hull', () => {
 describe('the held option', () => {
   const cal = new MarketCalendar();
   it('time to expiry is trading minutes: from Monday 2025-06-02 12:00 to Thursday 06-05 15:30 is 210 + 3 × 375 minutes', () => {
-    expect(tradingYearsToExpiry(cal, istTime('2025-06-02', '12:00'), '2025-06-05') * TRADING_MINUTES_PER_YEAR).toBeCloseTo(210 + 3 * 375, 6);
+    expect(
+      tradingYearsToExpiry(cal, istTime('2025-06-02', '12:00'), '2025-06-05') * TRADING_MINUTES_PER_YEAR,
+    ).toBeCloseTo(210 + 3 * 375, 6);
     expect(tradingYearsToExpiry(cal, istTime('2025-06-05', '15:30'), '2025-06-05')).toBe(0);
-    expect(tradingYearsToExpiry(cal, istTime('2025-06-02', '08:00'), '2025-06-02') * TRADING_MINUTES_PER_YEAR).toBe(375);
+    expect(tradingYearsToExpiry(cal, istTime('2025-06-02', '08:00'), '2025-06-02') * TRADING_MINUTES_PER_YEAR).toBe(
+      375,
+    );
   });
-  it('greeksOf: IV in percent, theta per trading day, vega per vol point (Hull\'s example rescaled)', () => {
+  it("greeksOf: IV in percent, theta per trading day, vega per vol point (Hull's example rescaled)", () => {
     const T = 20 / 52;
-    const g = greeksOf({ isCall: true, price: indexOptionPrice(true, 49, 50, T, 0.2, 0.05), spot: 49, strike: 50, years: T, rate: 0.05 })!;
+    const g = greeksOf({
+      isCall: true,
+      price: indexOptionPrice(true, 49, 50, T, 0.2, 0.05),
+      spot: 49,
+      strike: 50,
+      years: T,
+      rate: 0.05,
+    })!;
     expect(g.iv).toBeCloseTo(20, 4);
     expect(g.delta).toBeCloseTo(0.522, 3);
     expect(g.gamma).toBeCloseTo(0.066, 3);

@@ -6,7 +6,14 @@ import { hasSharedData, indexCsv } from '../support/shared-data.js';
 import { ChopIndicator, DayAtr, EmaIndicator, MacdHistogram, trueRange } from '../../src/core/indicators.js';
 import type { Candle } from '../../src/core/types.js';
 
-const c = (high: number, low: number, close: number, open = close): Candle => ({ ts: 0, open, high, low, close, volume: 0 });
+const c = (high: number, low: number, close: number, open = close): Candle => ({
+  ts: 0,
+  open,
+  high,
+  low,
+  close,
+  volume: 0,
+});
 
 describe('EMA', () => {
   it('is undefined until n closes, seeds with their mean, then smooths by 2/(n+1)', () => {
@@ -55,11 +62,23 @@ describe('MACD histogram', () => {
   });
 });
 
-describe('MACD histogram against technicalindicators\' MACD class', () => {
+describe("MACD histogram against technicalindicators' MACD class", () => {
   /** Every step's histogram of both (undefined as NaN), compared with Object.is: the same doubles, not close ones. */
-  function mismatches(closes: readonly number[], fast: number, slow: number, signal: number): { at: number; ours: number; library: number }[] {
+  function mismatches(
+    closes: readonly number[],
+    fast: number,
+    slow: number,
+    signal: number,
+  ): { at: number; ours: number; library: number }[] {
     const ours = new MacdHistogram(fast, slow, signal);
-    const library = new MACD({ fastPeriod: fast, slowPeriod: slow, signalPeriod: signal, SimpleMAOscillator: false, SimpleMASignal: false, values: [] });
+    const library = new MACD({
+      fastPeriod: fast,
+      slowPeriod: slow,
+      signalPeriod: signal,
+      SimpleMAOscillator: false,
+      SimpleMASignal: false,
+      values: [],
+    });
     const bad: { at: number; ours: number; library: number }[] = [];
     closes.forEach((close, at) => {
       ours.update(close);
@@ -70,7 +89,7 @@ describe('MACD histogram against technicalindicators\' MACD class', () => {
     return bad;
   }
   let seed = 11;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const walk = (n: number, from: number) => {
     let x = from;
     return Array.from({ length: n }, () => (x = Math.max(0, x + (rnd() - 0.5) * 4)));
@@ -82,20 +101,28 @@ describe('MACD histogram against technicalindicators\' MACD class', () => {
     ['fewer closes than the slow period', walk(20, 50)],
   ];
   for (const [name, closes] of series) {
-    for (const [f, sl, sg] of [[12, 26, 9], [3, 6, 4], [2, 3, 2], [5, 5, 5]] as const) {
+    for (const [f, sl, sg] of [
+      [12, 26, 9],
+      [3, 6, 4],
+      [2, 3, 2],
+      [5, 5, 5],
+    ] as const) {
       it(`gives the library's histogram step for step on ${name} (${f}/${sl}/${sg})`, () => {
         expect(mismatches(closes, f, sl, sg)).toEqual([]);
       });
     }
   }
-  it.skipIf(!hasSharedData)('gives the library\'s histogram step for step on every NIFTY close of ../shared/data (12/26/9), and EmaIndicator its EMA', () => {
-    const closes = parseIndexCsv(readFileSync(indexCsv), indexCsv).map((c) => c.close);
-    expect(closes.length).toBeGreaterThan(18_000);
-    expect(mismatches(closes, 12, 26, 9)).toEqual([]);
-    const ours = new EmaIndicator(21);
-    const library = new EMA({ period: 21, values: [] }); // the library's defaults, format included
-    expect(closes.filter((c) => !Object.is(ours.next(c) ?? NaN, library.nextValue(c) ?? NaN))).toEqual([]);
-  });
+  it.skipIf(!hasSharedData)(
+    "gives the library's histogram step for step on every NIFTY close of ../shared/data (12/26/9), and EmaIndicator its EMA",
+    () => {
+      const closes = parseIndexCsv(readFileSync(indexCsv), indexCsv).map((c) => c.close);
+      expect(closes.length).toBeGreaterThan(18_000);
+      expect(mismatches(closes, 12, 26, 9)).toEqual([]);
+      const ours = new EmaIndicator(21);
+      const library = new EMA({ period: 21, values: [] }); // the library's defaults, format included
+      expect(closes.filter((c) => !Object.is(ours.next(c) ?? NaN, library.nextValue(c) ?? NaN))).toEqual([]);
+    },
+  );
 });
 
 describe('true range', () => {
@@ -118,7 +145,7 @@ describe('Choppiness Index', () => {
 
   it('equals the whole-window formula on every candle of a long series with many ties and gaps', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const n = 14;
     const candles: Candle[] = [];
     let x = 100;
@@ -149,7 +176,7 @@ describe('Choppiness Index', () => {
 
   it('gives the same values however it is read: ready only, value only, both, or not at all between candles', () => {
     let seed = 3;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const n = 14;
     const every = new ChopIndicator(n); // read after every candle through next()
     const sometimes = new ChopIndicator(n); // the engine's way: update, then maybe ready, maybe value
@@ -186,6 +213,6 @@ describe('day ATR', () => {
     expect(atr.next(c(10, 8, 9))).toBe(2); // TR 2
     expect(atr.next(c(13, 9, 12))).toBe(3); // TR max(4, 4, 0) = 4 → (2+4)/2
     expect(atr.next(c(12, 11, 11))).toBe(7 / 3); // TR max(1, 0, 1)=1 → (2+4+1)/3
-    expect(atr.next(c(16, 11, 15))).toBeCloseTo((7 / 3 * 2 + 5) / 3, 12); // TR 5
+    expect(atr.next(c(16, 11, 15))).toBeCloseTo(((7 / 3) * 2 + 5) / 3, 12); // TR 5
   });
 });

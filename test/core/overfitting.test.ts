@@ -3,7 +3,16 @@
  * ../shared/reference/research-statistics.md, on small series and matrices, and the edge cases.
  */
 import { describe, expect, it } from 'vitest';
-import { deflatedSharpe, EULER_GAMMA, expectedMaxSharpe, normalCdf, normalQuantile, probabilisticSharpe, probabilityOfBacktestOverfitting, skewKurtosis } from '../../src/core/overfitting.js';
+import {
+  deflatedSharpe,
+  EULER_GAMMA,
+  expectedMaxSharpe,
+  normalCdf,
+  normalQuantile,
+  probabilisticSharpe,
+  probabilityOfBacktestOverfitting,
+  skewKurtosis,
+} from '../../src/core/overfitting.js';
 
 describe('the standard normal', () => {
   // Published quantiles (Abramowitz & Stegun tables; the 1.96 of every statistics course to 15 digits).
@@ -26,7 +35,8 @@ describe('the standard normal', () => {
     expect(Math.abs(normalCdf(-1.959963984540054) - 0.025)).toBeLessThan(1e-14);
     expect(Math.abs(normalCdf(1.5) - 0.9331927987311419)).toBeLessThan(1e-14);
     expect(Math.abs(normalCdf(-5) / 2.866515718791939e-7 - 1)).toBeLessThan(1e-10); // the tail, relative
-    for (const p of [1e-9, 0.001, 0.3, 0.7, 0.99, 1 - 1e-7]) expect(Math.abs(normalCdf(normalQuantile(p)) - p)).toBeLessThan(1e-12 * Math.max(1, p / (1 - p)));
+    for (const p of [1e-9, 0.001, 0.3, 0.7, 0.99, 1 - 1e-7])
+      expect(Math.abs(normalCdf(normalQuantile(p)) - p)).toBeLessThan(1e-12 * Math.max(1, p / (1 - p)));
     expect(normalQuantile(0)).toBe(-Infinity);
     expect(normalQuantile(1)).toBe(Infinity);
     expect(normalQuantile(1.5)).toBeNaN();
@@ -77,7 +87,10 @@ describe('PSR and DSR', () => {
   it('more trials, the same spread: a higher bar (SR₀ grows with N)', () => {
     expect(expectedMaxSharpe(100, 0.01)).toBeGreaterThan(expectedMaxSharpe(10, 0.01));
     // N = 40: 1 − 1/40 = 0.975 → Φ⁻¹ = 1.95996…
-    expect(expectedMaxSharpe(40, 0.04)).toBeCloseTo(0.2 * ((1 - EULER_GAMMA) * 1.959963984540054 + EULER_GAMMA * normalQuantile(1 - 1 / (40 * Math.E))), 12);
+    expect(expectedMaxSharpe(40, 0.04)).toBeCloseTo(
+      0.2 * ((1 - EULER_GAMMA) * 1.959963984540054 + EULER_GAMMA * normalQuantile(1 - 1 / (40 * Math.E))),
+      12,
+    );
   });
   it('trials of zero variance: SR₀ = 0', () => {
     expect(deflatedSharpe(r, [sr, sr, sr]).benchmarkSharpe).toBeCloseTo(0, 12); // √V is a rounding error of the mean
@@ -130,7 +143,10 @@ describe('PBO by CSCV', () => {
     expect(probabilityOfBacktestOverfitting(matrix([5, 5, 5, 5], [5, 5, 5, 5], [0, 0, 0, 0]), 3, 2).pbo).toBe(1);
   });
   it('one variant, T < S, an odd S: no PBO, and it says why', () => {
-    expect(probabilityOfBacktestOverfitting(matrix([1, 2, 3, 4]), 1, 2)).toMatchObject({ pbo: null, reason: 'PBO needs at least 2 variants' });
+    expect(probabilityOfBacktestOverfitting(matrix([1, 2, 3, 4]), 1, 2)).toMatchObject({
+      pbo: null,
+      reason: 'PBO needs at least 2 variants',
+    });
     expect(probabilityOfBacktestOverfitting(matrix([1, 2, 3], [3, 2, 1]), 2, 4).reason).toMatch(/3 days < 4 blocks/);
     expect(probabilityOfBacktestOverfitting(matrix([1, 2, 3], [3, 2, 1]), 2, 3).reason).toMatch(/even/);
   });

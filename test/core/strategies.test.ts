@@ -10,12 +10,30 @@ import { runBacktest } from '../../src/core/backtest.js';
 import { MarketCalendar } from '../../src/core/calendar.js';
 import { EmaIndicator, MacdHistogram, RsiIndicator, Supertrend } from '../../src/core/indicators.js';
 import { DEFAULT_RISK } from '../../src/core/params.js';
-import { StrategyChoiceError, chooseStrategy, chooseWithAssignments, strategies, strategyByName, type ConfluenceParams, type EmaCrossParams } from '../../src/core/strategies/index.js';
+import {
+  StrategyChoiceError,
+  chooseStrategy,
+  chooseWithAssignments,
+  strategies,
+  strategyByName,
+  type ConfluenceParams,
+  type EmaCrossParams,
+} from '../../src/core/strategies/index.js';
 import type { Candle, Side } from '../../src/core/types.js';
 import { parseIndexCsv, parseOptionsCsv } from '../../src/feed/csv.js';
 import { hasSharedData, indexCsv, noSharedDataReason, optionsCsv, readShared } from '../support/shared-data.js';
 
-const SHARED = { entryStart: '09:30', entryEnd: '15:15', eodExit: '15:25', slAtrMult: 1.5, atrPeriod: 7, tp1Points: { CE: 15, PE: 10 }, lockPoints: { CE: 13, PE: 8 }, slippagePoints: 0.5, lots: 1 };
+const SHARED = {
+  entryStart: '09:30',
+  entryEnd: '15:15',
+  eodExit: '15:25',
+  slAtrMult: 1.5,
+  atrPeriod: 7,
+  tp1Points: { CE: 15, PE: 10 },
+  lockPoints: { CE: 13, PE: 8 },
+  slippagePoints: 0.5,
+  lots: 1,
+};
 
 function walk(seed: number, n: number): Candle[] {
   let s = seed >>> 0;
@@ -25,7 +43,14 @@ function walk(seed: number, n: number): Candle[] {
   for (let i = 0; i < n; i++) {
     const open = close;
     close = Math.round((open + (rnd() - 0.5) * 40) * 20) / 20;
-    out.push({ ts: i * 300_000, open, high: Math.max(open, close) + rnd() * 8, low: Math.min(open, close) - rnd() * 8, close, volume: 0 });
+    out.push({
+      ts: i * 300_000,
+      open,
+      high: Math.max(open, close) + rnd() * 8,
+      low: Math.min(open, close) - rnd() * 8,
+      close,
+      volume: 0,
+    });
   }
   return out;
 }
@@ -33,9 +58,28 @@ function walk(seed: number, n: number): Candle[] {
 describe('the registry', () => {
   it('has v25, ema-cross and confluence with the defaults of strategies.md', () => {
     expect(strategies.map((s) => s.name)).toEqual(['v25', 'ema-cross', 'confluence']);
-    expect(strategyByName('v25')!.defaults).toEqual({ ...SHARED, emaPeriod: 21, macdFast: 12, macdSlow: 26, macdSignal: 9, chopPeriod: 14, chopMax: 57 });
+    expect(strategyByName('v25')!.defaults).toEqual({
+      ...SHARED,
+      emaPeriod: 21,
+      macdFast: 12,
+      macdSlow: 26,
+      macdSignal: 9,
+      chopPeriod: 14,
+      chopMax: 57,
+    });
     expect(strategyByName('ema-cross')!.defaults).toEqual({ ...SHARED, fastPeriod: 9, slowPeriod: 21 });
-    expect(strategyByName('confluence')!.defaults).toEqual({ ...SHARED, rsiPeriod: 14, rsiBuy: 55, rsiSell: 45, macdFast: 12, macdSlow: 26, macdSignal: 9, stPeriod: 10, stMult: 3, trendEmaPeriod: 200 });
+    expect(strategyByName('confluence')!.defaults).toEqual({
+      ...SHARED,
+      rsiPeriod: 14,
+      rsiBuy: 55,
+      rsiSell: 45,
+      macdFast: 12,
+      macdSlow: 26,
+      macdSignal: 9,
+      stPeriod: 10,
+      stMult: 3,
+      trendEmaPeriod: 200,
+    });
   });
 
   it('names an unknown strategy, an unknown parameter and a bad value, with the strategy', () => {
@@ -49,16 +93,27 @@ describe('the registry', () => {
       throw new Error('no error');
     };
     expect(err(() => chooseStrategy('macd'))).toBe('unknown strategy "macd" (one of: v25, ema-cross, confluence)');
-    expect(err(() => chooseStrategy('ema-cross', { chopMax: 50 }))).toMatch(/^unknown parameter "chopMax" for strategy ema-cross \(its parameters: .*fastPeriod, slowPeriod\)$/);
+    expect(err(() => chooseStrategy('ema-cross', { chopMax: 50 }))).toMatch(
+      /^unknown parameter "chopMax" for strategy ema-cross \(its parameters: .*fastPeriod, slowPeriod\)$/,
+    );
     expect(err(() => chooseStrategy('confluence', { stMult: -1 }))).toMatch(/^strategy confluence, parameter stMult: /);
-    expect(err(() => chooseWithAssignments('v25', {}, ['tp1Points.XX=3']))).toMatch(/^unknown parameter "tp1Points.XX" for strategy v25/);
-    expect(err(() => chooseWithAssignments('v25', {}, ['emaPeriod=abc']))).toMatch(/^strategy v25, parameter emaPeriod: /);
+    expect(err(() => chooseWithAssignments('v25', {}, ['tp1Points.XX=3']))).toMatch(
+      /^unknown parameter "tp1Points.XX" for strategy v25/,
+    );
+    expect(err(() => chooseWithAssignments('v25', {}, ['emaPeriod=abc']))).toMatch(
+      /^strategy v25, parameter emaPeriod: /,
+    );
     expect(err(() => chooseWithAssignments('v25', {}, ['emaPeriod']))).toMatch(/not NAME=VALUE/);
   });
 
   it('takes --param assignments on top of a base, per side as tp1Points.CE', () => {
     const c = chooseWithAssignments('v25', { emaPeriod: 30 }, ['tp1Points.CE=20', 'entryStart=09:45', 'chopMax=50.5']);
-    expect(c.params).toMatchObject({ emaPeriod: 30, tp1Points: { CE: 20, PE: 10 }, entryStart: '09:45', chopMax: 50.5 });
+    expect(c.params).toMatchObject({
+      emaPeriod: 30,
+      tp1Points: { CE: 20, PE: 10 },
+      entryStart: '09:45',
+      chopMax: 50.5,
+    });
   });
 });
 
@@ -86,7 +141,12 @@ describe('ema-cross, worked by hand (fast 2, slow 3)', () => {
     const run = strategy.create(params);
     const seen = [10, 10, 10, 13, 7, 7].map((close) => {
       run.update({ ts: 0, open: close, high: close, low: close, close, volume: 0 });
-      return { entry: run.entrySide(), revCE: run.reverses('CE', false), revPE: run.reverses('PE', true), r: run.readings() };
+      return {
+        entry: run.entrySide(),
+        revCE: run.reverses('CE', false),
+        revPE: run.reverses('PE', true),
+        r: run.readings(),
+      };
     });
     // fast EMA2: 10 (seed at t2), 10, 12, 8.667, 7.556; slow EMA3: 10 (seed at t3), 11.5, 9.25, 8.125
     expect(seen[2]!.entry).toBeNull(); // slow(t−1) undefined
@@ -169,7 +229,9 @@ const CASES = [
 ] as const;
 
 const refOf = (name: string, params: Record<string, unknown>, index: readonly Candle[]) =>
-  name === 'ema-cross' ? emaCrossRef(index, chooseStrategy(name, params).params as EmaCrossParams) : confluenceRef(index, chooseStrategy(name, params).params as ConfluenceParams);
+  name === 'ema-cross'
+    ? emaCrossRef(index, chooseStrategy(name, params).params as EmaCrossParams)
+    : confluenceRef(index, chooseStrategy(name, params).params as ConfluenceParams);
 
 describe('decisions equal the rules of strategies.md on random walks', () => {
   it.each(CASES)('%s %j', (name, params) => {
@@ -186,17 +248,29 @@ describe.skipIf(!hasSharedData)(`on all shared data (${hasSharedData ? 'present'
   const index = hasSharedData ? parseIndexCsv(readShared(indexCsv), indexCsv) : [];
   const options = hasSharedData ? parseOptionsCsv(readShared(optionsCsv), optionsCsv) : new Map();
 
-  it.each(CASES)('%s %j: decisions at every index candle, and every backtest entry and REVERSAL where the rules say', (name, params) => {
-    const want = refOf(name, params, index);
-    expect(runDecisions(name, params, index)).toEqual(want);
-    const at = new Map(index.map((c, i) => [c.ts, want[i]!]));
-    const result = runBacktest({ index, options, strategy: name, params: params as Record<string, unknown>, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
-    expect(result.trades.length).toBeGreaterThan(100);
-    // An entry fills at the open of the candle after its signal candle; a REVERSAL at the open of the candle after the deciding one.
-    for (const t of result.trades) {
-      expect(at.get(t.entryTime - 300_000)?.entry, `${name} entry ${new Date(t.entryTime).toISOString()}`).toBe(t.side);
-      if (t.reason === 'REVERSAL') expect(at.get(t.exitTime - 300_000)?.rev[t.side]).toBe(true);
-    }
-    expect(result.trades.some((t) => t.reason === 'REVERSAL')).toBe(true);
-  });
+  it.each(CASES)(
+    '%s %j: decisions at every index candle, and every backtest entry and REVERSAL where the rules say',
+    (name, params) => {
+      const want = refOf(name, params, index);
+      expect(runDecisions(name, params, index)).toEqual(want);
+      const at = new Map(index.map((c, i) => [c.ts, want[i]!]));
+      const result = runBacktest({
+        index,
+        options,
+        strategy: name,
+        params: params as Record<string, unknown>,
+        risk: DEFAULT_RISK,
+        calendar: new MarketCalendar(),
+      });
+      expect(result.trades.length).toBeGreaterThan(100);
+      // An entry fills at the open of the candle after its signal candle; a REVERSAL at the open of the candle after the deciding one.
+      for (const t of result.trades) {
+        expect(at.get(t.entryTime - 300_000)?.entry, `${name} entry ${new Date(t.entryTime).toISOString()}`).toBe(
+          t.side,
+        );
+        if (t.reason === 'REVERSAL') expect(at.get(t.exitTime - 300_000)?.rev[t.side]).toBe(true);
+      }
+      expect(result.trades.some((t) => t.reason === 'REVERSAL')).toBe(true);
+    },
+  );
 });

@@ -57,7 +57,11 @@ function atrRef(candles: readonly Candle[], n: number): (number | undefined)[] {
   return out;
 }
 
-function supertrendRef(candles: readonly Candle[], n: number, m: number): { dir: (number | undefined)[]; line: (number | undefined)[] } {
+function supertrendRef(
+  candles: readonly Candle[],
+  n: number,
+  m: number,
+): { dir: (number | undefined)[]; line: (number | undefined)[] } {
   const atr = atrRef(candles, n);
   const dir: (number | undefined)[] = [];
   const line: (number | undefined)[] = [];
@@ -109,7 +113,8 @@ function walk(seed: number, n: number): Candle[] {
   return out;
 }
 
-const same = (a: readonly (number | undefined)[], b: readonly (number | undefined)[]) => a.every((x, i) => Object.is(x, b[i])) && a.length === b.length;
+const same = (a: readonly (number | undefined)[], b: readonly (number | undefined)[]) =>
+  a.every((x, i) => Object.is(x, b[i])) && a.length === b.length;
 
 // ---------------------------------------------------------------- RSI
 
@@ -145,7 +150,12 @@ describe("RSI (Wilder's, strategies.md)", () => {
       const closes = walk(seed, 2000).map((x) => x.close);
       for (const n of [2, 14, 30]) {
         const r = new RsiIndicator(n);
-        expect(same(closes.map((x) => r.next(x)), rsiRef(closes, n))).toBe(true);
+        expect(
+          same(
+            closes.map((x) => r.next(x)),
+            rsiRef(closes, n),
+          ),
+        ).toBe(true);
       }
     }
   });
@@ -180,14 +190,24 @@ describe('index ATR (strategies.md)', () => {
       const candles = walk(seed, 2000);
       for (const n of [1, 10, 14]) {
         const a = new WilderAtr(n);
-        expect(same(candles.map((x) => (a.update(x), a.value)), atrRef(candles, n))).toBe(true);
+        expect(
+          same(
+            candles.map((x) => (a.update(x), a.value)),
+            atrRef(candles, n),
+          ),
+        ).toBe(true);
       }
     }
   });
 
   it("is not technicalindicators' ATR, which skips the first candle's TR (its first value comes a candle later)", () => {
     const candles = walk(9, 100);
-    const lib = ATR.calculate({ period: 10, high: candles.map((x) => x.high), low: candles.map((x) => x.low), close: candles.map((x) => x.close) });
+    const lib = ATR.calculate({
+      period: 10,
+      high: candles.map((x) => x.high),
+      low: candles.map((x) => x.low),
+      close: candles.map((x) => x.close),
+    });
     const ours = atrRef(candles, 10).filter((x) => x !== undefined);
     expect(lib.length).toBe(ours.length - 1);
   });
@@ -215,7 +235,11 @@ describe('Supertrend (strategies.md)', () => {
   it("equals the spec's array form step for step on random walks", () => {
     for (const seed of [6, 8]) {
       const candles = walk(seed, 3000);
-      for (const [n, m] of [[10, 3], [7, 1.5], [1, 2]] as const) {
+      for (const [n, m] of [
+        [10, 3],
+        [7, 1.5],
+        [1, 2],
+      ] as const) {
         const st = new Supertrend(n, m);
         const dir: (number | undefined)[] = [];
         const line: (number | undefined)[] = [];
@@ -233,21 +257,37 @@ describe('Supertrend (strategies.md)', () => {
   });
 });
 
-describe.skipIf(!hasSharedData)(`on every shared index candle (${hasSharedData ? 'present' : noSharedDataReason})`, () => {
-  const index = hasSharedData ? parseIndexCsv(readShared(indexCsv), indexCsv) : [];
-  it('RSI, ATR and Supertrend equal the spec step for step, at default and other periods', () => {
-    const closes = index.map((x) => x.close);
-    for (const n of [14, 9]) {
-      const r = new RsiIndicator(n);
-      expect(same(closes.map((x) => r.next(x)), rsiRef(closes, n))).toBe(true);
-    }
-    for (const [n, m] of [[10, 3], [14, 2]] as const) {
-      const a = new WilderAtr(n);
-      expect(same(index.map((x) => (a.update(x), a.value)), atrRef(index, n))).toBe(true);
-      const st = new Supertrend(n, m);
-      const dir = index.map((x) => (st.update(x), st.direction));
-      expect(same(dir, supertrendRef(index, n, m).dir)).toBe(true);
-    }
-    expect(index.length).toBeGreaterThan(10_000);
-  });
-});
+describe.skipIf(!hasSharedData)(
+  `on every shared index candle (${hasSharedData ? 'present' : noSharedDataReason})`,
+  () => {
+    const index = hasSharedData ? parseIndexCsv(readShared(indexCsv), indexCsv) : [];
+    it('RSI, ATR and Supertrend equal the spec step for step, at default and other periods', () => {
+      const closes = index.map((x) => x.close);
+      for (const n of [14, 9]) {
+        const r = new RsiIndicator(n);
+        expect(
+          same(
+            closes.map((x) => r.next(x)),
+            rsiRef(closes, n),
+          ),
+        ).toBe(true);
+      }
+      for (const [n, m] of [
+        [10, 3],
+        [14, 2],
+      ] as const) {
+        const a = new WilderAtr(n);
+        expect(
+          same(
+            index.map((x) => (a.update(x), a.value)),
+            atrRef(index, n),
+          ),
+        ).toBe(true);
+        const st = new Supertrend(n, m);
+        const dir = index.map((x) => (st.update(x), st.direction));
+        expect(same(dir, supertrendRef(index, n, m).dir)).toBe(true);
+      }
+      expect(index.length).toBeGreaterThan(10_000);
+    });
+  },
+);

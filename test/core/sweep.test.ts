@@ -58,7 +58,13 @@ describe('walk-forward', () => {
     expect(walkForwardFolds(days, 4, 2)).toHaveLength(1);
     expect(walkForwardFolds(days, 5, 2)).toHaveLength(0);
     // A week with a holiday is still a week.
-    expect(walkForwardFolds(days.filter((d) => d !== '2025-06-04'), 2, 1)[0]!.test).toEqual({ from: 9, to: 14 });
+    expect(
+      walkForwardFolds(
+        days.filter((d) => d !== '2025-06-04'),
+        2,
+        1,
+      )[0]!.test,
+    ).toEqual({ from: 9, to: 14 });
   });
 
   it('each fold chooses on its train weeks only: a variant great only in a test window is not chosen for it', () => {

@@ -42,7 +42,19 @@ function expected(pattern: readonly number[], start = 0): [number, number][] {
   return out;
 }
 
-const position = { tradeId: 1, side: 'CE', instrumentKey: 'k', quantity: 75, entryTime: 0, entryPrice: 100, sl: 90, tp1: 120, tp1Hit: false, ltp: 100, signalCandleTs: 0 } as OpenPosition;
+const position = {
+  tradeId: 1,
+  side: 'CE',
+  instrumentKey: 'k',
+  quantity: 75,
+  entryTime: 0,
+  entryPrice: 100,
+  sl: 90,
+  tp1: 120,
+  tp1Hit: false,
+  ltp: 100,
+  signalCandleTs: 0,
+} as OpenPosition;
 const trade = (netPnl: number) => ({ tradeId: 1, netPnl }) as ClosedTrade;
 const ev = {
   entry: { type: 'entry', ts: 0, position } as EngineEvent,
@@ -68,10 +80,44 @@ describe('buzzer patterns on a ManualClock', () => {
   });
 
   it.each([
-    ['entry: one short beep', [ev.entry], [[1, 0], [0, 100]]],
-    ['profitable exit: two beeps', [ev.win], [[1, 0], [0, 100], [1, 200], [0, 300]]],
-    ['losing exit: one long', [ev.loss], [[1, 0], [0, 800]]],
-    ['halt: fast triple', [ev.halt], [[1, 0], [0, 60], [1, 120], [0, 180], [1, 240], [0, 300]]],
+    [
+      'entry: one short beep',
+      [ev.entry],
+      [
+        [1, 0],
+        [0, 100],
+      ],
+    ],
+    [
+      'profitable exit: two beeps',
+      [ev.win],
+      [
+        [1, 0],
+        [0, 100],
+        [1, 200],
+        [0, 300],
+      ],
+    ],
+    [
+      'losing exit: one long',
+      [ev.loss],
+      [
+        [1, 0],
+        [0, 800],
+      ],
+    ],
+    [
+      'halt: fast triple',
+      [ev.halt],
+      [
+        [1, 0],
+        [0, 60],
+        [1, 120],
+        [0, 180],
+        [1, 240],
+        [0, 300],
+      ],
+    ],
   ] as const)('%s', (_name, events, writes) => {
     const { gpio, announcer } = make();
     announcer.onEvents(events, baseState());
@@ -103,7 +149,14 @@ describe('buzzer patterns on a ManualClock', () => {
     announcer.onState(baseState({ alarms: [{ code: 'STALE_FEED', message: '' }] }));
     clock.advance(10_000);
     const n = gpio.writes.length;
-    announcer.onState(baseState({ alarms: [{ code: 'STALE_FEED', message: '' }, { code: 'TOKEN_EXPIRED', message: '' }] }));
+    announcer.onState(
+      baseState({
+        alarms: [
+          { code: 'STALE_FEED', message: '' },
+          { code: 'TOKEN_EXPIRED', message: '' },
+        ],
+      }),
+    );
     clock.advance(2000);
     expect(gpio.writes.length).toBe(2 * n);
   });
@@ -121,12 +174,18 @@ describe('buzzer patterns on a ManualClock', () => {
     const { gpio, announcer } = make();
     announcer.onEvents([ev.win, ev.entry], baseState());
     clock.advance(5000);
-    expect(timeline(gpio)).toEqual([...expected(BUZZER_PATTERNS.exit_profit), ...expected(BUZZER_PATTERNS.entry, 300 + 250)]);
+    expect(timeline(gpio)).toEqual([
+      ...expected(BUZZER_PATTERNS.exit_profit),
+      ...expected(BUZZER_PATTERNS.entry, 300 + 250),
+    ]);
   });
 
   it('outside market hours only the halt acknowledgement sounds', () => {
     const { gpio, announcer } = make(undefined, AFTER_CLOSE);
-    announcer.onEvents([ev.entry, ev.win, ev.loss, ev.stale], baseState({ alarms: [{ code: 'STALE_FEED', message: '' }] }));
+    announcer.onEvents(
+      [ev.entry, ev.win, ev.loss, ev.stale],
+      baseState({ alarms: [{ code: 'STALE_FEED', message: '' }] }),
+    );
     clock.advance(180_000);
     expect(gpio.writes).toHaveLength(0);
     announcer.onEvents([ev.halt], baseState());

@@ -17,7 +17,6 @@ import { FakeGpio } from './fake-gpio.js';
 import { baseState, calendar, NOW, pi4Sysfs } from './fixtures.js';
 import { FakeI2cBus } from './ssd1306-decoder.js';
 
-
 function recorder() {
   const calls: string[] = [];
   const control: ControlPort = {
@@ -39,7 +38,11 @@ describe('createDevice', () => {
   it('png:<file> twin writes a valid 128×64 PNG of the current screen', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'nbx-png-')), 'oled.png');
     const { control } = recorder();
-    const config = deviceConfigSchema.parse({ display: { kind: `png:${file}` }, button: { simulated: true }, buzzer: { simulated: true } });
+    const config = deviceConfigSchema.parse({
+      display: { kind: `png:${file}` },
+      button: { simulated: true },
+      buzzer: { simulated: true },
+    });
     const device = createDevice({ config, control, log: createLogger(), calendar, now: () => Date.now() });
     expect(device.status.display).toBe('png');
     const state = baseState({ ts: NOW, trading: 'halted', haltReason: 'kill switch pressed' });
@@ -57,7 +60,14 @@ describe('createDevice', () => {
     const { calls, control } = recorder();
     const config = deviceConfigSchema.parse({ display: { kind: 'none' } });
     const clock = new ManualClock(NOW);
-    const device = createDevice({ config, control, log: createLogger(), calendar, clock, hardware: { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() } });
+    const device = createDevice({
+      config,
+      control,
+      log: createLogger(),
+      calendar,
+      clock,
+      hardware: { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() },
+    });
     expect(clock.pendingTimers).toBe(2); // the screen's render timer and the kill switch's backup poll
     expect(device.status.button).toBe('gpio');
     expect(device.status.buzzer).toBe('gpio');
@@ -66,7 +76,10 @@ describe('createDevice', () => {
     expect(buzzer.direction).toBe('low');
     button.setLevel(0);
     expect(calls).toEqual(['halt:button:kill switch pressed']);
-    device.output.onEvents([{ type: 'halt', ts: NOW, reason: 'kill switch pressed', source: 'button' }], baseState({ trading: 'halted', haltReason: 'kill switch pressed' }));
+    device.output.onEvents(
+      [{ type: 'halt', ts: NOW, reason: 'kill switch pressed', source: 'button' }],
+      baseState({ trading: 'halted', haltReason: 'kill switch pressed' }),
+    );
     clock.advance(300);
     expect(buzzer.writes.map((w) => w.value)).toEqual([1, 0, 1, 0, 1, 0]); // the halt acknowledgement
     button.setLevel(1);
@@ -86,7 +99,14 @@ describe('createDevice', () => {
     const alerts: DeviceAlert[] = [];
     const config = deviceConfigSchema.parse({ display: { kind: 'none' }, buzzer: { simulated: true } });
     const hardware = { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() };
-    const device = createDevice({ config, control, log: createLogger(), calendar, onAlert: (a) => alerts.push(a), hardware });
+    const device = createDevice({
+      config,
+      control,
+      log: createLogger(),
+      calendar,
+      onAlert: (a) => alerts.push(a),
+      hardware,
+    });
     expect(device.status.button).toBe('unavailable');
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ level: 'error', code: 'BUTTON_UNAVAILABLE' });
@@ -158,8 +178,18 @@ describe('createDevice', () => {
 
   it('keyboard: h halts; holding r (key repeat) 3 s while halted resumes; r while active does nothing', async () => {
     const { calls, control } = recorder();
-    const stdin = Object.assign(new PassThrough(), { isTTY: true, raw: false, setRawMode(r: boolean) { this.raw = r; } });
-    const config = deviceConfigSchema.parse({ display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } });
+    const stdin = Object.assign(new PassThrough(), {
+      isTTY: true,
+      raw: false,
+      setRawMode(r: boolean) {
+        this.raw = r;
+      },
+    });
+    const config = deviceConfigSchema.parse({
+      display: { kind: 'none' },
+      button: { simulated: true },
+      buzzer: { simulated: true },
+    });
     const device = createDevice({ config, control, log: createLogger(), calendar, stdin });
     expect(stdin.raw).toBe(true);
     stdin.write('r');

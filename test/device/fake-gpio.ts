@@ -55,7 +55,12 @@ export class FakeGpio implements GpioLike {
     if (typeof options.activeLow !== 'boolean') throw new Error('test expects activeLow to be passed explicitly');
     this.activeLow = options.activeLow;
     // 'high'/'low'/'out' are raw levels (the kernel ignores active_low there)
-    this.level = direction === 'high' ? 1 : direction === 'low' || direction === 'out' ? 0 : (FakeGpio.initialLevels.get(gpio) ?? 1);
+    this.level =
+      direction === 'high'
+        ? 1
+        : direction === 'low' || direction === 'out'
+          ? 0
+          : (FakeGpio.initialLevels.get(gpio) ?? 1);
     FakeGpio.instances.push(this);
   }
 
@@ -68,7 +73,8 @@ export class FakeGpio implements GpioLike {
   }
 
   writeSync(value: BinaryValue): void {
-    if (this.direction === 'in') throw Object.assign(new Error('EPERM: operation not permitted, write'), { code: 'EPERM' });
+    if (this.direction === 'in')
+      throw Object.assign(new Error('EPERM: operation not permitted, write'), { code: 'EPERM' });
     const logical: BinaryValue = value === 1 ? 1 : 0;
     this.level = (this.activeLow ? 1 - logical : logical) as BinaryValue;
     this.writes.push({ t: FakeGpio.now(), value: logical });
@@ -98,7 +104,8 @@ export class FakeGpio implements GpioLike {
   interrupt(): void {
     const deliver = () => {
       const v = this.logical();
-      const enabled = this.edge === 'both' || (this.edge === 'rising' && v === 1) || (this.edge === 'falling' && v === 0);
+      const enabled =
+        this.edge === 'both' || (this.edge === 'rising' && v === 1) || (this.edge === 'falling' && v === 0);
       if (!enabled) return;
       for (const cb of [...this.callbacks]) cb(null, v);
     };

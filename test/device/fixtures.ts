@@ -60,19 +60,41 @@ export const SCREEN_CASES: ScreenCase[] = [
   {
     name: 'warmup',
     expectId: 'warmup',
-    input: input(baseState({ session: 'warming_up', feed: { connected: true, lastTickAgeMs: 900 }, clock: { synced: true, skewMs: 40 }, spot: null, pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 } })),
+    input: input(
+      baseState({
+        session: 'warming_up',
+        feed: { connected: true, lastTickAgeMs: 900 },
+        clock: { synced: true, skewMs: 40 },
+        spot: null,
+        pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 },
+      }),
+    ),
   },
   {
     name: 'position',
     expectId: 'position',
-    input: input(baseState({ position, pnl: { realized: 1_840, unrealized: 1_166.25, charges: 126.4, net: 2_879.85, trades: 2, wins: 1 } })),
+    input: input(
+      baseState({
+        position,
+        pnl: { realized: 1_840, unrealized: 1_166.25, charges: 126.4, net: 2_879.85, trades: 2, wins: 1 },
+      }),
+    ),
   },
   {
     name: 'position-loss',
     expectId: 'position',
     input: input(
       baseState({
-        position: { ...position, side: 'PE', strike: 24_500, entryPrice: 131.2, ltp: 88.4, sl: 84.1, tp1: 151.2, unrealizedPnl: -3_210 },
+        position: {
+          ...position,
+          side: 'PE',
+          strike: 24_500,
+          entryPrice: 131.2,
+          ltp: 88.4,
+          sl: 84.1,
+          tp1: 151.2,
+          unrealizedPnl: -3_210,
+        },
         pnl: { realized: -120_000, unrealized: -3_210, charges: 246, net: -123_456, trades: 4, wins: 0 },
       }),
     ),
@@ -80,12 +102,24 @@ export const SCREEN_CASES: ScreenCase[] = [
   {
     name: 'day',
     expectId: 'day',
-    input: input(baseState({ position, pnl: { realized: 1_840, unrealized: 1_166.25, charges: 126.4, net: 2_879.85, trades: 2, wins: 1 } }), { page: 1 }),
+    input: input(
+      baseState({
+        position,
+        pnl: { realized: 1_840, unrealized: 1_166.25, charges: 126.4, net: 2_879.85, trades: 2, wins: 1 },
+      }),
+      { page: 1 },
+    ),
   },
   {
     name: 'day-strategy',
     expectId: 'day',
-    input: input(baseState({ strategy: { name: 'confluence', params: {} }, pnl: { realized: 1_840, unrealized: 0, charges: 126.4, net: 1_713.6, trades: 2, wins: 1 } }), { page: 1 }),
+    input: input(
+      baseState({
+        strategy: { name: 'confluence', params: {} },
+        pnl: { realized: 1_840, unrealized: 0, charges: 126.4, net: 1_713.6, trades: 2, wins: 1 },
+      }),
+      { page: 1 },
+    ),
   },
   { name: 'flat', expectId: 'flat', input: input(baseState()) },
   {
@@ -96,7 +130,12 @@ export const SCREEN_CASES: ScreenCase[] = [
   {
     name: 'alarm-stale-feed',
     expectId: 'alarm:STALE_FEED',
-    input: input(baseState({ feed: { connected: true, lastTickAgeMs: 41_500 }, alarms: [{ code: 'STALE_FEED', message: 'no tick for 41 s' }] })),
+    input: input(
+      baseState({
+        feed: { connected: true, lastTickAgeMs: 41_500 },
+        alarms: [{ code: 'STALE_FEED', message: 'no tick for 41 s' }],
+      }),
+    ),
   },
   {
     name: 'alarm-login',
@@ -112,42 +151,85 @@ export const SCREEN_CASES: ScreenCase[] = [
   {
     name: 'alarm-clock',
     expectId: 'alarm:CLOCK_UNSYNCED',
-    input: input(baseState({ clock: { synced: false, skewMs: 3_200 }, alarms: [{ code: 'CLOCK_UNSYNCED', message: 'clock not synced' }] })),
+    input: input(
+      baseState({
+        clock: { synced: false, skewMs: 3_200 },
+        alarms: [{ code: 'CLOCK_UNSYNCED', message: 'clock not synced' }],
+      }),
+    ),
   },
   {
     name: 'closed',
     expectId: 'closed',
-    input: input(baseState({ session: 'closed', feed: { connected: false, lastTickAgeMs: null }, pnl: { realized: 2_450, unrealized: 0, charges: 189.2, net: 2_260.8, trades: 3, wins: 2 } }), {
-      now: istTime(DAY, '15:41') + 12_000,
-    }),
+    input: input(
+      baseState({
+        session: 'closed',
+        feed: { connected: false, lastTickAgeMs: null },
+        pnl: { realized: 2_450, unrealized: 0, charges: 189.2, net: 2_260.8, trades: 3, wins: 2 },
+      }),
+      {
+        now: istTime(DAY, '15:41') + 12_000,
+      },
+    ),
   },
   {
     name: 'pre-open',
     expectId: 'closed',
     // Before the open the engine's day is still yesterday's: the screen shows today's date.
-    input: input(baseState({ session: 'pre_open', day: '2025-06-04', feed: { connected: true, lastTickAgeMs: 2_000 }, pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 } }), {
-      now: istTime(DAY, '09:02') + 30_000,
-    }),
+    input: input(
+      baseState({
+        session: 'pre_open',
+        day: '2025-06-04',
+        feed: { connected: true, lastTickAgeMs: 2_000 },
+        pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 },
+      }),
+      {
+        now: istTime(DAY, '09:02') + 30_000,
+      },
+    ),
   },
   {
     name: 'holiday',
     expectId: 'closed',
-    input: input(baseState({ session: 'holiday', day: '2025-08-15', feed: { connected: false, lastTickAgeMs: null }, spot: 24_631.3, pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 } }), {
-      now: istTime('2025-08-15', '11:20'),
-    }),
+    input: input(
+      baseState({
+        session: 'holiday',
+        day: '2025-08-15',
+        feed: { connected: false, lastTickAgeMs: null },
+        spot: 24_631.3,
+        pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 },
+      }),
+      {
+        now: istTime('2025-08-15', '11:20'),
+      },
+    ),
   },
   {
     name: 'alarm-other',
     expectId: 'alarm:MQTT',
-    input: input(baseState({ alarms: [{ code: 'MQTT', message: 'MQTT broker 192.168.1.20:1883 unreachable: retrying every 30 s' }] }), { page: 2 }),
+    input: input(
+      baseState({
+        alarms: [{ code: 'MQTT', message: 'MQTT broker 192.168.1.20:1883 unreachable: retrying every 30 s' }],
+      }),
+      { page: 2 },
+    ),
   },
   {
     name: 'position-cheap',
     expectId: 'position',
-    input: input(baseState({ position: { ...position, entryPrice: 10.55, ltp: 12.4, sl: 8.35, tp1: 30.55, unrealizedPnl: 138.75 }, pnl: { realized: 0, unrealized: 138.75, charges: 0, net: 138.75, trades: 0, wins: 0 } })),
+    input: input(
+      baseState({
+        position: { ...position, entryPrice: 10.55, ltp: 12.4, sl: 8.35, tp1: 30.55, unrealizedPnl: 138.75 },
+        pnl: { realized: 0, unrealized: 138.75, charges: 0, net: 138.75, trades: 0, wins: 0 },
+      }),
+    ),
   },
   // The demo marks itself on every page: state from the simulated exchange, the feed age as its feed says.
-  { name: 'demo-flat', expectId: 'flat', input: input(baseState({ mode: 'demo', feed: { connected: true, lastTickAgeMs: 3_000 }, ts: NOW - 60_000 })) },
+  {
+    name: 'demo-flat',
+    expectId: 'flat',
+    input: input(baseState({ mode: 'demo', feed: { connected: true, lastTickAgeMs: 3_000 }, ts: NOW - 60_000 })),
+  },
   {
     name: 'demo-halted',
     expectId: 'halted',
@@ -156,7 +238,10 @@ export const SCREEN_CASES: ScreenCase[] = [
   {
     name: 'no-button',
     expectId: 'alarm:BUTTON_UNAVAILABLE',
-    input: input(baseState(), { page: 2, deviceAlarms: [{ code: 'BUTTON_UNAVAILABLE', message: 'GPIO17 cannot be opened' }] }),
+    input: input(baseState(), {
+      page: 2,
+      deviceAlarms: [{ code: 'BUTTON_UNAVAILABLE', message: 'GPIO17 cannot be opened' }],
+    }),
   },
 ];
 

@@ -41,7 +41,16 @@ function setup(wiring: Wiring, initial: 0 | 1) {
   FakeGpio.initialLevels.set(529, initial);
   const input = new GpioSwitchInput(FakeGpio, 529, 17, wiring);
   const control = new RecordingControl();
-  const ks = new KillSwitch({ inputs: [input], control, log: createLogger(), wiring, resumeHoldMs: 3000, debounceMs: 50, pollMs: 200, clock });
+  const ks = new KillSwitch({
+    inputs: [input],
+    control,
+    log: createLogger(),
+    wiring,
+    resumeHoldMs: 3000,
+    debounceMs: 50,
+    pollMs: 200,
+    clock,
+  });
   ks.start();
   return { ks, control, pin: FakeGpio.byNumber(529) };
 }
@@ -99,7 +108,9 @@ describe('kill switch on a fake onoff Gpio', () => {
     latencies.sort((a, b) => a - b);
     const med = latencies[latencies.length >> 1]!;
     const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
-    console.log(`edge→halt-call latency (interrupt dispatch → ControlPort.halt, n=200): median ${med.toFixed(1)} µs, p99 ${p99.toFixed(1)} µs`);
+    console.log(
+      `edge→halt-call latency (interrupt dispatch → ControlPort.halt, n=200): median ${med.toFixed(1)} µs, p99 ${p99.toFixed(1)} µs`,
+    );
     expect(latencies).toHaveLength(200);
   });
 
@@ -204,7 +215,16 @@ describe('kill switch on a fake onoff Gpio', () => {
   it('SimulatedButton drives the same logic', () => {
     const button = new SimulatedButton();
     const control = new RecordingControl();
-    const ks = new KillSwitch({ inputs: [button], control, log: createLogger(), wiring: 'no', resumeHoldMs: 3000, debounceMs: 50, pollMs: 0, clock });
+    const ks = new KillSwitch({
+      inputs: [button],
+      control,
+      log: createLogger(),
+      wiring: 'no',
+      resumeHoldMs: 3000,
+      debounceMs: 50,
+      pollMs: 0,
+      clock,
+    });
     ks.start();
     button.press();
     expect(control.count('halt')).toBe(1);

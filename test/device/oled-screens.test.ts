@@ -69,7 +69,10 @@ describe('OLED screens through oled-i2c-bus and an SSD1306 decoder', () => {
         expect(dataWrites.length, c.name).toBeLessThanOrEqual(40);
       }
       first = false;
-      expect(diffCount(bus.decoder.visible(), fb.bytes), `${c.name}: pixels differing between panel and framebuffer`).toBe(0);
+      expect(
+        diffCount(bus.decoder.visible(), fb.bytes),
+        `${c.name}: pixels differing between panel and framebuffer`,
+      ).toBe(0);
 
       const file = join(GOLDEN, `${c.name}.png`);
       writeFileSync(join(VIEW, `${c.name}.png`), framebufferToPng(fb, 4));
@@ -104,7 +107,10 @@ describe('OLED screens through oled-i2c-bus and an SSD1306 decoder', () => {
     // each window is one command write (column and page window) before its data write
     const commands = sent.filter((t) => t.bytes[0] === 0x00);
     expect(commands).toHaveLength(data.length);
-    for (const t of commands) expect(t.bytes.slice(0, 2).concat(t.bytes.slice(4, 5), t.bytes[5] === t.bytes[6] ? [] : [-1])).toEqual([0x00, 0x21, 0x22]);
+    for (const t of commands)
+      expect(t.bytes.slice(0, 2).concat(t.bytes.slice(4, 5), t.bytes[5] === t.bytes[6] ? [] : [-1])).toEqual([
+        0x00, 0x21, 0x22,
+      ]);
     expect(bus.decoder.visible()).toEqual(fb.bytes);
   });
 
@@ -135,7 +141,10 @@ describe('the SSD1306 decoder itself', () => {
     vi.advanceTimersByTime(1);
     expect(bus.decoder.gram).toEqual(new Uint8Array(oled.buffer));
     oled.drawLine(0, 63, 127, 0, 1);
-    oled.drawPixel([[127, 63, 1], [0, 0, 1]]);
+    oled.drawPixel([
+      [127, 63, 1],
+      [0, 0, 1],
+    ]);
     vi.advanceTimersByTime(1);
     expect(bus.decoder.gram).toEqual(new Uint8Array(oled.buffer));
     oled.fillRect(0, 0, 128, 40, 1); // > 146 dirty bytes: one full update
@@ -169,13 +178,23 @@ describe('page selection', () => {
     const base = SCREEN_CASES.find((c) => c.name === 'flat')!.input;
     const ids = (state: ReturnType<typeof baseState>) => screenPages({ ...base, state }).map((p) => p.id);
     expect(ids(baseState())).toEqual(['flat', 'day']);
-    expect(ids(baseState({ alarms: [{ code: 'MQTT', message: 'broker unreachable' }] }))).toEqual(['flat', 'day', 'alarm:MQTT']);
-    expect(ids(baseState({ alarms: [{ code: 'INDICATORS_COLD', message: '' }] }))).toEqual(['flat', 'day']);
-    expect(ids(baseState({ trading: 'halted', alarms: [{ code: 'STALE_FEED', message: '' }, { code: 'TOKEN_EXPIRED', message: '' }] }))).toEqual([
-      'alarm:STALE_FEED',
-      'alarm:TOKEN_EXPIRED',
-      'halted',
+    expect(ids(baseState({ alarms: [{ code: 'MQTT', message: 'broker unreachable' }] }))).toEqual([
+      'flat',
+      'day',
+      'alarm:MQTT',
     ]);
+    expect(ids(baseState({ alarms: [{ code: 'INDICATORS_COLD', message: '' }] }))).toEqual(['flat', 'day']);
+    expect(
+      ids(
+        baseState({
+          trading: 'halted',
+          alarms: [
+            { code: 'STALE_FEED', message: '' },
+            { code: 'TOKEN_EXPIRED', message: '' },
+          ],
+        }),
+      ),
+    ).toEqual(['alarm:STALE_FEED', 'alarm:TOKEN_EXPIRED', 'halted']);
     expect(ids(baseState({ session: 'closed' }))).toEqual(['closed']);
     expect(screenPages({ ...base, state: null }).map((p) => p.id)).toEqual(['warmup']);
   });

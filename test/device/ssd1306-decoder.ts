@@ -45,9 +45,10 @@ export class Ssd1306Decoder {
   /** One I2C write: control byte, then commands or data. */
   write(bytes: readonly number[]): void {
     const control = bytes[0]!;
-    if (control & 0x80) throw new Error(`control byte 0x${control.toString(16)} has Co=1: oled-i2c-bus never sends that`);
+    if (control & 0x80)
+      throw new Error(`control byte 0x${control.toString(16)} has Co=1: oled-i2c-bus never sends that`);
     const dc = (control & 0x40) !== 0;
-    for (const b of bytes.slice(1)) (dc ? this.data(b) : this.command(b));
+    for (const b of bytes.slice(1)) dc ? this.data(b) : this.command(b);
   }
 
   private data(b: number): void {

@@ -14,7 +14,13 @@ function seedFrames(): { frames: Uint8Array[]; keys: string[] } {
   const frames: Uint8Array[] = [marketInfoFrame(ts, true)];
   for (const key of [sim.indexKey, opt.instrumentKey]) {
     for (const mode of ['ltpc', 'full', 'option_greeks', 'full_d30'] as const) {
-      frames.push(encodeFrame({ type: 'live_feed', currentTs: ts, feeds: { [key]: feedFor(sim, key, mode, sim.lastTrade(key, ts)!) } }));
+      frames.push(
+        encodeFrame({
+          type: 'live_feed',
+          currentTs: ts,
+          feeds: { [key]: feedFor(sim, key, mode, sim.lastTrade(key, ts)!) },
+        }),
+      );
     }
   }
   return { frames, keys: [sim.indexKey, opt.instrumentKey] };
@@ -44,13 +50,19 @@ describe('decoder fuzzing', () => {
         } else {
           const src = seeds[r.int(0, seeds.length - 1)]!;
           buf = Buffer.from(src);
-          if (kind === 1) buf = buf.subarray(0, r.int(0, buf.length - 1)); // truncated
-          else if (kind === 2) for (let f = r.int(1, 8); f > 0; f--) buf[r.int(0, buf.length - 1)] = r.int(0, 255); // bit flips
+          if (kind === 1)
+            buf = buf.subarray(0, r.int(0, buf.length - 1)); // truncated
+          else if (kind === 2)
+            for (let f = r.int(1, 8); f > 0; f--) buf[r.int(0, buf.length - 1)] = r.int(0, 255); // bit flips
           else {
             // spliced: a piece of one frame inside another, plus random enum-ish varints
             const other = seeds[r.int(0, seeds.length - 1)]!;
             const at = r.int(0, buf.length);
-            buf = Buffer.concat([buf.subarray(0, at), Buffer.from(other.subarray(r.int(0, other.length - 1))), Buffer.from([0x08, r.int(0, 127), 0x20, r.int(0, 127)])]);
+            buf = Buffer.concat([
+              buf.subarray(0, at),
+              Buffer.from(other.subarray(r.int(0, other.length - 1))),
+              Buffer.from([0x08, r.int(0, 127), 0x20, r.int(0, 127)]),
+            ]);
           }
         }
         stream.handleMessage(buf, true);

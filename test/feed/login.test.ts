@@ -8,7 +8,13 @@ import { NIFTY_INDEX_KEY } from '../../src/core/types.js';
 import { runLoginServer } from '../../src/feed/upstox/login.js';
 import { UpstoxRest } from '../../src/feed/upstox/rest.js';
 import { MarketDataStream } from '../../src/feed/upstox/stream.js';
-import { loadToken, oauthExpiry, readStoredToken, storeAnalyticsToken, tokenPath } from '../../src/feed/upstox/token-store.js';
+import {
+  loadToken,
+  oauthExpiry,
+  readStoredToken,
+  storeAnalyticsToken,
+  tokenPath,
+} from '../../src/feed/upstox/token-store.js';
 import { createLogger } from '../../src/log.js';
 import type { FakeUpstox } from '../../src/sim/fake-upstox.js';
 import { rejectToken } from '../../src/sim/fake-behaviours.js';
@@ -41,8 +47,15 @@ function startLogin(stateDir: string, now?: () => number) {
   let result!: Promise<Awaited<ReturnType<typeof runLoginServer>>>;
   const ready = new Promise<void>((resolve) => {
     const done = runLoginServer({
-      stateDir, apiKey: fake.apiKey, apiSecret: fake.apiSecret, loginBaseUrl: fake.loginBaseUrl, apiBaseUrl: fake.apiBaseUrl,
-      host: '127.0.0.1', port: 0, now, onListening: (i) => ((loginUrl = i.loginUrl), resolve()),
+      stateDir,
+      apiKey: fake.apiKey,
+      apiSecret: fake.apiSecret,
+      loginBaseUrl: fake.loginBaseUrl,
+      apiBaseUrl: fake.apiBaseUrl,
+      host: '127.0.0.1',
+      port: 0,
+      now,
+      onListening: (i) => ((loginUrl = i.loginUrl), resolve()),
     });
     result = done;
   });
@@ -113,7 +126,9 @@ describe('OAuth login through the local page', () => {
     const victim = browser();
     const attacker = browser();
     const toDialog = await victim(login.url());
-    expect(toDialog.headers.get('set-cookie')).toMatch(/^niftybox_login=[0-9a-f]{32}; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
+    expect(toDialog.headers.get('set-cookie')).toMatch(
+      /^niftybox_login=[0-9a-f]{32}; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
+    );
     const callback = (await victim(toDialog.headers.get('location')!)).headers.get('location')!;
     for (const other of [attacker, (u: string) => fetch(u, { redirect: 'manual' })]) {
       const refused = await other(callback);
@@ -141,7 +156,7 @@ describe('OAuth login through the local page', () => {
     await login.result();
   });
 
-  it('a new token Upstox rejects (profile check) is not stored, and the page shows Upstox\'s message', async () => {
+  it("a new token Upstox rejects (profile check) is not stored, and the page shows Upstox's message", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'nbx-login-'));
     const login = startLogin(stateDir);
     await login.ready;
@@ -173,7 +188,10 @@ describe('OAuth login through the local page', () => {
 describe('analytics token', () => {
   it('from config / NIFTYBOX_UPSTOX_TOKEN works end to end against the fake (REST and feed)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'nbx-an-'));
-    const config = parseConfig({ stateDir, upstox: { apiBaseUrl: fake.apiBaseUrl } }, { NIFTYBOX_UPSTOX_TOKEN: fake.token });
+    const config = parseConfig(
+      { stateDir, upstox: { apiBaseUrl: fake.apiBaseUrl } },
+      { NIFTYBOX_UPSTOX_TOKEN: fake.token },
+    );
     const tok = loadToken(config)!;
     expect(tok).toMatchObject({ token: fake.token, kind: 'analytics' });
     expect(tok.expiresAt).toBeGreaterThan(Date.now() + 300 * 86_400_000);

@@ -50,7 +50,10 @@ describe('UpstoxRest against the fake exchange', () => {
     expect(a.contracts.some((c) => c.expiry === '2025-10-21')).toBe(false);
     const b = await atmPairOn('2026-11-23');
     expect(b.expiry).toBe('2026-11-23');
-    expect(b.pair).toMatchObject({ CE: { strike: atmStrike(b.spot), lotSize: 65 }, PE: { strike: atmStrike(b.spot), lotSize: 65 } });
+    expect(b.pair).toMatchObject({
+      CE: { strike: atmStrike(b.spot), lotSize: 65 },
+      PE: { strike: atmStrike(b.spot), lotSize: 65 },
+    });
   });
 
   it('historical candles: to_date before from_date in the path, newest-first answer returned ascending', async () => {
@@ -61,7 +64,9 @@ describe('UpstoxRest against the fake exchange', () => {
     expect(urls[0]).toContain('/v3/historical-candle/NSE_INDEX%7CNifty%2050/minutes/5/2025-11-07/2025-11-03');
     expect(candles).toHaveLength(4 * 75); // 5 Nov is a holiday
     for (let i = 1; i < candles.length; i++) expect(candles[i]!.ts).toBeGreaterThan(candles[i - 1]!.ts);
-    expect(new Set(candles.map((c) => istDate(c.ts)))).toEqual(new Set(['2025-11-03', '2025-11-04', '2025-11-06', '2025-11-07']));
+    expect(new Set(candles.map((c) => istDate(c.ts)))).toEqual(
+      new Set(['2025-11-03', '2025-11-04', '2025-11-06', '2025-11-07']),
+    );
     const intraday = await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5);
     expect(intraday.length).toBe(22); // 09:15 … 11:00 (the forming 11:00 candle included)
     expect(intraday[0]!.ts).toBe(istTime('2025-11-10', '09:15'));
@@ -76,7 +81,11 @@ describe('UpstoxRest against the fake exchange', () => {
     const hol = await rest.holidays();
     expect(hol.map((h) => h.date)).toContain('2025-10-21');
     const t = await rest.timings('2025-11-10');
-    expect(t.find((x) => x.exchange === 'NFO')).toEqual({ exchange: 'NFO', start_time: istTime('2025-11-10', '09:15'), end_time: istTime('2025-11-10', '15:30') });
+    expect(t.find((x) => x.exchange === 'NFO')).toEqual({
+      exchange: 'NFO',
+      start_time: istTime('2025-11-10', '09:15'),
+      end_time: istTime('2025-11-10', '15:30'),
+    });
     expect(await rest.timings('2025-11-09')).toEqual([]);
     expect(await rest.feedAuthorize()).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/market-data-feeder\/v3\/.*code=/);
   });
@@ -125,21 +134,34 @@ describe('UpstoxRest against the fake exchange', () => {
     fake.use(serverError(5, { html: true }));
     await expect(client({ maxRetries: 2 }).optionContracts()).rejects.toThrow(/HTML page \(HTTP 502\) instead of JSON/);
     fake.behave();
-    const html403: FetchLike = async () => new Response('<html>error 1010</html>', { status: 403, headers: { 'content-type': 'text/html' } });
+    const html403: FetchLike = async () =>
+      new Response('<html>error 1010</html>', { status: 403, headers: { 'content-type': 'text/html' } });
     await expect(client({ fetch: html403 }).ltp([NIFTY_INDEX_KEY])).rejects.toThrow(/HTML page \(HTTP 403\)/);
   });
 
   it('times out a hanging request', async () => {
     const hang: FetchLike = (_u, init) =>
-      new Promise((_, reject) => init.signal!.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'TimeoutError' }))));
-    await expect(client({ fetch: hang, timeoutMs: 30, maxRetries: 1 }).holidays()).rejects.toThrow(/timed out after 30 ms/);
+      new Promise((_, reject) =>
+        init.signal!.addEventListener('abort', () =>
+          reject(Object.assign(new Error('aborted'), { name: 'TimeoutError' })),
+        ),
+      );
+    await expect(client({ fetch: hang, timeoutMs: 30, maxRetries: 1 }).holidays()).rejects.toThrow(
+      /timed out after 30 ms/,
+    );
   });
 
   it('a changed response shape fails loudly, naming the field', async () => {
     const bad: FetchLike = async () =>
-      new Response(JSON.stringify({ status: 'success', data: [{ instrument_key: 'NSE_FO|1', expiry: '2025-11-11', instrument_type: 'CE', strike_price: 25000 }] }), {
-        headers: { 'content-type': 'application/json' },
-      });
+      new Response(
+        JSON.stringify({
+          status: 'success',
+          data: [{ instrument_key: 'NSE_FO|1', expiry: '2025-11-11', instrument_type: 'CE', strike_price: 25000 }],
+        }),
+        {
+          headers: { 'content-type': 'application/json' },
+        },
+      );
     await expect(client({ fetch: bad }).optionContracts()).rejects.toThrow(UpstoxShapeError);
     await expect(client({ fetch: bad }).optionContracts()).rejects.toThrow(/data\.0\.lot_size/);
   });
@@ -157,7 +179,14 @@ describe('RequestBudget', () => {
   it('paces requests under every window', async () => {
     let t = 0;
     const sleeps: number[] = [];
-    const b = new RequestBudget([{ windowMs: 1000, max: 3 }, { windowMs: 60_000, max: 5 }], () => t, async (ms) => void (sleeps.push(ms), (t += ms)));
+    const b = new RequestBudget(
+      [
+        { windowMs: 1000, max: 3 },
+        { windowMs: 60_000, max: 5 },
+      ],
+      () => t,
+      async (ms) => void (sleeps.push(ms), (t += ms)),
+    );
     for (let i = 0; i < 6; i++) await b.take();
     expect(sleeps[0]).toBe(1000); // 4th request waits for the 1-s window
     expect(t).toBe(60_000); // 6th waits for the 1-min window

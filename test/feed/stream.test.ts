@@ -10,7 +10,17 @@ import { MarketDataStream, type MarketDataStreamOptions, type StreamEvents } fro
 import { VirtualClock } from '../../src/sim/clock.js';
 import { startFakeUpstox, type FakeUpstox } from '../../src/sim/fake-upstox.js';
 import { quietLogs } from './helpers/fake.js';
-import { dropFeeds, duplicateFrames, feedClockSkew, feedRateLimit, malformedFrames, outOfOrder, rejectToken, silence, textFrame } from '../../src/sim/fake-behaviours.js';
+import {
+  dropFeeds,
+  duplicateFrames,
+  feedClockSkew,
+  feedRateLimit,
+  malformedFrames,
+  outOfOrder,
+  rejectToken,
+  silence,
+  textFrame,
+} from '../../src/sim/fake-behaviours.js';
 
 const calendar = new MarketCalendar();
 const DAY = '2025-11-10';
@@ -38,14 +48,31 @@ async function setup(time = '11:00', streamOpts: Partial<MarketDataStreamOptions
     return !!s && ts >= s.openTs && ts < s.closeTs;
   };
   const stream = new MarketDataStream({
-    feedUrl: fake.feedUrl, token: fake.token, isMarketOpen, marketTime: () => clock.now(),
-    backoff: { initialMs: 40, maxMs: 400 }, staleFeedSeconds: 1, ...streamOpts,
+    feedUrl: fake.feedUrl,
+    token: fake.token,
+    isMarketOpen,
+    marketTime: () => clock.now(),
+    backoff: { initialMs: 40, maxMs: 400 },
+    staleFeedSeconds: 1,
+    ...streamOpts,
   });
   const events: { [K in keyof StreamEvents]?: StreamEvents[K][] } = {};
-  for (const e of ['tick', 'marketInfo', 'connected', 'disconnected', 'stale', 'gap', 'tokenExpired', 'error'] as const) {
+  for (const e of [
+    'tick',
+    'marketInfo',
+    'connected',
+    'disconnected',
+    'stale',
+    'gap',
+    'tokenExpired',
+    'error',
+  ] as const) {
     stream.on(e, (p) => ((events[e] ??= []) as unknown[]).push(p));
   }
-  cleanups.push(() => fake.close(), () => stream.stop());
+  cleanups.push(
+    () => fake.close(),
+    () => stream.stop(),
+  );
   const contracts = await rest.optionContracts();
   const spot = (await rest.ltp([NIFTY_INDEX_KEY])).get(NIFTY_INDEX_KEY)!.ltp;
   const pair = pickAtmPair(contracts, spot, calendar.weeklyExpiry(DAY))!;
@@ -61,7 +88,11 @@ describe('MarketDataStream against the fake exchange', () => {
     stream.subscribe([NIFTY_INDEX_KEY], 'full');
     stream.subscribe([pair.CE.instrumentKey, pair.PE.instrumentKey], 'full');
     stream.start();
-    await waitFor(() => ticksOf(events, pair.PE.instrumentKey).filter((t) => !t.initial).length > 3, 4000, 'live PE ticks');
+    await waitFor(
+      () => ticksOf(events, pair.PE.instrumentKey).filter((t) => !t.initial).length > 3,
+      4000,
+      'live PE ticks',
+    );
     expect(events.marketInfo![0]!.segmentStatus.NSE_FO).toBe('NORMAL_OPEN');
     const idx = ticksOf(events, NIFTY_INDEX_KEY);
     expect(idx[0]!.initial).toBe(true);
@@ -73,14 +104,19 @@ describe('MarketDataStream against the fake exchange', () => {
     expect(ce.greeks!.delta).toBeGreaterThan(0);
     expect(Math.abs(ce.currentTs - ce.ts)).toBeLessThan(1000);
     // one sub per mode, sent as binary JSON
-    expect(fake.stats.subscriptionRequests).toEqual([{ method: 'sub', mode: 'full', instrumentKeys: [NIFTY_INDEX_KEY, pair.CE.instrumentKey, pair.PE.instrumentKey] }]);
+    expect(fake.stats.subscriptionRequests).toEqual([
+      { method: 'sub', mode: 'full', instrumentKeys: [NIFTY_INDEX_KEY, pair.CE.instrumentKey, pair.PE.instrumentKey] },
+    ]);
     stream.changeMode([NIFTY_INDEX_KEY], 'ltpc');
     await waitFor(() => ticksOf(events, NIFTY_INDEX_KEY).at(-1)!.mode === 'ltpc', 2000, 'ltpc ticks');
   });
 
   it('also connects through the authorize endpoint (fresh single-use URL each time)', async () => {
     const { fake, rest, events } = await setup();
-    const stream = new MarketDataStream({ authorize: () => rest.feedAuthorize(), backoff: { initialMs: 40, maxMs: 400 } });
+    const stream = new MarketDataStream({
+      authorize: () => rest.feedAuthorize(),
+      backoff: { initialMs: 40, maxMs: 400 },
+    });
     cleanups.push(() => stream.stop());
     let n = 0;
     stream.on('tick', () => n++);
@@ -115,15 +151,25 @@ describe('MarketDataStream against the fake exchange', () => {
     expect(stream.stats.connects).toBe(2);
     const subs = fake.stats.subscriptionRequests.slice(3);
     expect(subs.map((s) => [s.mode, s.instrumentKeys]).sort()).toEqual(
-      [['full', [NIFTY_INDEX_KEY]], ['ltpc', [pair.CE.instrumentKey]], ['option_greeks', [pair.PE.instrumentKey]]].sort(),
+      [
+        ['full', [NIFTY_INDEX_KEY]],
+        ['ltpc', [pair.CE.instrumentKey]],
+        ['option_greeks', [pair.PE.instrumentKey]],
+      ].sort(),
     );
     const gap = events.gap![0]!;
     expect(gap.to - gap.from).toBeGreaterThan(15 * 60_000);
-    const candles = (await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).filter((c) => c.ts + 5 * 60_000 > gap.from && c.ts < gap.to).sort((a, b) => a.ts - b.ts);
+    const candles = (await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5))
+      .filter((c) => c.ts + 5 * 60_000 > gap.from && c.ts < gap.to)
+      .sort((a, b) => a.ts - b.ts);
     expect(candles.length).toBeGreaterThanOrEqual(3);
     expect(candles[0]!.ts).toBeLessThanOrEqual(gap.from);
     expect(candles.at(-1)!.ts + 5 * 60_000).toBeGreaterThanOrEqual(gap.to - 5 * 60_000);
-    await waitFor(() => ticksOf(events, pair.PE.instrumentKey).some((t) => t.mode === 'option_greeks' && t.currentTs > gap.to), 3000, 'PE after reconnect');
+    await waitFor(
+      () => ticksOf(events, pair.PE.instrumentKey).some((t) => t.mode === 'option_greeks' && t.currentTs > gap.to),
+      3000,
+      'PE after reconnect',
+    );
   });
 
   it('a silent socket (pings only) is detected within the window and replaced', async () => {
@@ -160,8 +206,16 @@ describe('MarketDataStream against the fake exchange', () => {
   it('a link with neither frames nor pings is replaced quietly at any hour', async () => {
     const clock = new VirtualClock(istTime(DAY, '18:00'), 1);
     const fake = await startFakeUpstox({ clock, pumpIntervalMs: 20, pingIntervalMs: 60_000 });
-    const stream = new MarketDataStream({ feedUrl: fake.feedUrl, token: fake.token, idleTimeoutSeconds: 0.5, backoff: { initialMs: 20, maxMs: 50 } });
-    cleanups.push(() => fake.close(), () => stream.stop());
+    const stream = new MarketDataStream({
+      feedUrl: fake.feedUrl,
+      token: fake.token,
+      idleTimeoutSeconds: 0.5,
+      backoff: { initialMs: 20, maxMs: 50 },
+    });
+    cleanups.push(
+      () => fake.close(),
+      () => stream.stop(),
+    );
     let stale = 0;
     stream.on('stale', () => stale++);
     stream.subscribe([NIFTY_INDEX_KEY], 'ltpc');
@@ -185,7 +239,11 @@ describe('MarketDataStream against the fake exchange', () => {
     expect(events.tokenExpired![0]!.name).toBe('TokenExpired');
 
     // A wrong token from the start: one attempt, then stop.
-    const bad = new MarketDataStream({ feedUrl: fake.feedUrl, token: 'wrong-token-123', backoff: { initialMs: 10, maxMs: 20 } });
+    const bad = new MarketDataStream({
+      feedUrl: fake.feedUrl,
+      token: 'wrong-token-123',
+      backoff: { initialMs: 10, maxMs: 20 },
+    });
     cleanups.push(() => bad.stop());
     let expired = 0;
     bad.on('tokenExpired', () => expired++);
@@ -204,7 +262,11 @@ describe('MarketDataStream against the fake exchange', () => {
     fake.use(feedRateLimit(2), dropFeeds());
     await waitFor(() => stream.stats.connects === 2, 5000, 'reconnected after 429s');
     const waits = events.disconnected!.map((d) => d.retryInMs);
-    expect(events.disconnected!.map((d) => d.reason)).toEqual([expect.stringMatching(/closed/), 'handshake HTTP 429', 'handshake HTTP 429']);
+    expect(events.disconnected!.map((d) => d.reason)).toEqual([
+      expect.stringMatching(/closed/),
+      'handshake HTTP 429',
+      'handshake HTTP 429',
+    ]);
     expect(waits[1]!).toBeGreaterThan(waits[0]! * 4); // 429 jumps ahead in the backoff
     expect(waits[2]!).toBeGreaterThanOrEqual(waits[1]!);
   });

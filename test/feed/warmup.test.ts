@@ -68,10 +68,16 @@ describe('warm-up against the fake exchange', () => {
   it('skips the history call when local candles already cover the days', async () => {
     const now = clock.now();
     const today = '2025-10-23';
-    const local = ['2025-10-15', '2025-10-16', '2025-10-17', '2025-10-20', '2025-10-21'].flatMap((d) => dayCandles(fake.source, NIFTY_INDEX_KEY, d));
-    const before = Object.entries(fake.stats.restByPath).filter(([k]) => k.includes('historical') && !k.includes('intraday')).reduce((a, [, v]) => a + v, 0);
+    const local = ['2025-10-15', '2025-10-16', '2025-10-17', '2025-10-20', '2025-10-21'].flatMap((d) =>
+      dayCandles(fake.source, NIFTY_INDEX_KEY, d),
+    );
+    const before = Object.entries(fake.stats.restByPath)
+      .filter(([k]) => k.includes('historical') && !k.includes('intraday'))
+      .reduce((a, [, v]) => a + v, 0);
     const candles = await warmUpIndexCandles({ rest, local, calendar, today, now });
-    const after = Object.entries(fake.stats.restByPath).filter(([k]) => k.includes('historical') && !k.includes('intraday')).reduce((a, [, v]) => a + v, 0);
+    const after = Object.entries(fake.stats.restByPath)
+      .filter(([k]) => k.includes('historical') && !k.includes('intraday'))
+      .reduce((a, [, v]) => a + v, 0);
     expect(after).toBe(before);
     expect(candles.length).toBe(local.length + 21);
   });
@@ -82,7 +88,9 @@ describe('warm-up against the fake exchange', () => {
     const candles = closedCandles(await rest.intradayCandles(opt.instrumentKey, 'minutes', 5), now);
     expect(candles).toHaveLength(21);
     const gap = { from: istTime('2025-10-23', '10:12'), to: istTime('2025-10-23', '10:31') };
-    const back = (await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).filter((c) => c.ts + 300_000 > gap.from && c.ts < gap.to);
+    const back = (await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).filter(
+      (c) => c.ts + 300_000 > gap.from && c.ts < gap.to,
+    );
     expect(back.map((k) => k.ts).sort()).toEqual([10, 15, 20, 25, 30].map((m) => istTime('2025-10-23', `10:${m}`)));
   });
 });

@@ -16,8 +16,14 @@ import { plusOnly, restLatency, restRateLimit } from '../../src/sim/fake-behavio
 const FROM = '2025-06-02';
 const TO = '2025-06-13';
 const args = (out: string) => ['fetch', '--from', FROM, '--to', TO, '--out', out];
-const candleCalls = (f: FakeUpstox) => Object.entries(f.stats.restByPath).filter(([p]) => p.includes('historical-candle')).reduce((a, [, n]) => a + n, 0);
-const files = (dir: string) => [readFileSync(join(dir, 'nifty50-5min.csv'), 'utf8'), readFileSync(join(dir, 'nifty-atm-options-5min.csv'), 'utf8')];
+const candleCalls = (f: FakeUpstox) =>
+  Object.entries(f.stats.restByPath)
+    .filter(([p]) => p.includes('historical-candle'))
+    .reduce((a, [, n]) => a + n, 0);
+const files = (dir: string) => [
+  readFileSync(join(dir, 'nifty50-5min.csv'), 'utf8'),
+  readFileSync(join(dir, 'nifty-atm-options-5min.csv'), 'utf8'),
+];
 
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -34,7 +40,11 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
   let fullCalls: number;
 
   beforeAll(async () => {
-    fake = await startFakeUpstox({ seed: 14, clock: new ManualClock(istTime('2025-06-17', '10:00')), pumpIntervalMs: 1000 });
+    fake = await startFakeUpstox({
+      seed: 14,
+      clock: new ManualClock(istTime('2025-06-17', '10:00')),
+      pumpIntervalMs: 1000,
+    });
     home = installHome(fake.apiBaseUrl, fake.token);
     const before = candleCalls(fake);
     const r = await runCliAsync(args(join(home, 'ref')), home);
@@ -60,7 +70,11 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
       const fast = fake.use(restLatency(150));
       const before = candleCalls(fake);
       const run = startCli(args(out), home);
-      await until(() => /ATM options\s+\[[#-]+\] [3-9]\/10 days/.test(run.stderr()), 60_000, 'three option days fetched');
+      await until(
+        () => /ATM options\s+\[[#-]+\] [3-9]\/10 days/.test(run.stderr()),
+        60_000,
+        'three option days fetched',
+      );
       run.child.kill(signal);
       const r = await run.done;
       fast();
@@ -90,7 +104,9 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
     const t0 = Date.now();
     const r = await runCliAsync(args(out), home);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr.match(/Upstox answered 429 \(too many requests\): waiting \d+\.\d s before trying again/g)).toHaveLength(3);
+    expect(
+      r.stderr.match(/Upstox answered 429 \(too many requests\): waiting \d+\.\d s before trying again/g),
+    ).toHaveLength(3);
     expect(Date.now() - t0).toBeGreaterThan(3_000); // backed off 1 + 2 + 4 s (half of it jitter) before going on
     expect(files(out)).toEqual(reference);
   }, 120_000);
@@ -101,10 +117,14 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
     try {
       const past = await runCliAsync(['fetch', '--from', '2025-06-02', '--to', '2025-06-06', '--out', out], home);
       expect(past.code).toBe(78);
-      expect(past.stderr).toMatch(/UDAPI1149: its expired-instruments API .* only open to Upstox Plus subscribers\. What still works without Plus: the NIFTY index candles for any period, and the ATM options of expiries that have not passed yet/);
+      expect(past.stderr).toMatch(
+        /UDAPI1149: its expired-instruments API .* only open to Upstox Plus subscribers\. What still works without Plus: the NIFTY index candles for any period, and the ATM options of expiries that have not passed yet/,
+      );
       const mixed = await runCliAsync(args(out), home);
       expect(mixed.code, mixed.stderr).toBe(0);
-      expect(mixed.stderr).toMatch(/2025-06-02 skipped: its weekly expiry 2025-06-05 has passed and expired contracts need Upstox Plus \(UDAPI1149\)/);
+      expect(mixed.stderr).toMatch(
+        /2025-06-02 skipped: its weekly expiry 2025-06-05 has passed and expired contracts need Upstox Plus \(UDAPI1149\)/,
+      );
       const opts = parseOptionsCsv(files(out)[1]!, 'plus');
       expect([...opts.keys()]).toEqual(['2025-06-13']);
     } finally {
@@ -116,8 +136,12 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
     const out = mkdtempSync(join(tmpdir(), 'niftybox-fetch-old-'));
     const r = await runCliAsync(['fetch', '--from', '2024-06-03', '--to', '2024-06-04', '--out', out], home);
     expect(r.code, r.stderr).toBe(65);
-    expect(r.stderr).toMatch(/2024-06-03 skipped: its weekly expiry 2024-06-06 is not listed by Upstox \(the expired-instruments API reaches about six months back\)/);
-    expect(r.stderr).toMatch(/no trading day in 2024-06-03 … 2024-06-04 has its ATM options at Upstox; nothing written/);
+    expect(r.stderr).toMatch(
+      /2024-06-03 skipped: its weekly expiry 2024-06-06 is not listed by Upstox \(the expired-instruments API reaches about six months back\)/,
+    );
+    expect(r.stderr).toMatch(
+      /no trading day in 2024-06-03 … 2024-06-04 has its ATM options at Upstox; nothing written/,
+    );
     expect(existsSync(join(out, 'nifty50-5min.csv'))).toBe(false);
   }, 60_000);
 

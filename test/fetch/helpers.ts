@@ -21,7 +21,10 @@ export function installHome(apiBaseUrl: string, token: string): string {
 }
 
 /** Starts the built CLI without blocking this process's event loop (the fake Upstox lives here). */
-export function startCli(args: string[], home: string): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string } {
+export function startCli(
+  args: string[],
+  home: string,
+): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string } {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   delete env.NIFTYBOX_CONFIG;
   delete env.NIFTYBOX_UPSTOX_TOKEN;
@@ -32,7 +35,9 @@ export function startCli(args: string[], home: string): { child: ChildProcess; d
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done, stderr: () => stderr };
 }
 

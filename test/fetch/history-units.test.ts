@@ -18,10 +18,15 @@ describe('fetch building blocks', () => {
     expect(nearestExpiry(expiries, '2025-06-27')).toBeNull();
   });
 
-  it('the rate budget says before it waits and counts an earlier run\'s requests', async () => {
+  it("the rate budget says before it waits and counts an earlier run's requests", async () => {
     let now = 1_000_000;
     const waits: number[] = [];
-    const budget = new RequestBudget([{ windowMs: 60_000, max: 3 }], () => now, async (ms) => void (now += ms), (ms) => waits.push(ms));
+    const budget = new RequestBudget(
+      [{ windowMs: 60_000, max: 3 }],
+      () => now,
+      async (ms) => void (now += ms),
+      (ms) => waits.push(ms),
+    );
     budget.seed([now - 70_000, now - 30_000, now - 10_000]); // the first is outside the window
     await budget.take();
     expect(waits).toEqual([]);
@@ -34,14 +39,31 @@ describe('fetch building blocks', () => {
     const ts = istTime('2025-06-05', '09:15');
     const c = { ts, open: 71, high: 78, low: 37.2, close: 37.85, volume: 22434525, oi: 8385750 };
     const idx = indexCsv([{ ...c, ts: ts + 300_000 }, c]);
-    expect(idx.split('\n').slice(0, 3)).toEqual(['datetime,open,high,low,close,volume', '2025-06-05 09:15:00+05:30,71.0,78.0,37.2,37.85,22434525', '2025-06-05 09:20:00+05:30,71.0,78.0,37.2,37.85,22434525']);
-    const contract = (side: 'CE' | 'PE') => ({ instrumentKey: `NSE_FO|4047${side === 'CE' ? 3 : 4}|05-06-2025`, strike: 24650, expiry: '2025-06-05' });
-    const opt = optionsCsv([{ day: '2025-06-05', contracts: { CE: contract('CE'), PE: contract('PE') }, candles: { PE: [c], CE: [c] } }]);
+    expect(idx.split('\n').slice(0, 3)).toEqual([
+      'datetime,open,high,low,close,volume',
+      '2025-06-05 09:15:00+05:30,71.0,78.0,37.2,37.85,22434525',
+      '2025-06-05 09:20:00+05:30,71.0,78.0,37.2,37.85,22434525',
+    ]);
+    const contract = (side: 'CE' | 'PE') => ({
+      instrumentKey: `NSE_FO|4047${side === 'CE' ? 3 : 4}|05-06-2025`,
+      strike: 24650,
+      expiry: '2025-06-05',
+    });
+    const opt = optionsCsv([
+      { day: '2025-06-05', contracts: { CE: contract('CE'), PE: contract('PE') }, candles: { PE: [c], CE: [c] } },
+    ]);
     expect(opt.split('\n')[1]).toBe(
       '2025-06-05T09:15:00+05:30,71.0,78.0,37.2,37.85,22434525,8385750,2025-06-05 09:15:00+05:30,2025-06-05,CE,24650,2025-06-05,NSE_FO|40473|05-06-2025,2025-06-05,True',
     );
     expect(opt.split('\n')[2]).toMatch(/,PE,24650,2025-06-05,NSE_FO\|40474\|05-06-2025,2025-06-05,True$/);
     expect(parseIndexCsv(idx, 'i')).toHaveLength(2);
-    expect(parseOptionsCsv(opt, 'o').get('2025-06-05')!.candles.CE[0]).toEqual({ ts, open: 71, high: 78, low: 37.2, close: 37.85, volume: 22434525 });
+    expect(parseOptionsCsv(opt, 'o').get('2025-06-05')!.candles.CE[0]).toEqual({
+      ts,
+      open: 71,
+      high: 78,
+      low: 37.2,
+      close: 37.85,
+      volume: 22434525,
+    });
   });
 });

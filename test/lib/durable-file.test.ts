@@ -29,7 +29,9 @@ describe('durable files', () => {
     expect(() => writeFileDurable(target, 'x')).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
     const file = join(dir, 'kept.txt');
     writeFileSync(file, 'kept');
-    await expect(replaceFileDurable(file, () => Promise.reject(new Error('backup failed')))).rejects.toThrow('backup failed');
+    await expect(replaceFileDurable(file, () => Promise.reject(new Error('backup failed')))).rejects.toThrow(
+      'backup failed',
+    );
     expect(() => writeFileDurable(join(dir, 'no-such-folder', 'f'), 'x')).toThrow(/ENOENT/);
     expect(readFileSync(file, 'utf8')).toBe('kept');
     expect(readdirSync(dir).sort()).toEqual(['kept.txt', 'out']);

@@ -28,8 +28,25 @@ describe.skipIf(skip)(`the appliance cleans up after itself in Home Assistant${s
     const db = join(dir, 'ledger.db');
     const run = (deviceId: string, discovery: boolean, from: string, to: string) => {
       const cfg = join(dir, `${deviceId}-${discovery}.yaml`);
-      writeFileSync(cfg, `deviceId: ${deviceId}\nmqtt:\n  url: ${broker.url}\n  discovery: ${discovery}\ndevice:\n  display: { kind: none }\n`);
-      const r = runCli(['run', '--config', cfg, '--db', db, '--replay', `${indexCsv},${optionsCsv}`, '--from', from, '--to', to, '--speed', 'max']);
+      writeFileSync(
+        cfg,
+        `deviceId: ${deviceId}\nmqtt:\n  url: ${broker.url}\n  discovery: ${discovery}\ndevice:\n  display: { kind: none }\n`,
+      );
+      const r = runCli([
+        'run',
+        '--config',
+        cfg,
+        '--db',
+        db,
+        '--replay',
+        `${indexCsv},${optionsCsv}`,
+        '--from',
+        from,
+        '--to',
+        to,
+        '--speed',
+        'max',
+      ]);
       expect(r.code, r.stderr).toBe(0);
     };
 
@@ -42,7 +59,8 @@ describe.skipIf(skip)(`the appliance cleans up after itself in Home Assistant${s
     expect(state.pnl.allTimeNet).toBeCloseTo(trades.reduce((s, t) => s + t.netPnl, 0) + state.pnl.unrealized, 1);
 
     run('boxb', true, '2025-06-05', '2025-06-05');
-    for (const t of ['homeassistant/device/boxa/config', 'niftybox/boxa/state', 'niftybox/boxa/availability']) expect(await readRetained(broker.port, t, 1), t).toBeNull();
+    for (const t of ['homeassistant/device/boxa/config', 'niftybox/boxa/state', 'niftybox/boxa/availability'])
+      expect(await readRetained(broker.port, t, 1), t).toBeNull();
     expect(await readRetained(broker.port, 'homeassistant/device/boxb/config')).not.toBeNull();
 
     run('boxb', false, '2025-06-06', '2025-06-06');

@@ -17,7 +17,15 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { mqttConfigSchema } from '../../src/mqtt/config.js';
 import { MqttOutput } from '../../src/mqtt/mqtt-output.js';
 import { FrameReader } from '../../src/mqtt/frame-guard.js';
-import { captureLog, hasMosquitto, NO_MOSQUITTO_REASON, readRetained, RecordingControl, sampleState, until } from './helpers.js';
+import {
+  captureLog,
+  hasMosquitto,
+  NO_MOSQUITTO_REASON,
+  readRetained,
+  RecordingControl,
+  sampleState,
+  until,
+} from './helpers.js';
 
 const DEVICE = 'testbox';
 const BASE = `niftybox/${DEVICE}`;
@@ -30,8 +38,11 @@ afterEach(async () => {
 
 function publish(port: number, args: string[], stdin?: string): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), ...args], { maxBuffer: 1 << 22 }, (err, _out, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+    const child = execFile(
+      'mosquitto_pub',
+      ['-h', '127.0.0.1', '-p', String(port), ...args],
+      { maxBuffer: 1 << 22 },
+      (err, _out, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
     );
     if (stdin !== undefined) child.stdin!.end(stdin);
   });
@@ -96,94 +107,113 @@ describe('the MQTT frame reader', () => {
   });
 });
 
-describe.skipIf(!hasMosquitto)(`the embedded broker on a hostile LAN${hasMosquitto ? '' : ` (${NO_MOSQUITTO_REASON})`}`, () => {
-  it('an 8 MB and a 64 MB publish (anonymous, retained) are cut off; RSS stays within +30 MB; counted in the state; a halt still works', async () => {
-    const { out, control, port, republish } = await box();
-    const dir = mkdtempSync(join(tmpdir(), 'niftybox-big-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const before = rssMb();
-    for (const [size, topic] of [
-      [8 * MB, 'homeassistant/status'],
-      [64 * MB, `${BASE}/cmd/halt`],
-      [64 * MB, 'somewhere/else'],
-    ] as const) {
-      const file = join(dir, `${size}.bin`);
-      writeFileSync(file, Buffer.alloc(size, 0x61));
-      const r = await publish(port, ['-q', '1', '-r', '-t', topic, '-f', file]);
-      expect(r.code, `${size} B on ${topic}: the broker cut it off`).not.toBe(0);
-      rmSync(file);
-    }
-    await until(() => out.stats().embeddedBroker!.oversized === 3, 5000, 'three oversized clients counted');
-    const grew = rssMb() - before;
-    expect(grew, `RSS grew by ${grew.toFixed(1)} MB`).toBeLessThan(30);
-    expect(await readRetained(port, 'homeassistant/status', 1)).toBeNull();
-    expect(control.halts).toEqual([]);
-    const { body } = await republish();
-    expect(body.embeddedBroker).toMatchObject({ oversized: 3, refusedConnections: 0, overRate: 0 });
-    // a normal-sized halt still gets through
-    expect((await publish(port, ['-q', '1', '-t', `${BASE}/cmd/halt`, '-m', '{"reason":"after the flood"}'])).code).toBe(0);
-    await until(() => control.halts.length === 1, 5000, 'the halt');
-    expect(control.halts[0]!.reason).toMatch(/after the flood/);
-  }, 60_000);
+describe.skipIf(!hasMosquitto)(
+  `the embedded broker on a hostile LAN${hasMosquitto ? '' : ` (${NO_MOSQUITTO_REASON})`}`,
+  () => {
+    it('an 8 MB and a 64 MB publish (anonymous, retained) are cut off; RSS stays within +30 MB; counted in the state; a halt still works', async () => {
+      const { out, control, port, republish } = await box();
+      const dir = mkdtempSync(join(tmpdir(), 'niftybox-big-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      const before = rssMb();
+      for (const [size, topic] of [
+        [8 * MB, 'homeassistant/status'],
+        [64 * MB, `${BASE}/cmd/halt`],
+        [64 * MB, 'somewhere/else'],
+      ] as const) {
+        const file = join(dir, `${size}.bin`);
+        writeFileSync(file, Buffer.alloc(size, 0x61));
+        const r = await publish(port, ['-q', '1', '-r', '-t', topic, '-f', file]);
+        expect(r.code, `${size} B on ${topic}: the broker cut it off`).not.toBe(0);
+        rmSync(file);
+      }
+      await until(() => out.stats().embeddedBroker!.oversized === 3, 5000, 'three oversized clients counted');
+      const grew = rssMb() - before;
+      expect(grew, `RSS grew by ${grew.toFixed(1)} MB`).toBeLessThan(30);
+      expect(await readRetained(port, 'homeassistant/status', 1)).toBeNull();
+      expect(control.halts).toEqual([]);
+      const { body } = await republish();
+      expect(body.embeddedBroker).toMatchObject({ oversized: 3, refusedConnections: 0, overRate: 0 });
+      // a normal-sized halt still gets through
+      expect(
+        (await publish(port, ['-q', '1', '-t', `${BASE}/cmd/halt`, '-m', '{"reason":"after the flood"}'])).code,
+      ).toBe(0);
+      await until(() => control.halts.length === 1, 5000, 'the halt');
+      expect(control.halts[0]!.reason).toMatch(/after the flood/);
+    }, 60_000);
 
-  it('1,000 connections: 64 are held (the box\'s own among them) and one kept for this machine, the rest closed at once and counted; RSS within +30 MB; after the flood clients connect again', async () => {
-    const { out, port, republish } = await box();
-    const before = rssMb();
-    const socks: Socket[] = [];
-    cleanups.push(() => socks.forEach((s) => s.destroy()));
-    let closed = 0;
-    for (let i = 0; i < 1000; i++) {
-      const s = connect(port, '127.0.0.1');
-      s.on('error', () => undefined);
-      s.on('close', () => closed++);
-      socks.push(s);
-    }
-    await until(() => {
+    it("1,000 connections: 64 are held (the box's own among them) and one kept for this machine, the rest closed at once and counted; RSS within +30 MB; after the flood clients connect again", async () => {
+      const { out, port, republish } = await box();
+      const before = rssMb();
+      const socks: Socket[] = [];
+      cleanups.push(() => socks.forEach((s) => s.destroy()));
+      let closed = 0;
+      for (let i = 0; i < 1000; i++) {
+        const s = connect(port, '127.0.0.1');
+        s.on('error', () => undefined);
+        s.on('close', () => closed++);
+        socks.push(s);
+      }
+      await until(
+        () => {
+          const b = out.stats().embeddedBroker!;
+          return b.connections + b.refusedConnections === 1001;
+        },
+        30_000,
+        'every connection accepted or refused',
+      );
       const b = out.stats().embeddedBroker!;
-      return b.connections + b.refusedConnections === 1001;
-    }, 30_000, 'every connection accepted or refused');
-    const b = out.stats().embeddedBroker!;
-    // 64, plus the one place kept for a connection from this machine (the box's own client reconnecting)
-    expect(b.connections).toBe(65);
-    expect(b.refusedConnections).toBe(936);
-    await until(() => closed >= 936, 10_000, 'the refused sockets closed');
-    const grew = rssMb() - before;
-    expect(grew, `RSS grew by ${grew.toFixed(1)} MB`).toBeLessThan(30);
-    expect(out.stats().connected).toBe(true);
-    socks.forEach((s) => s.destroy());
-    await until(() => out.stats().embeddedBroker!.connections === 1, 10_000, 'the flood gone');
-    const { body } = await republish();
-    expect((body.embeddedBroker as { refusedConnections: number }).refusedConnections).toBe(936);
-  }, 60_000);
+      // 64, plus the one place kept for a connection from this machine (the box's own client reconnecting)
+      expect(b.connections).toBe(65);
+      expect(b.refusedConnections).toBe(936);
+      await until(() => closed >= 936, 10_000, 'the refused sockets closed');
+      const grew = rssMb() - before;
+      expect(grew, `RSS grew by ${grew.toFixed(1)} MB`).toBeLessThan(30);
+      expect(out.stats().connected).toBe(true);
+      socks.forEach((s) => s.destroy());
+      await until(() => out.stats().embeddedBroker!.connections === 1, 10_000, 'the flood gone');
+      const { body } = await republish();
+      expect((body.embeddedBroker as { refusedConnections: number }).refusedConnections).toBe(936);
+    }, 60_000);
 
-  it('a client publishing faster than maxPublishPerSecond is disconnected and counted; the box\'s own client is not limited', async () => {
-    const { out, port, republish } = await box({ maxPublishPerSecond: 10 });
-    // 500 publishes in one go on a clock that does not move: the burst (2 × 10) passes, then the client is cut off
-    const lines = Array.from({ length: 500 }, (_, i) => `offline ${i}`).join('\n') + '\n';
-    await publish(port, ['-q', '0', '-t', 'homeassistant/status', '-l'], lines); // QoS 0: mosquitto_pub may not notice it was cut off
-    await until(() => out.stats().embeddedBroker!.overRate === 1, 5000, 'the fast client counted');
-    // the box publishes more than 20 messages itself meanwhile (every state) and stays connected
-    for (let i = 0; i < 30; i++) await republish();
-    expect(out.stats().connected).toBe(true);
-    expect(out.stats().connects).toBe(1);
-    const { body } = await republish();
-    expect(body.embeddedBroker).toMatchObject({ overRate: 1 });
-  }, 60_000);
+    it("a client publishing faster than maxPublishPerSecond is disconnected and counted; the box's own client is not limited", async () => {
+      const { out, port, republish } = await box({ maxPublishPerSecond: 10 });
+      // 500 publishes in one go on a clock that does not move: the burst (2 × 10) passes, then the client is cut off
+      const lines = Array.from({ length: 500 }, (_, i) => `offline ${i}`).join('\n') + '\n';
+      await publish(port, ['-q', '0', '-t', 'homeassistant/status', '-l'], lines); // QoS 0: mosquitto_pub may not notice it was cut off
+      await until(() => out.stats().embeddedBroker!.overRate === 1, 5000, 'the fast client counted');
+      // the box publishes more than 20 messages itself meanwhile (every state) and stays connected
+      for (let i = 0; i < 30; i++) await republish();
+      expect(out.stats().connected).toBe(true);
+      expect(out.stats().connects).toBe(1);
+      const { body } = await republish();
+      expect(body.embeddedBroker).toMatchObject({ overRate: 1 });
+    }, 60_000);
 
-  it('anonymous clients retain nothing: a retained homeassistant/status is refused (dropped), not kept; a plain one is delivered', async () => {
-    const { port } = await box();
-    const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-t', 'homeassistant/status', '-v', '-W', '20']);
-    cleanups.push(() => sub.kill());
-    let got = '';
-    sub.stdout.on('data', (d) => (got += d));
-    expect((await publish(port, ['-q', '1', '-r', '-t', 'homeassistant/status', '-m', 'kept?'])).code).toBe(0);
-    expect(await readRetained(port, 'homeassistant/status', 1)).toBeNull();
-    // until the subscription has landed: a publish before it is simply repeated
-    for (let i = 0; i < 50 && !got.includes('plain'); i++) {
-      await publish(port, ['-q', '1', '-t', 'homeassistant/status', '-m', 'plain']);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(got).toContain('homeassistant/status plain');
-    expect(got).not.toContain('kept?');
-  }, 30_000);
-});
+    it('anonymous clients retain nothing: a retained homeassistant/status is refused (dropped), not kept; a plain one is delivered', async () => {
+      const { port } = await box();
+      const sub = spawn('mosquitto_sub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-t',
+        'homeassistant/status',
+        '-v',
+        '-W',
+        '20',
+      ]);
+      cleanups.push(() => sub.kill());
+      let got = '';
+      sub.stdout.on('data', (d) => (got += d));
+      expect((await publish(port, ['-q', '1', '-r', '-t', 'homeassistant/status', '-m', 'kept?'])).code).toBe(0);
+      expect(await readRetained(port, 'homeassistant/status', 1)).toBeNull();
+      // until the subscription has landed: a publish before it is simply repeated
+      for (let i = 0; i < 50 && !got.includes('plain'); i++) {
+        await publish(port, ['-q', '1', '-t', 'homeassistant/status', '-m', 'plain']);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toContain('homeassistant/status plain');
+      expect(got).not.toContain('kept?');
+    }, 30_000);
+  },
+);

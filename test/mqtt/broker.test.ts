@@ -50,7 +50,10 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
   afterEach(async () => {
     // every cleanup runs, even when one fails (a broker left running would outlive the test)
     const errors: unknown[] = [];
-    for (const c of cleanups.splice(0).reverse()) await Promise.resolve().then(c).catch((e) => errors.push(e));
+    for (const c of cleanups.splice(0).reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch((e) => errors.push(e));
     await broker.dispose();
     if (errors.length) throw errors[0];
   });
@@ -87,14 +90,21 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
 
   it('publishes `online` retained on connect; the broker publishes the will `offline` when the process is SIGKILLed', async () => {
     const fixture = join(here, 'fixtures', 'publisher.mjs');
-    expect(existsSync(join(here, '../../dist/mqtt/index.js')), 'dist/mqtt is missing: run `npm run build` (npm test does)').toBe(true);
+    expect(
+      existsSync(join(here, '../../dist/mqtt/index.js')),
+      'dist/mqtt is missing: run `npm run build` (npm test does)',
+    ).toBe(true);
     const child = spawn(process.execPath, [fixture, broker.url, DEVICE], { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    await until(() => stdout.includes('READY') || child.exitCode !== null, 15_000, 'the publisher process to connect').catch((e) => {
+    await until(
+      () => stdout.includes('READY') || child.exitCode !== null,
+      15_000,
+      'the publisher process to connect',
+    ).catch((e) => {
       throw new Error(`${(e as Error).message}\nstdout: ${stdout}\nstderr: ${stderr}`);
     });
     expect(stdout).toContain('READY');
@@ -122,10 +132,24 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     const retained = await readRetained(broker.port, `${BASE}/state`, 3);
     expect(retained).not.toBeNull();
     const st = JSON.parse(retained!);
-    for (const key of ['mode', 'session', 'trading', 'haltReason', 'feed', 'spot', 'position', 'pnl', 'clock', 'ts']) expect(st).toHaveProperty(key);
+    for (const key of ['mode', 'session', 'trading', 'haltReason', 'feed', 'spot', 'position', 'pnl', 'clock', 'ts'])
+      expect(st).toHaveProperty(key);
     expect(Object.keys(st.feed).sort()).toEqual(['connected', 'lastTickAgeMs']);
-    for (const key of ['side', 'instrumentKey', 'symbol', 'quantity', 'entryPrice', 'ltp', 'sl', 'tp1', 'tp1Hit', 'unrealizedPnl']) expect(st.position).toHaveProperty(key);
-    for (const key of ['realized', 'unrealized', 'charges', 'net', 'trades', 'wins']) expect(st.pnl).toHaveProperty(key);
+    for (const key of [
+      'side',
+      'instrumentKey',
+      'symbol',
+      'quantity',
+      'entryPrice',
+      'ltp',
+      'sl',
+      'tp1',
+      'tp1Hit',
+      'unrealizedPnl',
+    ])
+      expect(st.position).toHaveProperty(key);
+    for (const key of ['realized', 'unrealized', 'charges', 'net', 'trades', 'wins'])
+      expect(st.pnl).toHaveProperty(key);
     expect(Object.keys(st.clock).sort()).toEqual(['skewMs', 'synced']);
     // the contract's state plus the ledger's all-time figure (an empty ledger: just today's open position)
     expect(st).toEqual({ ...state, pnl: { ...state.pnl, allTimeNet: state.pnl.unrealized } });
@@ -134,18 +158,55 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     const entry: EngineEvent = {
       type: 'entry',
       ts: t0,
-      position: { tradeId: 41, side: 'CE', instrumentKey: 'NSE_FO|12345', quantity: 75, entryTime: t0, entryPrice: 120.5, sl: 98.4, tp1: 160.5, tp1Hit: false, ltp: 120.5, signalCandleTs: t0 - 300_000 },
+      position: {
+        tradeId: 41,
+        side: 'CE',
+        instrumentKey: 'NSE_FO|12345',
+        quantity: 75,
+        entryTime: t0,
+        entryPrice: 120.5,
+        sl: 98.4,
+        tp1: 160.5,
+        tp1Hit: false,
+        ltp: 120.5,
+        signalCandleTs: t0 - 300_000,
+      },
     };
     const exit: EngineEvent = {
       type: 'exit',
       ts: t0 + 600_000,
       trade: {
-        tradeId: 41, day: '2025-06-02', side: 'CE', instrumentKey: 'NSE_FO|12345', strike: 24550, expiry: '2025-06-05', quantity: 75,
-        entryTime: t0, entryPrice: 120.5, exitTime: t0 + 600_000, exitPrice: 140, reason: 'LOCK_SL', points: 19.5, grossPnl: 1462.5,
-        charges: 61.2, netPnl: 1401.3, chargeBreakdown: { brokerage: 40, stt: 5, exchange: 4, sebi: 0.01, stamp: 0.3, gst: 11.89, total: 61.2 }, slippageCost: 0,
+        tradeId: 41,
+        day: '2025-06-02',
+        side: 'CE',
+        instrumentKey: 'NSE_FO|12345',
+        strike: 24550,
+        expiry: '2025-06-05',
+        quantity: 75,
+        entryTime: t0,
+        entryPrice: 120.5,
+        exitTime: t0 + 600_000,
+        exitPrice: 140,
+        reason: 'LOCK_SL',
+        points: 19.5,
+        grossPnl: 1462.5,
+        charges: 61.2,
+        netPnl: 1401.3,
+        chargeBreakdown: { brokerage: 40, stt: 5, exchange: 4, sebi: 0.01, stamp: 0.3, gst: 11.89, total: 61.2 },
+        slippageCost: 0,
       },
     };
-    const signal: EngineEvent = { type: 'signal', ts: t0 - 1, candleTs: t0 - 300_000, kind: 'entry', side: 'CE', action: 'taken', close: 24550, strategy: 'v25', readings: { ema: 24500, hist: 1.2, chop: 40 } };
+    const signal: EngineEvent = {
+      type: 'signal',
+      ts: t0 - 1,
+      candleTs: t0 - 300_000,
+      kind: 'entry',
+      side: 'CE',
+      action: 'taken',
+      close: 24550,
+      strategy: 'v25',
+      readings: { ema: 24500, hist: 1.2, chop: 40 },
+    };
     out.onEvents([signal, entry], state);
     out.onEvents([exit], { ...state, position: null });
     await s.waitFor((m) => m.topic === `${BASE}/trade` && m.payload.includes('"exit"'), 5000, 'the exit on …/trade');
@@ -153,14 +214,24 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     const trades = s.on(`${BASE}/trade`).map((m) => ({ retained: m.retained, ...JSON.parse(m.payload) }));
     expect(trades.filter((t) => t.event === 'entry')).toHaveLength(1);
     expect(trades.filter((t) => t.event === 'exit')).toHaveLength(1);
-    expect(trades[0]).toMatchObject({ retained: false, event: 'entry', tradeId: 41, symbol: 'NIFTY 05 JUN 25 24550 CE', entryPrice: 120.5 });
+    expect(trades[0]).toMatchObject({
+      retained: false,
+      event: 'entry',
+      tradeId: 41,
+      symbol: 'NIFTY 05 JUN 25 24550 CE',
+      entryPrice: 120.5,
+    });
     expect(trades[1]).toMatchObject({ retained: false, event: 'exit', tradeId: 41, reason: 'LOCK_SL', netPnl: 1401.3 });
     const signals = s.on(`${BASE}/signal`).map((m) => JSON.parse(m.payload));
     expect(signals).toHaveLength(1);
     expect(signals[0]).toMatchObject({ type: 'signal', side: 'CE', action: 'taken' });
     expect(await readRetained(broker.port, `${BASE}/trade`, 1)).toBeNull();
     // the state after the exit (flat) is what is retained now
-    await until(() => s.on(`${BASE}/state`).some((m) => JSON.parse(m.payload).position === null), 3000, 'the flat state');
+    await until(
+      () => s.on(`${BASE}/state`).some((m) => JSON.parse(m.payload).position === null),
+      3000,
+      'the flat state',
+    );
   });
 
   it('announces Home Assistant discovery whose templates resolve against the published state, and re-announces on homeassistant/status online', async () => {
@@ -172,7 +243,12 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     const stateMsg = await s.waitFor((m) => m.topic === `${BASE}/state`, 5000, 'the state');
     const state = JSON.parse(stateMsg.payload);
 
-    expect(cfg.device).toMatchObject({ identifiers: ['niftybox_feedbeef01'], name: `niftybox ${DEVICE}`, sw_version: '0.1.0-test', configuration_url: 'http://testbox.local:8080/login' });
+    expect(cfg.device).toMatchObject({
+      identifiers: ['niftybox_feedbeef01'],
+      name: `niftybox ${DEVICE}`,
+      sw_version: '0.1.0-test',
+      configuration_url: 'http://testbox.local:8080/login',
+    });
     const cmps = Object.entries(cfg.components) as [string, Record<string, unknown>][];
     expect(cmps.length).toBe(15); // 10 sensors (Strategy among them), 3 binary sensors, the halt button, the trade event entity
     const uids = cmps.map(([, c]) => c.unique_id);
@@ -193,11 +269,14 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     const before = s.on(DISCOVERY).length;
     const statesBefore = s.on(`${BASE}/state`).length;
     await pub(broker.port, 'homeassistant/status', 'online');
-    await until(() => s.on(DISCOVERY).length > before && s.on(`${BASE}/state`).length > statesBefore, 5000, 're-announced discovery and state');
+    await until(
+      () => s.on(DISCOVERY).length > before && s.on(`${BASE}/state`).length > statesBefore,
+      5000,
+      're-announced discovery and state',
+    );
     const again = s.on(DISCOVERY).at(-1)!;
     expect(again.retained).toBe(false); // a live publish, not the stored copy
     expect(JSON.parse(again.payload)).toEqual(cfg);
-
   });
 
   it('coalesces state changes to at most 2 per second, keeps the latest, and re-publishes it as a heartbeat', async () => {
@@ -219,7 +298,10 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     expect(during).toBeGreaterThanOrEqual(2);
     // no further change: the heartbeat re-publishes the same state
     await until(() => s.on(`${BASE}/state`).length > during, 3000, 'a heartbeat');
-    expect(JSON.parse(s.on(`${BASE}/state`).at(-1)!.payload)).toEqual({ ...last, pnl: { ...last.pnl, allTimeNet: last.pnl.unrealized } });
+    expect(JSON.parse(s.on(`${BASE}/state`).at(-1)!.payload)).toEqual({
+      ...last,
+      pnl: { ...last.pnl, allTimeNet: last.pnl.unrealized },
+    });
   });
 
   it('publishes no discovery when mqtt.discovery is false', async () => {
@@ -246,13 +328,21 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
 
     await pub(broker.port, `${BASE}/cmd/halt`, '{"reason":"lunch break"}');
     const sent = Date.now();
-    await s.waitFor((m) => m.topic === `${BASE}/state` && JSON.parse(m.payload).trading === 'halted', 1000, 'state trading=halted within 1 s');
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/state` && JSON.parse(m.payload).trading === 'halted',
+      1000,
+      'state trading=halted within 1 s',
+    );
     expect(Date.now() - sent).toBeLessThan(1000);
     expect(control.halts).toEqual([{ reason: 'lunch break', source: 'mqtt' }]);
     expect(JSON.parse((await readRetained(broker.port, `${BASE}/state`))!).haltReason).toBe('lunch break');
 
     await pub(broker.port, `${BASE}/cmd/resume`, '');
-    const refusal = await s.waitFor((m) => m.topic === `${BASE}/alert` && m.payload.includes('REMOTE_RESUME_REFUSED'), 3000, 'the refusal alert');
+    const refusal = await s.waitFor(
+      (m) => m.topic === `${BASE}/alert` && m.payload.includes('REMOTE_RESUME_REFUSED'),
+      3000,
+      'the refusal alert',
+    );
     expect(JSON.parse(refusal.payload)).toMatchObject({ level: 'warn', code: 'REMOTE_RESUME_REFUSED' });
     expect(JSON.parse(refusal.payload).message).toMatch(/allowRemoteResume/);
     expect(control.resumes).toEqual([]);
@@ -264,9 +354,21 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     await pub(broker.port, `${BASE}/cmd/explode`, 'now');
     await until(() => control.halts.length === 3, 3000, 'two more halts');
     expect(control.halts.slice(1).map((h) => h.reason)).toEqual(['halted over MQTT', 'halted over MQTT']);
-    await s.waitFor((m) => m.topic === `${BASE}/alert` && m.payload.includes('does not parse'), 3000, 'the malformed-payload alert');
-    await s.waitFor((m) => m.topic === `${BASE}/alert` && m.payload.includes('bytes ignored'), 3000, 'the huge-payload alert');
-    await s.waitFor((m) => m.topic === `${BASE}/alert` && m.payload.includes('unknown command topic'), 3000, 'the unknown-command alert');
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/alert` && m.payload.includes('does not parse'),
+      3000,
+      'the malformed-payload alert',
+    );
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/alert` && m.payload.includes('bytes ignored'),
+      3000,
+      'the huge-payload alert',
+    );
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/alert` && m.payload.includes('unknown command topic'),
+      3000,
+      'the unknown-command alert',
+    );
     expect(out.stats().connected).toBe(true);
   });
 
@@ -285,8 +387,16 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     const s = sub([`${BASE}/alert`]);
     const { out, control } = await output({ mqtt: { allowRemoteResume: true } });
     expect(await out.whenConnected(5000)).toBe(true);
-    await s.waitFor((m) => m.payload.includes('ignored a retained message on niftybox/testbox/cmd/halt'), 3000, 'the retained-command alert');
-    await s.waitFor((m) => m.payload.includes('ignored a retained message on niftybox/testbox/cmd/resume'), 3000, 'the retained-command alert');
+    await s.waitFor(
+      (m) => m.payload.includes('ignored a retained message on niftybox/testbox/cmd/halt'),
+      3000,
+      'the retained-command alert',
+    );
+    await s.waitFor(
+      (m) => m.payload.includes('ignored a retained message on niftybox/testbox/cmd/resume'),
+      3000,
+      'the retained-command alert',
+    );
     await sleep(300);
     expect(control.halts).toEqual([]);
     expect(control.resumes).toEqual([]);
@@ -317,25 +427,28 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     expect(await ok.out.whenConnected(5000)).toBe(true);
   });
 
-  it.skipIf(!hasOpenssl)('connects over mqtts:// with mqtt.caFile; without the CA the TLS failure names the fix', async () => {
-    await broker.dispose();
-    const certDir = mkdtempSync(join(tmpdir(), 'niftybox-certs-'));
-    cleanups.push(() => rmSync(certDir, { recursive: true, force: true }));
-    const certs = makeTestCerts(certDir);
-    broker = await new Mosquitto({ tls: certs }).start();
-    const s = sub([`${BASE}/availability`], ['--cafile', certs.cafile]);
-    const good = await output({ mqtt: { caFile: certs.cafile } });
-    expect(await good.out.whenConnected(5000)).toBe(true);
-    await s.waitFor((m) => m.payload === 'online', 5000, 'online over TLS');
-    await good.out.close();
+  it.skipIf(!hasOpenssl)(
+    'connects over mqtts:// with mqtt.caFile; without the CA the TLS failure names the fix',
+    async () => {
+      await broker.dispose();
+      const certDir = mkdtempSync(join(tmpdir(), 'niftybox-certs-'));
+      cleanups.push(() => rmSync(certDir, { recursive: true, force: true }));
+      const certs = makeTestCerts(certDir);
+      broker = await new Mosquitto({ tls: certs }).start();
+      const s = sub([`${BASE}/availability`], ['--cafile', certs.cafile]);
+      const good = await output({ mqtt: { caFile: certs.cafile } });
+      expect(await good.out.whenConnected(5000)).toBe(true);
+      await s.waitFor((m) => m.payload === 'online', 5000, 'online over TLS');
+      await good.out.close();
 
-    const bad = await output({ deviceId: 'other' } as Partial<MqttOutputOptions>);
-    await until(() => bad.alerts.length > 0, 5000, 'the TLS alert');
-    expect(bad.alerts[0]!.level).toBe('error');
-    expect(bad.alerts[0]!.message).toMatch(/TLS with MQTT broker mqtts:\/\/127\.0\.0\.1:\d+ failed: .*certificate/);
-    expect(bad.alerts[0]!.message).toMatch(/set mqtt\.caFile/);
-    expect(bad.out.stats().connected).toBe(false);
-  });
+      const bad = await output({ deviceId: 'other' } as Partial<MqttOutputOptions>);
+      await until(() => bad.alerts.length > 0, 5000, 'the TLS alert');
+      expect(bad.alerts[0]!.level).toBe('error');
+      expect(bad.alerts[0]!.message).toMatch(/TLS with MQTT broker mqtts:\/\/127\.0\.0\.1:\d+ failed: .*certificate/);
+      expect(bad.alerts[0]!.message).toMatch(/set mqtt\.caFile/);
+      expect(bad.out.stats().connected).toBe(false);
+    },
+  );
 
   it('a TLS failure is reported clearly and does not crash', async () => {
     // A plain TCP listener that is no TLS server: the handshake fails.
@@ -383,7 +496,11 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
     out.onState(sampleState());
     const s = new Sub(port, [`${BASE}/#`]);
     cleanups.push(() => s.stop());
-    await s.waitFor((m) => m.topic === `${BASE}/availability` && m.payload === 'online' && m.retained, 5000, 'online from the embedded broker');
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/availability` && m.payload === 'online' && m.retained,
+      5000,
+      'online from the embedded broker',
+    );
     await s.waitFor((m) => m.topic === `${BASE}/state` && m.retained, 5000, 'the state from the embedded broker');
     await out.close();
     // closed cleanly: the port is free again
@@ -392,6 +509,8 @@ describe.skipIf(!hasMosquitto)('MqttOutput with a real Mosquitto', () => {
   });
 
   it('startEmbeddedBroker names the problem when the port is taken', async () => {
-    await expect(startEmbeddedBroker({ port: broker.port })).rejects.toThrow(/port \d+ on 127\.0\.0\.1 is already in use/);
+    await expect(startEmbeddedBroker({ port: broker.port })).rejects.toThrow(
+      /port \d+ on 127\.0\.0\.1 is already in use/,
+    );
   });
 });

@@ -9,12 +9,30 @@ import { MqttOutput } from '../../src/mqtt/mqtt-output.js';
 import { hashPassword, verifyPassword } from '../../src/mqtt/password.js';
 import { builtCli } from '../support/cli.js';
 import { repoRoot } from '../support/shared-data.js';
-import { captureLog, freePort, hasMosquitto, Mosquitto, NO_MOSQUITTO_REASON, pub, readRetained, RecordingControl, sampleState, TempLedger, until } from './helpers.js';
+import {
+  captureLog,
+  freePort,
+  hasMosquitto,
+  Mosquitto,
+  NO_MOSQUITTO_REASON,
+  pub,
+  readRetained,
+  RecordingControl,
+  sampleState,
+  TempLedger,
+  until,
+} from './helpers.js';
 
 /** The built CLI as a child process, without blocking this process (which may host the embedded broker). */
-function cli(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [builtCli, ...args], { cwd: repoRoot, env: { ...process.env, NIFTYBOX_CONFIG: '', ...opts.env } });
+    const child = spawn(process.execPath, [builtCli, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, NIFTYBOX_CONFIG: '', ...opts.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -42,7 +60,9 @@ describe('niftybox mqtt hash-password', () => {
     const hash = r.stdout.trim();
     expect(hash).toMatch(/^scrypt\$/);
     expect(await verifyPassword('correct horse battery', hash)).toBe(true);
-    expect(mqttConfigSchema.parse({ embeddedBroker: { users: [{ name: 'ha', passwordHash: hash }] } }).embeddedBroker.users).toHaveLength(1);
+    expect(
+      mqttConfigSchema.parse({ embeddedBroker: { users: [{ name: 'ha', passwordHash: hash }] } }).embeddedBroker.users,
+    ).toHaveLength(1);
     const empty = await cli(['mqtt', 'hash-password']);
     expect(empty.code).toBe(64);
     expect(empty.stderr).toMatch(/no password on stdin/);
@@ -50,7 +70,7 @@ describe('niftybox mqtt hash-password', () => {
 });
 
 describe.skipIf(!hasMosquitto)(`niftybox mqtt forget${hasMosquitto ? '' : ` (${NO_MOSQUITTO_REASON})`}`, () => {
-  it('clears a device\'s retained config, state and availability on the configured broker', async () => {
+  it("clears a device's retained config, state and availability on the configured broker", async () => {
     const broker = await new Mosquitto().start();
     cleanups.push(() => broker.dispose());
     for (const [t, p] of [
@@ -58,21 +78,26 @@ describe.skipIf(!hasMosquitto)(`niftybox mqtt forget${hasMosquitto ? '' : ` (${N
       ['niftybox/oldbox/state', '{}'],
       ['niftybox/oldbox/availability', 'offline'],
       ['homeassistant/device/keepme/config', '{}'],
-    ]) await pub(broker.port, t!, p!, { retain: true });
+    ])
+      await pub(broker.port, t!, p!, { retain: true });
     const dir = tempDir();
     const cfg = join(dir, 'config.yaml');
     writeFileSync(cfg, `deviceId: thisbox\ndb: ${join(dir, 'l.db')}\nmqtt:\n  url: ${broker.url}\n`);
     const r = await cli(['mqtt', 'forget', '--device', 'oldbox', '--config', cfg]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/removed device "oldbox"/);
-    for (const t of ['homeassistant/device/oldbox/config', 'niftybox/oldbox/state', 'niftybox/oldbox/availability']) expect(await readRetained(broker.port, t, 1), t).toBeNull();
+    for (const t of ['homeassistant/device/oldbox/config', 'niftybox/oldbox/state', 'niftybox/oldbox/availability'])
+      expect(await readRetained(broker.port, t, 1), t).toBeNull();
     expect(await readRetained(broker.port, 'homeassistant/device/keepme/config')).toBe('{}');
   });
 
   it('no broker answering: exit 74 with the broker and what to check', async () => {
     const dir = tempDir();
     const cfg = join(dir, 'config.yaml');
-    writeFileSync(cfg, `deviceId: thisbox\ndb: ${join(dir, 'l.db')}\nmqtt:\n  url: mqtt://127.0.0.1:${await freePort()}\n`);
+    writeFileSync(
+      cfg,
+      `deviceId: thisbox\ndb: ${join(dir, 'l.db')}\nmqtt:\n  url: mqtt://127.0.0.1:${await freePort()}\n`,
+    );
     const r = await cli(['mqtt', 'forget', '--config', cfg]);
     expect(r.code).toBe(74);
     expect(r.stderr).toMatch(/^niftybox mqtt forget: mqtt:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.* — check mqtt\.url/);
@@ -81,7 +106,9 @@ describe.skipIf(!hasMosquitto)(`niftybox mqtt forget${hasMosquitto ? '' : ` (${N
 
   it('on the embedded broker an anonymous client may not clear topics; a user with publish rights can', async () => {
     const port = await freePort();
-    const users = [{ name: 'admin', passwordHash: hashPassword('adm1n-pass'), publish: ['homeassistant/#', 'niftybox/#'] }];
+    const users = [
+      { name: 'admin', passwordHash: hashPassword('adm1n-pass'), publish: ['homeassistant/#', 'niftybox/#'] },
+    ];
     const ledger = new TempLedger();
     cleanups.push(() => ledger.dispose());
     const out = new MqttOutput({
@@ -98,7 +125,11 @@ describe.skipIf(!hasMosquitto)(`niftybox mqtt forget${hasMosquitto ? '' : ` (${N
     expect(await out.whenConnected(5000)).toBe(true);
     out.onState(sampleState({ deviceId: 'thisbox' }));
     // everything out first: mosquitto_sub --retained-only exits on a live (non-retained) message
-    await until(() => out.stats().queued === 0 && out.stats().inflight === 0 && out.stats().published >= 3, 5000, 'the announcements published');
+    await until(
+      () => out.stats().queued === 0 && out.stats().inflight === 0 && out.stats().published >= 3,
+      5000,
+      'the announcements published',
+    );
     expect(await readRetained(port, 'homeassistant/device/thisbox/config')).not.toBeNull();
 
     const dir = tempDir();
@@ -109,7 +140,9 @@ describe.skipIf(!hasMosquitto)(`niftybox mqtt forget${hasMosquitto ? '' : ` (${N
     expect(anon.stderr).toMatch(/embedded broker/);
     expect(await readRetained(port, 'homeassistant/device/thisbox/config')).not.toBeNull();
 
-    const admin = await cli(['mqtt', 'forget', '--config', cfg], { env: { NIFTYBOX_MQTT_USERNAME: 'admin', NIFTYBOX_MQTT_PASSWORD: 'adm1n-pass' } });
+    const admin = await cli(['mqtt', 'forget', '--config', cfg], {
+      env: { NIFTYBOX_MQTT_USERNAME: 'admin', NIFTYBOX_MQTT_PASSWORD: 'adm1n-pass' },
+    });
     expect(admin.code, admin.stderr).toBe(0);
     expect(admin.stdout).toMatch(/this box's own device id/);
     expect(await readRetained(port, 'homeassistant/device/thisbox/config', 1)).toBeNull();

@@ -23,7 +23,9 @@ import { hasMosquitto, Mosquitto, NO_MOSQUITTO_REASON, readRetained, sampleState
 import { closedTrade, position } from '../store/helpers.js';
 
 const topics = topicsFor('niftybox', 'pi', 'homeassistant');
-const cfg = discoveryConfig(topics, { deviceId: 'pi', serial: null, swVersion: 'test' }) as { components: Record<string, Record<string, unknown>> };
+const cfg = discoveryConfig(topics, { deviceId: 'pi', serial: null, swVersion: 'test' }) as {
+  components: Record<string, Record<string, unknown>>;
+};
 const component = cfg.components.trade_event!;
 
 const state = sampleState();
@@ -35,7 +37,9 @@ const samples: EngineEvent[] = [
   { type: 'alert', ts: 5, level: 'warn', code: 'FEED_DOWN', message: 'feed not connected for 60 s; retrying' },
 ];
 /** Every attribute an event of some type carries (what HA keeps after taking out event_type). */
-const attributes = new Set(samples.flatMap((e) => Object.keys(haEventPayload(e, state)!)).filter((k) => k !== 'event_type'));
+const attributes = new Set(
+  samples.flatMap((e) => Object.keys(haEventPayload(e, state)!)).filter((k) => k !== 'event_type'),
+);
 
 /** The attribute names a template reads: `attributes.X` and, in the blueprint, `ev.X`. */
 function attributesRead(text: string): string[] {
@@ -46,7 +50,12 @@ describe('the Home Assistant event entity', () => {
   it('is announced as HA requires, on its own topic, with the five event types, in the device (removed with it)', () => {
     expect(haEventConfigProblems(component)).toEqual([]);
     expect(undocumentedKeys(cfg)).toEqual([]);
-    expect(component).toMatchObject({ platform: 'event', state_topic: 'niftybox/pi/event', event_types: ['entry', 'exit', 'halt', 'resume', 'alarm'], default_entity_id: 'event.niftybox_pi_trade_event' });
+    expect(component).toMatchObject({
+      platform: 'event',
+      state_topic: 'niftybox/pi/event',
+      event_types: ['entry', 'exit', 'halt', 'resume', 'alarm'],
+      default_entity_id: 'event.niftybox_pi_trade_event',
+    });
     expect(component.state_topic).not.toBe(topics.state);
     // the check catches what HA would reject
     expect(haEventConfigProblems({ ...component, event_types: [] })).toEqual(['event_types must be a list of strings']);
@@ -63,12 +72,25 @@ describe('the Home Assistant event entity', () => {
     }
     expect(samples.map((e) => haEventPayload(e, state)!.event_type)).toEqual([...HA_EVENT_TYPES]);
     const exit = haEventPayload(samples[1]!, state)!;
-    expect(exit).toMatchObject({ side: 'CE', symbol: expect.stringMatching(/^NIFTY \d\d [A-Z]{3} \d\d \d+ CE$/), entry_price: expect.any(Number), exit_price: expect.any(Number), pnl: expect.any(Number), reason: expect.any(String) });
+    expect(exit).toMatchObject({
+      side: 'CE',
+      symbol: expect.stringMatching(/^NIFTY \d\d [A-Z]{3} \d\d \d+ CE$/),
+      entry_price: expect.any(Number),
+      exit_price: expect.any(Number),
+      pnl: expect.any(Number),
+      reason: expect.any(String),
+    });
     // not an alarm: a guard cleared, a one-off note
-    expect(haEventPayload({ type: 'alert', ts: 6, level: 'info', code: 'FEED_DOWN_CLEARED', message: 'ok' }, state)).toBeNull();
+    expect(
+      haEventPayload({ type: 'alert', ts: 6, level: 'info', code: 'FEED_DOWN_CLEARED', message: 'ok' }, state),
+    ).toBeNull();
     // the check catches what HA would drop
-    expect(haEventMessageProblems({ event_types: types }, '{"event_type":"entry"}', true)).toEqual(['retained: HA ignores a replayed retained event']);
-    expect(haEventMessageProblems({ event_types: types }, '{"event_type":"trade"}', false)).toEqual(['event_type trade not in event_types']);
+    expect(haEventMessageProblems({ event_types: types }, '{"event_type":"entry"}', true)).toEqual([
+      'retained: HA ignores a replayed retained event',
+    ]);
+    expect(haEventMessageProblems({ event_types: types }, '{"event_type":"trade"}', false)).toEqual([
+      'event_type trade not in event_types',
+    ]);
   });
 
   it('the blueprint is a valid automation blueprint whose templates read only attributes the events carry', () => {
@@ -98,42 +120,68 @@ describe('the Home Assistant event entity', () => {
   });
 });
 
-describe.skipIf(!hasMosquitto)(`a demo session on a real Mosquitto fires an event for every trade${hasMosquitto ? '' : ` (${NO_MOSQUITTO_REASON})`}`, () => {
-  let broker: Mosquitto | undefined;
-  afterAll(async () => broker?.dispose());
+describe.skipIf(!hasMosquitto)(
+  `a demo session on a real Mosquitto fires an event for every trade${hasMosquitto ? '' : ` (${NO_MOSQUITTO_REASON})`}`,
+  () => {
+    let broker: Mosquitto | undefined;
+    afterAll(async () => broker?.dispose());
 
-  it('one entry and one exit event per ledger trade, never retained, each one HA takes', async () => {
-    broker = await new Mosquitto().start();
-    const home = mkdtempSync(join(tmpdir(), 'niftybox-haevent-'));
-    const db = join(home, 'ledger.db');
-    writeFileSync(
-      join(home, 'config.yaml'),
-      [`stateDir: ${home}`, 'deviceId: box27', 'demo: { sessionSeconds: 40, seed: 25 }', `mqtt: { url: "${broker.url}" }`, 'device: { display: { kind: none }, button: { simulated: true }, buzzer: { simulated: true } }'].join('\n') + '\n',
-    );
-    const sub = new Sub(broker.port, ['niftybox/box27-demo/event']);
-    try {
-      const run = await runCliAsync(['run', '--config', join(home, 'config.yaml'), '--demo', '--sessions', '1', '--db', db], home);
-      expect(run.code, run.stderr.slice(-2000)).toBe(0);
-      const trades = JSON.parse(runCli(['report', '--db', db, '--json']).stdout).trades as { id: number; side: string; netPnl: number; reason: string }[];
-      expect(trades.length, 'the demo session traded').toBeGreaterThan(0);
-      const config = JSON.parse((await readRetained(broker.port, 'homeassistant/device/box27-demo/config'))!);
-      const entity = config.components.trade_event;
-      expect(haEventConfigProblems(entity)).toEqual([]);
-      expect(entity.state_topic).toBe('niftybox/box27-demo/event');
-      const events = () => sub.messages.map((m) => ({ m, body: JSON.parse(m.payload) }));
-      await sub.waitFor(() => events().filter((e) => e.body.event_type === 'exit').length >= trades.length, 10_000, 'an exit event per trade');
-      for (const { m } of events()) {
-        expect(m.retained).toBe(false);
-        expect(haEventMessageProblems(entity, m.payload, m.retained)).toEqual([]);
+    it('one entry and one exit event per ledger trade, never retained, each one HA takes', async () => {
+      broker = await new Mosquitto().start();
+      const home = mkdtempSync(join(tmpdir(), 'niftybox-haevent-'));
+      const db = join(home, 'ledger.db');
+      writeFileSync(
+        join(home, 'config.yaml'),
+        [
+          `stateDir: ${home}`,
+          'deviceId: box27',
+          'demo: { sessionSeconds: 40, seed: 25 }',
+          `mqtt: { url: "${broker.url}" }`,
+          'device: { display: { kind: none }, button: { simulated: true }, buzzer: { simulated: true } }',
+        ].join('\n') + '\n',
+      );
+      const sub = new Sub(broker.port, ['niftybox/box27-demo/event']);
+      try {
+        const run = await runCliAsync(
+          ['run', '--config', join(home, 'config.yaml'), '--demo', '--sessions', '1', '--db', db],
+          home,
+        );
+        expect(run.code, run.stderr.slice(-2000)).toBe(0);
+        const trades = JSON.parse(runCli(['report', '--db', db, '--json']).stdout).trades as {
+          id: number;
+          side: string;
+          netPnl: number;
+          reason: string;
+        }[];
+        expect(trades.length, 'the demo session traded').toBeGreaterThan(0);
+        const config = JSON.parse((await readRetained(broker.port, 'homeassistant/device/box27-demo/config'))!);
+        const entity = config.components.trade_event;
+        expect(haEventConfigProblems(entity)).toEqual([]);
+        expect(entity.state_topic).toBe('niftybox/box27-demo/event');
+        const events = () => sub.messages.map((m) => ({ m, body: JSON.parse(m.payload) }));
+        await sub.waitFor(
+          () => events().filter((e) => e.body.event_type === 'exit').length >= trades.length,
+          10_000,
+          'an exit event per trade',
+        );
+        for (const { m } of events()) {
+          expect(m.retained).toBe(false);
+          expect(haEventMessageProblems(entity, m.payload, m.retained)).toEqual([]);
+        }
+        const of = (type: string) =>
+          events()
+            .filter((e) => e.body.event_type === type)
+            .map((e) => e.body);
+        expect(of('entry').map((b) => b.trade_id)).toEqual(trades.map((t) => t.id));
+        const exits = of('exit');
+        expect(exits.map((b) => b.trade_id)).toEqual(trades.map((t) => t.id));
+        exits.forEach((b, i) =>
+          expect([b.side, b.pnl, b.reason]).toEqual([trades[i]!.side, trades[i]!.netPnl, trades[i]!.reason]),
+        );
+        expect(typeof exits.at(-1)!.day_net).toBe('number');
+      } finally {
+        sub.stop();
       }
-      const of = (type: string) => events().filter((e) => e.body.event_type === type).map((e) => e.body);
-      expect(of('entry').map((b) => b.trade_id)).toEqual(trades.map((t) => t.id));
-      const exits = of('exit');
-      expect(exits.map((b) => b.trade_id)).toEqual(trades.map((t) => t.id));
-      exits.forEach((b, i) => expect([b.side, b.pnl, b.reason]).toEqual([trades[i]!.side, trades[i]!.netPnl, trades[i]!.reason]));
-      expect(typeof exits.at(-1)!.day_net).toBe('number');
-    } finally {
-      sub.stop();
-    }
-  }, 300_000);
-});
+    }, 300_000);
+  },
+);

@@ -42,7 +42,17 @@ export const HA_OPTIONS: Record<string, ReadonlySet<string>> = {
     'unit_of_measurement',
     'value_template',
   ]),
-  binary_sensor: new Set([...COMMON, 'device_class', 'expire_after', 'force_update', 'off_delay', 'payload_off', 'payload_on', 'state_topic', 'value_template']),
+  binary_sensor: new Set([
+    ...COMMON,
+    'device_class',
+    'expire_after',
+    'force_update',
+    'off_delay',
+    'payload_off',
+    'payload_on',
+    'state_topic',
+    'value_template',
+  ]),
   button: new Set([...COMMON, 'command_template', 'command_topic', 'device_class', 'payload_press', 'retain']),
   // integrations/event.mqtt (HA core mqtt/event.py: MQTT_RO_SCHEMA + device_class, name, event_types required).
   event: new Set([...COMMON, 'device_class', 'event_types', 'state_topic', 'value_template']),
@@ -60,8 +70,10 @@ export function haEventConfigProblems(c: Record<string, unknown>): string[] {
   const bad: string[] = [];
   if (c.platform !== 'event') bad.push('platform must be event');
   if (typeof c.state_topic !== 'string' || !c.state_topic) bad.push('state_topic is required');
-  if (!Array.isArray(c.event_types) || c.event_types.length === 0 || !c.event_types.every((t) => typeof t === 'string')) bad.push('event_types must be a list of strings');
-  if (c.device_class !== undefined && !HA_EVENT_DEVICE_CLASSES.has(String(c.device_class))) bad.push(`device_class ${String(c.device_class)}`);
+  if (!Array.isArray(c.event_types) || c.event_types.length === 0 || !c.event_types.every((t) => typeof t === 'string'))
+    bad.push('event_types must be a list of strings');
+  if (c.device_class !== undefined && !HA_EVENT_DEVICE_CLASSES.has(String(c.device_class)))
+    bad.push(`device_class ${String(c.device_class)}`);
   if (typeof c.unique_id !== 'string') bad.push('unique_id is required in device discovery');
   return bad;
 }
@@ -98,7 +110,18 @@ export const HA_DEVICE_KEYS = new Set([
   'via_device',
 ]);
 export const HA_ORIGIN_KEYS = new Set(['name', 'sw_version', 'support_url']);
-export const HA_DEVICE_PAYLOAD_KEYS = new Set(['device', 'origin', 'components', 'qos', 'state_topic', 'command_topic', 'encoding', 'availability', 'availability_topic', 'availability_mode']);
+export const HA_DEVICE_PAYLOAD_KEYS = new Set([
+  'device',
+  'origin',
+  'components',
+  'qos',
+  'state_topic',
+  'command_topic',
+  'encoding',
+  'availability',
+  'availability_topic',
+  'availability_mode',
+]);
 
 /** Which state classes HA allows for a device class we use (HA core `sensor/const.py` DEVICE_CLASS_STATE_CLASSES: MONETARY {TOTAL}, DURATION all). */
 export const HA_STATE_CLASSES_BY_DEVICE_CLASS: Record<string, ReadonlySet<string | undefined>> = {

@@ -15,7 +15,8 @@ import type { Logger } from '../../src/log.js';
 export const hasMosquitto =
   spawnSync('mosquitto', ['-h'], { stdio: 'ignore' }).error === undefined &&
   spawnSync('mosquitto_sub', ['--help'], { stdio: 'ignore' }).error === undefined;
-export const NO_MOSQUITTO_REASON = 'mosquitto / mosquitto_sub not installed (apt-get install -y mosquitto mosquitto-clients)';
+export const NO_MOSQUITTO_REASON =
+  'mosquitto / mosquitto_sub not installed (apt-get install -y mosquitto mosquitto-clients)';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -65,7 +66,23 @@ export function makeTestCerts(dir: string): { cafile: string; certfile: string; 
   run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=niftybox test CA']);
   run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
   writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.cnf']);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'san.cnf',
+  ]);
   return { cafile: join(dir, 'ca.crt'), certfile: join(dir, 'server.crt'), keyfile: join(dir, 'server.key') };
 }
 
@@ -84,8 +101,18 @@ export class Mosquitto {
 
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort();
-    const conf = [`listener ${this.port} 127.0.0.1`, 'persistence false', 'log_dest stderr', `user ${userInfo().username}`];
-    if (this.opts.tls) conf.push(`cafile ${this.opts.tls.cafile}`, `certfile ${this.opts.tls.certfile}`, `keyfile ${this.opts.tls.keyfile}`);
+    const conf = [
+      `listener ${this.port} 127.0.0.1`,
+      'persistence false',
+      'log_dest stderr',
+      `user ${userInfo().username}`,
+    ];
+    if (this.opts.tls)
+      conf.push(
+        `cafile ${this.opts.tls.cafile}`,
+        `certfile ${this.opts.tls.certfile}`,
+        `keyfile ${this.opts.tls.keyfile}`,
+      );
     if (this.opts.users) {
       const pwfile = join(this.dir, 'passwd');
       writeFileSync(pwfile, '');
@@ -170,8 +197,12 @@ export class Sub {
       const found = this.messages.find(pred);
       if (found) return found;
       if (Date.now() > until) {
-        const seen = this.messages.map((m) => `${m.retained ? 'R ' : ''}${m.topic} ${m.payload.slice(0, 120)}`).join('\n');
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; mosquitto_sub saw:\n${seen}\n${this.stderr}`);
+        const seen = this.messages
+          .map((m) => `${m.retained ? 'R ' : ''}${m.topic} ${m.payload.slice(0, 120)}`)
+          .join('\n');
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; mosquitto_sub saw:\n${seen}\n${this.stderr}`,
+        );
       }
       await sleep(20);
     }
@@ -203,12 +234,19 @@ export async function readRetained(port: number, topic: string, waitSec = 2): Pr
   });
 }
 
-export async function pub(port: number, topic: string, payload: string | null, opts: { retain?: boolean } = {}): Promise<void> {
+export async function pub(
+  port: number,
+  topic: string,
+  payload: string | null,
+  opts: { retain?: boolean } = {},
+): Promise<void> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-t', topic];
   if (payload === null) args.push('-n');
   else args.push('-m', payload);
   if (opts.retain) args.push('-r');
-  await new Promise<void>((resolve, reject) => execFile('mosquitto_pub', args, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    execFile('mosquitto_pub', args, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 export function sampleState(overrides: Partial<ApplianceState> = {}): ApplianceState {
@@ -357,9 +395,24 @@ export function exitEvent(tradeId: number, netPnl: number, day = '2025-06-02'): 
     type: 'exit',
     ts: t0 + 600_000,
     trade: {
-      tradeId, day, side: 'CE', instrumentKey: 'NSE_FO|12345', strike: 24550, expiry: '2025-06-05', quantity: 75,
-      entryTime: t0, entryPrice: 120.5, exitTime: t0 + 600_000, exitPrice: 140, reason: 'LOCK_SL', points: 19.5, grossPnl: netPnl + 61.2,
-      charges: 61.2, netPnl, chargeBreakdown: { brokerage: 40, stt: 5, exchange: 4, sebi: 0.01, stamp: 0.3, gst: 11.89, total: 61.2 }, slippageCost: 0,
+      tradeId,
+      day,
+      side: 'CE',
+      instrumentKey: 'NSE_FO|12345',
+      strike: 24550,
+      expiry: '2025-06-05',
+      quantity: 75,
+      entryTime: t0,
+      entryPrice: 120.5,
+      exitTime: t0 + 600_000,
+      exitPrice: 140,
+      reason: 'LOCK_SL',
+      points: 19.5,
+      grossPnl: netPnl + 61.2,
+      charges: 61.2,
+      netPnl,
+      chargeBreakdown: { brokerage: 40, stt: 5, exchange: 4, sebi: 0.01, stamp: 0.3, gst: 11.89, total: 61.2 },
+      slippageCost: 0,
     },
   };
 }

@@ -8,7 +8,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mqttConfigSchema } from '../../src/mqtt/config.js';
 import { MqttOutput } from '../../src/mqtt/mqtt-output.js';
 import { HA_OPTIONS, undocumentedKeys } from './ha-options.js';
-import { captureLog, exitEvent, hasMosquitto, Mosquitto, NO_MOSQUITTO_REASON, readRetained, RecordingControl, sampleState, TempLedger, until } from './helpers.js';
+import {
+  captureLog,
+  exitEvent,
+  hasMosquitto,
+  Mosquitto,
+  NO_MOSQUITTO_REASON,
+  readRetained,
+  RecordingControl,
+  sampleState,
+  TempLedger,
+  until,
+} from './helpers.js';
 import { renderTemplate } from './template.js';
 
 if (!hasMosquitto) console.warn(`skipping MQTT lifecycle tests: ${NO_MOSQUITTO_REASON}`);
@@ -43,7 +54,11 @@ describe.skipIf(!hasMosquitto)('Home Assistant discovery across restarts (real M
     await out.start();
     expect(await out.whenConnected(5000)).toBe(true);
     out.onState(sampleState({ deviceId }));
-    await until(() => out.stats().queued === 0 && out.stats().inflight === 0 && out.stats().published >= 2, 5000, 'everything published');
+    await until(
+      () => out.stats().queued === 0 && out.stats().inflight === 0 && out.stats().published >= 2,
+      5000,
+      'everything published',
+    );
     return out;
   }
 
@@ -59,7 +74,9 @@ describe.skipIf(!hasMosquitto)('Home Assistant discovery across restarts (real M
     const cfg = JSON.parse((await readRetained(broker.port, 'homeassistant/device/testbox/config'))!);
     const state = JSON.parse((await readRetained(broker.port, 'niftybox/testbox/state'))!);
     expect(undocumentedKeys(cfg)).toEqual([]);
-    const platforms = new Set(Object.values(cfg.components as Record<string, { platform: string }>).map((c) => c.platform));
+    const platforms = new Set(
+      Object.values(cfg.components as Record<string, { platform: string }>).map((c) => c.platform),
+    );
     for (const p of platforms) expect(Object.keys(HA_OPTIONS)).toContain(p);
 
     for (const key of ['net_pnl', 'realized_pnl']) {
@@ -75,7 +92,7 @@ describe.skipIf(!hasMosquitto)('Home Assistant discovery across restarts (real M
     expect(renderTemplate(cfg.components.all_time_net_pnl.value_template, state)).toBe('1706.5');
   });
 
-  it('after `discovery: false` and a restart the box\'s retained device config is gone', async () => {
+  it("after `discovery: false` and a restart the box's retained device config is gone", async () => {
     const first = await runBox('testbox');
     expect(await readRetained(broker.port, 'homeassistant/device/testbox/config')).not.toBeNull();
     expect(store.ledger.mqttAnnounced().map((a) => a.topic)).toContain('homeassistant/device/testbox/config');
@@ -88,17 +105,25 @@ describe.skipIf(!hasMosquitto)('Home Assistant discovery across restarts (real M
     expect(store.ledger.mqttAnnounced().map((a) => a.topic)).not.toContain('homeassistant/device/testbox/config');
   });
 
-  it('after a device-id change the old device\'s retained config, state and availability are cleared', async () => {
+  it("after a device-id change the old device's retained config, state and availability are cleared", async () => {
     const first = await runBox('oldbox');
-    for (const t of ['homeassistant/device/oldbox/config', 'niftybox/oldbox/state', 'niftybox/oldbox/availability']) expect(await readRetained(broker.port, t), t).not.toBeNull();
+    for (const t of ['homeassistant/device/oldbox/config', 'niftybox/oldbox/state', 'niftybox/oldbox/availability'])
+      expect(await readRetained(broker.port, t), t).not.toBeNull();
     await restart(first);
     // the old availability is `offline` now (clean close), still retained
     expect(await readRetained(broker.port, 'niftybox/oldbox/availability')).toBe('offline');
 
     await runBox('newbox');
-    await until(() => !store.ledger.mqttAnnounced().some((a) => a.deviceId === 'oldbox'), 5000, 'the ledger to drop the old device');
-    for (const t of ['homeassistant/device/oldbox/config', 'niftybox/oldbox/state', 'niftybox/oldbox/availability']) expect(await readRetained(broker.port, t, 1), t).toBeNull();
-    expect(JSON.parse((await readRetained(broker.port, 'homeassistant/device/newbox/config'))!).device.name).toBe('niftybox newbox');
+    await until(
+      () => !store.ledger.mqttAnnounced().some((a) => a.deviceId === 'oldbox'),
+      5000,
+      'the ledger to drop the old device',
+    );
+    for (const t of ['homeassistant/device/oldbox/config', 'niftybox/oldbox/state', 'niftybox/oldbox/availability'])
+      expect(await readRetained(broker.port, t, 1), t).toBeNull();
+    expect(JSON.parse((await readRetained(broker.port, 'homeassistant/device/newbox/config'))!).device.name).toBe(
+      'niftybox newbox',
+    );
     expect(await readRetained(broker.port, 'niftybox/newbox/availability')).toBe('online');
   });
 });

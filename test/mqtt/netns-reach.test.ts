@@ -9,7 +9,16 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttConfigSchema } from '../../src/mqtt/config.js';
 import { MqttOutput } from '../../src/mqtt/mqtt-output.js';
-import { captureLog, hasMosquitto, NO_MOSQUITTO_REASON, RecordingControl, sampleState, sleep, TempLedger, until } from './helpers.js';
+import {
+  captureLog,
+  hasMosquitto,
+  NO_MOSQUITTO_REASON,
+  RecordingControl,
+  sampleState,
+  sleep,
+  TempLedger,
+  until,
+} from './helpers.js';
 
 const tag = randomBytes(3).toString('hex');
 const NS = `nbx12-${tag}`;
@@ -34,7 +43,8 @@ function netnsUnavailable(): string | null {
   const r = ip(['netns', 'add', probe]);
   if (!r.ok) return `cannot create a network namespace (${r.err || 'ip netns add failed'})`;
   ip(['netns', 'del', probe]);
-  if (spawnSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }).stdout.includes(`10.213.${third}.`)) return `10.213.${third}.0/24 is routed on this machine already`;
+  if (spawnSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }).stdout.includes(`10.213.${third}.`))
+    return `10.213.${third}.0/24 is routed on this machine already`;
   return null;
 }
 
@@ -49,57 +59,104 @@ function inNs(cmd: string[], timeoutMs = 10_000): Promise<{ code: number; stdout
   );
 }
 
-describe.skipIf(unavailable !== null)(`the embedded broker from another host (netns ${NS}, ${HOST_ADDR} ↔ ${NS_ADDR})`, () => {
-  let out: MqttOutput;
-  let store: TempLedger;
-  const control = new RecordingControl();
-  let port = 0;
+describe.skipIf(unavailable !== null)(
+  `the embedded broker from another host (netns ${NS}, ${HOST_ADDR} ↔ ${NS_ADDR})`,
+  () => {
+    let out: MqttOutput;
+    let store: TempLedger;
+    const control = new RecordingControl();
+    let port = 0;
 
-  beforeAll(async () => {
-    const steps = [
-      ['netns', 'add', NS],
-      ['link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF],
-      ['link', 'set', NS_IF, 'netns', NS],
-      ['addr', 'add', `${HOST_ADDR}/30`, 'dev', HOST_IF],
-      ['link', 'set', HOST_IF, 'up'],
-      ['netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_ADDR}/30`, 'dev', NS_IF],
-      ['netns', 'exec', NS, 'ip', 'link', 'set', NS_IF, 'up'],
-      ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up'],
-    ];
-    for (const s of steps) {
-      const r = ip(s);
-      if (!r.ok) throw new Error(`ip ${s.join(' ')} failed: ${r.err}`);
-    }
-    store = new TempLedger();
-    // the default listen address (all interfaces), an ephemeral port
-    const config = mqttConfigSchema.parse({ embeddedBroker: { port: 0 } });
-    expect(config.embeddedBroker.host).toBe('0.0.0.0');
-    out = new MqttOutput({ config, deviceId: 'testbox', control, log: captureLog(), swVersion: 'test', serial: null, ledger: store.ledger });
-    await out.start();
-    expect(await out.whenConnected(5000)).toBe(true);
-    out.onState(sampleState());
-    port = Number(new URL(out.stats().broker!).port);
-  });
+    beforeAll(async () => {
+      const steps = [
+        ['netns', 'add', NS],
+        ['link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF],
+        ['link', 'set', NS_IF, 'netns', NS],
+        ['addr', 'add', `${HOST_ADDR}/30`, 'dev', HOST_IF],
+        ['link', 'set', HOST_IF, 'up'],
+        ['netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_ADDR}/30`, 'dev', NS_IF],
+        ['netns', 'exec', NS, 'ip', 'link', 'set', NS_IF, 'up'],
+        ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up'],
+      ];
+      for (const s of steps) {
+        const r = ip(s);
+        if (!r.ok) throw new Error(`ip ${s.join(' ')} failed: ${r.err}`);
+      }
+      store = new TempLedger();
+      // the default listen address (all interfaces), an ephemeral port
+      const config = mqttConfigSchema.parse({ embeddedBroker: { port: 0 } });
+      expect(config.embeddedBroker.host).toBe('0.0.0.0');
+      out = new MqttOutput({
+        config,
+        deviceId: 'testbox',
+        control,
+        log: captureLog(),
+        swVersion: 'test',
+        serial: null,
+        ledger: store.ledger,
+      });
+      await out.start();
+      expect(await out.whenConnected(5000)).toBe(true);
+      out.onState(sampleState());
+      port = Number(new URL(out.stats().broker!).port);
+    });
 
-  afterAll(async () => {
-    await out?.close();
-    store?.dispose();
-    ip(['netns', 'del', NS]); // takes the namespace's end of the pair, and with it the host's end
-    if (ip(['link', 'show', HOST_IF]).ok) ip(['link', 'del', HOST_IF]);
-  });
+    afterAll(async () => {
+      await out?.close();
+      store?.dispose();
+      ip(['netns', 'del', NS]); // takes the namespace's end of the pair, and with it the host's end
+      if (ip(['link', 'show', HOST_IF]).ok) ip(['link', 'del', HOST_IF]);
+    });
 
-  it('a client inside the namespace subscribes to the box\'s state over the veth pair; it may halt, not resume', async () => {
-    const sub = await inNs(['mosquitto_sub', '-h', HOST_ADDR, '-p', String(port), '-t', 'niftybox/testbox/state', '-C', '1', '-W', '5']);
-    expect(sub.code, sub.stderr).toBe(0);
-    const state = JSON.parse(sub.stdout);
-    expect(state).toMatchObject({ deviceId: 'testbox', trading: 'active' });
+    it("a client inside the namespace subscribes to the box's state over the veth pair; it may halt, not resume", async () => {
+      const sub = await inNs([
+        'mosquitto_sub',
+        '-h',
+        HOST_ADDR,
+        '-p',
+        String(port),
+        '-t',
+        'niftybox/testbox/state',
+        '-C',
+        '1',
+        '-W',
+        '5',
+      ]);
+      expect(sub.code, sub.stderr).toBe(0);
+      const state = JSON.parse(sub.stdout);
+      expect(state).toMatchObject({ deviceId: 'testbox', trading: 'active' });
 
-    const halt = await inNs(['mosquitto_pub', '-h', HOST_ADDR, '-p', String(port), '-q', '1', '-t', 'niftybox/testbox/cmd/halt', '-m', 'from the other host']);
-    expect(halt.code, halt.stderr).toBe(0);
-    await until(() => control.halts.length === 1, 3000, 'the halt from the namespace');
-    expect(control.halts[0]).toEqual({ reason: 'from the other host', source: 'mqtt' });
-    await inNs(['mosquitto_pub', '-h', HOST_ADDR, '-p', String(port), '-q', '1', '-t', 'niftybox/testbox/cmd/resume', '-m', '']);
-    await sleep(500);
-    expect(control.resumes).toEqual([]); // dropped by the broker: anonymous clients may not resume
-  });
-});
+      const halt = await inNs([
+        'mosquitto_pub',
+        '-h',
+        HOST_ADDR,
+        '-p',
+        String(port),
+        '-q',
+        '1',
+        '-t',
+        'niftybox/testbox/cmd/halt',
+        '-m',
+        'from the other host',
+      ]);
+      expect(halt.code, halt.stderr).toBe(0);
+      await until(() => control.halts.length === 1, 3000, 'the halt from the namespace');
+      expect(control.halts[0]).toEqual({ reason: 'from the other host', source: 'mqtt' });
+      await inNs([
+        'mosquitto_pub',
+        '-h',
+        HOST_ADDR,
+        '-p',
+        String(port),
+        '-q',
+        '1',
+        '-t',
+        'niftybox/testbox/cmd/resume',
+        '-m',
+        '',
+      ]);
+      await sleep(500);
+      expect(control.resumes).toEqual([]); // dropped by the broker: anonymous clients may not resume
+    });
+  },
+);

@@ -9,7 +9,18 @@ import type { ApplianceState } from '../../src/core/state.js';
 import { mqttConfigSchema } from '../../src/mqtt/config.js';
 import { VirtualClock } from '../../src/lib/clock.js';
 import { MqttOutput, type MqttAlert } from '../../src/mqtt/mqtt-output.js';
-import { captureLog, CuttableLink, hasMosquitto, Mosquitto, NO_MOSQUITTO_REASON, readRetained, RecordingControl, sampleState, Sub, until } from './helpers.js';
+import {
+  captureLog,
+  CuttableLink,
+  hasMosquitto,
+  Mosquitto,
+  NO_MOSQUITTO_REASON,
+  readRetained,
+  RecordingControl,
+  sampleState,
+  Sub,
+  until,
+} from './helpers.js';
 
 const DEVICE = 'outagebox';
 const BASE = `niftybox/${DEVICE}`;
@@ -22,11 +33,34 @@ const QUEUE_LIMIT = 50;
  */
 const SPEED = 10;
 
-const signal = (n: number): EngineEvent => ({ type: 'signal', ts: 1_000 + n, candleTs: n, kind: 'entry', side: n % 2 ? 'PE' : 'CE', action: 'blocked', blockedBy: ['chop'], close: 24500 + n, strategy: 'v25', readings: { ema: 24500, hist: 0.1, chop: 70 } });
+const signal = (n: number): EngineEvent => ({
+  type: 'signal',
+  ts: 1_000 + n,
+  candleTs: n,
+  kind: 'entry',
+  side: n % 2 ? 'PE' : 'CE',
+  action: 'blocked',
+  blockedBy: ['chop'],
+  close: 24500 + n,
+  strategy: 'v25',
+  readings: { ema: 24500, hist: 0.1, chop: 70 },
+});
 const entry = (tradeId: number): EngineEvent => ({
   type: 'entry',
   ts: 2_000,
-  position: { tradeId, side: 'PE', instrumentKey: 'NSE_FO|777', quantity: 75, entryTime: 2_000, entryPrice: 99, sl: 80, tp1: 130, tp1Hit: false, ltp: 99, signalCandleTs: 0 },
+  position: {
+    tradeId,
+    side: 'PE',
+    instrumentKey: 'NSE_FO|777',
+    quantity: 75,
+    entryTime: 2_000,
+    entryPrice: 99,
+    sl: 80,
+    tp1: 130,
+    tp1Hit: false,
+    ltp: 99,
+    signalCandleTs: 0,
+  },
 });
 
 if (!hasMosquitto) console.warn(`skipping MQTT outage tests: ${NO_MOSQUITTO_REASON}`);
@@ -36,7 +70,10 @@ describe.skipIf(!hasMosquitto)('broker outage', () => {
   afterEach(async () => {
     // every cleanup runs, even when one fails (a broker left running would outlive the test)
     const errors: unknown[] = [];
-    for (const c of cleanups.splice(0).reverse()) await Promise.resolve().then(c).catch((e) => errors.push(e));
+    for (const c of cleanups.splice(0).reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch((e) => errors.push(e));
     if (errors.length) throw errors[0];
   });
 
@@ -57,7 +94,13 @@ describe.skipIf(!hasMosquitto)('broker outage', () => {
   }
 
   /** Feeds the output like the engine would (an event every 10 ms of its clock), for `ms` of it; returns what it saw. */
-  async function keepProducing(out: MqttOutput, clock: VirtualClock, ms: number, state: () => ApplianceState, first = 0) {
+  async function keepProducing(
+    out: MqttOutput,
+    clock: VirtualClock,
+    ms: number,
+    state: () => ApplianceState,
+    first = 0,
+  ) {
     let n = first;
     let maxQueued = 0;
     const end = clock.now() + ms;
@@ -103,8 +146,16 @@ describe.skipIf(!hasMosquitto)('broker outage', () => {
     const back = clock.now();
     const s = new Sub(broker.port, [`${BASE}/availability`, `${BASE}/state`]);
     cleanups.push(() => s.stop());
-    await s.waitFor((m) => m.topic === `${BASE}/availability` && m.payload === 'online', 5000, '`online` after the broker returned');
-    await s.waitFor((m) => m.topic === `${BASE}/state` && JSON.parse(m.payload).ts === latest.ts, 5000, 'the latest state after the broker returned');
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/availability` && m.payload === 'online',
+      5000,
+      '`online` after the broker returned',
+    );
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/state` && JSON.parse(m.payload).ts === latest.ts,
+      5000,
+      'the latest state after the broker returned',
+    );
     expect(clock.now() - back).toBeLessThan(5000);
     expect(await readRetained(broker.port, `${BASE}/availability`)).toBe('online');
     expect(out.stats().connects).toBe(2);
@@ -129,7 +180,11 @@ describe.skipIf(!hasMosquitto)('broker outage', () => {
     await s.waitFor((m) => m.topic === `${BASE}/availability` && m.payload === 'online', 5000, 'online');
 
     await link.cut();
-    await s.waitFor((m) => m.topic === `${BASE}/availability` && m.payload === 'offline', 5000, 'the will `offline` while cut off');
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/availability` && m.payload === 'offline',
+      5000,
+      'the will `offline` while cut off',
+    );
     out.onEvents([entry(77)], state());
     const { produced } = await keepProducing(out, clock, 4000, state, 100);
     expect(out.stats().dropped).toBeGreaterThanOrEqual(produced - QUEUE_LIMIT);
@@ -138,15 +193,34 @@ describe.skipIf(!hasMosquitto)('broker outage', () => {
     const onlineBefore = s.on(`${BASE}/availability`).filter((m) => m.payload === 'online').length;
 
     await link.open();
-    await until(() => s.on(`${BASE}/availability`).filter((m) => m.payload === 'online').length > onlineBefore, 5000, 'online again');
-    await s.waitFor((m) => m.topic === `${BASE}/state` && JSON.parse(m.payload).ts === latest.ts, 5000, 'the latest state');
+    await until(
+      () => s.on(`${BASE}/availability`).filter((m) => m.payload === 'online').length > onlineBefore,
+      5000,
+      'online again',
+    );
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/state` && JSON.parse(m.payload).ts === latest.ts,
+      5000,
+      'the latest state',
+    );
     const trade = await s.waitFor((m) => m.topic === `${BASE}/trade`, 5000, 'the trade queued during the cut');
     expect(JSON.parse(trade.payload)).toMatchObject({ event: 'entry', tradeId: 77 });
-    const dropAlert = await s.waitFor((m) => m.topic === `${BASE}/alert` && m.payload.includes('were dropped'), 5000, 'the drop report');
+    const dropAlert = await s.waitFor(
+      (m) => m.topic === `${BASE}/alert` && m.payload.includes('were dropped'),
+      5000,
+      'the drop report',
+    );
     expect(JSON.parse(dropAlert.payload).message).toMatch(/^\d+ MQTT messages/);
     // the queued signals arrive in order, the newest last
-    await s.waitFor((m) => m.topic === `${BASE}/signal` && JSON.parse(m.payload).candleTs === 100 + produced - 1, 5000, 'the newest signal');
-    const sigs = s.on(`${BASE}/signal`).map((m) => JSON.parse(m.payload).candleTs as number).filter((n) => n >= 100);
+    await s.waitFor(
+      (m) => m.topic === `${BASE}/signal` && JSON.parse(m.payload).candleTs === 100 + produced - 1,
+      5000,
+      'the newest signal',
+    );
+    const sigs = s
+      .on(`${BASE}/signal`)
+      .map((m) => JSON.parse(m.payload).candleTs as number)
+      .filter((n) => n >= 100);
     expect(sigs.length).toBeGreaterThan(0);
     expect(sigs.length).toBeLessThanOrEqual(QUEUE_LIMIT);
     expect([...sigs].sort((a, b) => a - b)).toEqual(sigs);

@@ -12,15 +12,27 @@ import { CACHED_LENGTHS } from '../../src/mqtt/packet-length-cache.js';
 const require = createRequire(createRequire(import.meta.url).resolve('mqtt'));
 const mqttPacket = require('mqtt-packet') as {
   writeToStream: (packet: object, stream: object) => boolean;
-  parser: (opts?: object) => { on: (e: string, f: (p: { topic: string; payload: Buffer }) => void) => void; parse: (b: Buffer) => void };
+  parser: (opts?: object) => {
+    on: (e: string, f: (p: { topic: string; payload: Buffer }) => void) => void;
+    parse: (b: Buffer) => void;
+  };
 };
 
 /** Writes one PUBLISH with a payload of `size` bytes; returns the chunks the writer handed the stream. */
 function writePublish(size: number): (Buffer | string)[] {
   const chunks: (Buffer | string)[] = [];
   // a stream that keeps every chunk as written (a real one may concatenate them when corked)
-  const stream = { write: (c: Buffer | string) => (chunks.push(c), true), uncork: () => undefined, destroy: (err: Error) => { throw err; } };
-  mqttPacket.writeToStream({ cmd: 'publish', topic: 'niftybox/box/state', payload: Buffer.alloc(size, 0x61), qos: 0, retain: true }, stream);
+  const stream = {
+    write: (c: Buffer | string) => (chunks.push(c), true),
+    uncork: () => undefined,
+    destroy: (err: Error) => {
+      throw err;
+    },
+  };
+  mqttPacket.writeToStream(
+    { cmd: 'publish', topic: 'niftybox/box/state', payload: Buffer.alloc(size, 0x61), qos: 0, retain: true },
+    stream,
+  );
   return chunks;
 }
 

@@ -10,7 +10,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mqttConfigSchema } from '../../src/mqtt/config.js';
 import { MqttOutput } from '../../src/mqtt/mqtt-output.js';
 import { repoRoot } from '../support/shared-data.js';
-import { captureLog, hasMosquitto, Mosquitto, NO_MOSQUITTO_REASON, RecordingControl, sampleState, sleep, Sub, TempLedger, until } from './helpers.js';
+import {
+  captureLog,
+  hasMosquitto,
+  Mosquitto,
+  NO_MOSQUITTO_REASON,
+  RecordingControl,
+  sampleState,
+  sleep,
+  Sub,
+  TempLedger,
+  until,
+} from './helpers.js';
 
 function readmeAcl(): string {
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -21,7 +32,11 @@ function readmeAcl(): string {
 
 function publishAs(port: number, user: string, pass: string, topic: string, payload: string): Promise<number> {
   return new Promise((resolve) =>
-    execFile('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', pass, '-q', '1', '-t', topic, '-m', payload], (err) => resolve(err ? 1 : 0)),
+    execFile(
+      'mosquitto_pub',
+      ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', pass, '-q', '1', '-t', topic, '-m', payload],
+      (err) => resolve(err ? 1 : 0),
+    ),
   );
 }
 
@@ -32,14 +47,22 @@ afterEach(async () => {
 
 describe.skipIf(!hasMosquitto)(`README's Mosquitto ACL${hasMosquitto ? '' : ` (${NO_MOSQUITTO_REASON})`}`, () => {
   it('lets the box announce and clear an old device, HA read and halt, and nobody resume', async () => {
-    const broker = await new Mosquitto({ users: { niftybox: 'box-pass', homeassistant: 'ha-pass' }, acl: readmeAcl() }).start();
+    const broker = await new Mosquitto({
+      users: { niftybox: 'box-pass', homeassistant: 'ha-pass' },
+      acl: readmeAcl(),
+    }).start();
     cleanups.push(() => broker.dispose());
     const store = new TempLedger();
     cleanups.push(() => store.dispose());
     const control = new RecordingControl();
     const start = async (deviceId: string) => {
       const out = new MqttOutput({
-        config: mqttConfigSchema.parse({ url: broker.url, username: 'niftybox', password: 'box-pass', allowRemoteResume: true }),
+        config: mqttConfigSchema.parse({
+          url: broker.url,
+          username: 'niftybox',
+          password: 'box-pass',
+          allowRemoteResume: true,
+        }),
         deviceId,
         control,
         log: captureLog(),
@@ -57,17 +80,31 @@ describe.skipIf(!hasMosquitto)(`README's Mosquitto ACL${hasMosquitto ? '' : ` ($
     cleanups.push(() => ha.stop());
 
     const old = await start('oldbox');
-    await ha.waitFor((m) => m.topic === 'homeassistant/device/oldbox/config' && m.payload.length > 0, 5000, 'the old device config');
+    await ha.waitFor(
+      (m) => m.topic === 'homeassistant/device/oldbox/config' && m.payload.length > 0,
+      5000,
+      'the old device config',
+    );
     await old.close();
     store.reopen();
 
     await start('newbox');
-    await ha.waitFor((m) => m.topic === 'homeassistant/device/oldbox/config' && m.payload === '', 5000, 'the old device config cleared');
-    await ha.waitFor((m) => m.topic === 'homeassistant/device/newbox/config' && m.payload.length > 0, 5000, 'the new device config');
+    await ha.waitFor(
+      (m) => m.topic === 'homeassistant/device/oldbox/config' && m.payload === '',
+      5000,
+      'the old device config cleared',
+    );
+    await ha.waitFor(
+      (m) => m.topic === 'homeassistant/device/newbox/config' && m.payload.length > 0,
+      5000,
+      'the new device config',
+    );
     await ha.waitFor((m) => m.topic === 'niftybox/newbox/state', 5000, 'the state, read by HA');
     await sleep(300); // the box's command subscription in place
 
-    expect(await publishAs(broker.port, 'homeassistant', 'ha-pass', 'niftybox/newbox/cmd/halt', '{"reason":"HA"}')).toBe(0);
+    expect(
+      await publishAs(broker.port, 'homeassistant', 'ha-pass', 'niftybox/newbox/cmd/halt', '{"reason":"HA"}'),
+    ).toBe(0);
     await until(() => control.halts.length === 1, 3000, 'the halt from HA');
     // Mosquitto drops a publish its ACL denies (MQTT 3.1.1 has no way to say so): the box never hears it
     await publishAs(broker.port, 'homeassistant', 'ha-pass', 'niftybox/newbox/cmd/resume', '');

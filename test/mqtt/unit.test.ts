@@ -17,7 +17,12 @@ import { hashPassword, verifyPassword } from '../../src/mqtt/password.js';
 import { RecordingControl, sampleState } from './helpers.js';
 import { renderTemplate } from './template.js';
 
-const msg = (topic: string, payload: string, qos: 0 | 1 = 1, retain = false): OutgoingMessage => ({ topic, payload, qos, retain });
+const msg = (topic: string, payload: string, qos: 0 | 1 = 1, retain = false): OutgoingMessage => ({
+  topic,
+  payload,
+  qos,
+  retain,
+});
 
 describe('PublishQueue', () => {
   it('coalesces retained topics (latest wins) and sends them before events', () => {
@@ -107,11 +112,22 @@ describe('commands', () => {
     const lenient = new CommandHandler(topics, control, true);
     expect(lenient.handle('niftybox/box1/cmd/resume', Buffer.alloc(0), false).action).toBe('resumed');
     expect(control.resumes).toEqual(['mqtt']);
-    expect(lenient.handle('niftybox/box1/cmd/resume', Buffer.alloc(MAX_COMMAND_BYTES + 1), false).action).toBe('refused');
+    expect(lenient.handle('niftybox/box1/cmd/resume', Buffer.alloc(MAX_COMMAND_BYTES + 1), false).action).toBe(
+      'refused',
+    );
   });
 
   it('reports an engine that throws instead of throwing', () => {
-    const handler = new CommandHandler(topics, { halt: () => { throw new Error('boom'); }, resume: () => {} }, false);
+    const handler = new CommandHandler(
+      topics,
+      {
+        halt: () => {
+          throw new Error('boom');
+        },
+        resume: () => {},
+      },
+      false,
+    );
     const out = handler.handle('niftybox/box1/cmd/halt', Buffer.alloc(0), false);
     expect(out.action).toBe('refused');
     expect(out.alert?.message).toMatch(/boom/);
@@ -125,23 +141,47 @@ describe('event payloads', () => {
       {
         type: 'entry',
         ts: 1,
-        position: { tradeId: 9, side: 'CE', instrumentKey: 'NSE_FO|12345', quantity: 75, entryTime: 1, entryPrice: 120.5, sl: 98, tp1: 160, tp1Hit: false, ltp: 120.5, signalCandleTs: 0 },
+        position: {
+          tradeId: 9,
+          side: 'CE',
+          instrumentKey: 'NSE_FO|12345',
+          quantity: 75,
+          entryTime: 1,
+          entryPrice: 120.5,
+          sl: 98,
+          tp1: 160,
+          tp1Hit: false,
+          ltp: 120.5,
+          signalCandleTs: 0,
+        },
       },
       state,
     );
     expect(entry?.topic).toBe('trade');
     expect(entry?.body).toMatchObject({ event: 'entry', tradeId: 9, symbol: 'NIFTY 05 JUN 25 24550 CE' });
-    expect(eventMessage({ type: 'alert', ts: 5, level: 'warn', code: 'STALE_FEED', message: 'no ticks' }, state)).toMatchObject({
+    expect(
+      eventMessage({ type: 'alert', ts: 5, level: 'warn', code: 'STALE_FEED', message: 'no ticks' }, state),
+    ).toMatchObject({
       topic: 'alert',
       body: { level: 'warn', code: 'STALE_FEED', message: 'no ticks' },
     });
-    expect(eventMessage({ type: 'candle', ts: 1, instrumentKey: 'x', candle: { ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 0 } }, state)).toBeNull();
+    expect(
+      eventMessage(
+        { type: 'candle', ts: 1, instrumentKey: 'x', candle: { ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 0 } },
+        state,
+      ),
+    ).toBeNull();
   });
 });
 
 describe('Home Assistant discovery', () => {
   const topics = topicsFor('niftybox', 'Pi-4', 'homeassistant');
-  const cfg = discoveryConfig(topics, { deviceId: 'Pi-4', serial: '10000000abcdef', swVersion: '1.2.3', configurationUrl: 'http://pi.local:8080/' }) as {
+  const cfg = discoveryConfig(topics, {
+    deviceId: 'Pi-4',
+    serial: '10000000abcdef',
+    swVersion: '1.2.3',
+    configurationUrl: 'http://pi.local:8080/',
+  }) as {
     device: Record<string, unknown>;
     origin: Record<string, unknown>;
     components: Record<string, Record<string, unknown>>;
@@ -149,7 +189,12 @@ describe('Home Assistant discovery', () => {
   const cmps = Object.values(cfg.components);
 
   it('describes one device with unique ids, default_entity_id (no object_id) and the shared availability topic', () => {
-    expect(cfg.device).toMatchObject({ identifiers: ['niftybox_10000000abcdef'], sw_version: '1.2.3', configuration_url: 'http://pi.local:8080/', serial_number: '10000000abcdef' });
+    expect(cfg.device).toMatchObject({
+      identifiers: ['niftybox_10000000abcdef'],
+      sw_version: '1.2.3',
+      configuration_url: 'http://pi.local:8080/',
+      serial_number: '10000000abcdef',
+    });
     expect(cfg.origin.name).toBe('niftybox');
     const ids = cmps.map((c) => c.unique_id);
     expect(new Set(ids).size).toBe(ids.length);
@@ -160,20 +205,34 @@ describe('Home Assistant discovery', () => {
     }
     expect(cmps.filter((c) => c.platform === 'sensor')).toHaveLength(10);
     expect(cmps.filter((c) => c.platform === 'binary_sensor')).toHaveLength(3);
-    expect(cfg.components.net_pnl).toMatchObject({ device_class: 'monetary', unit_of_measurement: 'INR', state_class: 'total' });
+    expect(cfg.components.net_pnl).toMatchObject({
+      device_class: 'monetary',
+      unit_of_measurement: 'INR',
+      state_class: 'total',
+    });
     expect(cfg.components.last_tick_age).toMatchObject({ entity_category: 'diagnostic', expire_after: 90 });
-    expect(cfg.components.feed_connected).toMatchObject({ device_class: 'connectivity', entity_category: 'diagnostic' });
+    expect(cfg.components.feed_connected).toMatchObject({
+      device_class: 'connectivity',
+      entity_category: 'diagnostic',
+    });
     expect(cfg.components.trading_halted).toMatchObject({ device_class: 'problem' });
   });
 
   it('uses only options Home Assistant documents for each platform, with state classes and units HA allows', () => {
     expect(undocumentedKeys(cfg)).toEqual([]);
     // an unknown key is caught (the check itself works)
-    expect(undocumentedKeys({ ...cfg, components: { x: { platform: 'sensor', suggested_unit_of_measurement: 's' } } })).toEqual(['x.suggested_unit_of_measurement']);
+    expect(
+      undocumentedKeys({ ...cfg, components: { x: { platform: 'sensor', suggested_unit_of_measurement: 's' } } }),
+    ).toEqual(['x.suggested_unit_of_measurement']);
     for (const [key, c] of Object.entries(cfg.components)) {
       const dc = c.device_class as string | undefined;
-      if (dc && HA_STATE_CLASSES_BY_DEVICE_CLASS[dc]) expect(HA_STATE_CLASSES_BY_DEVICE_CLASS[dc]!.has(c.state_class as string | undefined), `${key} ${dc}/${String(c.state_class)}`).toBe(true);
-      if (dc && HA_UNITS_BY_DEVICE_CLASS[dc]) expect(HA_UNITS_BY_DEVICE_CLASS[dc]!.has(c.unit_of_measurement as string), `${key} unit`).toBe(true);
+      if (dc && HA_STATE_CLASSES_BY_DEVICE_CLASS[dc])
+        expect(
+          HA_STATE_CLASSES_BY_DEVICE_CLASS[dc]!.has(c.state_class as string | undefined),
+          `${key} ${dc}/${String(c.state_class)}`,
+        ).toBe(true);
+      if (dc && HA_UNITS_BY_DEVICE_CLASS[dc])
+        expect(HA_UNITS_BY_DEVICE_CLASS[dc]!.has(c.unit_of_measurement as string), `${key} unit`).toBe(true);
       // last_reset only on total sensors (HA: "the state_class option must be total")
       if (c.last_reset_value_template) expect(c.state_class, key).toBe('total');
       if (c.entity_category !== undefined && c.platform !== 'button') expect(c.entity_category, key).toBe('diagnostic');
@@ -194,9 +253,18 @@ describe('Home Assistant discovery', () => {
     }
     expect(cfg.components.unrealized_pnl).not.toHaveProperty('state_class');
     expect(cfg.components.unrealized_pnl).not.toHaveProperty('last_reset_value_template');
-    expect(cfg.components.all_time_net_pnl).toMatchObject({ device_class: 'monetary', unit_of_measurement: 'INR', state_class: 'total' });
+    expect(cfg.components.all_time_net_pnl).toMatchObject({
+      device_class: 'monetary',
+      unit_of_measurement: 'INR',
+      state_class: 'total',
+    });
     expect(cfg.components.all_time_net_pnl).not.toHaveProperty('last_reset_value_template');
-    expect(renderTemplate(cfg.components.all_time_net_pnl!.value_template as string, statePayload(sampleState(), { closedNetAllTime: 10_000 }))).toBe('10806.25');
+    expect(
+      renderTemplate(
+        cfg.components.all_time_net_pnl!.value_template as string,
+        statePayload(sampleState(), { closedNetAllTime: 10_000 }),
+      ),
+    ).toBe('10806.25');
     expect(cfg.components.trades_today!.state_class).toBe('total_increasing');
     expect(cfg.components.last_tick_age).not.toHaveProperty('suggested_unit_of_measurement');
   });
@@ -204,7 +272,12 @@ describe('Home Assistant discovery', () => {
   it('has exactly one command entity, the halt button, and nothing that could resume', () => {
     const commanding = cmps.filter((c) => Object.keys(c).some((k) => k.startsWith('command_topic')));
     expect(commanding).toHaveLength(1);
-    expect(commanding[0]).toMatchObject({ platform: 'button', name: 'Halt trading', command_topic: 'niftybox/Pi-4/cmd/halt', retain: false });
+    expect(commanding[0]).toMatchObject({
+      platform: 'button',
+      name: 'Halt trading',
+      command_topic: 'niftybox/Pi-4/cmd/halt',
+      retain: false,
+    });
     expect(JSON.stringify(cfg)).not.toMatch(/cmd\/resume/);
   });
 
@@ -227,10 +300,19 @@ describe('Home Assistant discovery', () => {
 
     const withStrategy = { ...state, strategy: { name: 'confluence', params: { rsiPeriod: 14, stMult: 3 } } };
     expect(r('strategy', withStrategy)).toBe('confluence');
-    expect(JSON.parse(renderTemplate(cfg.components.strategy!.json_attributes_template as string, withStrategy))).toEqual({ name: 'confluence', params: { rsiPeriod: 14, stMult: 3 } });
+    expect(
+      JSON.parse(renderTemplate(cfg.components.strategy!.json_attributes_template as string, withStrategy)),
+    ).toEqual({ name: 'confluence', params: { rsiPeriod: 14, stMult: 3 } });
     expect(r('strategy', { ...state, strategy: undefined })).toBe('v25');
 
-    const flat = { ...state, position: null, spot: null, trading: 'halted', pnl: { ...state.pnl, trades: 0, wins: 0 }, feed: { connected: false, lastTickAgeMs: null } };
+    const flat = {
+      ...state,
+      position: null,
+      spot: null,
+      trading: 'halted',
+      pnl: { ...state.pnl, trades: 0, wins: 0 },
+      feed: { connected: false, lastTickAgeMs: null },
+    };
     expect(r('position', flat)).toBe('flat');
     expect(renderTemplate(cfg.components.position!.json_attributes_template as string, flat)).toBe('{}');
     expect(r('win_rate', flat)).toBe('None'); // HA shows unknown
@@ -240,7 +322,9 @@ describe('Home Assistant discovery', () => {
   });
 
   it('falls back to the device id when there is no serial, and omits the URL when none is given', () => {
-    const c = discoveryConfig(topics, { deviceId: 'Pi-4', serial: null, swVersion: 'x' }) as { device: Record<string, unknown> };
+    const c = discoveryConfig(topics, { deviceId: 'Pi-4', serial: null, swVersion: 'x' }) as {
+      device: Record<string, unknown>;
+    };
     expect(c.device.identifiers).toEqual(['niftybox_pi_4']);
     expect(c.device).not.toHaveProperty('configuration_url');
     expect(slug('My Box!')).toBe('my_box');
@@ -250,7 +334,10 @@ describe('Home Assistant discovery', () => {
     const dir = mkdtempSync(join(tmpdir(), 'niftybox-serial-'));
     const cpu = join(dir, 'cpuinfo');
     const dt = join(dir, 'serial-number');
-    writeFileSync(cpu, 'processor\t: 0\nHardware\t: BCM2835\nRevision\t: c03111\nSerial\t\t: 10000000ABCDEF01\nModel\t\t: Raspberry Pi 4\n');
+    writeFileSync(
+      cpu,
+      'processor\t: 0\nHardware\t: BCM2835\nRevision\t: c03111\nSerial\t\t: 10000000ABCDEF01\nModel\t\t: Raspberry Pi 4\n',
+    );
     expect(readDeviceSerial({ cpuinfo: cpu, devicetree: dt })).toBe('10000000abcdef01');
     writeFileSync(cpu, 'processor\t: 0\nSerial\t\t: 0000000000000000\n');
     writeFileSync(dt, '10000000feedbeef\0');
@@ -269,11 +356,19 @@ describe('connection messages and backoff', () => {
     expect(p.message).toMatch(/mqtt\.username/);
     expect(p.message).not.toMatch(/secretpw/);
     expect(displayUrl('mqtts://u:p@h:8883')).toBe('mqtts://h:8883');
-    const tls = describeConnectionError(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'mqtts://h:8883');
+    const tls = describeConnectionError(
+      Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+      'mqtts://h:8883',
+    );
     expect(tls.kind).toBe('tls');
     expect(tls.message).toMatch(/mqtt\.caFile/);
-    expect(describeConnectionError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 'mqtt://h:1').message).toMatch(/is it running/);
-    expect(describeConnectionError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'mqtts://h:1883').message).toMatch(/is that port a TLS listener/);
+    expect(
+      describeConnectionError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 'mqtt://h:1').message,
+    ).toMatch(/is it running/);
+    expect(
+      describeConnectionError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'mqtts://h:1883')
+        .message,
+    ).toMatch(/is that port a TLS listener/);
   });
 
   it('backs off exponentially up to the cap and resets', () => {
@@ -287,9 +382,15 @@ describe('connection messages and backoff', () => {
 
 describe('mqtt config', () => {
   it('rejects topic prefixes that would make invalid or wildcard topics', () => {
-    for (const bad of ['#', 'nifty/+', 'a b', '/niftybox', 'niftybox/', '']) expect(mqttConfigSchema.safeParse({ baseTopic: bad }).success, bad).toBe(false);
+    for (const bad of ['#', 'nifty/+', 'a b', '/niftybox', 'niftybox/', ''])
+      expect(mqttConfigSchema.safeParse({ baseTopic: bad }).success, bad).toBe(false);
     expect(mqttConfigSchema.parse({ baseTopic: 'home/trading' }).baseTopic).toBe('home/trading');
-    expect(mqttConfigSchema.parse({})).toMatchObject({ baseTopic: 'niftybox', discoveryPrefix: 'homeassistant', allowRemoteResume: false, discovery: true });
+    expect(mqttConfigSchema.parse({})).toMatchObject({
+      baseTopic: 'niftybox',
+      discoveryPrefix: 'homeassistant',
+      allowRemoteResume: false,
+      discovery: true,
+    });
   });
 });
 
@@ -318,7 +419,13 @@ describe('embedded broker access rules', () => {
     expect(mayPublish(r, 'niftybox/box1/cmd/halt', true)).toBe(false);
     expect(mayPublish(r, 'homeassistant/status', false)).toBe(true);
     expect(mayPublish(r, 'homeassistant/status', true), 'nothing retained').toBe(false);
-    for (const t of ['niftybox/box1/cmd/resume', 'niftybox/box1/state', 'homeassistant/device/box1/config', 'niftybox/other/cmd/halt']) expect(mayPublish(r, t, false), t).toBe(false);
+    for (const t of [
+      'niftybox/box1/cmd/resume',
+      'niftybox/box1/state',
+      'homeassistant/device/box1/config',
+      'niftybox/other/cmd/halt',
+    ])
+      expect(mayPublish(r, t, false), t).toBe(false);
   });
 
   it('hashes passwords with scrypt and verifies them; config refuses a plain password', async () => {
@@ -327,7 +434,9 @@ describe('embedded broker access rules', () => {
     expect(await verifyPassword('correct horse', h)).toBe(true);
     expect(await verifyPassword('wrong', h)).toBe(false);
     expect(await verifyPassword('correct horse', 'plain')).toBe(false);
-    expect(() => mqttConfigSchema.parse({ embeddedBroker: { users: [{ name: 'ha', passwordHash: 'hunter2' }] } })).toThrow(/hash-password/);
+    expect(() =>
+      mqttConfigSchema.parse({ embeddedBroker: { users: [{ name: 'ha', passwordHash: 'hunter2' }] } }),
+    ).toThrow(/hash-password/);
     const cfg = mqttConfigSchema.parse({});
     expect(cfg.embeddedBroker).toMatchObject({ host: '0.0.0.0', port: 1883, allowAnonymous: true, users: [] });
   });
@@ -353,9 +462,15 @@ describe('the ledger migration for MQTT announcements', () => {
         expect(ledger.mqttAnnounced()).toEqual([]);
         ledger.commit([exitEvent(1, 100.5), exitEvent(2, -20.25)], null);
         expect(ledger.allTimeNetPnl()).toBeCloseTo(80.25, 6);
-        ledger.rememberMqttAnnounced([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 1 }]);
-        ledger.rememberMqttAnnounced([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 }]);
-        expect(ledger.mqttAnnounced()).toEqual([{ topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 }]);
+        ledger.rememberMqttAnnounced([
+          { topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 1 },
+        ]);
+        ledger.rememberMqttAnnounced([
+          { topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 },
+        ]);
+        expect(ledger.mqttAnnounced()).toEqual([
+          { topic: 'homeassistant/device/a/config', deviceId: 'a', kind: 'discovery', announcedAt: 2 },
+        ]);
         ledger.forgetMqttAnnounced('homeassistant/device/a/config');
         expect(ledger.mqttAnnounced()).toEqual([]);
       } finally {

@@ -15,7 +15,7 @@ describe('groupIndian', () => {
 
   it('matches toLocaleString("en-IN") on paise amounts across magnitudes', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 5000; i++) {
       const v = Math.round(rand() * 10 ** Math.floor(rand() * 11)) / 100;
       expect(groupIndian(v)).toBe(v.toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 }));

@@ -4,7 +4,15 @@ import { istTime } from '../../src/core/time.js';
 import { NIFTY_INDEX_KEY } from '../../src/core/types.js';
 import { setLogSink } from '../../src/log.js';
 import { VirtualClock } from '../../src/sim/clock.js';
-import { duplicateFrames, plusOnly, rejectToken, restRateLimit, silence, type FakeFrame, type FakeUpstoxBehaviour } from '../../src/sim/fake-behaviours.js';
+import {
+  duplicateFrames,
+  plusOnly,
+  rejectToken,
+  restRateLimit,
+  silence,
+  type FakeFrame,
+  type FakeUpstoxBehaviour,
+} from '../../src/sim/fake-behaviours.js';
 import { startFakeUpstox, type FakeUpstox } from '../../src/sim/fake-upstox.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -14,7 +22,11 @@ afterEach(async () => {
 beforeAll(() => setLogSink(() => {}));
 
 async function fake(behaviours: FakeUpstoxBehaviour[] = []): Promise<FakeUpstox> {
-  const f = await startFakeUpstox({ clock: new VirtualClock(istTime('2025-11-10', '10:00'), 30), pumpIntervalMs: 10, behaviours });
+  const f = await startFakeUpstox({
+    clock: new VirtualClock(istTime('2025-11-10', '10:00'), 30),
+    pumpIntervalMs: 10,
+    behaviours,
+  });
   cleanups.push(() => f.close());
   return f;
 }
@@ -66,21 +78,29 @@ describe('the fake Upstox with composable behaviours', () => {
     const watcher: FakeUpstoxBehaviour = { name: 'frame watcher', onFrameOut: (fr) => (seen.push(fr.kind), [fr]) };
     const maintenance: FakeUpstoxBehaviour = {
       name: 'profile down for maintenance',
-      onAuthorized: (call) => (call.url.pathname === '/v2/user/profile' ? call.answerError(503, 'UDAPI100500', 'maintenance') : undefined),
+      onAuthorized: (call) =>
+        call.url.pathname === '/v2/user/profile' ? call.answerError(503, 'UDAPI100500', 'maintenance') : undefined,
     };
     f.use(duplicateFrames(), watcher, maintenance);
     expect(await get(f, '/v2/user/profile')).toEqual({ status: 503, code: 'UDAPI100500' });
     expect((await get(f, '/v2/market/timings/2025-11-10')).status).toBe(200);
 
-    const url = await fetch(`${f.apiBaseUrl}/v3/feed/market-data-feed/authorize`, { headers: { Authorization: `Bearer ${f.token}` } }).then((r) => r.json() as Promise<{ data: { authorized_redirect_uri: string } }>);
+    const url = await fetch(`${f.apiBaseUrl}/v3/feed/market-data-feed/authorize`, {
+      headers: { Authorization: `Bearer ${f.token}` },
+    }).then((r) => r.json() as Promise<{ data: { authorized_redirect_uri: string } }>);
     const ws = new WebSocket(url.data.authorized_redirect_uri);
     cleanups.push(() => ws.terminate());
     let frames = 0;
     ws.on('message', () => frames++);
     await new Promise((r) => ws.on('open', r));
-    ws.send(Buffer.from(JSON.stringify({ guid: 'g', method: 'sub', data: { mode: 'ltpc', instrumentKeys: [NIFTY_INDEX_KEY] } })));
+    ws.send(
+      Buffer.from(
+        JSON.stringify({ guid: 'g', method: 'sub', data: { mode: 'ltpc', instrumentKeys: [NIFTY_INDEX_KEY] } }),
+      ),
+    );
     const until = Date.now() + 3000;
-    while (seen.filter((k) => k === 'live_feed').length < 6 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (seen.filter((k) => k === 'live_feed').length < 6 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
     expect(seen.slice(0, 2)).toEqual(['market_info', 'initial_feed']);
     const live = seen.filter((k) => k === 'live_feed').length;
     expect(live).toBeGreaterThanOrEqual(6);

@@ -52,7 +52,9 @@ async function streamTicks(opts: FakeUpstoxOptions & { clock: VirtualClock }, ke
 }
 
 function candlesOf(ticks: FeedTick[], key: string): Candle[] {
-  return candlesFromTrades(ticks.filter((t) => t.instrumentKey === key).map((t) => ({ ts: t.ts, price: t.ltp, qty: t.ltq ?? 0 })));
+  return candlesFromTrades(
+    ticks.filter((t) => t.instrumentKey === key).map((t) => ({ ts: t.ts, price: t.ltp, qty: t.ltq ?? 0 })),
+  );
 }
 
 describe('fake Upstox driven by the market simulator', () => {
@@ -70,11 +72,19 @@ describe('fake Upstox driven by the market simulator', () => {
     stream.on('tick', (t) => !t.initial && ticks.push(t));
     stream.subscribe([NIFTY_INDEX_KEY], 'ltpc');
     stream.start();
-    await waitFor(() => f.stats.subscriptionRequests.length > 0 && stream.stats.frames >= f.stats.framesSent, 30_000, 'the subscription');
+    await waitFor(
+      () => f.stats.subscriptionRequests.length > 0 && stream.stats.frames >= f.stats.framesSent,
+      30_000,
+      'the subscription',
+    );
     while (clock.now() < until) {
       clock.advance(5_000);
       f.pump();
-      await waitFor(() => stream.stats.frames >= f.stats.framesSent, 30_000, `the frames up to ${new Date(clock.now()).toISOString()}`);
+      await waitFor(
+        () => stream.stats.frames >= f.stats.framesSent,
+        30_000,
+        `the frames up to ${new Date(clock.now()).toISOString()}`,
+      );
     }
     expect(ticks[0]!.ts).toBeGreaterThanOrEqual(start);
     expect(ticks.at(-1)!.ts).toBeGreaterThan(until - 5_000);
@@ -94,7 +104,13 @@ describe('fake Upstox driven by the market simulator', () => {
     const a = await fake({ clock, seed: 25 });
     const b = await fake({ clock, seed: 25 });
     const get = (f: typeof a) =>
-      warmUpIndexCandles({ rest: new UpstoxRest({ baseUrl: f.apiBaseUrl, token: f.token }), local: [], calendar, today: '2026-11-23', now: clock.now() });
+      warmUpIndexCandles({
+        rest: new UpstoxRest({ baseUrl: f.apiBaseUrl, token: f.token }),
+        local: [],
+        calendar,
+        today: '2026-11-23',
+        now: clock.now(),
+      });
     const [ca, cb] = await Promise.all([get(a), get(b)]);
     expect(ca).toEqual(cb);
     expect(new Set(ca.map((c) => istDate(c.ts))).size).toBe(5);
@@ -104,10 +120,16 @@ describe('fake Upstox driven by the market simulator', () => {
 
   it('OAuth dialog refuses a wrong client_id; the code is single-use', async () => {
     const f = await fake({ clock: new ManualClock(Date.now()) });
-    const bad = await fetch(`${f.loginBaseUrl}/v2/login/authorization/dialog?response_type=code&client_id=nope&redirect_uri=http://x/cb`, { redirect: 'manual' });
+    const bad = await fetch(
+      `${f.loginBaseUrl}/v2/login/authorization/dialog?response_type=code&client_id=nope&redirect_uri=http://x/cb`,
+      { redirect: 'manual' },
+    );
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors[0].error_code).toBe('UDAPI100068');
-    const ok = await fetch(`${f.loginBaseUrl}/v2/login/authorization/dialog?response_type=code&client_id=${f.apiKey}&redirect_uri=http://x/cb&state=s1`, { redirect: 'manual' });
+    const ok = await fetch(
+      `${f.loginBaseUrl}/v2/login/authorization/dialog?response_type=code&client_id=${f.apiKey}&redirect_uri=http://x/cb&state=s1`,
+      { redirect: 'manual' },
+    );
     const code = new URL(ok.headers.get('location')!).searchParams.get('code')!;
     const rest = new UpstoxRest({ baseUrl: f.apiBaseUrl });
     const p = { code, apiKey: f.apiKey, apiSecret: f.apiSecret, redirectUri: 'http://x/cb' };
@@ -119,8 +141,14 @@ describe('fake Upstox driven by the market simulator', () => {
     const day = '2025-11-10';
     const clock = new VirtualClock(istTime(day, '11:00'), 600);
     const sim = new MarketSimulator({ seed: 25 });
-    const ce = sim.contracts(day).find((c) => c.expiry === '2025-11-11' && c.side === 'CE' && Math.abs(c.strike - sim.dayOpen(day)) < 50)!;
-    const { ticks } = await streamTicks({ clock, source: sim }, [NIFTY_INDEX_KEY, ce.instrumentKey], istTime(day, '11:05'));
+    const ce = sim
+      .contracts(day)
+      .find((c) => c.expiry === '2025-11-11' && c.side === 'CE' && Math.abs(c.strike - sim.dayOpen(day)) < 50)!;
+    const { ticks } = await streamTicks(
+      { clock, source: sim },
+      [NIFTY_INDEX_KEY, ce.instrumentKey],
+      istTime(day, '11:05'),
+    );
     const opt = ticks.filter((t) => t.instrumentKey === ce.instrumentKey);
     expect(opt.length).toBeGreaterThan(100);
     for (const t of opt.slice(0, 50)) {
@@ -146,7 +174,11 @@ describe('fake Upstox replaying recorded candles', () => {
     const source = new CandleReplay(parseIndexCsv(csvIndex, 'index.csv'), parseOptionsCsv(csvOptions));
     // Two virtual minutes (200 ms real) before the open: the subscription lands before the first tick even on a loaded machine.
     const clock = new VirtualClock(istTime('2025-10-20', '09:13'), 600);
-    const { ticks, f } = await streamTicks({ clock, source }, [NIFTY_INDEX_KEY, 'NSE_FO|11111'], istTime('2025-10-20', '09:24') + 50_000);
+    const { ticks, f } = await streamTicks(
+      { clock, source },
+      [NIFTY_INDEX_KEY, 'NSE_FO|11111'],
+      istTime('2025-10-20', '09:24') + 50_000,
+    );
     const idx = ticks.filter((t) => t.instrumentKey === NIFTY_INDEX_KEY);
     expect(idx.map((t) => t.ltp)).toEqual([25800.5, 25790.1, 25850, 25840.2, 25840, 25820, 25860.3, 25825.9]);
     const b0 = istTime('2025-10-20', '09:15');
@@ -156,26 +188,38 @@ describe('fake Upstox replaying recorded candles', () => {
     const rest = new UpstoxRest({ baseUrl: f.apiBaseUrl, token: f.token });
     expect(await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).toEqual(parseIndexCsv(csvIndex, 'index.csv'));
     const listed = await rest.optionContracts();
-    expect(listed.map((c) => [c.side, c.strike, c.expiry, c.lotSize])).toEqual([['CE', 25850, '2025-10-20', 75], ['PE', 25850, '2025-10-20', 75]]);
+    expect(listed.map((c) => [c.side, c.strike, c.expiry, c.lotSize])).toEqual([
+      ['CE', 25850, '2025-10-20', 75],
+      ['PE', 25850, '2025-10-20', 75],
+    ]);
   });
 
-  it.skipIf(!hasSharedData)(`replays the real data: a day's candles round-trip exactly (${hasSharedData ? 'shared data present' : noSharedDataReason})`, async () => {
-    const index = parseIndexCsv(readShared(indexCsv), indexCsv);
-    const options = parseOptionsCsv(readShared(optionsCsv));
-    const source = new CandleReplay(index, options);
-    const day = '2025-10-20';
-    const expected = index.filter((c) => istDate(c.ts) === day);
-    expect(expected).toHaveLength(75);
-    expect(dayCandles(source, NIFTY_INDEX_KEY, day)).toEqual(expected);
-    const listed = source.contracts(day);
-    expect(listed.map((c) => c.expiry)).toEqual(['2025-10-20', '2025-10-20']);
-    const f = await fake({ clock: new ManualClock(istTime('2025-10-23', '12:00')), source });
-    const rest = new UpstoxRest({ baseUrl: f.apiBaseUrl, token: f.token });
-    expect(await rest.historicalCandles(NIFTY_INDEX_KEY, 'minutes', 5, day, day)).toEqual(expected);
-    const pe = listed.find((c) => c.side === 'PE')!;
-    const expectedPe = options.find((o) => o.contract.instrumentKey === pe.instrumentKey)!.candles.filter((c) => istDate(c.ts) === day);
-    // An expired contract: its candles come from the expired-instruments API, not the V3 historical one.
-    expect((await rest.expiredHistoricalCandles(pe.instrumentKey, '5minute', day, day)).map(({ oi: _oi, ...c }) => c)).toEqual(expectedPe);
-    await expect(rest.historicalCandles(pe.instrumentKey, 'minutes', 5, day, day)).rejects.toMatchObject({ code: 'UDAPI100011' });
-  });
+  it.skipIf(!hasSharedData)(
+    `replays the real data: a day's candles round-trip exactly (${hasSharedData ? 'shared data present' : noSharedDataReason})`,
+    async () => {
+      const index = parseIndexCsv(readShared(indexCsv), indexCsv);
+      const options = parseOptionsCsv(readShared(optionsCsv));
+      const source = new CandleReplay(index, options);
+      const day = '2025-10-20';
+      const expected = index.filter((c) => istDate(c.ts) === day);
+      expect(expected).toHaveLength(75);
+      expect(dayCandles(source, NIFTY_INDEX_KEY, day)).toEqual(expected);
+      const listed = source.contracts(day);
+      expect(listed.map((c) => c.expiry)).toEqual(['2025-10-20', '2025-10-20']);
+      const f = await fake({ clock: new ManualClock(istTime('2025-10-23', '12:00')), source });
+      const rest = new UpstoxRest({ baseUrl: f.apiBaseUrl, token: f.token });
+      expect(await rest.historicalCandles(NIFTY_INDEX_KEY, 'minutes', 5, day, day)).toEqual(expected);
+      const pe = listed.find((c) => c.side === 'PE')!;
+      const expectedPe = options
+        .find((o) => o.contract.instrumentKey === pe.instrumentKey)!
+        .candles.filter((c) => istDate(c.ts) === day);
+      // An expired contract: its candles come from the expired-instruments API, not the V3 historical one.
+      expect(
+        (await rest.expiredHistoricalCandles(pe.instrumentKey, '5minute', day, day)).map(({ oi: _oi, ...c }) => c),
+      ).toEqual(expectedPe);
+      await expect(rest.historicalCandles(pe.instrumentKey, 'minutes', 5, day, day)).rejects.toMatchObject({
+        code: 'UDAPI100011',
+      });
+    },
+  );
 });

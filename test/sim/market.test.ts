@@ -23,14 +23,22 @@ function chop(c: Candle[], i: number, n = 14): number | null {
 /** V25-like entries: hist rising (falling) three candles, close above (below) EMA21, CHOP < 57. */
 function signalsPerDay(candles: Candle[], days: string[]): number[] {
   const closes = candles.map((c) => c.close);
-  const macd = MACD.calculate({ values: closes, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false });
+  const macd = MACD.calculate({
+    values: closes,
+    fastPeriod: 12,
+    slowPeriod: 26,
+    signalPeriod: 9,
+    SimpleMAOscillator: false,
+    SimpleMASignal: false,
+  });
   const ema = EMA.calculate({ values: closes, period: 21 });
   const hist = (i: number) => macd[i - (closes.length - macd.length)]?.histogram;
   const emaAt = (i: number) => ema[i - (closes.length - ema.length)];
   const perDay = new Map<string, number>(days.map((d) => [d, 0]));
   for (let i = 40; i < candles.length; i++) {
     const [h0, h1, h2, e, ch] = [hist(i), hist(i - 1), hist(i - 2), emaAt(i), chop(candles, i)];
-    if (h0 === undefined || h1 === undefined || h2 === undefined || e === undefined || ch === null || ch >= 57) continue;
+    if (h0 === undefined || h1 === undefined || h2 === undefined || e === undefined || ch === null || ch >= 57)
+      continue;
     const up = h0 > h1 && h1 > h2 && candles[i]!.close > e;
     const down = h0 < h1 && h1 < h2 && candles[i]!.close < e;
     const day = new Date(candles[i]!.ts + 330 * 60_000).toISOString().slice(0, 10);
@@ -80,11 +88,15 @@ describe('MarketSimulator', () => {
     const ce = sim.optionPrice({ side: 'CE', strike: atm, expiry }, spot, ts);
     const pe = sim.optionPrice({ side: 'PE', strike: atm, expiry }, spot, ts);
     expect(Math.abs(ce - pe)).toBeLessThan(Math.abs(spot - atm) + 15);
-    expect(sim.optionPrice({ side: 'CE', strike: atm - 500, expiry }, spot, ts)).toBeGreaterThanOrEqual(spot - (atm - 500) - 0.05);
+    expect(sim.optionPrice({ side: 'CE', strike: atm - 500, expiry }, spot, ts)).toBeGreaterThanOrEqual(
+      spot - (atm - 500) - 0.05,
+    );
     const later = sim.optionPrice({ side: 'CE', strike: atm, expiry }, spot, ts + 24 * 3600_000);
     expect(later).toBeLessThan(ce);
     // The smile: far OTM puts carry a higher IV than ATM.
-    expect(sim.greeks({ side: 'PE', strike: atm - 1000, expiry }, spot, ts).iv).toBeGreaterThan(sim.greeks({ side: 'PE', strike: atm, expiry }, spot, ts).iv);
+    expect(sim.greeks({ side: 'PE', strike: atm - 1000, expiry }, spot, ts).iv).toBeGreaterThan(
+      sim.greeks({ side: 'PE', strike: atm, expiry }, spot, ts).iv,
+    );
   });
 
   it('lists strikes every 50 on the calendar expiries, keys resolve back to contracts', () => {

@@ -98,9 +98,17 @@ function verify(file: string, seenDone: number, context: string): number {
     expect(last, `${context}: a batch the writer reported done is missing`).toBeGreaterThanOrEqual(seenDone);
     for (let i = 0; i < TOTAL; i++) {
       const parts = batchFootprint(i) as [string, unknown[], number][];
-      const found = parts.map(([sql, params]) => db.prepare(sql).pluck().get(...params) as number);
+      const found = parts.map(
+        ([sql, params]) =>
+          db
+            .prepare(sql)
+            .pluck()
+            .get(...params) as number,
+      );
       const want = i <= last ? parts.map((p) => p[2]) : parts.map(() => 0);
-      expect(found, `${context}: batch ${i} (checkpoint at ${last}) is not ${i <= last ? 'whole' : 'absent'}`).toEqual(want);
+      expect(found, `${context}: batch ${i} (checkpoint at ${last}) is not ${i <= last ? 'whole' : 'absent'}`).toEqual(
+        want,
+      );
     }
   } finally {
     db.close();
@@ -126,7 +134,9 @@ function dump(file: string): Record<string, string> {
     };
     const out: Record<string, string> = {};
     for (const [table, by] of Object.entries(order)) {
-      const rows = (db.prepare(`SELECT * FROM ${table} ORDER BY ${by}`).raw().all() as unknown[][]).map((r) => (table === 'alerts' ? r.slice(1) : r));
+      const rows = (db.prepare(`SELECT * FROM ${table} ORDER BY ${by}`).raw().all() as unknown[][]).map((r) =>
+        table === 'alerts' ? r.slice(1) : r,
+      );
       out[table] = `${rows.length} rows, sha256 ${createHash('sha256').update(JSON.stringify(rows)).digest('hex')}`;
     }
     return out;
@@ -174,7 +184,8 @@ describe('crash safety (real SIGKILL of a committing process)', () => {
       if (lastLine.startsWith('begin ')) midCommitKills++;
       last = verify(file, done.length ? Math.max(...done) : -1, context);
     }
-    if (process.env.NIFTYBOX_CRASH_DEBUG) console.log(`kills ${kills}, inside commit() ${midCommitKills}, last batch ${last}`);
+    if (process.env.NIFTYBOX_CRASH_DEBUG)
+      console.log(`kills ${kills}, inside commit() ${midCommitKills}, last batch ${last}`);
     expect(kills).toBeGreaterThanOrEqual(10);
     expect(midCommitKills, `seed ${seed}: too few kills landed inside commit()`).toBeGreaterThanOrEqual(4);
     expect(last, 'the kills should leave work to finish').toBeLessThan(TOTAL - 1);

@@ -12,8 +12,16 @@ export interface CapturedLog extends Logger {
 /** A logger that keeps what it is told, for assertions. */
 export function captureLog(): CapturedLog {
   const lines: CapturedLog['lines'] = [];
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push({ level, msg, fields });
-  const log: CapturedLog = { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log };
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, msg, fields });
+  const log: CapturedLog = {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => log,
+  };
   return log;
 }
 
@@ -72,14 +80,27 @@ export function closedTrade(tradeId: number, over: Partial<ClosedTrade> = {}): C
     grossPnl: 1177.5000000000002,
     charges: 61.83729999999999,
     netPnl: 1115.6627000000003,
-    chargeBreakdown: { brokerage: 40, stt: 8.7787, exchange: 7.6011, sebi: 0.0164, stamp: 0.2280, gst: 5.213159999999999, total: 61.83729999999999 },
+    chargeBreakdown: {
+      brokerage: 40,
+      stt: 8.7787,
+      exchange: 7.6011,
+      sebi: 0.0164,
+      stamp: 0.228,
+      gst: 5.213159999999999,
+      total: 61.83729999999999,
+    },
     slippageCost: 7.5,
     ...over,
   };
 }
 
 export function candleEvent(instrumentKey: string, ts: number, base = 24500): EngineEvent {
-  return { type: 'candle', ts: ts + 300_000, instrumentKey, candle: { ts, open: base + 0.05, high: base + 12.4, low: base - 7.15, close: base + 3.3, volume: 12_345 } };
+  return {
+    type: 'candle',
+    ts: ts + 300_000,
+    instrumentKey,
+    candle: { ts, open: base + 0.05, high: base + 12.4, low: base - 7.15, close: base + 3.3, volume: 12_345 },
+  };
 }
 
 /** One of every event type, in a plausible order. */
@@ -90,8 +111,29 @@ export function everyEventType(): EngineEvent[] {
   return [
     candleEvent('NSE_INDEX|Nifty 50', OPEN_TS),
     candleEvent(CE_KEY, OPEN_TS, 101),
-    { type: 'signal', ts: OPEN_TS + 300_000, candleTs: OPEN_TS, kind: 'entry', side: 'CE', action: 'taken', close: 24503.3, strategy: 'v25', readings: { ema: 24490.12, hist: 1.25, chop: 38.2 } },
-    { type: 'signal', ts: OPEN_TS + 300_000, candleTs: OPEN_TS, kind: 'entry', side: 'PE', action: 'blocked', blockedBy: ['CHOP', 'MAX_TRADES'], close: 24503.3, strategy: 'v25', readings: { ema: 24490.12, hist: -0.5, chop: 61.7 } },
+    {
+      type: 'signal',
+      ts: OPEN_TS + 300_000,
+      candleTs: OPEN_TS,
+      kind: 'entry',
+      side: 'CE',
+      action: 'taken',
+      close: 24503.3,
+      strategy: 'v25',
+      readings: { ema: 24490.12, hist: 1.25, chop: 38.2 },
+    },
+    {
+      type: 'signal',
+      ts: OPEN_TS + 300_000,
+      candleTs: OPEN_TS,
+      kind: 'entry',
+      side: 'PE',
+      action: 'blocked',
+      blockedBy: ['CHOP', 'MAX_TRADES'],
+      close: 24503.3,
+      strategy: 'v25',
+      readings: { ema: 24490.12, hist: -0.5, chop: 61.7 },
+    },
     { type: 'entry', ts: p.entryTime, position: p },
     { type: 'position', ts: p.entryTime + 60_000, position: tp1, change: 'TP1' },
     { type: 'order_cancelled', ts: OPEN_TS + 900_000, side: 'PE', kind: 'entry', reason: 'NO_NEXT_CANDLE' },
@@ -105,5 +147,6 @@ export function everyEventType(): EngineEvent[] {
 /** The child-process fixtures import the compiled ledger: fail clearly when it was not built. */
 export function requireBuiltLedger(): void {
   const built = new URL('../../dist/store/ledger.js', import.meta.url);
-  if (!fs.existsSync(built)) throw new Error(`${built.pathname} is missing: run "npm run build" first (npm test does it for you)`);
+  if (!fs.existsSync(built))
+    throw new Error(`${built.pathname} is missing: run "npm run build" first (npm test does it for you)`);
 }

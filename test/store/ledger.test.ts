@@ -6,7 +6,19 @@ import type { EngineEvent } from '../../src/core/events.js';
 import { Ledger, LedgerError, LedgerWriteError } from '../../src/store/ledger.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/migrations.js';
 import { CACHE_KIB } from '../../src/store/connection.js';
-import { CE_KEY, DAY, OPEN_TS, PE_KEY, candleEvent, captureLog, closedTrade, everyEventType, position, removeTempDirs, tempDir } from './helpers.js';
+import {
+  CE_KEY,
+  DAY,
+  OPEN_TS,
+  PE_KEY,
+  candleEvent,
+  captureLog,
+  closedTrade,
+  everyEventType,
+  position,
+  removeTempDirs,
+  tempDir,
+} from './helpers.js';
 
 const open: Ledger[] = [];
 function openLedger(file: string, opts: { readonly?: boolean; busyTimeoutMs?: number } = {}): Ledger {
@@ -37,7 +49,17 @@ describe('Ledger.open', () => {
     expect(db.pragma('cache_size', { simple: true })).toBe(-CACHE_KIB); // a bounded page cache (issue 25)
     expect(CACHE_KIB).toBeLessThanOrEqual(512);
     expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(ledger.counts()).toEqual({ orders: 0, fills: 0, trades: 0, positions: 0, halts: 0, alerts: 0, signals: 0, candles: 0, checkpoints: 0 });
+    expect(ledger.counts()).toEqual({
+      orders: 0,
+      fills: 0,
+      trades: 0,
+      positions: 0,
+      halts: 0,
+      alerts: 0,
+      signals: 0,
+      candles: 0,
+      checkpoints: 0,
+    });
     expect(ledger.haltState()).toEqual({ halted: false, reason: null, ts: null, source: null });
     expect(ledger.openPosition()).toBeNull();
     expect(ledger.loadCheckpoint()).toBeNull();
@@ -156,7 +178,10 @@ describe('Ledger.commit', () => {
   it('round-trips every event type', () => {
     const ledger = openLedger(path.join(tempDir(), 'ledger.db'));
     const events = everyEventType();
-    ledger.commit(events, { ts: OPEN_TS + 2_000_000, data: { lastBucket: OPEN_TS, nested: { ema: 24490.123456789, list: [1, null, 'x'] } } });
+    ledger.commit(events, {
+      ts: OPEN_TS + 2_000_000,
+      data: { lastBucket: OPEN_TS, nested: { ema: 24490.123456789, list: [1, null, 'x'] } },
+    });
 
     const trade = closedTrade(1);
     expect(ledger.trades()).toEqual([trade]);
@@ -164,9 +189,45 @@ describe('Ledger.commit', () => {
     expect(ledger.maxTradeId()).toBe(1);
     const orders = ledger.orders();
     expect(orders).toEqual([
-      { key: 'T1:entry', tradeId: 1, kind: 'entry', side: 'CE', instrumentKey: CE_KEY, quantity: 75, ts: trade.entryTime, status: 'filled', reason: null, fillPrice: trade.entryPrice, fillTs: trade.entryTime },
-      { key: `C${OPEN_TS + 900_000}:PE:entry`, tradeId: null, kind: 'entry', side: 'PE', instrumentKey: null, quantity: null, ts: OPEN_TS + 900_000, status: 'cancelled', reason: 'NO_NEXT_CANDLE', fillPrice: null, fillTs: null },
-      { key: 'T1:exit', tradeId: 1, kind: 'exit', side: 'CE', instrumentKey: CE_KEY, quantity: 75, ts: trade.exitTime, status: 'filled', reason: 'LOCK_SL', fillPrice: trade.exitPrice, fillTs: trade.exitTime },
+      {
+        key: 'T1:entry',
+        tradeId: 1,
+        kind: 'entry',
+        side: 'CE',
+        instrumentKey: CE_KEY,
+        quantity: 75,
+        ts: trade.entryTime,
+        status: 'filled',
+        reason: null,
+        fillPrice: trade.entryPrice,
+        fillTs: trade.entryTime,
+      },
+      {
+        key: `C${OPEN_TS + 900_000}:PE:entry`,
+        tradeId: null,
+        kind: 'entry',
+        side: 'PE',
+        instrumentKey: null,
+        quantity: null,
+        ts: OPEN_TS + 900_000,
+        status: 'cancelled',
+        reason: 'NO_NEXT_CANDLE',
+        fillPrice: null,
+        fillTs: null,
+      },
+      {
+        key: 'T1:exit',
+        tradeId: 1,
+        kind: 'exit',
+        side: 'CE',
+        instrumentKey: CE_KEY,
+        quantity: 75,
+        ts: trade.exitTime,
+        status: 'filled',
+        reason: 'LOCK_SL',
+        fillPrice: trade.exitPrice,
+        fillTs: trade.exitTime,
+      },
     ]);
     expect(ledger.signals()).toEqual(events.filter((e) => e.type === 'signal'));
     expect(ledger.alerts(10)).toEqual(events.filter((e) => e.type === 'alert'));
@@ -177,8 +238,21 @@ describe('Ledger.commit', () => {
     expect(ledger.candles(CE_KEY, OPEN_TS, OPEN_TS)).toEqual([candles[1]!.candle]);
     expect(ledger.lastCandleTs(CE_KEY)).toBe(OPEN_TS);
     expect(ledger.lastCandleTs(PE_KEY)).toBeNull();
-    expect(ledger.loadCheckpoint()).toEqual({ ts: OPEN_TS + 2_000_000, data: { lastBucket: OPEN_TS, nested: { ema: 24490.123456789, list: [1, null, 'x'] } } });
-    expect(ledger.counts()).toEqual({ orders: 3, fills: 2, trades: 1, positions: 0, halts: 2, alerts: 1, signals: 2, candles: 2, checkpoints: 1 });
+    expect(ledger.loadCheckpoint()).toEqual({
+      ts: OPEN_TS + 2_000_000,
+      data: { lastBucket: OPEN_TS, nested: { ema: 24490.123456789, list: [1, null, 'x'] } },
+    });
+    expect(ledger.counts()).toEqual({
+      orders: 3,
+      fills: 2,
+      trades: 1,
+      positions: 0,
+      halts: 2,
+      alerts: 1,
+      signals: 2,
+      candles: 2,
+      checkpoints: 1,
+    });
   });
 
   it('keeps an open position with its TP1 update, and the halt state across a reopen', () => {
@@ -188,19 +262,39 @@ describe('Ledger.commit', () => {
     a.commit([{ type: 'entry', ts: p.entryTime, position: p }], null);
     expect(a.openPosition()).toEqual(p);
     const moved = { ...p, tp1Hit: true, sl: p.entryPrice + 8, ltp: 130.4 };
-    a.commit([{ type: 'position', ts: p.entryTime + 5_000, position: moved, change: 'TP1' }, { type: 'halt', ts: p.entryTime + 6_000, reason: 'daily loss limit', source: 'guard' }], null);
+    a.commit(
+      [
+        { type: 'position', ts: p.entryTime + 5_000, position: moved, change: 'TP1' },
+        { type: 'halt', ts: p.entryTime + 6_000, reason: 'daily loss limit', source: 'guard' },
+      ],
+      null,
+    );
     a.close();
     const b = openLedger(file, { readonly: true });
     expect(b.openPosition()).toEqual(moved);
-    expect(b.haltState()).toEqual({ halted: true, reason: 'daily loss limit', ts: p.entryTime + 6_000, source: 'guard' });
+    expect(b.haltState()).toEqual({
+      halted: true,
+      reason: 'daily loss limit',
+      ts: p.entryTime + 6_000,
+      source: 'guard',
+    });
     expect(b.maxTradeId()).toBe(7);
   });
 
   it('filters trades by IST trading day, inclusive, ordered by entry time', () => {
     const ledger = openLedger(path.join(tempDir(), 'ledger.db'));
-    const t = (id: number, day: string, entryTime: number) => closedTrade(id, { day, entryTime, exitTime: entryTime + 60_000 });
-    const trades = [t(3, '2025-06-03', 3_000), t(1, '2025-06-02', 2_000), t(2, '2025-06-02', 1_000), t(4, '2025-06-04', 4_000)];
-    ledger.commit(trades.map((trade) => ({ type: 'exit', ts: trade.exitTime, trade })), null);
+    const t = (id: number, day: string, entryTime: number) =>
+      closedTrade(id, { day, entryTime, exitTime: entryTime + 60_000 });
+    const trades = [
+      t(3, '2025-06-03', 3_000),
+      t(1, '2025-06-02', 2_000),
+      t(2, '2025-06-02', 1_000),
+      t(4, '2025-06-04', 4_000),
+    ];
+    ledger.commit(
+      trades.map((trade) => ({ type: 'exit', ts: trade.exitTime, trade })),
+      null,
+    );
     expect(ledger.trades().map((x) => x.tradeId)).toEqual([2, 1, 3, 4]);
     expect(ledger.trades({ from: '2025-06-02', to: '2025-06-02' }).map((x) => x.tradeId)).toEqual([2, 1]);
     expect(ledger.trades({ from: '2025-06-03' }).map((x) => x.tradeId)).toEqual([3, 4]);
@@ -290,7 +384,9 @@ describe('Ledger.commit', () => {
     const p = position(1);
     ledger.commit([{ type: 'entry', ts: p.entryTime, position: p }], null);
     const other = position(1, { entryTime: p.entryTime + 86_400_000 });
-    const err = catchError(() => ledger.commit([candleEvent(CE_KEY, OPEN_TS), { type: 'entry', ts: other.entryTime, position: other }], null));
+    const err = catchError(() =>
+      ledger.commit([candleEvent(CE_KEY, OPEN_TS), { type: 'entry', ts: other.entryTime, position: other }], null),
+    );
     expect(err).toBeInstanceOf(LedgerWriteError);
     expect(err.message).toMatch(/trade id 1 is already in the ledger/);
     expect(ledger.counts().candles).toBe(0);
@@ -318,7 +414,13 @@ describe('Ledger.commit', () => {
 
   it('returns the newest alerts first, up to the limit', () => {
     const ledger = openLedger(path.join(tempDir(), 'ledger.db'));
-    const alerts: EngineEvent[] = [3, 1, 2].map((n) => ({ type: 'alert', ts: n * 1000, level: 'info', code: 'FEED_DOWN', message: `alert ${n}` }));
+    const alerts: EngineEvent[] = [3, 1, 2].map((n) => ({
+      type: 'alert',
+      ts: n * 1000,
+      level: 'info',
+      code: 'FEED_DOWN',
+      message: `alert ${n}`,
+    }));
     ledger.commit(alerts, null);
     expect(ledger.alerts(2).map((a) => a.message)).toEqual(['alert 3', 'alert 2']);
     expect(ledger.alerts().map((a) => a.message)).toEqual(['alert 3', 'alert 2', 'alert 1']);
@@ -363,21 +465,45 @@ describe('migration 4 (strategies): a ledger from before opens and reports as be
     const raw = new Database(file);
     for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
       raw.exec(m.sql);
-      raw.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, 0)').run(m.version, m.description);
+      raw
+        .prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, 0)')
+        .run(m.version, m.description);
     }
     raw.pragma('user_version = 3');
-    raw.prepare(
-      `INSERT INTO trades VALUES (1, '2025-06-02', 'CE', 'NSE_FO|1', 24500, '2025-06-05', 75, 1000, 120.5, 2000, 135.5, 'LOCK_SL', 15, 1125, 61.2, 1063.8, 40, 5, 4, 0.01, 0.3, 11.89, 61.2, 0)`,
-    ).run();
-    raw.prepare(`INSERT INTO signals VALUES (900, 600, 'entry', 'CE', 'taken', NULL, 24503.3, 24490.12, 1.25, 38.2)`).run();
+    raw
+      .prepare(
+        `INSERT INTO trades VALUES (1, '2025-06-02', 'CE', 'NSE_FO|1', 24500, '2025-06-05', 75, 1000, 120.5, 2000, 135.5, 'LOCK_SL', 15, 1125, 61.2, 1063.8, 40, 5, 4, 0.01, 0.3, 11.89, 61.2, 0)`,
+      )
+      .run();
+    raw
+      .prepare(`INSERT INTO signals VALUES (900, 600, 'entry', 'CE', 'taken', NULL, 24503.3, 24490.12, 1.25, 38.2)`)
+      .run();
     raw.close();
 
     const ledger = openLedger(file);
     expect(ledger.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     const [t] = ledger.trades();
-    expect(t).toMatchObject({ tradeId: 1, side: 'CE', entryPrice: 120.5, exitPrice: 135.5, reason: 'LOCK_SL', netPnl: 1063.8, strategy: { name: 'v25', params: null, hash: null } });
+    expect(t).toMatchObject({
+      tradeId: 1,
+      side: 'CE',
+      entryPrice: 120.5,
+      exitPrice: 135.5,
+      reason: 'LOCK_SL',
+      netPnl: 1063.8,
+      strategy: { name: 'v25', params: null, hash: null },
+    });
     expect(ledger.signals()).toEqual([
-      { type: 'signal', ts: 900, candleTs: 600, kind: 'entry', side: 'CE', action: 'taken', close: 24503.3, strategy: 'v25', readings: { close: 24503.3, ema: 24490.12, hist: 1.25, chop: 38.2 } },
+      {
+        type: 'signal',
+        ts: 900,
+        candleTs: 600,
+        kind: 'entry',
+        side: 'CE',
+        action: 'taken',
+        close: 24503.3,
+        strategy: 'v25',
+        readings: { close: 24503.3, ema: 24490.12, hist: 1.25, chop: 38.2 },
+      },
     ]);
   });
 });

@@ -62,7 +62,9 @@ describe('single writer across processes', () => {
     const ledger = Ledger.open(file, { log });
     try {
       expect(ledger.haltState().reason).toBe('held by fixture');
-      expect(log.lines.find((l) => l.level === 'warn' && /previous writer did not close cleanly/.test(l.msg))?.fields).toMatchObject({ previousPid: child.pid });
+      expect(
+        log.lines.find((l) => l.level === 'warn' && /previous writer did not close cleanly/.test(l.msg))?.fields,
+      ).toMatchObject({ previousPid: child.pid });
       ledger.commit([{ type: 'resume', ts: Date.now(), source: 'cli' }], null);
       expect(ledger.haltState().halted).toBe(false);
     } finally {

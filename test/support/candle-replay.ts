@@ -130,7 +130,11 @@ export class CandleReplay implements PriceSource {
 function candleTrades(c: Candle, offsets: readonly number[]): Trade[] {
   const qty = Math.floor(c.volume / 4);
   // The close carries the remainder so that the four trades add up to the candle's volume.
-  return [c.open, c.low, c.high, c.close].map((price, i) => ({ ts: c.ts + offsets[i]!, price, qty: i === 3 ? c.volume - 3 * qty : qty }));
+  return [c.open, c.low, c.high, c.close].map((price, i) => ({
+    ts: c.ts + offsets[i]!,
+    price,
+    qty: i === 3 ? c.volume - 3 * qty : qty,
+  }));
 }
 
 /** open → low → high → close through every price on the way (steps ≤ `step`), the same order the backtest walks. */
@@ -141,7 +145,11 @@ function pathTrades(c: Candle, step: number): Trade[] {
     const [p0, p1] = [points[seg - 1]!, points[seg]!];
     const [t0, t1] = [c.ts + PATH_OFFSETS[seg - 1]!, c.ts + PATH_OFFSETS[seg]!];
     const n = Math.max(1, Math.ceil(Math.abs(p1 - p0) / step - 1e-9));
-    for (let k = 1; k <= n; k++) out.push({ ts: t0 + Math.round(((t1 - t0) * k) / n), price: k === n ? p1 : Math.round((p0 + ((p1 - p0) * k) / n) * 100) / 100 });
+    for (let k = 1; k <= n; k++)
+      out.push({
+        ts: t0 + Math.round(((t1 - t0) * k) / n),
+        price: k === n ? p1 : Math.round((p0 + ((p1 - p0) * k) / n) * 100) / 100,
+      });
   }
   const qty = Math.floor(c.volume / out.length);
   return out.map((t, i) => ({ ...t, qty: i === out.length - 1 ? c.volume - qty * (out.length - 1) : qty }));
@@ -158,14 +166,30 @@ function chainAround(options: readonly ReplayOption[], n: number): { contract: S
       const key = `NSE_FO|CHAIN-${o.contract.expiry}-${strike}-${o.contract.side}`;
       if (k === 0 || recorded.has(key)) continue;
       let x = out.get(key);
-      if (!x) out.set(key, (x = { contract: { ...o.contract, strike, instrumentKey: key, exchangeToken: key.split('|')[1]!, tradingSymbol: `NIFTY ${strike} ${o.contract.side} ${o.contract.expiry}` }, days: new Set() }));
+      if (!x)
+        out.set(
+          key,
+          (x = {
+            contract: {
+              ...o.contract,
+              strike,
+              instrumentKey: key,
+              exchangeToken: key.split('|')[1]!,
+              tradingSymbol: `NIFTY ${strike} ${o.contract.side} ${o.contract.expiry}`,
+            },
+            days: new Set(),
+          }),
+        );
       for (const c of o.candles) x.days.add(istDate(c.ts));
     }
   }
   return [...out.values()].map((x) => ({ contract: x.contract, days: [...x.days] }));
 }
 /** The options file's day pairs (parsed by feed/csv.ts) as replayable contracts, one per instrument key. */
-export function replayOptions(days: ReadonlyMap<string, OptionDay>, calendar: MarketCalendar = new MarketCalendar()): ReplayOption[] {
+export function replayOptions(
+  days: ReadonlyMap<string, OptionDay>,
+  calendar: MarketCalendar = new MarketCalendar(),
+): ReplayOption[] {
   const byKey = new Map<string, ReplayOption>();
   for (const od of days.values()) {
     for (const side of ['CE', 'PE'] as const) {
@@ -174,7 +198,12 @@ export function replayOptions(days: ReadonlyMap<string, OptionDay>, calendar: Ma
       if (!o) {
         const lotSize = c.lotSize > 0 ? c.lotSize : calendar.lotSize(c.expiry);
         o = {
-          contract: { ...c, lotSize, exchangeToken: c.instrumentKey.split('|')[1] ?? c.instrumentKey, tradingSymbol: `NIFTY ${c.strike} ${side} ${c.expiry}` },
+          contract: {
+            ...c,
+            lotSize,
+            exchangeToken: c.instrumentKey.split('|')[1] ?? c.instrumentKey,
+            tradingSymbol: `NIFTY ${c.strike} ${side} ${c.expiry}`,
+          },
           candles: [],
         };
         byKey.set(c.instrumentKey, o);

@@ -34,14 +34,18 @@ export function driveClock(clock: ManualClock, stream: { stats: { frames: number
     async caughtUp(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`the appliance did not catch up with virtual time ${new Date(clock.now()).toISOString()} in ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the appliance did not catch up with virtual time ${new Date(clock.now()).toISOString()} in ${timeoutMs} ms`,
+          );
         await yieldToIo();
       }
     },
     /** Advances until `cond` holds; throws when virtual time reaches `deadlineTs` first. */
     async until(cond: () => boolean, deadlineTs: number, o: DriveOptions = {}): Promise<void> {
       while (!cond()) {
-        if (clock.now() >= deadlineTs) throw new Error(`condition not met by virtual time ${new Date(deadlineTs).toISOString()}`);
+        if (clock.now() >= deadlineTs)
+          throw new Error(`condition not met by virtual time ${new Date(deadlineTs).toISOString()}`);
         await step(Math.min(stepOf(o), deadlineTs - clock.now()), o);
       }
     },

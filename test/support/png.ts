@@ -9,6 +9,7 @@ export function pngToFramebuffer(data: Buffer): Framebuffer {
   if (img.width !== fb.width || img.height !== fb.height) {
     throw new Error(`PNG is ${img.width}×${img.height}, expected ${fb.width}×${fb.height}`);
   }
-  for (let y = 0; y < fb.height; y++) for (let x = 0; x < fb.width; x++) fb.setPixel(x, y, img.data[(y * img.width + x) * 4]! > 127);
+  for (let y = 0; y < fb.height; y++)
+    for (let x = 0; x < fb.width; x++) fb.setPixel(x, y, img.data[(y * img.width + x) * 4]! > 127);
   return fb;
 }

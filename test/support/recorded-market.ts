@@ -23,7 +23,14 @@ export interface RecordedMarketOptions {
 /** What the fake serves for every strike other than the picked one: the recorded candles × e^(∓0.12·steps). */
 export function otherStrikeCandles(recorded: readonly Candle[], side: Side, steps: number): Candle[] {
   const f = Math.exp((side === 'CE' ? -0.12 : 0.12) * steps);
-  return recorded.map((c) => ({ ts: c.ts, open: round05(c.open * f), high: round05(c.high * f), low: round05(c.low * f), close: round05(c.close * f), volume: c.volume }));
+  return recorded.map((c) => ({
+    ts: c.ts,
+    open: round05(c.open * f),
+    high: round05(c.high * f),
+    low: round05(c.low * f),
+    close: round05(c.close * f),
+    volume: c.volume,
+  }));
 }
 
 export class RecordedMarket implements PriceSource {
@@ -86,7 +93,11 @@ export class RecordedMarket implements PriceSource {
       }
     }
     const all = [...byId.values()];
-    this.listed = all.map((o) => o.contract).sort((a, b) => (a.expiry < b.expiry ? -1 : a.expiry > b.expiry ? 1 : a.strike - b.strike || (a.side < b.side ? -1 : 1)));
+    this.listed = all
+      .map((o) => o.contract)
+      .sort((a, b) =>
+        a.expiry < b.expiry ? -1 : a.expiry > b.expiry ? 1 : a.strike - b.strike || (a.side < b.side ? -1 : 1),
+      );
     this.replay = new CandleReplay(index, all, calendar);
   }
 

@@ -40,7 +40,10 @@ export async function launchChromium(): Promise<{ browser: BrowserContext; close
   };
 }
 
-export async function watchedPage(browser: BrowserContext, viewport: { width: number; height: number }): Promise<PageWatch> {
+export async function watchedPage(
+  browser: BrowserContext,
+  viewport: { width: number; height: number },
+): Promise<PageWatch> {
   const page = await browser.newPage();
   await page.setViewportSize(viewport);
   const errors: string[] = [];

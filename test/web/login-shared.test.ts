@@ -25,7 +25,13 @@ describe('the page and the login page share one server', () => {
     setLogSink(() => undefined);
     const calendar = new MarketCalendar();
     const clock = new VirtualClock(istTime('2026-08-07', '10:00'), 30);
-    const fake = await startFakeUpstox({ source: new MarketSimulator({ seed: 3, calendar }), calendar, clock, port: 0, token: 'oauth-token-0123456789abcdef' });
+    const fake = await startFakeUpstox({
+      source: new MarketSimulator({ seed: 3, calendar }),
+      calendar,
+      clock,
+      port: 0,
+      token: 'oauth-token-0123456789abcdef',
+    });
     const dir = mkdtempSync(join(tmpdir(), 'niftybox-web-login-'));
     storeToken(dir, { token: fake.token, expiresAt: Date.now() + 3_600_000, kind: 'oauth' });
     const port = await freePort();
@@ -33,7 +39,15 @@ describe('the page and the login page share one server', () => {
       {
         db: join(dir, 'l.db'),
         stateDir: dir,
-        upstox: { apiKey: fake.apiKey, apiSecret: fake.apiSecret, apiBaseUrl: fake.apiBaseUrl, loginBaseUrl: fake.loginBaseUrl, feedUrl: fake.feedUrl, loginHost: '127.0.0.1', loginPort: port },
+        upstox: {
+          apiKey: fake.apiKey,
+          apiSecret: fake.apiSecret,
+          apiBaseUrl: fake.apiBaseUrl,
+          loginBaseUrl: fake.loginBaseUrl,
+          feedUrl: fake.feedUrl,
+          loginHost: '127.0.0.1',
+          loginPort: port,
+        },
         mqtt: { embeddedBroker: { enabled: false } },
         device: { display: { kind: 'none' }, button: { simulated: true }, buzzer: { simulated: true } },
         web: { port, bind: '127.0.0.1' },
@@ -42,21 +56,34 @@ describe('the page and the login page share one server', () => {
     );
     const log = createLogger();
     const source = await startLive(config, log);
-    const app = await startAppliance({ config, log, source, outputs: [(loop, cal) => startWebOutput({ config, loop, calendar: cal, log })] });
+    const app = await startAppliance({
+      config,
+      log,
+      source,
+      outputs: [(loop, cal) => startWebOutput({ config, loop, calendar: cal, log })],
+    });
     const base = `http://127.0.0.1:${port}`;
     try {
       expect(await (await fetch(`${base}/login`)).text()).toContain('No login needed');
       await until(() => fake.connections > 0, 10_000, 'the feed to connect');
       fake.use(rejectToken());
-      const state = await until(() => {
-        const s = app.loop.state();
-        return s.alarms.some((a) => a.code === 'TOKEN_EXPIRED') && s;
-      }, 15_000, 'TOKEN_EXPIRED');
+      const state = await until(
+        () => {
+          const s = app.loop.state();
+          return s.alarms.some((a) => a.code === 'TOKEN_EXPIRED') && s;
+        },
+        15_000,
+        'TOKEN_EXPIRED',
+      );
       expect(state.loginUrl).toBe(`${base}/login`);
-      const toDialog = await until(async () => {
-        const r = await fetch(state.loginUrl!, { redirect: 'manual' });
-        return r.status === 302 && r;
-      }, 5_000, 'the login page behind the page server') as unknown as Response;
+      const toDialog = (await until(
+        async () => {
+          const r = await fetch(state.loginUrl!, { redirect: 'manual' });
+          return r.status === 302 && r;
+        },
+        5_000,
+        'the login page behind the page server',
+      )) as unknown as Response;
       const api = (await (await fetch(`${base}/api/state`)).json()) as { alarms: { code: string }[] };
       expect(api.alarms.map((a) => a.code)).toContain('TOKEN_EXPIRED');
 
@@ -67,7 +94,10 @@ describe('the page and the login page share one server', () => {
       // The user's browser follows Upstox's redirect back to the box: the page's port, path /callback.
       const back = new URL(toCallback.headers.get('location')!);
       const cookie = toDialog.headers.get('set-cookie')!.split(';')[0]!; // the browser's, passed through the page's server
-      const done = await fetch(`${base}${back.pathname}${back.search}`, { redirect: 'manual', headers: { Cookie: cookie } });
+      const done = await fetch(`${base}${back.pathname}${back.search}`, {
+        redirect: 'manual',
+        headers: { Cookie: cookie },
+      });
       expect(done.status).toBe(200);
       expect(await done.text()).toContain('Logged in');
       await until(() => !app.loop.state().alarms.some((a) => a.code === 'TOKEN_EXPIRED'), 10_000, 'the guard to clear');

@@ -18,7 +18,18 @@ import { repoRoot } from '../support/shared-data.js';
 import { CHROMIUM, launchChromium, watchedPage } from './browser.js';
 
 const OUT = join(repoRoot, 'test-output', 'web');
-type Hook = { niftybox: { day: string; loads: number; resyncs: number; forming(): { index: { time: number; open: number; high: number; low: number; close: number } | null; option: unknown; updates: number } } };
+type Hook = {
+  niftybox: {
+    day: string;
+    loads: number;
+    resyncs: number;
+    forming(): {
+      index: { time: number; open: number; high: number; low: number; close: number } | null;
+      option: unknown;
+      updates: number;
+    };
+  };
+};
 
 describe('the page through the day (Chromium, a two-session demo)', () => {
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
@@ -37,11 +48,32 @@ describe('the page through the day (Chromium, a two-session demo)', () => {
     mkdirSync(OUT, { recursive: true });
     chromium = await launchChromium();
     dir = mkdtempSync(join(tmpdir(), 'niftybox-rollover-'));
-    writeFileSync(join(dir, 'config.yaml'), [`stateDir: ${dir}`, 'demo:', '  sessionSeconds: 60', 'mqtt:', '  embeddedBroker:', '    enabled: false', 'web:', '  port: 0', '  bind: 127.0.0.1', ''].join('\n'));
-    child = spawn(process.execPath, [builtCli, 'run', '--demo', '--sessions', '2', '--config', join(dir, 'config.yaml')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      [
+        `stateDir: ${dir}`,
+        'demo:',
+        '  sessionSeconds: 60',
+        'mqtt:',
+        '  embeddedBroker:',
+        '    enabled: false',
+        'web:',
+        '  port: 0',
+        '  bind: 127.0.0.1',
+        '',
+      ].join('\n'),
+    );
+    child = spawn(
+      process.execPath,
+      [builtCli, 'run', '--demo', '--sessions', '2', '--config', join(dir, 'config.yaml')],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NIFTYBOX_CONFIG: '' } },
+    );
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
     url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "Page:" line from the demo within 60 s\n${stdout}\n${stderr}`)), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no "Page:" line from the demo within 60 s\n${stdout}\n${stderr}`)),
+        60_000,
+      );
       child.stdout!.on('data', (b: Buffer) => {
         stdout += b.toString();
         const m = /^Page: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(stdout);
@@ -89,10 +121,14 @@ describe('the page through the day (Chromium, a two-session demo)', () => {
     const firstDay = await page.evaluate(() => (window as unknown as Hook).niftybox.day);
 
     // The forming candle: drawn from the live state between closes, grown tick by tick.
-    await page.waitForFunction(() => {
-      const f = (window as unknown as Hook).niftybox.forming();
-      return f.index !== null && f.updates >= 5 && f.index.high > f.index.low;
-    }, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => {
+        const f = (window as unknown as Hook).niftybox.forming();
+        return f.index !== null && f.updates >= 5 && f.index.high > f.index.low;
+      },
+      null,
+      { timeout: 120_000 },
+    );
     const bar = await page.evaluate(() => (window as unknown as Hook).niftybox.forming().index!);
     expect(bar.low).toBeLessThanOrEqual(Math.min(bar.open, bar.close));
     expect(bar.high).toBeGreaterThanOrEqual(Math.max(bar.open, bar.close));
@@ -100,22 +136,36 @@ describe('the page through the day (Chromium, a two-session demo)', () => {
     await page.screenshot({ path: join(OUT, 'rollover-forming.png'), fullPage: true });
 
     // Late in the first session (after its close, before the demo jumps to the next), then the rollover.
-    await page.waitForFunction(() => /closed/.test(document.querySelector('#status')?.textContent ?? '') || (window as unknown as Hook).niftybox.day !== '', null, { timeout: 5_000 }).catch(() => undefined);
+    await page
+      .waitForFunction(
+        () =>
+          /closed/.test(document.querySelector('#status')?.textContent ?? '') ||
+          (window as unknown as Hook).niftybox.day !== '',
+        null,
+        { timeout: 5_000 },
+      )
+      .catch(() => undefined);
     await page.screenshot({ path: join(OUT, 'rollover-before.png'), fullPage: true });
     await page.waitForFunction((d) => (window as unknown as Hook).niftybox.day !== d, firstDay, { timeout: 240_000 });
     const secondDay = await page.evaluate(() => (window as unknown as Hook).niftybox.day);
     expect(secondDay > firstDay).toBe(true);
     expect(await page.locator('#day').inputValue()).toBe(secondDay);
     await expect.poll(() => page.locator('#index-title').textContent(), { timeout: 10_000 }).toContain(secondDay);
-    await page.waitForFunction(() => (window as unknown as Hook).niftybox.forming().index !== null, null, { timeout: 120_000 });
+    await page.waitForFunction(() => (window as unknown as Hook).niftybox.forming().index !== null, null, {
+      timeout: 120_000,
+    });
     await page.screenshot({ path: join(OUT, 'rollover-after.png'), fullPage: true });
 
     // The event stream drops and returns: the page re-reads state, days, the day and the equity by itself.
     for (const sock of piped) sock.destroy();
-    await page.waitForFunction(() => /lost the connection/.test(document.body.textContent ?? ''), null, { timeout: 30_000 });
+    await page.waitForFunction(() => /lost the connection/.test(document.body.textContent ?? ''), null, {
+      timeout: 30_000,
+    });
     await page.waitForFunction(() => (window as unknown as Hook).niftybox.resyncs >= 1, null, { timeout: 30_000 });
     expect(await page.evaluate(() => (window as unknown as Hook).niftybox.day)).toBe(secondDay);
     expect(navigations, 'no reload').toBe(1);
-    expect(errors.filter((e) => !/requestfailed|ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e))).toEqual([]);
+    expect(errors.filter((e) => !/requestfailed|ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e))).toEqual(
+      [],
+    );
   }, 400_000);
 });

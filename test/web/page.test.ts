@@ -47,7 +47,9 @@ function expectedMarkers(trades: Trade[]) {
 }
 
 async function shownMarkers(page: Page) {
-  const m = (await page.evaluate(() => (window as unknown as { niftybox: { markers(): Record<'CE' | 'PE', Marker[]> } }).niftybox.markers())) as Record<'CE' | 'PE', Marker[]>;
+  const m = (await page.evaluate(() =>
+    (window as unknown as { niftybox: { markers(): Record<'CE' | 'PE', Marker[]> } }).niftybox.markers(),
+  )) as Record<'CE' | 'PE', Marker[]>;
   const closed = (xs: Marker[]) =>
     xs
       .filter((x) => x.id?.startsWith('T'))
@@ -87,12 +89,31 @@ describe('the page in Chromium', () => {
       dir = mkdtempSync(join(tmpdir(), 'niftybox-web-'));
       writeFileSync(
         cfg(),
-        [`stateDir: ${dir}`, 'demo:', '  sessionSeconds: 90', `  day: "${DEMO_DAY}"`, 'mqtt:', '  embeddedBroker:', '    enabled: false', 'web:', '  port: 0', '  bind: 127.0.0.1', ''].join('\n'),
+        [
+          `stateDir: ${dir}`,
+          'demo:',
+          '  sessionSeconds: 90',
+          `  day: "${DEMO_DAY}"`,
+          'mqtt:',
+          '  embeddedBroker:',
+          '    enabled: false',
+          'web:',
+          '  port: 0',
+          '  bind: 127.0.0.1',
+          '',
+        ].join('\n'),
       );
-      child = spawn(process.execPath, [builtCli, 'run', '--demo', '--sessions', '2', '--config', cfg()], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+      child = spawn(process.execPath, [builtCli, 'run', '--demo', '--sessions', '2', '--config', cfg()], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NIFTYBOX_CONFIG: '' },
+      });
       child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
       url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "Page:" line from the demo within 30 s\n${stdout}\n${stderr}`)), 30_000);
+        const timer = setTimeout(
+          () => reject(new Error(`no "Page:" line from the demo within 30 s\n${stdout}\n${stderr}`)),
+          30_000,
+        );
         child.stdout!.on('data', (b: Buffer) => {
           stdout += b.toString();
           const m = /^Page: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(stdout);
@@ -120,13 +141,21 @@ describe('the page in Chromium', () => {
         if (f === page.mainFrame()) navigations++;
       });
       await page.goto(url);
-      await page.waitForFunction(() => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0, null, { timeout: 30_000 });
+      await page.waitForFunction(
+        () => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0,
+        null,
+        { timeout: 30_000 },
+      );
       const day = await hook<string>(page, 'day');
       const before = (await hook<Trade[]>(page, 'trades')).length;
       await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
 
       // A trade closes in the demo while the page is open: it arrives over SSE, with no reload.
-      await page.waitForFunction((n) => (window as unknown as { niftybox: { trades: unknown[] } }).niftybox.trades.length > n, before, { timeout: 150_000 });
+      await page.waitForFunction(
+        (n) => (window as unknown as { niftybox: { trades: unknown[] } }).niftybox.trades.length > n,
+        before,
+        { timeout: 150_000 },
+      );
       expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
       expect(navigations).toBe(1);
       const rows = await page.locator('#trades tbody tr[data-id]').count();
@@ -142,19 +171,34 @@ describe('the page in Chromium', () => {
         await page.setViewportSize({ width: 1366, height: 900 });
       }
       await page.click('#halt');
-      await page.waitForFunction(() => document.querySelector('#status-pill')?.textContent === 'HALTED', null, { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelector('#status-pill')?.textContent === 'HALTED', null, {
+        timeout: 10_000,
+      });
       const status = runCli(['status', '--json', '--config', cfg()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
       expect(status.code, status.stderr).toBe(0);
       const st = JSON.parse(status.stdout);
       expect(st.trading).toBe('halted');
       expect(st.haltReason).toBe('halted from the page');
-      expect(await page.locator('button, a, input').filter({ hasText: /resume/i }).count()).toBe(0);
+      expect(
+        await page
+          .locator('button, a, input')
+          .filter({ hasText: /resume/i })
+          .count(),
+      ).toBe(0);
       expect(await page.locator('#resume').count()).toBe(0);
 
       // The halt exits the open position; once flat the day's trades are final.
-      await expect.poll(async () => (await (await fetch(`${url}api/state`)).json()).position, { timeout: 30_000, interval: 300 }).toBeNull();
-      const apiDay = (await (await fetch(`${url}api/day/${day}`)).json()) as { trades: Trade[]; index: { candles: number[][]; series: Record<string, (number | null)[]> }; strategy: { name: string } };
-      const report = runCli(['report', '--json', '--from', day, '--to', day, '--config', cfg(), '--db', demoDb()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+      await expect
+        .poll(async () => (await (await fetch(`${url}api/state`)).json()).position, { timeout: 30_000, interval: 300 })
+        .toBeNull();
+      const apiDay = (await (await fetch(`${url}api/day/${day}`)).json()) as {
+        trades: Trade[];
+        index: { candles: number[][]; series: Record<string, (number | null)[]> };
+        strategy: { name: string };
+      };
+      const report = runCli(['report', '--json', '--from', day, '--to', day, '--config', cfg(), '--db', demoDb()], {
+        env: { ...process.env, NIFTYBOX_CONFIG: '' },
+      });
       expect(report.code, report.stderr).toBe(0);
       expect(JSON.parse(report.stdout).summary.halted).toBe(true);
       expect(apiDay.trades).toEqual(JSON.parse(report.stdout).trades);
@@ -163,7 +207,9 @@ describe('the page in Chromium', () => {
       // The indicators drawn are the ones V25 decided on: every signal in the ledger names the same EMA / histogram / CHOP.
       expect(apiDay.strategy.name).toBe('v25');
       const db = new Database(demoDb(), { readonly: true });
-      const signals = (db.prepare('SELECT candle_ts AS ts, readings FROM signals').all() as { ts: number; readings: string }[]).map((r) => ({ ts: r.ts, ...(JSON.parse(r.readings) as { ema: number; hist: number; chop: number }) }));
+      const signals = (
+        db.prepare('SELECT candle_ts AS ts, readings FROM signals').all() as { ts: number; readings: string }[]
+      ).map((r) => ({ ts: r.ts, ...(JSON.parse(r.readings) as { ema: number; hist: number; chop: number }) }));
       db.close();
       const at = new Map(apiDay.index.candles.map((c, i) => [c[0]! * 1000, i]));
       const onDay = signals.filter((s) => at.has(s.ts));
@@ -176,7 +222,11 @@ describe('the page in Chromium', () => {
       }
 
       // The charts hold exactly one entry and one exit marker per trade of the day, at the fill prices.
-      await page.waitForFunction((n) => (window as unknown as { niftybox: { trades: unknown[] } }).niftybox.trades.length === n, apiDay.trades.length, { timeout: 10_000 });
+      await page.waitForFunction(
+        (n) => (window as unknown as { niftybox: { trades: unknown[] } }).niftybox.trades.length === n,
+        apiDay.trades.length,
+        { timeout: 10_000 },
+      );
       const shown = await shownMarkers(page);
       expect({ CE: shown.CE, PE: shown.PE }).toEqual(expectedMarkers(apiDay.trades));
       expect(shown.open).toEqual([]);
@@ -188,16 +238,22 @@ describe('the page in Chromium', () => {
       expect(errors).toEqual([]);
     }, 240_000);
 
-    it('report --html of the running box\'s ledger: one offline file whose day shows that day\'s trades', async () => {
+    it("report --html of the running box's ledger: one offline file whose day shows that day's trades", async () => {
       const file = join(dir, 'report.html');
-      const r = runCli(['report', '--html', file, '--json', '--config', cfg(), '--db', demoDb()], { env: { ...process.env, NIFTYBOX_CONFIG: '' } });
+      const r = runCli(['report', '--html', file, '--json', '--config', cfg(), '--db', demoDb()], {
+        env: { ...process.env, NIFTYBOX_CONFIG: '' },
+      });
       expect(r.code, r.stderr).toBe(0);
       const trades = JSON.parse(r.stdout).trades as (Trade & { day: string })[];
       expect(trades.length).toBeGreaterThan(0);
       const day = trades[0]!.day;
       const { page, errors, requests } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
       await page.goto(pathToFileURL(file).href);
-      await page.waitForFunction(() => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0, null, { timeout: 30_000 });
+      await page.waitForFunction(
+        () => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0,
+        null,
+        { timeout: 30_000 },
+      );
       expect(await hook<string>(page, 'day')).toBe(day);
       const dayTrades = trades.filter((t) => t.day === day);
       expect(await hook<Trade[]>(page, 'trades')).toEqual(dayTrades);
@@ -212,7 +268,8 @@ describe('the page in Chromium', () => {
       const html = await (await fetch(url)).text();
       const token = /<meta name="csrf-token" content="([^"]+)">/.exec(html)![1]!;
       const origin = url.replace(/\/$/, '');
-      const post = (path: string, headers: Record<string, string>) => fetch(`${url}${path}`, { method: 'POST', headers });
+      const post = (path: string, headers: Record<string, string>) =>
+        fetch(`${url}${path}`, { method: 'POST', headers });
       expect((await post('api/halt', { 'X-CSRF-Token': token })).status).toBe(403);
       expect((await post('api/halt', { Origin: 'http://evil.example', 'X-CSRF-Token': token })).status).toBe(403);
       expect((await post('api/halt', { Origin: origin })).status).toBe(403);
@@ -225,80 +282,122 @@ describe('the page in Chromium', () => {
     }, 60_000);
   });
 
-  describe.skipIf(!hasSharedData)(`the backtest HTML of the shared data${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
-    it('is one offline file of a few MB; a day shows exactly its trades as markers; clicking a trade centres the charts', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'niftybox-html-'));
-      try {
-        const file = join(dir, 'backtest.html');
-        const r = runCli(['backtest', '--index', indexCsv, '--options', optionsCsv, '--html', file, '--json']);
-        expect(r.code, r.stderr).toBe(0);
-        const trades = JSON.parse(r.stdout).trades as (Trade & { day: string })[];
-        const size = statSync(file).size;
-        console.log(`backtest HTML: ${(size / 1048576).toFixed(2)} MB for ${trades.length} trades`);
-        expect(size).toBeLessThan(5 * 1048576);
-        const html = readFileSync(file, 'utf8');
-        expect(/<script[^>]+\bsrc=|<link[^>]+\bhref="(?!data:)/i.test(html), 'the file loads nothing from elsewhere').toBe(false);
+  describe.skipIf(!hasSharedData)(
+    `the backtest HTML of the shared data${hasSharedData ? '' : ` (${noSharedDataReason})`}`,
+    () => {
+      it('is one offline file of a few MB; a day shows exactly its trades as markers; clicking a trade centres the charts', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'niftybox-html-'));
+        try {
+          const file = join(dir, 'backtest.html');
+          const r = runCli(['backtest', '--index', indexCsv, '--options', optionsCsv, '--html', file, '--json']);
+          expect(r.code, r.stderr).toBe(0);
+          const trades = JSON.parse(r.stdout).trades as (Trade & { day: string })[];
+          const size = statSync(file).size;
+          console.log(`backtest HTML: ${(size / 1048576).toFixed(2)} MB for ${trades.length} trades`);
+          expect(size).toBeLessThan(5 * 1048576);
+          const html = readFileSync(file, 'utf8');
+          expect(
+            /<script[^>]+\bsrc=|<link[^>]+\bhref="(?!data:)/i.test(html),
+            'the file loads nothing from elsewhere',
+          ).toBe(false);
 
-        const { page, errors, requests } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
-        const started = Date.now();
-        await page.goto(pathToFileURL(file).href);
-        await page.waitForFunction(() => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0, null, { timeout: 30_000 });
-        console.log(`backtest HTML: first day drawn ${Date.now() - started} ms after navigation`);
-        expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+          const { page, errors, requests } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
+          const started = Date.now();
+          await page.goto(pathToFileURL(file).href);
+          await page.waitForFunction(
+            () => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0,
+            null,
+            { timeout: 30_000 },
+          );
+          console.log(`backtest HTML: first day drawn ${Date.now() - started} ms after navigation`);
+          expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
 
-        // The busiest day: its markers are its trades, entry and exit each.
-        const byDay = new Map<string, typeof trades>();
-        for (const t of trades) byDay.set(t.day, [...(byDay.get(t.day) ?? []), t]);
-        const [day, dayTrades] = [...byDay.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
-        const loads = await hook<number>(page, 'loads');
-        await page.selectOption('#day', day);
-        await page.waitForFunction((n) => (window as unknown as { niftybox: { loads: number } }).niftybox.loads > n, loads);
-        expect(await hook<string>(page, 'day')).toBe(day);
-        expect(await hook<Trade[]>(page, 'trades')).toEqual(dayTrades);
-        const shown = await shownMarkers(page);
-        expect({ CE: shown.CE, PE: shown.PE }).toEqual(expectedMarkers(dayTrades));
-        expect(await page.locator('#trades tbody tr[data-id]').count()).toBe(dayTrades.length);
+          // The busiest day: its markers are its trades, entry and exit each.
+          const byDay = new Map<string, typeof trades>();
+          for (const t of trades) byDay.set(t.day, [...(byDay.get(t.day) ?? []), t]);
+          const [day, dayTrades] = [...byDay.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
+          const loads = await hook<number>(page, 'loads');
+          await page.selectOption('#day', day);
+          await page.waitForFunction(
+            (n) => (window as unknown as { niftybox: { loads: number } }).niftybox.loads > n,
+            loads,
+          );
+          expect(await hook<string>(page, 'day')).toBe(day);
+          expect(await hook<Trade[]>(page, 'trades')).toEqual(dayTrades);
+          const shown = await shownMarkers(page);
+          expect({ CE: shown.CE, PE: shown.PE }).toEqual(expectedMarkers(dayTrades));
+          expect(await page.locator('#trades tbody tr[data-id]').count()).toBe(dayTrades.length);
 
-        // Clicking a trade of another day brings that day and centres its charts on the trade.
-        const other = trades.find((t) => t.day !== day)!;
-        await page.click(`#all-trades tr[data-id="${other.id}"]`);
-        await page.waitForFunction((d) => (window as unknown as { niftybox: { day: string } }).niftybox.day === d, other.day);
-        const range = await hook<{ from: number; to: number }>(page, 'visibleRange()');
-        expect(range.from).toBeLessThanOrEqual(bucketIst(other.entryTime));
-        expect(range.to).toBeGreaterThanOrEqual(bucketIst(other.exitTime));
-        expect(range.to - range.from).toBeLessThan(6 * 3600);
+          // Clicking a trade of another day brings that day and centres its charts on the trade.
+          const other = trades.find((t) => t.day !== day)!;
+          await page.click(`#all-trades tr[data-id="${other.id}"]`);
+          await page.waitForFunction(
+            (d) => (window as unknown as { niftybox: { day: string } }).niftybox.day === d,
+            other.day,
+          );
+          const range = await hook<{ from: number; to: number }>(page, 'visibleRange()');
+          expect(range.from).toBeLessThanOrEqual(bucketIst(other.entryTime));
+          expect(range.to).toBeGreaterThanOrEqual(bucketIst(other.exitTime));
+          expect(range.to - range.from).toBeLessThan(6 * 3600);
 
-        await page.screenshot({ path: join(OUT, 'backtest-desktop.png'), fullPage: true });
-        await page.setViewportSize({ width: 390, height: 844 });
-        await page.waitForTimeout(500);
-        await page.screenshot({ path: join(OUT, 'backtest-phone.png'), fullPage: true });
-        expect(errors).toEqual([]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }, 180_000);
+          await page.screenshot({ path: join(OUT, 'backtest-desktop.png'), fullPage: true });
+          await page.setViewportSize({ width: 390, height: 844 });
+          await page.waitForTimeout(500);
+          await page.screenshot({ path: join(OUT, 'backtest-phone.png'), fullPage: true });
+          expect(errors).toEqual([]);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }, 180_000);
 
-    it.each([
-      ['confluence', ['supertrend', 'ema', 'rsi'], /strategy confluence: · SUPERTREND · EMA · RSI with the rsiBuy line/],
-      ['ema-cross', ['fast', 'slow'], /strategy ema-cross: · FAST · SLOW$/],
-    ] as const)('backtest --strategy %s --html draws that strategy\'s indicators', async (name, readings, legend) => {
-      const dir = mkdtempSync(join(tmpdir(), 'niftybox-html-'));
-      try {
-        const file = join(dir, `${name}.html`);
-        const r = runCli(['backtest', '--index', indexCsv, '--options', optionsCsv, '--from', '2025-06-02', '--to', '2025-06-06', '--strategy', name, '--html', file]);
-        expect(r.code, r.stderr).toBe(0);
-        const { page, errors } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
-        await page.goto(pathToFileURL(file).href);
-        await page.waitForFunction(() => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0, null, { timeout: 30_000 });
-        expect(await page.locator('#index-legend').textContent()).toMatch(legend);
-        // Each reading is drawn as a series of the index chart, with values on the day's candles.
-        const html = readFileSync(file, 'utf8');
-        for (const reading of readings) expect(html).toContain(`"${reading}":[`);
-        await page.screenshot({ path: join(OUT, `backtest-${name}.png`), fullPage: true });
-        expect(errors).toEqual([]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }, 60_000);
-  });
+      it.each([
+        [
+          'confluence',
+          ['supertrend', 'ema', 'rsi'],
+          /strategy confluence: · SUPERTREND · EMA · RSI with the rsiBuy line/,
+        ],
+        ['ema-cross', ['fast', 'slow'], /strategy ema-cross: · FAST · SLOW$/],
+      ] as const)(
+        "backtest --strategy %s --html draws that strategy's indicators",
+        async (name, readings, legend) => {
+          const dir = mkdtempSync(join(tmpdir(), 'niftybox-html-'));
+          try {
+            const file = join(dir, `${name}.html`);
+            const r = runCli([
+              'backtest',
+              '--index',
+              indexCsv,
+              '--options',
+              optionsCsv,
+              '--from',
+              '2025-06-02',
+              '--to',
+              '2025-06-06',
+              '--strategy',
+              name,
+              '--html',
+              file,
+            ]);
+            expect(r.code, r.stderr).toBe(0);
+            const { page, errors } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
+            await page.goto(pathToFileURL(file).href);
+            await page.waitForFunction(
+              () => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0,
+              null,
+              { timeout: 30_000 },
+            );
+            expect(await page.locator('#index-legend').textContent()).toMatch(legend);
+            // Each reading is drawn as a series of the index chart, with values on the day's candles.
+            const html = readFileSync(file, 'utf8');
+            for (const reading of readings) expect(html).toContain(`"${reading}":[`);
+            await page.screenshot({ path: join(OUT, `backtest-${name}.png`), fullPage: true });
+            expect(errors).toEqual([]);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+        60_000,
+      );
+    },
+  );
 });

@@ -22,10 +22,20 @@ const log = createLogger();
 
 function state(trading: 'active' | 'halted'): ApplianceState {
   return {
-    deviceId: 't', mode: 'demo', session: 'open', day: '2026-08-07', trading, haltReason: trading === 'halted' ? 'x' : null,
-    feed: { connected: true, lastTickAgeMs: 100 }, spot: 24500, position: null,
+    deviceId: 't',
+    mode: 'demo',
+    session: 'open',
+    day: '2026-08-07',
+    trading,
+    haltReason: trading === 'halted' ? 'x' : null,
+    feed: { connected: true, lastTickAgeMs: 100 },
+    spot: 24500,
+    position: null,
     pnl: { realized: 0, unrealized: 0, charges: 0, net: 0, trades: 0, wins: 0 },
-    clock: { synced: true, skewMs: 3 }, alarms: [], loginUrl: null, ts: Date.now(),
+    clock: { synced: true, skewMs: 3 },
+    alarms: [],
+    loginUrl: null,
+    ts: Date.now(),
   };
 }
 
@@ -45,14 +55,24 @@ async function server(web: Record<string, unknown>, clock?: ManualClock) {
     ledgerFile: file,
     calendar: new MarketCalendar(),
     strategy: chooseStrategy('v25'),
-    control: { halt: (_r, s) => (calls.push(`halt:${s}`), (trading = 'halted')), resume: (s) => (calls.push(`resume:${s}`), (trading = 'active')) },
+    control: {
+      halt: (_r, s) => (calls.push(`halt:${s}`), (trading = 'halted')),
+      resume: (s) => (calls.push(`resume:${s}`), (trading = 'active')),
+    },
     state: () => state(trading),
     engine: () => ({ guards: {}, contracts: null }),
     log,
     clock,
   });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => w.close());
-  const html = await (await fetch(w.url, { headers: web.password ? { Authorization: `Basic ${Buffer.from(`u:${web.password}`).toString('base64')}` } : {} })).text();
+  cleanups.push(
+    () => rmSync(dir, { recursive: true, force: true }),
+    () => w.close(),
+  );
+  const html = await (
+    await fetch(w.url, {
+      headers: web.password ? { Authorization: `Basic ${Buffer.from(`u:${web.password}`).toString('base64')}` } : {},
+    })
+  ).text();
   const token = /name="csrf-token" content="([^"]+)"/.exec(html)?.[1] ?? '';
   return { w, calls, token, origin: w.url.replace(/\/$/, '') };
 }
@@ -72,7 +92,8 @@ describe('the page server', () => {
 
   it('resume works from the page only with web.allowRemoteResume', async () => {
     const { w, calls, token, origin } = await server({ allowRemoteResume: true });
-    const post = (p: string) => fetch(`${w.url}${p}`, { method: 'POST', headers: { Origin: origin, 'X-CSRF-Token': token } });
+    const post = (p: string) =>
+      fetch(`${w.url}${p}`, { method: 'POST', headers: { Origin: origin, 'X-CSRF-Token': token } });
     expect((await post('api/halt')).status).toBe(200);
     const resumed = await post('api/resume');
     expect(resumed.status).toBe(200);
@@ -90,8 +111,20 @@ describe('the page server', () => {
     expect((await nope.json()).error).toMatch(/\/api\/day\/YYYY-MM-DD/);
     expect((await fetch(`${w.url}api/state`, { method: 'PUT' })).status).toBe(405);
     const empty = await (await fetch(`${w.url}api/day/2026-08-07`)).json();
-    expect(empty).toMatchObject({ day: '2026-08-07', trades: [], options: { CE: null, PE: null }, strategy: { name: 'v25', plots: [{ reading: 'ema', pane: 'price', kind: 'line' }, { reading: 'hist', pane: 'lower', kind: 'histogram' }, { reading: 'chop', pane: 'lower', kind: 'line', level: { name: 'chopMax', value: 57 } }] } });
-    expect((await (await fetch(`${w.url}api/days`)).json())).toEqual({ days: [], today: '2026-08-07' });
+    expect(empty).toMatchObject({
+      day: '2026-08-07',
+      trades: [],
+      options: { CE: null, PE: null },
+      strategy: {
+        name: 'v25',
+        plots: [
+          { reading: 'ema', pane: 'price', kind: 'line' },
+          { reading: 'hist', pane: 'lower', kind: 'histogram' },
+          { reading: 'chop', pane: 'lower', kind: 'line', level: { name: 'chopMax', value: 57 } },
+        ],
+      },
+    });
+    expect(await (await fetch(`${w.url}api/days`)).json()).toEqual({ days: [], today: '2026-08-07' });
   });
 
   it('keeps the open pages alive every 15 s of its clock (SSE comment), and close stops it', async () => {
@@ -104,7 +137,8 @@ describe('the page server', () => {
     const readUntil = async (what: string) => {
       const deadline = Date.now() + 5000;
       while (!text.includes(what)) {
-        if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(what)} on /api/events; got ${JSON.stringify(text)}`);
+        if (Date.now() > deadline)
+          throw new Error(`no ${JSON.stringify(what)} on /api/events; got ${JSON.stringify(text)}`);
         const { value, done } = await reader.read();
         if (done) throw new Error(`/api/events ended before ${JSON.stringify(what)}`);
         text += new TextDecoder().decode(value);
@@ -121,15 +155,28 @@ describe('the page server', () => {
 });
 
 /** A real HTTP request with the Host header we choose (fetch would not let us forge it). */
-function raw(url: string, opts: { path?: string; method?: string; headers?: Record<string, string>; localAddress?: string } = {}): Promise<{ res: IncomingMessage; body: string }> {
+function raw(
+  url: string,
+  opts: { path?: string; method?: string; headers?: Record<string, string>; localAddress?: string } = {},
+): Promise<{ res: IncomingMessage; body: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path: opts.path ?? '/', method: opts.method ?? 'GET', headers: opts.headers, localAddress: opts.localAddress }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ res, body }));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: opts.path ?? '/',
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        localAddress: opts.localAddress,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ res, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -156,7 +203,15 @@ describe('the page server on a hostile LAN', () => {
     expect(page.body).toBe('');
     const api = await raw(w.url, { path: '/api/state', headers: { Host: `attacker.example:${w.port}` } });
     expect(api.res.statusCode).toBe(421);
-    const halt = await raw(w.url, { path: '/api/halt', method: 'POST', headers: { Host: `attacker.example:${w.port}`, Origin: `http://attacker.example:${w.port}`, 'X-CSRF-Token': token } });
+    const halt = await raw(w.url, {
+      path: '/api/halt',
+      method: 'POST',
+      headers: {
+        Host: `attacker.example:${w.port}`,
+        Origin: `http://attacker.example:${w.port}`,
+        'X-CSRF-Token': token,
+      },
+    });
     expect(halt.res.statusCode).toBe(421);
     expect(calls).toEqual([]);
     for (const bad of ['a b', '127.0.0.1.attacker.example', 'localhost.attacker.example', '[::2]']) {
@@ -164,11 +219,20 @@ describe('the page server on a hostile LAN', () => {
     }
   });
 
-  it('the box\'s own names answer: localhost, 127.0.0.1, [::1], its hostname, <hostname>.local, and web.hosts', async () => {
+  it("the box's own names answer: localhost, 127.0.0.1, [::1], its hostname, <hostname>.local, and web.hosts", async () => {
     const { hostname } = await import('node:os');
     const { w } = await server({ hosts: ['niftybox.home.arpa'] });
     const name = hostname().toLowerCase();
-    for (const host of ['localhost', `127.0.0.1:${w.port}`, '[::1]', `LOCALHOST:${w.port}`, name, `${name.split('.')[0]}.local`, 'niftybox.home.arpa', `niftybox.home.arpa:${w.port}`]) {
+    for (const host of [
+      'localhost',
+      `127.0.0.1:${w.port}`,
+      '[::1]',
+      `LOCALHOST:${w.port}`,
+      name,
+      `${name.split('.')[0]}.local`,
+      'niftybox.home.arpa',
+      `niftybox.home.arpa:${w.port}`,
+    ]) {
       expect((await raw(w.url, { path: '/api/state', headers: { Host: host } })).res.statusCode, host).toBe(200);
     }
   });

@@ -75,7 +75,9 @@ export class SystemdWatchdog implements Component {
   ) {}
 
   start(): void {
-    this.stopPings = startSystemdWatchdog(this.unhealthy, (why) => this.log.error('watchdog: not pinging systemd', { why }));
+    this.stopPings = startSystemdWatchdog(this.unhealthy, (why) =>
+      this.log.error('watchdog: not pinging systemd', { why }),
+    );
   }
 
   stop(): void {

@@ -42,7 +42,12 @@ export class Backfill implements Component {
     ctx.on('partialCandle', (b) => (this.partial ??= b));
     ctx.on('feedConnected', (ts) => (this.connectedAt = ts));
     // Emitted before the frame's ticks: they wait behind it.
-    ctx.own(this.s.o.stream.on('gap', ctx.guard((g: { from: number; to: number }) => void this.backfill(g))));
+    ctx.own(
+      this.s.o.stream.on(
+        'gap',
+        ctx.guard((g: { from: number; to: number }) => void this.backfill(g)),
+      ),
+    );
   }
 
   stop(): void {
@@ -115,7 +120,9 @@ export class Backfill implements Component {
     const first = Math.max(bucketOf(from), session.openTs);
     const keys = s.repairKeys();
     const lists = await Promise.all(keys.map(async (k) => ({ k, candles: await s.todaysCandles(k, day) })));
-    const buckets = [...new Set(lists.flatMap((l) => l.candles.map((c) => c.ts)))].filter((b) => b >= first && b <= cur).sort((a, b) => a - b);
+    const buckets = [...new Set(lists.flatMap((l) => l.candles.map((c) => c.ts)))]
+      .filter((b) => b >= first && b <= cur)
+      .sort((a, b) => a - b);
     let closed = 0;
     for (const b of buckets) {
       const at = (k: string) => lists.find((l) => l.k === k)!.candles.find((c) => c.ts === b);
@@ -173,12 +180,19 @@ export class Backfill implements Component {
         const day = istDate(b);
         let got: { k: string; c: Candle | undefined }[] = [];
         for (let attempt = 1; attempt <= OFFICIAL_CANDLE_TRIES && this.ctx !== null; attempt++) {
-          got = await Promise.all(keys.map(async (k) => ({ k, c: (await s.todaysCandles(k, day)).find((c) => c.ts === b) })));
+          got = await Promise.all(
+            keys.map(async (k) => ({ k, c: (await s.todaysCandles(k, day)).find((c) => c.ts === b) })),
+          );
           if (got.every((g) => g.c)) break;
           if (attempt < OFFICIAL_CANDLE_TRIES) await this.wait(OFFICIAL_CANDLE_RETRY_MS);
         }
         const missing = got.filter((g) => !g.c).map((g) => g.k);
-        if (missing.length) loop.alert('warn', 'CANDLE_REPAIR', `Upstox has no ${istIso(b)} candle for ${missing.join(', ')}: using the part this box saw`);
+        if (missing.length)
+          loop.alert(
+            'warn',
+            'CANDLE_REPAIR',
+            `Upstox has no ${istIso(b)} candle for ${missing.join(', ')}: using the part this box saw`,
+          );
         for (const g of got) if (g.c) loop.engine.completeCandle(g.k, g.c);
         if (this.partial === b) this.partial = null;
         loop.clock(Math.max(s.now(), due));
@@ -201,7 +215,12 @@ export class Backfill implements Component {
         s.o.log.info('feed gap backfilled', { from: istIso(gap.from), to: istIso(gap.to) });
       } catch (err) {
         if (err instanceof TokenExpired) s.bus.emit('tokenExpired', err);
-        else s.loop.alert('warn', 'BACKFILL', `could not backfill the feed gap ${istIso(gap.from)}–${istIso(gap.to)}: ${(err as Error).message}`);
+        else
+          s.loop.alert(
+            'warn',
+            'BACKFILL',
+            `could not backfill the feed gap ${istIso(gap.from)}–${istIso(gap.to)}: ${(err as Error).message}`,
+          );
       }
     });
   }

@@ -27,7 +27,14 @@ export class CandleClock implements Component {
   private turn(): void {
     const { loop, gate } = this.s;
     const now = this.s.now();
-    if (!this.backfill.closesPartial(now) && loop.status.feedConnected && !gate.holding && loop.status.lastTickTs !== null && now - loop.status.lastTickTs <= SILENT_CLOSE_MS) loop.clock(now);
+    if (
+      !this.backfill.closesPartial(now) &&
+      loop.status.feedConnected &&
+      !gate.holding &&
+      loop.status.lastTickTs !== null &&
+      now - loop.status.lastTickTs <= SILENT_CLOSE_MS
+    )
+      loop.clock(now);
     if (!gate.holding) loop.heartbeat();
   }
 }

@@ -73,7 +73,9 @@ export class ContractPicker implements Component {
       let spot = firstTrade;
       if (spot === null) {
         const session = o.calendar.session(day)!;
-        const first = (await o.rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).filter((c) => istDate(c.ts) === day && c.ts >= session.openTs).sort((a, b) => a.ts - b.ts)[0];
+        const first = (await o.rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5))
+          .filter((c) => istDate(c.ts) === day && c.ts >= session.openTs)
+          .sort((a, b) => a.ts - b.ts)[0];
         if (!first) throw new Error(`Upstox has no intraday index candle of ${day} yet`);
         spot = first.open;
       }
@@ -88,7 +90,15 @@ export class ContractPicker implements Component {
       loop.setContracts(contracts, ts);
       this.contractsDay = day;
       o.stream.subscribe([pair.CE.instrumentKey, pair.PE.instrumentKey], 'full');
-      o.log.info('ATM pair picked', { day, spot, firstTrade: firstTrade !== null, CE: pair.CE.instrumentKey, PE: pair.PE.instrumentKey, strike: pair.CE.strike, expiry });
+      o.log.info('ATM pair picked', {
+        day,
+        spot,
+        firstTrade: firstTrade !== null,
+        CE: pair.CE.instrumentKey,
+        PE: pair.PE.instrumentKey,
+        strike: pair.CE.strike,
+        expiry,
+      });
       // The pair's earlier candles of the day feed its day ATR (official, closed); the candle in progress was
       // not seen from its first second (the subscription starts now): it is completed at its close.
       const current = loop.engine.view().openBucket ?? bucketOf(s.now());

@@ -21,7 +21,9 @@ export class DailyReporter implements Component {
   start(ctx: ComponentContext): void {
     ctx.on('phase', (e) => {
       if (e.phase !== 'report') return;
-      return this.report(ctx, e.date).catch((err: Error) => this.s.loop.alert('warn', 'DAILY_REPORT', `the daily report failed: ${err.message}`));
+      return this.report(ctx, e.date).catch((err: Error) =>
+        this.s.loop.alert('warn', 'DAILY_REPORT', `the daily report failed: ${err.message}`),
+      );
     });
   }
 
@@ -29,7 +31,17 @@ export class DailyReporter implements Component {
     const { loop, o } = this.s;
     const c = loop.engine.view().contracts;
     const keys = [NIFTY_INDEX_KEY, ...(c && c.day === day ? [c.CE.instrumentKey, c.PE.instrumentKey] : [])];
-    const { text, verdict } = await dailyReport({ day, ledger: this.ledger!, keys, calendar: o.calendar, official: (k) => o.rest.intradayCandles(k, 'minutes', 5), recordedAt: this.s.now() }, loop.engine.parameters);
+    const { text, verdict } = await dailyReport(
+      {
+        day,
+        ledger: this.ledger!,
+        keys,
+        calendar: o.calendar,
+        official: (k) => o.rest.intradayCandles(k, 'minutes', 5),
+        recordedAt: this.s.now(),
+      },
+      loop.engine.parameters,
+    );
     loop.status.verify = verdict;
     o.log.info('daily report', { day, text });
     loop.alert('info', 'DAILY_REPORT', text);

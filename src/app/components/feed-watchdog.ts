@@ -18,33 +18,73 @@ export class FeedWatchdog implements Component {
   async start(ctx: ComponentContext): Promise<void> {
     const { loop, o } = this.s;
     const { stream, log } = o;
-    ctx.own(stream.on('tick', ctx.guard((t: FeedTick) => this.onTick(t))));
-    ctx.own(stream.on('connected', ctx.guard(() => {
-      loop.status.feedConnected = true;
-      ctx.bus.emit('feedConnected', this.s.now());
-      loop.setGuard('FEED_DOWN', false, 'feed disconnected');
-    })));
-    ctx.own(stream.on('disconnected', ctx.guard((d: StreamEvents['disconnected']) => {
-      // A connection lost in session: down now. A connect attempt that failed while the feed was already down
-      // (a start whose feed never opens) waits for the stream's 'down' after staleFeedSeconds.
-      const wasUp = loop.status.feedConnected;
-      loop.status.feedConnected = false;
-      if (wasUp && this.s.inSession()) loop.setGuard('FEED_DOWN', true, `feed disconnected (${d.code} ${d.reason || ''}); reconnecting`);
-    })));
+    ctx.own(
+      stream.on(
+        'tick',
+        ctx.guard((t: FeedTick) => this.onTick(t)),
+      ),
+    );
+    ctx.own(
+      stream.on(
+        'connected',
+        ctx.guard(() => {
+          loop.status.feedConnected = true;
+          ctx.bus.emit('feedConnected', this.s.now());
+          loop.setGuard('FEED_DOWN', false, 'feed disconnected');
+        }),
+      ),
+    );
+    ctx.own(
+      stream.on(
+        'disconnected',
+        ctx.guard((d: StreamEvents['disconnected']) => {
+          // A connection lost in session: down now. A connect attempt that failed while the feed was already down
+          // (a start whose feed never opens) waits for the stream's 'down' after staleFeedSeconds.
+          const wasUp = loop.status.feedConnected;
+          loop.status.feedConnected = false;
+          if (wasUp && this.s.inSession())
+            loop.setGuard('FEED_DOWN', true, `feed disconnected (${d.code} ${d.reason || ''}); reconnecting`);
+        }),
+      ),
+    );
     // Not connected for staleFeedSeconds of open market: FEED_DOWN (if a drop has not raised it already) and, as
     // no market data has come for that long, STALE_FEED, whose alarm sounds (FEED_DOWN alone is a silent blip).
-    ctx.own(stream.on('down', ctx.guard((d: StreamEvents['down']) => {
-      if (!this.s.inSession()) return;
-      const why = `feed not connected for ${Math.round(d.downMs / 1000)} s${d.lastError ? ` (${d.lastError})` : ''}; retrying`;
-      const guards = loop.engine.view().guards;
-      if (!guards.FEED_DOWN) loop.setGuard('FEED_DOWN', true, why);
-      if (!guards.STALE_FEED) loop.setGuard('STALE_FEED', true, `no market data: ${why}`);
-    })));
-    ctx.own(stream.on('stale', ctx.guard((s: StreamEvents['stale']) => {
-      loop.setGuard('STALE_FEED', true, `no market data for ${Math.round(s.silentMs / 1000)} s while the market is open; reconnecting`);
-    })));
-    ctx.own(stream.on('tokenExpired', ctx.guard((err: Error) => ctx.bus.emit('tokenExpired', err))));
-    ctx.own(stream.on('error', ctx.guard((err: Error) => log.warn('feed error', { error: err.message }))));
+    ctx.own(
+      stream.on(
+        'down',
+        ctx.guard((d: StreamEvents['down']) => {
+          if (!this.s.inSession()) return;
+          const why = `feed not connected for ${Math.round(d.downMs / 1000)} s${d.lastError ? ` (${d.lastError})` : ''}; retrying`;
+          const guards = loop.engine.view().guards;
+          if (!guards.FEED_DOWN) loop.setGuard('FEED_DOWN', true, why);
+          if (!guards.STALE_FEED) loop.setGuard('STALE_FEED', true, `no market data: ${why}`);
+        }),
+      ),
+    );
+    ctx.own(
+      stream.on(
+        'stale',
+        ctx.guard((s: StreamEvents['stale']) => {
+          loop.setGuard(
+            'STALE_FEED',
+            true,
+            `no market data for ${Math.round(s.silentMs / 1000)} s while the market is open; reconnecting`,
+          );
+        }),
+      ),
+    );
+    ctx.own(
+      stream.on(
+        'tokenExpired',
+        ctx.guard((err: Error) => ctx.bus.emit('tokenExpired', err)),
+      ),
+    );
+    ctx.own(
+      stream.on(
+        'error',
+        ctx.guard((err: Error) => log.warn('feed error', { error: err.message })),
+      ),
+    );
     ctx.on('phase', (e) => (e.phase === 'warmup' ? this.checkClockSync() : undefined));
     ctx.on('loggedIn', () => this.checkClockSync());
     ctx.every(CLOCK_CHECK_MS, () => this.checkClockSync());
@@ -65,7 +105,12 @@ export class FeedWatchdog implements Component {
     loop.status.clockSkewMs = skew;
     const bad = Math.abs(skew) > o.maxClockSkewMs;
     const active = Boolean(loop.engine.view().guards.CLOCK_SKEW);
-    if (bad !== active) loop.setGuard('CLOCK_SKEW', bad, `system clock is ${Math.round(skew)} ms off the exchange's (limit ${o.maxClockSkewMs} ms)`);
+    if (bad !== active)
+      loop.setGuard(
+        'CLOCK_SKEW',
+        bad,
+        `system clock is ${Math.round(skew)} ms off the exchange's (limit ${o.maxClockSkewMs} ms)`,
+      );
   }
 
   private async checkClockSync(): Promise<void> {
@@ -73,6 +118,7 @@ export class FeedWatchdog implements Component {
     const r = await this.s.o.clockSync().catch((err: Error) => ({ synced: false, detail: err.message }));
     loop.status.clockSynced = r.synced;
     const active = Boolean(loop.engine.view().guards.CLOCK_UNSYNCED);
-    if (!r.synced !== active) loop.setGuard('CLOCK_UNSYNCED', !r.synced, `clock not synced (${r.detail}): no new entries`);
+    if (!r.synced !== active)
+      loop.setGuard('CLOCK_UNSYNCED', !r.synced, `clock not synced (${r.detail}): no new entries`);
   }
 }

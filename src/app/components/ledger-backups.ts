@@ -72,7 +72,11 @@ export class LedgerBackups implements Component {
       this.log.info('ledger backup copied', { copy });
     } catch (err) {
       this.log.warn('ledger backup copy failed', { copyTo: this.config.copyTo, error: (err as Error).message });
-      this.loop.alert('warn', 'BACKUP', `the ledger backup could not be copied to ${this.config.copyTo}: ${(err as Error).message}`);
+      this.loop.alert(
+        'warn',
+        'BACKUP',
+        `the ledger backup could not be copied to ${this.config.copyTo}: ${(err as Error).message}`,
+      );
     }
   }
 }

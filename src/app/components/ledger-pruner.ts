@@ -9,8 +9,16 @@ const PRUNE_EVERY_MS = 6 * 3_600_000;
 export function pruneLedger(ledger: Ledger, config: Config, now: number, log: Logger): void {
   try {
     const day = 86_400_000;
-    const r = ledger.prune({ candlesBefore: now - config.retention.candleDays * day, alertsBefore: now - config.retention.alertDays * day });
-    if (r.candles || r.alerts) log.info('ledger retention', { ...r, candleDays: config.retention.candleDays, alertDays: config.retention.alertDays });
+    const r = ledger.prune({
+      candlesBefore: now - config.retention.candleDays * day,
+      alertsBefore: now - config.retention.alertDays * day,
+    });
+    if (r.candles || r.alerts)
+      log.info('ledger retention', {
+        ...r,
+        candleDays: config.retention.candleDays,
+        alertDays: config.retention.alertDays,
+      });
   } catch (err) {
     log.warn('ledger retention failed; will retry', { error: (err as Error).message });
   }

@@ -21,7 +21,12 @@ export class LoginPage implements Component {
     const { loop, o } = this.s;
     const url = o.serveLogin ? (o.loginUrl ?? null) : null;
     loop.status.loginUrl = url;
-    loop.setGuard('TOKEN_EXPIRED', true, `Upstox token expired or revoked: login needed${url ? ` — open ${url}` : ' ("niftybox login --token …" or "niftybox login")'}`, 'error');
+    loop.setGuard(
+      'TOKEN_EXPIRED',
+      true,
+      `Upstox token expired or revoked: login needed${url ? ` — open ${url}` : ' ("niftybox login --token …" or "niftybox login")'}`,
+      'error',
+    );
     o.log.error('Upstox token no longer works', { error: err.message });
     if (!o.serveLogin || this.loggingIn) return;
     this.loggingIn = true;

@@ -29,7 +29,10 @@ export class SessionScheduler implements Component {
       // node-cron once a minute: the calendar decides what each minute means. No `timezone` option: an
       // every-minute schedule is the same in every zone, and node-cron's timezone path formats each
       // tick through Intl, which pulls ICU's locale and zone data into the box (≈ 10 MB of RSS).
-      const task = cron.schedule('* * * * *', ctx.guard(() => this.check(ctx)));
+      const task = cron.schedule(
+        '* * * * *',
+        ctx.guard(() => this.check(ctx)),
+      );
       ctx.own(() => task.stop());
     } else {
       ctx.every(this.periodMs, () => this.check(ctx));

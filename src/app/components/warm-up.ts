@@ -49,7 +49,9 @@ export class WarmUp implements Component {
       this.prepareError = err as Error;
       const now = this.s.now();
       this.s.history.replace(ledger.candles(NIFTY_INDEX_KEY, now - this.lookBackMs(), now));
-      this.s.o.log.warn('warm-up from Upstox failed; starting from the ledger\'s candles and retrying later', { error: (err as Error).message });
+      this.s.o.log.warn("warm-up from Upstox failed; starting from the ledger's candles and retrying later", {
+        error: (err as Error).message,
+      });
     }
   }
 
@@ -61,17 +63,30 @@ export class WarmUp implements Component {
     const held = loop.engine.view();
     // A restart during the session with a position or a pending order: the candles it missed go through
     // the engine (stops, fills) as after a feed gap. Otherwise they only warm the indicators.
-    if (resumeAfter !== null && istDate(resumeAfter) === istDate(now) && (held.position || held.pendingEntry) && s.inSession()) {
+    if (
+      resumeAfter !== null &&
+      istDate(resumeAfter) === istDate(now) &&
+      (held.position || held.pendingEntry) &&
+      s.inSession()
+    ) {
       ctx.bus.emit('startCoverage', { upTo: resumeAfter + BUCKET_MS, replay: 'trade' });
     } else {
       const warm = s.closedHistory().filter((c) => resumeAfter === null || c.ts > resumeAfter);
       for (const c of warm) loop.engine.warmIndexCandle(c);
       const last = warm.at(-1)?.ts ?? resumeAfter;
-      ctx.bus.emit('startCoverage', { upTo: last === null || last === undefined ? null : last + BUCKET_MS, replay: 'warm' });
+      ctx.bus.emit('startCoverage', {
+        upTo: last === null || last === undefined ? null : last + BUCKET_MS,
+        replay: 'warm',
+      });
     }
     s.updateWarmGuard();
     if (this.prepareError instanceof TokenExpired) ctx.bus.emit('tokenExpired', this.prepareError);
-    else if (this.prepareError) loop.alert('warn', 'WARMUP', `could not load history from Upstox (${this.prepareError.message}); retrying before the next open`);
+    else if (this.prepareError)
+      loop.alert(
+        'warn',
+        'WARMUP',
+        `could not load history from Upstox (${this.prepareError.message}); retrying before the next open`,
+      );
     ctx.on('phase', (e) => (e.phase === 'warmup' ? this.warmupPhase(ctx) : undefined));
     ctx.on('loggedIn', () => this.warmupPhase(ctx));
     const retry = () => {
@@ -115,7 +130,14 @@ export class WarmUp implements Component {
     const now = s.now();
     const today = istDate(now);
     const local = this.ledger ? this.ledger.candles(NIFTY_INDEX_KEY, now - this.lookBackMs(), now) : [];
-    const fetched = await warmUpIndexCandles({ rest: s.o.rest, local, calendar: s.o.calendar, today, now, minDays: this.minDays });
+    const fetched = await warmUpIndexCandles({
+      rest: s.o.rest,
+      local,
+      calendar: s.o.calendar,
+      today,
+      now,
+      minDays: this.minDays,
+    });
     this.recordHistory(local, fetched, today, now);
     s.history.merge(fetched, now);
   }

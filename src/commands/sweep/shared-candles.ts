@@ -28,14 +28,27 @@ function pack(candles: readonly Candle[], into: Float64Array, at: number): void 
 
 function unpack(from: Float64Array, at: number, count: number): Candle[] {
   const out: Candle[] = new Array(count);
-  for (let i = 0, o = at * FIELDS; i < count; i++, o += FIELDS) out[i] = { ts: from[o]!, open: from[o + 1]!, high: from[o + 2]!, low: from[o + 3]!, close: from[o + 4]!, volume: from[o + 5]! };
+  for (let i = 0, o = at * FIELDS; i < count; i++, o += FIELDS)
+    out[i] = {
+      ts: from[o]!,
+      open: from[o + 1]!,
+      high: from[o + 2]!,
+      low: from[o + 3]!,
+      close: from[o + 4]!,
+      volume: from[o + 5]!,
+    };
   return out;
 }
 
 export function shareCandles(index: readonly Candle[], options: ReadonlyMap<string, BacktestDay>): SharedCandles {
   const indexBuf = new SharedArrayBuffer(index.length * FIELDS * 8);
   pack(index, new Float64Array(indexBuf), 0);
-  const days = [...options.entries()].map(([day, od]) => ({ day, contracts: od.contracts, ce: od.candles.CE.length, pe: od.candles.PE.length }));
+  const days = [...options.entries()].map(([day, od]) => ({
+    day,
+    contracts: od.contracts,
+    ce: od.candles.CE.length,
+    pe: od.candles.PE.length,
+  }));
   const total = days.reduce((a, d) => a + d.ce + d.pe, 0);
   const optionsBuf = new SharedArrayBuffer(total * FIELDS * 8);
   const view = new Float64Array(optionsBuf);
@@ -55,7 +68,10 @@ export function unshareCandles(s: SharedCandles): { index: Candle[]; options: Ma
   const options = new Map<string, BacktestDay>();
   let at = 0;
   for (const d of s.days) {
-    options.set(d.day, { contracts: d.contracts, candles: { CE: unpack(opt, at, d.ce), PE: unpack(opt, at + d.ce, d.pe) } });
+    options.set(d.day, {
+      contracts: d.contracts,
+      candles: { CE: unpack(opt, at, d.ce), PE: unpack(opt, at + d.ce, d.pe) },
+    });
     at += d.ce + d.pe;
   }
   return { index: unpack(idx, 0, idx.length / FIELDS), options };

@@ -8,7 +8,12 @@ import { runBacktest, type BacktestDay } from '../../core/backtest.js';
 import type { MarketCalendar } from '../../core/calendar.js';
 import { dailyRecords } from '../../core/metrics.js';
 import { DEFAULT_RISK } from '../../core/params.js';
-import { chooseStrategy, describeParams, strategies, strategyByName as registered } from '../../core/strategies/index.js';
+import {
+  chooseStrategy,
+  describeParams,
+  strategies,
+  strategyByName as registered,
+} from '../../core/strategies/index.js';
 import type { FlatParams } from '../../core/sweep.js';
 import type { Candle } from '../../core/types.js';
 
@@ -33,7 +38,14 @@ export function strategyByName(name: string): SweepStrategy | undefined {
   if (!s) return undefined;
   const params = describeParams(s).map(
     (p): ParamSpec =>
-      p.type === 'time' ? { name: p.name, kind: 'time', ...SESSION } : { name: p.name, kind: p.type === 'integer' ? 'int' : 'number', min: p.min ?? -Infinity, max: p.max ?? Infinity },
+      p.type === 'time'
+        ? { name: p.name, kind: 'time', ...SESSION }
+        : {
+            name: p.name,
+            kind: p.type === 'integer' ? 'int' : 'number',
+            min: p.min ?? -Infinity,
+            max: p.max ?? Infinity,
+          },
   );
   return { name: s.name, params, defaults: Object.fromEntries(describeParams(s).map((p) => [p.name, p.default])) };
 }
@@ -68,6 +80,15 @@ export interface VariantData {
 
 /** One variant: a full backtest with fills and charges as `backtest`, as per-day records over the range's days. */
 export function runVariant(strategy: SweepStrategy, params: FlatParams, data: VariantData): Float64Array {
-  const result = runBacktest({ index: data.index, options: data.options, from: data.from, to: data.to, strategy: strategy.name, params: nestParams(params), risk: DEFAULT_RISK, calendar: data.calendar });
+  const result = runBacktest({
+    index: data.index,
+    options: data.options,
+    from: data.from,
+    to: data.to,
+    strategy: strategy.name,
+    params: nestParams(params),
+    risk: DEFAULT_RISK,
+    calendar: data.calendar,
+  });
   return dailyRecords(result.trades, data.days);
 }

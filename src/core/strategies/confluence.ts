@@ -104,12 +104,24 @@ export class ConfluenceRun implements StrategyRun {
 
 export const confluence: Strategy<ConfluenceParams> = {
   name: 'confluence',
-  summary: 'RSI beyond rsiBuy/rsiSell, MACD histogram sign, Supertrend direction and close beyond EMA200 agree; reversal when the Supertrend turns',
+  summary:
+    'RSI beyond rsiBuy/rsiSell, MACD histogram sign, Supertrend direction and close beyond EMA200 agree; reversal when the Supertrend turns',
   schema: confluenceSchema,
-  ownParams: ['rsiPeriod', 'rsiBuy', 'rsiSell', 'macdFast', 'macdSlow', 'macdSignal', 'stPeriod', 'stMult', 'trendEmaPeriod'],
+  ownParams: [
+    'rsiPeriod',
+    'rsiBuy',
+    'rsiSell',
+    'macdFast',
+    'macdSlow',
+    'macdSignal',
+    'stPeriod',
+    'stMult',
+    'trendEmaPeriod',
+  ],
   defaults: confluenceSchema.parse({}),
   // The state needs every input; an entry also needs the state of the candle before.
-  warmupCandles: (p) => Math.max(p.rsiPeriod + 1, Math.max(p.macdFast, p.macdSlow) + p.macdSignal - 1, p.stPeriod, p.trendEmaPeriod) + 1,
+  warmupCandles: (p) =>
+    Math.max(p.rsiPeriod + 1, Math.max(p.macdFast, p.macdSlow) + p.macdSignal - 1, p.stPeriod, p.trendEmaPeriod) + 1,
   create: (p) => new ConfluenceRun(p),
   plots: [
     { reading: 'supertrend', pane: 'price', kind: 'line' },

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { Candle, Side } from '../types.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time "HH:MM" (IST)');
-const sidePoints = (min: number, max: number) => z.object({ CE: z.number().min(min).max(max), PE: z.number().min(min).max(max) }).strict();
+const sidePoints = (min: number, max: number) =>
+  z.object({ CE: z.number().min(min).max(max), PE: z.number().min(min).max(max) }).strict();
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** The parameters every strategy has, with V25's defaults (strategies.md). */
@@ -56,8 +57,18 @@ export function strategySchema<S extends z.ZodRawShape>(own: S) {
     .strict()
     .superRefine((parsed, ctx) => {
       const s = parsed as unknown as SharedParams;
-      if (s.entryStart > s.entryEnd) ctx.addIssue({ code: 'custom', path: ['entryStart'], message: `entryStart ${s.entryStart} is after entryEnd ${s.entryEnd}: no entry could ever be decided` });
-      if (s.entryEnd >= s.eodExit) ctx.addIssue({ code: 'custom', path: ['entryEnd'], message: `entryEnd ${s.entryEnd} must be before eodExit ${s.eodExit}: an entry decided then would be sold at once` });
+      if (s.entryStart > s.entryEnd)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['entryStart'],
+          message: `entryStart ${s.entryStart} is after entryEnd ${s.entryEnd}: no entry could ever be decided`,
+        });
+      if (s.entryEnd >= s.eodExit)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['entryEnd'],
+          message: `entryEnd ${s.entryEnd} must be before eodExit ${s.eodExit}: an entry decided then would be sold at once`,
+        });
     });
 }
 
@@ -113,7 +124,11 @@ export interface StrategyChoice<P extends SharedParams = SharedParams> {
 export function canonicalParamsJson(params: object): string {
   const sort = (v: unknown): unknown =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(
+          Object.keys(v as object)
+            .sort()
+            .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+        )
       : v;
   return JSON.stringify(sort(params));
 }

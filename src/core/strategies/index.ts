@@ -40,13 +40,21 @@ export class StrategyChoiceError extends Error {
  */
 export function chooseStrategy(name: string, params: Record<string, unknown> = {}): StrategyChoice {
   const strategy = strategyByName(name);
-  if (!strategy) throw new StrategyChoiceError(`unknown strategy "${name}" (one of: ${strategies.map((s) => s.name).join(', ')})`, name);
+  if (!strategy)
+    throw new StrategyChoiceError(
+      `unknown strategy "${name}" (one of: ${strategies.map((s) => s.name).join(', ')})`,
+      name,
+    );
   const r = strategy.schema.safeParse(params);
   if (r.success) return { strategy, params: r.data };
   const issue = r.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const key = [...issue.path, issue.keys[0]].join('.');
-    throw new StrategyChoiceError(`unknown parameter "${key}" for strategy ${name} (its parameters: ${paramNames(strategy).join(', ')})`, name, key);
+    throw new StrategyChoiceError(
+      `unknown parameter "${key}" for strategy ${name} (its parameters: ${paramNames(strategy).join(', ')})`,
+      name,
+      key,
+    );
   }
   const key = issue.path.join('.');
   throw new StrategyChoiceError(`strategy ${name}, parameter ${key}: ${issue.message}`, name, key);
@@ -67,19 +75,35 @@ export function paramNames(strategy: Strategy): string[] {
  * names as strategies.md (per-side as `tp1Points.CE`), a number where the value reads as one, else
  * the text (`entryStart=09:45`). Then validated as chooseStrategy does; throws StrategyChoiceError.
  */
-export function chooseWithAssignments(name: string, base: Record<string, unknown>, assignments: readonly string[]): StrategyChoice {
+export function chooseWithAssignments(
+  name: string,
+  base: Record<string, unknown>,
+  assignments: readonly string[],
+): StrategyChoice {
   const strategy = strategyByName(name);
   if (!strategy) return chooseStrategy(name);
-  const params: Record<string, unknown> = { ...structuredClone(strategy.defaults as unknown as Record<string, unknown>), ...structuredClone(base) };
+  const params: Record<string, unknown> = {
+    ...structuredClone(strategy.defaults as unknown as Record<string, unknown>),
+    ...structuredClone(base),
+  };
   for (const a of assignments) {
     const eq = a.indexOf('=');
     const key = eq < 0 ? a : a.slice(0, eq);
-    if (eq <= 0 || eq === a.length - 1) throw new StrategyChoiceError(`parameter "${a}" is not NAME=VALUE (e.g. tp1Points.CE=20)`, name, key || undefined);
+    if (eq <= 0 || eq === a.length - 1)
+      throw new StrategyChoiceError(
+        `parameter "${a}" is not NAME=VALUE (e.g. tp1Points.CE=20)`,
+        name,
+        key || undefined,
+      );
     const text = a.slice(eq + 1).trim();
     const value = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? Number(text) : text;
     const [head, side, ...rest] = key.split('.');
     if (!paramNames(strategy).includes(key) || rest.length) {
-      throw new StrategyChoiceError(`unknown parameter "${key}" for strategy ${name} (its parameters: ${paramNames(strategy).join(', ')})`, name, key);
+      throw new StrategyChoiceError(
+        `unknown parameter "${key}" for strategy ${name} (its parameters: ${paramNames(strategy).join(', ')})`,
+        name,
+        key,
+      );
     }
     if (side === undefined) params[head!] = value;
     else params[head!] = { ...(params[head!] as Record<string, unknown>), [side]: value };
@@ -106,14 +130,21 @@ export function describeParams(strategy: Strategy): ParamDescription[] {
   const add = (name: string, schema: z.ZodType, dflt: unknown, isShared: boolean) => {
     const inner = schema instanceof z.ZodDefault ? (schema.def.innerType as z.ZodType) : schema;
     if (inner instanceof z.ZodNumber) {
-      const d: ParamDescription = { name, shared: isShared, type: inner.isInt ? 'integer' : 'number', default: dflt as number };
+      const d: ParamDescription = {
+        name,
+        shared: isShared,
+        type: inner.isInt ? 'integer' : 'number',
+        default: dflt as number,
+      };
       if (Number.isFinite(inner.minValue)) d.min = inner.minValue!;
       if (Number.isFinite(inner.maxValue)) d.max = inner.maxValue!;
       out.push(d);
     } else if (inner instanceof z.ZodObject) {
-      for (const [side, sub] of Object.entries(inner.shape)) add(`${name}.${side}`, sub as z.ZodType, (dflt as Record<string, unknown>)[side], isShared);
+      for (const [side, sub] of Object.entries(inner.shape))
+        add(`${name}.${side}`, sub as z.ZodType, (dflt as Record<string, unknown>)[side], isShared);
     } else out.push({ name, shared: isShared, type: 'time', default: dflt as string });
   };
-  for (const [name, schema] of Object.entries(strategy.schema.shape)) add(name, schema as z.ZodType, defaults[name], shared.has(name));
+  for (const [name, schema] of Object.entries(strategy.schema.shape))
+    add(name, schema as z.ZodType, defaults[name], shared.has(name));
   return out;
 }

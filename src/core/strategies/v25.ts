@@ -60,7 +60,9 @@ export class V25Run implements StrategyRun {
 
   /** Every index indicator V25 reads has a value. Cold indicators mean no decision at all. */
   get warm(): boolean {
-    return this.ema.ready && this.macd.ready && !Number.isNaN(this.hist1) && !Number.isNaN(this.hist2) && this.chop.ready;
+    return (
+      this.ema.ready && this.macd.ready && !Number.isNaN(this.hist1) && !Number.isNaN(this.hist2) && this.chop.ready
+    );
   }
 
   /** The MACD histogram rising (falling) for two candles and the close above (below) the EMA, CHOP below chopMax. */

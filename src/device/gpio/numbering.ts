@@ -45,7 +45,10 @@ function findHeaderChip(sysfsRoot = DEFAULT_SYSFS_ROOT): GpioChip | null {
 }
 
 /** The sysfs number of a BCM pin; throws an error that says what to check when it cannot tell. */
-export function sysfsGpioNumber(bcm: number, opts: { gpioBase?: number; sysfsRoot?: string } = {}): { number: number; how: string } {
+export function sysfsGpioNumber(
+  bcm: number,
+  opts: { gpioBase?: number; sysfsRoot?: string } = {},
+): { number: number; how: string } {
   if (opts.gpioBase !== undefined) return { number: opts.gpioBase + bcm, how: `gpioBase ${opts.gpioBase} from config` };
   const root = opts.sysfsRoot ?? DEFAULT_SYSFS_ROOT;
   const chip = findHeaderChip(root);

@@ -74,7 +74,10 @@ export interface OledLike {
   turnOffDisplay(): void;
 }
 
-export type OledConstructor = new (bus: I2cBusLike, opts: { width: number; height: number; address: number }) => OledLike;
+export type OledConstructor = new (
+  bus: I2cBusLike,
+  opts: { width: number; height: number; address: number },
+) => OledLike;
 
 export function loadOled(): OledConstructor {
   return require('oled-i2c-bus') as OledConstructor;

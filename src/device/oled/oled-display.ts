@@ -68,7 +68,13 @@ export class OledDisplay implements DisplaySink {
       else {
         for (const w of windows) {
           const start = w.page * OLED_WIDTH;
-          writePageWindow(this.guard, this.opts.address, w.page, w.c0, this.latest.bytes.subarray(start + w.c0, start + w.c1 + 1));
+          writePageWindow(
+            this.guard,
+            this.opts.address,
+            w.page,
+            w.c0,
+            this.latest.bytes.subarray(start + w.c0, start + w.c1 + 1),
+          );
           if (this.guard.faulted) return;
         }
         oled.buffer.set(this.latest.bytes);

@@ -7,7 +7,16 @@ import { type OledShow, alertSpec } from '../../core/alerts.js';
 import type { MarketCalendar } from '../../core/calendar.js';
 import type { ApplianceState } from '../../core/state.js';
 import { istDate, istMinuteOfDay } from '../../core/time.js';
-import { fitPrices, formatAge, formatDate, formatRupees, formatRupeesPlain, formatSpot, hhmm, istClock } from './format.js';
+import {
+  fitPrices,
+  formatAge,
+  formatDate,
+  formatRupees,
+  formatRupeesPlain,
+  formatSpot,
+  hhmm,
+  istClock,
+} from './format.js';
 import type { Framebuffer } from './framebuffer.js';
 import { BIG_HEIGHT } from './font-big.js';
 import {
@@ -119,7 +128,8 @@ function drawStatusLine(fb: Framebuffer, input: ScreenInput): void {
     return;
   }
   if (s?.trading === 'halted') drawMark(fb, 46, 'HALT');
-  else if (demo) drawMark(fb, 46, 'DEMO'); // the simulated exchange's clock: nothing to sync
+  else if (demo)
+    drawMark(fb, 46, 'DEMO'); // the simulated exchange's clock: nothing to sync
   else if (s) drawSmallText(fb, 46, STATUS_Y, s.clock.synced ? 'CLK✓' : 'CLK×');
   drawSmallRight(fb, fb.width, STATUS_Y, istClock(input.now));
 }
@@ -161,13 +171,20 @@ const LINE2 = 34;
 const LINE3 = 43;
 
 /** A trading page: the day's net P&L in the big digits, three small lines under it, the status line. */
-function pnlPage(id: string, align: 'left' | 'centre', lines: (s: ApplianceState) => readonly [string, string, string]): Screen {
+function pnlPage(
+  id: string,
+  align: 'left' | 'centre',
+  lines: (s: ApplianceState) => readonly [string, string, string],
+): Screen {
   return {
     id,
     draw(fb, input) {
       const s = input.state!;
       drawBigPnl(fb, 0, s.pnl.net);
-      const draw = align === 'centre' ? (y: number, text: string) => drawSmallCentered(fb, y, text) : (y: number, text: string) => drawSmallText(fb, 0, y, text);
+      const draw =
+        align === 'centre'
+          ? (y: number, text: string) => drawSmallCentered(fb, y, text)
+          : (y: number, text: string) => drawSmallText(fb, 0, y, text);
       const [l1, l2, l3] = lines(s);
       draw(LINE1, l1);
       draw(LINE2, l2);
@@ -233,7 +250,11 @@ export const closedScreen: Screen = {
     drawSmallCentered(fb, 1, title, 1, false);
     if (s.pnl.trades === 0) {
       const holiday = input.calendar?.holidayName(date);
-      drawSmallCentered(fb, 17, s.session === 'holiday' && holiday ? holiday.slice(0, SMALL_CHARS_PER_LINE) : 'no trades today');
+      drawSmallCentered(
+        fb,
+        17,
+        s.session === 'holiday' && holiday ? holiday.slice(0, SMALL_CHARS_PER_LINE) : 'no trades today',
+      );
       drawSmallCentered(fb, 30, s.spot === null ? '' : `NIFTY ${formatSpot(s.spot)}`);
       drawSmallCentered(fb, 41, formatDate(date)); // today's date: before the open the engine's day is still yesterday's
     } else {

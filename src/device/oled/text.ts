@@ -6,7 +6,15 @@ import type { Framebuffer } from './framebuffer.js';
 const UNKNOWN = SMALL_GLYPHS['?']!;
 
 /** `bold` widens every lit pixel by one column (vertical strokes 3 px at ×2: reads further). */
-function drawGlyph(fb: Framebuffer, x: number, y: number, rows: readonly string[], scale: number, on: boolean, bold = 0): void {
+function drawGlyph(
+  fb: Framebuffer,
+  x: number,
+  y: number,
+  rows: readonly string[],
+  scale: number,
+  on: boolean,
+  bold = 0,
+): void {
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     for (let c = 0; c < row.length; c++) {

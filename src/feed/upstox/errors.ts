@@ -2,7 +2,9 @@
 
 /** The access token is expired or invalid (HTTP 401 / UDAPI100050, or a 401 on the feed upgrade). Log in again. */
 export class TokenExpired extends Error {
-  constructor(message = 'Upstox access token expired or invalid (UDAPI100050): run `niftybox login` or set a new analytics token') {
+  constructor(
+    message = 'Upstox access token expired or invalid (UDAPI100050): run `niftybox login` or set a new analytics token',
+  ) {
     super(message);
     this.name = 'TokenExpired';
   }

@@ -91,7 +91,8 @@ export interface FeedFrame {
 type Msg = Record<string, any>;
 const has = (m: Msg, k: string): boolean => Object.prototype.hasOwnProperty.call(m, k);
 /** int64 → number: protobufjs gives Long objects (or numbers when long.js is absent). */
-const num = (v: unknown): number => (typeof v === 'number' ? v : v == null ? 0 : (v as { toNumber(): number }).toNumber());
+const num = (v: unknown): number =>
+  typeof v === 'number' ? v : v == null ? 0 : (v as { toNumber(): number }).toNumber();
 const opt = (m: Msg, k: string): number | undefined => (has(m, k) ? num(m[k]) : undefined);
 
 /** Decodes one binary feed message. Throws on bytes that are not a FeedResponse. */
@@ -210,7 +211,15 @@ function readOhlc(m: Msg): FeedOhlc[] {
   const out: FeedOhlc[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const o = list[i]!;
-    out[i] = { interval: o.interval ?? '', open: o.open ?? 0, high: o.high ?? 0, low: o.low ?? 0, close: o.close ?? 0, volume: num(o.vol), ts: num(o.ts) };
+    out[i] = {
+      interval: o.interval ?? '',
+      open: o.open ?? 0,
+      high: o.high ?? 0,
+      low: o.low ?? 0,
+      close: o.close ?? 0,
+      volume: num(o.vol),
+      ts: num(o.ts),
+    };
   }
   return out;
 }

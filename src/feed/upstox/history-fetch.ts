@@ -19,7 +19,12 @@ import type { CandleWithOi, UpstoxRest } from './rest.js';
 
 export type HistoryRest = Pick<
   UpstoxRest,
-  'historicalCandles' | 'historicalCandlesWithOi' | 'optionContracts' | 'expiredExpiries' | 'expiredOptionContracts' | 'expiredHistoricalCandles'
+  | 'historicalCandles'
+  | 'historicalCandlesWithOi'
+  | 'optionContracts'
+  | 'expiredExpiries'
+  | 'expiredOptionContracts'
+  | 'expiredHistoricalCandles'
 >;
 
 /** Upstox's longest span of 5-minute candles in one call is a month; 30 days stays inside it. */
@@ -90,8 +95,24 @@ interface CachedOptionDay {
   candles: Record<Side, CompactCandle[]>;
 }
 
-const pack = (c: Candle & { oi?: number }): CompactCandle => [c.ts, c.open, c.high, c.low, c.close, c.volume, c.oi ?? 0];
-const unpack = ([ts, open, high, low, close, volume, oi]: CompactCandle): Candle & { oi: number } => ({ ts, open, high, low, close, volume, oi: oi ?? 0 });
+const pack = (c: Candle & { oi?: number }): CompactCandle => [
+  c.ts,
+  c.open,
+  c.high,
+  c.low,
+  c.close,
+  c.volume,
+  c.oi ?? 0,
+];
+const unpack = ([ts, open, high, low, close, volume, oi]: CompactCandle): Candle & { oi: number } => ({
+  ts,
+  open,
+  high,
+  low,
+  close,
+  volume,
+  oi: oi ?? 0,
+});
 
 /** The trading days `warmDays` before `from`, then `from`…`to`, oldest first. */
 function indexDays(calendar: MarketCalendar, from: string, to: string, warmDays: number): string[] {
@@ -152,8 +173,12 @@ export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResul
   const indexByDay = new Map<string, Candle[]>();
   for (const d of wanted) {
     const rows = cache.get<CompactCandle[]>('index', d);
-    if (rows === undefined) throw new Error(`the cached index candles of ${d} are unreadable: delete ${cache.dir} and fetch again`);
-    indexByDay.set(d, rows.map(unpack).map(({ oi: _oi, ...c }) => c));
+    if (rows === undefined)
+      throw new Error(`the cached index candles of ${d} are unreadable: delete ${cache.dir} and fetch again`);
+    indexByDay.set(
+      d,
+      rows.map(unpack).map(({ oi: _oi, ...c }) => c),
+    );
   }
 
   // ---- the day's ATM pair
@@ -207,12 +232,16 @@ export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResul
     const expiry = nearestExpiry([...l.expired, ...l.currentExpiries], day);
     const needsExpired = calendar.weeklyExpiry(day) < (nearestExpiry(l.currentExpiries, '0000-00-00') ?? '9999-99-99');
     if (plusOnly && needsExpired) {
-      plans.set(day, { skip: `its weekly expiry ${calendar.weeklyExpiry(day)} has passed and expired contracts need Upstox Plus (${PLUS_ONLY_CODE})` });
+      plans.set(day, {
+        skip: `its weekly expiry ${calendar.weeklyExpiry(day)} has passed and expired contracts need Upstox Plus (${PLUS_ONLY_CODE})`,
+      });
       continue;
     }
     // The nearest listed expiry lies beyond the day's weekly one: that week is no longer listed.
     if (!expiry || expiry > calendar.weeklyExpiry(day)) {
-      plans.set(day, { skip: `its weekly expiry ${calendar.weeklyExpiry(day)} is not listed by Upstox (the expired-instruments API reaches about six months back)` });
+      plans.set(day, {
+        skip: `its weekly expiry ${calendar.weeklyExpiry(day)} is not listed by Upstox (the expired-instruments API reaches about six months back)`,
+      });
       continue;
     }
     const expired = l.expired.has(expiry) && !l.currentExpiries.has(expiry);
@@ -228,7 +257,10 @@ export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResul
   }
   // The days each contract is wanted on (all in its expiry's week: well inside a call's month).
   const wantedOn = new Map<string, string[]>();
-  for (const [day, p] of plans) if ('contracts' in p) for (const c of [p.contracts.CE, p.contracts.PE]) (wantedOn.get(c.instrumentKey) ?? wantedOn.set(c.instrumentKey, []).get(c.instrumentKey)!).push(day);
+  for (const [day, p] of plans)
+    if ('contracts' in p)
+      for (const c of [p.contracts.CE, p.contracts.PE])
+        (wantedOn.get(c.instrumentKey) ?? wantedOn.set(c.instrumentKey, []).get(c.instrumentKey)!).push(day);
   const fetched = new Map<string, CandleWithOi[]>();
   const candlesOf = async (c: OptionContract, expired: boolean): Promise<CandleWithOi[]> => {
     let got = fetched.get(c.instrumentKey);
@@ -259,9 +291,16 @@ export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResul
       }
       const { CE, PE } = plan.contracts;
       const candles = {} as Record<Side, CompactCandle[]>;
-      for (const [side, c] of [['CE', CE], ['PE', PE]] as const) candles[side] = (await candlesOf(c, plan.expired)).filter((x) => istDate(x.ts) === day).map(pack);
+      for (const [side, c] of [
+        ['CE', CE],
+        ['PE', PE],
+      ] as const)
+        candles[side] = (await candlesOf(c, plan.expired)).filter((x) => istDate(x.ts) === day).map(pack);
       if (!candles.CE.length || !candles.PE.length) {
-        skipped.push({ day, why: `Upstox returned no candles for ${!candles.CE.length ? CE.instrumentKey : PE.instrumentKey}` });
+        skipped.push({
+          day,
+          why: `Upstox returned no candles for ${!candles.CE.length ? CE.instrumentKey : PE.instrumentKey}`,
+        });
         o.onProgress?.({ phase: 'options', done: ++done, total: todo.length, day });
         continue;
       }

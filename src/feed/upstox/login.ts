@@ -94,13 +94,26 @@ export function runLoginServer(opts: LoginServerOptions): Promise<StoredToken> {
         const issued = state ? states.get(state) : undefined;
         if (!state || issued === undefined) {
           log.warn('login redirect refused: wrong, missing or expired state', { hasState: Boolean(state) });
-          return send(400, 'Login refused', `The login link was not issued by this box, or is older than ${Math.round(ttl / 60_000)} minutes (wrong, missing or expired state). Start again from the login page.`);
+          return send(
+            400,
+            'Login refused',
+            `The login link was not issued by this box, or is older than ${Math.round(ttl / 60_000)} minutes (wrong, missing or expired state). Start again from the login page.`,
+          );
         }
         if (cookieValue(req.headers.cookie, LOGIN_COOKIE) !== issued.browser) {
           log.warn('login redirect refused: the state was issued to another browser');
-          return send(400, 'Login refused', `This login was started in another browser, or at another address of the box (or cookies are off). Start again at ${escapeHtml(new URL('/login', redirectUri).toString())} in this browser.`);
+          return send(
+            400,
+            'Login refused',
+            `This login was started in another browser, or at another address of the box (or cookies are off). Start again at ${escapeHtml(new URL('/login', redirectUri).toString())} in this browser.`,
+          );
         }
-        if (!code) return send(400, 'Login failed', `Upstox sent no code (${url.searchParams.get('error') ?? 'no reason given'}). Start again.`);
+        if (!code)
+          return send(
+            400,
+            'Login failed',
+            `Upstox sent no code (${url.searchParams.get('error') ?? 'no reason given'}). Start again.`,
+          );
         if (exchanging) return send(409, 'Login in progress', 'A login is already being completed.');
         states.delete(state);
         registerSecret(code);
@@ -112,17 +125,33 @@ export function runLoginServer(opts: LoginServerOptions): Promise<StoredToken> {
           if (check.verdict === 'rejected') {
             exchanging = false;
             log.error('upstox login: Upstox rejected the new token; not stored', { why: describeRejection(check) });
-            return send(502, 'Login failed', `Upstox rejected the new token: ${escapeHtml(describeRejection(check))}. Nothing was stored. Start again from the login page.`);
+            return send(
+              502,
+              'Login failed',
+              `Upstox rejected the new token: ${escapeHtml(describeRejection(check))}. Nothing was stored. Start again from the login page.`,
+            );
           }
-          if (check.verdict === 'unchecked') log.warn('upstox login: could not check the new token with Upstox; storing it', { why: check.why });
-          const stored = storeToken(opts.stateDir, { token: r.access_token, expiresAt: oauthExpiry(now()), kind: 'oauth' });
-          log.info('upstox login complete; token stored', { user: r.user_id ?? null, expiresAt: new Date(stored.expiresAt).toISOString() });
+          if (check.verdict === 'unchecked')
+            log.warn('upstox login: could not check the new token with Upstox; storing it', { why: check.why });
+          const stored = storeToken(opts.stateDir, {
+            token: r.access_token,
+            expiresAt: oauthExpiry(now()),
+            kind: 'oauth',
+          });
+          log.info('upstox login complete; token stored', {
+            user: r.user_id ?? null,
+            expiresAt: new Date(stored.expiresAt).toISOString(),
+          });
           send(200, 'Logged in', 'niftybox has a fresh Upstox token (valid until 03:30 IST). You can close this page.');
           res.on('finish', () => finish(null, stored));
         } catch (err) {
           exchanging = false;
           log.error('upstox token exchange failed', { error: err as Error });
-          send(502, 'Login failed', `The token exchange failed: ${escapeHtml((err as Error).message)}. Start again from the login page.`);
+          send(
+            502,
+            'Login failed',
+            `The token exchange failed: ${escapeHtml((err as Error).message)}. Start again from the login page.`,
+          );
         }
         return;
       }
@@ -148,7 +177,9 @@ export function runLoginServer(opts: LoginServerOptions): Promise<StoredToken> {
       send(404, 'Not found', 'Open <a href="/login">/login</a> to log in to Upstox.');
     }
 
-    server.on('error', (err) => finish(new Error(`login page could not listen on ${host}:${opts.port ?? 8080}: ${err.message}`)));
+    server.on('error', (err) =>
+      finish(new Error(`login page could not listen on ${host}:${opts.port ?? 8080}: ${err.message}`)),
+    );
     server.listen(opts.port ?? 8080, host, () => {
       const port = (server.address() as AddressInfo).port;
       const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;

@@ -11,25 +11,56 @@ const f = (type: string, id: number, rule?: 'repeated') => (rule ? { type, id, r
 const map = (keyType: string, type: string, id: number) => ({ keyType, type, id });
 
 const feedTypes = {
-  LTPC: { fields: { ltp: f('double', 1), ltt: f('int64', 2), ltq: f('int64', 3), cp: f('double', 4), iep: f('google.protobuf.DoubleValue', 5) } },
+  LTPC: {
+    fields: {
+      ltp: f('double', 1),
+      ltt: f('int64', 2),
+      ltq: f('int64', 3),
+      cp: f('double', 4),
+      iep: f('google.protobuf.DoubleValue', 5),
+    },
+  },
   MarketLevel: { fields: { bidAskQuote: f('Quote', 1, 'repeated') } },
   MarketOHLC: { fields: { ohlc: f('OHLC', 1, 'repeated') } },
   Quote: { fields: { bidQ: f('int64', 1), bidP: f('double', 2), askQ: f('int64', 3), askP: f('double', 4) } },
   OptionGreeks: {
-    fields: { delta: f('double', 1), theta: f('double', 2), gamma: f('double', 3), vega: f('double', 4), rho: f('double', 5) },
+    fields: {
+      delta: f('double', 1),
+      theta: f('double', 2),
+      gamma: f('double', 3),
+      vega: f('double', 4),
+      rho: f('double', 5),
+    },
   },
   OHLC: {
     fields: {
-      interval: f('string', 1), open: f('double', 2), high: f('double', 3), low: f('double', 4), close: f('double', 5),
-      vol: f('int64', 6), ts: f('int64', 7),
+      interval: f('string', 1),
+      open: f('double', 2),
+      high: f('double', 3),
+      low: f('double', 4),
+      close: f('double', 5),
+      vol: f('int64', 6),
+      ts: f('int64', 7),
     },
   },
   Type: { values: { initial_feed: 0, live_feed: 1, market_info: 2 } },
   MarketFullFeed: {
     fields: {
-      ltpc: f('LTPC', 1), marketLevel: f('MarketLevel', 2), optionGreeks: f('OptionGreeks', 3), marketOHLC: f('MarketOHLC', 4),
-      atp: f('double', 5), vtt: f('int64', 6), oi: f('double', 7), iv: f('double', 8), tbq: f('double', 9), tsq: f('double', 10),
-      iep: f('double', 11), rp: f('double', 12), ieq: f('int64', 13), iiqTotal: f('int64', 14), iiqM: f('int64', 15),
+      ltpc: f('LTPC', 1),
+      marketLevel: f('MarketLevel', 2),
+      optionGreeks: f('OptionGreeks', 3),
+      marketOHLC: f('MarketOHLC', 4),
+      atp: f('double', 5),
+      vtt: f('int64', 6),
+      oi: f('double', 7),
+      iv: f('double', 8),
+      tbq: f('double', 9),
+      tsq: f('double', 10),
+      iep: f('double', 11),
+      rp: f('double', 12),
+      ieq: f('int64', 13),
+      iiqTotal: f('int64', 14),
+      iiqM: f('int64', 15),
       casEligible: f('bool', 16),
     },
   },
@@ -40,13 +71,22 @@ const feedTypes = {
   },
   FirstLevelWithGreeks: {
     fields: {
-      ltpc: f('LTPC', 1), firstDepth: f('Quote', 2), optionGreeks: f('OptionGreeks', 3), vtt: f('int64', 4), oi: f('double', 5),
+      ltpc: f('LTPC', 1),
+      firstDepth: f('Quote', 2),
+      optionGreeks: f('OptionGreeks', 3),
+      vtt: f('int64', 4),
+      oi: f('double', 5),
       iv: f('double', 6),
     },
   },
   Feed: {
     oneofs: { FeedUnion: { oneof: ['ltpc', 'fullFeed', 'firstLevelWithGreeks'] } },
-    fields: { ltpc: f('LTPC', 1), fullFeed: f('FullFeed', 2), firstLevelWithGreeks: f('FirstLevelWithGreeks', 3), requestMode: f('RequestMode', 4) },
+    fields: {
+      ltpc: f('LTPC', 1),
+      fullFeed: f('FullFeed', 2),
+      firstLevelWithGreeks: f('FirstLevelWithGreeks', 3),
+      requestMode: f('RequestMode', 4),
+    },
   },
   RequestMode: { values: { ltpc: 0, full_d5: 1, option_greeks: 2, full_d30: 3 } },
   MarketStatus: {
@@ -61,12 +101,19 @@ const feedTypes = {
     },
   },
   FeedResponse: {
-    fields: { type: f('Type', 1), feeds: map('string', 'Feed', 2), currentTs: f('int64', 3), marketInfo: f('MarketInfo', 4) },
+    fields: {
+      type: f('Type', 1),
+      feeds: map('string', 'Feed', 2),
+      currentTs: f('int64', 3),
+      marketInfo: f('MarketInfo', 4),
+    },
   },
 };
 
 function nest(path: string, leaf: Record<string, unknown>): Record<string, unknown> {
-  return path.split('.').reduceRight<Record<string, unknown>>((inner, name) => ({ nested: { [name]: inner } }), { nested: leaf });
+  return path
+    .split('.')
+    .reduceRight<Record<string, unknown>>((inner, name) => ({ nested: { [name]: inner } }), { nested: leaf });
 }
 
 const descriptor = nest(PACKAGE, feedTypes) as { nested: Record<string, unknown> };
@@ -85,7 +132,14 @@ export const FeedResponseType: protobuf.Type = feedType('FeedResponse');
 
 export const REQUEST_MODE_NAMES = ['ltpc', 'full_d5', 'option_greeks', 'full_d30'] as const;
 export type RequestModeName = (typeof REQUEST_MODE_NAMES)[number];
-export const MARKET_STATUS_NAMES = ['PRE_OPEN_START', 'PRE_OPEN_END', 'NORMAL_OPEN', 'NORMAL_CLOSE', 'CLOSING_START', 'CLOSING_END'] as const;
+export const MARKET_STATUS_NAMES = [
+  'PRE_OPEN_START',
+  'PRE_OPEN_END',
+  'NORMAL_OPEN',
+  'NORMAL_CLOSE',
+  'CLOSING_START',
+  'CLOSING_END',
+] as const;
 export type MarketStatusName = (typeof MARKET_STATUS_NAMES)[number];
 export const FRAME_TYPE_NAMES = ['initial_feed', 'live_feed', 'market_info'] as const;
 export type FrameTypeName = (typeof FRAME_TYPE_NAMES)[number];

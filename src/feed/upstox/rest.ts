@@ -98,7 +98,9 @@ export class UpstoxRest {
     this.maxRetries = opts.maxRetries ?? 4;
     this.maxRateLimitRetries = opts.maxRateLimitRetries ?? 6;
     this.retryBaseMs = opts.retryBaseMs ?? 500;
-    this.budget = new RequestBudget(opts.budget ?? DEFAULT_BUDGET, opts.now ?? Date.now, this.sleep, (ms) => opts.onWait?.(ms, 'budget'));
+    this.budget = new RequestBudget(opts.budget ?? DEFAULT_BUDGET, opts.now ?? Date.now, this.sleep, (ms) =>
+      opts.onWait?.(ms, 'budget'),
+    );
     this.log = opts.log ?? createLogger({ mod: 'upstox-rest' });
   }
 
@@ -109,7 +111,9 @@ export class UpstoxRest {
 
   /** Option contracts of an underlying (all listed expiries, or one). lotSize comes from the response. */
   async optionContracts(underlying: string = NIFTY_INDEX_KEY, expiry?: string): Promise<OptionContract[]> {
-    const body = await this.call('/v2/option/contract', optionContractsResponse, { query: { instrument_key: underlying, expiry_date: expiry } });
+    const body = await this.call('/v2/option/contract', optionContractsResponse, {
+      query: { instrument_key: underlying, expiry_date: expiry },
+    });
     return body.data.map((r) => ({
       instrumentKey: r.instrument_key,
       side: r.instrument_type,
@@ -120,36 +124,67 @@ export class UpstoxRest {
   }
 
   /** V3 historical candles between two dates (inclusive), ascending by ts. Upstox wants to_date first in the path. */
-  async historicalCandles(key: string, unit: CandleUnit, interval: number, fromDate: string, toDate: string): Promise<Candle[]> {
+  async historicalCandles(
+    key: string,
+    unit: CandleUnit,
+    interval: number,
+    fromDate: string,
+    toDate: string,
+  ): Promise<Candle[]> {
     const path = `/v3/historical-candle/${encodeURIComponent(key)}/${unit}/${interval}/${toDate}/${fromDate}`;
     return parseCandles(await this.call(path, candlesResponse));
   }
 
   /** V3 intraday candles of the current day, ascending by ts (may include the still-forming candle). */
-  async intradayCandles(key: string, unit: Exclude<CandleUnit, 'weeks' | 'months'>, interval: number): Promise<Candle[]> {
+  async intradayCandles(
+    key: string,
+    unit: Exclude<CandleUnit, 'weeks' | 'months'>,
+    interval: number,
+  ): Promise<Candle[]> {
     const path = `/v3/historical-candle/intraday/${encodeURIComponent(key)}/${unit}/${interval}`;
     return parseCandles(await this.call(path, candlesResponse));
   }
 
   /** V3 historical candles with their open interest, ascending by ts. */
-  async historicalCandlesWithOi(key: string, unit: CandleUnit, interval: number, fromDate: string, toDate: string): Promise<CandleWithOi[]> {
+  async historicalCandlesWithOi(
+    key: string,
+    unit: CandleUnit,
+    interval: number,
+    fromDate: string,
+    toDate: string,
+  ): Promise<CandleWithOi[]> {
     const path = `/v3/historical-candle/${encodeURIComponent(key)}/${unit}/${interval}/${toDate}/${fromDate}`;
     return parseCandlesWithOi(await this.call(path, candlesResponse));
   }
 
   /** Expired-instruments API (Upstox Plus only, else UDAPI1149): the expiries of an underlying, about six months back. */
   async expiredExpiries(underlying: string = NIFTY_INDEX_KEY): Promise<string[]> {
-    return (await this.call('/v2/expired-instruments/expiries', expiriesResponse, { query: { instrument_key: underlying } })).data;
+    return (
+      await this.call('/v2/expired-instruments/expiries', expiriesResponse, { query: { instrument_key: underlying } })
+    ).data;
   }
 
   /** Expired-instruments API: the option contracts of one past expiry, keyed like NSE_FO|40469|05-06-2025. */
   async expiredOptionContracts(underlying: string, expiry: string): Promise<OptionContract[]> {
-    const body = await this.call('/v2/expired-instruments/option/contract', optionContractsResponse, { query: { instrument_key: underlying, expiry_date: expiry } });
-    return body.data.map((r) => ({ instrumentKey: r.instrument_key, side: r.instrument_type, strike: r.strike_price, expiry: r.expiry, lotSize: r.lot_size }));
+    const body = await this.call('/v2/expired-instruments/option/contract', optionContractsResponse, {
+      query: { instrument_key: underlying, expiry_date: expiry },
+    });
+    return body.data.map((r) => ({
+      instrumentKey: r.instrument_key,
+      side: r.instrument_type,
+      strike: r.strike_price,
+      expiry: r.expiry,
+      lotSize: r.lot_size,
+    }));
   }
 
   /** Expired-instruments API: candles of an expired contract between two dates (inclusive), ascending. */
-  async expiredHistoricalCandles(expiredKey: string, interval: ExpiredInterval, fromDate: string, toDate: string): Promise<CandleWithOi[]> {
+  async expiredHistoricalCandles(
+    expiredKey: string,
+    interval: ExpiredInterval,
+    fromDate: string,
+    toDate: string,
+  ): Promise<CandleWithOi[]> {
     const path = `/v2/expired-instruments/historical-candle/${encodeURIComponent(expiredKey)}/${interval}/${toDate}/${fromDate}`;
     return parseCandlesWithOi(await this.call(path, candlesResponse));
   }
@@ -187,11 +222,22 @@ export class UpstoxRest {
   }
 
   /** OAuth: exchanges an authorization code for an access token (no Bearer; form body). */
-  async exchangeCode(p: { code: string; apiKey: string; apiSecret: string; redirectUri: string }): Promise<TokenResponse> {
+  async exchangeCode(p: {
+    code: string;
+    apiKey: string;
+    apiSecret: string;
+    redirectUri: string;
+  }): Promise<TokenResponse> {
     return this.call('/v2/login/authorization/token', tokenResponse, {
       method: 'POST',
       auth: false,
-      form: { code: p.code, client_id: p.apiKey, client_secret: p.apiSecret, redirect_uri: p.redirectUri, grant_type: 'authorization_code' },
+      form: {
+        code: p.code,
+        client_id: p.apiKey,
+        client_secret: p.apiSecret,
+        redirect_uri: p.redirectUri,
+        grant_type: 'authorization_code',
+      },
     });
   }
 
@@ -204,7 +250,9 @@ export class UpstoxRest {
     const json = await this.request(path, spec);
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new UpstoxShapeError(`Upstox ${path.split('/').slice(0, 4).join('/')} answered an unexpected shape: ${describeZodError(parsed.error)}`);
+      throw new UpstoxShapeError(
+        `Upstox ${path.split('/').slice(0, 4).join('/')} answered an unexpected shape: ${describeZodError(parsed.error)}`,
+      );
     }
     return parsed.data;
   }
@@ -221,8 +269,17 @@ export class UpstoxRest {
       if (outcome.ok) return outcome.json;
       if (outcome.kind === 'rate-limited') {
         this.stats.rateLimited++;
-        if (limited >= this.maxRateLimitRetries) throw new UpstoxApiError(`${what}: still rate limited (429 UDAPI10005) after ${limited} retries`, 429, 'UDAPI10005');
-        const wait = backoffDelay(limited++, { initialMs: Math.max(1_000, this.retryBaseMs * 2), maxMs: RETRY_MAX_MS, random: this.random });
+        if (limited >= this.maxRateLimitRetries)
+          throw new UpstoxApiError(
+            `${what}: still rate limited (429 UDAPI10005) after ${limited} retries`,
+            429,
+            'UDAPI10005',
+          );
+        const wait = backoffDelay(limited++, {
+          initialMs: Math.max(1_000, this.retryBaseMs * 2),
+          maxMs: RETRY_MAX_MS,
+          random: this.random,
+        });
         this.log.warn('upstox rate limited; backing off', { path: url.pathname, waitMs: wait });
         this.opts.onWait?.(wait, 'rate-limited');
         this.stats.retries++;
@@ -231,7 +288,11 @@ export class UpstoxRest {
       }
       if (failures >= this.maxRetries) throw outcome.error;
       const wait = backoffDelay(failures++, { initialMs: this.retryBaseMs, maxMs: RETRY_MAX_MS, random: this.random });
-      this.log.warn('upstox request failed; retrying', { path: url.pathname, error: outcome.error.message, waitMs: wait });
+      this.log.warn('upstox request failed; retrying', {
+        path: url.pathname,
+        error: outcome.error.message,
+        waitMs: wait,
+      });
       this.stats.retries++;
       await this.sleep(wait);
     }
@@ -245,7 +306,10 @@ export class UpstoxRest {
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'niftybox/0.1 (+node)' };
     if (spec.auth !== false) {
       const token = this.currentToken();
-      if (!token) throw new TokenExpired('no Upstox access token configured: run `niftybox login` or set upstox.token / NIFTYBOX_UPSTOX_TOKEN');
+      if (!token)
+        throw new TokenExpired(
+          'no Upstox access token configured: run `niftybox login` or set upstox.token / NIFTYBOX_UPSTOX_TOKEN',
+        );
       headers.Authorization = `Bearer ${token}`;
     }
     let body: string | undefined;
@@ -257,11 +321,19 @@ export class UpstoxRest {
     let res: Response;
     let text: string;
     try {
-      res = await this.fetchFn(url.toString(), { method: spec.method ?? 'GET', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await this.fetchFn(url.toString(), {
+        method: spec.method ?? 'GET',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
       text = await res.text();
     } catch (err) {
       const e = err as Error;
-      const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timed out after ${this.timeoutMs} ms` : `network error: ${e.message}`;
+      const why =
+        e.name === 'TimeoutError' || e.name === 'AbortError'
+          ? `timed out after ${this.timeoutMs} ms`
+          : `network error: ${e.message}`;
       return { ok: false, kind: 'retry', error: new UpstoxApiError(`${what}: ${why}`, null) };
     }
     const isHtml = /^\s*</.test(text) || /text\/html/i.test(res.headers.get('content-type') ?? '');
@@ -279,7 +351,9 @@ export class UpstoxRest {
     const message = first?.message ?? null;
 
     if (res.status === 401 || code === 'UDAPI100050') {
-      throw new TokenExpired(`Upstox rejected the access token (${res.status}${code ? ' ' + code : ''}) on ${what}: run \`niftybox login\` or set a new analytics token`);
+      throw new TokenExpired(
+        `Upstox rejected the access token (${res.status}${code ? ' ' + code : ''}) on ${what}: run \`niftybox login\` or set a new analytics token`,
+      );
     }
     if (res.status === 429 || code === 'UDAPI10005') {
       return { ok: false, kind: 'rate-limited', error: new UpstoxApiError(`${what}: too many requests`, 429, code) };
@@ -293,17 +367,32 @@ export class UpstoxRest {
       throw err;
     }
     if (res.status >= 500) {
-      return { ok: false, kind: 'retry', error: new UpstoxApiError(`${what}: server error ${res.status}${code ? ' ' + code : ''}${message ? ': ' + message : ''}`, res.status, code) };
+      return {
+        ok: false,
+        kind: 'retry',
+        error: new UpstoxApiError(
+          `${what}: server error ${res.status}${code ? ' ' + code : ''}${message ? ': ' + message : ''}`,
+          res.status,
+          code,
+        ),
+      };
     }
     if (res.status >= 400) {
-      throw new UpstoxApiError(`${what}: HTTP ${res.status}${code ? ' ' + code : ''}${message ? ': ' + message : ''}`, res.status, code);
+      throw new UpstoxApiError(
+        `${what}: HTTP ${res.status}${code ? ' ' + code : ''}${message ? ': ' + message : ''}`,
+        res.status,
+        code,
+      );
     }
-    if (json === undefined) throw new UpstoxShapeError(`${what}: response is not JSON (HTTP ${res.status}, ${text.length} bytes)`);
+    if (json === undefined)
+      throw new UpstoxShapeError(`${what}: response is not JSON (HTTP ${res.status}, ${text.length} bytes)`);
     return { ok: true, json };
   }
 }
 
-function parseCandles(body: { data: { candles: (readonly [string, number, number, number, number, number, number, ...number[]])[] } }): Candle[] {
+function parseCandles(body: {
+  data: { candles: (readonly [string, number, number, number, number, number, number, ...number[]])[] };
+}): Candle[] {
   const out: Candle[] = [];
   for (const row of body.data.candles) {
     const ts = Date.parse(row[0]);
@@ -313,7 +402,9 @@ function parseCandles(body: { data: { candles: (readonly [string, number, number
   return out.sort((a, b) => a.ts - b.ts); // Upstox sends newest first
 }
 
-function parseCandlesWithOi(body: { data: { candles: (readonly [string, number, number, number, number, number, number, ...number[]])[] } }): CandleWithOi[] {
+function parseCandlesWithOi(body: {
+  data: { candles: (readonly [string, number, number, number, number, number, number, ...number[]])[] };
+}): CandleWithOi[] {
   const oi = new Map(body.data.candles.map((r) => [Date.parse(r[0]), r[6]]));
   return parseCandles(body).map((c) => ({ ...c, oi: oi.get(c.ts) ?? 0 }));
 }

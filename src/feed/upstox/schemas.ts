@@ -4,7 +4,11 @@ import { z } from 'zod';
 export const errorEnvelope = z.object({
   status: z.literal('error'),
   errors: z
-    .array(z.object({ error_code: z.string().nullish(), errorCode: z.string().nullish(), message: z.string().nullish() }).passthrough())
+    .array(
+      z
+        .object({ error_code: z.string().nullish(), errorCode: z.string().nullish(), message: z.string().nullish() })
+        .passthrough(),
+    )
     .default([]),
 });
 
@@ -21,11 +25,19 @@ const optionContractRow = z.object({
 export const optionContractsResponse = z.object({ status: z.literal('success'), data: z.array(optionContractRow) });
 
 /** [time ISO +05:30, open, high, low, close, volume, oi] */
-const candleRow = z.tuple([z.string(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]).rest(z.number());
-export const candlesResponse = z.object({ status: z.literal('success'), data: z.object({ candles: z.array(candleRow) }) });
+const candleRow = z
+  .tuple([z.string(), z.number(), z.number(), z.number(), z.number(), z.number(), z.number()])
+  .rest(z.number());
+export const candlesResponse = z.object({
+  status: z.literal('success'),
+  data: z.object({ candles: z.array(candleRow) }),
+});
 
 /** Expired-instruments API: the expiry dates of an underlying, YYYY-MM-DD. */
-export const expiriesResponse = z.object({ status: z.literal('success'), data: z.array(z.string().regex(/^\d{4}-\d\d-\d\d$/)) });
+export const expiriesResponse = z.object({
+  status: z.literal('success'),
+  data: z.array(z.string().regex(/^\d{4}-\d\d-\d\d$/)),
+});
 
 const ltpValue = z.object({
   last_price: z.number(),

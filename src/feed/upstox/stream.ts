@@ -80,10 +80,28 @@ export interface StreamStats {
   idleTimeouts: number;
 }
 
-const UPSTOX_MODE: Record<SubscriptionMode, string> = { ltpc: 'ltpc', full: 'full', option_greeks: 'option_greeks', full_d30: 'full_d30' };
+const UPSTOX_MODE: Record<SubscriptionMode, string> = {
+  ltpc: 'ltpc',
+  full: 'full',
+  option_greeks: 'option_greeks',
+  full_d30: 'full_d30',
+};
 
 export class MarketDataStream extends TypedEmitter<StreamEvents> {
-  readonly stats: StreamStats = { connectAttempts: 0, connects: 0, frames: 0, ticks: 0, badFrames: 0, textFrames: 0, unknownEnums: 0, skippedFeeds: 0, stale: 0, gaps: 0, unknownKeys: 0, idleTimeouts: 0 };
+  readonly stats: StreamStats = {
+    connectAttempts: 0,
+    connects: 0,
+    frames: 0,
+    ticks: 0,
+    badFrames: 0,
+    textFrames: 0,
+    unknownEnums: 0,
+    skippedFeeds: 0,
+    stale: 0,
+    gaps: 0,
+    unknownKeys: 0,
+    idleTimeouts: 0,
+  };
   private readonly subs = new Map<string, SubscriptionMode>();
   private readonly log: Logger;
   private readonly once: OnceLogger;
@@ -184,7 +202,10 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
       frame = decodeFeedFrame(buf);
     } catch (err) {
       this.stats.badFrames++;
-      this.once.warn('bad-frame', 'feed frame could not be decoded; ignoring it (counted in stats.badFrames)', { error: err as Error, bytes: buf.length });
+      this.once.warn('bad-frame', 'feed frame could not be decoded; ignoring it (counted in stats.badFrames)', {
+        error: err as Error,
+        bytes: buf.length,
+      });
       return;
     }
     this.stats.frames++;
@@ -215,7 +236,9 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
       if (!this.subs.has(t.instrumentKey)) {
         // e.g. in-flight frames right after an unsubscribe: not asked for, so not passed on
         this.stats.unknownKeys++;
-        this.once.warn('unknown-key', 'feed sent an instrument we are not subscribed to; dropping it', { instrumentKey: t.instrumentKey });
+        this.once.warn('unknown-key', 'feed sent an instrument we are not subscribed to; dropping it', {
+          instrumentKey: t.instrumentKey,
+        });
         continue;
       }
       this.stats.ticks++;
@@ -256,7 +279,11 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
       return this.scheduleReconnect(0, `authorize failed: ${(err as Error).message}`);
     }
     if (!this.running) return;
-    const ws = new WebSocket(url, { headers, followRedirects: true, handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000 });
+    const ws = new WebSocket(url, {
+      headers,
+      followRedirects: true,
+      handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
+    });
     this.ws = ws;
     let handshakeStatus: number | null = null;
     ws.on('open', () => {
@@ -279,7 +306,8 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     ws.on('error', (err) => {
       const m = /Unexpected server response: (\d+)/.exec(err.message);
       if (m) handshakeStatus = Number(m[1]);
-      else if (this.ws === ws) this.once.warn(`ws-error:${err.message}`, 'market-data feed socket error', { error: err });
+      else if (this.ws === ws)
+        this.once.warn(`ws-error:${err.message}`, 'market-data feed socket error', { error: err });
     });
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
@@ -287,13 +315,22 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
       if (!this.running) return;
       this.downSince ??= this.now();
       if (this.lastServerTs !== null && this.gapFrom === null) this.gapFrom = this.lastServerTs;
-      if (handshakeStatus === 401) return this.tokenDead(new TokenExpired('the market-data feed rejected the token (HTTP 401): run `niftybox login`'));
+      if (handshakeStatus === 401)
+        return this.tokenDead(
+          new TokenExpired('the market-data feed rejected the token (HTTP 401): run `niftybox login`'),
+        );
       if (handshakeStatus === 403 && ++this.consecutive403 >= (this.opts.max403 ?? 3)) {
-        return this.tokenDead(new TokenExpired(`the market-data feed refused ${this.consecutive403} handshakes (HTTP 403): token expired or feed not enabled for this app`));
+        return this.tokenDead(
+          new TokenExpired(
+            `the market-data feed refused ${this.consecutive403} handshakes (HTTP 403): token expired or feed not enabled for this app`,
+          ),
+        );
       }
       if (this.openedAt && this.now() - this.openedAt >= 10_000) this.attempt = 0; // it was a healthy connection
       this.openedAt = 0;
-      const why = handshakeStatus ? `handshake HTTP ${handshakeStatus}` : `closed ${code}${reason.length ? ' ' + reason.toString() : ''}`;
+      const why = handshakeStatus
+        ? `handshake HTTP ${handshakeStatus}`
+        : `closed ${code}${reason.length ? ' ' + reason.toString() : ''}`;
       // A 429 handshake: start the backoff further along so we do not hammer the limiter.
       this.scheduleReconnect(handshakeStatus === 429 ? 3 : 0, why, code);
     });
@@ -366,7 +403,10 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     const downMs = this.now() - this.downSince;
     if (downMs < this.staleMs) return;
     this.downReported = true;
-    this.log.warn('market-data feed not connected while the market is open; still retrying', { downMs, lastError: this.lastFailure });
+    this.log.warn('market-data feed not connected while the market is open; still retrying', {
+      downMs,
+      lastError: this.lastFailure,
+    });
     this.emit('down', { downMs, lastError: this.lastFailure });
   }
 }

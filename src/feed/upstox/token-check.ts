@@ -12,7 +12,11 @@ interface ErrorBody {
   errors?: { error_code?: string; errorCode?: string; message?: string }[];
 }
 
-async function get(url: string, token: string, timeoutMs: number): Promise<{ status: number; body: unknown } | { error: string }> {
+async function get(
+  url: string,
+  token: string,
+  timeoutMs: number,
+): Promise<{ status: number; body: unknown } | { error: string }> {
   try {
     const res = await fetch(url, {
       headers: { Accept: 'application/json', Authorization: `Bearer ${token}`, 'User-Agent': 'niftybox/0.1 (+node)' },
@@ -28,7 +32,10 @@ async function get(url: string, token: string, timeoutMs: number): Promise<{ sta
     return { status: res.status, body };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
+    const why =
+      e.name === 'TimeoutError' || e.name === 'AbortError'
+        ? `no answer within ${timeoutMs} ms`
+        : (e.cause?.code ?? e.message);
     return { error: why };
   }
 }
@@ -52,16 +59,31 @@ export async function checkToken(apiBaseUrl: string, token: string, timeoutMs = 
   }
   if (r.status >= 400 && r.status < 500) {
     // A read-only analytics token may not be allowed the profile (e.g. UDAPI100067): market data is what the box needs.
-    const q = await get(`${base}/v2/market-quote/ltp?instrument_key=${encodeURIComponent('NSE_INDEX|Nifty 50')}`, token, timeoutMs);
+    const q = await get(
+      `${base}/v2/market-quote/ltp?instrument_key=${encodeURIComponent('NSE_INDEX|Nifty 50')}`,
+      token,
+      timeoutMs,
+    );
     if ('error' in q) return { verdict: 'unchecked', why: `${base} not reachable (${q.error})` };
     const qe = firstError(q.body);
     if (q.status >= 200 && q.status < 300) return { verdict: 'accepted', user: null, via: 'market data' };
     if (q.status === 401 || q.status === 403 || qe.code === 'UDAPI100050') {
-      return { verdict: 'rejected', status: q.status, code: qe.code ?? code, message: qe.message ?? message ?? `HTTP ${q.status}` };
+      return {
+        verdict: 'rejected',
+        status: q.status,
+        code: qe.code ?? code,
+        message: qe.message ?? message ?? `HTTP ${q.status}`,
+      };
     }
-    return { verdict: 'unchecked', why: `Upstox answered HTTP ${q.status}${qe.code ? ' ' + qe.code : ''}${qe.message ? ': ' + qe.message : ''}` };
+    return {
+      verdict: 'unchecked',
+      why: `Upstox answered HTTP ${q.status}${qe.code ? ' ' + qe.code : ''}${qe.message ? ': ' + qe.message : ''}`,
+    };
   }
-  return { verdict: 'unchecked', why: `Upstox answered HTTP ${r.status}${code ? ' ' + code : ''}${message ? ': ' + message : ''}` };
+  return {
+    verdict: 'unchecked',
+    why: `Upstox answered HTTP ${r.status}${code ? ' ' + code : ''}${message ? ': ' + message : ''}`,
+  };
 }
 
 /** "Invalid token used to access API (401 UDAPI100050)". */

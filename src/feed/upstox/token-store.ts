@@ -49,10 +49,14 @@ export function storeToken(stateDir: string, record: StoredToken): StoredToken {
   // root writing into the service's state directory (sudo niftybox login): the file goes to the directory's owner, so the service can read it.
   const dirOwner = statSync(stateDir);
   const chownToOwner = process.getuid?.() === 0 && dirOwner.uid !== 0;
-  writeFileDurable(tokenPath(stateDir), JSON.stringify({ ...record, savedAt: new Date().toISOString() }, null, 2) + '\n', {
-    mode: 0o600,
-    beforeRename: chownToOwner ? (tmp) => chownSync(tmp, dirOwner.uid, dirOwner.gid) : undefined,
-  });
+  writeFileDurable(
+    tokenPath(stateDir),
+    JSON.stringify({ ...record, savedAt: new Date().toISOString() }, null, 2) + '\n',
+    {
+      mode: 0o600,
+      beforeRename: chownToOwner ? (tmp) => chownSync(tmp, dirOwner.uid, dirOwner.gid) : undefined,
+    },
+  );
   return record;
 }
 
@@ -68,10 +72,20 @@ export function tokenWriteProblem(stateDir: string): string | null {
 }
 
 /** Stores a 1-year analytics token (from `niftybox login --token`). Expiry: as given, else its JWT exp, else a year. */
-export function storeAnalyticsToken(stateDir: string, token: string, expiresAt?: number, now: number = Date.now()): StoredToken {
+export function storeAnalyticsToken(
+  stateDir: string,
+  token: string,
+  expiresAt?: number,
+  now: number = Date.now(),
+): StoredToken {
   const trimmed = token.trim();
-  if (!trimmed) throw new Error('empty analytics token: paste the token from the Upstox Developer Apps page (Analytics tab)');
-  return storeToken(stateDir, { token: trimmed, expiresAt: expiresAt ?? jwtExpiry(trimmed) ?? now + YEAR_MS, kind: 'analytics' });
+  if (!trimmed)
+    throw new Error('empty analytics token: paste the token from the Upstox Developer Apps page (Analytics tab)');
+  return storeToken(stateDir, {
+    token: trimmed,
+    expiresAt: expiresAt ?? jwtExpiry(trimmed) ?? now + YEAR_MS,
+    kind: 'analytics',
+  });
 }
 
 /** Reads the stored token file as is (expired or not); null when there is none or it is unreadable. */

@@ -32,7 +32,12 @@ const DOWN = '#ef5350';
 function baseChart(el: HTMLElement): IChartApi {
   return createChart(el, {
     autoSize: true,
-    layout: { background: { type: ColorType.Solid, color: '#171b21' }, textColor: '#c3cad3', fontSize: 11, panes: { separatorColor: '#2a3039' } },
+    layout: {
+      background: { type: ColorType.Solid, color: '#171b21' },
+      textColor: '#c3cad3',
+      fontSize: 11,
+      panes: { separatorColor: '#2a3039' },
+    },
     grid: { vertLines: { color: '#20262e' }, horzLines: { color: '#20262e' } },
     timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#2a3039' },
     rightPriceScale: { borderColor: '#2a3039' },
@@ -40,9 +45,12 @@ function baseChart(el: HTMLElement): IChartApi {
   });
 }
 
-const candles = (rows: CandleRow[]): CandlestickData<Time>[] => rows.map(([t, open, high, low, close]) => ({ time: ist(t), open, high, low, close }));
+const candles = (rows: CandleRow[]): CandlestickData<Time>[] =>
+  rows.map(([t, open, high, low, close]) => ({ time: ist(t), open, high, low, close }));
 const line = (rows: CandleRow[], values: (number | null)[]): LineData<Time>[] =>
-  rows.flatMap(([t], i) => (values[i] === null || values[i] === undefined ? [] : [{ time: ist(t), value: values[i]! }]));
+  rows.flatMap(([t], i) =>
+    values[i] === null || values[i] === undefined ? [] : [{ time: ist(t), value: values[i]! }],
+  );
 
 const PLOT_COLOURS = ['#f0b429', '#8ab4f8', '#c792ea', '#4fc3f7'];
 
@@ -50,13 +58,24 @@ const PLOT_COLOURS = ['#f0b429', '#8ab4f8', '#c792ea', '#4fc3f7'];
 export class IndexChart {
   readonly chart: IChartApi;
   private readonly price: ISeriesApi<'Candlestick'>;
-  private plots: { reading: string; kind: 'line' | 'histogram'; series: ISeriesApi<'Line'> | ISeriesApi<'Histogram'>; level: IPriceLine | null }[] = [];
+  private plots: {
+    reading: string;
+    kind: 'line' | 'histogram';
+    series: ISeriesApi<'Line'> | ISeriesApi<'Histogram'>;
+    level: IPriceLine | null;
+  }[] = [];
   /** The plot set the series were made for (strategy name and readings). */
   private shape = '';
 
   constructor(el: HTMLElement) {
     this.chart = baseChart(el);
-    this.price = this.chart.addSeries(CandlestickSeries, { upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false });
+    this.price = this.chart.addSeries(CandlestickSeries, {
+      upColor: UP,
+      downColor: DOWN,
+      wickUpColor: UP,
+      wickDownColor: DOWN,
+      borderVisible: false,
+    });
   }
 
   private build(v: DayView): void {
@@ -71,7 +90,17 @@ export class IndexChart {
       const series =
         p.kind === 'histogram'
           ? this.chart.addSeries(HistogramSeries, { priceLineVisible: false, title }, at)
-          : this.chart.addSeries(LineSeries, { color: PLOT_COLOURS[i % PLOT_COLOURS.length], lineWidth: p.pane === 'price' ? 2 : 1, priceLineVisible: false, lastValueVisible: p.pane !== 'price', title }, at);
+          : this.chart.addSeries(
+              LineSeries,
+              {
+                color: PLOT_COLOURS[i % PLOT_COLOURS.length],
+                lineWidth: p.pane === 'price' ? 2 : 1,
+                priceLineVisible: false,
+                lastValueVisible: p.pane !== 'price',
+                title,
+              },
+              at,
+            );
       this.plots.push({ reading: p.reading, kind: p.kind, series, level: null });
     });
     const panes = this.chart.panes();
@@ -92,10 +121,24 @@ export class IndexChart {
     v.strategy.plots.forEach((p, i) => {
       const plot = this.plots[i]!;
       const values = v.index.series[p.reading] ?? [];
-      if (plot.kind === 'histogram') (plot.series as ISeriesApi<'Histogram'>).setData(rows.flatMap(([t], k) => (values[k] == null ? [] : [{ time: ist(t), value: values[k]!, color: values[k]! >= 0 ? UP : DOWN }])));
+      if (plot.kind === 'histogram')
+        (plot.series as ISeriesApi<'Histogram'>).setData(
+          rows.flatMap(([t], k) =>
+            values[k] == null ? [] : [{ time: ist(t), value: values[k]!, color: values[k]! >= 0 ? UP : DOWN }],
+          ),
+        );
       else (plot.series as ISeriesApi<'Line'>).setData(line(rows, values));
       if (plot.level) plot.series.removePriceLine(plot.level);
-      plot.level = p.level ? plot.series.createPriceLine({ price: p.level.value, color: DOWN, lineStyle: LineStyle.Dashed, lineWidth: 1, axisLabelVisible: true, title: `${p.level.name} ${p.level.value}` }) : null;
+      plot.level = p.level
+        ? plot.series.createPriceLine({
+            price: p.level.value,
+            color: DOWN,
+            lineStyle: LineStyle.Dashed,
+            lineWidth: 1,
+            axisLabelVisible: true,
+            title: `${p.level.name} ${p.level.value}`,
+          })
+        : null;
     });
   }
 }
@@ -108,7 +151,13 @@ export class OptionChart {
 
   constructor(el: HTMLElement) {
     this.chart = baseChart(el);
-    this.series = this.chart.addSeries(CandlestickSeries, { upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false });
+    this.series = this.chart.addSeries(CandlestickSeries, {
+      upColor: UP,
+      downColor: DOWN,
+      wickUpColor: UP,
+      wickDownColor: DOWN,
+      borderVisible: false,
+    });
     this.markers = createSeriesMarkers(this.series, []);
   }
 
@@ -120,7 +169,15 @@ export class OptionChart {
     this.series.setData(pane ? candles(pane.candles) : []);
     const marks: SeriesMarker<Time>[] = [];
     for (const t of trades) {
-      marks.push({ time: bucketIst(isoToEpochS(t.entryTime)), position: 'atPriceBottom', price: t.entryPrice, shape: 'arrowUp', color: '#4fc3f7', text: `BUY ${t.entryPrice.toFixed(2)}`, id: `T${t.id}:entry` });
+      marks.push({
+        time: bucketIst(isoToEpochS(t.entryTime)),
+        position: 'atPriceBottom',
+        price: t.entryPrice,
+        shape: 'arrowUp',
+        color: '#4fc3f7',
+        text: `BUY ${t.entryPrice.toFixed(2)}`,
+        id: `T${t.id}:entry`,
+      });
       marks.push({
         time: bucketIst(isoToEpochS(t.exitTime)),
         position: 'atPriceTop',
@@ -131,13 +188,25 @@ export class OptionChart {
         id: `T${t.id}:exit`,
       });
     }
-    if (position?.entryTime) marks.push({ time: bucketIst(position.entryTime), position: 'atPriceBottom', price: position.entryPrice, shape: 'arrowUp', color: '#4fc3f7', text: `BUY ${position.entryPrice.toFixed(2)} (open)`, id: 'open:entry' });
+    if (position?.entryTime)
+      marks.push({
+        time: bucketIst(position.entryTime),
+        position: 'atPriceBottom',
+        price: position.entryPrice,
+        shape: 'arrowUp',
+        color: '#4fc3f7',
+        text: `BUY ${position.entryPrice.toFixed(2)} (open)`,
+        id: 'open:entry',
+      });
     marks.sort((a, b) => (a.time as number) - (b.time as number));
     this.markers.setMarkers(marks);
     for (const l of this.lines) this.series.removePriceLine(l);
     this.lines = [];
     if (position) {
-      const add = (price: number, color: string, title: string, style = LineStyle.Dashed) => this.lines.push(this.series.createPriceLine({ price, color, title, lineStyle: style, lineWidth: 1, axisLabelVisible: true }));
+      const add = (price: number, color: string, title: string, style = LineStyle.Dashed) =>
+        this.lines.push(
+          this.series.createPriceLine({ price, color, title, lineStyle: style, lineWidth: 1, axisLabelVisible: true }),
+        );
       add(position.entryPrice, '#4fc3f7', 'entry', LineStyle.Dotted);
       add(position.sl, DOWN, position.tp1Hit ? 'SL (locked)' : 'SL');
       add(position.tp1, UP, position.tp1Hit ? 'TP1 ✓' : 'TP1');

@@ -2,7 +2,15 @@
  * The verification page in the browser. Two sources, one page: the box's JSON API (live, with
  * server-sent events) or the data inlined in an exported HTML file (backtest / report, offline).
  */
-import { AreaSeries, ColorType, createChart, LineSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
+import {
+  AreaSeries,
+  ColorType,
+  createChart,
+  LineSeries,
+  type IChartApi,
+  type ISeriesApi,
+  type Time,
+} from 'lightweight-charts';
 import type { DayView, EquityPoint, ReportView, TradeJson } from '../day-view.js';
 import { escapeHtml } from '../../lib/html.js';
 import { bucketIst, centre, IndexChart, ist, isoToEpochS, OptionChart } from './charts.js';
@@ -32,7 +40,14 @@ interface LiveState {
     tp1: number;
     tp1Hit: boolean;
     unrealizedPnl: number;
-    greeks?: { source: 'upstox' | 'black76'; iv: number; delta: number; gamma: number; theta: number; vega: number } | null;
+    greeks?: {
+      source: 'upstox' | 'black76';
+      iv: number;
+      delta: number;
+      gamma: number;
+      theta: number;
+      vega: number;
+    } | null;
   } | null;
   pnl: { realized: number; unrealized: number; charges: number; net: number; trades: number; wins: number };
   clock: { synced: boolean; skewMs: number | null };
@@ -47,7 +62,8 @@ interface LiveState {
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const esc = (s: unknown) => escapeHtml(String(s));
-const money = (x: number) => `<span class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x < 0 ? '−' : ''}₹${Math.abs(x).toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span>`;
+const money = (x: number) =>
+  `<span class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x < 0 ? '−' : ''}₹${Math.abs(x).toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span>`;
 const num = (x: number, d = 2) => `<span class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x.toFixed(d)}</span>`;
 const hhmm = (iso: string) => iso.slice(11, 16);
 
@@ -176,13 +192,32 @@ function renderDay(v: DayView, opts: { fit: boolean }): void {
   }
   current = v;
   indexChart.set(v);
-  ceChart.set(v.options.CE, v.trades.filter((t) => t.side === 'CE'), v.position?.side === 'CE' ? v.position : null);
-  peChart.set(v.options.PE, v.trades.filter((t) => t.side === 'PE'), v.position?.side === 'PE' ? v.position : null);
+  ceChart.set(
+    v.options.CE,
+    v.trades.filter((t) => t.side === 'CE'),
+    v.position?.side === 'CE' ? v.position : null,
+  );
+  peChart.set(
+    v.options.PE,
+    v.trades.filter((t) => t.side === 'PE'),
+    v.position?.side === 'PE' ? v.position : null,
+  );
   redrawForming(v);
   $('#index-title').textContent = `NIFTY 50 · 5 min · ${v.day}`;
-  $('#index-legend').textContent = ['candles', `strategy ${v.strategy.name}:`, ...v.strategy.plots.map((p) => `${p.reading === 'hist' ? 'MACD histogram' : p.reading.toUpperCase()}${p.level ? ` with the ${p.level.name} line` : ''}`)].join(' · ');
-  $('#ce-title').textContent = v.options.CE ? (v.options.CE.symbol ?? `CE ${v.options.CE.instrumentKey}`) : 'CE (no candles recorded)';
-  $('#pe-title').textContent = v.options.PE ? (v.options.PE.symbol ?? `PE ${v.options.PE.instrumentKey}`) : 'PE (no candles recorded)';
+  $('#index-legend').textContent = [
+    'candles',
+    `strategy ${v.strategy.name}:`,
+    ...v.strategy.plots.map(
+      (p) =>
+        `${p.reading === 'hist' ? 'MACD histogram' : p.reading.toUpperCase()}${p.level ? ` with the ${p.level.name} line` : ''}`,
+    ),
+  ].join(' · ');
+  $('#ce-title').textContent = v.options.CE
+    ? (v.options.CE.symbol ?? `CE ${v.options.CE.instrumentKey}`)
+    : 'CE (no candles recorded)';
+  $('#pe-title').textContent = v.options.PE
+    ? (v.options.PE.symbol ?? `PE ${v.options.PE.instrumentKey}`)
+    : 'PE (no candles recorded)';
   renderTrades(v);
   if (opts.fit) for (const c of [indexChart.chart, ceChart.chart, peChart.chart]) c.timeScale().fitContent();
   testHook.day = v.day;
@@ -204,7 +239,8 @@ function tradeRows(trades: TradeJson[], withDay: boolean): string {
 
 function renderTrades(v: DayView): void {
   const net = v.trades.reduce((a, t) => a + t.netPnl, 0);
-  $('#trades-title').innerHTML = `Trades · ${v.day} · ${v.trades.length} · net ${money(Math.round(net * 100) / 100)}${v.position ? ' · 1 open' : ''}`;
+  $('#trades-title').innerHTML =
+    `Trades · ${v.day} · ${v.trades.length} · net ${money(Math.round(net * 100) / 100)}${v.position ? ' · 1 open' : ''}`;
   $('#trades').innerHTML = tradeRows(v.trades, false);
 }
 
@@ -244,7 +280,9 @@ async function showReconciliation(day: string): Promise<void> {
   }
   el.textContent = 'checking the ledger candles against the official candles…';
   try {
-    const r = await getJson<{ available: boolean; why?: string; compared?: number; maxDev?: number; where?: string }>(`/api/day/${day}/reconcile`);
+    const r = await getJson<{ available: boolean; why?: string; compared?: number; maxDev?: number; where?: string }>(
+      `/api/day/${day}/reconcile`,
+    );
     if (current?.day !== day) return;
     el.innerHTML = !r.available
       ? `Not possible: ${esc(r.why ?? 'unknown')}.`
@@ -260,7 +298,10 @@ function fillDays(list: string[], select?: string): void {
   days = list;
   const sel = $('#day') as HTMLSelectElement;
   const keep = select ?? sel.value;
-  sel.innerHTML = [...list].reverse().map((d) => `<option value="${d}">${d}</option>`).join('');
+  sel.innerHTML = [...list]
+    .reverse()
+    .map((d) => `<option value="${d}">${d}</option>`)
+    .join('');
   if (keep && list.includes(keep)) sel.value = keep;
 }
 
@@ -281,7 +322,18 @@ function renderEquity(points: EquityPoint[]): void {
       timeScale: { borderColor: '#2a3039' },
     });
     const eq = chart.addSeries(LineSeries, { color: '#4fc3f7', lineWidth: 2, title: 'equity' });
-    const dd = chart.addSeries(AreaSeries, { lineColor: '#ef5350', topColor: 'rgba(239,83,80,0.1)', bottomColor: 'rgba(239,83,80,0.5)', lineWidth: 1, title: 'drawdown', invertFilledArea: true }, 1);
+    const dd = chart.addSeries(
+      AreaSeries,
+      {
+        lineColor: '#ef5350',
+        topColor: 'rgba(239,83,80,0.1)',
+        bottomColor: 'rgba(239,83,80,0.5)',
+        lineWidth: 1,
+        title: 'drawdown',
+        invertFilledArea: true,
+      },
+      1,
+    );
     chart.panes()[0]?.setStretchFactor(3);
     chart.panes()[1]?.setStretchFactor(1);
     chart.subscribeClick((p) => {
@@ -296,7 +348,11 @@ function renderEquity(points: EquityPoint[]): void {
 
 // ------------------------------------------------------------------ live status
 
-const VERDICT_LABEL: Record<string, string> = { agrees: 'agrees', 'tick-fills': 'differs only as tick fills must', differs: 'differs' };
+const VERDICT_LABEL: Record<string, string> = {
+  agrees: 'agrees',
+  'tick-fills': 'differs only as tick fills must',
+  differs: 'differs',
+};
 
 function renderStatus(s: LiveState): void {
   liveState = s;
@@ -305,7 +361,10 @@ function renderStatus(s: LiveState): void {
   pill.className = `pill ${s.trading === 'halted' ? 'bad' : alarm ? 'warn' : 'ok'}`;
   pill.textContent = s.trading === 'halted' ? `HALTED` : alarm ? `ACTIVE · ${alarm.code}` : 'TRADING';
   $('#pnl-head').innerHTML = `net ${money(s.pnl.net)}`;
-  const age = s.feed.lastTickAgeMs === null ? '—' : `${(s.feed.lastTickAgeMs / 1000).toFixed(s.feed.lastTickAgeMs < 10_000 ? 1 : 0)} s`;
+  const age =
+    s.feed.lastTickAgeMs === null
+      ? '—'
+      : `${(s.feed.lastTickAgeMs / 1000).toFixed(s.feed.lastTickAgeMs < 10_000 ? 1 : 0)} s`;
   const clock = new Date(s.ts + 19_800_000).toISOString().slice(11, 19);
   const guards = Object.entries(s.guards);
   const p = s.position;
@@ -321,7 +380,9 @@ function renderStatus(s: LiveState): void {
       ? `<div id="greeks"><span>greeks</span>IV ${p.greeks.iv.toFixed(1)}% · Δ ${p.greeks.delta.toFixed(3)} · Γ ${p.greeks.gamma.toFixed(5)} · Θ ${p.greeks.theta.toFixed(2)}/${p.greeks.source === 'upstox' ? 'day' : 'session'} · vega ${p.greeks.vega.toFixed(2)} <span class="dim">(${p.greeks.source === 'upstox' ? 'Upstox feed' : 'Black-76'})</span></div>`
       : '',
     `<div><span>P&amp;L</span>realized ${money(s.pnl.realized)} · unrealized ${money(s.pnl.unrealized)} · charges ${money(-s.pnl.charges)} · <b>net ${money(s.pnl.net)}</b> · ${s.pnl.trades} trades, ${s.pnl.wins} wins</div>`,
-    s.verify ? `<div id="verify" data-verdict="${esc(s.verify.verdict)}"><span>verify</span><b class="${s.verify.verdict === 'differs' ? 'neg' : 'pos'}">${esc(VERDICT_LABEL[s.verify.verdict] ?? s.verify.verdict)}</b> ${esc(s.verify.day)} — ${esc(s.verify.summary.replace(/^[^:]*: /, ''))}</div>` : '',
+    s.verify
+      ? `<div id="verify" data-verdict="${esc(s.verify.verdict)}"><span>verify</span><b class="${s.verify.verdict === 'differs' ? 'neg' : 'pos'}">${esc(VERDICT_LABEL[s.verify.verdict] ?? s.verify.verdict)}</b> ${esc(s.verify.day)} — ${esc(s.verify.summary.replace(/^[^:]*: /, ''))}</div>`
+      : '',
     s.loginUrl ? `<div><span>login</span><a href="${esc(s.loginUrl)}">${esc(s.loginUrl)}</a></div>` : '',
   ].join('');
   renderControls(s);
@@ -410,7 +471,8 @@ function connectEvents(): void {
   });
   es.addEventListener('ledger', (e) => {
     const { events } = JSON.parse((e as MessageEvent).data) as { events: string[] };
-    if (events.some((x) => ['candle', 'entry', 'exit', 'position', 'halt'].includes(x))) scheduleRefresh(events.includes('exit'));
+    if (events.some((x) => ['candle', 'entry', 'exit', 'position', 'halt'].includes(x)))
+      scheduleRefresh(events.includes('exit'));
   });
   es.onerror = () => showError('lost the connection to the box; retrying…');
 }
@@ -419,10 +481,16 @@ function connectEvents(): void {
 async function resync(): Promise<void> {
   try {
     const before = liveState?.day;
-    const [state, list] = await Promise.all([getJson<LiveState>('/api/state'), getJson<{ days: string[]; today: string }>('/api/days')]);
+    const [state, list] = await Promise.all([
+      getJson<LiveState>('/api/state'),
+      getJson<{ days: string[]; today: string }>('/api/days'),
+    ]);
     const following = !current || current.day === before || current.day === state.day;
     renderStatus(state);
-    fillDays(list.days.includes(list.today) ? list.days : [...list.days, list.today].sort(), following ? list.today : current?.day);
+    fillDays(
+      list.days.includes(list.today) ? list.days : [...list.days, list.today].sort(),
+      following ? list.today : current?.day,
+    );
     await showDay(following ? list.today : current!.day);
     renderEquity((await getJson<{ equity: EquityPoint[] }>('/api/equity')).equity);
     testHook.resyncs++;
@@ -434,9 +502,18 @@ async function resync(): Promise<void> {
 
 // ------------------------------------------------------------------ offline report
 
-function bucketTable(title: string, m: Record<string, { trades: number; wins: number; winRate: number; grossPnl: number; charges: number; netPnl: number }>): string {
+function bucketTable(
+  title: string,
+  m: Record<
+    string,
+    { trades: number; wins: number; winRate: number; grossPnl: number; charges: number; netPnl: number }
+  >,
+): string {
   const rows = Object.entries(m)
-    .map(([k, b]) => `<tr><td class="l">${esc(k)}</td><td>${b.trades}</td><td>${(b.winRate * 100).toFixed(1)}%</td><td>${money(b.netPnl)}</td><td>${money(b.grossPnl)}</td><td>${money(-b.charges)}</td></tr>`)
+    .map(
+      ([k, b]) =>
+        `<tr><td class="l">${esc(k)}</td><td>${b.trades}</td><td>${(b.winRate * 100).toFixed(1)}%</td><td>${money(b.netPnl)}</td><td>${money(b.grossPnl)}</td><td>${money(-b.charges)}</td></tr>`,
+    )
     .join('');
   // net first: on a phone the columns after it scroll
   return `<div class="scroll"><h2>${title}</h2><table><thead><tr><th class="l"></th><th>trades</th><th>win</th><th>net</th><th>gross</th><th>charges</th></tr></thead><tbody>${rows}</tbody></table></div>`;
@@ -444,7 +521,9 @@ function bucketTable(title: string, m: Record<string, { trades: number; wins: nu
 
 function sensitivitySvg(points: ReportView['sensitivity']): string {
   if (!points.length) return '';
-  const w = 360, h = 190, pad = 28;
+  const w = 360,
+    h = 190,
+    pad = 28;
   const max = Math.max(1, ...points.map((p) => Math.abs(p.netPnl)));
   const bw = (w - pad * 2) / points.length;
   const zero = h / 2;
@@ -453,9 +532,11 @@ function sensitivitySvg(points: ReportView['sensitivity']): string {
       const bh = (Math.abs(p.netPnl) / max) * (h / 2 - 34);
       const x = pad + i * bw + bw * 0.15;
       const y = p.netPnl >= 0 ? zero - bh : zero;
-      return `<rect x="${x}" y="${y}" width="${bw * 0.7}" height="${Math.max(1, bh)}" fill="${p.netPnl >= 0 ? '#26a69a' : '#ef5350'}"/>` +
+      return (
+        `<rect x="${x}" y="${y}" width="${bw * 0.7}" height="${Math.max(1, bh)}" fill="${p.netPnl >= 0 ? '#26a69a' : '#ef5350'}"/>` +
         `<text x="${x + bw * 0.35}" y="${p.netPnl >= 0 ? y - 4 : y + bh + 12}" fill="#d7dde5" font-size="11" text-anchor="middle">${p.netPnl < 0 ? '−' : ''}₹${Math.abs(Math.round(p.netPnl)).toLocaleString('en-IN')}</text>` +
-        `<text x="${x + bw * 0.35}" y="${h - 2}" fill="#8a95a3" font-size="11" text-anchor="middle">${p.slippage} pt</text>`;
+        `<text x="${x + bw * 0.35}" y="${h - 2}" fill="#8a95a3" font-size="11" text-anchor="middle">${p.slippage} pt</text>`
+      );
     })
     .join('');
   return `<svg id="sensitivity" viewBox="0 0 ${w} ${h}" width="100%" style="max-width:${w}px" role="img" aria-label="net P&amp;L by slippage"><line x1="${pad}" x2="${w - pad}" y1="${zero}" y2="${zero}" stroke="#2a3039"/>${bars}</svg>`;
@@ -507,7 +588,9 @@ async function boot(): Promise<void> {
       equity?.chart.timeScale().fitContent();
     }, 150);
   });
-  for (const id of ['#index-chart', '#ce-chart', '#pe-chart']) for (const ev of ['wheel', 'pointerdown', 'touchstart']) $(id).addEventListener(ev, () => (userMoved = true), { passive: true });
+  for (const id of ['#index-chart', '#ce-chart', '#pe-chart'])
+    for (const ev of ['wheel', 'pointerdown', 'touchstart'])
+      $(id).addEventListener(ev, () => (userMoved = true), { passive: true });
   $('#day').addEventListener('change', (e) => void showDay((e.target as HTMLSelectElement).value));
   $('#prev').addEventListener('click', () => step(-1));
   $('#next').addEventListener('click', () => step(1));
@@ -530,7 +613,10 @@ async function boot(): Promise<void> {
     if (first) await showDay(first);
     return;
   }
-  const [state, list] = await Promise.all([getJson<LiveState>('/api/state'), getJson<{ days: string[]; today: string }>('/api/days')]);
+  const [state, list] = await Promise.all([
+    getJson<LiveState>('/api/state'),
+    getJson<{ days: string[]; today: string }>('/api/days'),
+  ]);
   renderStatus(state);
   const today = list.today;
   fillDays(list.days.includes(today) ? list.days : [...list.days, today].sort(), today);

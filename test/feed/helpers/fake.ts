@@ -10,7 +10,11 @@ export function quietLogs(): string[] {
   return lines;
 }
 
-export async function fakeAt(date: string, time: string, opts: FakeUpstoxOptions = {}): Promise<{ fake: FakeUpstox; clock: ManualClock }> {
+export async function fakeAt(
+  date: string,
+  time: string,
+  opts: FakeUpstoxOptions = {},
+): Promise<{ fake: FakeUpstox; clock: ManualClock }> {
   const clock = new ManualClock(istTime(date, time));
   const fake = await startFakeUpstox({ clock, ...opts });
   return { fake, clock };

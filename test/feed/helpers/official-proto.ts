@@ -18,5 +18,9 @@ export function officialEncode(obj: Record<string, unknown>): Uint8Array {
 
 /** Full plain form with defaults filled in (protobufjs 7 and 8 differ on whether proto3 zeros are written/shown). */
 export function officialDecode(buf: Uint8Array): Record<string, unknown> {
-  return OfficialFeedResponse.toObject(OfficialFeedResponse.decode(buf), { longs: Number, enums: String, defaults: true });
+  return OfficialFeedResponse.toObject(OfficialFeedResponse.decode(buf), {
+    longs: Number,
+    enums: String,
+    defaults: true,
+  });
 }
