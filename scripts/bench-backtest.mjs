@@ -101,13 +101,19 @@ const fig = {
 };
 const say = (l) => console.log(`bench-backtest: ${l}`);
 say(
-  `parse both CSVs (3.7 MB)   ${fig.parseMs.value} ms fastest of ${N}, median ${fig.parseMedianMs} ms wall, ${fig.parseCpuMs} ms CPU; first (cold) ${fig.parseColdMs} ms (target < 25 ms)`,
+  `parse both CSVs (3.7 MB)   ${fig.parseMs.value} ms fastest of ${N}, ` +
+    `median ${fig.parseMedianMs} ms wall, ${fig.parseCpuMs} ms CPU; first ` +
+    `(cold) ${fig.parseColdMs} ms (target < 25 ms)`,
 );
 say(
-  `engine on what it parsed  ${fig.engineMs} ms fastest, median ${fig.engineMedianMs} ms wall, ${fig.engineCpuMs} ms CPU (${trades} trades, 18,538 index + 18,624 option candles)`,
+  `engine on what it parsed  ${fig.engineMs} ms fastest, median ${fig.engineMedianMs} ` +
+    `ms wall, ${fig.engineCpuMs} ms CPU (${trades} trades, 18,538 index + 18,` +
+    `624 option candles)`,
 );
 say(`read + parse + backtest    ${fig.ms} ms fastest, median ${fig.msMedian} ms`);
 say(
-  `(parse + engine) / parse   ${fig.overParse.value}× medians, ${fig.overParseFastest}× fastest, ${fig.overParseCpu}× CPU medians (target ≤ 1.5×)`,
+  `(parse + engine) / parse   ${fig.overParse.value}× medians, ` +
+    `${fig.overParseFastest}× fastest, ${fig.overParseCpu}× CPU medians ` +
+    `(target ≤ 1.5×)`,
 );
 if (asJson) console.log(JSON.stringify({ backtest: fig }));

@@ -80,7 +80,8 @@ for (let i = 0; i < EDGES; i++) {
 }
 lat.sort((a, b) => a - b);
 console.log(
-  `kill switch: edge callback → ControlPort.halt call, n=${EDGES}: median ${pct(lat, 0.5).toFixed(2)} µs, p99 ${pct(lat, 0.99).toFixed(2)} µs, max ${lat.at(-1).toFixed(1)} µs`,
+  `kill switch: edge callback → ControlPort.halt call, n=${EDGES}: median ${pct(lat, 0.5).toFixed(2)} ` +
+    `µs, p99 ${pct(lat, 0.99).toFixed(2)} µs, max ${lat.at(-1).toFixed(1)} µs`,
 );
 
 // ---- screens
@@ -148,7 +149,8 @@ const measure = (label, draw) => {
     setTimeout(() => {
       const bytes = transfers.reduce((a, b) => a + b, 0);
       console.log(
-        `i2c ${label}: ${transfers.length} transfers, ${bytes} bytes, ≈ ${wire(transfers, 100)} ms at 100 kHz / ${wire(transfers, 400)} ms at 400 kHz`,
+        `i2c ${label}: ${transfers.length} transfers, ${bytes} bytes, ≈ ${wire(transfers, 100)} ` +
+          `ms at 100 kHz / ${wire(transfers, 400)} ms at 400 kHz`,
       );
       r();
     }, 5),

@@ -128,16 +128,25 @@ async function replayTimed(name, rec, fsync) {
   const ticksPerSec = Math.round(full.lat.length / busy);
   const f = (x) => x.toFixed(1);
   console.log(
-    `bench-engine: simulated session ${rec.day} replayed through startAppliance: ${full.lat.length.toLocaleString('en-US')} inputs, ${full.committed.length} of them committed a batch (fsync each)`,
+    `bench-engine: simulated session ${rec.day} replayed through ` +
+      `startAppliance: ${full.lat.length.toLocaleString('en-US')} inputs, ${full.committed.length} ` +
+      `of them committed a batch (fsync each)`,
   );
   console.log(
-    `bench-engine: input → decision → batch committed: p50 ${f(pct(full.lat, 0.5))} µs, p99 ${f(pct(full.lat, 0.99))} µs, max ${full.lat.at(-1).toFixed(0)} µs (target p99 < 1000 µs); ${ticksPerSec.toLocaleString('en-US')} inputs/s`,
+    `bench-engine: input → decision → batch committed: p50 ${f(pct(full.lat, 0.5))} ` +
+      `µs, p99 ${f(pct(full.lat, 0.99))} µs, max ${full.lat.at(-1).toFixed(0)} ` +
+      `µs (target p99 < 1000 µs); ${ticksPerSec.toLocaleString('en-US')} ` +
+      `inputs/s`,
   );
   console.log(
-    `bench-engine: the inputs that committed: p50 ${f(pct(full.committed, 0.5))} µs, p99 ${f(pct(full.committed, 0.99))} µs (the WAL fsync of this disk)`,
+    `bench-engine: the inputs that committed: p50 ${f(pct(full.committed, 0.5))} ` +
+      `µs, p99 ${f(pct(full.committed, 0.99))} µs (the WAL fsync of this disk)`,
   );
   console.log(
-    `bench-engine: same with synchronous=OFF (no fsync): p50 ${f(pct(nofs.lat, 0.5))} µs, p99 ${f(pct(nofs.lat, 0.99))} µs, max ${nofs.lat.at(-1).toFixed(0)} µs; committing inputs p50 ${f(pct(nofs.committed, 0.5))} µs, p99 ${f(pct(nofs.committed, 0.99))} µs`,
+    `bench-engine: same with synchronous=OFF (no fsync): p50 ${f(pct(nofs.lat, 0.5))} ` +
+      `µs, p99 ${f(pct(nofs.lat, 0.99))} µs, max ${nofs.lat.at(-1).toFixed(0)} ` +
+      `µs; committing inputs p50 ${f(pct(nofs.committed, 0.5))} µs, p99 ${f(pct(nofs.committed, 0.99))} ` +
+      `µs`,
   );
   out.engine = {
     ticksPerSec,
@@ -225,7 +234,9 @@ async function replayTimed(name, rec, fsync) {
   }
   lat.sort((a, b) => a - b);
   console.log(
-    `bench-engine: kill switch edge → halted and committed (fsync), n=${EDGES}: p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms, max ${lat.at(-1).toFixed(2)} ms (target p99 < 20 ms)`,
+    `bench-engine: kill switch edge → halted and committed (fsync), ` +
+      `n=${EDGES}: p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ` +
+      `ms, max ${lat.at(-1).toFixed(2)} ms (target p99 < 20 ms)`,
   );
   out.killSwitch = {
     latencyMs: { p50: +pct(lat, 0.5).toFixed(3), p99: { value: +pct(lat, 0.99).toFixed(3), target: '< 20' } },

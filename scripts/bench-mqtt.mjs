@@ -59,7 +59,9 @@ function make(url, tuning = {}, login = {}) {
   const ns = Number(process.hrtime.bigint() - t0);
   const s = out.stats();
   console.log(
-    `broker down: ${N} onEvents calls, ${(ns / N / 1000).toFixed(2)} µs/call, queued ${s.queued}, dropped ${s.dropped}, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`,
+    `broker down: ${N} onEvents calls, ${(ns / N / 1000).toFixed(2)} µs/call, ` +
+      `queued ${s.queued}, dropped ${s.dropped}, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} ` +
+      `MB`,
   );
   await out.close();
 }
@@ -89,7 +91,9 @@ function make(url, tuning = {}, login = {}) {
   mqtt.msgPerSec = Math.round(got / (ns / 1e9));
   mqtt.callUs = +(queuedNs / N / 1000).toFixed(2);
   console.log(
-    `broker up: ${N} signals queued in ${(queuedNs / 1e6).toFixed(1)} ms (${(queuedNs / N / 1000).toFixed(2)} µs/call); ${got} received in ${(ns / 1e6).toFixed(0)} ms = ${Math.round(got / (ns / 1e9))} msg/s`,
+    `broker up: ${N} signals queued in ${(queuedNs / 1e6).toFixed(1)} ms (${(queuedNs / N / 1000).toFixed(2)} ` +
+      `µs/call); ${got} received in ${(ns / 1e6).toFixed(0)} ms = ${Math.round(got / (ns / 1e9))} ` +
+      `msg/s`,
   );
   await out.close();
   sub.end(true);

@@ -205,11 +205,13 @@ try {
   const mem = await probeMemory(box, probeFile);
   const rssKb = procField(box.pid, 'status', 'VmRSS');
   const anonKb = procField(box.pid, 'status', 'RssAnon'); // the process's own memory
-  const fileKb = procField(box.pid, 'status', 'RssFile'); // mapped files: node's binary (code, ICU data), native modules
+  // mapped files: node's binary (code, ICU data), native modules
+  const fileKb = procField(box.pid, 'status', 'RssFile');
   const hwmKb = procField(box.pid, 'status', 'VmHWM');
   // BENCH_SMAPS=<file>: the box's /proc/<pid>/smaps at this moment, to see which mappings hold the RSS.
   if (process.env.BENCH_SMAPS) writeFileSync(process.env.BENCH_SMAPS, readFileSync(`/proc/${box.pid}/smaps`, 'utf8'));
-  // BENCH_DIAG=<command>: run with the box's pid as its last argument before the box is stopped (e.g. a pagemap reader).
+  // BENCH_DIAG=<command>: run with the box's pid as its last argument before the box is stopped (e.g. a pagemap
+  // reader).
   if (process.env.BENCH_DIAG) spawnSync('sh', ['-c', `${process.env.BENCH_DIAG} ${box.pid}`], { stdio: 'inherit' });
   const writeBytes = procField(box.pid, 'io', 'write_bytes');
   const wchar = procField(box.pid, 'io', 'wchar');
@@ -258,10 +260,15 @@ try {
       .join('')}`,
   );
   say(
-    `${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log lines${firstError ? ` (first: ${firstError})` : ''}`,
+    `${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log ` +
+      `lines${firstError ? ` (first: ${firstError})` : ''}`,
   );
   say(
-    `RSS after the session ${rssMB.toFixed(1)} MB = ${((anonKb * 1024) / 1e6).toFixed(1)} MB anonymous + ${((fileKb * 1024) / 1e6).toFixed(1)} MB file-backed (peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} MB (target RSS < 80 MB)`,
+    `RSS after the session ${rssMB.toFixed(1)} MB = ${((anonKb * 1024) / 1e6).toFixed(1)} ` +
+      `MB anonymous + ${((fileKb * 1024) / 1e6).toFixed(1)} MB file-backed ` +
+      `(peak ${((hwmKb * 1024) / 1e6).toFixed(1)} MB), heap used ${heapMB.toFixed(1)} ` +
+      `MB of ${((mem?.heapTotal ?? NaN) / 1e6).toFixed(1)} MB, external ${((mem?.external ?? NaN) / 1e6).toFixed(1)} ` +
+      `MB (target RSS < 80 MB)`,
   );
   if (mem?.spaces)
     say(
@@ -271,10 +278,14 @@ try {
     );
   say(`RSS 15 s later, idle after the close: ${((idleKb * 1024) / 1e6).toFixed(1)} MB`);
   say(
-    `storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB (write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger files ${(fileBytes / 1e6).toFixed(2)} MB`,
+    `storage writes of the live process ${(writeBytes / 1e6).toFixed(2)} MB ` +
+      `(write_bytes), ${(wchar / 1e6).toFixed(2)} MB (write syscalls); ledger ` +
+      `files ${(fileBytes / 1e6).toFixed(2)} MB`,
   );
   say(
-    `start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ms (target < 2000 ms); RSS at ready ${readyRssKb.map((k) => ((k * 1024) / 1e6).toFixed(1)).join(', ')} MB`,
+    `start → ready on the warm ledger: ${readyMs.join(', ')} ms, median ${startToReady} ` +
+      `ms (target < 2000 ms); RSS at ready ${readyRssKb.map((k) => ((k * 1024) / 1e6).toFixed(1)).join(', ')} ` +
+      `MB`,
   );
   if (json) {
     console.log(

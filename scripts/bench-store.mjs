@@ -2,7 +2,8 @@
 // Bench of the SQLite ledger: simulates full trading sessions of commits, as the app makes them, and
 // prints the bytes written (DB + WAL sizes, /proc/self/io deltas) and the time per commit.
 //
-//   npm run build && node scripts/bench-store.mjs [--sessions 5] [--checkpoint-bytes 16384] [--dir /var/lib/niftybox] [--keep]
+//   npm run build && node scripts/bench-store.mjs [--sessions 5] [--checkpoint-bytes 16384] [--dir /var/lib/niftybox]
+// [--keep]
 //
 // One session = 75 five-minute buckets (09:15–15:25 IST). Per bucket one batch: the index candle,
 // the CE and PE candles, a signal every third bucket, the entries of that bucket, and the engine
@@ -229,13 +230,17 @@ for (const r of perSession) {
 }
 const avg = (k) => perSession.reduce((a, r) => a + r[k], 0) / perSession.length;
 console.log(
-  `average per session: ${mb(avg('wcharBytes'))} written by write syscalls, ${mb(avg('blockWriteBytes'))} write_bytes (target < 20 MiB)`,
+  `average per session: ${mb(avg('wcharBytes'))} written by write syscalls, ` +
+    `${mb(avg('blockWriteBytes'))} write_bytes (target < 20 MiB)`,
 );
 console.log(
-  `files before close: DB ${mb(dbSize)}, WAL ${mb(walSize)} (largest WAL seen ${mb(walMax)}); after close: DB ${mb(size(file))}, WAL ${mb(size(`${file}-wal`))}`,
+  `files before close: DB ${mb(dbSize)}, WAL ${mb(walSize)} (largest WAL ` +
+    `seen ${mb(walMax)}); after close: DB ${mb(size(file))}, WAL ${mb(size(`${file}-wal`))}`,
 );
 console.log(
-  `commit time (ms): mean ${(times.reduce((a, b) => a + b, 0) / times.length).toFixed(2)}, p50 ${pct(50)}, p90 ${pct(90)}, p99 ${pct(99)}, max ${sorted[sorted.length - 1].toFixed(2)} over ${times.length} commits`,
+  `commit time (ms): mean ${(times.reduce((a, b) => a + b, 0) / times.length).toFixed(2)},` +
+    ` p50 ${pct(50)}, p90 ${pct(90)}, p99 ${pct(99)}, max ${sorted[sorted.length - 1].toFixed(2)} ` +
+    `over ${times.length} commits`,
 );
 console.log(`rows: ${JSON.stringify(counts)}`);
 if (!keep) fs.rmSync(dir, { recursive: true, force: true });

@@ -108,10 +108,13 @@ const fig = {
 const say = (l) => console.log(`bench-sweep: ${l}`);
 say(`one backtest, engine only  ${fig.engineMs} ms (median of ${RUNS})`);
 say(
-  `a sweep variant, 1 worker  ${fig.msPerVariant} ms (marginal, ${SMALL} vs ${LARGE} variants; workers start in ${fig.startMs} ms) → ${fig.overBacktest.value}× a backtest (target ≤ 1.2)`,
+  `a sweep variant, 1 worker  ${fig.msPerVariant} ms (marginal, ${SMALL} vs ` +
+    `${LARGE} variants; workers start in ${fig.startMs} ms) → ` +
+    `${fig.overBacktest.value}× a backtest (target ≤ 1.2)`,
 );
 say(
-  `2 workers                  ${fig.msPerVariant2} ms a variant → speedup ${fig.speedup2.value}× (target ≥ 1.7), ${fig.variantsPerSec} variants/s`,
+  `2 workers                  ${fig.msPerVariant2} ms a variant → speedup ` +
+    `${fig.speedup2.value}× (target ≥ 1.7), ${fig.variantsPerSec} variants/s`,
 );
 say(
   `CPU a variant             ${fig.cpuMsPerVariant} ms with 1 worker, ${fig.cpuMsPerVariant2} ms with 2 (all threads)`,

@@ -1,7 +1,8 @@
 // What the page costs the trading loop: one simulated session (the demo exchange through the real
 // client, fresh ledger, same seed) with the page's server running, first with no browser connected,
 // then with five clients that behave like the page (SSE stream; on every ledger event they fetch
-// /api/day/D and /api/state; they report their counts on stdout every 0.5 s). The clients run in a child process so that only the server's work
+// /api/day/D and /api/state; they report their counts on stdout every 0.5 s). The clients run in a child process so
+// that only the server's work
 // lands on the appliance's event loop. Reported: tick → commit time (TradingLoop.tick calls that
 // committed a batch: engine, ledger transaction, outputs told), every tick's time, and the event
 // loop delay, as p50/p99. `--json`: the last stdout line is one JSON object.
@@ -190,13 +191,19 @@ const pool = (rs) => {
 const without = pool(runs[0]);
 const withClients = pool(runs[CLIENTS]);
 const line = (r) =>
-  `bench-web: ${r.clients} client(s), ${r.sessions} sessions: ${r.ticks} ticks, ${r.commits} commits; tick→commit p50 ${r.commitP50Ms} ms p99 ${r.commitP99Ms} ms; ` +
-  `tick processing p99 ${r.tickP99Ms} ms; tick age at the loop p50 ${r.tickAgeP50Ms} p99 ${r.tickAgeP99Ms} ms; event-loop delay p99 ${r.eventLoopDelayP99Ms} ms` +
+  `bench-web: ${r.clients} client(s), ${r.sessions} sessions: ${r.ticks} ` +
+  `ticks, ${r.commits} commits; tick→commit p50 ${r.commitP50Ms} ms p99 ${r.commitP99Ms} ` +
+  `ms; ` +
+  (`tick processing p99 ${r.tickP99Ms} ms; tick age at the loop p50 ${r.tickAgeP50Ms} ` +
+    `p99 ${r.tickAgeP99Ms} ms; event-loop delay p99 ${r.eventLoopDelayP99Ms} ` +
+    `ms`) +
   (r.clients
     ? `; clients got ${r.sseEvents} SSE messages and made ${r.apiFetches} API fetches (${r.clientFailures} failed)`
     : '');
 console.log(
-  `bench-web: ${rounds} × 2 simulated sessions of ${seconds} s (seed 25), the page's server on a loopback port; event-loop delay: the worst session's p99`,
+  `bench-web: ${rounds} × 2 simulated sessions of ${seconds} s (seed 25), ` +
+    `the page's server on a loopback port; event-loop delay: the worst ` +
+    `session's p99`,
 );
 console.log(line(without));
 console.log(line(withClients));

@@ -160,13 +160,17 @@ if (json) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {
   info(
-    `\n== figures (${result.machine.cpu}, ${result.machine.cores} cores, node ${result.machine.node}, load ${result.machine.loadavg.join(' ')}; machine speed: a fixed loop ${result.machine.calibrationMs.before} ms before, ${result.machine.calibrationMs.after} ms after)`,
+    `\n== figures (${result.machine.cpu}, ${result.machine.cores} cores, node ` +
+      `${result.machine.node}, load ${result.machine.loadavg.join(' ')}; ` +
+      `machine speed: a fixed loop ${result.machine.calibrationMs.before} ms ` +
+      `before, ${result.machine.calibrationMs.after} ms after)`,
   );
   const w = Math.max(...rows.map((r) => r.path.length));
   for (const r of rows) {
     const mark = !r.target ? '' : r.ok ? 'ok' : r.value === null ? 'NOT MEASURED' : 'MISSED';
     info(
-      `${r.path.padEnd(w)}  ${String(r.value ?? '—').padStart(12)}  ${(r.target ? `target ${r.target}` : '').padEnd(16)} ${mark}`,
+      `${r.path.padEnd(w)}  ${String(r.value ?? '—').padStart(12)}  ${(r.target ? `target ${r.target}` : '').padEnd(16)} ` +
+        `${mark}`,
     );
   }
 }

@@ -61,7 +61,8 @@ const partDone = (m) => {
   const name = m.split(':')[0];
   partSeconds[name] = Math.round((performance.now() - partStarted) / 1000);
   say(
-    `${failures.length > failedBefore ? `${name}: FAILED (${failures.length - failedBefore} check(s), above)` : m} [${partSeconds[name]} s]`,
+    `${failures.length > failedBefore ? `${name}: FAILED (${failures.length - failedBefore} check(s), above)` : m} ` +
+      `[${partSeconds[name]} s]`,
   );
   failedBefore = failures.length;
   partStarted = performance.now();
@@ -103,7 +104,8 @@ if (!existsSync(lazyfs)) {
   if (b.status !== 0) {
     process.stderr.write(b.stderr.slice(-3000));
     skip(
-      'LazyFS did not build: apt-get install -y g++ cmake libfuse3-dev fuse3 libtoml11-dev libspdlog-dev (see ../shared/tools/lazyfs/README.md)',
+      'LazyFS did not build: apt-get install -y g++ cmake libfuse3-dev fuse3 ' +
+        'libtoml11-dev libspdlog-dev (see ../shared/tools/lazyfs/README.md)',
     );
   }
 }
@@ -271,7 +273,10 @@ function inspectLedger(file) {
   }
 }
 
-/** Every trade heard on MQTT so far is in the ledger: an exit as a closed trade, an entry as a trade or an open position. */
+/**
+ * Every trade heard on MQTT so far is in the ledger: an exit as a closed trade, an entry as a trade or an open
+ * position.
+ */
 function checkAnnounced(l, when) {
   for (const p of heard) {
     const ok = p.event === 'exit' ? l.trades.has(p.tradeId) : l.trades.has(p.tradeId) || l.open.has(p.tradeId);
@@ -321,7 +326,8 @@ try {
     const backtest = JSON.parse(bt.stdout);
     if (JSON.stringify(report.trades) !== JSON.stringify(backtest.trades))
       fail(
-        `after ${cuts} cuts the ledger has ${report.trades.length} trades, the backtest ${backtest.trades.length}, or they differ`,
+        `after ${cuts} cuts the ledger has ${report.trades.length} trades, the ` +
+          `backtest ${backtest.trades.length}, or they differ`,
       );
     checkAnnounced(inspectLedger(db), 'the end');
     figures.replay = {
@@ -333,7 +339,9 @@ try {
       equal: JSON.stringify(report.trades) === JSON.stringify(backtest.trades),
     };
     partDone(
-      `replay: ${cuts} cuts (${withBackupTmp} with a backup under way), ${heard.length} trade messages heard, all in the ledger after each cut; final ledger ${report.trades.length} trades = backtest ${backtest.trades.length}: ${figures.replay.equal}`,
+      `replay: ${cuts} cuts (${withBackupTmp} with a backup under way), ${heard.length} ` +
+        `trade messages heard, all in the ledger after each cut; final ledger ${report.trades.length} ` +
+        `trades = backtest ${backtest.trades.length}: ${figures.replay.equal}`,
     );
   }
   // ================================================================ login --token
@@ -343,10 +351,15 @@ try {
       try {
         return JSON.parse(readFileSync(tokenFile, 'utf8')).token;
       } catch (err) {
-        return `unreadable (${existsSync(tokenFile) ? `${readFileSync(tokenFile).length} bytes` : 'absent'}: ${err.message})`;
+        return (
+          `unreadable ` +
+          `(${existsSync(tokenFile) ? `${readFileSync(tokenFile).length} bytes` : 'absent'}: ` +
+          `${err.message})`
+        );
       }
     };
-    // How long a whole login --token takes here: the cuts during one land in its second half or so (node's start is the first).
+    // How long a whole login --token takes here: the cuts during one land in its second half or so (node's start is the
+    // first).
     const tl = performance.now();
     nb(['login', '--token', 'timing-token']);
     const loginMs = performance.now() - tl;
@@ -383,13 +396,16 @@ try {
       loginMs: Math.round(loginMs),
     };
     partDone(
-      `login: ${afterCuts} cuts right after login --token (new token every time), ${duringCuts} during it (new ${duringNew}, old ${duringCuts - duringNew}), never empty or torn`,
+      `login: ${afterCuts} cuts right after login --token (new token every ` +
+        `time), ${duringCuts} during it (new ${duringNew}, old ` +
+        `${duringCuts - duringNew}), never empty or torn`,
     );
   }
   // ================================================================ an acknowledged halt
   if (part('halt')) {
     // The ledger on LazyFS, reached through a symlink off it: the control socket (`<db>.sock`, beside the name the
-    // box is given) cannot be made on LazyFS (ENOSYS); SQLite follows the link, so the ledger and its WAL are on LazyFS.
+    // box is given) cannot be made on LazyFS (ENOSYS); SQLite follows the link, so the ledger and its WAL are on
+    // LazyFS.
     const haltTarget = join(state, 'halt', 'ledger.db');
     mkdirSync(dirname(haltTarget), { recursive: true });
     writeFileSync(haltTarget, '');
@@ -449,7 +465,8 @@ try {
       walOnLazyFS: existsSync(`${haltTarget}-wal`) || readFileSync(haltTarget).length > 0,
     };
     partDone(
-      `halt: ${haltCuts} cuts right after an acknowledged halt; the box booted halted every time (and ran on after resume)`,
+      `halt: ${haltCuts} cuts right after an acknowledged halt; the box booted ` +
+        `halted every time (and ran on after resume)`,
     );
   }
   // ================================================================ during a backup
@@ -493,7 +510,9 @@ try {
     }
     figures.backup = { cuts: backupCuts, cutMidway: midway, backupMs: Math.round(backupMs) };
     partDone(
-      `backup: ${backupCuts} cuts during niftybox backup (${midway} left its unfinished temporary file); the previous backup restored every time, and so did a new one that was there`,
+      `backup: ${backupCuts} cuts during niftybox backup (${midway} left its ` +
+        `unfinished temporary file); the previous backup restored every time, and ` +
+        `so did a new one that was there`,
     );
   }
 } finally {

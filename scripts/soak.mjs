@@ -22,7 +22,8 @@
 //        [--malloc-info-every K] [--env NAME=VALUE …] [--json]
 // --fast: sessions of 4 s of full speed (~5,600×; --session-seconds otherwise), back to back as fast as
 // the box takes them: the clocks slow down while the box waits on real time (below); each session's
-// wall time and verify verdict are in soak.json. 250 sessions took ~60 min on a loaded 2-core machine. --malloc-info-every K: glibc's malloc_info (through gdb) after every K-th
+// wall time and verify verdict are in soak.json. 250 sessions took ~60 min on a loaded 2-core machine.
+// --malloc-info-every K: glibc's malloc_info (through gdb) after every K-th
 // session. --env: set or override an environment variable of the box (experiments: MALLOC_ARENA_MAX=1,
 // LD_PRELOAD=…libjemalloc.so.2); the unit's own are applied first.
 // (it re-runs itself with the unit's node flags and Environment=, and --expose-gc)
@@ -198,7 +199,10 @@ const clock = new VirtualClock(clockStart, 1);
 const exchange = await startExchange();
 exchange.setSpeed(1, clock.now());
 
-/** Forks scripts/fake-upstox.mjs on the soak's clock; `use` switches behaviours on (by name, with args) and returns their remover. */
+/**
+ * Forks scripts/fake-upstox.mjs on the soak's clock; `use` switches behaviours on (by name, with args) and returns
+ * their remover.
+ */
 async function startExchange() {
   const child = fork(
     join(root, 'scripts', 'fake-upstox.mjs'),
@@ -298,7 +302,8 @@ const app = await startAppliance({
 
 clock.setSpeed(speed);
 exchange.setSpeed(speed, clock.now());
-// NIFTYBOX_SOAK_SQLITE_CACHE_KIB=N: the ledger's page cache set to N KiB (an experiment: does SQLite's cache fill account for malloc's growth?)
+// NIFTYBOX_SOAK_SQLITE_CACHE_KIB=N: the ledger's page cache set to N KiB (an experiment: does SQLite's cache fill
+// account for malloc's growth?)
 const ledgerDb = app.ledger.db;
 if (process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB)
   ledgerDb.pragma(`cache_size = -${Number(process.env.NIFTYBOX_SOAK_SQLITE_CACHE_KIB)}`);
@@ -380,7 +385,10 @@ function scheduleFaults() {
 scheduleFaults();
 const t0 = Date.now();
 const fakeMemory = [];
-/** RSS split as the kernel counts it: anonymous (heaps, what the process allocated) and file-backed (pages of node's binary and libraries it touched). */
+/**
+ * RSS split as the kernel counts it: anonymous (heaps, what the process allocated) and file-backed (pages of node's
+ * binary and libraries it touched).
+ */
 function rssParts() {
   const status = existsSync('/proc/self/status') ? readFileSync('/proc/self/status', 'utf8') : '';
   const kB = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -390,7 +398,8 @@ function rssParts() {
   };
 }
 let sessionStartedAt = Date.now();
-// NIFTYBOX_SOAK_SNAPSHOTS=DIR NIFTYBOX_SOAK_SNAPSHOT_AT=2,10: heap snapshots after those sessions' reports (what holds memory).
+// NIFTYBOX_SOAK_SNAPSHOTS=DIR NIFTYBOX_SOAK_SNAPSHOT_AT=2,10: heap snapshots after those sessions' reports (what holds
+// memory).
 const snapshotAt = new Set(
   process.env.NIFTYBOX_SOAK_SNAPSHOTS ? (process.env.NIFTYBOX_SOAK_SNAPSHOT_AT ?? '').split(',').map(Number) : [],
 );
@@ -429,10 +438,16 @@ onReport = () => {
   sample.warmup = session < WARMUP;
   const a = sample.anon;
   const mi = sample.malloc
-    ? `; malloc ${sample.malloc.arenaMB} MB in ${sample.malloc.arenas} arenas, ${sample.malloc.inUseMB} in use, ${sample.malloc.freeInArenasMB} free`
+    ? `; malloc ${sample.malloc.arenaMB} MB in ${sample.malloc.arenas} arenas, ${sample.malloc.inUseMB} ` +
+      `in use, ${sample.malloc.freeInArenasMB} free`
     : '';
   console.log(
-    `soak: ${sample.warmup ? 'warm-up ' : ''}session ${session + 1 - WARMUP}/${SESSIONS} ${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB (anon ${sample.rssAnonMB}${a ? `: [heap] ${a.brkHeapMB}, other ${a.otherAnonMB}, V8 pages ${a.v8PhysicalMB}` : ''}), heap ${(m.heapUsed / 1e6).toFixed(1)} MB, arrayBuffers ${sample.arrayBuffersMB} MB${mi}, verify ${sample.verifyAgreed}, ${app.loop.commits} commits so far, ${(sample.wallMs / 1000).toFixed(1)} s${values.fast ? ` (${(sample.slowMs / 1000).toFixed(1)} s slowed)` : ''}`,
+    `soak: ${sample.warmup ? 'warm-up ' : ''}session ${session + 1 - WARMUP}/${SESSIONS} ` +
+      `${days[session]}: RSS ${(m.rss / 1e6).toFixed(1)} MB (anon ` +
+      `${sample.rssAnonMB}${a ? `: [heap] ${a.brkHeapMB}, other ${a.otherAnonMB}, V8 pages ${a.v8PhysicalMB}` : ''}),` +
+      ` heap ${(m.heapUsed / 1e6).toFixed(1)} MB, arrayBuffers ${sample.arrayBuffersMB} ` +
+      `MB${mi}, verify ${sample.verifyAgreed}, ${app.loop.commits} commits so ` +
+      `far, ${(sample.wallMs / 1000).toFixed(1)} s${values.fast ? ` (${(sample.slowMs / 1000).toFixed(1)} s slowed)` : ''}`,
   );
   if (snapshotAt.has(session + 1))
     writeHeapSnapshot(join(process.env.NIFTYBOX_SOAK_SNAPSHOTS, `soak-session-${session + 1}.heapsnapshot`));
@@ -516,14 +531,25 @@ writeFileSync(
   JSON.stringify(result, null, 2) + '\n',
 );
 console.log(
-  `soak: ${measured.length} sessions ${measured[0]?.day}..${days.at(-1)} after ${warm.length} warm-up session(s) across the holiday ${holiday.join(', ')}; faults: ${injected.map((i) => i.fault).join('; ')}; logins after expiry ${logins}`,
+  `soak: ${measured.length} sessions ${measured[0]?.day}..${days.at(-1)} ` +
+    `after ${warm.length} warm-up session(s) across the holiday ${holiday.join(', ')};` +
+    ` faults: ${injected.map((i) => i.fault).join('; ')}; logins after expiry ` +
+    `${logins}`,
 );
 console.log(
-  `soak: RSS ${measured[0]?.rssMB} → ${measured.at(-1)?.rssMB} MB (warm-up: ${result.warmupRssMB.join(', ') || 'none'}); growth (trend over the measured sessions) ${growthMB} MB (target < 5 MB), ${result.growthWithWarmupMB} MB with the warm-up; heap ${measured[0]?.heapMB} → ${measured.at(-1)?.heapMB} MB, trend ${heapGrowthMB} MB; ${errors.length} error log lines`,
+  `soak: RSS ${measured[0]?.rssMB} → ${measured.at(-1)?.rssMB} MB (warm-up: ` +
+    `${result.warmupRssMB.join(', ') || 'none'}); growth (trend over the ` +
+    `measured sessions) ${growthMB} MB (target < 5 MB), ${result.growthWithWarmupMB} ` +
+    `MB with the warm-up; heap ${measured[0]?.heapMB} → ${measured.at(-1)?.heapMB} ` +
+    `MB, trend ${heapGrowthMB} MB; ${errors.length} error log lines`,
 );
 const p = result.projected250MB;
 console.log(
-  `soak: projected over 250 sessions (trend of sessions 11..${measured.length}): anonymous RSS ${p.rssAnonMB} MB, heap ${p.heapMB} MB (targets < 10), RSS ${p.rssMB} MB; verify agreed in ${result.verifyAgreed.filter(Boolean).length}/${measured.length} sessions`,
+  `soak: projected over 250 sessions (trend of sessions ` +
+    `11..${measured.length}): anonymous RSS ${p.rssAnonMB} MB, heap ${p.heapMB} ` +
+    `MB (targets < 10), RSS ${p.rssMB} MB; verify agreed in ` +
+    `${result.verifyAgreed.filter(Boolean).length}/${measured.length} ` +
+    `sessions`,
 );
 if (values.json)
   console.log(

@@ -33,7 +33,8 @@ const commands: Record<string, () => Promise<Command>> = {
 
 export async function main(argv: string[]): Promise<number> {
   let [name, ...rest] = argv;
-  if (name === 'help' && rest.length) [name, ...rest] = [...rest, '--help']; // `niftybox help CMD [SUB]` is `CMD [SUB] --help`
+  // `niftybox help CMD [SUB]` is `CMD [SUB] --help`
+  if (name === 'help' && rest.length) [name, ...rest] = [...rest, '--help'];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE + '\n');
     return name ? 0 : 64;

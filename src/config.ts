@@ -81,7 +81,10 @@ export const configSchema = z
     /** Milliseconds after a 5-minute boundary during which late trades still join the closing candle. */
     candleGraceMs: z.number().int().min(0).max(5000).default(1500),
     maxClockSkewMs: z.number().int().positive().default(2000),
-    /** Annual risk-free rate (0.065 = 6.5 %) of the held option's Black-76 Greeks when the feed sends none (about the 91-day T-bill). */
+    /**
+     * Annual risk-free rate (0.065 = 6.5 %) of the held option's Black-76 Greeks when the feed sends none (about the
+     * 91-day T-bill).
+     */
     riskFreeRate: z.number().min(0).max(0.5).default(0.065),
     control: z.object({ socket: z.string().optional() }).strict().default({}),
     demo: z
@@ -116,7 +119,10 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         /** How many backups are kept (in backups/ and in copyTo); the oldest go first. */
         keep: z.number().int().min(1).default(7),
-        /** A second folder each backup is copied to (a USB stick's mount point); skipped with a warning when it is not there. */
+        /**
+         * A second folder each backup is copied to (a USB stick's mount point); skipped with a warning when it is not
+         * there.
+         */
         copyTo: z.string().optional(),
       })
       .strict()
@@ -203,7 +209,8 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   if (result.data.db !== undefined && isDirectory(result.data.db)) {
     const where = envFor.has('db') ? 'NIFTYBOX_DB (config key db)' : 'config key db';
     throw new ConfigError(
-      `${where}: ${result.data.db} is a directory; give the ledger file's path, e.g. ${join(result.data.db, 'ledger.db')}`,
+      `${where}: ${result.data.db} is a directory; give the ledger file's path, ` +
+        `e.g. ${join(result.data.db, 'ledger.db')}`,
     );
   }
   return result.data;
@@ -238,7 +245,8 @@ export function loadConfig(
   try {
     if (statSync(path).isDirectory())
       throw new ConfigError(
-        `config file ${path} is a directory: give the YAML file itself, e.g. ${join(path, 'config.yaml')} (point --config or NIFTYBOX_CONFIG at it)`,
+        `config file ${path} is a directory: give the YAML file itself, e.g. ${join(path, 'config.yaml')} ` +
+          `(point --config or NIFTYBOX_CONFIG at it)`,
       );
     text = readFileSync(path, 'utf8');
   } catch (err) {
@@ -246,10 +254,13 @@ export function loadConfig(
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES')
       throw new ConfigError(
-        `cannot read config file ${path} (permission denied): run the command with sudo, or join group niftybox (sudo usermod -aG niftybox $USER, then log in again)`,
+        `cannot read config file ${path} (permission denied): run the command ` +
+          `with sudo, or join group niftybox (sudo usermod -aG niftybox $USER, then ` +
+          `log in again)`,
       );
     throw new ConfigError(
-      `cannot read config file ${path} (${code ?? (err as Error).message}): check the path given by --config or NIFTYBOX_CONFIG`,
+      `cannot read config file ${path} (${code ?? (err as Error).message}): ` +
+        `check the path given by --config or NIFTYBOX_CONFIG`,
     );
   }
   let raw: unknown;
@@ -261,7 +272,8 @@ export function loadConfig(
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     const shape = Array.isArray(raw) ? 'a list' : `a single value (${JSON.stringify(raw).slice(0, 40)})`;
     throw new ConfigError(
-      `config file ${path} holds ${shape}, not a mapping of keys: write it as "key: value" lines (see firmware-config/niftybox.example.yaml)`,
+      `config file ${path} holds ${shape}, not a mapping of keys: write it as ` +
+        `"key: value" lines (see firmware-config/niftybox.example.yaml)`,
     );
   }
   const installed = resolve(path) === resolve(system.configFile);

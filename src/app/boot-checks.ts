@@ -24,7 +24,9 @@ export function ensureWritableDir(dir: string, what: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new IoError(
-      `${what} ${dir} is not writable by ${whoami()} (${code}): run as the user that owns it (on an installed box: sudo systemctl start niftybox, or sudo -u niftybox niftybox …) or point it at a directory you own`,
+      `${what} ${dir} is not writable by ${whoami()} (${code}): run as the user ` +
+        `that owns it (on an installed box: sudo systemctl start niftybox, or ` +
+        `sudo -u niftybox niftybox …) or point it at a directory you own`,
     );
   }
 }
@@ -49,7 +51,9 @@ export async function checkBootToken(config: Config, choice: ModeChoice, log: Lo
       choice.token.source === 'file'
         ? '"niftybox login --token <new token>"'
         : `put a new token in ${where} (or remove it and use "niftybox login --token <new token>")`;
-    const sentence = `Upstox rejected the token from ${where}: ${describeRejection(result)}; no new entries until you log in again with ${fix}.`;
+    const sentence =
+      `Upstox rejected the token from ${where}: ${describeRejection(result)}; ` +
+      `no new entries until you log in again with ${fix}.`;
     process.stderr.write(`niftybox run: ${sentence}\n`);
     log.error(sentence, { code: result.code, status: result.status });
   } else if (result.verdict === 'unchecked') {

@@ -27,10 +27,17 @@ export class ConsoleOutput implements Output {
         const p = e.position;
         const name =
           state.position?.instrumentKey === p.instrumentKey ? state.position.symbol : `${p.side} ${p.instrumentKey}`;
-        line = `${istIso(e.ts).slice(0, 16).replace('T', ' ')}  BUY  ${name} ×${p.quantity} @ ${p.entryPrice.toFixed(2)}  SL ${p.sl.toFixed(2)}  TP1 ${p.tp1.toFixed(2)}  #${p.tradeId}`;
+        line =
+          `${istIso(e.ts).slice(0, 16).replace('T', ' ')}  BUY  ${name} ×${p.quantity} ` +
+          `@ ${p.entryPrice.toFixed(2)}  SL ${p.sl.toFixed(2)}  TP1 ${p.tp1.toFixed(2)} ` +
+          ` #${p.tradeId}`;
       } else if (e.type === 'exit') {
         const t = e.trade;
-        line = `${istIso(e.ts).slice(0, 16).replace('T', ' ')}  SELL ${contractName(t)} @ ${t.exitPrice.toFixed(2)}  ${t.reason.padEnd(11)} ${t.points >= 0 ? '+' : ''}${t.points.toFixed(2)} pt  gross ${inr(t.grossPnl)}  charges ₹${t.charges.toFixed(2)}  net ${inr(t.netPnl)}  #${t.tradeId}`;
+        line =
+          `${istIso(e.ts).slice(0, 16).replace('T', ' ')}  SELL ${contractName(t)} ` +
+          `@ ${t.exitPrice.toFixed(2)}  ${t.reason.padEnd(11)} ${t.points >= 0 ? '+' : ''}${t.points.toFixed(2)} ` +
+          `pt  gross ${inr(t.grossPnl)}  charges ₹${t.charges.toFixed(2)}  net ${inr(t.netPnl)} ` +
+          ` #${t.tradeId}`;
       } else if (e.type === 'halt') line = `${istIso(e.ts).slice(11, 16)}  HALTED (${e.source}): ${e.reason}`;
       else if (e.type === 'resume') line = `${istIso(e.ts).slice(11, 16)}  RESUMED (${e.source})`;
       else if (e.type === 'alert' && e.level !== 'info')
@@ -64,7 +71,9 @@ export class ConsoleOutput implements Output {
 export function statusLine(s: ApplianceState): string {
   const time = istIso(s.ts).slice(0, 16).replace('T', ' ');
   const pos = s.position
-    ? `${s.position.side} ${s.position.strike} ${s.position.entryPrice.toFixed(2)}→${s.position.ltp.toFixed(2)} (${inr(s.position.unrealizedPnl)})`
+    ? `${s.position.side} ${s.position.strike} ` +
+      `${s.position.entryPrice.toFixed(2)}→${s.position.ltp.toFixed(2)} ` +
+      `(${inr(s.position.unrealizedPnl)})`
     : 'flat';
   const feed = s.feed.connected
     ? `feed ● ${s.feed.lastTickAgeMs === null ? '-' : Math.round(s.feed.lastTickAgeMs / 1000) + 's'}`
@@ -72,5 +81,9 @@ export function statusLine(s: ApplianceState): string {
   const alarms = s.alarms.length ? `  ⚠ ${s.alarms.map((a) => a.code).join(',')}` : '';
   const mode = s.mode === 'live' ? '' : `${s.mode.toUpperCase()}  `; // a simulated or recorded market says so
   const ks = s.killSwitch && s.killSwitch !== 'ok' ? `  ⚠ ${s.killSwitch}` : '';
-  return `${mode}${time}  NIFTY ${s.spot?.toFixed(2) ?? '-'}  ${pos}  net ${inr(s.pnl.net)} (${s.pnl.trades} trades, ${s.pnl.wins} wins)  ${s.trading === 'halted' ? 'HALTED' : 'active'}  ${feed}${alarms}${ks}`;
+  return (
+    `${mode}${time}  NIFTY ${s.spot?.toFixed(2) ?? '-'}  ${pos}  net ${inr(s.pnl.net)} ` +
+    `(${s.pnl.trades} trades, ${s.pnl.wins} wins)  ${s.trading === 'halted' ? 'HALTED' : 'active'} ` +
+    ` ${feed}${alarms}${ks}`
+  );
 }

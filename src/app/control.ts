@@ -101,7 +101,8 @@ export function startControlServer(
     else if (req.cmd === 'resume') port.resume('cli');
     return { ok: true, state: state() };
   };
-  // A socket file left by a killed process: nothing listens on it any more (the ledger lock proved we are the only writer).
+  // A socket file left by a killed process: nothing listens on it any more (the ledger lock proved we are the only
+  // writer).
   if (existsSync(path)) unlinkSync(path);
   const server = createServer((sock) => {
     let buf: Buffer = Buffer.alloc(0);
@@ -218,7 +219,9 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 5000)
       reject(
         err.code === 'ECONNREFUSED'
           ? new ControlError(
-              `no appliance is running (looked for its control socket at ${path}: a stale socket from a stopped run, nothing listens on it); start it with "niftybox run"`,
+              `no appliance is running (looked for its control socket at ${path}: a ` +
+                `stale socket from a stopped run, nothing listens on it); start it with ` +
+                `"niftybox run"`,
               'absent',
             )
           : err.code === 'EACCES'

@@ -34,13 +34,15 @@ export async function dailyReportText(d: DayCandles): Promise<string> {
   const { day, ledger } = d;
   const s = summarize(ledger.trades({ from: day, to: day }));
   const lines = [
-    `Daily report ${day}: ${s.trades} trades, ${s.wins} wins; gross ₹${s.grossPnl.toFixed(2)}, charges ₹${s.charges.toFixed(2)}, net ₹${s.netPnl.toFixed(2)}`,
+    `Daily report ${day}: ${s.trades} trades, ${s.wins} wins; gross ₹${s.grossPnl.toFixed(2)},` +
+      ` charges ₹${s.charges.toFixed(2)}, net ₹${s.netPnl.toFixed(2)}`,
     `Charges by kind: ${chargesByKindText(s.chargesByKind)}`,
   ];
   try {
     const rec = await reconcileCandles(d);
     lines.push(
-      `Candle check vs Upstox intraday: ${rec.compared} candles compared, largest deviation ${rec.maxDev.toFixed(2)} pt (${rec.where})`,
+      `Candle check vs Upstox intraday: ${rec.compared} candles compared, ` +
+        `largest deviation ${rec.maxDev.toFixed(2)} pt (${rec.where})`,
     );
   } catch (err) {
     lines.push(`Candle check vs Upstox intraday: not possible (${(err as Error).message})`);

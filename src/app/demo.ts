@@ -86,7 +86,9 @@ export function demoStartDay(
   const day = calendar.nextTradingDay(last);
   return {
     day,
-    note: `demo: ${file} already holds the simulated sessions up to ${last}; continuing with ${day} (use --db for a fresh ledger)`,
+    note:
+      `demo: ${file} already holds the simulated sessions up to ${last}; ` +
+      `continuing with ${day} (use --db for a fresh ledger)`,
   };
 }
 
@@ -171,7 +173,9 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       });
   pacer?.start();
   log.warn(
-    `demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at up to ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session; slower if the box falls behind)`,
+    `demo: simulated exchange on ${exchange.apiBaseUrl}, session ${day} at up ` +
+      `to ${speed.toFixed(0)}× (${config.demo.sessionSeconds} s per session; ` +
+      `slower if the box falls behind)`,
   );
   return {
     source,

@@ -31,7 +31,9 @@ export interface UpstoxSourceOptions {
   jumpTo?: (ts: number) => void;
   /** Live: node-cron drives the day's phases; on a virtual clock they are checked on its timer. */
   useCron?: boolean;
-  /** Period of the candle clock and the phase check on a virtual clock. Default 250 ms (a demo: 250 ms of real time). */
+  /**
+   * Period of the candle clock and the phase check on a virtual clock. Default 250 ms (a demo: 250 ms of real time).
+   */
   pollMs?: number;
   /** Where to log in again (OLED, MQTT) when the token dies. */
   loginUrl?: string | null;
@@ -124,7 +126,8 @@ export class LiveSession {
 
   async todaysCandles(key: string, day: string): Promise<Candle[]> {
     const list = await this.o.rest.intradayCandles(key, 'minutes', 5);
-    return list.filter((c) => istDate(c.ts) === day).sort((a, b) => a.ts - b.ts); // intraday has been seen returning the previous day
+    // intraday has been seen returning the previous day
+    return list.filter((c) => istDate(c.ts) === day).sort((a, b) => a.ts - b.ts);
   }
 
   /** The index and, once picked today, the day's pair. */

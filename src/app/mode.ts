@@ -44,7 +44,10 @@ export interface ModeInputs {
 
 const YEAR_MS = 365 * 86_400_000;
 
-/** The stored token file as `niftybox login` wrote it; null when absent. Throws a one-sentence error when it cannot be used. */
+/**
+ * The stored token file as `niftybox login` wrote it; null when absent. Throws a one-sentence error when it cannot be
+ * used.
+ */
 function readTokenFile(file: string): { token: string; expiresAt: number; kind: TokenKind } | null {
   let text: string;
   try {
@@ -54,10 +57,13 @@ function readTokenFile(file: string): { token: string; expiresAt: number; kind: 
     if (code === 'ENOENT') return null;
     if (code === 'EACCES')
       throw new IoError(
-        `cannot read the Upstox token file ${file} (permission denied): it belongs to the service user; run the command with sudo (or as that user)`,
+        `cannot read the Upstox token file ${file} (permission denied): it ` +
+          `belongs to the service user; run the command with sudo (or as that user)`,
       );
     throw new IoError(
-      `cannot read the Upstox token file ${file} (${code ?? (err as Error).message}): run "niftybox login --token <token>" again`,
+      `cannot read the Upstox token file ${file} ` +
+        `(${code ?? (err as Error).message}): run "niftybox login --token ` +
+        `<token>" again`,
     );
   }
   let raw: { token?: unknown; expiresAt?: unknown; kind?: unknown };
@@ -68,7 +74,8 @@ function readTokenFile(file: string): { token: string; expiresAt: number; kind: 
   }
   if (typeof raw.token !== 'string' || !raw.token || typeof raw.expiresAt !== 'number') {
     throw new ConfigError(
-      `the Upstox token file ${file} is damaged (not what "niftybox login" writes): run "niftybox login --token <token>" again, or delete the file`,
+      `the Upstox token file ${file} is damaged (not what "niftybox login" ` +
+        `writes): run "niftybox login --token <token>" again, or delete the file`,
     );
   }
   registerSecret(raw.token);
@@ -119,7 +126,9 @@ export function selectMode(inp: ModeInputs): ModeChoice {
     return {
       ...base,
       mode: 'live',
-      reason: `live, but the ${token.kind} token from ${where} expired at ${istIso(token.expiresAt)}: no entries until a new login (${fix})`,
+      reason:
+        `live, but the ${token.kind} token from ${where} expired at ` +
+        `${istIso(token.expiresAt)}: no entries until a new login (${fix})`,
     };
   }
   if (oauth) {
@@ -127,7 +136,9 @@ export function selectMode(inp: ModeInputs): ModeChoice {
       ...base,
       mode: 'live',
       reason:
-        'live: no token yet, so the box serves its Upstox login page (upstox.apiKey and upstox.apiSecret are set); no entries until you log in',
+        'live: no token yet, so the box serves its Upstox login page ' +
+        '(upstox.apiKey and upstox.apiSecret are set); no entries until you log ' +
+        'in',
     };
   }
   const files = inp.configFile
@@ -137,7 +148,8 @@ export function selectMode(inp: ModeInputs): ModeChoice {
     ...base,
     mode: 'demo',
     reason:
-      `No Upstox credentials: looked for ${files}, NIFTYBOX_UPSTOX_TOKEN, the token file ${tokenFile} and upstox.apiKey/apiSecret; ` +
+      `No Upstox credentials: looked for ${files}, NIFTYBOX_UPSTOX_TOKEN, the ` +
+      `token file ${tokenFile} and upstox.apiKey/apiSecret; ` +
       'running the demo against the simulated exchange ("niftybox login --token <token>" to go live)',
   };
 }

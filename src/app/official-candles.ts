@@ -1,4 +1,6 @@
-/** Where the page's reconciliation gets official candles: the day's Upstox candles (the simulated exchange in the demo). */
+/**
+ * Where the page's reconciliation gets official candles: the day's Upstox candles (the simulated exchange in the demo).
+ */
 import type { Config } from '../config.js';
 import { istDate } from '../core/time.js';
 import type { Candle } from '../core/types.js';
@@ -14,7 +16,10 @@ export function officialCandlesFrom(rest: UpstoxRest, now: () => number): Offici
       : rest.historicalCandles(key, 'minutes', 5, day, day);
 }
 
-/** Live: Upstox with the box's token; demo: the simulated exchange; replays have none (their candles are the official ones). */
+/**
+ * Live: Upstox with the box's token; demo: the simulated exchange; replays have none (their candles are the official
+ * ones).
+ */
 export function officialCandlesFor(
   config: Config,
   mode: 'live' | 'demo' | 'replay',

@@ -95,7 +95,10 @@ function explainPair(r: PairedRow, live: ClosedTrade, bt: ClosedTrade, ctx: Tick
       r.explanations.push({
         kind: 'first-trade-fill',
         accounts: ['entryPrice'],
-        text: `an entry at the first trade after the close: the box bought at its first trade of the ${hhmm(bucket(live.entryTime))} candle, ${p2(trade)} (+${slip} slippage), the backtest at that candle's open, ${p2(theirs.open)}`,
+        text:
+          `an entry at the first trade after the close: the box bought at its first ` +
+          `trade of the ${hhmm(bucket(live.entryTime))} candle, ${p2(trade)} (+${slip} ` +
+          `slippage), the backtest at that candle's open, ${p2(theirs.open)}`,
       });
     }
   }
@@ -121,7 +124,10 @@ function explainPair(r: PairedRow, live: ClosedTrade, bt: ClosedTrade, ctx: Tick
       r.explanations.push({
         kind: 'stop-fill',
         accounts: ['exitPrice'],
-        text: `a stop filled at the first trade past it: ${liveStop.text}; the candle path sells at ${pathSale === level ? `the level, ${p2(level)}` : `the open, ${p2(c.open)}, below the level`} (${p2(bt.exitPrice)} after slippage)`,
+        text:
+          `a stop filled at the first trade past it: ${liveStop.text}; the candle ` +
+          `path sells at ${pathSale === level ? `the level, ${p2(level)}` : `the open, ${p2(c.open)}, below the level`} ` +
+          `(${p2(bt.exitPrice)} after slippage)`,
       });
     } else if (
       live.reason === 'LOCK_SL' &&
@@ -139,8 +145,11 @@ function explainPair(r: PairedRow, live: ClosedTrade, bt: ClosedTrade, ctx: Tick
         kind: 'exit-inside-candle',
         accounts: ['exitTime', 'exitPrice'],
         text:
-          `an exit inside a candle instead of at its end: ${liveStop.text}, inside the candle whose high reached TP1; ` +
-          `the candle path reaches TP1 at the high, after the low (${p2(c.low)}), and the close ${p2(c.close)} is above the lock ${p2(L.lock)}, so it sells at the next candle, ${hhmm(btBucket)}, ${p2(bt.exitPrice)}`,
+          `an exit inside a candle instead of at its end: ${liveStop.text}, inside ` +
+          `the candle whose high reached TP1; ` +
+          (`the candle path reaches TP1 at the high, after the low (${p2(c.low)}), ` +
+            `and the close ${p2(c.close)} is above the lock ${p2(L.lock)}, so it ` +
+            `sells at the next candle, ${hhmm(btBucket)}, ${p2(bt.exitPrice)}`),
       });
     }
     return;
@@ -161,7 +170,9 @@ function explainPair(r: PairedRow, live: ClosedTrade, bt: ClosedTrade, ctx: Tick
   r.explanations.push({
     kind: 'first-trade-fill',
     accounts: ['exitPrice'],
-    text: `a ${live.reason} exit at the first trade of the ${hhmm(bucket(live.exitTime))} candle, ${p2(trade)}, where the backtest sells at its open, ${p2(theirs.open)}`,
+    text:
+      `a ${live.reason} exit at the first trade of the ${hhmm(bucket(live.exitTime))} ` +
+      `candle, ${p2(trade)}, where the backtest sells at its open, ${p2(theirs.open)}`,
   });
 }
 
@@ -202,7 +213,10 @@ function liveStopMet(live: ClosedTrade, ctx: TickFillContext): { level: number; 
   return {
     level,
     trade,
-    text: `the box's ${what} met its first trade at or below it at ${hhmmss(live.exitTime)} (the ${hhmm(exitBucket)} candle's low ${p2(exitCandle.low)}) and sold at ${p2(trade)}, ${p2(live.exitPrice)} after slippage`,
+    text:
+      `the box's ${what} met its first trade at or below it at ${hhmmss(live.exitTime)} ` +
+      `(the ${hhmm(exitBucket)} candle's low ${p2(exitCandle.low)}) and sold at ` +
+      `${p2(trade)}, ${p2(live.exitPrice)} after slippage`,
   };
 }
 
@@ -241,8 +255,12 @@ function explainOneSided(r: PairedRow, rows: PairedRow[], ctx: TickFillContext):
         kind: 'earlier-exit-entry',
         accounts: ['presence'],
         text:
-          `an entry that exists only because an earlier exit came a candle sooner: ${onLive ? 'the box' : 'the backtest'} sold ${number(x)} at ${hhmm(counterpart.exitTime)}, inside the ${hhmm(bucket(counterpart.exitTime))} candle, ` +
-          `so it was flat at the ${hhmm(signal)} close and took that candle's ${t.side} signal${readings}; ${onLive ? 'the backtest' : 'the box'} still held ${number(x)} then (it sold at ${hhmm(other(x)!.exitTime)}), so it has no such trade`,
+          `an entry that exists only because an earlier exit came a candle sooner: ${onLive ? 'the box' : 'the backtest'} ` +
+          `sold ${number(x)} at ${hhmm(counterpart.exitTime)}, inside the ${hhmm(bucket(counterpart.exitTime))} ` +
+          `candle, ` +
+          (`so it was flat at the ${hhmm(signal)} close and took that candle's ${t.side} ` +
+            `signal${readings}; ${onLive ? 'the backtest' : 'the box'} still held ${number(x)} ` +
+            `then (it sold at ${hhmm(other(x)!.exitTime)}), so it has no such trade`),
       });
       return;
     }
@@ -250,7 +268,9 @@ function explainOneSided(r: PairedRow, rows: PairedRow[], ctx: TickFillContext):
       r.explanations.push({
         kind: 'held-in-other',
         accounts: ['presence'],
-        text: `absent from ${onLive ? 'the backtest' : 'the box'}: it still held ${number(x)} (a trade the other side does not have) at the ${hhmm(signal)} close`,
+        text:
+          `absent from ${onLive ? 'the backtest' : 'the box'}: it still held ${number(x)} ` +
+          `(a trade the other side does not have) at the ${hhmm(signal)} close`,
       });
       return;
     }

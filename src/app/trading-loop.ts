@@ -29,7 +29,9 @@ export interface LinkStatus {
   verify?: VerifyVerdict | null;
   /** Whether a working kill switch exists (the device tells; 'ok' until it does). */
   killSwitch: 'ok' | 'no kill switch' | 'not working';
-  /** The last IV and Greeks Upstox's feed sent per option instrument (its `full` and `option_greeks` modes carry them). */
+  /**
+   * The last IV and Greeks Upstox's feed sent per option instrument (its `full` and `option_greeks` modes carry them).
+   */
   feedGreeks?: Map<string, Greeks>;
 }
 

@@ -52,7 +52,10 @@ export class UpstoxSource implements TickSource {
     return this.o.clock.now();
   }
 
-  /** Warm-up before recovery: ≥ 5 trading days of index candles and what the strategy needs (ledger first, then the API). */
+  /**
+   * Warm-up before recovery: ≥ 5 trading days of index candles and what the strategy needs (ledger first, then the
+   * API).
+   */
   prepare(ledger: Ledger, warmupCandles: number): Promise<void> {
     this.ledger = ledger;
     return this.warmUp.prepare(ledger, warmupCandles);
@@ -100,7 +103,8 @@ export class UpstoxSource implements TickSource {
 
   private onTick(t: FeedTick): void {
     if (t.greeks && t.iv !== undefined) {
-      // Upstox's IV: a fraction (0.142) on the wire of the fake and, per its docs' examples, of Upstox; shown in percent.
+      // Upstox's IV: a fraction (0.142) on the wire of the fake and, per its docs' examples, of Upstox; shown in
+      // percent.
       const g = t.greeks;
       (this.s.loop.status.feedGreeks ??= new Map()).set(t.instrumentKey, {
         iv: t.iv < 3 ? t.iv * 100 : t.iv,

@@ -185,7 +185,8 @@ export function verifyDay(input: VerifyInput): VerifyReport {
   const total = dayIndex.candles.length + opt.CE.candles.length + opt.PE.candles.length;
   if (official === 0)
     notes.push(
-      "no official Upstox candles of this day in the ledger (the after-close check did not run): the backtest ran on the box's tick-built candles",
+      'no official Upstox candles of this day in the ledger (the after-close ' +
+        "check did not run): the backtest ran on the box's tick-built candles",
     );
   const lotted = (c: OptionContract) => ({ ...c, lotSize: c.lotSize > 0 ? c.lotSize : calendar.lotSize(c.expiry) });
   const bt: BacktestDay = {
@@ -337,7 +338,9 @@ function explain(
   const entry = r.live?.entryTime;
   if (entry !== undefined && entry - bucket(entry) > 10_000) {
     why.add(
-      `a late tick: the box's first trade of the ${hhmm(bucket(entry))} candle came at ${istIso(entry).slice(11, 19)}, the backtest fills at the candle's open`,
+      `a late tick: the box's first trade of the ${hhmm(bucket(entry))} candle ` +
+        `came at ${istIso(entry).slice(11, 19)}, the backtest fills at the ` +
+        `candle's open`,
     );
   }
   return [...why];
@@ -360,14 +363,18 @@ export function verdictOf(r: VerifyReport): VerifyVerdict {
   if (r.verdict === 'agrees')
     summary = `agrees: ${plural(live, 'live trade')} = the backtest of the day's candles, within the fill tolerance`;
   else if (r.verdict === 'tick-fills')
-    summary = `differs only as tick fills must: ${of}, every difference explained by the live-tick rules; their effect on net P&L ${inr(tickFillEffect)}`;
+    summary =
+      `differs only as tick fills must: ${of}, every difference explained by ` +
+      `the live-tick rules; their effect on net P&L ${inr(tickFillEffect)}`;
   else {
     const first = unexplained[0]!;
     const n = r.rows.indexOf(first) + 1;
     const cause = first.why.find(
       (w) => !w.startsWith('a stop filled') && !w.startsWith('an exit inside') && !w.startsWith('an entry'),
     );
-    summary = `differs: ${unexplained.length} of ${plural(r.rows.length, 'trade')} unexplained (${live} live, ${bt} backtest) — #${n}: ${first.unexplained.join(', ')}${cause ? ` (${cause})` : ''}${explained ? `; ${explained} more explained by tick fills` : ''}`;
+    summary =
+      `differs: ${unexplained.length} of ${plural(r.rows.length, 'trade')} ` +
+      `unexplained (${live} live, ${bt} backtest) — #${n}: ${first.unexplained.join(', ')}${cause ? ` (${cause})` : ''}${explained ? `; ${explained} more explained by tick fills` : ''}`;
   }
   return {
     day: r.day,
@@ -383,14 +390,20 @@ export function verdictOf(r: VerifyReport): VerifyVerdict {
   };
 }
 
-/** The table `niftybox verify` prints: live beside backtest, then the differences and their explanations, unexplained rows first. */
+/**
+ * The table `niftybox verify` prints: live beside backtest, then the differences and their explanations, unexplained
+ * rows first.
+ */
 export function verifyText(r: VerifyReport): string {
   const cell = (t: ClosedTrade | null) =>
     t
-      ? `${t.side} ${hhmm(t.entryTime)} @ ${t.entryPrice.toFixed(2)} → ${hhmm(t.exitTime)} @ ${t.exitPrice.toFixed(2)} ${t.reason}`
+      ? `${t.side} ${hhmm(t.entryTime)} @ ${t.entryPrice.toFixed(2)} → ${hhmm(t.exitTime)} ` +
+        `@ ${t.exitPrice.toFixed(2)} ${t.reason}`
       : '—';
   const lines = [
-    `Verify ${r.day}: the box's live trades beside the backtest of its candles (${r.candles.official} official Upstox candles, ${r.candles.tickBuilt} built from ticks)`,
+    `Verify ${r.day}: the box's live trades beside the backtest of its ` +
+      `candles (${r.candles.official} official Upstox candles, ${r.candles.tickBuilt} ` +
+      `built from ticks)`,
     '',
   ];
   const w = Math.max(4, ...r.rows.map((x) => cell(x.live).length));
@@ -408,7 +421,10 @@ export function verifyText(r: VerifyReport): string {
   if (r.rows.length === 0) lines.push('     (no trades, live or in the backtest)');
   for (const n of r.notes) lines.push('', `note: ${n}`);
   const v = verdictOf(r);
-  const tolerance = `entries within ${FILL_TOLERANCE.entry}, stop exits within ${FILL_TOLERANCE.stopExit}, other exits within ${FILL_TOLERANCE.otherExit}, same candles and reasons`;
+  const tolerance =
+    `entries within ${FILL_TOLERANCE.entry}, stop exits within ${FILL_TOLERANCE.stopExit},` +
+    ` other exits within ${FILL_TOLERANCE.otherExit}, same candles and ` +
+    `reasons`;
   lines.push('');
   if (r.verdict === 'agrees') lines.push(`AGREES: ${v.summary.replace(/^agrees: /, '')} (${tolerance})`);
   else if (r.verdict === 'tick-fills')

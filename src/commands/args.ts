@@ -44,7 +44,10 @@ function joinNegativeNumbers(argv: string[], options: Options): string[] {
 function flagErrorSentence(message: string): string {
   const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
   if (ambiguous)
-    return `${ambiguous[1]} needs a value, but the next word is a flag (write ${ambiguous[1]}=VALUE if the value starts with "-")`;
+    return (
+      `${ambiguous[1]} needs a value, but the next word is a flag (write ` +
+      `${ambiguous[1]}=VALUE if the value starts with "-")`
+    );
   const missing = /^Option '(--[\w-]+)[^']*' argument missing/.exec(message);
   if (missing) return `${missing[1]} needs a value`;
   return message.replace(/\. To specify a positional argument.*$/s, '').replace(/\n.*$/s, '');
@@ -59,7 +62,8 @@ export function dateFlag(value: string | undefined, name: string): string | unde
   const real = new Date(Date.UTC(y, mo - 1, d));
   if (real.getUTCFullYear() !== y || real.getUTCMonth() !== mo - 1 || real.getUTCDate() !== d) {
     throw new UsageError(
-      `--${name} ${value} is not a real date (${mo >= 1 && mo <= 12 ? `that month has ${new Date(Date.UTC(y, mo, 0)).getUTCDate()} days` : 'months run 01 … 12'})`,
+      `--${name} ${value} is not a real date ` +
+        `(${mo >= 1 && mo <= 12 ? `that month has ${new Date(Date.UTC(y, mo, 0)).getUTCDate()} days` : 'months run 01 … 12'})`,
     );
   }
   return value;

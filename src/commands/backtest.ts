@@ -1,4 +1,7 @@
-/** `niftybox backtest`: a strategy (default the config's, else v25) on recorded candles, with the report, `--json`, `--csv` and `--html`. */
+/**
+ * `niftybox backtest`: a strategy (default the config's, else v25) on recorded candles, with the report, `--json`,
+ * `--csv` and `--html`.
+ */
 import { readFileSync } from 'node:fs';
 import { runBacktest, tradedDays, type BacktestResult } from '../core/backtest.js';
 import { tradeMetrics } from '../core/metrics.js';
@@ -72,10 +75,13 @@ export function checkIndexGaps(
       : '';
   if (!allowGaps)
     throw new DataError(
-      `${indexFile}: no candles for trading day ${gaps[0]}${more}, inside the traded range ${lo} … ${hi}: complete the file, or pass --allow-gaps to trade around the gap`,
+      `${indexFile}: no candles for trading day ${gaps[0]}${more}, inside the ` +
+        `traded range ${lo} … ${hi}: complete the file, or pass --allow-gaps to ` +
+        `trade around the gap`,
     );
   return [
-    `${gaps.length} index trading day${gaps.length > 1 ? 's' : ''} missing from ${indexFile} and not traded (--allow-gaps): ${gaps.slice(0, 6).join(', ')}${gaps.length > 6 ? ' …' : ''}`,
+    `${gaps.length} index trading day${gaps.length > 1 ? 's' : ''} missing ` +
+      `from ${indexFile} and not traded (--allow-gaps): ${gaps.slice(0, 6).join(', ')}${gaps.length > 6 ? ' …' : ''}`,
   ];
 }
 
@@ -145,13 +151,15 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   const { result, sensitivity } = backtestWithSensitivity(data, choice, from, to, progress);
   if (result.daysTraded === 0)
     throw new DataError(
-      `no trading day in ${from ?? 'the start'} … ${to ?? 'the end'} has both index candles and an option pair in ${values.options}`,
+      `no trading day in ${from ?? 'the start'} … ${to ?? 'the end'} has both ` +
+        `index candles and an option pair in ${values.options}`,
     );
   const summary = summarize(result.trades);
   const notes: string[] = [...gapNotes];
   if (result.cancelledEntries)
     notes.push(
-      `${result.cancelledEntries} entr${result.cancelledEntries === 1 ? 'y' : 'ies'} cancelled: the contract had no next candle`,
+      `${result.cancelledEntries} entr${result.cancelledEntries === 1 ? 'y' : 'ies'} ` +
+        `cancelled: the contract had no next candle`,
     );
   if (result.daysWithoutOptions.length) {
     const d = result.daysWithoutOptions;
@@ -180,7 +188,8 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     );
   }
   if (values.json) {
-    // The sweep's metrics (core/metrics.ts) beside the summary's own: expectancy, Sharpe, Sortino, Calmar, trading days.
+    // The sweep's metrics (core/metrics.ts) beside the summary's own: expectancy, Sharpe, Sortino, Calmar, trading
+    // days.
     const { expectancy, sharpe, sortino, calmar, tradingDays } = metricsJson(
       tradeMetrics(result.trades, tradedDays(data.index, data.options, from, to)),
     );

@@ -39,7 +39,8 @@ export async function backupCommand(argv: string[]): Promise<number> {
   }
   const bytes = statSync(out).size;
   process.stdout.write(
-    `backup of ${db} written to ${out} (${(bytes / 1048576).toFixed(1)} MB in ${Math.round(performance.now() - started)} ms)\n`,
+    `backup of ${db} written to ${out} (${(bytes / 1048576).toFixed(1)} MB in ` +
+      `${Math.round(performance.now() - started)} ms)\n`,
   );
   if (values.out !== undefined) return 0;
   const pruned = pruneBackups(db, backupDir(db), config.backup.keep);
@@ -70,7 +71,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(flags, { ...CONFIG_FLAGS }, RESTORE_USAGE);
   if (positionals.length !== 1)
     throw new UsageError(
-      `restore takes one backup file${positionals.length ? `, not ${positionals.length}` : ''}\nusage: ${RESTORE_USAGE}`,
+      `restore takes one backup ` +
+        `file${positionals.length ? `, not ${positionals.length}` : ''}\nusage: ${RESTORE_USAGE}`,
     );
   setLogSink((line) => process.stderr.write(line + '\n'));
   const { config } = loadConfig(values.config);
@@ -83,7 +85,9 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     if (!(err instanceof LedgerError)) throw new IoError(`restore of ${db} from ${from} failed: ${fsReason(err)}`);
     if (err.kind === 'in_use')
       throw new UnavailableError(
-        `${err.message.replace(/ Read-only commands.*$/, '')} A restore needs the box stopped: sudo systemctl stop niftybox, then niftybox restore ${from}, then sudo systemctl start niftybox.`,
+        `${err.message.replace(/ Read-only commands.*$/, '')} A restore needs the ` +
+          `box stopped: sudo systemctl stop niftybox, then niftybox restore ${from},` +
+          ` then sudo systemctl start niftybox.`,
       );
     if (err.kind === 'corrupt' || err.kind === 'schema') {
       const others = listBackups(db).filter((f) => f !== from);
@@ -95,7 +99,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     throw err;
   }
   process.stdout.write(
-    `restored ${db} from ${from}: ${result.trades} trades${result.lastTradeDay ? ` (last on ${result.lastTradeDay})` : ''}, schema version ${result.schemaVersion}\n` +
+    `restored ${db} from ${from}: ${result.trades} trades${result.lastTradeDay ? ` (last on ${result.lastTradeDay})` : ''},` +
+      ` schema version ${result.schemaVersion}\n` +
       (result.keptAs ? `the ledger it replaced is kept as ${result.keptAs}\n` : 'there was no ledger before\n'),
   );
   return 0;

@@ -104,7 +104,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     checks.push({
       name: 'disk',
       ok: false,
-      detail: `${dirname(db)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (create the state directory or set NIFTYBOX_DB)`,
+      detail:
+        `${dirname(db)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} ` +
+        `(create the state directory or set NIFTYBOX_DB)`,
     });
   }
 
@@ -139,7 +141,11 @@ function pageCheck(web: Config['web']): DoctorCheck {
   return {
     name: 'page',
     ok: false,
-    detail: `open without a password on ${web.bind}:${web.port}: anyone on the LAN can read it and halt the box — set web.password (or NIFTYBOX_WEB_PASSWORD in /etc/niftybox/secrets.env), or web.bind: 127.0.0.1`,
+    detail:
+      `open without a password on ${web.bind}:${web.port}: anyone on the LAN ` +
+      `can read it and halt the box — set web.password (or ` +
+      `NIFTYBOX_WEB_PASSWORD in /etc/niftybox/secrets.env), or web.bind: ` +
+      `127.0.0.1`,
   };
 }
 

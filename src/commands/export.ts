@@ -64,7 +64,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
       );
     const total = index.candles.length + days.reduce((a, d) => a + d.candles.CE.length + d.candles.PE.length, 0);
     process.stdout.write(
-      `${index.candles.length} index candles and ${days.length} day(s) of ATM options written to ${join(values.out, INDEX_FILE)} and ${join(values.out, OPTIONS_FILE)} ` +
+      `${index.candles.length} index candles and ${days.length} day(s) of ATM ` +
+        `options written to ${join(values.out, INDEX_FILE)} and ${join(values.out, OPTIONS_FILE)} ` +
         `(${official} of ${total} candles official from Upstox, the rest built from the box's ticks)\n`,
     );
     return 0;

@@ -34,7 +34,8 @@ export async function fetchCommand(argv: string[]): Promise<number> {
   const today = istDate(Date.now());
   if (to > today) {
     process.stderr.write(
-      `fetch: --to ${to} is in the future; fetching up to today (${today}), sessions that have not closed are left out\n`,
+      `fetch: --to ${to} is in the future; fetching up to today (${today}), ` +
+        `sessions that have not closed are left out\n`,
     );
     to = today;
   }
@@ -45,7 +46,8 @@ export async function fetchCommand(argv: string[]): Promise<number> {
   const token = loadToken(config)?.token;
   if (!token) {
     process.stderr.write(
-      'niftybox fetch: no valid Upstox access token: run "niftybox login" (or set upstox.token / NIFTYBOX_UPSTOX_TOKEN)\n',
+      'niftybox fetch: no valid Upstox access token: run "niftybox login" (or ' +
+        'set upstox.token / NIFTYBOX_UPSTOX_TOKEN)\n',
     );
     return 78;
   }
@@ -130,9 +132,11 @@ export async function fetchCommand(argv: string[]): Promise<number> {
     writeFileDurable(join(out, INDEX_FILE), indexCsv(result.index));
     writeFileDurable(join(out, OPTIONS_FILE), optionsCsv(result.days));
     process.stdout.write(
-      `${result.index.length} index candles and ${result.days.length} days of ATM options written to ${join(out, INDEX_FILE)} and ${join(out, OPTIONS_FILE)} ` +
+      `${result.index.length} index candles and ${result.days.length} days of ` +
+        `ATM options written to ${join(out, INDEX_FILE)} and ${join(out, OPTIONS_FILE)} ` +
         `(${result.candleCalls} candle calls, ${rest.stats.requests} requests in all; cache ${cache.dir})\n` +
-        `backtest: niftybox backtest --index ${join(out, INDEX_FILE)} --options ${join(out, OPTIONS_FILE)} --from ${from} --to ${to}\n`,
+        (`backtest: niftybox backtest --index ${join(out, INDEX_FILE)} --options ${join(out, OPTIONS_FILE)} ` +
+          `--from ${from} --to ${to}\n`),
     );
     return 0;
   } catch (err) {
@@ -178,7 +182,9 @@ class ProgressBar {
     const fill = Math.round(frac * width);
     const what = p.phase === 'index' ? 'index candles' : 'ATM options  ';
     const unit = p.phase === 'index' ? 'requests (≤ a month each)' : 'days';
-    const line = `fetch ${what} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${p.done}/${p.total} ${unit}${p.day ? ` (${p.day})` : ''}`;
+    const line =
+      `fetch ${what} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ` +
+      `${p.done}/${p.total} ${unit}${p.day ? ` (${p.day})` : ''}`;
     if (this.out.isTTY) {
       this.out.write(`\r${line}\x1b[K`);
       this.drawn = true;

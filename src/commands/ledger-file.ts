@@ -23,7 +23,8 @@ export function requireReadableLedger(file: string): void {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') break; // the ledger is missing: said below
       throw new IoError(
-        `cannot read the ledger ${full}: permission denied on its folder ${dir} (${code}; this user may not enter it): ${FIX}`,
+        `cannot read the ledger ${full}: permission denied on its folder ${dir} (${code};` +
+          ` this user may not enter it): ${FIX}`,
       );
     }
   }
@@ -39,7 +40,8 @@ export function requireReadableLedger(file: string): void {
     accessSync(full, constants.R_OK);
   } catch (err) {
     throw new IoError(
-      `cannot read the ledger ${full}: permission denied on the file (${(err as NodeJS.ErrnoException).code}; this user may not read it): ${FIX}`,
+      `cannot read the ledger ${full}: permission denied on the file (${(err as NodeJS.ErrnoException).code};` +
+        ` this user may not read it): ${FIX}`,
     );
   }
 }

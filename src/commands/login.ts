@@ -24,7 +24,8 @@ async function storeTokenCommand(config: Config, raw: string): Promise<number> {
   const exp = jwtExpiry(token);
   if (exp !== null && exp <= Date.now())
     throw new DataError(
-      `this token expired at ${istIso(exp)} (its JWT exp): generate a new one on the Upstox Developer Apps page; nothing was stored`,
+      `this token expired at ${istIso(exp)} (its JWT exp): generate a new one ` +
+        `on the Upstox Developer Apps page; nothing was stored`,
     );
   const problem = tokenWriteProblem(config.stateDir);
   if (problem) throw new IoError(problem);
@@ -32,12 +33,15 @@ async function storeTokenCommand(config: Config, raw: string): Promise<number> {
   const check = await checkToken(config.upstox.apiBaseUrl, token);
   if (check.verdict === 'rejected') {
     throw new DataError(
-      `Upstox rejected this token: ${describeRejection(check)}; nothing was stored. Copy the token again from the Upstox Developer Apps page (Analytics tab)`,
+      `Upstox rejected this token: ${describeRejection(check)}; nothing was ` +
+        `stored. Copy the token again from the Upstox Developer Apps page ` +
+        `(Analytics tab)`,
     );
   }
   if (check.verdict === 'unchecked') {
     process.stderr.write(
-      `warning: could not check the token with Upstox (${check.why}); storing it unchecked. "niftybox doctor" checks it once Upstox is reachable.\n`,
+      `warning: could not check the token with Upstox (${check.why}); storing ` +
+        `it unchecked. "niftybox doctor" checks it once Upstox is reachable.\n`,
     );
   }
   const stored = storeAnalyticsToken(config.stateDir, token);
@@ -47,7 +51,9 @@ async function storeTokenCommand(config: Config, raw: string): Promise<number> {
       : 'expiry not in the token (Analytics tokens last a year from when you generated them)';
   const who = check.verdict === 'accepted' ? `Upstox accepts it${check.user ? ` (${check.user})` : ''}` : 'unchecked';
   process.stdout.write(
-    `Analytics token stored in ${file} (mode 0600): ${who}; ${until}. "niftybox run" will go live with it (an installed box: sudo systemctl restart niftybox).\n`,
+    `Analytics token stored in ${file} (mode 0600): ${who}; ${until}. ` +
+      `"niftybox run" will go live with it (an installed box: sudo systemctl ` +
+      `restart niftybox).\n`,
   );
   return 0;
 }
@@ -71,7 +77,8 @@ export async function loginCommand(argv: string[]): Promise<number> {
   if (!options) {
     throw new UsageError(
       'OAuth login needs upstox.apiKey and upstox.apiSecret in the config (from the Upstox Developer Apps page).\n' +
-        'For a paper-trading box the Analytics token is simpler: "niftybox login --token <token>" (1 year, no daily login).',
+        ('For a paper-trading box the Analytics token is simpler: "niftybox login ' +
+          '--token <token>" (1 year, no daily login).'),
     );
   }
   const problem = tokenWriteProblem(config.stateDir);

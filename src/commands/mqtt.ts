@@ -59,8 +59,14 @@ async function forget(argv: string[]): Promise<number> {
   const problem = await clearRetained(url, options, topics);
   if (problem) {
     const hint = mq.url
-      ? "check mqtt.url, mqtt.username and mqtt.password (NIFTYBOX_MQTT_USERNAME / NIFTYBOX_MQTT_PASSWORD) and that the broker's ACL lets that user publish to homeassistant/# and niftybox/#"
-      : 'no mqtt.url is set, so this is the embedded broker: it runs only while `niftybox run` does (and forgets retained messages when it stops), and an anonymous client may not clear topics — set NIFTYBOX_MQTT_USERNAME / NIFTYBOX_MQTT_PASSWORD to a user of mqtt.embeddedBroker.users whose publish list has homeassistant/# and niftybox/#';
+      ? 'check mqtt.url, mqtt.username and mqtt.password (NIFTYBOX_MQTT_USERNAME ' +
+        "/ NIFTYBOX_MQTT_PASSWORD) and that the broker's ACL lets that user " +
+        'publish to homeassistant/# and niftybox/#'
+      : 'no mqtt.url is set, so this is the embedded broker: it runs only while ' +
+        '`niftybox run` does (and forgets retained messages when it stops), and ' +
+        'an anonymous client may not clear topics — set NIFTYBOX_MQTT_USERNAME / ' +
+        'NIFTYBOX_MQTT_PASSWORD to a user of mqtt.embeddedBroker.users whose ' +
+        'publish list has homeassistant/# and niftybox/#';
     process.stderr.write(`niftybox mqtt forget: ${where}: ${problem} — ${hint}\n`);
     return EX_IOERR;
   }
@@ -68,7 +74,9 @@ async function forget(argv: string[]): Promise<number> {
   forgetInLedger(dbPath(config), deviceId);
   if (deviceId === config.deviceId && mq.discovery) {
     process.stdout.write(
-      `note: "${deviceId}" is this box's own device id and mqtt.discovery is true: a running box announces it again on its next connection; set mqtt.discovery: false to keep it out of Home Assistant\n`,
+      `note: "${deviceId}" is this box's own device id and mqtt.discovery is ` +
+        `true: a running box announces it again on its next connection; set ` +
+        `mqtt.discovery: false to keep it out of Home Assistant\n`,
     );
   }
   return 0;
@@ -110,7 +118,8 @@ function clearRetained(url: string, options: IClientOptions, topics: string[]): 
             setTimeout(() => {
               if (stillRetained.size > 0)
                 return finish(
-                  `the broker still holds ${[...stillRetained].join(', ')}: it dropped the empty messages (this user may not publish there)`,
+                  `the broker still holds ${[...stillRetained].join(', ')}: it dropped the ` +
+                    `empty messages (this user may not publish there)`,
                 );
               if (unreadable.length > 0)
                 process.stderr.write(
@@ -125,7 +134,10 @@ function clearRetained(url: string, options: IClientOptions, topics: string[]): 
   });
 }
 
-/** Drops the device's remembered announcements when the ledger is free (the box not running); else leaves them (clearing twice is harmless). */
+/**
+ * Drops the device's remembered announcements when the ledger is free (the box not running); else leaves them (clearing
+ * twice is harmless).
+ */
 function forgetInLedger(file: string, deviceId: string): void {
   if (!existsSync(file)) return;
   const log = createLogger({ command: 'mqtt forget' });

@@ -1,4 +1,7 @@
-/** Files a command writes on request (`--csv F`): checked before the work starts, written after, errors in one sentence (exit 74). */
+/**
+ * Files a command writes on request (`--csv F`): checked before the work starts, written after, errors in one sentence
+ * (exit 74).
+ */
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { IoError } from '../lib/errors.js';

@@ -1,4 +1,6 @@
-/** `niftybox strategies [--json]`: every strategy the box can trade, its parameters (defaults, ranges) and warm-up need. */
+/**
+ * `niftybox strategies [--json]`: every strategy the box can trade, its parameters (defaults, ranges) and warm-up need.
+ */
 import { describeParams, strategies } from '../core/strategies/index.js';
 import { parseFlags } from './args.js';
 import { usageOf } from './usage.js';
@@ -43,7 +45,8 @@ export async function strategiesCommand(argv: string[]): Promise<number> {
     lines.push('');
   }
   lines.push(
-    'choose one in the config (strategy: {name: ema-cross, fastPeriod: 9}) or for a backtest (--strategy NAME --param NAME=VALUE)',
+    'choose one in the config (strategy: {name: ema-cross, fastPeriod: 9}) or ' +
+      'for a backtest (--strategy NAME --param NAME=VALUE)',
   );
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

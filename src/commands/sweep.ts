@@ -110,12 +110,14 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (seed !== undefined && random === undefined) throw new UsageError('--seed does nothing without --random N');
   if (random !== undefined && random > size)
     throw new UsageError(
-      `--random ${random} is larger than the grid (${size} variants): ask for at most ${size}, or drop --random to run them all`,
+      `--random ${random} is larger than the grid (${size} variants): ask for ` +
+        `at most ${size}, or drop --random to run them all`,
     );
   const count = random ?? size;
   if (count > maxVariants)
     throw new UsageError(
-      `the grid has ${size} variants, over --max-variants ${maxVariants}: narrow the --grid axes, sample with --random N, or raise --max-variants`,
+      `the grid has ${size} variants, over --max-variants ${maxVariants}: ` +
+        `narrow the --grid axes, sample with --random N, or raise --max-variants`,
     );
   const gridIndices = random !== undefined ? randomIndices(size, random, seed ?? 1) : null;
   const objectiveName = values.objective ?? 'net';
@@ -147,7 +149,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const days = tradedDays(data.index, data.options, from, to);
   if (days.length === 0)
     throw new DataError(
-      `no trading day in ${from ?? 'the start'} … ${to ?? 'the end'} has both index candles and an option pair in ${values.options}`,
+      `no trading day in ${from ?? 'the start'} … ${to ?? 'the end'} has both ` +
+        `index candles and an option pair in ${values.options}`,
     );
   let folds: Fold[] = [];
   if (wf) {
@@ -155,7 +158,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     folds = walkForwardFolds(days, wf.train, wf.test);
     if (folds.length === 0)
       throw new UsageError(
-        `--walk-forward ${wf.train}:${wf.test} needs at least ${wf.train + wf.test} weeks of data; the range ${days[0]} … ${days.at(-1)} has ${weeks}: use fewer weeks or a longer range`,
+        `--walk-forward ${wf.train}:${wf.test} needs at least ${wf.train + wf.test} ` +
+          `weeks of data; the range ${days[0]} … ${days.at(-1)} has ${weeks}: use ` +
+          `fewer weeks or a longer range`,
       );
   }
 
@@ -182,7 +187,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const out = values.json ? process.stdout : null;
   const gridJson = Object.fromEntries(axes.map((a) => [a.name, a.values]));
   out?.write(
-    `{"strategy":${JSON.stringify(strategy.name)},"objective":${JSON.stringify(objective)},"grid":${JSON.stringify(gridJson)},"variants":[`,
+    `{"strategy":${JSON.stringify(strategy.name)},"objective":${JSON.stringify(objective)},` +
+      `"grid":${JSON.stringify(gridJson)},"variants":[`,
   );
   const csvFd = values.csv ? openOutput(values.csv) : null;
   if (csvFd !== null) writeSync(csvFd, csvHeader(paramNames));
@@ -219,7 +225,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   };
 
   process.stderr.write(
-    `sweep: ${total} variants of ${strategy.name} over ${days.length} trading days (${days[0]} … ${days.at(-1)}), ${Math.min(workers, total)} worker${workers === 1 ? '' : 's'}\n`,
+    `sweep: ${total} variants of ${strategy.name} over ${days.length} trading ` +
+      `days (${days[0]} … ${days.at(-1)}), ${Math.min(workers, total)} worker${workers === 1 ? '' : 's'}\n`,
   );
   const pool = new SweepPool();
   let interrupted = false;
@@ -280,11 +287,15 @@ export async function sweepCommand(argv: string[]): Promise<number> {
 
   if (out) {
     out.write(
-      `],"best":${JSON.stringify({ variant: s.best.index, params: bestParams, metrics: metricsJson(s.best.metrics) })},"defaultVariant":${defaultIndex},"walkForward":${JSON.stringify(walkForward)},"overfitting":${JSON.stringify(overfitting)}}\n`,
+      `],"best":${JSON.stringify({ variant: s.best.index, params: bestParams, metrics: metricsJson(s.best.metrics) })},` +
+        `"defaultVariant":${defaultIndex},"walkForward":${JSON.stringify(walkForward)},` +
+        `"overfitting":${JSON.stringify(overfitting)}}\n`,
     );
   } else {
     const lines = [
-      `${strategy.name} sweep: ${total} variants over ${days.length} trading days (${days[0]} … ${days.at(-1)}), objective ${objective}, ${seconds.toFixed(1)} s`,
+      `${strategy.name} sweep: ${total} variants over ${days.length} trading ` +
+        `days (${days[0]} … ${days.at(-1)}), objective ${objective}, ${seconds.toFixed(1)} ` +
+        `s`,
       '',
       `best on the whole range: ${paramsText(
         bestParams,
@@ -342,7 +353,10 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** A variant the strategy's schema refuses (e.g. entryStart after entryEnd) is a usage error naming it, before anything runs. */
+/**
+ * A variant the strategy's schema refuses (e.g. entryStart after entryEnd) is a usage error naming it, before anything
+ * runs.
+ */
 function checkedVariant(strategy: SweepStrategy, params: FlatParams, point: FlatParams): void {
   try {
     checkVariant(strategy, params);

@@ -57,7 +57,8 @@ const event = (meaning: string, oled: OledShow = 'page'): AlertSpec & { guard: f
 export const ALERTS = {
   // ------------------------------------------------------------ guards (block new entries while set)
   STALE_FEED: guardAlarm('STALE FEED', 'alarm', null, 'no market data while the market is open; the feed reconnects'),
-  // A reconnect blip clears within seconds: it takes over the screen but does not sound; if it lasts, STALE_FEED sounds.
+  // A reconnect blip clears within seconds: it takes over the screen but does not sound; if it lasts, STALE_FEED
+  // sounds.
   FEED_DOWN: guardAlarm(
     'FEED DOWN',
     null,

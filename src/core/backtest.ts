@@ -1,6 +1,7 @@
 /**
  * A strategy on recorded candles: each candle becomes the ticks open → low → high → close and goes
- * through the same Engine the appliance runs (Engine.onCandle: the four ticks in one call). Pure: parsed data in, trades out.
+ * through the same Engine the appliance runs (Engine.onCandle: the four ticks in one call). Pure: parsed data in,
+ * trades out.
  */
 import type { MarketCalendar } from './calendar.js';
 import { Engine } from './engine.js';
@@ -24,7 +25,9 @@ export interface BacktestInput {
   to?: string;
   /** The strategy's name (strategies.md); default v25. */
   strategy?: string;
-  /** Its parameters, any subset (the rest are its defaults); an unknown one or a bad value throws StrategyChoiceError. */
+  /**
+   * Its parameters, any subset (the rest are its defaults); an unknown one or a bad value throws StrategyChoiceError.
+   */
   params?: Record<string, unknown>;
   risk: RiskParams;
   calendar: MarketCalendar;

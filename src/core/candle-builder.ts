@@ -104,7 +104,9 @@ export function extend(bar: CandleBar, bucket: number, tick: Tick): void {
   bar.volume += vol;
 }
 
-/** `extend` by the ticks open, low, high, close (volume 0, 0, 0, the candle's): the same comparisons in the same order. */
+/**
+ * `extend` by the ticks open, low, high, close (volume 0, 0, 0, the candle's): the same comparisons in the same order.
+ */
 export function extendByCandle(bar: CandleBar, bucket: number, c: Candle): void {
   let high: number;
   let low: number;

@@ -59,9 +59,15 @@ export interface EngineOptions {
   candleGraceMs?: number;
   /** Emit `candle` events (the ledger stores them); the backtest turns this off. */
   emitCandles?: boolean;
-  /** Emit `signal` events (the ledger and MQTT announce them); the backtest, which reads only exits and cancels, turns this off. */
+  /**
+   * Emit `signal` events (the ledger and MQTT announce them); the backtest, which reads only exits and cancels, turns
+   * this off.
+   */
   emitSignals?: boolean;
-  /** Emit `entry` and `position` (TP1) events (the ledger, MQTT and the page show the open position); the backtest turns this off too. */
+  /**
+   * Emit `entry` and `position` (TP1) events (the ledger, MQTT and the page show the open position); the backtest turns
+   * this off too.
+   */
   emitPositions?: boolean;
 }
 
@@ -602,7 +608,8 @@ export class Engine {
         action: 'taken',
       });
     b.pendingEntry = { side, candleTs: t, atr: this.atr[side].value ?? NaN };
-    if (!(b.pendingEntry.atr >= 0)) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE'); // no option candle yet: no ATR, no stop
+    // no option candle yet: no ATR, no stop
+    if (!(b.pendingEntry.atr >= 0)) this.cancelPendingEntry(closeTs, 'NO_NEXT_CANDLE');
   }
 
   /** The contract's candle of the closing bucket, if it traded: its day ATR, and the ledger's copy. */

@@ -22,7 +22,10 @@ export interface Greeks {
   vega: number;
 }
 
-/** Standard normal CDF (Hart 1968, algorithm 5666, as in West, "Better approximations to cumulative normal functions"; |error| < 1e-14). */
+/**
+ * Standard normal CDF (Hart 1968, algorithm 5666, as in West, "Better approximations to cumulative normal functions";
+ * |error| < 1e-14).
+ */
 export function normCdf(x: number): number {
   const z = Math.abs(x);
   let p: number;

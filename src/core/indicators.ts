@@ -130,7 +130,8 @@ export class ChopIndicator {
   get value(): number | undefined {
     if (!this.ready) return undefined;
     if (Number.isNaN(this.chop)) {
-      let sum = 0; // ΣTR re-summed in slot order each time: a running sum would drift by float error over a year of candles
+      // ΣTR re-summed in slot order each time: a running sum would drift by float error over a year of candles
+      let sum = 0;
       for (let k = 0; k < this.period; k++) sum += this.tr[k]!;
       this.chop = (100 * Math.log10(sum / (this.hi - this.lo))) / this.log10n;
     }

@@ -32,7 +32,10 @@ export interface Metrics {
   tradingDays: number;
 }
 
-/** Fields of one day's record, in order. peak/trough: the highest/lowest running net of the day (from 0, both include 0); dd: the day's own deepest fall. */
+/**
+ * Fields of one day's record, in order. peak/trough: the highest/lowest running net of the day (from 0, both include
+ * 0); dd: the day's own deepest fall.
+ */
 export const DAY_FIELDS = 10;
 const NET = 0,
   GROSS = 1,

@@ -116,7 +116,10 @@ export function probabilisticSharpe(
   return normalCdf(((sr - benchmark) * Math.sqrt(t - 1)) / Math.sqrt(radicand));
 }
 
-/** SR₀ = √V·((1 − γ)·Φ⁻¹(1 − 1/N) + γ·Φ⁻¹(1 − 1/(N·e))): the per-period Sharpe the best of N trials reaches by luck; 0 for N = 1. */
+/**
+ * SR₀ = √V·((1 − γ)·Φ⁻¹(1 − 1/N) + γ·Φ⁻¹(1 − 1/(N·e))): the per-period Sharpe the best of N trials reaches by luck; 0
+ * for N = 1.
+ */
 export function expectedMaxSharpe(trials: number, variance: number): number {
   if (trials <= 1 || variance <= 0) return 0;
   return (
@@ -141,7 +144,10 @@ export interface DeflatedSharpe {
   benchmarkSharpe: number;
 }
 
-/** The DSR of the chosen variant's daily returns, against all trials' per-period Sharpe ratios (the chosen one's included). */
+/**
+ * The DSR of the chosen variant's daily returns, against all trials' per-period Sharpe ratios (the chosen one's
+ * included).
+ */
 export function deflatedSharpe(chosenDaily: ArrayLike<number>, trialSharpes: ArrayLike<number>): DeflatedSharpe {
   const sr = periodSharpe(chosenDaily);
   const { skew, kurtosis } = skewKurtosis(chosenDaily);
@@ -164,7 +170,10 @@ export function deflatedSharpe(chosenDaily: ArrayLike<number>, trialSharpes: Arr
 }
 
 export interface Pbo {
-  /** The share of splits whose in-sample winner ranks at or below the median out of sample; null when it cannot be computed. */
+  /**
+   * The share of splits whose in-sample winner ranks at or below the median out of sample; null when it cannot be
+   * computed.
+   */
   pbo: number | null;
   /** Why pbo is null. */
   reason?: string;

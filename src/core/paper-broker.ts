@@ -1,5 +1,6 @@
 /**
- * The paper broker: working orders, the one open position, and the day's account. The strategy and the shared trade rules decide;
+ * The paper broker: working orders, the one open position, and the day's account. The strategy and the shared trade
+ * rules decide;
  * the broker fills through its fill model (fill-model.ts), prices both legs' charges as the
  * exchange would (charges.ts), and keeps the day's tally the risk gate and the reports read.
  * It raises no events: the engine announces what it did.
@@ -85,7 +86,9 @@ export class PaperBroker {
     return pos;
   }
 
-  /** Closes the position with a sale that met the market at `price` (the fill model takes slippage, floors at one tick). */
+  /**
+   * Closes the position with a sale that met the market at `price` (the fill model takes slippage, floors at one tick).
+   */
   exit(price: number, ts: number, reason: ExitReason): ClosedTrade {
     const pos = this.position!;
     const contract = this.positionContract!;
@@ -133,7 +136,9 @@ export class PaperBroker {
     return pe;
   }
 
-  /** A new trading day: the tally starts again (a position or order never carries over: the engine settles them first). */
+  /**
+   * A new trading day: the tally starts again (a position or order never carries over: the engine settles them first).
+   */
   newDay(): void {
     this.stats = emptyDayStats();
   }

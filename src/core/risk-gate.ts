@@ -66,7 +66,9 @@ export class RiskGate {
     return true;
   }
 
-  /** Sets or clears a guard: 'raised' when newly set, 'cleared' when newly cleared, null otherwise (a new message only). */
+  /**
+   * Sets or clears a guard: 'raised' when newly set, 'cleared' when newly cleared, null otherwise (a new message only).
+   */
   setGuard(code: GuardCode, active: boolean, message: string): 'raised' | 'cleared' | null {
     if (active && this.guards.get(code) !== message) {
       const isNew = !this.guards.has(code);

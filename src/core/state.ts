@@ -56,7 +56,10 @@ export interface ApplianceState {
     wins: number;
   };
   clock: { synced: boolean; skewMs: number | null };
-  /** Active alarms (guards whose `stateAlarm` is true in alerts.ts: stale feed, token expired, clock …), in the order they were raised. */
+  /**
+   * Active alarms (guards whose `stateAlarm` is true in alerts.ts: stale feed, token expired, clock …), in the order
+   * they were raised.
+   */
   alarms: { code: string; message: string }[];
   /** Where to log in when the token needs renewing (shown on the OLED). */
   loginUrl: string | null;

@@ -31,13 +31,15 @@ export function dateOfDayNumber(n: number): string {
   const z = n + 719_468; // days since 0000-03-01
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097; // [0, 146096]
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365); // [0, 399]
+  // [0, 399]
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)); // [0, 365], from March 1
   const mp = Math.floor((5 * doy + 2) / 153); // [0, 11], March = 0
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  if (y < 1000 || y > 9999) return new Date(n * DAY_MS).toISOString().slice(0, 10); // the ISO string's own padding and signs
+  // the ISO string's own padding and signs
+  if (y < 1000 || y > 9999) return new Date(n * DAY_MS).toISOString().slice(0, 10);
   return `${y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
 }
 
@@ -49,7 +51,10 @@ export function isCalendarDate(s: string): boolean {
   return mo >= 1 && mo <= 12 && d >= 1 && dateOfDayNumber(Math.floor(Date.UTC(y, mo - 1, d) / DAY_MS)) === s;
 }
 
-/** Minutes since IST midnight. (A floor division, not `%`: the engine asks per candle, and `%` on epoch ms is a slow fmod.) */
+/**
+ * Minutes since IST midnight. (A floor division, not `%`: the engine asks per candle, and `%` on epoch ms is a slow
+ * fmod.)
+ */
 export function istMinuteOfDay(ts: number): number {
   const ms = ts + IST_OFFSET_MS;
   return Math.floor((ms - Math.floor(ms / DAY_MS) * DAY_MS) / MINUTE_MS);

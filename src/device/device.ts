@@ -145,7 +145,8 @@ export function createDevice(opts: CreateDeviceOptions): Device {
         (b.required
           ? 'No new entries until it works'
           : 'Trading continues WITHOUT a physical halt (device.button.required: false)') +
-        ': run `niftybox doctor`, check the wiring and that the service user is in group gpio; halt with "niftybox halt", MQTT or Home Assistant';
+        (': run `niftybox doctor`, check the wiring and that the service user is ' +
+          'in group gpio; halt with "niftybox halt", MQTT or Home Assistant');
       log.error(message);
       status.button = 'unavailable';
       status.buttonDetail = message;
@@ -261,7 +262,10 @@ export function createDevice(opts: CreateDeviceOptions): Device {
   return { output, close, button: simulated, display, killSwitch, status };
 }
 
-/** The display sink for `device.display.kind` (auto: the OLED when /dev/i2c-N exists, else the terminal on a TTY, else none). */
+/**
+ * The display sink for `device.display.kind` (auto: the OLED when /dev/i2c-N exists, else the terminal on a TTY, else
+ * none).
+ */
 function createDisplaySink(
   opts: CreateDeviceOptions,
   hw: DeviceHardware,

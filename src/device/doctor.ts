@@ -70,7 +70,8 @@ function checkButton(config: DeviceConfig, hw: DeviceHardware): DoctorCheck {
       const why =
         b.wiring === 'nc'
           ? 'circuit OPEN: pressed, cable cut or unplugged'
-          : `reads PRESSED: button held, shorted to GND, or no pull-up (add gpio=${bcmPin}=ip,pu to /boot/firmware/config.txt)`;
+          : `reads PRESSED: button held, shorted to GND, or no pull-up (add ` +
+            `gpio=${bcmPin}=ip,pu to /boot/firmware/config.txt)`;
       return { name, ok: false, detail: `${wiring}: ${why}` };
     }
     return { name, ok: true, detail: `${wiring}: released` };

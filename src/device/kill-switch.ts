@@ -135,14 +135,17 @@ export class KillSwitch {
       if (v === 1 && this.opts.wiring === 'nc' && this.opts.onFault) {
         // Open before we ever saw it closed: a wiring fault, not a press. It cannot halt, so it is not a kill switch.
         this.openAtBoot.add(input);
-        const detail = `kill switch ${input.description} reads an open circuit at start (wire cut or unplugged): it cannot halt until the circuit closes`;
+        const detail =
+          `kill switch ${input.description} reads an open circuit at start (wire ` +
+          `cut or unplugged): it cannot halt until the circuit closes`;
         this.opts.log.error(detail);
         this.opts.onFault(true, detail);
         continue;
       }
       if (v === 1) {
         this.opts.log.warn(
-          `kill switch ${input.description} reads pressed at start: button held, NC circuit open, or the pin has no pull-up ` +
+          `kill switch ${input.description} reads pressed at start: button held, NC ` +
+            `circuit open, or the pin has no pull-up ` +
             '(gpio=<pin>=ip,pu in /boot/firmware/config.txt)',
         );
         this.onValue(input, 1);

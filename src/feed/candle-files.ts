@@ -11,7 +11,8 @@ export const OPTIONS_FILE = 'nifty-atm-options-5min.csv';
 
 const INDEX_HEADER = 'datetime,open,high,low,close,volume';
 const OPTIONS_HEADER =
-  'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,strike_price,expiry_date,instrument_key,trading_day,is_expired';
+  'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,' +
+  'strike_price,expiry_date,instrument_key,trading_day,is_expired';
 
 /** One trading day's ATM pair with its candles (oi when the source has it). */
 export interface OptionDayRows {
@@ -53,8 +54,10 @@ export function optionsCsv(days: readonly OptionDayRows[]): string {
           ts: c.ts,
           side,
           line:
-            `${iso},${float(c.open)},${float(c.high)},${float(c.low)},${float(c.close)},${int(c.volume)},${int(c.oi ?? 0)},` +
-            `${spaced(c.ts)},${iso.slice(0, 10)},${side},${int(k.strike)},${k.expiry},${k.instrumentKey},${d.day},${expired}`,
+            `${iso},${float(c.open)},${float(c.high)},${float(c.low)},${float(c.close)},` +
+            `${int(c.volume)},${int(c.oi ?? 0)},` +
+            (`${spaced(c.ts)},${iso.slice(0, 10)},${side},${int(k.strike)},${k.expiry},` +
+              `${k.instrumentKey},${d.day},${expired}`),
         });
       }
     }

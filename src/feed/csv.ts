@@ -62,7 +62,8 @@ function columnIndex<T extends string>(
     throw new CsvError(
       file,
       1,
-      `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (expected header with ${required.join(',')})`,
+      `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
+        `(expected header with ${required.join(',')})`,
     );
   }
   return idx;
@@ -71,14 +72,17 @@ function columnIndex<T extends string>(
 function looksLikeOptionsFile(cols: string[]): string | null {
   const has = OPTION_ONLY.filter((c) => cols.includes(c));
   return has.length >= 2
-    ? `this looks like the options file (it has the columns ${has.join(', ')}), not the index file: are the index and options files swapped?`
+    ? `this looks like the options file (it has the columns ${has.join(', ')}), ` +
+        `not the index file: are the index and options files swapped?`
     : null;
 }
 
 function looksLikeIndexFile(cols: string[]): string | null {
   const isIndex = cols.includes('datetime') && !OPTION_ONLY.some((c) => cols.includes(c));
   return isIndex
-    ? `this looks like the index file (columns ${cols.join(',')}, no instrument_key or strike_price), not the options file: are the index and options files swapped?`
+    ? `this looks like the index file (columns ${cols.join(',')}, no ` +
+        `instrument_key or strike_price), not the options file: are the index and ` +
+        `options files swapped?`
     : null;
 }
 
@@ -525,7 +529,8 @@ export function parseOptionsCsv(input: string | Buffer, file: string): Map<strin
         throw new CsvError(
           file,
           r.line,
-          `trading day ${day} has a second ${side} contract ${key} (first was ${contract.instrumentKey}): one CE and one PE per day`,
+          `trading day ${day} has a second ${side} contract ${key} (first was ` +
+            `${contract.instrumentKey}): one CE and one PE per day`,
         );
       const expiry = r.str(ix.expiry_date);
       if (!/^\d{4}-\d\d-\d\d$/.test(expiry))
@@ -555,7 +560,8 @@ export function parseOptionsCsv(input: string | Buffer, file: string): Map<strin
       throw new CsvError(
         file,
         r.line,
-        `timestamp ${r.str(ix.timestamp)} for ${contract.instrumentKey} is earlier than its previous row: sort the file by time`,
+        `timestamp ${r.str(ix.timestamp)} for ${contract.instrumentKey} is ` +
+          `earlier than its previous row: sort the file by time`,
       );
     }
     const candle = candleAt(r, ts, ix, file);

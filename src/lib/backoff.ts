@@ -9,7 +9,10 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
-/** The wait before retry number `attempt` (0-based): initial, 2·initial, 4·initial … capped at max, jittered into [ceiling/2, ceiling]. */
+/**
+ * The wait before retry number `attempt` (0-based): initial, 2·initial, 4·initial … capped at max, jittered into
+ * [ceiling/2, ceiling].
+ */
 export function backoffDelay(attempt: number, { initialMs, maxMs, random = Math.random }: BackoffOptions): number {
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(0, attempt), 30));
   return Math.round(ceiling / 2 + (ceiling / 2) * random());

@@ -21,7 +21,10 @@ export class DataError extends CliError {
   }
 }
 
-/** A service the command needs is not there or busy (no appliance on the control socket; the box runs on the ledger a restore would replace). */
+/**
+ * A service the command needs is not there or busy (no appliance on the control socket; the box runs on the ledger a
+ * restore would replace).
+ */
 export class UnavailableError extends CliError {
   constructor(message: string) {
     super(message, 69); // EX_UNAVAILABLE

@@ -78,7 +78,9 @@ export class CommandHandler {
         alert: {
           level: 'warn',
           code: 'MQTT',
-          message: `ignored a retained message on ${topic}: commands must be sent without the retain flag (clear it with: mosquitto_pub -t '${topic}' -r -n)`,
+          message:
+            `ignored a retained message on ${topic}: commands must be sent without ` +
+            `the retain flag (clear it with: mosquitto_pub -t '${topic}' -r -n)`,
         },
       };
     }
@@ -89,7 +91,9 @@ export class CommandHandler {
       alert: {
         level: 'warn',
         code: 'MQTT',
-        message: `unknown command topic ${topic}: the commands are ${this.topics.command('halt')} and ${this.topics.command('resume')}`,
+        message:
+          `unknown command topic ${topic}: the commands are ${this.topics.command('halt')} ` +
+          `and ${this.topics.command('resume')}`,
       },
     };
   }
@@ -124,7 +128,9 @@ export class CommandHandler {
           level: 'warn',
           code: 'REMOTE_RESUME_REFUSED',
           message:
-            'resume over MQTT refused: remote resume is disabled (mqtt.allowRemoteResume is false). Resume at the box (hold the button 3 s) or run `niftybox resume`, or set mqtt.allowRemoteResume: true',
+            'resume over MQTT refused: remote resume is disabled ' +
+            '(mqtt.allowRemoteResume is false). Resume at the box (hold the button 3 ' +
+            's) or run `niftybox resume`, or set mqtt.allowRemoteResume: true',
         },
       };
     }
@@ -134,7 +140,9 @@ export class CommandHandler {
         alert: {
           level: 'warn',
           code: 'MQTT',
-          message: `resume over MQTT refused: payload of ${payload.length} bytes is over the ${MAX_COMMAND_BYTES}-byte limit`,
+          message:
+            `resume over MQTT refused: payload of ${payload.length} bytes is over the ` +
+            `${MAX_COMMAND_BYTES}-byte limit`,
         },
       };
     }

@@ -71,7 +71,10 @@ export const mqttConfigSchema = z
         allowAnonymous: z.boolean().default(true),
         /** A client sending a larger packet is cut off as its header arrives (the box's own are a few KB). */
         maxPacketBytes: z.number().int().min(1024).max(268_435_455).default(EMBEDDED_LIMITS.maxPacketBytes),
-        /** Connections open at once (Home Assistant, mosquitto_sub, the box's own), plus one kept for a loopback one; more are closed at once. */
+        /**
+         * Connections open at once (Home Assistant, mosquitto_sub, the box's own), plus one kept for a loopback one;
+         * more are closed at once.
+         */
         maxConnections: z.number().int().min(2).default(EMBEDDED_LIMITS.maxConnections),
         /** Publishes per second one client may keep up (bursts of twice that); a faster one is disconnected. */
         maxPublishPerSecond: z.number().positive().default(EMBEDDED_LIMITS.maxPublishPerSecond),

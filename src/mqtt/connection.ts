@@ -31,7 +31,9 @@ export function readCa(caFile: string): Buffer {
     return readFileSync(caFile);
   } catch (err) {
     throw new Error(
-      `cannot read mqtt.caFile ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} — point it at the PEM certificate of the CA that signed the broker's certificate`,
+      `cannot read mqtt.caFile ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} ` +
+        `— point it at the PEM certificate of the CA that signed the broker's ` +
+        `certificate`,
     );
   }
 }
@@ -97,14 +99,17 @@ export function describeConnectionError(err: unknown, url: string): ConnectionPr
     let hint = '';
     if (code === 4 || code === 5 || code === 134 || code === 135) {
       hint =
-        " — check mqtt.username and mqtt.password (NIFTYBOX_MQTT_USERNAME / NIFTYBOX_MQTT_PASSWORD) and the broker's ACL";
+        ' — check mqtt.username and mqtt.password (NIFTYBOX_MQTT_USERNAME / ' +
+        "NIFTYBOX_MQTT_PASSWORD) and the broker's ACL";
     } else if (code === 2 || code === 133) {
       hint = ' — the broker rejected the client id niftybox-<deviceId>; pick a deviceId of letters, digits, _ and -';
     }
     return {
       kind: 'refused',
       key: `refused:${code}`,
-      message: `MQTT broker ${where} refused the connection: ${msg.replace(/^Connection refused: /, '')} (reason code ${code})${hint}`,
+      message:
+        `MQTT broker ${where} refused the connection: ${msg.replace(/^Connection refused: /, '')} ` +
+        `(reason code ${code})${hint}`,
     };
   }
   const code = typeof e?.code === 'string' ? e.code : '';
@@ -112,21 +117,29 @@ export function describeConnectionError(err: unknown, url: string): ConnectionPr
     return {
       kind: 'tls',
       key: `tls:${code || msg}`,
-      message: `TLS with MQTT broker ${where} failed: ${msg}${code ? ` (${code})` : ''} — set mqtt.caFile to the CA certificate that signed the broker's certificate, and use the host name the certificate names`,
+      message:
+        `TLS with MQTT broker ${where} failed: ${msg}${code ? ` (${code})` : ''} ` +
+        `— set mqtt.caFile to the CA certificate that signed the broker's ` +
+        `certificate, and use the host name the certificate names`,
     };
   }
   if (code === 'ECONNRESET' && url.startsWith('mqtts:')) {
     return {
       kind: 'tls',
       key: 'tls:ECONNRESET',
-      message: `TLS handshake with MQTT broker ${where} was cut off (ECONNRESET): is that port a TLS listener? Use mqtt:// for a plain port, or the broker's TLS port (usually 8883)`,
+      message:
+        `TLS handshake with MQTT broker ${where} was cut off (ECONNRESET): is ` +
+        `that port a TLS listener? Use mqtt:// for a plain port, or the broker's ` +
+        `TLS port (usually 8883)`,
     };
   }
   if (code === 'ECONNREFUSED')
     return {
       kind: 'network',
       key: code,
-      message: `MQTT broker ${where} is not accepting connections (ECONNREFUSED): is it running? Retrying in the background`,
+      message:
+        `MQTT broker ${where} is not accepting connections (ECONNREFUSED): is it ` +
+        `running? Retrying in the background`,
     };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return {

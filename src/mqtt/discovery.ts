@@ -196,7 +196,8 @@ function components(topics: Topics): Record<string, Component> {
       payload_off: 'False',
       icon: 'mdi:clock-check-outline',
     },
-    // One event a trade, halt, resume or alarm on its own non-retained topic (home-assistant.io/integrations/event.mqtt:
+    // One event a trade, halt, resume or alarm on its own non-retained topic
+    // (home-assistant.io/integrations/event.mqtt:
     // state_topic and event_types required; the JSON's event_type picks the type, its other keys become attributes).
     trade_event: {
       platform: 'event',

@@ -190,7 +190,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   /** The loopback connection holding the place kept beyond maxConnections, if any. */
   let localSpare: Socket | null = null;
   const server: Server = createServer((socket) => {
-    // One place beyond the limit is kept for this machine, so the box's own client can reconnect while the LAN holds every other.
+    // One place beyond the limit is kept for this machine, so the box's own client can reconnect while the LAN holds
+    // every other.
     const local =
       socket.remoteAddress === '127.0.0.1' ||
       socket.remoteAddress === '::1' ||
@@ -234,7 +235,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(
       code === 'EADDRINUSE'
-        ? `embedded MQTT broker: port ${port} on ${host} is already in use (another broker?) — set mqtt.url to that broker, or mqtt.embeddedBroker.port to a free port`
+        ? `embedded MQTT broker: port ${port} on ${host} is already in use (another ` +
+            `broker?) — set mqtt.url to that broker, or mqtt.embeddedBroker.port to a ` +
+            `free port`
         : `embedded MQTT broker could not listen on ${host}:${port}: ${(err as Error).message}`,
     );
   }

@@ -16,7 +16,10 @@ export interface FrameGuardOptions {
 
 type State = { at: 'header' } | { at: 'length'; value: number; shift: number } | { at: 'body'; left: number };
 
-/** Follows the framing of an MQTT byte stream; returns the announced length of a packet over the limit, -1 for bad framing, else null. */
+/**
+ * Follows the framing of an MQTT byte stream; returns the announced length of a packet over the limit, -1 for bad
+ * framing, else null.
+ */
 export class FrameReader {
   private state: State = { at: 'header' };
 

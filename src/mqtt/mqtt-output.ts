@@ -393,7 +393,10 @@ export class MqttOutput implements Output {
       this.raise({
         level: 'warn',
         code: 'MQTT',
-        message: `${dropped} MQTT messages (signals/trades/alerts) were dropped while the broker was unreachable (queue limit ${this.tuning.eventQueueLimit}); the ledger has every trade`,
+        message:
+          `${dropped} MQTT messages (signals/trades/alerts) were dropped while the ` +
+          `broker was unreachable (queue limit ${this.tuning.eventQueueLimit}); the ` +
+          `ledger has every trade`,
       });
     }
     this.drain();
@@ -541,7 +544,9 @@ export class MqttOutput implements Output {
       // Closed without an error: the broker went away, or (never connected) it did not answer.
       const message =
         this.connects === 0
-          ? `MQTT broker ${displayUrl(this.brokerUrl ?? '')} did not complete a connection (no CONNACK; a TLS-only port needs mqtts://); retrying in the background`
+          ? `MQTT broker ${displayUrl(this.brokerUrl ?? '')} did not complete a ` +
+            `connection (no CONNACK; a TLS-only port needs mqtts://); retrying in the ` +
+            `background`
           : `MQTT connection to ${displayUrl(this.brokerUrl ?? '')} lost; reconnecting in the background`;
       this.lastProblem = { kind: 'network', key: 'closed', message };
       this.raise({ level: 'warn', code: 'MQTT', message }, false);
@@ -654,7 +659,10 @@ export class MqttOutput implements Output {
   }
 }
 
-/** Resolves true when p settles in time, false otherwise. A wait on the network: real time whatever the publisher's clock. */
+/**
+ * Resolves true when p settles in time, false otherwise. A wait on the network: real time whatever the publisher's
+ * clock.
+ */
 async function withTimeout(p: Promise<void>, ms: number): Promise<boolean> {
   let timer: Timer | undefined;
   const timeout = new Promise<boolean>((r) => {

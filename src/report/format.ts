@@ -139,11 +139,13 @@ function table(title: string, m: Record<string, Bucket>, keyWidth = 10): string[
   const out = [
     ``,
     title,
-    `  ${'key'.padEnd(keyWidth)} ${'trades'.padStart(6)} ${'win%'.padStart(6)} ${'gross'.padStart(13)} ${'charges'.padStart(12)} ${'net'.padStart(13)}`,
+    `  ${'key'.padEnd(keyWidth)} ${'trades'.padStart(6)} ${'win%'.padStart(6)} ` +
+      `${'gross'.padStart(13)} ${'charges'.padStart(12)} ${'net'.padStart(13)}`,
   ];
   for (const [k, b] of Object.entries(m)) {
     out.push(
-      `  ${k.padEnd(keyWidth)} ${String(b.trades).padStart(6)} ${pct(b.winRate).padStart(6)} ${inr(b.grossPnl).padStart(13)} ${inr(b.charges).padStart(12)} ${inr(b.netPnl).padStart(13)}`,
+      `  ${k.padEnd(keyWidth)} ${String(b.trades).padStart(6)} ${pct(b.winRate).padStart(6)} ` +
+        `${inr(b.grossPnl).padStart(13)} ${inr(b.charges).padStart(12)} ${inr(b.netPnl).padStart(13)}`,
     );
   }
   return out;
@@ -174,7 +176,8 @@ export function textReport(s: Summary, opts: TextReportOptions): string {
   const lines = [
     opts.title,
     `  period        ${s.firstDay ?? '-'} … ${s.lastDay ?? '-'}`,
-    `  trades        ${s.trades}  (wins ${s.wins}, losses ${s.losses}, win rate ${pct(s.winRate)}; a win is net of charges)`,
+    `  trades        ${s.trades}  (wins ${s.wins}, losses ${s.losses}, win ` +
+      `rate ${pct(s.winRate)}; a win is net of charges)`,
     `  gross P&L     ${inr(s.grossPnl)}   (slippage inside it: ${inr(s.slippageCost)})`,
     `  charges       ${inr(s.charges)}   = ${chargesByKindText(s.chargesByKind)}`,
     `  net P&L       ${inr(s.netPnl)}`,

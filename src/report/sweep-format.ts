@@ -93,12 +93,17 @@ export function pboJson(p: Pbo) {
 export function overfittingWords(d: DeflatedSharpe, p: Pbo): string[] {
   const dsr =
     d.deflatedSharpe === null
-      ? `the deflated Sharpe ratio cannot be computed (${d.days < 2 ? 'fewer than 2 trading days' : 'the returns’ skew and kurtosis leave no variance'})`
-      : `the best of ${d.trials} variant${d.trials === 1 ? '' : 's'} has a ${p2(d.deflatedSharpe)} probability of a true Sharpe above zero (deflated for ${d.trials} trial${d.trials === 1 ? '' : 's'}; ${d.deflatedSharpe >= 0.95 ? 'above' : 'below'} the usual 0.95 bar)`;
+      ? `the deflated Sharpe ratio cannot be computed ` +
+        `(${d.days < 2 ? 'fewer than 2 trading days' : 'the returns’ skew and kurtosis leave no variance'})`
+      : `the best of ${d.trials} variant${d.trials === 1 ? '' : 's'} has a ${p2(d.deflatedSharpe)} ` +
+        `probability of a true Sharpe above zero (deflated for ${d.trials} trial${d.trials === 1 ? '' : 's'};` +
+        ` ${d.deflatedSharpe >= 0.95 ? 'above' : 'below'} the usual 0.95 bar)`;
   const pbo =
     p.pbo === null
       ? `PBO not computed: ${p.reason}`
-      : `PBO ${p2(p.pbo)}: the in-sample winner ${p.pbo > 0.5 ? 'usually lands at or below the median out of sample' : 'usually stays above the median out of sample'} (${p.splits} splits of ${p.blocks} blocks of ${p.blockDays} days${p.droppedDays ? `, the last ${p.droppedDays} days left out` : ''})`;
+      : `PBO ${p2(p.pbo)}: the in-sample winner ${p.pbo > 0.5 ? 'usually lands at or below the median out of sample' : 'usually stays above the median out of sample'} ` +
+        `(${p.splits} splits of ${p.blocks} blocks of ${p.blockDays} ` +
+        `days${p.droppedDays ? `, the last ${p.droppedDays} days left out` : ''})`;
   return [dsr, pbo];
 }
 
@@ -109,5 +114,10 @@ export function paramsText(p: FlatParams, names: readonly string[]): string {
 }
 
 export function metricsLine(m: Metrics): string {
-  return `${m.trades} trades, net ${rupees(m.netPnl)} (gross ${rupees(m.grossPnl)}, charges ${rupees(m.charges)}), win rate ${(m.winRate * 100).toFixed(1)}%, PF ${p2(m.profitFactor)}, max DD ${rupees(m.maxDrawdown)}, Sharpe ${m.sharpe.toFixed(2)}, Sortino ${m.sortino.toFixed(2)}, Calmar ${p2(m.calmar)}`;
+  return (
+    `${m.trades} trades, net ${rupees(m.netPnl)} (gross ${rupees(m.grossPnl)},` +
+    ` charges ${rupees(m.charges)}), win rate ` +
+    `${(m.winRate * 100).toFixed(1)}%, PF ${p2(m.profitFactor)}, max DD ${rupees(m.maxDrawdown)},` +
+    ` Sharpe ${m.sharpe.toFixed(2)}, Sortino ${m.sortino.toFixed(2)}, Calmar ${p2(m.calmar)}`
+  );
 }

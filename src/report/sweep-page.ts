@@ -73,31 +73,46 @@ function heatmap(d: SweepPageData): string {
       const x = left + i * cw;
       const fill = v === undefined ? '#f4f4f4' : colour(v, scale);
       parts.push(
-        `<rect x="${x}" y="${y}" width="${cw - 1}" height="${ch - 1}" fill="${fill}"${key === defaultCell ? ' stroke="#000" stroke-width="2"' : ''}><title>${esc(`${xa.name}=${xv}${d.yAxis ? ` ${ya.name}=${yv}` : ''}: ${v === undefined ? 'not run' : value(d.objective, v)}`)}</title></rect>`,
+        `<rect x="${x}" y="${y}" width="${cw - 1}" height="${ch - 1}" ` +
+          `fill="${fill}"${key === defaultCell ? ' stroke="#000" stroke-width="2"' : ''}><title>${esc(`${xa.name}=${xv}${d.yAxis ? ` ${ya.name}=${yv}` : ''}: ${v === undefined ? 'not run' : value(d.objective, v)}`)}</title></rect>`,
       );
       if (v !== undefined && cw >= 40 && ch >= 16)
         parts.push(
-          `<text x="${x + cw / 2}" y="${y + ch / 2 + 4}" text-anchor="middle" font-size="10">${esc(value(d.objective, v).replace('₹', ''))}</text>`,
+          `<text x="${x + cw / 2}" y="${y + ch / 2 + 4}" text-anchor="middle" ` +
+            `font-size="10">${esc(value(d.objective, v).replace('₹', ''))}</text>`,
         );
     });
   });
   xa.values.forEach((xv, i) =>
     parts.push(
-      `<text x="${left + i * cw + cw / 2}" y="${topPad + ch * ya.values.length + 14}" text-anchor="middle">${esc(String(xv))}</text>`,
+      `<text x="${left + i * cw + cw / 2}" ` +
+        `y="${topPad + ch * ya.values.length + 14}" ` +
+        `text-anchor="middle">${esc(String(xv))}</text>`,
     ),
   );
   parts.push(
-    `<text x="${left + (cw * xa.values.length) / 2}" y="${h - 8}" text-anchor="middle" font-weight="bold">${esc(xa.name)}</text>`,
+    `<text x="${left + (cw * xa.values.length) / 2}" y="${h - 8}" ` +
+      `text-anchor="middle" font-weight="bold">${esc(xa.name)}</text>`,
   );
   if (d.yAxis)
     parts.push(
-      `<text x="12" y="${topPad + (ch * ya.values.length) / 2}" transform="rotate(-90 12 ${topPad + (ch * ya.values.length) / 2})" text-anchor="middle" font-weight="bold">${esc(ya.name)}</text>`,
+      `<text x="12" y="${topPad + (ch * ya.values.length) / 2}" ` +
+        `transform="rotate(-90 12 ${topPad + (ch * ya.values.length) / 2})" ` +
+        `text-anchor="middle" font-weight="bold">${esc(ya.name)}</text>`,
     );
   const others = d.axes.filter((a) => a.name !== xa.name && a.name !== ya.name);
   const note = others.length
     ? `each cell: the best over ${others.map((a) => a.name).join(', ')}`
     : 'each cell: one variant';
-  return `<h2>${esc(d.objective)} over ${esc(xa.name)}${d.yAxis ? ` × ${esc(ya.name)}` : ''}</h2><p class="note">${esc(note)}; the framed cell holds the defaults; ${d.objectiveValues.length} of ${gridSize(d.axes)} grid points run${d.objectiveValues.length > gridSize(d.axes) ? ' (plus the defaults)' : ''}</p><svg id="heatmap" width="${w}" height="${h}" font-size="11">${parts.join('')}</svg>`;
+  return (
+    `<h2>${esc(d.objective)} over ` +
+    `${esc(xa.name)}${d.yAxis ? ` × ${esc(ya.name)}` : ''}</h2><p ` +
+    `class="note">${esc(note)}; the framed cell holds the defaults; ${d.objectiveValues.length} ` +
+    `of ${gridSize(d.axes)} grid points ` +
+    `run${d.objectiveValues.length > gridSize(d.axes) ? ' (plus the defaults)' : ''}</p><svg ` +
+    `id="heatmap" width="${w}" height="${h}" ` +
+    `font-size="11">${parts.join('')}</svg>`
+  );
 }
 
 function foldBars(d: SweepPageData): string {
@@ -122,7 +137,9 @@ function foldBars(d: SweepPageData): string {
       const bh = (Math.abs(v) / scale) * 96;
       const x = left + k * bw * 3 + j * bw;
       parts.push(
-        `<rect x="${x}" y="${v >= 0 ? mid - bh : mid}" width="${bw - 1}" height="${Math.max(0.5, bh)}" fill="${j ? '#d4731a' : '#5b8fd6'}"><title>${esc(`fold ${k + 1} ${j ? `out of sample ${f.test.from} … ${f.test.to}` : `in sample ${f.train.from} … ${f.train.to}`}: ${rupees(v)} a day`)}</title></rect>`,
+        `<rect x="${x}" y="${v >= 0 ? mid - bh : mid}" width="${bw - 1}" ` +
+          `height="${Math.max(0.5, bh)}" ` +
+          `fill="${j ? '#d4731a' : '#5b8fd6'}"><title>${esc(`fold ${k + 1} ${j ? `out of sample ${f.test.from} … ${f.test.to}` : `in sample ${f.train.from} … ${f.train.to}`}: ${rupees(v)} a day`)}</title></rect>`,
       );
     });
     parts.push(`<text x="${left + k * bw * 3 + bw}" y="${h - 16}" text-anchor="middle" font-size="9">${k + 1}</text>`);
@@ -130,10 +147,23 @@ function foldBars(d: SweepPageData): string {
   const rows = d.folds
     .map(
       (f, k) =>
-        `<tr><td>${k + 1}</td><td>${f.train.from} … ${f.train.to}</td><td>${f.test.from} … ${f.test.to}</td><td>${esc(d.axes.map((a) => `${a.name}=${f.chosen[a.name]}`).join(' '))}</td><td class="n">${rupees(f.inSample.netPnl)}</td><td class="n">${rupees(f.outOfSample.netPnl)}</td></tr>`,
+        `<tr><td>${k + 1}</td><td>${f.train.from} … ${f.train.to}</td><td>${f.test.from} ` +
+        `… ` +
+        `${f.test.to}</td><td>${esc(d.axes.map((a) => `${a.name}=${f.chosen[a.name]}`).join(' '))}</td><td ` +
+        `class="n">${rupees(f.inSample.netPnl)}</td><td ` +
+        `class="n">${rupees(f.outOfSample.netPnl)}</td></tr>`,
     )
     .join('');
-  return `<h2>Walk-forward: in sample vs out of sample, net a day</h2><p class="note"><span style="color:#5b8fd6">■</span> in sample (the train weeks the choice was made on) <span style="color:#d4731a">■</span> out of sample (the following test weeks)</p><svg id="folds" width="${w}" height="${h}" font-size="11">${parts.join('')}<text x="${left}" y="${h - 2}">fold</text></svg><table><tr><th>fold</th><th>train</th><th>test</th><th>chosen (grid axes)</th><th>in-sample net</th><th>out-of-sample net</th></tr>${rows}</table>`;
+  return (
+    `<h2>Walk-forward: in sample vs out of sample, net a day</h2><p ` +
+    `class="note"><span style="color:#5b8fd6">■</span> in sample (the train ` +
+    `weeks the choice was made on) <span style="color:#d4731a">■</span> out ` +
+    `of sample (the following test weeks)</p><svg id="folds" width="${w}" ` +
+    `height="${h}" font-size="11">${parts.join('')}<text x="${left}" ` +
+    `y="${h - 2}">fold</text></svg><table><tr><th>fold</th><th>train</th><th>test</th><th>chosen ` +
+    `(grid axes)</th><th>in-sample net</th><th>out-of-sample ` +
+    `net</th></tr>${rows}</table>`
+  );
 }
 
 function equity(d: SweepPageData): string {
@@ -153,13 +183,24 @@ function equity(d: SweepPageData): string {
   const x = (i: number) => left + (i / Math.max(1, a.length - 1)) * (w - left - pad);
   const y = (v: number) => pad + ((hi - v) / (hi - lo || 1)) * (h - 2 * pad - 20);
   const line = (s: number[], c: string, id: string) =>
-    `<polyline id="${id}" fill="none" stroke="${c}" stroke-width="2" points="${s.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`;
+    `<polyline id="${id}" fill="none" stroke="${c}" stroke-width="2" ` +
+    `points="${s.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`;
   const ticks = [0, Math.floor(a.length / 2), a.length - 1]
     .map(
       (i, k) => `<text x="${x(i)}" y="${h - 4}" text-anchor="${['start', 'middle', 'end'][k]}">${d.testDays[i]}</text>`,
     )
     .join('');
-  return `<h2>Out-of-sample equity (all test windows, end to end)</h2><p class="note"><span style="color:#d4731a">━</span> walk-forward choice ${esc(rupees(a.at(-1)!))} <span style="color:#555">━</span> defaults ${esc(rupees(b.at(-1) ?? 0))}</p><svg id="equity" width="${w}" height="${h}" font-size="11"><line x1="${left}" x2="${w - pad}" y1="${y(0)}" y2="${y(0)}" stroke="#bbb"/><text x="${left - 4}" y="${y(hi) + 4}" text-anchor="end">${esc(rupees(hi))}</text><text x="${left - 4}" y="${y(lo) + 4}" text-anchor="end">${esc(rupees(lo))}</text>${line(b, '#555', 'defaults-line')}${line(a, '#d4731a', 'oos-line')}${ticks}</svg>`;
+  return (
+    `<h2>Out-of-sample equity (all test windows, end to end)</h2><p ` +
+    `class="note"><span style="color:#d4731a">━</span> walk-forward choice ${esc(rupees(a.at(-1)!))} ` +
+    `<span style="color:#555">━</span> defaults ` +
+    `${esc(rupees(b.at(-1) ?? 0))}</p><svg id="equity" width="${w}" ` +
+    `height="${h}" font-size="11"><line x1="${left}" x2="${w - pad}" ` +
+    `y1="${y(0)}" y2="${y(0)}" stroke="#bbb"/><text x="${left - 4}" ` +
+    `y="${y(hi) + 4}" text-anchor="end">${esc(rupees(hi))}</text><text ` +
+    `x="${left - 4}" y="${y(lo) + 4}" ` +
+    `text-anchor="end">${esc(rupees(lo))}</text>${line(b, '#555', 'defaults-line')}${line(a, '#d4731a', 'oos-line')}${ticks}</svg>`
+  );
 }
 
 function topTable(d: SweepPageData): string {
@@ -167,10 +208,23 @@ function topTable(d: SweepPageData): string {
   const rows = d.top
     .map(
       (t, r) =>
-        `<tr${t.index === d.defaultIndex ? ' class="default"' : ''}><td>${r + 1}</td><td>${t.index}${t.index === d.defaultIndex ? ' (defaults)' : ''}</td>${names.map((n) => `<td>${esc(String(t.params[n]))}</td>`).join('')}<td class="n">${t.metrics.trades}</td><td class="n">${rupees(t.metrics.netPnl)}</td><td class="n">${(t.metrics.winRate * 100).toFixed(1)}%</td><td class="n">${t.metrics.profitFactor === null ? '∞' : t.metrics.profitFactor.toFixed(2)}</td><td class="n">${rupees(t.metrics.maxDrawdown)}</td><td class="n">${t.metrics.sharpe.toFixed(2)}</td><td class="n">${t.metrics.sortino.toFixed(2)}</td></tr>`,
+        `<tr${t.index === d.defaultIndex ? ' class="default"' : ''}><td>${r + 1}</td><td>${t.index}${t.index === d.defaultIndex ? ' (defaults)' : ''}</td>${names.map((n) => `<td>${esc(String(t.params[n]))}</td>`).join('')}<td ` +
+        `class="n">${t.metrics.trades}</td><td ` +
+        `class="n">${rupees(t.metrics.netPnl)}</td><td ` +
+        `class="n">${(t.metrics.winRate * 100).toFixed(1)}%</td><td ` +
+        `class="n">${t.metrics.profitFactor === null ? '∞' : t.metrics.profitFactor.toFixed(2)}</td><td ` +
+        `class="n">${rupees(t.metrics.maxDrawdown)}</td><td ` +
+        `class="n">${t.metrics.sharpe.toFixed(2)}</td><td ` +
+        `class="n">${t.metrics.sortino.toFixed(2)}</td></tr>`,
     )
     .join('');
-  return `<h2>Top ${d.top.length} by ${esc(d.objective)} (whole range, in sample)</h2><table id="top"><tr><th>#</th><th>variant</th>${names.map((n) => `<th>${esc(n)}</th>`).join('')}<th>trades</th><th>net</th><th>win rate</th><th>PF</th><th>max DD</th><th>Sharpe</th><th>Sortino</th></tr>${rows}</table>`;
+  return (
+    `<h2>Top ${d.top.length} by ${esc(d.objective)} (whole range, in ` +
+    `sample)</h2><table ` +
+    `id="top"><tr><th>#</th><th>variant</th>${names.map((n) => `<th>${esc(n)}</th>`).join('')}<th>trades</th><th>net</th><th>win ` +
+    `rate</th><th>PF</th><th>max ` +
+    `DD</th><th>Sharpe</th><th>Sortino</th></tr>${rows}</table>`
+  );
 }
 
 export function sweepPage(d: SweepPageData): string {

@@ -51,7 +51,9 @@ export interface FakeUpstoxBehaviour {
   acceptsToken?(call: FakeCall): boolean;
   /** An authorized REST call or feed handshake, before the fake answers it. */
   onAuthorized?(call: FakeCall, fake: FakeUpstoxControl): void;
-  /** A frame about to go out on a socket: return what to send instead ([] drops it). `socket` is stable per connection. */
+  /**
+   * A frame about to go out on a socket: return what to send instead ([] drops it). `socket` is stable per connection.
+   */
   onFrameOut?(frame: FakeFrame, socket: object): FakeFrame[];
   /** Shift every time the feed puts on the wire (ltt, currentTs, candle ts) by this many ms. */
   feedClockOffsetMs?: number;
@@ -93,7 +95,10 @@ export function dropFeeds(): FakeUpstoxBehaviour {
   return b;
 }
 
-/** Close every feed socket now and refuse feed handshakes (503) until the fake's clock reaches `untilTs`: an outage of a set length. */
+/**
+ * Close every feed socket now and refuse feed handshakes (503) until the fake's clock reaches `untilTs`: an outage of a
+ * set length.
+ */
 export function feedOutageUntil(untilTs: number): FakeUpstoxBehaviour {
   return {
     name: `feed outage until ${new Date(untilTs).toISOString()}`,
@@ -113,12 +118,18 @@ export function refuseFeeds(): FakeUpstoxBehaviour {
   };
 }
 
-/** Feed sockets stay open but carry no market data (pings continue): the socket every new connection's market_info still arrives on. */
+/**
+ * Feed sockets stay open but carry no market data (pings continue): the socket every new connection's market_info still
+ * arrives on.
+ */
 export function silence(): FakeUpstoxBehaviour {
   return { name: 'silence', onFrameOut: (f) => (isFeedData(f) ? [] : [f]) };
 }
 
-/** The token is dead: REST calls and feed handshakes get 401 UDAPI100050, and open feed sockets are closed as Upstox closes a dead token's. */
+/**
+ * The token is dead: REST calls and feed handshakes get 401 UDAPI100050, and open feed sockets are closed as Upstox
+ * closes a dead token's.
+ */
 export function rejectToken(): FakeUpstoxBehaviour {
   return {
     name: 'token rejected (401)',

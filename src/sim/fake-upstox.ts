@@ -459,7 +459,8 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
     socket.end(
-      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: ` +
+        `application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
     );
   }
 
@@ -644,7 +645,8 @@ export async function startFakeUpstox(opts: FakeUpstoxOptions = {}): Promise<Fak
       const trade = source.lastTrade(k, t);
       if (trade) feeds[k] = feedFor(source, k, mode, trade, shift);
     }
-    emit(conn, { kind: 'initial_feed', bytes: encodeFrame({ feeds, currentTs: t + shift }) }); // initial_feed: type 0 left off the wire
+    // initial_feed: type 0 left off the wire
+    emit(conn, { kind: 'initial_feed', bytes: encodeFrame({ feeds, currentTs: t + shift }) });
   }
 
   function pump(): void {

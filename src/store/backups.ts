@@ -55,7 +55,8 @@ export function restoreAdvice(dbFile: string): string {
   const newest = newestBackup(dbFile);
   return newest
     ? `restore it from the newest backup: niftybox restore ${newest}`
-    : `restore it from a backup: niftybox restore FILE (there is none in ${backupDir(dbFile)}; use a copy from backup.copyTo if you have one)`;
+    : `restore it from a backup: niftybox restore FILE (there is none in ${backupDir(dbFile)};` +
+        ` use a copy from backup.copyTo if you have one)`;
 }
 
 /**
@@ -80,7 +81,8 @@ export async function writeBackup(db: Database.Database, file: string): Promise<
 export function pruneBackups(dbFile: string, dir: string, keep: number): string[] {
   const all = listBackups(dbFile, dir);
   const gone = all.slice(0, Math.max(0, all.length - keep));
-  // A backup cut short (a power cut, a kill) leaves its temporary file (durable-file.ts names it); another process's may be under way.
+  // A backup cut short (a power cut, a kill) leaves its temporary file (durable-file.ts names it); another process's
+  // may be under way.
   const prefix = `.${path.basename(dbFile).replace(/\.db$/, '')}-`;
   for (const n of fs.readdirSync(dir)) {
     const m = /\.db\.(\d+)\.\d+\.tmp$/.exec(n);
@@ -118,7 +120,8 @@ export interface BackupSummary {
 }
 
 /**
- * Checks that the file at `source` (named `file` in messages) is a sound niftybox ledger this release can use: SQLite's full integrity_check,
+ * Checks that the file at `source` (named `file` in messages) is a sound niftybox ledger this release can use: SQLite's
+ * full integrity_check,
  * the ledger's tables, and a schema version it knows (an older one is upgraded on the next run).
  * Throws a LedgerError ('corrupt' or 'schema') that names the file and the problem.
  */
@@ -145,7 +148,9 @@ export function checkBackupFile(source: string, file: string = source): BackupSu
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version < 1 || version > LATEST_SCHEMA_VERSION) {
       throw new LedgerError(
-        `${file} has schema version ${version}; this niftybox knows versions 1 to ${LATEST_SCHEMA_VERSION}${version > LATEST_SCHEMA_VERSION ? ' (it was written by a newer release: upgrade niftybox first)' : ''}; nothing was changed.`,
+        `${file} has schema version ${version}; this niftybox knows versions 1 to ` +
+          `${LATEST_SCHEMA_VERSION}${version > LATEST_SCHEMA_VERSION ? ' (it was written by a newer release: upgrade niftybox first)' : ''};` +
+          ` nothing was changed.`,
         'schema',
       );
     }
@@ -182,7 +187,8 @@ export async function restoreLedger(dbFile: string, from: string, log: Logger, n
   const target = path.resolve(dbFile);
   if (!fs.existsSync(from) || !fs.statSync(from).isFile())
     throw new LedgerError(
-      `no backup file at ${from}: give the path of a file made by "niftybox backup" (newest: ${newestBackup(target) ?? 'none'})`,
+      `no backup file at ${from}: give the path of a file made by "niftybox ` +
+        `backup" (newest: ${newestBackup(target) ?? 'none'})`,
       'missing',
     );
   fs.mkdirSync(path.dirname(target), { recursive: true });

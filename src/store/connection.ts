@@ -58,7 +58,8 @@ export function fileKind(file: string): FileKind {
 function corruptLedgerError(file: string, detail: string, code: string | null = null): LedgerError {
   return new LedgerError(
     `Ledger ${file} is not a readable SQLite database (${detail}). niftybox left it untouched and will not ` +
-      `start on it. Move it aside (mv "${file}" "${file}.damaged"; also move any "${path.basename(file)}-wal" next to it) ` +
+      (`start on it. Move it aside (mv "${file}" "${file}.damaged"; also move ` +
+        `any "${path.basename(file)}-wal" next to it) `) +
       `to begin a new, empty ledger, or ${restoreAdvice(file)}.`,
     'corrupt',
     code,
@@ -116,7 +117,8 @@ export function configureWriter(db: Database.Database): void {
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal')
     throw new LedgerError(
-      `Ledger ${db.name} could not switch to WAL mode (got "${String(mode)}"); is the filesystem read-only or a network mount?`,
+      `Ledger ${db.name} could not switch to WAL mode (got "${String(mode)}"); ` +
+        `is the filesystem read-only or a network mount?`,
       'io',
     );
   db.pragma('synchronous = FULL');

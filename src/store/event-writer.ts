@@ -21,11 +21,17 @@ function cancelledOrderKey(ts: number, side: string, kind: string): string {
 }
 
 const POSITION_COLUMNS =
-  'trade_id, side, instrument_key, quantity, entry_time, entry_price, sl, tp1, tp1_hit, ltp, signal_candle_ts, updated_ts, strategy, strategy_params';
+  'trade_id, side, instrument_key, quantity, entry_time, entry_price, sl, ' +
+  'tp1, tp1_hit, ltp, signal_candle_ts, updated_ts, strategy, ' +
+  'strategy_params';
 const POSITION_VALUES =
-  '@tradeId, @side, @instrumentKey, @quantity, @entryTime, @entryPrice, @sl, @tp1, @tp1Hit, @ltp, @signalCandleTs, @updatedTs, @strategy, @strategyParams';
+  '@tradeId, @side, @instrumentKey, @quantity, @entryTime, @entryPrice, @sl,' +
+  ' @tp1, @tp1Hit, @ltp, @signalCandleTs, @updatedTs, @strategy, ' +
+  '@strategyParams';
 
-/** A strategy's identity as the ledger keeps it: the name, the parameters as canonical JSON, and the SHA-256 of both. */
+/**
+ * A strategy's identity as the ledger keeps it: the name, the parameters as canonical JSON, and the SHA-256 of both.
+ */
 export function strategyColumns(s: PositionStrategy | undefined): {
   strategy: string | null;
   strategyParams: string | null;
@@ -49,7 +55,8 @@ function prepareStatements(db: Database.Database) {
     ),
     orderTs: db.prepare('SELECT ts FROM orders WHERE key = ?').pluck(),
     insertFill: db.prepare(
-      `INSERT OR IGNORE INTO fills (order_key, trade_id, ts, price, quantity) VALUES (@key, @tradeId, @ts, @price, @quantity)`,
+      `INSERT OR IGNORE INTO fills (order_key, trade_id, ts, price, quantity) ` +
+        `VALUES (@key, @tradeId, @ts, @price, @quantity)`,
     ),
     insertTrade: db.prepare(
       `INSERT OR IGNORE INTO trades (trade_id, day, side, instrument_key, strike, expiry, quantity, entry_time, entry_price,
@@ -216,7 +223,8 @@ export class EventWriter {
       t.reason,
       t.exitPrice,
     );
-    // the trades row: the trade's own fields, its charges by kind, their total (better-sqlite3 binds only the named parameters)
+    // the trades row: the trade's own fields, its charges by kind, their total (better-sqlite3 binds only the named
+    // parameters)
     // Without a strategy on the event (a position from an old checkpoint), the open position's row says which.
     const s = event.strategy ? strategyColumns(event.strategy) : this.positionStrategy(t.tradeId);
     this.sql.insertTrade.run({ ...t, ...t.chargeBreakdown, chargesTotal: t.chargeBreakdown.total, ...s });

@@ -41,7 +41,10 @@ export interface LedgerOptions {
   busyTimeoutMs?: number;
   /** Name of the checkpoint row (one per engine). Default "engine". */
   checkpointName?: string;
-  /** Run SQLite's quick_check when opening (reads the whole file once): a damaged file fails now, with what to do. Default true. */
+  /**
+   * Run SQLite's quick_check when opening (reads the whole file once): a damaged file fails now, with what to do.
+   * Default true.
+   */
   verifyOnOpen?: boolean;
 }
 
@@ -138,7 +141,8 @@ export class Ledger {
       fs.mkdirSync(path.dirname(abs), { recursive: true });
     } catch (err) {
       throw new LedgerError(
-        `Cannot create the ledger directory ${path.dirname(abs)}: ${errorMessage(err)}. Check that this user may write there.`,
+        `Cannot create the ledger directory ${path.dirname(abs)}: ` +
+          `${errorMessage(err)}. Check that this user may write there.`,
         'io',
       );
     }
@@ -181,7 +185,8 @@ export class Ledger {
     const kind = fileKind(abs);
     if (kind === 'missing' || kind === 'empty') {
       throw new LedgerError(
-        `No ledger at ${abs} yet: the appliance creates it on its first run (niftybox run). Check NIFTYBOX_DB / the config's path.`,
+        `No ledger at ${abs} yet: the appliance creates it on its first run ` +
+          `(niftybox run). Check NIFTYBOX_DB / the config's path.`,
         'missing',
       );
     }
@@ -283,7 +288,8 @@ export class Ledger {
     }
     const rows = this.db
       .prepare(
-        `SELECT * FROM trades WHERE (@from IS NULL OR day >= @from) AND (@to IS NULL OR day <= @to) ORDER BY entry_time, trade_id`,
+        `SELECT * FROM trades WHERE (@from IS NULL OR day >= @from) AND (@to IS ` +
+          `NULL OR day <= @to) ORDER BY entry_time, trade_id`,
       )
       .all({ from: opts.from ?? null, to: opts.to ?? null }) as TradeRow[];
     return rows.map(tradeFromRow);
@@ -324,7 +330,8 @@ export class Ledger {
   candles(instrumentKey: string, fromTs: number, toTs: number): Candle[] {
     return this.db
       .prepare(
-        'SELECT ts, open, high, low, close, volume FROM candles WHERE instrument_key = ? AND ts BETWEEN ? AND ? ORDER BY ts',
+        'SELECT ts, open, high, low, close, volume FROM candles WHERE ' +
+          'instrument_key = ? AND ts BETWEEN ? AND ? ORDER BY ts',
       )
       .all(instrumentKey, fromTs, toTs) as Candle[];
   }
@@ -333,18 +340,23 @@ export class Ledger {
   officialCandles(instrumentKey: string, fromTs: number, toTs: number): Candle[] {
     return this.db
       .prepare(
-        'SELECT ts, open, high, low, close, volume FROM official_candles WHERE instrument_key = ? AND ts BETWEEN ? AND ? ORDER BY ts',
+        'SELECT ts, open, high, low, close, volume FROM official_candles WHERE ' +
+          'instrument_key = ? AND ts BETWEEN ? AND ? ORDER BY ts',
       )
       .all(instrumentKey, fromTs, toTs) as Candle[];
   }
 
-  /** Stores Upstox's own candles (history or intraday) beside the tick-built ones; a re-fetched candle replaces the stored one. */
+  /**
+   * Stores Upstox's own candles (history or intraday) beside the tick-built ones; a re-fetched candle replaces the
+   * stored one.
+   */
   recordOfficialCandles(instrumentKey: string, candles: readonly Candle[], fetchedAt: number): void {
     this.assertOpen();
     if (this.readonly)
       throw new LedgerError(`Ledger ${this.file} is open read-only; it cannot store candles.`, 'usage');
     const put = this.db.prepare(
-      'INSERT OR REPLACE INTO official_candles (instrument_key, ts, open, high, low, close, volume, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO official_candles (instrument_key, ts, open, high, ' +
+        'low, close, volume, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction(() => {
       for (const c of candles) put.run(instrumentKey, c.ts, c.open, c.high, c.low, c.close, c.volume, fetchedAt);
@@ -355,7 +367,9 @@ export class Ledger {
   candleKeys(fromTs: number, toTs: number): string[] {
     return this.db
       .prepare(
-        'SELECT instrument_key FROM candles WHERE ts BETWEEN @a AND @b UNION SELECT instrument_key FROM official_candles WHERE ts BETWEEN @a AND @b ORDER BY 1',
+        'SELECT instrument_key FROM candles WHERE ts BETWEEN @a AND @b UNION ' +
+          'SELECT instrument_key FROM official_candles WHERE ts BETWEEN @a AND @b ' +
+          'ORDER BY 1',
       )
       .pluck()
       .all({ a: fromTs, b: toTs }) as string[];
@@ -444,7 +458,9 @@ export class Ledger {
   maxTradeId(): number | null {
     const id = this.db
       .prepare(
-        'SELECT MAX(id) FROM (SELECT MAX(trade_id) AS id FROM trades UNION ALL SELECT MAX(trade_id) FROM positions UNION ALL SELECT MAX(trade_id) FROM orders)',
+        'SELECT MAX(id) FROM (SELECT MAX(trade_id) AS id FROM trades UNION ALL ' +
+          'SELECT MAX(trade_id) FROM positions UNION ALL SELECT MAX(trade_id) FROM ' +
+          'orders)',
       )
       .pluck()
       .get() as number | null;
@@ -501,7 +517,10 @@ export class Ledger {
     this.assertWritable();
     if (list.length === 0) return;
     const upsert = this.db.prepare(
-      'INSERT INTO mqtt_announced (topic, device_id, kind, announced_at) VALUES (?, ?, ?, ?) ON CONFLICT (topic) DO UPDATE SET device_id = excluded.device_id, kind = excluded.kind, announced_at = excluded.announced_at',
+      'INSERT INTO mqtt_announced (topic, device_id, kind, announced_at) VALUES ' +
+        '(?, ?, ?, ?) ON CONFLICT (topic) DO UPDATE SET device_id = ' +
+        'excluded.device_id, kind = excluded.kind, announced_at = ' +
+        'excluded.announced_at',
     );
     this.db.transaction(() => {
       for (const a of list) upsert.run(a.topic, a.deviceId, a.kind, a.announcedAt);

@@ -187,7 +187,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 4,
     description:
-      'strategies: each trade and open position records its strategy and parameters; signals carry the strategy and its readings as JSON',
+      'strategies: each trade and open position records its strategy and ' +
+      'parameters; signals carry the strategy and its readings as JSON',
     sql: `
       -- The strategy (strategies.md) and every parameter, as canonical JSON, with its SHA-256 (a run's
       -- identity). Trades before this migration were all V25's; their parameters were not recorded.

@@ -36,7 +36,9 @@ export function boxHosts(
   return names;
 }
 
-/** Answers whether a Host header names this box; the interface list is read again when a host is not in it (DHCP moves). */
+/**
+ * Answers whether a Host header names this box; the interface list is read again when a host is not in it (DHCP moves).
+ */
 export class HostAllowList {
   private known: Set<string>;
   private readAt = 0;

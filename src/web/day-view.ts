@@ -1,7 +1,8 @@
 /**
  * What the page draws for one trading day, in one JSON shape for the live box (`/api/day/D`) and
  * the offline HTML export: the index candles with the chosen strategy's readings as the engine computes
- * them (EMA / MACD histogram / CHOP for V25), the day's CE and PE candles, the trades (exactly `niftybox report --json`'s shape) and the
+ * them (EMA / MACD histogram / CHOP for V25), the day's CE and PE candles, the trades (exactly `niftybox report
+ * --json`'s shape) and the
  * open position's levels. Candle rows are compact arrays `[tsSeconds, open, high, low, close]`
  * (epoch seconds, UTC) so a six-month export stays small.
  */
@@ -82,7 +83,9 @@ export function strategyPlots(s: StrategyChoice): StrategyPlots {
   };
 }
 
-/** The strategy's drawn readings over a continuous candle history, one value per candle, as the engine computes them. */
+/**
+ * The strategy's drawn readings over a continuous candle history, one value per candle, as the engine computes them.
+ */
 export function indicatorSeries(candles: readonly Candle[], s: StrategyChoice): Record<string, number | null>[] {
   const run = s.strategy.create(s.params);
   const names = s.strategy.plots.map((p) => p.reading);

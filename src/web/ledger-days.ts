@@ -16,7 +16,10 @@ import {
   type PositionLevels,
 } from './day-view.js';
 
-/** Index candles before the day that warm the indicators (EMA200 is ~2.7 days of candles; EMA26 + signal converge well within this). */
+/**
+ * Index candles before the day that warm the indicators (EMA200 is ~2.7 days of candles; EMA26 + signal converge well
+ * within this).
+ */
 const WARMUP_MS = 10 * DAY_MS;
 
 export interface LiveDayExtras {

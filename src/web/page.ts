@@ -20,7 +20,9 @@ export function readClientBundle(): string {
     return readFileSync(CLIENT_BUNDLE, 'utf8');
   } catch (err) {
     throw new Error(
-      `the page's script ${CLIENT_BUNDLE} is missing (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): run "npm run build"`,
+      `the page's script ${CLIENT_BUNDLE} is missing ` +
+        `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): run ` +
+        `"npm run build"`,
     );
   }
 }
@@ -78,5 +80,8 @@ export function pageHtml(o: ShellOptions): string {
   if (!o.inline) return `${head}<script src="/app.js"></script></body></html>`;
   const data = JSON.stringify(o.inline.data).replace(/</g, '\\u003c');
   const script = o.inline.script.replace(/<\/(script)/gi, '<\\/$1');
-  return `${head}<script id="niftybox-data" type="application/json">${data}</script><script>${script}</script></body></html>`;
+  return (
+    `${head}<script id="niftybox-data" ` +
+    `type="application/json">${data}</script><script>${script}</script></body></html>`
+  );
 }

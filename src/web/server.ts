@@ -97,7 +97,8 @@ export class WebServer implements Output {
     this.rules = new TradeRules(o.strategy.params);
     const clock = o.clock ?? realClock;
     this.hosts = new HostAllowList(o.config.hosts, () => clock.now());
-    readClientBundle(); // a missing bundle fails at start; each /app.js reads it again (not kept: ~0.4 MB of a box's heap)
+    // a missing bundle fails at start; each /app.js reads it again (not kept: ~0.4 MB of a box's heap)
+    readClientBundle();
     this.server = createServer((req, res) => {
       try {
         this.handle(req, res);
@@ -122,7 +123,8 @@ export class WebServer implements Output {
     } catch (err) {
       w.ledger.close();
       throw new Error(
-        `the page could not listen on ${o.config.bind}:${o.config.port} (${(err as Error).message}); set web.port to a free port, 0 for any`,
+        `the page could not listen on ${o.config.bind}:${o.config.port} ` +
+          `(${(err as Error).message}); set web.port to a free port, 0 for any`,
       );
     }
     const port = (w.server.address() as AddressInfo).port;
@@ -230,7 +232,10 @@ export class WebServer implements Output {
     if (path === '/login') {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(
-        `<!doctype html><meta charset="utf-8"><title>niftybox login</title><body style="font-family:sans-serif;max-width:40em;margin:3em auto"><h1>No login needed</h1><p>The box's Upstox token works. This page offers a login when the token expires. <a href="/">Back to the page</a>.</p>`,
+        `<!doctype html><meta charset="utf-8"><title>niftybox login</title><body ` +
+          `style="font-family:sans-serif;max-width:40em;margin:3em auto"><h1>No ` +
+          `login needed</h1><p>The box's Upstox token works. This page offers a ` +
+          `login when the token expires. <a href="/">Back to the page</a>.</p>`,
       );
       return;
     }
@@ -295,7 +300,8 @@ export class WebServer implements Output {
       if (!this.o.config.allowRemoteResume)
         return json(res, 403, {
           error:
-            'resume from the page is disabled (web.allowRemoteResume is false): hold the button 3 s or run "niftybox resume" on the box',
+            'resume from the page is disabled (web.allowRemoteResume is false): hold ' +
+            'the button 3 s or run "niftybox resume" on the box',
         });
       this.o.control.resume('web');
       return json(res, 200, this.stateJson(this.o.state()));
@@ -381,7 +387,8 @@ export class WebServer implements Output {
         calendar: this.o.calendar,
         official: (k) => official(k, day),
       });
-      if (this.o.state().ts > session.closeTs + 3_600_000) this.reconciled.set(day, check); // only a finished day's answer is final
+      // only a finished day's answer is final
+      if (this.o.state().ts > session.closeTs + 3_600_000) this.reconciled.set(day, check);
       json(res, 200, { available: true, ...check });
     } catch (err) {
       json(res, 200, { available: false, why: (err as Error).message });

@@ -67,37 +67,41 @@ describe('bounded memory and tables for weeks of uptime', () => {
     expect(got.at(-1)).toBe(4999);
   });
 
-  it('ledger retention: candles older than retention.candleDays (default 400: over a year) and alerts older than alertDays go', () => {
-    setLogSink(() => undefined);
-    const log = createLogger();
-    const dir = mkdtempSync(join(tmpdir(), 'nbx-ret-'));
-    const ledger = Ledger.open(join(dir, 'l.db'), { log });
-    const now = Date.parse('2026-12-01T06:00:00Z');
-    const events: EngineEvent[] = [];
-    for (const age of [10, 200, 364, 399, 401, 800]) {
-      events.push({
-        type: 'candle',
-        ts: now - age * DAY,
-        instrumentKey: 'NSE_INDEX|Nifty 50',
-        candle: candle(now - age * DAY),
-      });
-      events.push({ type: 'alert', ts: now - age * DAY, level: 'info', code: 'MQTT', message: `age ${age}` });
-    }
-    ledger.commit(events, null);
-    const config = parseConfig({ db: join(dir, 'l.db'), stateDir: dir }, {});
-    expect(config.retention.candleDays).toBeGreaterThanOrEqual(365);
-    pruneLedger(ledger, config, now, log);
-    const ages = ledger.candles('NSE_INDEX|Nifty 50', 0, now).map((c) => Math.round((now - c.ts) / DAY));
-    expect(ages).toEqual([399, 364, 200, 10]);
-    expect(ledger.alerts(100).map((a) => a.message)).toEqual(['age 10']);
-    pruneLedger(
-      ledger,
-      parseConfig({ db: join(dir, 'l.db'), stateDir: dir, retention: { candleDays: 30, alertDays: 5 } }, {}),
-      now,
-      log,
-    );
-    expect(ledger.candles('NSE_INDEX|Nifty 50', 0, now)).toHaveLength(1);
-    expect(ledger.alerts(100)).toHaveLength(0);
-    ledger.close();
-  });
+  it(
+    'ledger retention: candles older than retention.candleDays (default 400: ' +
+      'over a year) and alerts older than alertDays go',
+    () => {
+      setLogSink(() => undefined);
+      const log = createLogger();
+      const dir = mkdtempSync(join(tmpdir(), 'nbx-ret-'));
+      const ledger = Ledger.open(join(dir, 'l.db'), { log });
+      const now = Date.parse('2026-12-01T06:00:00Z');
+      const events: EngineEvent[] = [];
+      for (const age of [10, 200, 364, 399, 401, 800]) {
+        events.push({
+          type: 'candle',
+          ts: now - age * DAY,
+          instrumentKey: 'NSE_INDEX|Nifty 50',
+          candle: candle(now - age * DAY),
+        });
+        events.push({ type: 'alert', ts: now - age * DAY, level: 'info', code: 'MQTT', message: `age ${age}` });
+      }
+      ledger.commit(events, null);
+      const config = parseConfig({ db: join(dir, 'l.db'), stateDir: dir }, {});
+      expect(config.retention.candleDays).toBeGreaterThanOrEqual(365);
+      pruneLedger(ledger, config, now, log);
+      const ages = ledger.candles('NSE_INDEX|Nifty 50', 0, now).map((c) => Math.round((now - c.ts) / DAY));
+      expect(ages).toEqual([399, 364, 200, 10]);
+      expect(ledger.alerts(100).map((a) => a.message)).toEqual(['age 10']);
+      pruneLedger(
+        ledger,
+        parseConfig({ db: join(dir, 'l.db'), stateDir: dir, retention: { candleDays: 30, alertDays: 5 } }, {}),
+        now,
+        log,
+      );
+      expect(ledger.candles('NSE_INDEX|Nifty 50', 0, now)).toHaveLength(1);
+      expect(ledger.alerts(100)).toHaveLength(0);
+      ledger.close();
+    },
+  );
 });

@@ -19,72 +19,76 @@ function setup() {
 }
 
 describe('app components', () => {
-  it('an exception in one component (listener, timer, async handler, start) is caught and logged once; the others carry on', async () => {
-    const { lines, clock, bus, components } = setup();
-    const feed = new FakeFeed();
-    const seen: string[] = [];
-    const broken: Component = {
-      name: 'broken',
-      start(ctx) {
-        ctx.on('jumped', () => {
-          throw new Error('listener boom');
-        });
-        ctx.own(
-          feed.on(
-            'tick',
-            ctx.guard(() => Promise.reject(new Error('async boom'))),
-          ),
-        );
-        ctx.every(1_000, () => {
-          throw new Error('timer boom');
-        });
-      },
-    };
-    const failsToStart: Component = {
-      name: 'fails-to-start',
-      start: () => Promise.reject(new Error('start boom')),
-    };
-    const healthy: Component = {
-      name: 'healthy',
-      start(ctx) {
-        ctx.on('jumped', (ts) => seen.push(`jumped ${ts}`));
-        ctx.own(
-          feed.on(
-            'tick',
-            ctx.guard((n: number) => seen.push(`tick ${n}`)),
-          ),
-        );
-        ctx.every(1_000, () => seen.push(`timer ${clock.now()}`));
-      },
-    };
-    await components.start([broken, failsToStart, healthy]);
-    for (let i = 0; i < 3; i++) {
-      bus.emit('jumped', i);
-      feed.send(i);
-    }
-    clock.advance(3_000);
-    await new Promise((r) => setTimeout(r, 0)); // the rejected promises settle
-    expect(seen).toEqual([
-      'jumped 0',
-      'tick 0',
-      'jumped 1',
-      'tick 1',
-      'jumped 2',
-      'tick 2',
-      'timer 1000',
-      'timer 2000',
-      'timer 3000',
-    ]);
-    const failures = lines.filter((l) => l.msg === 'component failed; the others carry on');
-    expect(failures.map((l) => [l.component, l.error]).sort()).toEqual([
-      ['broken', 'async boom'],
-      ['broken', 'listener boom'],
-      ['broken', 'timer boom'],
-      ['fails-to-start', 'start boom'],
-    ]); // three times each, logged once each
-    expect(failures.every((l) => l.level === 'error')).toBe(true);
-    await components.stop();
-  });
+  it(
+    'an exception in one component (listener, timer, async handler, start) is ' +
+      'caught and logged once; the others carry on',
+    async () => {
+      const { lines, clock, bus, components } = setup();
+      const feed = new FakeFeed();
+      const seen: string[] = [];
+      const broken: Component = {
+        name: 'broken',
+        start(ctx) {
+          ctx.on('jumped', () => {
+            throw new Error('listener boom');
+          });
+          ctx.own(
+            feed.on(
+              'tick',
+              ctx.guard(() => Promise.reject(new Error('async boom'))),
+            ),
+          );
+          ctx.every(1_000, () => {
+            throw new Error('timer boom');
+          });
+        },
+      };
+      const failsToStart: Component = {
+        name: 'fails-to-start',
+        start: () => Promise.reject(new Error('start boom')),
+      };
+      const healthy: Component = {
+        name: 'healthy',
+        start(ctx) {
+          ctx.on('jumped', (ts) => seen.push(`jumped ${ts}`));
+          ctx.own(
+            feed.on(
+              'tick',
+              ctx.guard((n: number) => seen.push(`tick ${n}`)),
+            ),
+          );
+          ctx.every(1_000, () => seen.push(`timer ${clock.now()}`));
+        },
+      };
+      await components.start([broken, failsToStart, healthy]);
+      for (let i = 0; i < 3; i++) {
+        bus.emit('jumped', i);
+        feed.send(i);
+      }
+      clock.advance(3_000);
+      await new Promise((r) => setTimeout(r, 0)); // the rejected promises settle
+      expect(seen).toEqual([
+        'jumped 0',
+        'tick 0',
+        'jumped 1',
+        'tick 1',
+        'jumped 2',
+        'tick 2',
+        'timer 1000',
+        'timer 2000',
+        'timer 3000',
+      ]);
+      const failures = lines.filter((l) => l.msg === 'component failed; the others carry on');
+      expect(failures.map((l) => [l.component, l.error]).sort()).toEqual([
+        ['broken', 'async boom'],
+        ['broken', 'listener boom'],
+        ['broken', 'timer boom'],
+        ['fails-to-start', 'start boom'],
+      ]); // three times each, logged once each
+      expect(failures.every((l) => l.level === 'error')).toBe(true);
+      await components.stop();
+    },
+  );
 
   it('stop() removes every listener and cancels every timer the components took', async () => {
     const { clock, bus, components } = setup();

@@ -87,32 +87,36 @@ async function server(opts: { state?: () => ReturnType<typeof sampleState> } = {
 }
 
 describe('the control socket', () => {
-  it('answers null, arrays, numbers, unknown commands and bad reasons with an error line and keeps the connection; then status works on it', async () => {
-    const { client, control } = await server();
-    const c = client();
-    for (const bad of [
-      'null',
-      '[]',
-      '[{"cmd":"halt"}]',
-      '42',
-      '"status"',
-      '{"cmd":null}',
-      '{"cmd":["halt"]}',
-      '{"cmd":"explode"}',
-      '{"cmd":"halt","reason":{"x":1}}',
-      '{',
-      '\u0000\u0001\u00ff',
-    ]) {
-      c.write(`${bad}\n`);
-      const r = await c.line();
-      expect(r, bad).toMatchObject({ ok: false });
-      expect(r!.error, bad).toMatch(/JSON|unknown command|reason must be a string/);
-    }
-    c.write('{"cmd":"status"}\n');
-    expect(await c.line()).toMatchObject({ ok: true, state: { deviceId: 'testbox' } });
-    expect(control.halts).toEqual([]);
-    expect(control.resumes).toEqual([]);
-  });
+  it(
+    'answers null, arrays, numbers, unknown commands and bad reasons with an ' +
+      'error line and keeps the connection; then status works on it',
+    async () => {
+      const { client, control } = await server();
+      const c = client();
+      for (const bad of [
+        'null',
+        '[]',
+        '[{"cmd":"halt"}]',
+        '42',
+        '"status"',
+        '{"cmd":null}',
+        '{"cmd":["halt"]}',
+        '{"cmd":"explode"}',
+        '{"cmd":"halt","reason":{"x":1}}',
+        '{',
+        '\u0000\u0001\u00ff',
+      ]) {
+        c.write(`${bad}\n`);
+        const r = await c.line();
+        expect(r, bad).toMatchObject({ ok: false });
+        expect(r!.error, bad).toMatch(/JSON|unknown command|reason must be a string/);
+      }
+      c.write('{"cmd":"status"}\n');
+      expect(await c.line()).toMatchObject({ ok: true, state: { deviceId: 'testbox' } });
+      expect(control.halts).toEqual([]);
+      expect(control.resumes).toEqual([]);
+    },
+  );
 
   it('deep nesting is an error line, not a crash', async () => {
     const { client } = await server();
@@ -126,20 +130,24 @@ describe('the control socket', () => {
     expect(await c.line()).toMatchObject({ ok: true });
   });
 
-  it('a line over the cap, with or without its newline, gets an error and the connection is closed; others are unaffected', async () => {
-    const { client } = await server();
-    const other = client();
-    const big = client();
-    big.write(Buffer.alloc(MAX_REQUEST_BYTES * 4, 0x61)); // no newline at all
-    expect(await big.line()).toMatchObject({ ok: false, error: expect.stringMatching(/too large/) });
-    await big.closedByBox();
-    const big2 = client();
-    big2.write(`{"cmd":"status","reason":"${'x'.repeat(MAX_REQUEST_BYTES)}"}\n`);
-    expect(await big2.line()).toMatchObject({ ok: false, error: expect.stringMatching(/too large/) });
-    await big2.closedByBox();
-    other.write('{"cmd":"status"}\n');
-    expect(await other.line()).toMatchObject({ ok: true });
-  });
+  it(
+    'a line over the cap, with or without its newline, gets an error and the ' +
+      'connection is closed; others are unaffected',
+    async () => {
+      const { client } = await server();
+      const other = client();
+      const big = client();
+      big.write(Buffer.alloc(MAX_REQUEST_BYTES * 4, 0x61)); // no newline at all
+      expect(await big.line()).toMatchObject({ ok: false, error: expect.stringMatching(/too large/) });
+      await big.closedByBox();
+      const big2 = client();
+      big2.write(`{"cmd":"status","reason":"${'x'.repeat(MAX_REQUEST_BYTES)}"}\n`);
+      expect(await big2.line()).toMatchObject({ ok: false, error: expect.stringMatching(/too large/) });
+      await big2.closedByBox();
+      other.write('{"cmd":"status"}\n');
+      expect(await other.line()).toMatchObject({ ok: true });
+    },
+  );
 
   it('a connection idle for 30 s on the Clock is closed; one that keeps talking is not', async () => {
     const { client, clock } = await server();
@@ -217,7 +225,8 @@ const REPLAY = `${indexCsv},${optionsCsv}`;
 describe.skipIf(!hasSharedData)(
   `the control socket under fuzz${hasSharedData ? '' : ` (${noSharedDataReason})`}`,
   () => {
-    it('10,000 random and malformed lines (seeded): the box answers each, keeps trading the backtest trades and answers status', async () => {
+    it('10,000 random and malformed lines (seeded): the box answers each, keeps ' +
+      'trading the backtest trades and answers status', async () => {
       const db = join(tmp(), 'fuzz.db');
       const child: ChildProcess = spawn(
         process.execPath,

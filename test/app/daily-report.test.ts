@@ -56,7 +56,8 @@ describe('daily report', () => {
   it("lists the day's charges by kind, summing to the charges to the paisa", async () => {
     setLogSink(() => undefined);
     const ledger = Ledger.open(join(mkdtempSync(join(tmpdir(), 'niftybox-dr-')), 'l.db'), { log: createLogger() });
-    const trade = closedTrade(1); // brokerage 40, STT 8.7787, exchange 7.6011, SEBI 0.0164, stamp 0.228, GST 5.2132: ₹61.84
+    // brokerage 40, STT 8.7787, exchange 7.6011, SEBI 0.0164, stamp 0.228, GST 5.2132: ₹61.84
+    const trade = closedTrade(1);
     ledger.commit([{ type: 'exit', ts: trade.exitTime, trade }], null);
     const lines = (
       await dailyReportText({

@@ -11,7 +11,8 @@ import { repoRoot } from '../support/shared-data.js';
 const tmp = () => mkdtempSync(join(tmpdir(), 'niftybox-demo-'));
 
 describe('npm start (the demo)', () => {
-  it('runs a simulated session end to end through the real client, prints trades and the report, exits 0 by itself', () => {
+  it('runs a simulated session end to end through the real client, prints ' +
+    'trades and the report, exits 0 by itself', () => {
     const dir = tmp();
     const png = join(dir, 'oled.png');
     // The day pinned (the demo would simulate today's); the market waits for the box, so a busy machine takes longer.

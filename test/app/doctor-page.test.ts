@@ -32,19 +32,23 @@ describe('doctor and the page password', () => {
     );
   });
 
-  it("passes with web.password, with NIFTYBOX_WEB_PASSWORD (the installer's secrets.env), on loopback only, or with the page off", () => {
-    expect(doctor('web:\n  password: s3cret\n')).toMatchObject({
-      ok: true,
-      detail: expect.stringMatching(/needs its password/),
-    });
-    expect(doctor('', { NIFTYBOX_WEB_PASSWORD: 'from-secrets-env' })).toMatchObject({
-      ok: true,
-      detail: expect.stringMatching(/needs its password/),
-    });
-    expect(doctor('web:\n  bind: 127.0.0.1\n')).toMatchObject({
-      ok: true,
-      detail: expect.stringMatching(/only on this machine/),
-    });
-    expect(doctor('web:\n  enabled: false\n')).toMatchObject({ ok: true });
-  });
+  it(
+    "passes with web.password, with NIFTYBOX_WEB_PASSWORD (the installer's " +
+      'secrets.env), on loopback only, or with the page off',
+    () => {
+      expect(doctor('web:\n  password: s3cret\n')).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(/needs its password/),
+      });
+      expect(doctor('', { NIFTYBOX_WEB_PASSWORD: 'from-secrets-env' })).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(/needs its password/),
+      });
+      expect(doctor('web:\n  bind: 127.0.0.1\n')).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(/only on this machine/),
+      });
+      expect(doctor('web:\n  enabled: false\n')).toMatchObject({ ok: true });
+    },
+  );
 });

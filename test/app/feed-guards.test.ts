@@ -15,7 +15,8 @@ import { rejectToken, silence } from '../../src/sim/fake-behaviours.js';
 import { driveClock } from '../support/drive-clock.js';
 
 describe('feed guards against the misbehaving fake exchange (real client, virtual clock)', () => {
-  it('a silent feed raises STALE_FEED, blocks entries while it lasts, reconnects; a dead token raises TOKEN_EXPIRED without a reconnect storm', async () => {
+  it('a silent feed raises STALE_FEED, blocks entries while it lasts, ' +
+    'reconnects; a dead token raises TOKEN_EXPIRED without a reconnect storm', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'niftybox-guards-'));
     setLogSink(() => undefined);
     // Everything runs on a clock the test advances: the exchange, the feed client's silence watchdog and
@@ -52,7 +53,8 @@ describe('feed guards against the misbehaving fake exchange (real client, virtua
 
     demo.exchange.use(silence());
     const silentFrom = clock.now();
-    await drive.until(() => alarms().includes('STALE_FEED'), at('10:05'), { expectFrames: false }); // > 60 s of market silence
+    // > 60 s of market silence
+    await drive.until(() => alarms().includes('STALE_FEED'), at('10:05'), { expectFrames: false });
     expect(clock.now() - silentFrom).toBeGreaterThanOrEqual(60_000);
     demo.exchange.behave();
     const silentTo = clock.now();
@@ -60,7 +62,8 @@ describe('feed guards against the misbehaving fake exchange (real client, virtua
     expect(alarms()).not.toContain('STALE_FEED');
 
     await drive.to(at('11:15'));
-    await drive.caughtUp(() => (app.loop.status.lastTickTs ?? 0) >= at('11:14:30')); // the ticks up to now have reached the engine
+    // the ticks up to now have reached the engine
+    await drive.caughtUp(() => (app.loop.status.lastTickTs ?? 0) >= at('11:14:30'));
     const handshakesBefore = demo.exchange.stats.feedHandshakes;
     demo.exchange.use(rejectToken());
     await drive.until(() => alarms().includes('TOKEN_EXPIRED'), at('11:20'), { expectFrames: false });

@@ -83,7 +83,8 @@ describe('a mid-session start whose feed never opens', () => {
     expect(ALERTS.FEED_DOWN.oled).toBe('takeover');
     expect(ALERTS.FEED_DOWN.haBinarySensor).toBe('feed_connected');
     expect(ALERTS.STALE_FEED.buzzer).toBe('alarm');
-    expect(states.at(-1)!.alarms.map((a) => a.code)).toEqual(expect.arrayContaining(['FEED_DOWN', 'STALE_FEED'])); // what MQTT and the page were given
+    // what MQTT and the page were given
+    expect(states.at(-1)!.alarms.map((a) => a.code)).toEqual(expect.arrayContaining(['FEED_DOWN', 'STALE_FEED']));
     expect(events.some((e) => e.type === 'alert' && e.code === 'FEED_DOWN')).toBe(true);
 
     await drive.to(at('11:30')); // an hour of market without a feed: no entries (there is nothing to enter on)

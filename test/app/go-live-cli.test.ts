@@ -140,7 +140,8 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
     await fake?.close();
   });
 
-  it('login --token → run (no --demo) trades live → status says live → halt → doctor --json names the same files', async () => {
+  it('login --token → run (no --demo) trades live → status says live → halt → ' +
+    'doctor --json names the same files', async () => {
     const box = await freshBox(fake.apiBaseUrl);
     const login = await cli(['login', '--token', GOOD_TOKEN], { env: box.env });
     expect(login.code, login.stderr).toBe(0);
@@ -200,7 +201,8 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
     }
   }, 300_000);
 
-  it('without any token, run says it runs the demo, naming what it looked for and where; the demo keeps its own ledger and device id', async () => {
+  it('without any token, run says it runs the demo, naming what it looked for ' +
+    'and where; the demo keeps its own ledger and device id', async () => {
     const box = await freshBox(fake.apiBaseUrl);
     const run = spawnRun(box, ['--session-seconds', '15', '--sessions', '1', '--day', DAY], null);
     const exited = new Promise<number | null>((r) => run.child.once('exit', r));
@@ -215,13 +217,15 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
       run.out,
     );
     expect(state.mode).toBe('demo');
-    expect(state.deviceId).toBe(`${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-demo`); // not the live box's id (nor its MQTT client id)
+    // not the live box's id (nor its MQTT client id)
+    expect(state.deviceId).toBe(`${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-demo`);
     const code = await exited;
     const out = run.out();
     expect(code, out).toBe(0);
     const tokenFile = join(box.dir, 'state', 'upstox-token.json');
     expect(out).toContain(
-      `No Upstox credentials: looked for upstox.token in ${box.config}, NIFTYBOX_UPSTOX_TOKEN, the token file ${tokenFile}`,
+      `No Upstox credentials: looked for upstox.token in ${box.config}, ` +
+        `NIFTYBOX_UPSTOX_TOKEN, the token file ${tokenFile}`,
     );
     expect(out).toContain('running the demo against the simulated exchange');
     expect(out).toContain(`niftybox demo: ledger ${join(box.dir, 'state', 'demo.db')}`);
@@ -239,7 +243,8 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
     expect(next! > day!, again.out()).toBe(true);
   }, 120_000);
 
-  it("a token Upstox rejects: login refuses it with Upstox's message and stores nothing; at boot run names the file and the fix", async () => {
+  it("a token Upstox rejects: login refuses it with Upstox's message and " +
+    'stores nothing; at boot run names the file and the fix', async () => {
     const box = await freshBox(fake.apiBaseUrl);
     const bad = jwt({ sub: 'FAKE01', exp: TOKEN_EXP });
     const login = await cli(['login', '--token', bad], { env: box.env });
@@ -271,7 +276,9 @@ describe.skipIf(!haveFaketime)('go live as installed, through the CLI only', () 
     try {
       await until(() => run.out().includes('Upstox rejected the token'), 30_000, 'the boot message', run.out);
       expect(run.out()).toContain(
-        `niftybox run: Upstox rejected the token from ${tokenFile}: Invalid token used to access API (401 UDAPI100050); no new entries until you log in again with "niftybox login --token <new token>".`,
+        `niftybox run: Upstox rejected the token from ${tokenFile}: Invalid token ` +
+          `used to access API (401 UDAPI100050); no new entries until you log in ` +
+          `again with "niftybox login --token <new token>".`,
       );
       const status = await until(
         async () => {

@@ -79,12 +79,15 @@ describe('Greeks of the held option, both sources', () => {
     const f = (x: number, d = 3) => x.toFixed(d).padStart(8);
     console.log(
       [
-        'time  contract                    IV feed/B76      delta feed/B76    gamma feed/B76        theta feed/B76    vega feed/B76',
+        'time  contract                    IV feed/B76      delta feed/B76    ' +
+          'gamma feed/B76        theta feed/B76    vega feed/B76',
       ]
         .concat(
           rows.map(
             (r) =>
-              `${r.time} ${r.symbol.padEnd(26)} ${f(r.feed.iv!, 2)} ${f(r.model.iv!, 2)} ${f(r.feed.delta!)} ${f(r.model.delta!)} ${f(r.feed.gamma!, 5)} ${f(r.model.gamma!, 5)} ${f(r.feed.theta!, 2)} ${f(r.model.theta!, 2)} ${f(r.feed.vega!, 2)} ${f(r.model.vega!, 2)}`,
+              `${r.time} ${r.symbol.padEnd(26)} ${f(r.feed.iv!, 2)} ${f(r.model.iv!, 2)} ` +
+              `${f(r.feed.delta!)} ${f(r.model.delta!)} ${f(r.feed.gamma!, 5)} ${f(r.model.gamma!, 5)} ` +
+              `${f(r.feed.theta!, 2)} ${f(r.model.theta!, 2)} ${f(r.feed.vega!, 2)} ${f(r.model.vega!, 2)}`,
           ),
         )
         .join('\n'),

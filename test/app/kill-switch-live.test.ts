@@ -13,7 +13,8 @@ async function session(required: boolean) {
   FakeGpio.reset();
   FakeGpio.failing.set(529, 'EINVAL'); // BCM17: the kill switch pin cannot be opened
   const d = await liveDay('2025-11-28', '12:21:30');
-  // The device's timers (the screen's page cycle among them) run on the test's clock: its default 5 s pages turn as the day is advanced.
+  // The device's timers (the screen's page cycle among them) run on the test's clock: its default 5 s pages turn as the
+  // day is advanced.
   const config = testConfig(d.dir, d.fake, { device: { display: { kind: 'none' }, button: { required }, buzzer: {} } });
   let device: Device | null = null;
   const app = await d.start(config, [
@@ -37,7 +38,8 @@ async function session(required: boolean) {
 describe.skipIf(!hasSharedData)(
   `a kill switch that cannot be opened, live on a recorded day${hasSharedData ? '' : ` (${noSharedDataReason})`}`,
   () => {
-    it('required (default): no entries, the NO BUTTON alarm on the screen and the alarm pattern on the buzzer; halt by CLI/MQTT still works', async () => {
+    it('required (default): no entries, the NO BUTTON alarm on the screen and ' +
+      'the alarm pattern on the buzzer; halt by CLI/MQTT still works', async () => {
       const { d, app, device } = await session(true);
       try {
         await d.advanceUntil(
@@ -66,7 +68,8 @@ describe.skipIf(!hasSharedData)(
       }
     }, 120_000);
 
-    it('device.button.required: false: trades as the backtest, and state, status and the screen say "no kill switch"', async () => {
+    it('device.button.required: false: trades as the backtest, and state, status ' +
+      'and the screen say "no kill switch"', async () => {
       const { d, app, device, config } = await session(false);
       try {
         await d.advanceUntil(

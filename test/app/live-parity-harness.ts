@@ -33,7 +33,10 @@ import { hasSharedData, indexCsv, optionsCsv } from '../support/shared-data.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Virtual ms per step of the clock (also the most a tick's exchange time may lag the clock: the skew limit is twice this). */
+/**
+ * Virtual ms per step of the clock (also the most a tick's exchange time may lag the clock: the skew limit is twice
+ * this).
+ */
 const STEP_MS = 20_000;
 /** Virtual ms between the candle clock's and the scheduler's turns: 250 ms, as live. */
 const POLL_MS = 250;
@@ -61,7 +64,10 @@ async function poll(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-/** Polls (real time, the clock standing) until `cond` holds; throws after `timeoutMs`. For real-time work only (REST, a restart): market time moves through `until` / `advanceUntil`. */
+/**
+ * Polls (real time, the clock standing) until `cond` holds; throws after `timeoutMs`. For real-time work only (REST, a
+ * restart): market time moves through `until` / `advanceUntil`.
+ */
 export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
@@ -108,7 +114,10 @@ export interface LiveDay {
   log: Logger;
   logs: string[];
   at(hhmmss: string): number;
-  /** Starts the appliance (a fresh process would: new source, new engine, same ledger) and waits (real time, bounded) for its feed to connect. */
+  /**
+   * Starts the appliance (a fresh process would: new source, new engine, same ledger) and waits (real time, bounded)
+   * for its feed to connect.
+   */
   start(config?: Config, outputs?: ApplianceOptions['outputs']): Promise<RunningAppliance>;
   /** Advances the virtual clock to `ts` in steps, the appliance catching up after each. */
   until(ts: number, o?: DriveOptions): Promise<void>;
@@ -141,23 +150,34 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
   });
   const dir = mkdtempSync(join(tmpdir(), `niftybox-live-${day}-`));
   const apps: RunningAppliance[] = [];
-  /** The running appliance's feed client and engine, and the exchange time of the last live tick its feed client received. */
+  /**
+   * The running appliance's feed client and engine, and the exchange time of the last live tick its feed client
+   * received.
+   */
   let live: { stream: MarketDataStream; app: RunningAppliance | null; lastReceivedTs: number | null } | null = null;
 
-  /** Every instrument the feed client subscribed has reached the exchange (the day's pair is asked for on the first index tick). */
+  /**
+   * Every instrument the feed client subscribed has reached the exchange (the day's pair is asked for on the first
+   * index tick).
+   */
   const subscribed = (stream: MarketDataStream) => {
     const asked = new Set(
       fake.stats.subscriptionRequests.filter((r) => r.method === 'sub').flatMap((r) => r.instrumentKeys),
     );
     return [...stream.subscriptions.keys()].every((k) => asked.has(k));
   };
-  /** Whether the exchange has market data to send for (from, to]: the feed is up, not silenced, and the index traded. */
+  /**
+   * Whether the exchange has market data to send for (from, to]: the feed is up, not silenced, and the index traded.
+   */
   const framesDue = (from: number, to: number) =>
     fake.connections > 0 &&
     !fake.behaviours.some((b) => b.onFrameOut) &&
     source.trades(source.indexKey, from, to).length > 0;
 
-  /** One step of virtual time, then the appliance catches up: the exchange sent it, the feed client received it, the engine has it. */
+  /**
+   * One step of virtual time, then the appliance catches up: the exchange sent it, the feed client received it, the
+   * engine has it.
+   */
   async function step(to: number): Promise<void> {
     const from = clock.now();
     const sent = fake.stats.framesSent;
@@ -170,7 +190,8 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
     );
     if (!live) return;
     const { stream } = live;
-    await poll(() => stream.stats.frames - received >= fake.stats.framesSent - sent, 2_000); // frames sent to a socket that then dropped never arrive: bounded
+    // frames sent to a socket that then dropped never arrive: bounded
+    await poll(() => stream.stats.frames - received >= fake.stats.framesSent - sent, 2_000);
     await poll(
       () =>
         live!.app === null ||
@@ -274,7 +295,8 @@ export function ledgerTrades(dir: string): ClosedTrade[] {
 
 const bucket = (ts: number) => ts - (ts % BUCKET_MS);
 const show = (t: ClosedTrade) =>
-  `${t.side} ${t.instrumentKey} ${istIso(t.entryTime)} @${t.entryPrice.toFixed(2)} → ${istIso(t.exitTime)} @${t.exitPrice.toFixed(2)} ${t.reason}`;
+  `${t.side} ${t.instrumentKey} ${istIso(t.entryTime)} @${t.entryPrice.toFixed(2)} ` +
+  `→ ${istIso(t.exitTime)} @${t.exitPrice.toFixed(2)} ${t.reason}`;
 
 /**
  * Live trades equal the backtest's trades entered in [fromTs, toTs): same contract, side, entry and exit

@@ -6,7 +6,8 @@ import { feedOutageUntil, silence } from '../../src/sim/fake-behaviours.js';
 describe.skipIf(!hasSharedData)(
   `live sessions on recorded days trade as the backtest${hasSharedData ? '' : ` (${noSharedDataReason})`}`,
   () => {
-    it('a start inside a candle (2025-11-28 12:21:30): the 12:20 candles are completed from Upstox; the PE trade and its stop match', async () => {
+    it('a start inside a candle (2025-11-28 12:21:30): the 12:20 candles are ' +
+      'completed from Upstox; the PE trade and its stop match', async () => {
       const d = await liveDay('2025-11-28', '12:21:30');
       try {
         const app = await d.start();
@@ -19,7 +20,8 @@ describe.skipIf(!hasSharedData)(
       }
     }, 120_000);
 
-    it("a start on a boundary (2025-10-29 10:25:00): the pair comes from the day's first index trade (26000, not the spot's 26050)", async () => {
+    it('a start on a boundary (2025-10-29 10:25:00): the pair comes from the ' +
+      "day's first index trade (26000, not the spot's 26050)", async () => {
       const d = await liveDay('2025-10-29', '10:25');
       try {
         const app = await d.start();
@@ -45,12 +47,14 @@ describe.skipIf(!hasSharedData)(
       }
     }, 120_000);
 
-    it("a reconnect inside a candle (2025-11-28, drop at 12:20:50 across the PE candle's low): the candle is repaired and the PE trade matches", async () => {
+    it('a reconnect inside a candle (2025-11-28, drop at 12:20:50 across the PE ' +
+      "candle's low): the candle is repaired and the PE trade matches", async () => {
       const d = await liveDay('2025-11-28', '12:00');
       try {
         const app = await d.start();
         await d.until(d.at('12:20:50'));
-        // the reconnect (the feed client's backoff, on the clock) stays inside the 12:20 candle but misses its low (12:21:00)
+        // the reconnect (the feed client's backoff, on the clock) stays inside the 12:20 candle but misses its low
+        // (12:21:00)
         d.fake.use(feedOutageUntil(d.at('12:21:15')));
         await d.until(d.at('12:21:15'), { stepMs: 1_000 });
         await d.advanceUntil(() => d.fake.connections > 0, d.at('12:24'), 'the feed to reconnect', { stepMs: 1_000 });
@@ -65,7 +69,8 @@ describe.skipIf(!hasSharedData)(
       }
     }, 120_000);
 
-    it("a feed stall longer than 5 minutes during a position, across its stop (2025-11-28 12:26–12:37): the SL exit is the backtest's", async () => {
+    it('a feed stall longer than 5 minutes during a position, across its stop ' +
+      "(2025-11-28 12:26–12:37): the SL exit is the backtest's", async () => {
       const d = await liveDay('2025-11-28', '12:00');
       try {
         const app = await d.start();

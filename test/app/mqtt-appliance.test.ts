@@ -59,7 +59,8 @@ describe.skipIf(skip)(`the appliance on a real Mosquitto${skip ? ` (${reason})` 
         .on('niftybox/box1/trade')
         .map((m) => JSON.parse(m.payload))
         .filter((t) => t.event === 'exit');
-    await sub.waitFor(() => exitsSeen().length >= ledger.length, 5_000, 'every trade exit'); // mosquitto_sub prints them a little later
+    // mosquitto_sub prints them a little later
+    await sub.waitFor(() => exitsSeen().length >= ledger.length, 5_000, 'every trade exit');
     const exits = exitsSeen();
     expect(exits.map((t) => t.tradeId)).toEqual(ledger.map((t) => t.id)); // each once, in order
     const state = JSON.parse((await readRetained(broker.port, 'niftybox/box1/state'))!);
@@ -106,7 +107,8 @@ describe.skipIf(skip)(`the appliance on a real Mosquitto${skip ? ` (${reason})` 
     expect(await readRetained(broker.port, 'niftybox/box1/availability')).toBe('offline');
   }, 60_000);
 
-  it('a 30 s broker outage mid-session leaves the trades unchanged; availability and state are back within 5 s of its return', async () => {
+  it('a 30 s broker outage mid-session leaves the trades unchanged; ' +
+    'availability and state are back within 5 s of its return', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'niftybox-mq-'));
     const [from, to] = ['2025-06-02', '2025-06-10'];
     const plain = runCli([

@@ -16,7 +16,8 @@ import { rejectToken } from '../../src/sim/fake-behaviours.js';
 import { sleep, until } from '../support/wait.js';
 
 describe('live mode: a dead OAuth token', () => {
-  it('raises TOKEN_EXPIRED with the login URL, serves the login page, and resumes the feed after a fresh login', async () => {
+  it('raises TOKEN_EXPIRED with the login URL, serves the login page, and ' +
+    'resumes the feed after a fresh login', async () => {
     const logs: string[] = [];
     setLogSink((l) => logs.push(l));
     const calendar = new MarketCalendar();

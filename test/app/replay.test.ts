@@ -81,7 +81,9 @@ describe.skipIf(!hasSharedData)(`niftybox run --replay${hasSharedData ? '' : ` (
     expect(ledger.summary.netPnl).toBe(backtest.summary.netPnl);
   });
 
-  it('with strategy: {name: confluence} in the config, over all shared data, records exactly the backtest --strategy confluence trades, each with its strategy', () => {
+  it('with strategy: {name: confluence} in the config, over all shared data, ' +
+    'records exactly the backtest --strategy confluence trades, each with its ' +
+    'strategy', () => {
     const dir = tmp();
     const db = join(dir, 'ledger.db');
     const config = join(dir, 'config.yaml');
@@ -115,7 +117,8 @@ describe.skipIf(!hasSharedData)(`niftybox run --replay${hasSharedData ? '' : ` (
     }
   }, 180_000);
 
-  it('killed with SIGKILL at ≥ 10 random moments and restarted each time, finishes with the uninterrupted run’s trades', async () => {
+  it('killed with SIGKILL at ≥ 10 random moments and restarted each time, ' +
+    'finishes with the uninterrupted run’s trades', async () => {
     const dir = tmp();
     const reference = join(dir, 'reference.db');
     const args = ['--replay', REPLAY, '--from', '2025-06-02', '--to', '2025-06-30'];
@@ -148,7 +151,8 @@ describe.skipIf(!hasSharedData)(`niftybox run --replay${hasSharedData ? '' : ` (
     expect(b.trades).toEqual(a.trades);
   }, 240_000);
 
-  it('halts through the control socket; the halt survives SIGKILL and a restart; resume re-arms; a second instance is refused', async () => {
+  it('halts through the control socket; the halt survives SIGKILL and a ' +
+    'restart; resume re-arms; a second instance is refused', async () => {
     const db = join(tmp(), 'halt.db');
     const args = ['--replay', REPLAY, '--from', '2025-06-02', '--to', '2025-06-06', '--speed', '2000', '--db', db];
     const first = spawnRun(args);

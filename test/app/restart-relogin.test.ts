@@ -14,7 +14,8 @@ import {
 import { rejectToken } from '../../src/sim/fake-behaviours.js';
 
 describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
-  it('a restart after a mid-day re-login resumes entries once the new token works (2025-11-04): TOKEN_EXPIRED is not restored from the checkpoint', async () => {
+  it('a restart after a mid-day re-login resumes entries once the new token ' +
+    'works (2025-11-04): TOKEN_EXPIRED is not restored from the checkpoint', async () => {
     const d = await liveDay('2025-11-04', '13:50');
     try {
       d.fake.use(rejectToken()); // the token died mid-day
@@ -48,7 +49,9 @@ describe.skipIf(!hasSharedData)(`guards are facts about now${hasSharedData ? '' 
     }
   }, 150_000);
 
-  it('a restart holding a position replays the candles it missed through the engine: the stop crossed while it was down exits as the backtest (2025-11-28)', async () => {
+  it('a restart holding a position replays the candles it missed through the ' +
+    'engine: the stop crossed while it was down exits as the backtest ' +
+    '(2025-11-28)', async () => {
     const d = await liveDay('2025-11-28', '12:00');
     try {
       const first = await d.start();

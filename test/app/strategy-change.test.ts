@@ -1,7 +1,8 @@
 /**
  * Changing strategy on a box, through the built CLI (`niftybox run --replay` as a subprocess with real
  * config files and a real ledger): killed while a V25 paper position is open and restarted with
- * `strategy: {name: ema-cross, …}` (other shared parameters too), the box manages that position to the exit an uninterrupted V25 run
+ * `strategy: {name: ema-cross, …}` (other shared parameters too), the box manages that position to the exit an
+ * uninterrupted V25 run
  * gives it (V25's exits: its TP1-only reversal, its lock) and records it as V25's; from flat, ema-cross
  * trades — the later days exactly as `backtest --strategy ema-cross`; `report` groups the two runs.
  */
@@ -81,10 +82,12 @@ describe.skipIf(!hasSharedData)(
       const v25 = join(dir, 'v25.yaml');
       const emaCross = join(dir, 'ema-cross.yaml');
       writeFileSync(v25, 'strategy:\n  name: v25\n');
-      // Other shared parameters too, so that exits under ema-cross's rules would differ from V25's: a looser lock, an earlier EOD.
+      // Other shared parameters too, so that exits under ema-cross's rules would differ from V25's: a looser lock, an
+      // earlier EOD.
       writeFileSync(
         emaCross,
-        'strategy:\n  name: ema-cross\n  fastPeriod: 5\n  lockPoints: {CE: 2, PE: 1}\n  entryEnd: "14:00"\n  eodExit: "14:30"\n',
+        'strategy:\n  name: ema-cross\n  fastPeriod: 5\n  lockPoints: {CE: 2, PE: ' +
+          '1}\n  entryEnd: "14:00"\n  eodExit: "14:30"\n',
       );
 
       const referenceDb = join(dir, 'reference.db');

@@ -75,25 +75,30 @@ describe('TradingLoop: persist first, then announce', () => {
     expect(exit.tradesOnDisk).toBe(1);
   });
 
-  it('disk full: the batch is held and not announced, entries are blocked, the position still exits; all is written and announced once the disk recovers', () => {
-    const { loop, ledger, engine, heard } = setup();
-    const realCommit = ledger.commit.bind(ledger);
-    let failing = true;
-    ledger.commit = (events, cp) => {
-      if (failing) throw new LedgerWriteError('database or disk is full', 'SQLITE_FULL', 'disk_full');
-      realCommit(events, cp);
-    };
-    loop.tick({ instrumentKey: 'NSE_FO|2', ts: at('10:02'), ltp: 85 }); // stop hit while the disk is full
-    expect(engine.view().position).toBeNull(); // managed regardless
-    expect(heard.flatMap((h) => h.events).map((e) => e.type)).toEqual(['alert']); // only "the disk is failing"
-    expect(engine.view().guards.DISK).toMatch(/ledger cannot write \(disk_full\)/);
-    failing = false;
-    loop.alert('info', 'DAILY_REPORT', 'next batch');
-    const types = heard.flatMap((h) => h.events).map((e) => (e.type === 'alert' ? e.code : e.type));
-    expect(types).toEqual(['DISK', 'exit', 'DISK', 'DAILY_REPORT', 'DISK_CLEARED']);
-    expect(ledger.trades()).toHaveLength(1);
-    expect(engine.view().guards.DISK).toBeUndefined();
-  });
+  it(
+    'disk full: the batch is held and not announced, entries are blocked, the ' +
+      'position still exits; all is written and announced once the disk ' +
+      'recovers',
+    () => {
+      const { loop, ledger, engine, heard } = setup();
+      const realCommit = ledger.commit.bind(ledger);
+      let failing = true;
+      ledger.commit = (events, cp) => {
+        if (failing) throw new LedgerWriteError('database or disk is full', 'SQLITE_FULL', 'disk_full');
+        realCommit(events, cp);
+      };
+      loop.tick({ instrumentKey: 'NSE_FO|2', ts: at('10:02'), ltp: 85 }); // stop hit while the disk is full
+      expect(engine.view().position).toBeNull(); // managed regardless
+      expect(heard.flatMap((h) => h.events).map((e) => e.type)).toEqual(['alert']); // only "the disk is failing"
+      expect(engine.view().guards.DISK).toMatch(/ledger cannot write \(disk_full\)/);
+      failing = false;
+      loop.alert('info', 'DAILY_REPORT', 'next batch');
+      const types = heard.flatMap((h) => h.events).map((e) => (e.type === 'alert' ? e.code : e.type));
+      expect(types).toEqual(['DISK', 'exit', 'DISK', 'DAILY_REPORT', 'DISK_CLEARED']);
+      expect(ledger.trades()).toHaveLength(1);
+      expect(engine.view().guards.DISK).toBeUndefined();
+    },
+  );
 
   it('a batch the ledger rejects as invalid is dropped instead of jamming later commits', () => {
     const { loop, ledger, heard } = setup();

@@ -22,7 +22,8 @@ function trades(db: string): unknown[] {
 }
 
 describe.skipIf(!hasSharedData)(`backup and restore${hasSharedData ? '' : ` (${noSharedDataReason})`}`, () => {
-  it('the box backs up after each close; restore refuses a running box and bad files, then brings back a corrupted ledger', async () => {
+  it('the box backs up after each close; restore refuses a running box and bad ' +
+    'files, then brings back a corrupted ledger', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'niftybox-backup-'));
     const state = join(dir, 'state');
     const usb = join(dir, 'usb');

@@ -18,7 +18,8 @@ const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(ar
 
 const IDX_HEAD = 'datetime,open,high,low,close,volume';
 const OPT_HEAD =
-  'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,strike_price,expiry_date,instrument_key,trading_day,is_expired';
+  'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,' +
+  'strike_price,expiry_date,instrument_key,trading_day,is_expired';
 const times = Array.from(
   { length: 12 },
   (_, i) =>
@@ -30,7 +31,9 @@ const optionRows = (day: string) =>
   times.flatMap((t) =>
     (['CE', 'PE'] as const).map(
       (side) =>
-        `${day}T${t}:00+05:30,100,104,98,101,1000,5000,${day} ${t}:00+05:30,${day},${side},24500,2025-06-05,NSE_FO|${side === 'CE' ? 1 : 2}|05-06-2025,${day},True`,
+        `${day}T${t}:00+05:30,100,104,98,101,1000,5000,${day} ${t}:00+05:30,${day},` +
+        `${side},24500,2025-06-05,NSE_FO|${side === 'CE' ? 1 : 2}|05-06-2025,${day},` +
+        `True`,
     ),
   );
 
@@ -86,36 +89,42 @@ describe('bad CSV input names the file and line (exit 65)', () => {
       cli(['backtest', '--index', f.i, '--options', f.o]),
       65,
       new RegExp(
-        `^niftybox backtest: ${f.i}:7: this row is dated 2025-06-12 but the rows before and after it are dated 2025-06-02\\n$`,
+        `^niftybox backtest: ${f.i}:7: this row is dated 2025-06-12 but the rows ` +
+          `before and after it are dated 2025-06-02\\n$`,
       ),
     );
   });
 
-  it('an index trading day missing inside the traded range: an error naming file and date, or a counted note with --allow-gaps', () => {
-    const f = files(
-      'gap',
-      [...indexRows('2025-06-02'), ...indexRows('2025-06-04')],
-      [...optionRows('2025-06-02'), ...optionRows('2025-06-04')],
-    );
-    expectOneSentence(
-      cli(['backtest', '--index', f.i, '--options', f.o]),
-      65,
-      new RegExp(
-        `^niftybox backtest: ${f.i}: no candles for trading day 2025-06-03, inside the traded range 2025-06-02 … 2025-06-04: .*--allow-gaps`,
-      ),
-    );
-    const ok = cli(['backtest', '--index', f.i, '--options', f.o, '--allow-gaps']);
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(
-      /note +1 index trading day missing from .*gap-index\.csv and not traded \(--allow-gaps\): 2025-06-03/,
-    );
-    // The replay is as strict as the backtest.
-    expectOneSentence(
-      cli(['run', '--replay', `${f.i},${f.o}`, '--db', join(tmp, 'gap.db'), '--display', 'none']),
-      65,
-      /no candles for trading day 2025-06-03/,
-    );
-  });
+  it(
+    'an index trading day missing inside the traded range: an error naming ' +
+      'file and date, or a counted note with --allow-gaps',
+    () => {
+      const f = files(
+        'gap',
+        [...indexRows('2025-06-02'), ...indexRows('2025-06-04')],
+        [...optionRows('2025-06-02'), ...optionRows('2025-06-04')],
+      );
+      expectOneSentence(
+        cli(['backtest', '--index', f.i, '--options', f.o]),
+        65,
+        new RegExp(
+          `^niftybox backtest: ${f.i}: no candles for trading day 2025-06-03, ` +
+            `inside the traded range 2025-06-02 … 2025-06-04: .*--allow-gaps`,
+        ),
+      );
+      const ok = cli(['backtest', '--index', f.i, '--options', f.o, '--allow-gaps']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(
+        /note +1 index trading day missing from .*gap-index\.csv and not traded \(--allow-gaps\): 2025-06-03/,
+      );
+      // The replay is as strict as the backtest.
+      expectOneSentence(
+        cli(['run', '--replay', `${f.i},${f.o}`, '--db', join(tmp, 'gap.db'), '--display', 'none']),
+        65,
+        /no candles for trading day 2025-06-03/,
+      );
+    },
+  );
 
   it('a negative price says "negative"', () => {
     const rows = optionRows('2025-06-02');
@@ -137,7 +146,8 @@ describe('bad CSV input names the file and line (exit 65)', () => {
       cli(['backtest', '--index', good.o, '--options', good.i]),
       65,
       new RegExp(
-        `^niftybox backtest: ${good.o}:1: this looks like the options file .*are the index and options files swapped\\?`,
+        `^niftybox backtest: ${good.o}:1: this looks like the options file .*are ` +
+          `the index and options files swapped\\?`,
       ),
     );
     // Index right, options given the index file again.

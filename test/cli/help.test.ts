@@ -36,7 +36,9 @@ describe('help', () => {
     );
   });
 
-  it('every command answers `CMD --help`, `CMD -h` and `help CMD` with its usage on stdout, exit 0, nothing on stderr; the list shows that same usage', () => {
+  it('every command answers `CMD --help`, `CMD -h` and `help CMD` with its ' +
+    'usage on stdout, exit 0, nothing on stderr; the list shows that same ' +
+    'usage', () => {
     const synopses = top.stdout.split('\n').map((l) => l.trim().split(/\s{2,}/)[0]!);
     for (const cmd of commands) {
       const name = cmd.join(' ');
@@ -61,11 +63,15 @@ describe('help', () => {
     expect(r.stdout).toMatch(/^usage: niftybox backtest --index F --options F/);
   });
 
-  it('a --help given as the value of a flag is the value (halt --reason --help is refused as no appliance, not help)', () => {
-    const r = runCli(['halt', '--db', '/nonexistent/dir/ledger.db', '--reason', '--help']);
-    expect(r.stdout).not.toMatch(/^usage:/);
-    expect(r.code).not.toBe(0);
-  });
+  it(
+    'a --help given as the value of a flag is the value (halt --reason --help ' +
+      'is refused as no appliance, not help)',
+    () => {
+      const r = runCli(['halt', '--db', '/nonexistent/dir/ledger.db', '--reason', '--help']);
+      expect(r.stdout).not.toMatch(/^usage:/);
+      expect(r.code).not.toBe(0);
+    },
+  );
 
   it('help for an unknown command says so, exit 64', () => {
     const r = runCli(['help', 'frobnicate']);

@@ -33,54 +33,58 @@ const JUN_JUL = ['--from', '2025-06-01', '--to', '2025-07-31'];
 describe.skipIf(!hasSharedData)(
   `niftybox sweep on the shared data${hasSharedData ? '' : ` (${noSharedDataReason})`}`,
   () => {
-    it('each variant equals backtest --slippage for the same slippage; the defaults are marked (and added when the grid lacks them)', () => {
-      const r = runCli(['sweep', ...data, ...JUN_JUL, '--grid', 'slippagePoints=0,1', '--workers', '2', '--json']);
-      expect(r.code, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout);
-      expect(Object.keys(out)).toEqual([
-        'strategy',
-        'objective',
-        'grid',
-        'variants',
-        'best',
-        'defaultVariant',
-        'walkForward',
-        'overfitting',
-      ]);
-      expect(out.grid).toEqual({ slippagePoints: [0, 1] });
-      expect(out.variants.map((v: any) => [v.params.slippagePoints, v.isDefault])).toEqual([
-        [0, false],
-        [1, false],
-        [0.5, true],
-      ]);
-      expect(out.defaultVariant).toBe(2);
-      for (const v of out.variants) {
-        expect(Object.keys(v.params)).toHaveLength(17); // every parameter, defaults included
-        const b = runCli(['backtest', ...data, ...JUN_JUL, '--slippage', String(v.params.slippagePoints), '--json']);
-        const s = JSON.parse(b.stdout).summary;
-        for (const k of [
-          'trades',
-          'wins',
-          'winRate',
-          'grossPnl',
-          'charges',
-          'netPnl',
-          'maxDrawdown',
-          'expectancy',
-          'sharpe',
-          'sortino',
-          'calmar',
-          'tradingDays',
-        ])
-          expect(v.metrics[k], k).toBe(s[k]);
-        expect(v.metrics.profitFactor).toBeCloseTo(s.profitFactor, 3);
-      }
-      expect(out.walkForward).toBeNull();
-      expect(out.overfitting.trials).toBe(3);
-      expect(out.overfitting.words[0]).toMatch(
-        /^the best of 3 variants has a 0\.\d\d probability of a true Sharpe above zero/,
-      );
-    });
+    it(
+      'each variant equals backtest --slippage for the same slippage; the ' +
+        'defaults are marked (and added when the grid lacks them)',
+      () => {
+        const r = runCli(['sweep', ...data, ...JUN_JUL, '--grid', 'slippagePoints=0,1', '--workers', '2', '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        const out = JSON.parse(r.stdout);
+        expect(Object.keys(out)).toEqual([
+          'strategy',
+          'objective',
+          'grid',
+          'variants',
+          'best',
+          'defaultVariant',
+          'walkForward',
+          'overfitting',
+        ]);
+        expect(out.grid).toEqual({ slippagePoints: [0, 1] });
+        expect(out.variants.map((v: any) => [v.params.slippagePoints, v.isDefault])).toEqual([
+          [0, false],
+          [1, false],
+          [0.5, true],
+        ]);
+        expect(out.defaultVariant).toBe(2);
+        for (const v of out.variants) {
+          expect(Object.keys(v.params)).toHaveLength(17); // every parameter, defaults included
+          const b = runCli(['backtest', ...data, ...JUN_JUL, '--slippage', String(v.params.slippagePoints), '--json']);
+          const s = JSON.parse(b.stdout).summary;
+          for (const k of [
+            'trades',
+            'wins',
+            'winRate',
+            'grossPnl',
+            'charges',
+            'netPnl',
+            'maxDrawdown',
+            'expectancy',
+            'sharpe',
+            'sortino',
+            'calmar',
+            'tradingDays',
+          ])
+            expect(v.metrics[k], k).toBe(s[k]);
+          expect(v.metrics.profitFactor).toBeCloseTo(s.profitFactor, 3);
+        }
+        expect(out.walkForward).toBeNull();
+        expect(out.overfitting.trials).toBe(3);
+        expect(out.overfitting.words[0]).toMatch(
+          /^the best of 3 variants has a 0\.\d\d probability of a true Sharpe above zero/,
+        );
+      },
+    );
 
     it('a variant of the indicator parameters equals a backtest of the same parameters', () => {
       const r = runCli([
@@ -300,7 +304,8 @@ describe.skipIf(!hasSharedData)(
 // Bad input needs no real data: two days of made-up candles.
 const IDX_HEAD = 'datetime,open,high,low,close,volume';
 const OPT_HEAD =
-  'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,strike_price,expiry_date,instrument_key,trading_day,is_expired';
+  'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,' +
+  'strike_price,expiry_date,instrument_key,trading_day,is_expired';
 const times = Array.from(
   { length: 12 },
   (_, i) =>
@@ -325,7 +330,8 @@ writeFileSync(
       times.flatMap((t) =>
         (['CE', 'PE'] as const).map(
           (s) =>
-            `${d}T${t}:00+05:30,100,104,98,101,1000,5000,${d} ${t}:00+05:30,${d},${s},24500,2025-06-05,NSE_FO|${s === 'CE' ? 1 : 2}|05-06-2025,${d},True`,
+            `${d}T${t}:00+05:30,100,104,98,101,1000,5000,${d} ${t}:00+05:30,${d},${s},` +
+            `24500,2025-06-05,NSE_FO|${s === 'CE' ? 1 : 2}|05-06-2025,${d},True`,
         ),
       ),
     ),

@@ -85,7 +85,8 @@ describe.skipIf(!canDropPrivileges)(
         r,
         74,
         new RegExp(
-          `cannot read the ledger ${state}/ledger\\.db: permission denied on its folder ${state} .*sudo usermod -aG niftybox`,
+          `cannot read the ledger ${state}/ledger\\.db: permission denied on its ` +
+            `folder ${state} .*sudo usermod -aG niftybox`,
         ),
       );
       expect(r.stderr).not.toMatch(/no ledger/);
@@ -102,7 +103,8 @@ describe.skipIf(!canDropPrivileges)(
         r,
         74,
         new RegExp(
-          `cannot read the ledger ${file.replace(/[.]/g, '\\.')}: permission denied on the file .*sudo usermod -aG niftybox`,
+          `cannot read the ledger ${file.replace(/[.]/g, '\\.')}: permission denied ` +
+            `on the file .*sudo usermod -aG niftybox`,
         ),
       );
     });

@@ -28,28 +28,35 @@ describe('the alert table', () => {
     expect(alertSpec('FEED')).toBeUndefined();
   });
 
-  it('the guards that block entries: the feed, the token, the clock, the disk, the kill switch and cold indicators', () => {
-    expect([...alertCodesWhere((a) => a.guard)].sort()).toEqual([
-      'BUTTON_UNAVAILABLE',
-      'CLOCK_SKEW',
-      'CLOCK_UNSYNCED',
-      'DISK',
-      'FEED_DOWN',
-      'INDICATORS_COLD',
-      'STALE_FEED',
-      'TOKEN_EXPIRED',
-    ]);
-  });
+  it(
+    'the guards that block entries: the feed, the token, the clock, the disk, ' + 'the kill switch and cold indicators',
+    () => {
+      expect([...alertCodesWhere((a) => a.guard)].sort()).toEqual([
+        'BUTTON_UNAVAILABLE',
+        'CLOCK_SKEW',
+        'CLOCK_UNSYNCED',
+        'DISK',
+        'FEED_DOWN',
+        'INDICATORS_COLD',
+        'STALE_FEED',
+        'TOKEN_EXPIRED',
+      ]);
+    },
+  );
 
-  it('keeps what interfaces.md promises: stale feed, token expired and clock not synced sound the alarm and take over the OLED', () => {
-    for (const code of ['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED'] as const) {
-      expect(ALERTS[code].buzzer).toBe('alarm');
-      expect(ALERTS[code].oled).toBe('takeover');
-      expect(ALERTS[code].stateAlarm).toBe(true);
-    }
-    // FEED_DOWN was listed by the trading loop but missing on the OLED; now the table says both.
-    expect(ALERTS.FEED_DOWN.oled).toBe('takeover');
-  });
+  it(
+    'keeps what interfaces.md promises: stale feed, token expired and clock ' +
+      'not synced sound the alarm and take over the OLED',
+    () => {
+      for (const code of ['STALE_FEED', 'TOKEN_EXPIRED', 'CLOCK_UNSYNCED'] as const) {
+        expect(ALERTS[code].buzzer).toBe('alarm');
+        expect(ALERTS[code].oled).toBe('takeover');
+        expect(ALERTS[code].stateAlarm).toBe(true);
+      }
+      // FEED_DOWN was listed by the trading loop but missing on the OLED; now the table says both.
+      expect(ALERTS.FEED_DOWN.oled).toBe('takeover');
+    },
+  );
 
   it('the buzzer sounds exactly the codes the table gives the alarm pattern, all of them alarms in the state', () => {
     expect([...BUZZER_ALARMS].sort()).toEqual([...alertCodesWhere((a) => a.buzzer === 'alarm')].sort());

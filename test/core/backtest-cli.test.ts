@@ -96,7 +96,9 @@ describe.skipIf(!hasSharedData)(
       expect(r.stdout).toMatch(/slippage\s+0 pt → net/);
       const rows = readFileSync(csv, 'utf8').trim().split('\n');
       expect(rows[0]).toBe(
-        'id,day,side,instrument_key,contract,entry_time,entry_price,exit_time,exit_price,reason,points,quantity,gross_pnl,charges,net_pnl,brokerage,stt,exchange,sebi,stamp,gst',
+        'id,day,side,instrument_key,contract,entry_time,entry_price,exit_time,' +
+          'exit_price,reason,points,quantity,gross_pnl,charges,net_pnl,brokerage,' +
+          'stt,exchange,sebi,stamp,gst',
       );
       expect(rows[1]).toMatch(
         /^1,2025-06-02,PE,NSE_FO\|40470\|05-06-2025,NIFTY 05 JUN 25 24550 PE,2025-06-02T09:35:00\+05:30,206\.50,/,
@@ -133,7 +135,8 @@ describe('niftybox backtest bad input', () => {
     );
     writeFileSync(
       opt,
-      'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,strike_price,expiry_date,instrument_key,trading_day,is_expired\n',
+      'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,' +
+        'strike_price,expiry_date,instrument_key,trading_day,is_expired\n',
     );
     const r = runCli(['backtest', '--index', idx, '--options', opt]);
     expect(r.code).toBe(65);

@@ -5,7 +5,8 @@ import { CsvError, missingIndexDays, parseIndexCsv, parseOptionsCsv, parseTimest
 const IDX = 'datetime,open,high,low,close,volume\n';
 const row = (t: string, o = 100, h = 101, l = 99, c = 100.5) => `2025-06-02 ${t}:00+05:30,${o},${h},${l},${c},0\n`;
 const OPT =
-  'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,strike_price,expiry_date,instrument_key,trading_day,is_expired\n';
+  'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,' +
+  'strike_price,expiry_date,instrument_key,trading_day,is_expired\n';
 const orow = (t: string, side: 'CE' | 'PE', key = side === 'CE' ? 'NSE_FO|1|05-06-2025' : 'NSE_FO|2|05-06-2025') =>
   `2025-06-02T${t}:00+05:30,10,11,9,10.5,100,5,x,2025-06-02,${side},24550,2025-06-05,${key},2025-06-02,False\n`;
 
@@ -98,7 +99,8 @@ describe('strict CSV input: each error names file:line and what is wrong', () =>
     expect(
       error(() => parseIndexCsv(IDX + row('15:20') + '2025-06-02 15:25:17+05:30,1,1,1,1,0\n', 'i.csv')).message,
     ).toBe(
-      'i.csv:3: datetime 2025-06-02 15:25:17+05:30 is off the 5-minute grid: a candle starts at :00, :05, … :55 with 00 seconds',
+      'i.csv:3: datetime 2025-06-02 15:25:17+05:30 is off the 5-minute grid: a ' +
+        'candle starts at :00, :05, … :55 with 00 seconds',
     );
     expect(
       error(() => parseOptionsCsv(OPT + orow('09:15', 'CE').replace('09:15:00+05:30', '09:15:30+05:30'), 'o.csv'))
@@ -129,7 +131,8 @@ describe('strict CSV input: each error names file:line and what is wrong', () =>
     // Same day, one row too late: that row is blamed.
     const late = IDX + row('09:15') + row('10:00') + row('09:20') + row('09:25');
     expect(error(() => parseIndexCsv(late, 'i.csv')).message).toBe(
-      'i.csv:3: timestamp 2025-06-02 10:00:00+05:30 is later than the row after it (line 4): the file must be sorted by time',
+      'i.csv:3: timestamp 2025-06-02 10:00:00+05:30 is later than the row after ' +
+        'it (line 4): the file must be sorted by time',
     );
     // Options: a row whose timestamp is another day than its trading_day, and a row of another day among a day's rows.
     expect(
@@ -162,10 +165,14 @@ describe('strict CSV input: each error names file:line and what is wrong', () =>
 
   it('the two files swapped: each says it looks like the other file', () => {
     expect(error(() => parseIndexCsv(OPT + orow('09:15', 'CE'), 'opt.csv')).message).toBe(
-      'opt.csv:1: this looks like the options file (it has the columns instrument_key, instrument_type, strike_price, expiry_date, trading_day), not the index file: are the index and options files swapped?',
+      'opt.csv:1: this looks like the options file (it has the columns ' +
+        'instrument_key, instrument_type, strike_price, expiry_date, trading_day),' +
+        ' not the index file: are the index and options files swapped?',
     );
     expect(error(() => parseOptionsCsv(IDX + row('09:15'), 'idx.csv')).message).toBe(
-      'idx.csv:1: this looks like the index file (columns datetime,open,high,low,close,volume, no instrument_key or strike_price), not the options file: are the index and options files swapped?',
+      'idx.csv:1: this looks like the index file (columns datetime,open,high,' +
+        'low,close,volume, no instrument_key or strike_price), not the options ' +
+        'file: are the index and options files swapped?',
     );
   });
 
@@ -187,16 +194,20 @@ describe('strict CSV input: each error names file:line and what is wrong', () =>
     );
   });
 
-  it('an index trading day missing inside the range is found by the NSE calendar (weekends and holidays are not gaps)', () => {
-    const idx = parseIndexCsv(
-      IDX + at('2025-06-02', '09:15') + at('2025-06-04', '09:15') + at('2025-06-09', '09:15'),
-      'i.csv',
-    );
-    expect(missingIndexDays(idx, new MarketCalendar(), '2025-06-01', '2025-06-30')).toEqual([
-      '2025-06-03',
-      '2025-06-05',
-      '2025-06-06',
-    ]);
-    expect(missingIndexDays(idx, new MarketCalendar(), '2025-06-04', '2025-06-04')).toEqual([]);
-  });
+  it(
+    'an index trading day missing inside the range is found by the NSE ' +
+      'calendar (weekends and holidays are not gaps)',
+    () => {
+      const idx = parseIndexCsv(
+        IDX + at('2025-06-02', '09:15') + at('2025-06-04', '09:15') + at('2025-06-09', '09:15'),
+        'i.csv',
+      );
+      expect(missingIndexDays(idx, new MarketCalendar(), '2025-06-01', '2025-06-30')).toEqual([
+        '2025-06-03',
+        '2025-06-05',
+        '2025-06-06',
+      ]);
+      expect(missingIndexDays(idx, new MarketCalendar(), '2025-06-04', '2025-06-04')).toEqual([]);
+    },
+  );
 });

@@ -24,19 +24,23 @@ describe('Black-76 against Hull', () => {
     expect(black76Price(true, 20, 20, 4 / 12, 0.25, 0.09)).toBeCloseTo(1.1166, 4);
     expect(black76Price(false, 20, 20, 4 / 12, 0.25, 0.09)).toBeCloseTo(1.1166, 4);
   });
-  it('on the index: S = 49, K = 50, r = 5 %, σ = 20 %, T = 20/52 → 2.40; delta 0.522, gamma 0.066, theta −4.31/yr, vega 12.1', () => {
-    const [S, K, r, v, T] = [49, 50, 0.05, 0.2, 20 / 52];
-    expect(indexOptionPrice(true, S, K, T, v, r)).toBeCloseTo(2.4, 2);
-    const g = indexOptionGreeksRaw(true, S, K, T, v, r);
-    expect(g.delta).toBeCloseTo(0.522, 3);
-    expect(g.gamma).toBeCloseTo(0.066, 3);
-    expect(g.thetaYear).toBeCloseTo(-4.31, 2);
-    expect(g.vega).toBeCloseTo(12.1, 1);
-    // put–call parity on the index, and the put's delta
-    const put = indexOptionPrice(false, S, K, T, v, r);
-    expect(indexOptionPrice(true, S, K, T, v, r) - put).toBeCloseTo(S - K * Math.exp(-r * T), 10);
-    expect(indexOptionGreeksRaw(false, S, K, T, v, r).delta).toBeCloseTo(0.522 - 1, 3);
-  });
+  it(
+    'on the index: S = 49, K = 50, r = 5 %, σ = 20 %, T = 20/52 → 2.40; delta ' +
+      '0.522, gamma 0.066, theta −4.31/yr, vega 12.1',
+    () => {
+      const [S, K, r, v, T] = [49, 50, 0.05, 0.2, 20 / 52];
+      expect(indexOptionPrice(true, S, K, T, v, r)).toBeCloseTo(2.4, 2);
+      const g = indexOptionGreeksRaw(true, S, K, T, v, r);
+      expect(g.delta).toBeCloseTo(0.522, 3);
+      expect(g.gamma).toBeCloseTo(0.066, 3);
+      expect(g.thetaYear).toBeCloseTo(-4.31, 2);
+      expect(g.vega).toBeCloseTo(12.1, 1);
+      // put–call parity on the index, and the put's delta
+      const put = indexOptionPrice(false, S, K, T, v, r);
+      expect(indexOptionPrice(true, S, K, T, v, r) - put).toBeCloseTo(S - K * Math.exp(-r * T), 10);
+      expect(indexOptionGreeksRaw(false, S, K, T, v, r).delta).toBeCloseTo(0.522 - 1, 3);
+    },
+  );
   it('the normal CDF to 1e-12 at known points; implied vol returns the volatility that priced the option', () => {
     expect(normCdf(0)).toBe(0.5);
     expect(normCdf(1.96)).toBeCloseTo(0.9750021048517795, 12);
@@ -56,15 +60,19 @@ describe('Black-76 against Hull', () => {
 
 describe('the held option', () => {
   const cal = new MarketCalendar();
-  it('time to expiry is trading minutes: from Monday 2025-06-02 12:00 to Thursday 06-05 15:30 is 210 + 3 × 375 minutes', () => {
-    expect(
-      tradingYearsToExpiry(cal, istTime('2025-06-02', '12:00'), '2025-06-05') * TRADING_MINUTES_PER_YEAR,
-    ).toBeCloseTo(210 + 3 * 375, 6);
-    expect(tradingYearsToExpiry(cal, istTime('2025-06-05', '15:30'), '2025-06-05')).toBe(0);
-    expect(tradingYearsToExpiry(cal, istTime('2025-06-02', '08:00'), '2025-06-02') * TRADING_MINUTES_PER_YEAR).toBe(
-      375,
-    );
-  });
+  it(
+    'time to expiry is trading minutes: from Monday 2025-06-02 12:00 to ' +
+      'Thursday 06-05 15:30 is 210 + 3 × 375 minutes',
+    () => {
+      expect(
+        tradingYearsToExpiry(cal, istTime('2025-06-02', '12:00'), '2025-06-05') * TRADING_MINUTES_PER_YEAR,
+      ).toBeCloseTo(210 + 3 * 375, 6);
+      expect(tradingYearsToExpiry(cal, istTime('2025-06-05', '15:30'), '2025-06-05')).toBe(0);
+      expect(tradingYearsToExpiry(cal, istTime('2025-06-02', '08:00'), '2025-06-02') * TRADING_MINUTES_PER_YEAR).toBe(
+        375,
+      );
+    },
+  );
   it("greeksOf: IV in percent, theta per trading day, vega per vol point (Hull's example rescaled)", () => {
     const T = 20 / 52;
     const g = greeksOf({

@@ -57,7 +57,8 @@ describe('MACD histogram', () => {
     expect(m.next(3)).toBeUndefined(); // one MACD value, signal needs 2
     // t4: fast 2.5+(4−2.5)×2/3=3.5; slow 2+(4−2)×0.5=3 → macd 0.5; signal seed mean(0.5,0.5)=0.5 → hist 0
     expect(m.next(4)).toBeCloseTo(0, 12);
-    // t5: fast 3.5+(6−3.5)×2/3=5.1667; slow 3+(6−3)×0.5=4.5 → macd 0.6667; signal 0.5+(0.6667−0.5)×2/3=0.6111 → hist 0.0556
+    // t5: fast 3.5+(6−3.5)×2/3=5.1667; slow 3+(6−3)×0.5=4.5 → macd 0.6667; signal 0.5+(0.6667−0.5)×2/3=0.6111 → hist
+    // 0.0556
     expect(m.next(6)).toBeCloseTo(0.6666667 - 0.6111111, 6);
   });
 });
@@ -113,7 +114,8 @@ describe("MACD histogram against technicalindicators' MACD class", () => {
     }
   }
   it.skipIf(!hasSharedData)(
-    "gives the library's histogram step for step on every NIFTY close of ../shared/data (12/26/9), and EmaIndicator its EMA",
+    "gives the library's histogram step for step on every NIFTY close of " +
+      '../shared/data (12/26/9), and EmaIndicator its EMA',
     () => {
       const closes = parseIndexCsv(readFileSync(indexCsv), indexCsv).map((c) => c.close);
       expect(closes.length).toBeGreaterThan(18_000);
@@ -183,7 +185,8 @@ describe('Choppiness Index', () => {
     let x = 100;
     for (let i = 0; i < 5_000; i++) {
       x += Math.round((rnd() - 0.5) * 4);
-      const k = i % 300 < 20 ? c(x, x, x) : c(x + Math.round(rnd() * 2), x - Math.round(rnd() * 2), x); // flat stretches: zero range
+      // flat stretches: zero range
+      const k = i % 300 < 20 ? c(x, x, x) : c(x + Math.round(rnd() * 2), x - Math.round(rnd() * 2), x);
       const want = every.next(k);
       sometimes.update(k);
       const r = rnd();

@@ -1,4 +1,7 @@
-/** The metrics the backtest summary and every sweep variant carry, worked by hand on a few trades; and on the shared data beside summarize(). */
+/**
+ * The metrics the backtest summary and every sweep variant carry, worked by hand on a few trades; and on the shared
+ * data beside summarize().
+ */
 import { describe, expect, it } from 'vitest';
 import { runBacktest, tradedDays } from '../../src/core/backtest.js';
 import { MarketCalendar } from '../../src/core/calendar.js';
@@ -87,7 +90,8 @@ describe.skipIf(!hasSharedData)(`metrics on the shared data${hasSharedData ? '' 
     const options = parseOptionsCsv(readShared(optionsCsv), optionsCsv);
     const r = runBacktest({ index, options, params: DEFAULT_V25, risk: DEFAULT_RISK, calendar: new MarketCalendar() });
     const d = tradedDays(index, options);
-    expect(d).toHaveLength(r.daysTraded); // daysTraded was 0 without an onProgress (its ++ sat inside the optional call)
+    // daysTraded was 0 without an onProgress (its ++ sat inside the optional call)
+    expect(d).toHaveLength(r.daysTraded);
     const m = tradeMetrics(r.trades, d);
     const s = summarize(r.trades);
     expect(m.trades).toBe(892);

@@ -110,7 +110,8 @@ describe('PBO by CSCV', () => {
   const matrix = (...variants: number[][]) => Float64Array.from(variants.flat());
 
   it('S = 2: a winner that flips out of sample every time → PBO 1', () => {
-    // A: blocks [1, 3] (SR 2/√2 = 1.414) and [−1, −3] (−1.414); B: [0, 2] (1/√2 = 0.707) and [1, 1.5] (1.25/0.354 = 3.54).
+    // A: blocks [1, 3] (SR 2/√2 = 1.414) and [−1, −3] (−1.414); B: [0, 2] (1/√2 = 0.707) and [1, 1.5] (1.25/0.354 =
+    // 3.54).
     // Split IS = block 0: A wins (1.414 > 0.707); out of sample A −1.414 < B 3.54 → rank 1, ω = 1/3, λ = ln ½ < 0.
     // Split IS = block 1: B wins (3.54 > −1.414); out of sample B 0.707 < A 1.414 → rank 1 → λ < 0. Both overfit.
     const p = probabilityOfBacktestOverfitting(matrix([1, 3, -1, -3], [0, 2, 1, 1.5]), 2, 2);
@@ -118,30 +119,39 @@ describe('PBO by CSCV', () => {
     expect(p.medianLogit).toBeCloseTo(Math.log(0.5), 12);
   });
   it('S = 2: a variant better in both halves → PBO 0', () => {
-    // A: [1, 3] SR 1.414, [2, 4] SR 2.12; B: [0, 2] 0.707, [−1, 1] 0. A wins in sample and ranks 2 of 2 out: ω = 2/3, λ = ln 2 > 0.
+    // A: [1, 3] SR 1.414, [2, 4] SR 2.12; B: [0, 2] 0.707, [−1, 1] 0. A wins in sample and ranks 2 of 2 out: ω = 2/3, λ
+    // = ln 2 > 0.
     const p = probabilityOfBacktestOverfitting(matrix([1, 3, 2, 4], [0, 2, -1, 1]), 2, 2);
     expect(p.pbo).toBe(0);
     expect(p.medianLogit).toBeCloseTo(Math.log(2), 12);
   });
   it('S = 4, C(4,2) = 6 splits; remainder days at the end are dropped and counted', () => {
-    // A rises in every block (blocks of 2 days: [1, 2] each, so every union has mean 1.5, stdev of 1,2,1,2 = 0.577 → SR 2.6);
+    // A rises in every block (blocks of 2 days: [1, 2] each, so every union has mean 1.5, stdev of 1,2,1,2 = 0.577 → SR
+    // 2.6);
     // B is [0, 1] in each block (SR 0.5/0.577 = 0.87). A wins in and out of every split: PBO 0, ω = 2/3 each time.
     // A ninth day (99 and −99) lies beyond 4 × 2 days and is left out.
     const a = [1, 2, 1, 2, 1, 2, 1, 2, 99];
     const b = [0, 1, 0, 1, 0, 1, 0, 1, -99];
     const p = probabilityOfBacktestOverfitting(matrix(a, b), 2, 4);
     expect(p).toMatchObject({ pbo: 0, splits: 6, blockDays: 2, droppedDays: 1 });
-    // Mirror images: C good in blocks 0–1 ([2, 3]) and poor in 2–3 ([0, 1]); D the reverse. IS {0,1}: C wins, OOS {2,3} C is
-    // the lower → overfit; IS {2,3} the same for D. IS {0,2}, {0,3}, {1,2}, {1,3}: each holds one good and one poor block
-    // of both, identical statistics → C wins the tie (earlier), and out of sample they tie too: average rank 1.5, ω = ½,
+    // Mirror images: C good in blocks 0–1 ([2, 3]) and poor in 2–3 ([0, 1]); D the reverse. IS {0,1}: C wins, OOS {2,3}
+    // C is
+    // the lower → overfit; IS {2,3} the same for D. IS {0,2}, {0,3}, {1,2}, {1,3}: each holds one good and one poor
+    // block
+    // of both, identical statistics → C wins the tie (earlier), and out of sample they tie too: average rank 1.5, ω =
+    // ½,
     // λ = 0 → counted (at the median). PBO = 6/6.
     const c = [2, 3, 2, 3, 0, 1, 0, 1];
     const d = [0, 1, 0, 1, 2, 3, 2, 3];
     expect(probabilityOfBacktestOverfitting(matrix(c, d), 2, 4).pbo).toBe(1);
   });
-  it('constant series: every out-of-sample Sharpe ties at 0, ω = ½, λ = 0 → PBO 1 (no variant is better than another)', () => {
-    expect(probabilityOfBacktestOverfitting(matrix([5, 5, 5, 5], [5, 5, 5, 5], [0, 0, 0, 0]), 3, 2).pbo).toBe(1);
-  });
+  it(
+    'constant series: every out-of-sample Sharpe ties at 0, ω = ½, λ = 0 → ' +
+      'PBO 1 (no variant is better than another)',
+    () => {
+      expect(probabilityOfBacktestOverfitting(matrix([5, 5, 5, 5], [5, 5, 5, 5], [0, 0, 0, 0]), 3, 2).pbo).toBe(1);
+    },
+  );
   it('one variant, T < S, an odd S: no PBO, and it says why', () => {
     expect(probabilityOfBacktestOverfitting(matrix([1, 2, 3, 4]), 1, 2)).toMatchObject({
       pbo: null,

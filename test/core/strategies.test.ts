@@ -263,7 +263,8 @@ describe.skipIf(!hasSharedData)(`on all shared data (${hasSharedData ? 'present'
         calendar: new MarketCalendar(),
       });
       expect(result.trades.length).toBeGreaterThan(100);
-      // An entry fills at the open of the candle after its signal candle; a REVERSAL at the open of the candle after the deciding one.
+      // An entry fills at the open of the candle after its signal candle; a REVERSAL at the open of the candle after
+      // the deciding one.
       for (const t of result.trades) {
         expect(at.get(t.entryTime - 300_000)?.entry, `${name} entry ${new Date(t.entryTime).toISOString()}`).toBe(
           t.side,

@@ -174,16 +174,20 @@ describe("RSI (Wilder's, strategies.md)", () => {
 // ---------------------------------------------------------------- ATR
 
 describe('index ATR (strategies.md)', () => {
-  it('worked by hand: period 3 — undefined for two candles, the mean of three TRs (the first is H − L), then Wilder', () => {
-    const a = new WilderAtr(3);
-    const got = [c(12, 10, 11), c(13, 11, 12), c(15, 12, 14), c(14, 13, 13)].map((x) => (a.update(x), a.value));
-    // TRs: 2 (the first: H − L), max(2, |13−11|, |11−11|) = 2, max(3, |15−12|, |12−12|) = 3
-    expect(got[0]).toBeUndefined();
-    expect(got[1]).toBeUndefined();
-    expect(got[2]).toBeCloseTo((2 + 2 + 3) / 3, 12);
-    // TR4 = max(1, |14−14|, |13−14|) = 1 → (7/3 × 2 + 1) / 3
-    expect(got[3]).toBeCloseTo(((7 / 3) * 2 + 1) / 3, 12);
-  });
+  it(
+    'worked by hand: period 3 — undefined for two candles, the mean of three ' +
+      'TRs (the first is H − L), then Wilder',
+    () => {
+      const a = new WilderAtr(3);
+      const got = [c(12, 10, 11), c(13, 11, 12), c(15, 12, 14), c(14, 13, 13)].map((x) => (a.update(x), a.value));
+      // TRs: 2 (the first: H − L), max(2, |13−11|, |11−11|) = 2, max(3, |15−12|, |12−12|) = 3
+      expect(got[0]).toBeUndefined();
+      expect(got[1]).toBeUndefined();
+      expect(got[2]).toBeCloseTo((2 + 2 + 3) / 3, 12);
+      // TR4 = max(1, |14−14|, |13−14|) = 1 → (7/3 × 2 + 1) / 3
+      expect(got[3]).toBeCloseTo(((7 / 3) * 2 + 1) / 3, 12);
+    },
+  );
 
   it("equals the spec's array form step for step on random walks", () => {
     for (const seed of [4, 5]) {
@@ -200,17 +204,20 @@ describe('index ATR (strategies.md)', () => {
     }
   });
 
-  it("is not technicalindicators' ATR, which skips the first candle's TR (its first value comes a candle later)", () => {
-    const candles = walk(9, 100);
-    const lib = ATR.calculate({
-      period: 10,
-      high: candles.map((x) => x.high),
-      low: candles.map((x) => x.low),
-      close: candles.map((x) => x.close),
-    });
-    const ours = atrRef(candles, 10).filter((x) => x !== undefined);
-    expect(lib.length).toBe(ours.length - 1);
-  });
+  it(
+    "is not technicalindicators' ATR, which skips the first candle's TR (its " + 'first value comes a candle later)',
+    () => {
+      const candles = walk(9, 100);
+      const lib = ATR.calculate({
+        period: 10,
+        high: candles.map((x) => x.high),
+        low: candles.map((x) => x.low),
+        close: candles.map((x) => x.close),
+      });
+      const ours = atrRef(candles, 10).filter((x) => x !== undefined);
+      expect(lib.length).toBe(ours.length - 1);
+    },
+  );
 });
 
 // ---------------------------------------------------------------- Supertrend
@@ -223,11 +230,14 @@ describe('Supertrend (strategies.md)', () => {
     expect(seen[0]).toEqual({ dir: U, line: U, bands: U }); // no ATR yet
     // c2: ATR (2 + 2)/2 = 2, hl2 11 → bands 9 / 13, first candle with ATR: up
     expect(seen[1]).toEqual({ dir: 1, line: 9, bands: { lower: 9, upper: 13 } });
-    // c3: TR 4, ATR 3, hl2 9 → 6 / 12; close₁ 11 > 9 → lower max(6, 9) = 9; 11 < 13 → upper min(12, 13) = 12; close 8 < lower₁ 9 → down
+    // c3: TR 4, ATR 3, hl2 9 → 6 / 12; close₁ 11 > 9 → lower max(6, 9) = 9; 11 < 13 → upper min(12, 13) = 12; close 8 <
+    // lower₁ 9 → down
     expect(seen[2]).toEqual({ dir: -1, line: 12, bands: { lower: 9, upper: 12 } });
-    // c4: TR 2, ATR 2.5, hl2 8 → 5.5 / 10.5; close₁ 8 ≤ 9 → lower 5.5; 8 < 12 → upper 10.5; close 8.5 ≤ upper₁ 12 → stays down
+    // c4: TR 2, ATR 2.5, hl2 8 → 5.5 / 10.5; close₁ 8 ≤ 9 → lower 5.5; 8 < 12 → upper 10.5; close 8.5 ≤ upper₁ 12 →
+    // stays down
     expect(seen[3]).toEqual({ dir: -1, line: 10.5, bands: { lower: 5.5, upper: 10.5 } });
-    // c5: TR max(4, 5.5, 1.5) = 5.5, ATR 4, hl2 12 → 8 / 16; 8.5 > 5.5 → lower 8; 8.5 < 10.5 → upper 10.5; close 13 > upper₁ 10.5 → up
+    // c5: TR max(4, 5.5, 1.5) = 5.5, ATR 4, hl2 12 → 8 / 16; 8.5 > 5.5 → lower 8; 8.5 < 10.5 → upper 10.5; close 13 >
+    // upper₁ 10.5 → up
     expect(seen[4]).toEqual({ dir: 1, line: 8, bands: { lower: 8, upper: 10.5 } });
     expect(st.trend).toBe('up');
   });

@@ -1,4 +1,6 @@
-/** The sweep's pure parts: grid order, the random draw, walk-forward folds, and a fold's choice on its train weeks only. */
+/**
+ * The sweep's pure parts: grid order, the random draw, walk-forward folds, and a fold's choice on its train weeks only.
+ */
 import { describe, expect, it } from 'vitest';
 import { DAY_FIELDS } from '../../src/core/metrics.js';
 import { gridPoint, gridSize, randomIndices, SweepAccumulator, walkForwardFolds } from '../../src/core/sweep.js';
@@ -82,7 +84,8 @@ describe('walk-forward', () => {
     [v0, v1, v2].forEach((v, k) => acc.add(k, records(v)));
     const s = acc.finish();
     expect(s.best.index).toBe(2); // on the whole range, v2 looks best: the trap
-    expect(s.folds.map((f) => f.chosen)).toEqual([1, 1]); // fold 2 trains on weeks 2–3: v1 +250 − 50 beats v2 −25 and v0 10
+    // fold 2 trains on weeks 2–3: v1 +250 − 50 beats v2 −25 and v0 10
+    expect(s.folds.map((f) => f.chosen)).toEqual([1, 1]);
     expect(s.folds[1]!.inSample.netPnl).toBe(200);
     expect(s.folds[1]!.outOfSample.netPnl).toBe(-50);
     expect(s.outOfSample!.netPnl).toBe(-100);

@@ -14,19 +14,23 @@ import {
 // The engine's per-candle time arithmetic is written without Date objects and without `%` on epoch ms (both
 // slow); these check it against the plain definitions.
 describe('IST time arithmetic', () => {
-  it('dateOfDayNumber writes what Date.toISOString writes (four centuries of days, and the ends of the 4-digit years)', () => {
-    const spans: [number, number][] = [
-      [Date.UTC(1800, 0, 1) / DAY_MS, Date.UTC(2200, 0, 1) / DAY_MS],
-      [Date.UTC(999, 11, 1) / DAY_MS, Date.UTC(1000, 1, 1) / DAY_MS],
-      [Date.UTC(9999, 11, 1) / DAY_MS, Date.UTC(10000, 1, 1) / DAY_MS],
-    ];
-    for (const [first, last] of spans) {
-      for (let n = first; n <= last; n++) {
-        const want = new Date(n * DAY_MS).toISOString().slice(0, 10);
-        if (dateOfDayNumber(n) !== want) expect({ n, got: dateOfDayNumber(n) }).toEqual({ n, got: want });
+  it(
+    'dateOfDayNumber writes what Date.toISOString writes (four centuries of ' +
+      'days, and the ends of the 4-digit years)',
+    () => {
+      const spans: [number, number][] = [
+        [Date.UTC(1800, 0, 1) / DAY_MS, Date.UTC(2200, 0, 1) / DAY_MS],
+        [Date.UTC(999, 11, 1) / DAY_MS, Date.UTC(1000, 1, 1) / DAY_MS],
+        [Date.UTC(9999, 11, 1) / DAY_MS, Date.UTC(10000, 1, 1) / DAY_MS],
+      ];
+      for (const [first, last] of spans) {
+        for (let n = first; n <= last; n++) {
+          const want = new Date(n * DAY_MS).toISOString().slice(0, 10);
+          if (dateOfDayNumber(n) !== want) expect({ n, got: dateOfDayNumber(n) }).toEqual({ n, got: want });
+        }
       }
-    }
-  });
+    },
+  );
 
   it('istDate, istDayNumber and istMinuteOfDay agree with Date and % around day and minute boundaries', () => {
     let seed = 11;

@@ -105,7 +105,8 @@ describe.skipIf(!hasSharedData)(
       expect(total).toBe(paiseOf(rows, 'charges'));
     }, 120_000);
 
-    it("every day's daily report from a real ledger, and every MQTT trade message, carry the trades' own kinds", async () => {
+    it("every day's daily report from a real ledger, and every MQTT trade " +
+      "message, carry the trades' own kinds", async () => {
       setLogSink(() => undefined);
       const calendar = new MarketCalendar();
       const result = runBacktest({

@@ -85,21 +85,24 @@ describe.skipIf(!hasSharedData)(
       expect(summary(unedited)).toEqual(summary(await backtestWith(join(repoRoot, 'src', 'core'), data!)));
     });
 
-    it('a parameter: the CHOP threshold 57 → 45 in v25.ts changes the trades (fewer: a stricter trend filter)', async () => {
-      const edited = await backtestWith(
-        coreCopy(
-          'chop-45',
-          once(
-            'chopMax: z.number().positive().max(100).default(57),',
-            'chopMax: z.number().positive().max(100).default(45),',
+    it(
+      'a parameter: the CHOP threshold 57 → 45 in v25.ts changes the trades ' + '(fewer: a stricter trend filter)',
+      async () => {
+        const edited = await backtestWith(
+          coreCopy(
+            'chop-45',
+            once(
+              'chopMax: z.number().positive().max(100).default(57),',
+              'chopMax: z.number().positive().max(100).default(45),',
+            ),
           ),
-        ),
-        data!,
-      );
-      expect(edited.trades.length).toBeGreaterThan(0);
-      expect(edited.trades.length).toBeLessThan(466);
-      expect(summary(edited)).not.toEqual(summary(unedited));
-    });
+          data!,
+        );
+        expect(edited.trades.length).toBeGreaterThan(0);
+        expect(edited.trades.length).toBeLessThan(466);
+        expect(summary(edited)).not.toEqual(summary(unedited));
+      },
+    );
 
     it('a rule: entries on one rising (falling) histogram bar instead of two change the trades', async () => {
       const edit = (s: string) =>
@@ -117,21 +120,25 @@ describe.skipIf(!hasSharedData)(
       expect(summary(edited)).not.toEqual(summary(unedited));
     });
 
-    it('the entry window, a shared parameter in strategies/contract.ts: no entry decided before 11:00 once entryStart is 11:00', async () => {
-      const edited = await backtestWith(
-        coreCopy(
-          'late-start',
-          once("entryStart: hhmm.default('09:30'),", "entryStart: hhmm.default('11:00'),"),
-          'strategies/contract.ts',
-        ),
-        data!,
-      );
-      const early = unedited.trades.filter((t) => istMinute(t.entryTime) < 11 * 60 + 5);
-      expect(early.length).toBeGreaterThan(0); // the unedited copy does enter early
-      // An entry fills at the open of the candle after the signal candle: 11:05 at the earliest.
-      expect(edited.trades.every((t) => istMinute(t.entryTime) >= 11 * 60 + 5)).toBe(true);
-      expect(edited.trades.length).toBeGreaterThan(0);
-    });
+    it(
+      'the entry window, a shared parameter in strategies/contract.ts: no entry ' +
+        'decided before 11:00 once entryStart is 11:00',
+      async () => {
+        const edited = await backtestWith(
+          coreCopy(
+            'late-start',
+            once("entryStart: hhmm.default('09:30'),", "entryStart: hhmm.default('11:00'),"),
+            'strategies/contract.ts',
+          ),
+          data!,
+        );
+        const early = unedited.trades.filter((t) => istMinute(t.entryTime) < 11 * 60 + 5);
+        expect(early.length).toBeGreaterThan(0); // the unedited copy does enter early
+        // An entry fills at the open of the candle after the signal candle: 11:05 at the earliest.
+        expect(edited.trades.every((t) => istMinute(t.entryTime) >= 11 * 60 + 5)).toBe(true);
+        expect(edited.trades.length).toBeGreaterThan(0);
+      },
+    );
   },
 );
 

@@ -56,76 +56,84 @@ describe('createDevice', () => {
     await device.close();
   });
 
-  it('real pins through onoff: GPIO17 → sysfs 529 on a Pi 4 kernel 6.6; the button halts; state feeds the resume hold (every device timer on the given clock)', async () => {
-    const { calls, control } = recorder();
-    const config = deviceConfigSchema.parse({ display: { kind: 'none' } });
-    const clock = new ManualClock(NOW);
-    const device = createDevice({
-      config,
-      control,
-      log: createLogger(),
-      calendar,
-      clock,
-      hardware: { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() },
-    });
-    expect(clock.pendingTimers).toBe(2); // the screen's render timer and the kill switch's backup poll
-    expect(device.status.button).toBe('gpio');
-    expect(device.status.buzzer).toBe('gpio');
-    const button = FakeGpio.byNumber(529);
-    const buzzer = FakeGpio.byNumber(539); // GPIO27
-    expect(buzzer.direction).toBe('low');
-    button.setLevel(0);
-    expect(calls).toEqual(['halt:button:kill switch pressed']);
-    device.output.onEvents(
-      [{ type: 'halt', ts: NOW, reason: 'kill switch pressed', source: 'button' }],
-      baseState({ trading: 'halted', haltReason: 'kill switch pressed' }),
-    );
-    clock.advance(300);
-    expect(buzzer.writes.map((w) => w.value)).toEqual([1, 0, 1, 0, 1, 0]); // the halt acknowledgement
-    button.setLevel(1);
-    clock.advance(1000);
-    button.setLevel(0);
-    clock.advance(3000);
-    expect(calls.at(-1)).toBe('resume:button');
-    await device.close();
-    expect(clock.pendingTimers).toBe(0);
-    expect(button.unexported).toBe(true);
-    expect(buzzer.level).toBe(0);
-  });
+  it(
+    'real pins through onoff: GPIO17 → sysfs 529 on a Pi 4 kernel 6.6; the ' +
+      'button halts; state feeds the resume hold (every device timer on the ' +
+      'given clock)',
+    async () => {
+      const { calls, control } = recorder();
+      const config = deviceConfigSchema.parse({ display: { kind: 'none' } });
+      const clock = new ManualClock(NOW);
+      const device = createDevice({
+        config,
+        control,
+        log: createLogger(),
+        calendar,
+        clock,
+        hardware: { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() },
+      });
+      expect(clock.pendingTimers).toBe(2); // the screen's render timer and the kill switch's backup poll
+      expect(device.status.button).toBe('gpio');
+      expect(device.status.buzzer).toBe('gpio');
+      const button = FakeGpio.byNumber(529);
+      const buzzer = FakeGpio.byNumber(539); // GPIO27
+      expect(buzzer.direction).toBe('low');
+      button.setLevel(0);
+      expect(calls).toEqual(['halt:button:kill switch pressed']);
+      device.output.onEvents(
+        [{ type: 'halt', ts: NOW, reason: 'kill switch pressed', source: 'button' }],
+        baseState({ trading: 'halted', haltReason: 'kill switch pressed' }),
+      );
+      clock.advance(300);
+      expect(buzzer.writes.map((w) => w.value)).toEqual([1, 0, 1, 0, 1, 0]); // the halt acknowledgement
+      button.setLevel(1);
+      clock.advance(1000);
+      button.setLevel(0);
+      clock.advance(3000);
+      expect(calls.at(-1)).toBe('resume:button');
+      await device.close();
+      expect(clock.pendingTimers).toBe(0);
+      expect(button.unexported).toBe(true);
+      expect(buzzer.level).toBe(0);
+    },
+  );
 
-  it('a pin that cannot be opened: the box keeps running, raises BUTTON_UNAVAILABLE, shows it, doctor fails', async () => {
-    FakeGpio.failing.set(529, 'EINVAL');
-    const { control } = recorder();
-    const alerts: DeviceAlert[] = [];
-    const config = deviceConfigSchema.parse({ display: { kind: 'none' }, buzzer: { simulated: true } });
-    const hardware = { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() };
-    const device = createDevice({
-      config,
-      control,
-      log: createLogger(),
-      calendar,
-      onAlert: (a) => alerts.push(a),
-      hardware,
-    });
-    expect(device.status.button).toBe('unavailable');
-    expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ level: 'error', code: 'BUTTON_UNAVAILABLE' });
-    expect(alerts[0]!.message).toMatch(/GPIO17.*EINVAL.*doctor/);
-    device.output.onState(baseState());
-    vi.advanceTimersByTime(11_000); // pages cycle: the device alarm page comes up
-    const seen = new Set<string>();
-    for (let i = 0; i < 30; i++) {
-      vi.advanceTimersByTime(500);
-      seen.add(device.display.currentScreen);
-    }
-    expect(seen).toContain('alarm:BUTTON_UNAVAILABLE');
-    expect(seen).toContain('flat');
-    await device.close();
-    const checks = await doctorDeviceChecks(config, hardware);
-    const button = checks.find((c) => c.name.startsWith('kill switch'))!;
-    expect(button.ok).toBe(false);
-    expect(button.detail).toMatch(/EINVAL.*gpioBase/);
-  });
+  it(
+    'a pin that cannot be opened: the box keeps running, raises ' + 'BUTTON_UNAVAILABLE, shows it, doctor fails',
+    async () => {
+      FakeGpio.failing.set(529, 'EINVAL');
+      const { control } = recorder();
+      const alerts: DeviceAlert[] = [];
+      const config = deviceConfigSchema.parse({ display: { kind: 'none' }, buzzer: { simulated: true } });
+      const hardware = { Gpio: FakeGpio, sysfsRoot: pi4Sysfs() };
+      const device = createDevice({
+        config,
+        control,
+        log: createLogger(),
+        calendar,
+        onAlert: (a) => alerts.push(a),
+        hardware,
+      });
+      expect(device.status.button).toBe('unavailable');
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({ level: 'error', code: 'BUTTON_UNAVAILABLE' });
+      expect(alerts[0]!.message).toMatch(/GPIO17.*EINVAL.*doctor/);
+      device.output.onState(baseState());
+      vi.advanceTimersByTime(11_000); // pages cycle: the device alarm page comes up
+      const seen = new Set<string>();
+      for (let i = 0; i < 30; i++) {
+        vi.advanceTimersByTime(500);
+        seen.add(device.display.currentScreen);
+      }
+      expect(seen).toContain('alarm:BUTTON_UNAVAILABLE');
+      expect(seen).toContain('flat');
+      await device.close();
+      const checks = await doctorDeviceChecks(config, hardware);
+      const button = checks.find((c) => c.name.startsWith('kill switch'))!;
+      expect(button.ok).toBe(false);
+      expect(button.detail).toMatch(/EINVAL.*gpioBase/);
+    },
+  );
 
   it('doctor: pins and display presence', async () => {
     const devRoot = mkdtempSync(join(tmpdir(), 'nbx-dev-'));

@@ -35,10 +35,14 @@ describe('what the screens say', () => {
     renderScreen(fb, SCREEN_CASES.find((c) => c.name === name)!.input);
     return fb;
   };
-  it("the feed age is the feed's, not the snapshot age: a demo state a minute old with a 3 s old tick draws the same as a fresh one", () => {
-    const c = SCREEN_CASES.find((x) => x.name === 'demo-flat')!;
-    const fresh = new Framebuffer();
-    renderScreen(fresh, { ...c.input, state: { ...c.input.state!, ts: c.input.now } });
-    expect(framebufferToText(text('demo-flat'))).toBe(framebufferToText(fresh));
-  });
+  it(
+    "the feed age is the feed's, not the snapshot age: a demo state a minute " +
+      'old with a 3 s old tick draws the same as a fresh one',
+    () => {
+      const c = SCREEN_CASES.find((x) => x.name === 'demo-flat')!;
+      const fresh = new Framebuffer();
+      renderScreen(fresh, { ...c.input, state: { ...c.input.state!, ts: c.input.now } });
+      expect(framebufferToText(text('demo-flat'))).toBe(framebufferToText(fresh));
+    },
+  );
 });

@@ -109,7 +109,8 @@ describe('kill switch on a fake onoff Gpio', () => {
     const med = latencies[latencies.length >> 1]!;
     const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
     console.log(
-      `edge→halt-call latency (interrupt dispatch → ControlPort.halt, n=200): median ${med.toFixed(1)} µs, p99 ${p99.toFixed(1)} µs`,
+      `edge→halt-call latency (interrupt dispatch → ControlPort.halt, n=200): ` +
+        `median ${med.toFixed(1)} µs, p99 ${p99.toFixed(1)} µs`,
     );
     expect(latencies).toHaveLength(200);
   });

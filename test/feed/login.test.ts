@@ -119,26 +119,30 @@ describe('OAuth login through the local page', () => {
     expect((await login.result()).token).toBe(fake.token);
   });
 
-  it('a state is tied to the browser that asked for it (a cookie): the same callback from another browser, or without the cookie, is refused', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'nbx-login-'));
-    const login = startLogin(stateDir);
-    await login.ready;
-    const victim = browser();
-    const attacker = browser();
-    const toDialog = await victim(login.url());
-    expect(toDialog.headers.get('set-cookie')).toMatch(
-      /^niftybox_login=[0-9a-f]{32}; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
-    );
-    const callback = (await victim(toDialog.headers.get('location')!)).headers.get('location')!;
-    for (const other of [attacker, (u: string) => fetch(u, { redirect: 'manual' })]) {
-      const refused = await other(callback);
-      expect(refused.status).toBe(400);
-      expect(await refused.text()).toMatch(/started in another browser/);
-    }
-    expect(readStoredToken(stateDir)).toBeNull();
-    expect((await victim(callback)).status).toBe(200);
-    expect((await login.result()).token).toBe(fake.token);
-  });
+  it(
+    'a state is tied to the browser that asked for it (a cookie): the same ' +
+      'callback from another browser, or without the cookie, is refused',
+    async () => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'nbx-login-'));
+      const login = startLogin(stateDir);
+      await login.ready;
+      const victim = browser();
+      const attacker = browser();
+      const toDialog = await victim(login.url());
+      expect(toDialog.headers.get('set-cookie')).toMatch(
+        /^niftybox_login=[0-9a-f]{32}; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/,
+      );
+      const callback = (await victim(toDialog.headers.get('location')!)).headers.get('location')!;
+      for (const other of [attacker, (u: string) => fetch(u, { redirect: 'manual' })]) {
+        const refused = await other(callback);
+        expect(refused.status).toBe(400);
+        expect(await refused.text()).toMatch(/started in another browser/);
+      }
+      expect(readStoredToken(stateDir)).toBeNull();
+      expect((await victim(callback)).status).toBe(200);
+      expect((await login.result()).token).toBe(fake.token);
+    },
+  );
 
   it('a state expires after 10 minutes', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'nbx-login-'));

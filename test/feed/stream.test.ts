@@ -137,40 +137,43 @@ describe('MarketDataStream against the fake exchange', () => {
     expect(events).toBeDefined();
   });
 
-  it('reconnects after a drop, resubscribes every instrument in its mode, reports the gap, which backfills', async () => {
-    const { stream, events, pair, fake, clock, rest } = await setup();
-    stream.subscribe([NIFTY_INDEX_KEY], 'full');
-    stream.subscribe([pair.CE.instrumentKey], 'ltpc');
-    stream.subscribe([pair.PE.instrumentKey], 'option_greeks');
-    stream.start();
-    await waitFor(() => ticksOf(events, NIFTY_INDEX_KEY).length > 3, 3000, 'first ticks');
-    fake.use(dropFeeds());
-    clock.shift(16 * 60_000); // the outage spans a quarter of an hour of market time
-    await waitFor(() => (events.gap?.length ?? 0) > 0, 4000, 'gap event');
-    expect(events.disconnected!.length).toBeGreaterThanOrEqual(1);
-    expect(stream.stats.connects).toBe(2);
-    const subs = fake.stats.subscriptionRequests.slice(3);
-    expect(subs.map((s) => [s.mode, s.instrumentKeys]).sort()).toEqual(
-      [
-        ['full', [NIFTY_INDEX_KEY]],
-        ['ltpc', [pair.CE.instrumentKey]],
-        ['option_greeks', [pair.PE.instrumentKey]],
-      ].sort(),
-    );
-    const gap = events.gap![0]!;
-    expect(gap.to - gap.from).toBeGreaterThan(15 * 60_000);
-    const candles = (await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5))
-      .filter((c) => c.ts + 5 * 60_000 > gap.from && c.ts < gap.to)
-      .sort((a, b) => a.ts - b.ts);
-    expect(candles.length).toBeGreaterThanOrEqual(3);
-    expect(candles[0]!.ts).toBeLessThanOrEqual(gap.from);
-    expect(candles.at(-1)!.ts + 5 * 60_000).toBeGreaterThanOrEqual(gap.to - 5 * 60_000);
-    await waitFor(
-      () => ticksOf(events, pair.PE.instrumentKey).some((t) => t.mode === 'option_greeks' && t.currentTs > gap.to),
-      3000,
-      'PE after reconnect',
-    );
-  });
+  it(
+    'reconnects after a drop, resubscribes every instrument in its mode, ' + 'reports the gap, which backfills',
+    async () => {
+      const { stream, events, pair, fake, clock, rest } = await setup();
+      stream.subscribe([NIFTY_INDEX_KEY], 'full');
+      stream.subscribe([pair.CE.instrumentKey], 'ltpc');
+      stream.subscribe([pair.PE.instrumentKey], 'option_greeks');
+      stream.start();
+      await waitFor(() => ticksOf(events, NIFTY_INDEX_KEY).length > 3, 3000, 'first ticks');
+      fake.use(dropFeeds());
+      clock.shift(16 * 60_000); // the outage spans a quarter of an hour of market time
+      await waitFor(() => (events.gap?.length ?? 0) > 0, 4000, 'gap event');
+      expect(events.disconnected!.length).toBeGreaterThanOrEqual(1);
+      expect(stream.stats.connects).toBe(2);
+      const subs = fake.stats.subscriptionRequests.slice(3);
+      expect(subs.map((s) => [s.mode, s.instrumentKeys]).sort()).toEqual(
+        [
+          ['full', [NIFTY_INDEX_KEY]],
+          ['ltpc', [pair.CE.instrumentKey]],
+          ['option_greeks', [pair.PE.instrumentKey]],
+        ].sort(),
+      );
+      const gap = events.gap![0]!;
+      expect(gap.to - gap.from).toBeGreaterThan(15 * 60_000);
+      const candles = (await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5))
+        .filter((c) => c.ts + 5 * 60_000 > gap.from && c.ts < gap.to)
+        .sort((a, b) => a.ts - b.ts);
+      expect(candles.length).toBeGreaterThanOrEqual(3);
+      expect(candles[0]!.ts).toBeLessThanOrEqual(gap.from);
+      expect(candles.at(-1)!.ts + 5 * 60_000).toBeGreaterThanOrEqual(gap.to - 5 * 60_000);
+      await waitFor(
+        () => ticksOf(events, pair.PE.instrumentKey).some((t) => t.mode === 'option_greeks' && t.currentTs > gap.to),
+        3000,
+        'PE after reconnect',
+      );
+    },
+  );
 
   it('a silent socket (pings only) is detected within the window and replaced', async () => {
     const { stream, events, fake } = await setup();
@@ -271,29 +274,35 @@ describe('MarketDataStream against the fake exchange', () => {
     expect(waits[2]!).toBeGreaterThanOrEqual(waits[1]!);
   });
 
-  it('garbage, truncated and text frames are counted and ignored; duplicates, reordering and clock skew pass through', async () => {
-    const { stream, events, fake, clock } = await setup();
-    stream.subscribe([NIFTY_INDEX_KEY], 'full');
-    stream.start();
-    await waitFor(() => (events.tick?.length ?? 0) > 2, 3000, 'ticks');
-    fake.use(malformedFrames(50), textFrame(), outOfOrder(), duplicateFrames(), feedClockSkew(3000)); // reorder, then send each twice
-    const n = events.tick!.length;
-    await waitFor(() => events.tick!.length > n + 20, 3000, 'ticks after misbehaviour');
-    expect(stream.stats.badFrames).toBeGreaterThan(0);
-    expect(stream.stats.textFrames).toBe(1);
-    const later = events.tick!.slice(n);
-    const seen = new Set<number>();
-    let dup = 0;
-    let back = 0;
-    later.forEach((t, i) => {
-      if (seen.has(t.ts)) dup++;
-      seen.add(t.ts);
-      if (i && t.ts < later[i - 1]!.ts) back++;
-    });
-    expect(dup).toBeGreaterThan(0);
-    expect(back).toBeGreaterThan(0);
-    const skew = Math.max(...later.map((t) => t.currentTs)) - clock.now(); // the newest frame: reordering may end on an older one
-    expect(skew).toBeGreaterThan(2000);
-    expect(stream.stats.connects).toBe(1); // none of it broke the connection
-  });
+  it(
+    'garbage, truncated and text frames are counted and ignored; duplicates, ' +
+      'reordering and clock skew pass through',
+    async () => {
+      const { stream, events, fake, clock } = await setup();
+      stream.subscribe([NIFTY_INDEX_KEY], 'full');
+      stream.start();
+      await waitFor(() => (events.tick?.length ?? 0) > 2, 3000, 'ticks');
+      // reorder, then send each twice
+      fake.use(malformedFrames(50), textFrame(), outOfOrder(), duplicateFrames(), feedClockSkew(3000));
+      const n = events.tick!.length;
+      await waitFor(() => events.tick!.length > n + 20, 3000, 'ticks after misbehaviour');
+      expect(stream.stats.badFrames).toBeGreaterThan(0);
+      expect(stream.stats.textFrames).toBe(1);
+      const later = events.tick!.slice(n);
+      const seen = new Set<number>();
+      let dup = 0;
+      let back = 0;
+      later.forEach((t, i) => {
+        if (seen.has(t.ts)) dup++;
+        seen.add(t.ts);
+        if (i && t.ts < later[i - 1]!.ts) back++;
+      });
+      expect(dup).toBeGreaterThan(0);
+      expect(back).toBeGreaterThan(0);
+      // the newest frame: reordering may end on an older one
+      const skew = Math.max(...later.map((t) => t.currentTs)) - clock.now();
+      expect(skew).toBeGreaterThan(2000);
+      expect(stream.stats.connects).toBe(1); // none of it broke the connection
+    },
+  );
 });

@@ -44,26 +44,29 @@ describe('mergeCandles', () => {
 });
 
 describe('warm-up against the fake exchange', () => {
-  it('≥ 5 earlier trading days + today, overlapping local/historical/intraday merged without duplicates or gaps', async () => {
-    const now = clock.now();
-    const today = '2025-10-23'; // after the Diwali holidays (21, 22 Oct; 21 Oct had a Muhurat hour)
-    // Local store already has part of two days (overlapping what history and intraday will return).
-    const local = [
-      ...dayCandles(fake.source, NIFTY_INDEX_KEY, '2025-10-17').slice(0, 30),
-      ...dayCandles(fake.source, NIFTY_INDEX_KEY, today, now).slice(0, 10),
-    ];
-    const candles = await warmUpIndexCandles({ rest, local, calendar, today, minDays: 5, now });
-    const days = [...new Set(candles.map((k) => istDate(k.ts)))];
-    expect(days).toEqual(['2025-10-15', '2025-10-16', '2025-10-17', '2025-10-20', '2025-10-21', today]);
-    expect(candles.filter((k) => istDate(k.ts) === '2025-10-21')).toHaveLength(12); // the Muhurat hour
-    expectContinuous(candles, ['2025-10-15', '2025-10-16', '2025-10-17', '2025-10-20', today], now);
-    expect(candles.at(-1)!.ts + BUCKET_MS).toBeLessThanOrEqual(now); // the forming 11:00 candle is dropped
-    expect(candles.at(-1)!.ts).toBe(istTime(today, '10:55'));
-    // Values agree with the exchange's own candles.
-    expect(candles.find((k) => k.ts === istTime('2025-10-16', '12:00'))).toEqual(
-      dayCandles(fake.source, NIFTY_INDEX_KEY, '2025-10-16').find((k) => k.ts === istTime('2025-10-16', '12:00')),
-    );
-  });
+  it(
+    '≥ 5 earlier trading days + today, overlapping local/historical/intraday ' + 'merged without duplicates or gaps',
+    async () => {
+      const now = clock.now();
+      const today = '2025-10-23'; // after the Diwali holidays (21, 22 Oct; 21 Oct had a Muhurat hour)
+      // Local store already has part of two days (overlapping what history and intraday will return).
+      const local = [
+        ...dayCandles(fake.source, NIFTY_INDEX_KEY, '2025-10-17').slice(0, 30),
+        ...dayCandles(fake.source, NIFTY_INDEX_KEY, today, now).slice(0, 10),
+      ];
+      const candles = await warmUpIndexCandles({ rest, local, calendar, today, minDays: 5, now });
+      const days = [...new Set(candles.map((k) => istDate(k.ts)))];
+      expect(days).toEqual(['2025-10-15', '2025-10-16', '2025-10-17', '2025-10-20', '2025-10-21', today]);
+      expect(candles.filter((k) => istDate(k.ts) === '2025-10-21')).toHaveLength(12); // the Muhurat hour
+      expectContinuous(candles, ['2025-10-15', '2025-10-16', '2025-10-17', '2025-10-20', today], now);
+      expect(candles.at(-1)!.ts + BUCKET_MS).toBeLessThanOrEqual(now); // the forming 11:00 candle is dropped
+      expect(candles.at(-1)!.ts).toBe(istTime(today, '10:55'));
+      // Values agree with the exchange's own candles.
+      expect(candles.find((k) => k.ts === istTime('2025-10-16', '12:00'))).toEqual(
+        dayCandles(fake.source, NIFTY_INDEX_KEY, '2025-10-16').find((k) => k.ts === istTime('2025-10-16', '12:00')),
+      );
+    },
+  );
 
   it('skips the history call when local candles already cover the days', async () => {
     const now = clock.now();

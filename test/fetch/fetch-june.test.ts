@@ -44,35 +44,42 @@ describe.skipIf(!hasSharedData)(
     }, 60_000);
     afterAll(async () => fake?.close());
 
-    it('the fake is a real test of the pick: the live rule differs from the recorded strike on many June days, and other strikes trade differently', () => {
-      const june = [...market.picks].filter(([d]) => d >= FROM && d <= TO);
-      expect(june).toHaveLength(21);
-      const differing = june.filter(([, p]) => p.strike !== p.recordedStrike);
-      expect(differing.length).toBe(14); // 76 of the 125 recorded days, 14 of June's 21
-      // Candles of a neighbouring strike give other trades than the recorded pair.
-      const index = parseIndexCsv(readShared(indexCsv), indexCsv);
-      const juneOptions = new Map([...options].filter(([d]) => d >= FROM && d <= TO));
-      const shifted = new Map(
-        [...juneOptions].map(([d, od]) => [
-          d,
-          {
-            ...od,
-            candles: { CE: otherStrikeCandles(od.candles.CE, 'CE', 1), PE: otherStrikeCandles(od.candles.PE, 'PE', 1) },
-          },
-        ]),
-      );
-      const run = (o: Map<string, OptionDay>) =>
-        runBacktest({
-          index,
-          options: o,
-          from: FROM,
-          to: TO,
-          params: { ...DEFAULT_V25, slippagePoints: 0 },
-          risk: DEFAULT_RISK,
-          calendar: new MarketCalendar(),
-        }).trades.map((t) => `${t.entryTime} ${t.entryPrice} ${t.exitTime} ${t.exitPrice} ${t.reason}`);
-      expect(run(shifted)).not.toEqual(run(juneOptions));
-    });
+    it(
+      'the fake is a real test of the pick: the live rule differs from the ' +
+        'recorded strike on many June days, and other strikes trade differently',
+      () => {
+        const june = [...market.picks].filter(([d]) => d >= FROM && d <= TO);
+        expect(june).toHaveLength(21);
+        const differing = june.filter(([, p]) => p.strike !== p.recordedStrike);
+        expect(differing.length).toBe(14); // 76 of the 125 recorded days, 14 of June's 21
+        // Candles of a neighbouring strike give other trades than the recorded pair.
+        const index = parseIndexCsv(readShared(indexCsv), indexCsv);
+        const juneOptions = new Map([...options].filter(([d]) => d >= FROM && d <= TO));
+        const shifted = new Map(
+          [...juneOptions].map(([d, od]) => [
+            d,
+            {
+              ...od,
+              candles: {
+                CE: otherStrikeCandles(od.candles.CE, 'CE', 1),
+                PE: otherStrikeCandles(od.candles.PE, 'PE', 1),
+              },
+            },
+          ]),
+        );
+        const run = (o: Map<string, OptionDay>) =>
+          runBacktest({
+            index,
+            options: o,
+            from: FROM,
+            to: TO,
+            params: { ...DEFAULT_V25, slippagePoints: 0 },
+            risk: DEFAULT_RISK,
+            calendar: new MarketCalendar(),
+          }).trades.map((t) => `${t.entryTime} ${t.entryPrice} ${t.exitTime} ${t.exitPrice} ${t.reason}`);
+        expect(run(shifted)).not.toEqual(run(juneOptions));
+      },
+    );
 
     it("writes exactly the two files, in the recorded formats, with the live rule's pair per day", async () => {
       const r = await runCliAsync(['fetch', '--from', FROM, '--to', TO, '--out', out()], home);
@@ -131,7 +138,8 @@ describe.skipIf(!hasSharedData)(
         2 * pairsIn(true),
       );
       expect(2 * pairsIn(true)).toBe(32);
-      expect(fake.stats.restByPath['/v3/historical-candle/{key}/minutes/5/{date}/{date}']).toBe(2 * pairsIn(false) + 2); // the 3 July week's pairs (27 + 30 June), index in 2 calls
+      // the 3 July week's pairs (27 + 30 June), index in 2 calls
+      expect(fake.stats.restByPath['/v3/historical-candle/{key}/minutes/5/{date}/{date}']).toBe(2 * pairsIn(false) + 2);
     }, 120_000);
 
     it('backtest on the fetched files gives the trades of the backtest on ../shared/data for June', async () => {

@@ -60,12 +60,14 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
     expect(parseIndexCsv(reference[0]!, 'ref').length).toBe(30 * 75);
     expect(fake.stats.restByPath['/v2/expired-instruments/expiries']).toBe(1);
     expect(opts.get('2025-06-02')!.contracts.CE.instrumentKey).toMatch(/\|05-06-2025$/);
-    expect(opts.get('2025-06-13')!.contracts.CE.instrumentKey).not.toMatch(/\|\d\d-\d\d-\d{4}$/); // the 19 June weekly is current on the 17th
+    // the 19 June weekly is current on the 17th
+    expect(opts.get('2025-06-13')!.contracts.CE.instrumentKey).not.toMatch(/\|\d\d-\d\d-\d{4}$/);
     expect(fullCalls).toBe(2 + 2 * 10);
   });
 
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
-    it(`${signal} midway, then the same command again: the same files, no duplicate rows, only the missing calls`, async () => {
+    it(`${signal} midway, then the same command again: the same files, no ` +
+      `duplicate rows, only the missing calls`, async () => {
       const out = mkdtempSync(join(tmpdir(), `niftybox-fetch-${signal}-`));
       const fast = fake.use(restLatency(150));
       const before = candleCalls(fake);
@@ -132,7 +134,8 @@ describe('niftybox fetch: interrupted, resumed, rate limited', () => {
     }
   }, 120_000);
 
-  it('a period older than the expired-instruments API reaches: says which days and why, writes nothing, exits 65', async () => {
+  it('a period older than the expired-instruments API reaches: says which days ' +
+    'and why, writes nothing, exits 65', async () => {
     const out = mkdtempSync(join(tmpdir(), 'niftybox-fetch-old-'));
     const r = await runCliAsync(['fetch', '--from', '2024-06-03', '--to', '2024-06-04', '--out', out], home);
     expect(r.code, r.stderr).toBe(65);

@@ -32,38 +32,45 @@ describe('fetch building blocks', () => {
     expect(waits).toEqual([]);
     await budget.take(); // 3 in the last minute: waits until the one from 30 s ago leaves the window
     expect(waits).toEqual([30_000]);
-    expect(budget.recent()).toEqual([990_000, 1_000_000, 1_030_000]); // the seeded one from 10 s before, then this run's two
+    // the seeded one from 10 s before, then this run's two
+    expect(budget.recent()).toEqual([990_000, 1_000_000, 1_030_000]);
   });
 
-  it('writes the recorded layout: Python floats, CE before PE, is_expired on the expiry day; the parsers read it back', () => {
-    const ts = istTime('2025-06-05', '09:15');
-    const c = { ts, open: 71, high: 78, low: 37.2, close: 37.85, volume: 22434525, oi: 8385750 };
-    const idx = indexCsv([{ ...c, ts: ts + 300_000 }, c]);
-    expect(idx.split('\n').slice(0, 3)).toEqual([
-      'datetime,open,high,low,close,volume',
-      '2025-06-05 09:15:00+05:30,71.0,78.0,37.2,37.85,22434525',
-      '2025-06-05 09:20:00+05:30,71.0,78.0,37.2,37.85,22434525',
-    ]);
-    const contract = (side: 'CE' | 'PE') => ({
-      instrumentKey: `NSE_FO|4047${side === 'CE' ? 3 : 4}|05-06-2025`,
-      strike: 24650,
-      expiry: '2025-06-05',
-    });
-    const opt = optionsCsv([
-      { day: '2025-06-05', contracts: { CE: contract('CE'), PE: contract('PE') }, candles: { PE: [c], CE: [c] } },
-    ]);
-    expect(opt.split('\n')[1]).toBe(
-      '2025-06-05T09:15:00+05:30,71.0,78.0,37.2,37.85,22434525,8385750,2025-06-05 09:15:00+05:30,2025-06-05,CE,24650,2025-06-05,NSE_FO|40473|05-06-2025,2025-06-05,True',
-    );
-    expect(opt.split('\n')[2]).toMatch(/,PE,24650,2025-06-05,NSE_FO\|40474\|05-06-2025,2025-06-05,True$/);
-    expect(parseIndexCsv(idx, 'i')).toHaveLength(2);
-    expect(parseOptionsCsv(opt, 'o').get('2025-06-05')!.candles.CE[0]).toEqual({
-      ts,
-      open: 71,
-      high: 78,
-      low: 37.2,
-      close: 37.85,
-      volume: 22434525,
-    });
-  });
+  it(
+    'writes the recorded layout: Python floats, CE before PE, is_expired on ' +
+      'the expiry day; the parsers read it back',
+    () => {
+      const ts = istTime('2025-06-05', '09:15');
+      const c = { ts, open: 71, high: 78, low: 37.2, close: 37.85, volume: 22434525, oi: 8385750 };
+      const idx = indexCsv([{ ...c, ts: ts + 300_000 }, c]);
+      expect(idx.split('\n').slice(0, 3)).toEqual([
+        'datetime,open,high,low,close,volume',
+        '2025-06-05 09:15:00+05:30,71.0,78.0,37.2,37.85,22434525',
+        '2025-06-05 09:20:00+05:30,71.0,78.0,37.2,37.85,22434525',
+      ]);
+      const contract = (side: 'CE' | 'PE') => ({
+        instrumentKey: `NSE_FO|4047${side === 'CE' ? 3 : 4}|05-06-2025`,
+        strike: 24650,
+        expiry: '2025-06-05',
+      });
+      const opt = optionsCsv([
+        { day: '2025-06-05', contracts: { CE: contract('CE'), PE: contract('PE') }, candles: { PE: [c], CE: [c] } },
+      ]);
+      expect(opt.split('\n')[1]).toBe(
+        '2025-06-05T09:15:00+05:30,71.0,78.0,37.2,37.85,22434525,8385750,' +
+          '2025-06-05 09:15:00+05:30,2025-06-05,CE,24650,2025-06-05,' +
+          'NSE_FO|40473|05-06-2025,2025-06-05,True',
+      );
+      expect(opt.split('\n')[2]).toMatch(/,PE,24650,2025-06-05,NSE_FO\|40474\|05-06-2025,2025-06-05,True$/);
+      expect(parseIndexCsv(idx, 'i')).toHaveLength(2);
+      expect(parseOptionsCsv(opt, 'o').get('2025-06-05')!.candles.CE[0]).toEqual({
+        ts,
+        open: 71,
+        high: 78,
+        low: 37.2,
+        close: 37.85,
+        volume: 22434525,
+      });
+    },
+  );
 });

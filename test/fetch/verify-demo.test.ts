@@ -69,7 +69,8 @@ describe.skipIf(!hasMosquitto)(`verify demo days${hasMosquitto ? '' : ` (${NO_MO
     runCliAsync(['verify', '--config', d.config, '--day', d.day, '--db', file, ...extra], d.home);
 
   it.each([TICK_DAY, OTHER_DAY])(
-    '%s: the session ran on its pinned day; verify accounts for every difference, and the daily report and MQTT state say the same',
+    '%s: the session ran on its pinned day; verify accounts for every ' +
+      'difference, and the daily report and MQTT state say the same',
     async (d) => {
       const x = days[d]!;
       expect(x.run.code, x.run.stderr.slice(-2000)).toBe(0);
@@ -100,100 +101,108 @@ describe.skipIf(!hasMosquitto)(`verify demo days${hasMosquitto ? '' : ` (${NO_MO
     },
   );
 
-  it(`${TICK_DAY} seed 25 differs only as tick fills must: each of the five differences explained by its rule`, async () => {
-    const v = await verify(days[TICK_DAY]!, ['--json']);
-    expect(v.code, v.stdout + v.stderr).toBe(0);
-    const verdict = JSON.parse(v.stdout);
-    expect(verdict).toMatchObject({
-      verdict: 'tick-fills',
-      agreed: false,
-      liveTrades: 7,
-      backtestTrades: 6,
-      differences: 5,
-      explained: 5,
-      unexplained: 0,
-    });
-    expect(verdict.summary).toMatch(
-      /^differs only as tick fills must: 5 of 7 trades .*their effect on net P&L -₹[\d,]+\.\d\d$/,
-    );
-    const rows = verdict.rows as { live: any; backtest: any; differences: string[]; why: string[] }[];
-    const at = (t: any) =>
-      t && `${t.side} ${t.entryTime.slice(11, 16)} → ${t.exitTime.slice(11, 19)} @ ${t.exitPrice} ${t.reason}`;
-    // #1: the live lock filled at the first trade below it, the candle path at the lock level.
-    expect(at(rows[0]!.live)).toBe('CE 09:35 → 09:43:14 @ 88.8 LOCK_SL');
-    expect(at(rows[0]!.backtest)).toBe('CE 09:35 → 09:40:00 @ 89.8 LOCK_SL');
-    expect(rows[0]!.why.join('\n')).toMatch(
-      /^a stop filled at the first trade past it: the box's lock 90\.35 \(entry 77\.35 \+ 13\) met its first trade at or below it at 09:43:14 .* the candle path sells at the level, 90\.30/,
-    );
-    // #2, #4: the lock met inside the candle whose high reached TP1; the candle path sells at the next candle.
-    for (const [i, live, next] of [
-      [1, '11:54', '11:55'],
-      [3, '12:13', '12:15'],
-    ] as const) {
-      expect(rows[i]!.differences).toEqual([`exit time ${live} vs ${next}`]);
-      expect(rows[i]!.why.join('\n')).toMatch(
-        new RegExp(
-          `^an exit inside a candle instead of at its end: the box's lock [\\d.]+ .* at ${live}:\\d\\d .*so it sells at the next candle, ${next}`,
-        ),
+  it(
+    `${TICK_DAY} seed 25 differs only as tick fills must: each of the five ` + `differences explained by its rule`,
+    async () => {
+      const v = await verify(days[TICK_DAY]!, ['--json']);
+      expect(v.code, v.stdout + v.stderr).toBe(0);
+      const verdict = JSON.parse(v.stdout);
+      expect(verdict).toMatchObject({
+        verdict: 'tick-fills',
+        agreed: false,
+        liveTrades: 7,
+        backtestTrades: 6,
+        differences: 5,
+        explained: 5,
+        unexplained: 0,
+      });
+      expect(verdict.summary).toMatch(
+        /^differs only as tick fills must: 5 of 7 trades .*their effect on net P&L -₹[\d,]+\.\d\d$/,
       );
-    }
-    // #5: an entry only the box has, because #4's exit came a candle sooner.
-    expect(rows[4]!.backtest).toBeNull();
-    expect(at(rows[4]!.live)).toMatch(/^PE 12:15 → /);
-    expect(rows[4]!.why.join('\n')).toMatch(
-      /^an entry that exists only because an earlier exit came a candle sooner: the box sold #4 at 12:13, inside the 12:10 candle, so it was flat at the 12:10 close and took that candle's PE signal .*the backtest still held #4 then \(it sold at 12:15\)/,
-    );
-    // #6: the initial stop filled at the first trade below it (₹0.56 from the level's fill).
-    expect(rows[5]!.differences).toEqual(['exit price 35.40 vs 35.96']);
-    expect(rows[5]!.why.join('\n')).toMatch(
-      /^a stop filled at the first trade past it: the box's stop [\d.]+ \(entry 46\.90 − 1\.5 × ATR [\d.]+\) met its first trade at or below it at 14:06:\d\d/,
-    );
-    expect(rows.filter((r) => r.differences.length).map((r) => rows.indexOf(r) + 1)).toEqual([1, 2, 4, 5, 6]);
+      const rows = verdict.rows as { live: any; backtest: any; differences: string[]; why: string[] }[];
+      const at = (t: any) =>
+        t && `${t.side} ${t.entryTime.slice(11, 16)} → ${t.exitTime.slice(11, 19)} @ ${t.exitPrice} ${t.reason}`;
+      // #1: the live lock filled at the first trade below it, the candle path at the lock level.
+      expect(at(rows[0]!.live)).toBe('CE 09:35 → 09:43:14 @ 88.8 LOCK_SL');
+      expect(at(rows[0]!.backtest)).toBe('CE 09:35 → 09:40:00 @ 89.8 LOCK_SL');
+      expect(rows[0]!.why.join('\n')).toMatch(
+        /^a stop filled at the first trade past it: the box's lock 90\.35 \(entry 77\.35 \+ 13\) met its first trade at or below it at 09:43:14 .* the candle path sells at the level, 90\.30/,
+      );
+      // #2, #4: the lock met inside the candle whose high reached TP1; the candle path sells at the next candle.
+      for (const [i, live, next] of [
+        [1, '11:54', '11:55'],
+        [3, '12:13', '12:15'],
+      ] as const) {
+        expect(rows[i]!.differences).toEqual([`exit time ${live} vs ${next}`]);
+        expect(rows[i]!.why.join('\n')).toMatch(
+          new RegExp(
+            `^an exit inside a candle instead of at its end: the box's lock [\\d.]+ ` +
+              `.* at ${live}:\\d\\d .*so it sells at the next candle, ${next}`,
+          ),
+        );
+      }
+      // #5: an entry only the box has, because #4's exit came a candle sooner.
+      expect(rows[4]!.backtest).toBeNull();
+      expect(at(rows[4]!.live)).toMatch(/^PE 12:15 → /);
+      expect(rows[4]!.why.join('\n')).toMatch(
+        /^an entry that exists only because an earlier exit came a candle sooner: the box sold #4 at 12:13, inside the 12:10 candle, so it was flat at the 12:10 close and took that candle's PE signal .*the backtest still held #4 then \(it sold at 12:15\)/,
+      );
+      // #6: the initial stop filled at the first trade below it (₹0.56 from the level's fill).
+      expect(rows[5]!.differences).toEqual(['exit price 35.40 vs 35.96']);
+      expect(rows[5]!.why.join('\n')).toMatch(
+        /^a stop filled at the first trade past it: the box's stop [\d.]+ \(entry 46\.90 − 1\.5 × ATR [\d.]+\) met its first trade at or below it at 14:06:\d\d/,
+      );
+      expect(rows.filter((r) => r.differences.length).map((r) => rows.indexOf(r) + 1)).toEqual([1, 2, 4, 5, 6]);
 
-    const text = await verify(days[TICK_DAY]!);
-    expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(
-      /^DIFFERS ONLY AS TICK FILLS MUST: 5 of 7 trades \(7 live, 6 backtest\), every difference explained/m,
-    );
-    expect(text.stdout).toMatch(/^  5  PE 12:15 @ [\d.]+ → 12:22 @ [\d.]+ SL +— +≈$/m);
-  });
+      const text = await verify(days[TICK_DAY]!);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(
+        /^DIFFERS ONLY AS TICK FILLS MUST: 5 of 7 trades \(7 live, 6 backtest\), every difference explained/m,
+      );
+      expect(text.stdout).toMatch(/^  5  PE 12:15 @ [\d.]+ → 12:22 @ [\d.]+ SL +— +≈$/m);
+    },
+  );
 
-  it('a stop fill the candles do not bear out, or an extra entry without its signal, stays unexplained (exit 1)', async () => {
-    const d = days[TICK_DAY]!;
-    // #1 sold below anything the 09:40 candle traded (its low is 82.10): not "the first trade past the lock".
-    const low = join(home, 'below-low.db');
-    copyFileSync(db, low);
-    let raw = new Database(low);
-    raw
-      .prepare(
-        'UPDATE trades SET exit_price = 80.00 WHERE trade_id = (SELECT trade_id FROM trades ORDER BY entry_time LIMIT 1)',
-      )
-      .run();
-    raw.close();
-    let v = await verify(d, [], low);
-    expect(v.code, v.stdout).toBe(1);
-    expect(v.stdout).toMatch(
-      /^DIFFERS: 1 of 7 trades unexplained \(7 live, 6 backtest\) — #1: exit price 80\.00 vs 89\.80( \(.*\))?; 4 more explained by tick fills$/m,
-    );
-    // #5 without the 12:10 PE signal in the box's signal log: nothing says why the box entered.
-    const nosignal = join(home, 'no-signal.db');
-    copyFileSync(db, nosignal);
-    raw = new Database(nosignal);
-    const entry = raw
-      .prepare("SELECT entry_time FROM trades WHERE side = 'PE' ORDER BY entry_time LIMIT 1 OFFSET 3")
-      .get() as { entry_time: number };
-    expect(
+  it(
+    'a stop fill the candles do not bear out, or an extra entry without its ' + 'signal, stays unexplained (exit 1)',
+    async () => {
+      const d = days[TICK_DAY]!;
+      // #1 sold below anything the 09:40 candle traded (its low is 82.10): not "the first trade past the lock".
+      const low = join(home, 'below-low.db');
+      copyFileSync(db, low);
+      let raw = new Database(low);
       raw
-        .prepare('DELETE FROM signals WHERE candle_ts = ?')
-        .run(entry.entry_time - (entry.entry_time % 300_000) - 300_000).changes,
-    ).toBeGreaterThan(0);
-    raw.close();
-    v = await verify(d, ['--json'], nosignal);
-    expect(v.code).toBe(1);
-    const verdict = JSON.parse(v.stdout);
-    expect(verdict).toMatchObject({ verdict: 'differs', unexplained: 1, explained: 4 });
-    expect(verdict.rows[4].unexplained).toEqual(['the box traded here, the backtest did not']);
-  });
+        .prepare(
+          'UPDATE trades SET exit_price = 80.00 WHERE trade_id = (SELECT trade_id ' +
+            'FROM trades ORDER BY entry_time LIMIT 1)',
+        )
+        .run();
+      raw.close();
+      let v = await verify(d, [], low);
+      expect(v.code, v.stdout).toBe(1);
+      expect(v.stdout).toMatch(
+        /^DIFFERS: 1 of 7 trades unexplained \(7 live, 6 backtest\) — #1: exit price 80\.00 vs 89\.80( \(.*\))?; 4 more explained by tick fills$/m,
+      );
+      // #5 without the 12:10 PE signal in the box's signal log: nothing says why the box entered.
+      const nosignal = join(home, 'no-signal.db');
+      copyFileSync(db, nosignal);
+      raw = new Database(nosignal);
+      const entry = raw
+        .prepare("SELECT entry_time FROM trades WHERE side = 'PE' ORDER BY entry_time LIMIT 1 OFFSET 3")
+        .get() as { entry_time: number };
+      expect(
+        raw
+          .prepare('DELETE FROM signals WHERE candle_ts = ?')
+          .run(entry.entry_time - (entry.entry_time % 300_000) - 300_000).changes,
+      ).toBeGreaterThan(0);
+      raw.close();
+      v = await verify(d, ['--json'], nosignal);
+      expect(v.code).toBe(1);
+      const verdict = JSON.parse(v.stdout);
+      expect(verdict).toMatchObject({ verdict: 'differs', unexplained: 1, explained: 4 });
+      expect(verdict.rows[4].unexplained).toEqual(['the box traded here, the backtest did not']);
+    },
+  );
 
   it("export writes the two files; backtest on them gives verify's backtest trades", async () => {
     const d = days[TICK_DAY]!;
@@ -299,22 +308,26 @@ describe.skipIf(!hasMosquitto)(`verify demo days${hasMosquitto ? '' : ` (${NO_MO
     );
     expect(v.stdout).toMatch(
       new RegExp(
-        `why: a partly seen candle: NIFTY \\d\\d [A-Z]{3} \\d\\d \\d+ [CP]E ${hhmm(entryBucket)} was [\\d./]+ on the box, [\\d./]+ at Upstox`,
+        `why: a partly seen candle: NIFTY \\d\\d [A-Z]{3} \\d\\d \\d+ [CP]E ${hhmm(entryBucket)} ` +
+          `was [\\d./]+ on the box, [\\d./]+ at Upstox`,
       ),
     );
   });
 
-  it('bad input: a day the box did not run names the ledger and exits 65; a missing --day is a usage error', async () => {
-    const v = await runCliAsync(
-      ['verify', '--config', join(home, 'config.yaml'), '--day', '2024-01-03', '--db', db],
-      home,
-    );
-    expect(v.code).toBe(65);
-    expect(v.stderr).toMatch(
-      /cannot verify 2024-01-03 from .*ledger\.db: the ledger has no NIFTY candles of 2024-01-03/,
-    );
-    const u = await runCliAsync(['verify', '--db', db], home);
-    expect(u.code).toBe(64);
-    expect(u.stderr).toMatch(/usage: niftybox verify/);
-  });
+  it(
+    'bad input: a day the box did not run names the ledger and exits 65; a ' + 'missing --day is a usage error',
+    async () => {
+      const v = await runCliAsync(
+        ['verify', '--config', join(home, 'config.yaml'), '--day', '2024-01-03', '--db', db],
+        home,
+      );
+      expect(v.code).toBe(65);
+      expect(v.stderr).toMatch(
+        /cannot verify 2024-01-03 from .*ledger\.db: the ledger has no NIFTY candles of 2024-01-03/,
+      );
+      const u = await runCliAsync(['verify', '--db', db], home);
+      expect(u.code).toBe(64);
+      expect(u.stderr).toMatch(/usage: niftybox verify/);
+    },
+  );
 });

@@ -17,17 +17,21 @@ describe('VirtualClock timers', () => {
     expect(c.pendingTimers).toBe(0);
   });
 
-  it('a timer set from inside a timer runs in the same advance when it falls due; cancel() from inside its own callback works', () => {
-    const c = new ManualClock(0);
-    const seen: number[] = [];
-    c.after(10, () => c.after(10, () => seen.push(c.now())));
-    const t = c.every(5, () => {
-      seen.push(-c.now());
-      if (c.now() >= 10) t.cancel();
-    });
-    c.advanceTo(30);
-    expect(seen).toEqual([-5, -10, 20]);
-  });
+  it(
+    'a timer set from inside a timer runs in the same advance when it falls ' +
+      'due; cancel() from inside its own callback works',
+    () => {
+      const c = new ManualClock(0);
+      const seen: number[] = [];
+      c.after(10, () => c.after(10, () => seen.push(c.now())));
+      const t = c.every(5, () => {
+        seen.push(-c.now());
+        if (c.now() >= 10) t.cancel();
+      });
+      c.advanceTo(30);
+      expect(seen).toEqual([-5, -10, 20]);
+    },
+  );
 
   it('sleep() resolves when virtual time reaches it, not before', async () => {
     const c = new ManualClock(0);
@@ -41,15 +45,18 @@ describe('VirtualClock timers', () => {
     expect(woke).toBe(true);
   });
 
-  it('set() jumps without replaying the night: a repeating timer runs once and keeps its period from the new time', () => {
-    const c = new ManualClock(0);
-    const seen: number[] = [];
-    c.every(100, () => seen.push(c.now()));
-    c.set(1_000_050);
-    expect(seen).toEqual([1_000_050]);
-    c.advance(50);
-    expect(seen).toEqual([1_000_050, 1_000_100]);
-  });
+  it(
+    'set() jumps without replaying the night: a repeating timer runs once and ' + 'keeps its period from the new time',
+    () => {
+      const c = new ManualClock(0);
+      const seen: number[] = [];
+      c.every(100, () => seen.push(c.now()));
+      c.set(1_000_050);
+      expect(seen).toEqual([1_000_050]);
+      c.advance(50);
+      expect(seen).toEqual([1_000_050, 1_000_100]);
+    },
+  );
 
   it('advanceTo() refuses the past', () => {
     const c = new ManualClock(100);

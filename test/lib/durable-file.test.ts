@@ -6,21 +6,28 @@ import { copyFileDurable, replaceFileDurable, writeFileDurable } from '../../src
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'niftybox-durable-'));
 
-// Durability against a real power cut is the power-cut suite's (scripts/powercut.mjs, on LazyFS); these hold the contract.
+// Durability against a real power cut is the power-cut suite's (scripts/powercut.mjs, on LazyFS); these hold the
+// contract.
 describe('durable files', () => {
-  it('replace the old content whole, with the mode set before the new file is visible, and leave no temporary file', () => {
-    const dir = tmp();
-    const file = join(dir, 'token.json');
-    writeFileSync(file, 'old');
-    let seenMode = -1;
-    writeFileDurable(file, 'new content', { mode: 0o600, beforeRename: (t) => (seenMode = statSync(t).mode & 0o777) });
-    expect(readFileSync(file, 'utf8')).toBe('new content');
-    expect(seenMode).toBe(0o600);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    writeFileDurable(file, Buffer.alloc(3 * 1024 * 1024, 7));
-    expect(statSync(file).size).toBe(3 * 1024 * 1024);
-    expect(readdirSync(dir)).toEqual(['token.json']);
-  });
+  it(
+    'replace the old content whole, with the mode set before the new file is ' + 'visible, and leave no temporary file',
+    () => {
+      const dir = tmp();
+      const file = join(dir, 'token.json');
+      writeFileSync(file, 'old');
+      let seenMode = -1;
+      writeFileDurable(file, 'new content', {
+        mode: 0o600,
+        beforeRename: (t) => (seenMode = statSync(t).mode & 0o777),
+      });
+      expect(readFileSync(file, 'utf8')).toBe('new content');
+      expect(seenMode).toBe(0o600);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      writeFileDurable(file, Buffer.alloc(3 * 1024 * 1024, 7));
+      expect(statSync(file).size).toBe(3 * 1024 * 1024);
+      expect(readdirSync(dir)).toEqual(['token.json']);
+    },
+  );
 
   it('on a failure leave the old file as it was and no temporary file behind', async () => {
     const dir = tmp();

@@ -20,7 +20,9 @@ afterEach(async () => {
 });
 
 describe.skipIf(skip)(`the appliance cleans up after itself in Home Assistant${skip ? ` (${reason})` : ''}`, () => {
-  it('device-id change, then discovery: false — each restart leaves no retained config of the old announcement; state carries the all-time net P&L', async () => {
+  it('device-id change, then discovery: false — each restart leaves no ' +
+    'retained config of the old announcement; state carries the all-time net ' +
+    'P&L', async () => {
     const broker = await new Mosquitto().start();
     cleanup.push(() => broker.dispose());
     const dir = mkdtempSync(join(tmpdir(), 'niftybox-ha-'));
@@ -30,7 +32,8 @@ describe.skipIf(skip)(`the appliance cleans up after itself in Home Assistant${s
       const cfg = join(dir, `${deviceId}-${discovery}.yaml`);
       writeFileSync(
         cfg,
-        `deviceId: ${deviceId}\nmqtt:\n  url: ${broker.url}\n  discovery: ${discovery}\ndevice:\n  display: { kind: none }\n`,
+        `deviceId: ${deviceId}\nmqtt:\n  url: ${broker.url}\n  discovery: ` +
+          `${discovery}\ndevice:\n  display: { kind: none }\n`,
       );
       const r = runCli([
         'run',

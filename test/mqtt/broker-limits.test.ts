@@ -66,7 +66,9 @@ async function box(embeddedBroker: Record<string, unknown> = {}) {
   expect(await out.whenConnected(5000)).toBe(true);
   out.onState(state);
   const port = Number(new URL(out.stats().broker!).port);
-  /** A new state, published past the throttle (on the box's clock): the retained state then carries the latest counts. */
+  /**
+   * A new state, published past the throttle (on the box's clock): the retained state then carries the latest counts.
+   */
   const republish = async () => {
     state = { ...state, ts: state.ts + 1000 };
     clock.advance(1000);
@@ -110,7 +112,8 @@ describe('the MQTT frame reader', () => {
 describe.skipIf(!hasMosquitto)(
   `the embedded broker on a hostile LAN${hasMosquitto ? '' : ` (${NO_MOSQUITTO_REASON})`}`,
   () => {
-    it('an 8 MB and a 64 MB publish (anonymous, retained) are cut off; RSS stays within +30 MB; counted in the state; a halt still works', async () => {
+    it('an 8 MB and a 64 MB publish (anonymous, retained) are cut off; RSS stays ' +
+      'within +30 MB; counted in the state; a halt still works', async () => {
       const { out, control, port, republish } = await box();
       const dir = mkdtempSync(join(tmpdir(), 'niftybox-big-'));
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -141,7 +144,9 @@ describe.skipIf(!hasMosquitto)(
       expect(control.halts[0]!.reason).toMatch(/after the flood/);
     }, 60_000);
 
-    it("1,000 connections: 64 are held (the box's own among them) and one kept for this machine, the rest closed at once and counted; RSS within +30 MB; after the flood clients connect again", async () => {
+    it("1,000 connections: 64 are held (the box's own among them) and one kept " +
+      'for this machine, the rest closed at once and counted; RSS within +30 MB;' +
+      ' after the flood clients connect again', async () => {
       const { out, port, republish } = await box();
       const before = rssMb();
       const socks: Socket[] = [];
@@ -175,11 +180,13 @@ describe.skipIf(!hasMosquitto)(
       expect((body.embeddedBroker as { refusedConnections: number }).refusedConnections).toBe(936);
     }, 60_000);
 
-    it("a client publishing faster than maxPublishPerSecond is disconnected and counted; the box's own client is not limited", async () => {
+    it('a client publishing faster than maxPublishPerSecond is disconnected and ' +
+      "counted; the box's own client is not limited", async () => {
       const { out, port, republish } = await box({ maxPublishPerSecond: 10 });
       // 500 publishes in one go on a clock that does not move: the burst (2 × 10) passes, then the client is cut off
       const lines = Array.from({ length: 500 }, (_, i) => `offline ${i}`).join('\n') + '\n';
-      await publish(port, ['-q', '0', '-t', 'homeassistant/status', '-l'], lines); // QoS 0: mosquitto_pub may not notice it was cut off
+      // QoS 0: mosquitto_pub may not notice it was cut off
+      await publish(port, ['-q', '0', '-t', 'homeassistant/status', '-l'], lines);
       await until(() => out.stats().embeddedBroker!.overRate === 1, 5000, 'the fast client counted');
       // the box publishes more than 20 messages itself meanwhile (every state) and stays connected
       for (let i = 0; i < 30; i++) await republish();
@@ -189,7 +196,8 @@ describe.skipIf(!hasMosquitto)(
       expect(body.embeddedBroker).toMatchObject({ overRate: 1 });
     }, 60_000);
 
-    it('anonymous clients retain nothing: a retained homeassistant/status is refused (dropped), not kept; a plain one is delivered', async () => {
+    it('anonymous clients retain nothing: a retained homeassistant/status is ' +
+      'refused (dropped), not kept; a plain one is delivered', async () => {
       const { port } = await box();
       const sub = spawn('mosquitto_sub', [
         '-h',

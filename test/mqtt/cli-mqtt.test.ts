@@ -54,19 +54,23 @@ function tempDir(): string {
 }
 
 describe('niftybox mqtt hash-password', () => {
-  it('prints a scrypt hash of the password read on stdin, which the broker verifies; no password is a usage error', async () => {
-    const r = await cli(['mqtt', 'hash-password'], { input: 'correct horse battery\n' });
-    expect(r.code, r.stderr).toBe(0);
-    const hash = r.stdout.trim();
-    expect(hash).toMatch(/^scrypt\$/);
-    expect(await verifyPassword('correct horse battery', hash)).toBe(true);
-    expect(
-      mqttConfigSchema.parse({ embeddedBroker: { users: [{ name: 'ha', passwordHash: hash }] } }).embeddedBroker.users,
-    ).toHaveLength(1);
-    const empty = await cli(['mqtt', 'hash-password']);
-    expect(empty.code).toBe(64);
-    expect(empty.stderr).toMatch(/no password on stdin/);
-  });
+  it(
+    'prints a scrypt hash of the password read on stdin, which the broker ' + 'verifies; no password is a usage error',
+    async () => {
+      const r = await cli(['mqtt', 'hash-password'], { input: 'correct horse battery\n' });
+      expect(r.code, r.stderr).toBe(0);
+      const hash = r.stdout.trim();
+      expect(hash).toMatch(/^scrypt\$/);
+      expect(await verifyPassword('correct horse battery', hash)).toBe(true);
+      expect(
+        mqttConfigSchema.parse({ embeddedBroker: { users: [{ name: 'ha', passwordHash: hash }] } }).embeddedBroker
+          .users,
+      ).toHaveLength(1);
+      const empty = await cli(['mqtt', 'hash-password']);
+      expect(empty.code).toBe(64);
+      expect(empty.stderr).toMatch(/no password on stdin/);
+    },
+  );
 });
 
 describe.skipIf(!hasMosquitto)(`niftybox mqtt forget${hasMosquitto ? '' : ` (${NO_MOSQUITTO_REASON})`}`, () => {

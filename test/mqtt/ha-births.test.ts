@@ -20,7 +20,8 @@ afterEach(async () => {
 });
 
 describe('Home Assistant births', () => {
-  it('500 births: one re-announcement at once, one 30 s later for the rest, no ledger write (it did not change); a birth after that re-announces again', async () => {
+  it('500 births: one re-announcement at once, one 30 s later for the rest, no ' +
+    'ledger write (it did not change); a birth after that re-announces again', async () => {
     const store = new TempLedger();
     cleanups.push(() => store.dispose());
     const writes: string[] = [];

@@ -47,20 +47,25 @@ function attributesRead(text: string): string[] {
 }
 
 describe('the Home Assistant event entity', () => {
-  it('is announced as HA requires, on its own topic, with the five event types, in the device (removed with it)', () => {
-    expect(haEventConfigProblems(component)).toEqual([]);
-    expect(undocumentedKeys(cfg)).toEqual([]);
-    expect(component).toMatchObject({
-      platform: 'event',
-      state_topic: 'niftybox/pi/event',
-      event_types: ['entry', 'exit', 'halt', 'resume', 'alarm'],
-      default_entity_id: 'event.niftybox_pi_trade_event',
-    });
-    expect(component.state_topic).not.toBe(topics.state);
-    // the check catches what HA would reject
-    expect(haEventConfigProblems({ ...component, event_types: [] })).toEqual(['event_types must be a list of strings']);
-    expect(haEventConfigProblems({ ...component, state_topic: undefined })).toEqual(['state_topic is required']);
-  });
+  it(
+    'is announced as HA requires, on its own topic, with the five event types,' + ' in the device (removed with it)',
+    () => {
+      expect(haEventConfigProblems(component)).toEqual([]);
+      expect(undocumentedKeys(cfg)).toEqual([]);
+      expect(component).toMatchObject({
+        platform: 'event',
+        state_topic: 'niftybox/pi/event',
+        event_types: ['entry', 'exit', 'halt', 'resume', 'alarm'],
+        default_entity_id: 'event.niftybox_pi_trade_event',
+      });
+      expect(component.state_topic).not.toBe(topics.state);
+      // the check catches what HA would reject
+      expect(haEventConfigProblems({ ...component, event_types: [] })).toEqual([
+        'event_types must be a list of strings',
+      ]);
+      expect(haEventConfigProblems({ ...component, state_topic: undefined })).toEqual(['state_topic is required']);
+    },
+  );
 
   it('each entry, exit, halt, resume and alarm is a message HA takes, with what a notification needs', () => {
     const types = component.event_types as string[];

@@ -123,7 +123,10 @@ export const HA_DEVICE_PAYLOAD_KEYS = new Set([
   'availability_mode',
 ]);
 
-/** Which state classes HA allows for a device class we use (HA core `sensor/const.py` DEVICE_CLASS_STATE_CLASSES: MONETARY {TOTAL}, DURATION all). */
+/**
+ * Which state classes HA allows for a device class we use (HA core `sensor/const.py` DEVICE_CLASS_STATE_CLASSES:
+ * MONETARY {TOTAL}, DURATION all).
+ */
 export const HA_STATE_CLASSES_BY_DEVICE_CLASS: Record<string, ReadonlySet<string | undefined>> = {
   monetary: new Set(['total', undefined]),
   duration: new Set(['measurement', 'total', 'total_increasing', undefined]),

@@ -68,29 +68,34 @@ describe.skipIf(!hasMosquitto)('Home Assistant discovery across restarts (real M
     store.reopen();
   }
 
-  it('every discovery payload key is one HA documents for its platform; last_reset renders ISO-8601 from the retained state; all-time net comes from the ledger', async () => {
-    store.ledger.commit([exitEvent(1, 1200.5, '2025-05-30'), exitEvent(2, -300.25, '2025-05-30')], null);
-    await runBox('testbox');
-    const cfg = JSON.parse((await readRetained(broker.port, 'homeassistant/device/testbox/config'))!);
-    const state = JSON.parse((await readRetained(broker.port, 'niftybox/testbox/state'))!);
-    expect(undocumentedKeys(cfg)).toEqual([]);
-    const platforms = new Set(
-      Object.values(cfg.components as Record<string, { platform: string }>).map((c) => c.platform),
-    );
-    for (const p of platforms) expect(Object.keys(HA_OPTIONS)).toContain(p);
+  it(
+    'every discovery payload key is one HA documents for its platform; ' +
+      'last_reset renders ISO-8601 from the retained state; all-time net comes ' +
+      'from the ledger',
+    async () => {
+      store.ledger.commit([exitEvent(1, 1200.5, '2025-05-30'), exitEvent(2, -300.25, '2025-05-30')], null);
+      await runBox('testbox');
+      const cfg = JSON.parse((await readRetained(broker.port, 'homeassistant/device/testbox/config'))!);
+      const state = JSON.parse((await readRetained(broker.port, 'niftybox/testbox/state'))!);
+      expect(undocumentedKeys(cfg)).toEqual([]);
+      const platforms = new Set(
+        Object.values(cfg.components as Record<string, { platform: string }>).map((c) => c.platform),
+      );
+      for (const p of platforms) expect(Object.keys(HA_OPTIONS)).toContain(p);
 
-    for (const key of ['net_pnl', 'realized_pnl']) {
-      const c = cfg.components[key];
-      expect(c.state_class, key).toBe('total');
-      const lastReset = renderTemplate(c.last_reset_value_template, state);
-      expect(lastReset, key).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:30$/);
-      expect(lastReset.slice(0, 10)).toBe(state.day);
-      expect(Number.isNaN(Date.parse(lastReset))).toBe(false);
-    }
-    // 1200.50 − 300.25 closed before today, plus today's open position (806.25)
-    expect(state.pnl.allTimeNet).toBe(1706.5);
-    expect(renderTemplate(cfg.components.all_time_net_pnl.value_template, state)).toBe('1706.5');
-  });
+      for (const key of ['net_pnl', 'realized_pnl']) {
+        const c = cfg.components[key];
+        expect(c.state_class, key).toBe('total');
+        const lastReset = renderTemplate(c.last_reset_value_template, state);
+        expect(lastReset, key).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:30$/);
+        expect(lastReset.slice(0, 10)).toBe(state.day);
+        expect(Number.isNaN(Date.parse(lastReset))).toBe(false);
+      }
+      // 1200.50 − 300.25 closed before today, plus today's open position (806.25)
+      expect(state.pnl.allTimeNet).toBe(1706.5);
+      expect(renderTemplate(cfg.components.all_time_net_pnl.value_template, state)).toBe('1706.5');
+    },
+  );
 
   it("after `discovery: false` and a restart the box's retained device config is gone", async () => {
     const first = await runBox('testbox');

@@ -108,55 +108,58 @@ describe.skipIf(unavailable !== null)(
       if (ip(['link', 'show', HOST_IF]).ok) ip(['link', 'del', HOST_IF]);
     });
 
-    it("a client inside the namespace subscribes to the box's state over the veth pair; it may halt, not resume", async () => {
-      const sub = await inNs([
-        'mosquitto_sub',
-        '-h',
-        HOST_ADDR,
-        '-p',
-        String(port),
-        '-t',
-        'niftybox/testbox/state',
-        '-C',
-        '1',
-        '-W',
-        '5',
-      ]);
-      expect(sub.code, sub.stderr).toBe(0);
-      const state = JSON.parse(sub.stdout);
-      expect(state).toMatchObject({ deviceId: 'testbox', trading: 'active' });
+    it(
+      "a client inside the namespace subscribes to the box's state over the " + 'veth pair; it may halt, not resume',
+      async () => {
+        const sub = await inNs([
+          'mosquitto_sub',
+          '-h',
+          HOST_ADDR,
+          '-p',
+          String(port),
+          '-t',
+          'niftybox/testbox/state',
+          '-C',
+          '1',
+          '-W',
+          '5',
+        ]);
+        expect(sub.code, sub.stderr).toBe(0);
+        const state = JSON.parse(sub.stdout);
+        expect(state).toMatchObject({ deviceId: 'testbox', trading: 'active' });
 
-      const halt = await inNs([
-        'mosquitto_pub',
-        '-h',
-        HOST_ADDR,
-        '-p',
-        String(port),
-        '-q',
-        '1',
-        '-t',
-        'niftybox/testbox/cmd/halt',
-        '-m',
-        'from the other host',
-      ]);
-      expect(halt.code, halt.stderr).toBe(0);
-      await until(() => control.halts.length === 1, 3000, 'the halt from the namespace');
-      expect(control.halts[0]).toEqual({ reason: 'from the other host', source: 'mqtt' });
-      await inNs([
-        'mosquitto_pub',
-        '-h',
-        HOST_ADDR,
-        '-p',
-        String(port),
-        '-q',
-        '1',
-        '-t',
-        'niftybox/testbox/cmd/resume',
-        '-m',
-        '',
-      ]);
-      await sleep(500);
-      expect(control.resumes).toEqual([]); // dropped by the broker: anonymous clients may not resume
-    });
+        const halt = await inNs([
+          'mosquitto_pub',
+          '-h',
+          HOST_ADDR,
+          '-p',
+          String(port),
+          '-q',
+          '1',
+          '-t',
+          'niftybox/testbox/cmd/halt',
+          '-m',
+          'from the other host',
+        ]);
+        expect(halt.code, halt.stderr).toBe(0);
+        await until(() => control.halts.length === 1, 3000, 'the halt from the namespace');
+        expect(control.halts[0]).toEqual({ reason: 'from the other host', source: 'mqtt' });
+        await inNs([
+          'mosquitto_pub',
+          '-h',
+          HOST_ADDR,
+          '-p',
+          String(port),
+          '-q',
+          '1',
+          '-t',
+          'niftybox/testbox/cmd/resume',
+          '-m',
+          '',
+        ]);
+        await sleep(500);
+        expect(control.resumes).toEqual([]); // dropped by the broker: anonymous clients may not resume
+      },
+    );
   },
 );

@@ -93,7 +93,9 @@ describe.skipIf(!hasMosquitto)('broker outage', () => {
     return out;
   }
 
-  /** Feeds the output like the engine would (an event every 10 ms of its clock), for `ms` of it; returns what it saw. */
+  /**
+   * Feeds the output like the engine would (an event every 10 ms of its clock), for `ms` of it; returns what it saw.
+   */
   async function keepProducing(
     out: MqttOutput,
     clock: VirtualClock,
@@ -115,7 +117,8 @@ describe.skipIf(!hasMosquitto)('broker outage', () => {
     return { produced: n - first, maxQueued };
   }
 
-  it(`broker stopped for ${OUTAGE_MS / 1000} s: calls return, queue bounded, drops counted, online + latest state back within 5 s`, async () => {
+  it(`broker stopped for ${OUTAGE_MS / 1000} s: calls return, queue bounded, ` +
+    `drops counted, online + latest state back within 5 s`, async () => {
     const broker = await new Mosquitto().start();
     cleanups.push(() => broker.dispose());
     const alerts: MqttAlert[] = [];
@@ -161,7 +164,8 @@ describe.skipIf(!hasMosquitto)('broker outage', () => {
     expect(out.stats().connects).toBe(2);
   }, 30_000);
 
-  it('connection cut for 4 s: the will says offline, then online, the trade survives the flood, the drop is reported', async () => {
+  it('connection cut for 4 s: the will says offline, then online, the trade ' +
+    'survives the flood, the drop is reported', async () => {
     const broker = await new Mosquitto().start();
     cleanups.push(() => broker.dispose());
     const link = await new CuttableLink(broker.port).open();

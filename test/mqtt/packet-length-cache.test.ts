@@ -37,21 +37,24 @@ function writePublish(size: number): (Buffer | string)[] {
 }
 
 describe('mqtt-packet length cache (mqttjs/mqtt-packet#163 worked around)', () => {
-  it('puts every cached length in one fixed block, however many distinct lengths and pool allocations come between', () => {
-    const lengthBlocks = new Set<ArrayBufferLike>();
-    const poolBlocks = new Set<ArrayBufferLike>();
-    for (let size = 1; size < 6000; size += 3) {
-      const chunks = writePublish(size);
-      const remaining = size + 2 + 'niftybox/box/state'.length; // topic length prefix + topic + payload
-      const lengthField = chunks[1] as Buffer;
-      expect(lengthField.length).toBe(remaining < 128 ? 1 : 2);
-      lengthBlocks.add(lengthField.buffer);
-      for (let i = 0; i < 8; i++) poolBlocks.add(Buffer.allocUnsafe(64).buffer); // other code moving Node's pool on
-    }
-    expect(poolBlocks.size).toBeGreaterThan(10); // the pool did move on between packets
-    expect(lengthBlocks.size).toBe(1);
-    expect([...lengthBlocks][0]!.byteLength).toBe(CACHED_LENGTHS * 4);
-  });
+  it(
+    'puts every cached length in one fixed block, however many distinct ' + 'lengths and pool allocations come between',
+    () => {
+      const lengthBlocks = new Set<ArrayBufferLike>();
+      const poolBlocks = new Set<ArrayBufferLike>();
+      for (let size = 1; size < 6000; size += 3) {
+        const chunks = writePublish(size);
+        const remaining = size + 2 + 'niftybox/box/state'.length; // topic length prefix + topic + payload
+        const lengthField = chunks[1] as Buffer;
+        expect(lengthField.length).toBe(remaining < 128 ? 1 : 2);
+        lengthBlocks.add(lengthField.buffer);
+        for (let i = 0; i < 8; i++) poolBlocks.add(Buffer.allocUnsafe(64).buffer); // other code moving Node's pool on
+      }
+      expect(poolBlocks.size).toBeGreaterThan(10); // the pool did move on between packets
+      expect(lengthBlocks.size).toBe(1);
+      expect([...lengthBlocks][0]!.byteLength).toBe(CACHED_LENGTHS * 4);
+    },
+  );
 
   it('writes packets that parse back to the same topic and payload', () => {
     for (const size of [0, 1, 100, 127, 128, 1000, 16_000, 16_400, 70_000]) {

@@ -135,43 +135,51 @@ describe('commands', () => {
 });
 
 describe('event payloads', () => {
-  it('maps entries and exits to …/trade with the tradeId, signals to …/signal, alerts to …/alert, candles nowhere', () => {
-    const state = sampleState();
-    const entry = eventMessage(
-      {
-        type: 'entry',
-        ts: 1,
-        position: {
-          tradeId: 9,
-          side: 'CE',
-          instrumentKey: 'NSE_FO|12345',
-          quantity: 75,
-          entryTime: 1,
-          entryPrice: 120.5,
-          sl: 98,
-          tp1: 160,
-          tp1Hit: false,
-          ltp: 120.5,
-          signalCandleTs: 0,
+  it(
+    'maps entries and exits to …/trade with the tradeId, signals to …/signal, ' + 'alerts to …/alert, candles nowhere',
+    () => {
+      const state = sampleState();
+      const entry = eventMessage(
+        {
+          type: 'entry',
+          ts: 1,
+          position: {
+            tradeId: 9,
+            side: 'CE',
+            instrumentKey: 'NSE_FO|12345',
+            quantity: 75,
+            entryTime: 1,
+            entryPrice: 120.5,
+            sl: 98,
+            tp1: 160,
+            tp1Hit: false,
+            ltp: 120.5,
+            signalCandleTs: 0,
+          },
         },
-      },
-      state,
-    );
-    expect(entry?.topic).toBe('trade');
-    expect(entry?.body).toMatchObject({ event: 'entry', tradeId: 9, symbol: 'NIFTY 05 JUN 25 24550 CE' });
-    expect(
-      eventMessage({ type: 'alert', ts: 5, level: 'warn', code: 'STALE_FEED', message: 'no ticks' }, state),
-    ).toMatchObject({
-      topic: 'alert',
-      body: { level: 'warn', code: 'STALE_FEED', message: 'no ticks' },
-    });
-    expect(
-      eventMessage(
-        { type: 'candle', ts: 1, instrumentKey: 'x', candle: { ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 0 } },
         state,
-      ),
-    ).toBeNull();
-  });
+      );
+      expect(entry?.topic).toBe('trade');
+      expect(entry?.body).toMatchObject({ event: 'entry', tradeId: 9, symbol: 'NIFTY 05 JUN 25 24550 CE' });
+      expect(
+        eventMessage({ type: 'alert', ts: 5, level: 'warn', code: 'STALE_FEED', message: 'no ticks' }, state),
+      ).toMatchObject({
+        topic: 'alert',
+        body: { level: 'warn', code: 'STALE_FEED', message: 'no ticks' },
+      });
+      expect(
+        eventMessage(
+          {
+            type: 'candle',
+            ts: 1,
+            instrumentKey: 'x',
+            candle: { ts: 0, open: 1, high: 1, low: 1, close: 1, volume: 0 },
+          },
+          state,
+        ),
+      ).toBeNull();
+    },
+  );
 });
 
 describe('Home Assistant discovery', () => {
@@ -239,35 +247,39 @@ describe('Home Assistant discovery', () => {
     }
   });
 
-  it('daily money totals carry last_reset (start of the trading day, IST ISO-8601); unrealized is a plain value; the all-time total never resets', () => {
-    const state = JSON.parse(JSON.stringify(sampleState({ day: '2025-06-02' })));
-    for (const key of ['net_pnl', 'realized_pnl']) {
-      const c = cfg.components[key]!;
-      expect(c.state_class).toBe('total');
-      const lastReset = renderTemplate(c.last_reset_value_template as string, state);
-      expect(lastReset).toBe('2025-06-02T00:00:00+05:30');
-      expect(lastReset).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:30$/);
-      expect(Date.parse(lastReset)).toBe(Date.UTC(2025, 5, 1, 18, 30));
-      // no day yet: an empty last_reset, which HA ignores instead of storing a bad one
-      expect(renderTemplate(c.last_reset_value_template as string, { ...state, day: '' })).toBe('');
-    }
-    expect(cfg.components.unrealized_pnl).not.toHaveProperty('state_class');
-    expect(cfg.components.unrealized_pnl).not.toHaveProperty('last_reset_value_template');
-    expect(cfg.components.all_time_net_pnl).toMatchObject({
-      device_class: 'monetary',
-      unit_of_measurement: 'INR',
-      state_class: 'total',
-    });
-    expect(cfg.components.all_time_net_pnl).not.toHaveProperty('last_reset_value_template');
-    expect(
-      renderTemplate(
-        cfg.components.all_time_net_pnl!.value_template as string,
-        statePayload(sampleState(), { closedNetAllTime: 10_000 }),
-      ),
-    ).toBe('10806.25');
-    expect(cfg.components.trades_today!.state_class).toBe('total_increasing');
-    expect(cfg.components.last_tick_age).not.toHaveProperty('suggested_unit_of_measurement');
-  });
+  it(
+    'daily money totals carry last_reset (start of the trading day, IST ' +
+      'ISO-8601); unrealized is a plain value; the all-time total never resets',
+    () => {
+      const state = JSON.parse(JSON.stringify(sampleState({ day: '2025-06-02' })));
+      for (const key of ['net_pnl', 'realized_pnl']) {
+        const c = cfg.components[key]!;
+        expect(c.state_class).toBe('total');
+        const lastReset = renderTemplate(c.last_reset_value_template as string, state);
+        expect(lastReset).toBe('2025-06-02T00:00:00+05:30');
+        expect(lastReset).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+05:30$/);
+        expect(Date.parse(lastReset)).toBe(Date.UTC(2025, 5, 1, 18, 30));
+        // no day yet: an empty last_reset, which HA ignores instead of storing a bad one
+        expect(renderTemplate(c.last_reset_value_template as string, { ...state, day: '' })).toBe('');
+      }
+      expect(cfg.components.unrealized_pnl).not.toHaveProperty('state_class');
+      expect(cfg.components.unrealized_pnl).not.toHaveProperty('last_reset_value_template');
+      expect(cfg.components.all_time_net_pnl).toMatchObject({
+        device_class: 'monetary',
+        unit_of_measurement: 'INR',
+        state_class: 'total',
+      });
+      expect(cfg.components.all_time_net_pnl).not.toHaveProperty('last_reset_value_template');
+      expect(
+        renderTemplate(
+          cfg.components.all_time_net_pnl!.value_template as string,
+          statePayload(sampleState(), { closedNetAllTime: 10_000 }),
+        ),
+      ).toBe('10806.25');
+      expect(cfg.components.trades_today!.state_class).toBe('total_increasing');
+      expect(cfg.components.last_tick_age).not.toHaveProperty('suggested_unit_of_measurement');
+    },
+  );
 
   it('has exactly one command entity, the halt button, and nothing that could resume', () => {
     const commanding = cmps.filter((c) => Object.keys(c).some((k) => k.startsWith('command_topic')));
@@ -336,7 +348,8 @@ describe('Home Assistant discovery', () => {
     const dt = join(dir, 'serial-number');
     writeFileSync(
       cpu,
-      'processor\t: 0\nHardware\t: BCM2835\nRevision\t: c03111\nSerial\t\t: 10000000ABCDEF01\nModel\t\t: Raspberry Pi 4\n',
+      'processor\t: 0\nHardware\t: BCM2835\nRevision\t: c03111\nSerial\t\t: ' +
+        '10000000ABCDEF01\nModel\t\t: Raspberry Pi 4\n',
     );
     expect(readDeviceSerial({ cpuinfo: cpu, devicetree: dt })).toBe('10000000abcdef01');
     writeFileSync(cpu, 'processor\t: 0\nSerial\t\t: 0000000000000000\n');

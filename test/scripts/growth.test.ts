@@ -17,7 +17,8 @@ describe('soak growth figures', () => {
     const spiky = flat(40);
     spiky[38] = 65; // one session +35 MB, gone by the next
     expect(Math.abs(projected(spiky))).toBeLessThan(3);
-    expect(projected(spiky, 11, 250, { leastSquares: true })).toBeGreaterThan(10); // why least squares is not the figure
+    // why least squares is not the figure
+    expect(projected(spiky, 11, 250, { leastSquares: true })).toBeGreaterThan(10);
   });
 
   it('gives null without two samples from session 11 on', () => {

@@ -58,46 +58,51 @@ function candlesOf(ticks: FeedTick[], key: string): Candle[] {
 }
 
 describe('fake Upstox driven by the market simulator', () => {
-  it('fast-forwards on a virtual clock: ticks carry virtual times, and candles built from them equal the intraday API (no drift)', async () => {
-    // The market moves only as fast as the client takes it in (a busy machine slows the test, never changes it):
-    // a ManualClock stepped 5 s at a time, each step pumped and received in full before the next.
-    const day = '2025-11-10';
-    const start = istTime(day, '09:15');
-    const clock = new ManualClock(start);
-    const until = istTime(day, '10:15');
-    const f = await fake({ clock, maxCatchUpMs: 3_600_000 });
-    const stream = new MarketDataStream({ feedUrl: f.feedUrl, token: f.token });
-    cleanups.push(() => stream.stop());
-    const ticks: FeedTick[] = [];
-    stream.on('tick', (t) => !t.initial && ticks.push(t));
-    stream.subscribe([NIFTY_INDEX_KEY], 'ltpc');
-    stream.start();
-    await waitFor(
-      () => f.stats.subscriptionRequests.length > 0 && stream.stats.frames >= f.stats.framesSent,
-      30_000,
-      'the subscription',
-    );
-    while (clock.now() < until) {
-      clock.advance(5_000);
-      f.pump();
+  it(
+    'fast-forwards on a virtual clock: ticks carry virtual times, and candles ' +
+      'built from them equal the intraday API (no drift)',
+    async () => {
+      // The market moves only as fast as the client takes it in (a busy machine slows the test, never changes it):
+      // a ManualClock stepped 5 s at a time, each step pumped and received in full before the next.
+      const day = '2025-11-10';
+      const start = istTime(day, '09:15');
+      const clock = new ManualClock(start);
+      const until = istTime(day, '10:15');
+      const f = await fake({ clock, maxCatchUpMs: 3_600_000 });
+      const stream = new MarketDataStream({ feedUrl: f.feedUrl, token: f.token });
+      cleanups.push(() => stream.stop());
+      const ticks: FeedTick[] = [];
+      stream.on('tick', (t) => !t.initial && ticks.push(t));
+      stream.subscribe([NIFTY_INDEX_KEY], 'ltpc');
+      stream.start();
       await waitFor(
-        () => stream.stats.frames >= f.stats.framesSent,
+        () => f.stats.subscriptionRequests.length > 0 && stream.stats.frames >= f.stats.framesSent,
         30_000,
-        `the frames up to ${new Date(clock.now()).toISOString()}`,
+        'the subscription',
       );
-    }
-    expect(ticks[0]!.ts).toBeGreaterThanOrEqual(start);
-    expect(ticks.at(-1)!.ts).toBeGreaterThan(until - 5_000);
-    for (let i = 1; i < ticks.length; i++) expect(ticks[i]!.ts).toBeGreaterThan(ticks[i - 1]!.ts);
-    const built = candlesOf(ticks, NIFTY_INDEX_KEY).filter((c) => c.ts + BUCKET_MS <= until && c.ts > ticks[0]!.ts);
-    expect(built.length).toBe(11); // 09:20 … 10:10: every candle of the hour but the first, whose opening trade came with the subscription
-    const rest = new UpstoxRest({ baseUrl: f.apiBaseUrl, token: f.token });
-    const official = new Map((await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).map((c) => [c.ts, c]));
-    for (const c of built) {
-      const o = official.get(c.ts)!;
-      expect([c.open, c.high, c.low, c.close]).toEqual([o.open, o.high, o.low, o.close]);
-    }
-  });
+      while (clock.now() < until) {
+        clock.advance(5_000);
+        f.pump();
+        await waitFor(
+          () => stream.stats.frames >= f.stats.framesSent,
+          30_000,
+          `the frames up to ${new Date(clock.now()).toISOString()}`,
+        );
+      }
+      expect(ticks[0]!.ts).toBeGreaterThanOrEqual(start);
+      expect(ticks.at(-1)!.ts).toBeGreaterThan(until - 5_000);
+      for (let i = 1; i < ticks.length; i++) expect(ticks[i]!.ts).toBeGreaterThan(ticks[i - 1]!.ts);
+      const built = candlesOf(ticks, NIFTY_INDEX_KEY).filter((c) => c.ts + BUCKET_MS <= until && c.ts > ticks[0]!.ts);
+      // 09:20 … 10:10: every candle of the hour but the first, whose opening trade came with the subscription
+      expect(built.length).toBe(11);
+      const rest = new UpstoxRest({ baseUrl: f.apiBaseUrl, token: f.token });
+      const official = new Map((await rest.intradayCandles(NIFTY_INDEX_KEY, 'minutes', 5)).map((c) => [c.ts, c]));
+      for (const c of built) {
+        const o = official.get(c.ts)!;
+        expect([c.open, c.high, c.low, c.close]).toEqual([o.open, o.high, o.low, o.close]);
+      }
+    },
+  );
 
   it('serves ≥ 5 previous trading days of history deterministically (warm-up works before the open)', async () => {
     const clock = new ManualClock(istTime('2026-11-23', '08:44'));
@@ -165,14 +170,20 @@ describe('fake Upstox replaying recorded candles', () => {
     '2025-10-20 09:20:00+05:30,25840,25860.3,25820,25825.9,0',
   ].join('\n');
   const csvOptions = [
-    'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,strike_price,expiry_date,instrument_key,trading_day,is_expired',
-    '2025-10-20T09:15:00+05:30,120,130,110,125,4000,1,2025-10-20 09:15:00+05:30,2025-10-20,CE,25850,2025-10-20,NSE_FO|11111,2025-10-20,False',
-    '2025-10-20T09:15:00+05:30,140,150,100,105,8000,1,2025-10-20 09:15:00+05:30,2025-10-20,PE,25850,2025-10-20,NSE_FO|22222,2025-10-20,False',
+    'timestamp,open,high,low,close,volume,oi,datetime,date,instrument_type,' +
+      'strike_price,expiry_date,instrument_key,trading_day,is_expired',
+    '2025-10-20T09:15:00+05:30,120,130,110,125,4000,1,2025-10-20 ' +
+      '09:15:00+05:30,2025-10-20,CE,25850,2025-10-20,NSE_FO|11111,2025-10-20,' +
+      'False',
+    '2025-10-20T09:15:00+05:30,140,150,100,105,8000,1,2025-10-20 ' +
+      '09:15:00+05:30,2025-10-20,PE,25850,2025-10-20,NSE_FO|22222,2025-10-20,' +
+      'False',
   ].join('\n');
 
   it('sends each candle as open, low, high, close ticks inside its 5-minute bucket', async () => {
     const source = new CandleReplay(parseIndexCsv(csvIndex, 'index.csv'), parseOptionsCsv(csvOptions));
-    // Two virtual minutes (200 ms real) before the open: the subscription lands before the first tick even on a loaded machine.
+    // Two virtual minutes (200 ms real) before the open: the subscription lands before the first tick even on a loaded
+    // machine.
     const clock = new VirtualClock(istTime('2025-10-20', '09:13'), 600);
     const { ticks, f } = await streamTicks(
       { clock, source },
@@ -195,7 +206,8 @@ describe('fake Upstox replaying recorded candles', () => {
   });
 
   it.skipIf(!hasSharedData)(
-    `replays the real data: a day's candles round-trip exactly (${hasSharedData ? 'shared data present' : noSharedDataReason})`,
+    `replays the real data: a day's candles round-trip exactly ` +
+      `(${hasSharedData ? 'shared data present' : noSharedDataReason})`,
     async () => {
       const index = parseIndexCsv(readShared(indexCsv), indexCsv);
       const options = parseOptionsCsv(readShared(optionsCsv));

@@ -460,50 +460,55 @@ function catchError(fn: () => unknown): Error {
 void DAY;
 
 describe('migration 4 (strategies): a ledger from before opens and reports as before', () => {
-  it("keeps the trades (recorded as V25's, parameters unknown) and turns the signals' ema/hist/chop into readings", () => {
-    const file = path.join(tempDir(), 'v3.db');
-    const raw = new Database(file);
-    for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
-      raw.exec(m.sql);
+  it(
+    "keeps the trades (recorded as V25's, parameters unknown) and turns the " + "signals' ema/hist/chop into readings",
+    () => {
+      const file = path.join(tempDir(), 'v3.db');
+      const raw = new Database(file);
+      for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+        raw.exec(m.sql);
+        raw
+          .prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, 0)')
+          .run(m.version, m.description);
+      }
+      raw.pragma('user_version = 3');
       raw
-        .prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, 0)')
-        .run(m.version, m.description);
-    }
-    raw.pragma('user_version = 3');
-    raw
-      .prepare(
-        `INSERT INTO trades VALUES (1, '2025-06-02', 'CE', 'NSE_FO|1', 24500, '2025-06-05', 75, 1000, 120.5, 2000, 135.5, 'LOCK_SL', 15, 1125, 61.2, 1063.8, 40, 5, 4, 0.01, 0.3, 11.89, 61.2, 0)`,
-      )
-      .run();
-    raw
-      .prepare(`INSERT INTO signals VALUES (900, 600, 'entry', 'CE', 'taken', NULL, 24503.3, 24490.12, 1.25, 38.2)`)
-      .run();
-    raw.close();
+        .prepare(
+          `INSERT INTO trades VALUES (1, '2025-06-02', 'CE', 'NSE_FO|1', 24500, ` +
+            `'2025-06-05', 75, 1000, 120.5, 2000, 135.5, 'LOCK_SL', 15, 1125, 61.2, ` +
+            `1063.8, 40, 5, 4, 0.01, 0.3, 11.89, 61.2, 0)`,
+        )
+        .run();
+      raw
+        .prepare(`INSERT INTO signals VALUES (900, 600, 'entry', 'CE', 'taken', NULL, 24503.3, 24490.12, 1.25, 38.2)`)
+        .run();
+      raw.close();
 
-    const ledger = openLedger(file);
-    expect(ledger.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
-    const [t] = ledger.trades();
-    expect(t).toMatchObject({
-      tradeId: 1,
-      side: 'CE',
-      entryPrice: 120.5,
-      exitPrice: 135.5,
-      reason: 'LOCK_SL',
-      netPnl: 1063.8,
-      strategy: { name: 'v25', params: null, hash: null },
-    });
-    expect(ledger.signals()).toEqual([
-      {
-        type: 'signal',
-        ts: 900,
-        candleTs: 600,
-        kind: 'entry',
+      const ledger = openLedger(file);
+      expect(ledger.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+      const [t] = ledger.trades();
+      expect(t).toMatchObject({
+        tradeId: 1,
         side: 'CE',
-        action: 'taken',
-        close: 24503.3,
-        strategy: 'v25',
-        readings: { close: 24503.3, ema: 24490.12, hist: 1.25, chop: 38.2 },
-      },
-    ]);
-  });
+        entryPrice: 120.5,
+        exitPrice: 135.5,
+        reason: 'LOCK_SL',
+        netPnl: 1063.8,
+        strategy: { name: 'v25', params: null, hash: null },
+      });
+      expect(ledger.signals()).toEqual([
+        {
+          type: 'signal',
+          ts: 900,
+          candleTs: 600,
+          kind: 'entry',
+          side: 'CE',
+          action: 'taken',
+          close: 24503.3,
+          strategy: 'v25',
+          readings: { close: 24503.3, ema: 24490.12, hist: 1.25, chop: 38.2 },
+        },
+      ]);
+    },
+  );
 });

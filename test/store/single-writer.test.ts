@@ -29,66 +29,72 @@ beforeAll(requireBuiltLedger);
 afterAll(removeTempDirs);
 
 describe('single writer across processes', () => {
-  it('refuses a second writer while the first process lives, allows readers, and takes over after it is killed', async () => {
-    const file = path.join(tempDir(), 'ledger.db');
-    const { child, exited, ready: readyLine } = spawnUntilReady([HOLDER, file]);
-    try {
-      const ready = await readyLine;
-      expect(ready).toBe(`ready ${child.pid}`);
-
-      let refused: unknown;
+  it(
+    'refuses a second writer while the first process lives, allows readers, ' + 'and takes over after it is killed',
+    async () => {
+      const file = path.join(tempDir(), 'ledger.db');
+      const { child, exited, ready: readyLine } = spawnUntilReady([HOLDER, file]);
       try {
-        Ledger.open(file, { log: captureLog() });
-      } catch (err) {
-        refused = err;
+        const ready = await readyLine;
+        expect(ready).toBe(`ready ${child.pid}`);
+
+        let refused: unknown;
+        try {
+          Ledger.open(file, { log: captureLog() });
+        } catch (err) {
+          refused = err;
+        }
+        expect(refused).toBeInstanceOf(LedgerError);
+        expect((refused as LedgerError).kind).toBe('in_use');
+        expect((refused as Error).message).toContain(`already open for writing by process ${child.pid}`);
+        expect((refused as Error).message).toContain(file);
+
+        const reader = Ledger.open(file, { log: captureLog(), readonly: true });
+        expect(reader.haltState()).toMatchObject({ halted: true, reason: 'held by fixture' });
+        expect(reader.loadCheckpoint()).toEqual({ ts: expect.any(Number), data: { holder: child.pid } });
+        reader.close();
+      } finally {
+        child.kill('SIGKILL');
       }
-      expect(refused).toBeInstanceOf(LedgerError);
-      expect((refused as LedgerError).kind).toBe('in_use');
-      expect((refused as Error).message).toContain(`already open for writing by process ${child.pid}`);
-      expect((refused as Error).message).toContain(file);
+      expect(await exited).toBe('SIGKILL');
 
-      const reader = Ledger.open(file, { log: captureLog(), readonly: true });
-      expect(reader.haltState()).toMatchObject({ halted: true, reason: 'held by fixture' });
-      expect(reader.loadCheckpoint()).toEqual({ ts: expect.any(Number), data: { holder: child.pid } });
-      reader.close();
-    } finally {
-      child.kill('SIGKILL');
-    }
-    expect(await exited).toBe('SIGKILL');
-
-    // the dead holder left its owner file behind; the kernel already dropped its lock
-    expect(fs.existsSync(`${file}.lock-owner`)).toBe(true);
-    const log = captureLog();
-    const ledger = Ledger.open(file, { log });
-    try {
-      expect(ledger.haltState().reason).toBe('held by fixture');
-      expect(
-        log.lines.find((l) => l.level === 'warn' && /previous writer did not close cleanly/.test(l.msg))?.fields,
-      ).toMatchObject({ previousPid: child.pid });
-      ledger.commit([{ type: 'resume', ts: Date.now(), source: 'cli' }], null);
-      expect(ledger.haltState().halted).toBe(false);
-    } finally {
-      ledger.close();
-    }
-    expect(fs.existsSync(`${file}.lock-owner`)).toBe(false); // a clean close removes it
-    Ledger.open(file, { log: captureLog() }).close(); // and the lock is free again
-  });
-
-  it('keeps the lock of a ledger the app dropped without closing (garbage collection does not release it)', async () => {
-    const file = path.join(tempDir(), 'ledger.db');
-    const { child, exited, ready } = spawnUntilReady(['--expose-gc', DROPPER, file]);
-    try {
-      expect(await ready).toBe(`ready ${child.pid}`);
-      let refused: unknown;
+      // the dead holder left its owner file behind; the kernel already dropped its lock
+      expect(fs.existsSync(`${file}.lock-owner`)).toBe(true);
+      const log = captureLog();
+      const ledger = Ledger.open(file, { log });
       try {
-        Ledger.open(file, { log: captureLog() }).close();
-      } catch (err) {
-        refused = err;
+        expect(ledger.haltState().reason).toBe('held by fixture');
+        expect(
+          log.lines.find((l) => l.level === 'warn' && /previous writer did not close cleanly/.test(l.msg))?.fields,
+        ).toMatchObject({ previousPid: child.pid });
+        ledger.commit([{ type: 'resume', ts: Date.now(), source: 'cli' }], null);
+        expect(ledger.haltState().halted).toBe(false);
+      } finally {
+        ledger.close();
       }
-      expect((refused as LedgerError | undefined)?.kind).toBe('in_use');
-    } finally {
-      child.kill('SIGKILL');
-    }
-    await exited;
-  });
+      expect(fs.existsSync(`${file}.lock-owner`)).toBe(false); // a clean close removes it
+      Ledger.open(file, { log: captureLog() }).close(); // and the lock is free again
+    },
+  );
+
+  it(
+    'keeps the lock of a ledger the app dropped without closing (garbage ' + 'collection does not release it)',
+    async () => {
+      const file = path.join(tempDir(), 'ledger.db');
+      const { child, exited, ready } = spawnUntilReady(['--expose-gc', DROPPER, file]);
+      try {
+        expect(await ready).toBe(`ready ${child.pid}`);
+        let refused: unknown;
+        try {
+          Ledger.open(file, { log: captureLog() }).close();
+        } catch (err) {
+          refused = err;
+        }
+        expect((refused as LedgerError | undefined)?.kind).toBe('in_use');
+      } finally {
+        child.kill('SIGKILL');
+      }
+      await exited;
+    },
+  );
 });

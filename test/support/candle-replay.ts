@@ -10,7 +10,10 @@ import type { PriceSource, SimContract, Trade } from '../../src/sim/price-source
 
 /** Offsets of the four trades inside a bucket: open, low, high, close. */
 const OFFSETS = [1_000, 75_000, 150_000, 290_000];
-/** With a continuous path the close trades a minute before the boundary, so a fast virtual clock cannot close the candle before it. */
+/**
+ * With a continuous path the close trades a minute before the boundary, so a fast virtual clock cannot close the candle
+ * before it.
+ */
 const PATH_OFFSETS = [1_000, 60_000, 150_000, 240_000];
 
 export interface CandleReplayOptions {
@@ -155,7 +158,10 @@ function pathTrades(c: Candle, step: number): Trade[] {
   return out.map((t, i) => ({ ...t, qty: i === out.length - 1 ? c.volume - qty * (out.length - 1) : qty }));
 }
 
-/** Neighbouring strikes of each recorded pair, listed on the same days but never traded (an ATM pick off the recorded strike finds no data). */
+/**
+ * Neighbouring strikes of each recorded pair, listed on the same days but never traded (an ATM pick off the recorded
+ * strike finds no data).
+ */
 function chainAround(options: readonly ReplayOption[], n: number): { contract: SimContract; days: string[] }[] {
   if (n <= 0) return [];
   const out = new Map<string, { contract: SimContract; days: Set<string> }>();

@@ -8,7 +8,10 @@ import type { ManualClock } from '../../src/lib/clock.js';
 export interface DriveOptions {
   /** Virtual ms per step. Default 20 s (the demo's exchange sends about this much per real pump). */
   stepMs?: number;
-  /** Whether the exchange sends market data after this step (false: silence, before the open, a dead token). Default true. */
+  /**
+   * Whether the exchange sends market data after this step (false: silence, before the open, a dead token). Default
+   * true.
+   */
   expectFrames?: boolean;
 }
 
@@ -36,7 +39,8 @@ export function driveClock(clock: ManualClock, stream: { stats: { frames: number
       while (!cond()) {
         if (Date.now() > deadline)
           throw new Error(
-            `the appliance did not catch up with virtual time ${new Date(clock.now()).toISOString()} in ${timeoutMs} ms`,
+            `the appliance did not catch up with virtual time ${new Date(clock.now()).toISOString()} ` +
+              `in ${timeoutMs} ms`,
           );
         await yieldToIo();
       }

@@ -1,4 +1,6 @@
-/** Reads the PNGs our display twin and the OLED goldens are written as (src/device/oled/png.ts) back into a framebuffer. */
+/**
+ * Reads the PNGs our display twin and the OLED goldens are written as (src/device/oled/png.ts) back into a framebuffer.
+ */
 import { PNG } from 'pngjs';
 import { Framebuffer } from '../../src/device/oled/framebuffer.js';
 

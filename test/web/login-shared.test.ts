@@ -93,7 +93,8 @@ describe('the page and the login page share one server', () => {
       const toCallback = await fetch(dialog, { redirect: 'manual' });
       // The user's browser follows Upstox's redirect back to the box: the page's port, path /callback.
       const back = new URL(toCallback.headers.get('location')!);
-      const cookie = toDialog.headers.get('set-cookie')!.split(';')[0]!; // the browser's, passed through the page's server
+      // the browser's, passed through the page's server
+      const cookie = toDialog.headers.get('set-cookie')!.split(';')[0]!;
       const done = await fetch(`${base}${back.pathname}${back.search}`, {
         redirect: 'manual',
         headers: { Cookie: cookie },

@@ -110,7 +110,8 @@ describe('the page through the day (Chromium, a two-session demo)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('draws the forming candle, moves to the new day at the rollover, and resyncs after the stream drops, all without a reload', async () => {
+  it('draws the forming candle, moves to the new day at the rollover, and ' +
+    'resyncs after the stream drops, all without a reload', async () => {
     const { page, errors } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
     let navigations = 0;
     page.on('framenavigated', (f) => {

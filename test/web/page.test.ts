@@ -134,7 +134,8 @@ describe('the page in Chromium', () => {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    it('shows the day live: a new trade appears without a reload, markers equal the trades, Halt halts, no Resume', async () => {
+    it('shows the day live: a new trade appears without a reload, markers equal ' +
+      'the trades, Halt halts, no Resume', async () => {
       const { page, errors } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
       let navigations = 0;
       page.on('framenavigated', (f) => {
@@ -204,7 +205,8 @@ describe('the page in Chromium', () => {
       expect(apiDay.trades).toEqual(JSON.parse(report.stdout).trades);
       expect(apiDay.trades.length).toBeGreaterThan(before);
 
-      // The indicators drawn are the ones V25 decided on: every signal in the ledger names the same EMA / histogram / CHOP.
+      // The indicators drawn are the ones V25 decided on: every signal in the ledger names the same EMA / histogram /
+      // CHOP.
       expect(apiDay.strategy.name).toBe('v25');
       const db = new Database(demoDb(), { readonly: true });
       const signals = (
@@ -264,7 +266,8 @@ describe('the page in Chromium', () => {
       await page.close();
     }, 60_000);
 
-    it('POSTs only from the page itself: no Origin, another origin or no CSRF token → 403; resume is refused', async () => {
+    it('POSTs only from the page itself: no Origin, another origin or no CSRF ' +
+      'token → 403; resume is refused', async () => {
       const html = await (await fetch(url)).text();
       const token = /<meta name="csrf-token" content="([^"]+)">/.exec(html)![1]!;
       const origin = url.replace(/\/$/, '');
@@ -285,7 +288,8 @@ describe('the page in Chromium', () => {
   describe.skipIf(!hasSharedData)(
     `the backtest HTML of the shared data${hasSharedData ? '' : ` (${noSharedDataReason})`}`,
     () => {
-      it('is one offline file of a few MB; a day shows exactly its trades as markers; clicking a trade centres the charts', async () => {
+      it('is one offline file of a few MB; a day shows exactly its trades as ' +
+        'markers; clicking a trade centres the charts', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'niftybox-html-'));
         try {
           const file = join(dir, 'backtest.html');

@@ -196,46 +196,53 @@ function openStream(url: string, localAddress: string): Promise<{ status: number
 }
 
 describe('the page server on a hostile LAN', () => {
-  it('DNS rebinding: a forged Host gets 421 with no body (no page, no CSRF token), and a POST with that Origin does not halt', async () => {
-    const { w, calls, token } = await server({});
-    const page = await raw(w.url, { headers: { Host: 'attacker.example' } });
-    expect(page.res.statusCode).toBe(421);
-    expect(page.body).toBe('');
-    const api = await raw(w.url, { path: '/api/state', headers: { Host: `attacker.example:${w.port}` } });
-    expect(api.res.statusCode).toBe(421);
-    const halt = await raw(w.url, {
-      path: '/api/halt',
-      method: 'POST',
-      headers: {
-        Host: `attacker.example:${w.port}`,
-        Origin: `http://attacker.example:${w.port}`,
-        'X-CSRF-Token': token,
-      },
-    });
-    expect(halt.res.statusCode).toBe(421);
-    expect(calls).toEqual([]);
-    for (const bad of ['a b', '127.0.0.1.attacker.example', 'localhost.attacker.example', '[::2]']) {
-      expect((await raw(w.url, { path: '/api/state', headers: { Host: bad } })).res.statusCode, bad).toBe(421);
-    }
-  });
+  it(
+    'DNS rebinding: a forged Host gets 421 with no body (no page, no CSRF ' +
+      'token), and a POST with that Origin does not halt',
+    async () => {
+      const { w, calls, token } = await server({});
+      const page = await raw(w.url, { headers: { Host: 'attacker.example' } });
+      expect(page.res.statusCode).toBe(421);
+      expect(page.body).toBe('');
+      const api = await raw(w.url, { path: '/api/state', headers: { Host: `attacker.example:${w.port}` } });
+      expect(api.res.statusCode).toBe(421);
+      const halt = await raw(w.url, {
+        path: '/api/halt',
+        method: 'POST',
+        headers: {
+          Host: `attacker.example:${w.port}`,
+          Origin: `http://attacker.example:${w.port}`,
+          'X-CSRF-Token': token,
+        },
+      });
+      expect(halt.res.statusCode).toBe(421);
+      expect(calls).toEqual([]);
+      for (const bad of ['a b', '127.0.0.1.attacker.example', 'localhost.attacker.example', '[::2]']) {
+        expect((await raw(w.url, { path: '/api/state', headers: { Host: bad } })).res.statusCode, bad).toBe(421);
+      }
+    },
+  );
 
-  it("the box's own names answer: localhost, 127.0.0.1, [::1], its hostname, <hostname>.local, and web.hosts", async () => {
-    const { hostname } = await import('node:os');
-    const { w } = await server({ hosts: ['niftybox.home.arpa'] });
-    const name = hostname().toLowerCase();
-    for (const host of [
-      'localhost',
-      `127.0.0.1:${w.port}`,
-      '[::1]',
-      `LOCALHOST:${w.port}`,
-      name,
-      `${name.split('.')[0]}.local`,
-      'niftybox.home.arpa',
-      `niftybox.home.arpa:${w.port}`,
-    ]) {
-      expect((await raw(w.url, { path: '/api/state', headers: { Host: host } })).res.statusCode, host).toBe(200);
-    }
-  });
+  it(
+    "the box's own names answer: localhost, 127.0.0.1, [::1], its hostname, " + '<hostname>.local, and web.hosts',
+    async () => {
+      const { hostname } = await import('node:os');
+      const { w } = await server({ hosts: ['niftybox.home.arpa'] });
+      const name = hostname().toLowerCase();
+      for (const host of [
+        'localhost',
+        `127.0.0.1:${w.port}`,
+        '[::1]',
+        `LOCALHOST:${w.port}`,
+        name,
+        `${name.split('.')[0]}.local`,
+        'niftybox.home.arpa',
+        `niftybox.home.arpa:${w.port}`,
+      ]) {
+        expect((await raw(w.url, { path: '/api/state', headers: { Host: host } })).res.statusCode, host).toBe(200);
+      }
+    },
+  );
 
   it('sends the security headers on every answer, not only on /', async () => {
     const { w } = await server({ password: 'pa55' });

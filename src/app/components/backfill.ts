@@ -26,7 +26,10 @@ export class Backfill implements Component {
   private coveredUpTo: number | null = null;
   /** Start mode (the warm-up's fact): `trade` replays the missed candles through the engine. */
   private startReplay: 'warm' | 'trade' = 'warm';
-  /** Start of the bucket this box did not see from its first second: its official candle replaces the built one at its close. */
+  /**
+   * Start of the bucket this box did not see from its first second: its official candle replaces the built one at its
+   * close.
+   */
   private partial: number | null = null;
   /** When the feed last connected (market time). */
   private connectedAt: number | null = null;
@@ -90,7 +93,10 @@ export class Backfill implements Component {
     return true;
   }
 
-  /** A start is whole only when the feed was up before the current candle began and no closed candle of today is missing. */
+  /**
+   * A start is whole only when the feed was up before the current candle began and no closed candle of today is
+   * missing.
+   */
   private needsStartRepair(ts: number): boolean {
     const s = this.s;
     const b = bucketOf(ts);

@@ -8,7 +8,9 @@ import type { LiveSession } from '../live-session.js';
 import type { Backfill } from './backfill.js';
 import type { Component, ComponentContext } from './component.js';
 
-/** A candle closes on the clock only while data flows; after this much market-time silence it waits for the backfill. */
+/**
+ * A candle closes on the clock only while data flows; after this much market-time silence it waits for the backfill.
+ */
 const SILENT_CLOSE_MS = 60_000;
 
 export class CandleClock implements Component {

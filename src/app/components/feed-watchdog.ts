@@ -54,7 +54,9 @@ export class FeedWatchdog implements Component {
         'down',
         ctx.guard((d: StreamEvents['down']) => {
           if (!this.s.inSession()) return;
-          const why = `feed not connected for ${Math.round(d.downMs / 1000)} s${d.lastError ? ` (${d.lastError})` : ''}; retrying`;
+          const why =
+            `feed not connected for ${Math.round(d.downMs / 1000)} s${d.lastError ? ` (${d.lastError})` : ''};` +
+            ` retrying`;
           const guards = loop.engine.view().guards;
           if (!guards.FEED_DOWN) loop.setGuard('FEED_DOWN', true, why);
           if (!guards.STALE_FEED) loop.setGuard('STALE_FEED', true, `no market data: ${why}`);

@@ -1,4 +1,7 @@
-/** Ledger pruner: retention (config.retention) at start and every 6 hours; candles and alerts older than their days go; trades, orders, halts stay. */
+/**
+ * Ledger pruner: retention (config.retention) at start and every 6 hours; candles and alerts older than their days go;
+ * trades, orders, halts stay.
+ */
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 import type { Ledger } from '../../store/ledger.js';

@@ -147,7 +147,9 @@ export class WarmUp implements Component {
     return (Math.ceil((this.minDays * 7) / 5) + 8) * 86_400_000;
   }
 
-  /** Upstox's history of the earlier days goes into the ledger too: verify re-runs a day with the warm-up the box had. */
+  /**
+   * Upstox's history of the earlier days goes into the ledger too: verify re-runs a day with the warm-up the box had.
+   */
   private recordHistory(local: readonly Candle[], fetched: readonly Candle[], today: string, now: number): void {
     const ledger = this.ledger;
     const localDays = new Set(local.map((c) => istDate(c.ts)));

@@ -22,7 +22,8 @@ function specOf(flag: string, name: string, strategy: SweepStrategy): ParamSpec 
   const spec = strategy.params.find((p) => p.name === name);
   if (!spec)
     throw new UsageError(
-      `${flag}: ${strategy.name} has no parameter "${name}"; its parameters are ${strategy.params.map((p) => p.name).join(', ')}`,
+      `${flag}: ${strategy.name} has no parameter "${name}"; its parameters are ` +
+        `${strategy.params.map((p) => p.name).join(', ')}`,
     );
   return spec;
 }
@@ -61,13 +62,15 @@ function rangeValues(text: string, spec: ParamSpec): number[] {
   const nums = parts.map((p) => (p.trim() === '' ? NaN : Number(p)));
   if (parts.length !== 3 || !nums.every(Number.isFinite))
     throw new UsageError(
-      `--grid ${spec.name}=${text}: a range is FROM:TO:STEP, three numbers (e.g. ${spec.name}=${spec.min}:${spec.min + 10}:2)`,
+      `--grid ${spec.name}=${text}: a range is FROM:TO:STEP, three numbers ` +
+        `(e.g. ${spec.name}=${spec.min}:${spec.min + 10}:2)`,
     );
   const [from, to, step] = nums as [number, number, number];
   if (!(step > 0)) throw new UsageError(`--grid ${spec.name}=${text}: the step must be above 0`);
   if (to < from)
     throw new UsageError(
-      `--grid ${spec.name}=${text} is an empty range (TO ${to} is below FROM ${from}): write FROM:TO:STEP with FROM ≤ TO`,
+      `--grid ${spec.name}=${text} is an empty range (TO ${to} is below FROM ` +
+        `${from}): write FROM:TO:STEP with FROM ≤ TO`,
     );
   const steps = Math.floor((to - from) / step + 1e-9);
   if (steps + 1 > 1e6) throw new UsageError(`--grid ${spec.name}=${text} has ${steps + 1} values: use a larger step`);

@@ -63,7 +63,10 @@ export function nestParams(f: FlatParams): Record<string, unknown> {
   return out;
 }
 
-/** The strategy's own verdict on a whole parameter set (ranges, cross-checks such as entryStart ≤ entryEnd); throws StrategyChoiceError. */
+/**
+ * The strategy's own verdict on a whole parameter set (ranges, cross-checks such as entryStart ≤ entryEnd); throws
+ * StrategyChoiceError.
+ */
 export function checkVariant(strategy: SweepStrategy, params: FlatParams): void {
   chooseStrategy(strategy.name, nestParams(params));
 }

@@ -105,7 +105,8 @@ export class ConfluenceRun implements StrategyRun {
 export const confluence: Strategy<ConfluenceParams> = {
   name: 'confluence',
   summary:
-    'RSI beyond rsiBuy/rsiSell, MACD histogram sign, Supertrend direction and close beyond EMA200 agree; reversal when the Supertrend turns',
+    'RSI beyond rsiBuy/rsiSell, MACD histogram sign, Supertrend direction and ' +
+    'close beyond EMA200 agree; reversal when the Supertrend turns',
   schema: confluenceSchema,
   ownParams: [
     'rsiPeriod',

@@ -67,7 +67,9 @@ export function strategySchema<S extends z.ZodRawShape>(own: S) {
         ctx.addIssue({
           code: 'custom',
           path: ['entryEnd'],
-          message: `entryEnd ${s.entryEnd} must be before eodExit ${s.eodExit}: an entry decided then would be sold at once`,
+          message:
+            `entryEnd ${s.entryEnd} must be before eodExit ${s.eodExit}: an entry ` +
+            `decided then would be sold at once`,
         });
     });
 }

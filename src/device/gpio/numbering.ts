@@ -55,7 +55,8 @@ export function sysfsGpioNumber(
   if (!chip) {
     throw new Error(
       `no Raspberry Pi GPIO controller under ${join(root, 'class', 'gpio')} (sysfs GPIO missing or not a Pi): ` +
-        'enable sysfs GPIO (CONFIG_GPIO_SYSFS), set device.button.gpioBase, or use the simulated twin (device.*.simulated)',
+        ('enable sysfs GPIO (CONFIG_GPIO_SYSFS), set device.button.gpioBase, or ' +
+          'use the simulated twin (device.*.simulated)'),
     );
   }
   return { number: chip.base + bcm, how: `${chip.name} "${chip.label}" base ${chip.base}` };

@@ -4,7 +4,10 @@
  */
 import { createRequire } from 'node:module';
 
-/** What oled-i2c-bus, our window write (ssd1306-window.ts) and our probe call on an i2c-bus `Bus` (hardware.md §4, §5.2). */
+/**
+ * What oled-i2c-bus, our window write (ssd1306-window.ts) and our probe call on an i2c-bus `Bus` (hardware.md §4,
+ * §5.2).
+ */
 export interface I2cBusLike {
   i2cWriteSync(address: number, length: number, buffer: Buffer): number;
   i2cReadSync(address: number, length: number, buffer: Buffer): number;

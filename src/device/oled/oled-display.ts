@@ -117,7 +117,10 @@ export class OledDisplay implements DisplaySink {
     this.shown = null;
     if (first) {
       const code = (err as NodeJS.ErrnoException).code ?? err.message;
-      const message = `OLED display at 0x${this.opts.address.toString(16)} not answering (${code}): check the cable; retrying every ${Math.round(this.retryMs / 1000)} s`;
+      const message =
+        `OLED display at 0x${this.opts.address.toString(16)} not answering ` +
+        `(${code}): check the cable; retrying every ${Math.round(this.retryMs / 1000)} ` +
+        `s`;
       this.opts.log.warn(message, { code });
       this.opts.onLost?.(message);
     }

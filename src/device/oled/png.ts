@@ -1,4 +1,6 @@
-/** Framebuffer → PNG (white pixels on black, like the panel), via pngjs; tests read them back with test/support/png.ts. */
+/**
+ * Framebuffer → PNG (white pixels on black, like the panel), via pngjs; tests read them back with test/support/png.ts.
+ */
 import { createRequire } from 'node:module';
 import type { PNG as PNGClass } from 'pngjs';
 import { Framebuffer } from './framebuffer.js';

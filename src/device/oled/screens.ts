@@ -256,7 +256,8 @@ export const closedScreen: Screen = {
         s.session === 'holiday' && holiday ? holiday.slice(0, SMALL_CHARS_PER_LINE) : 'no trades today',
       );
       drawSmallCentered(fb, 30, s.spot === null ? '' : `NIFTY ${formatSpot(s.spot)}`);
-      drawSmallCentered(fb, 41, formatDate(date)); // today's date: before the open the engine's day is still yesterday's
+      // today's date: before the open the engine's day is still yesterday's
+      drawSmallCentered(fb, 41, formatDate(date));
     } else {
       drawBigPnl(fb, 12, s.pnl.net);
       drawSmallText(fb, 0, 36, tradesLine(s));

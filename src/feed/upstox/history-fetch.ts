@@ -233,14 +233,18 @@ export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResul
     const needsExpired = calendar.weeklyExpiry(day) < (nearestExpiry(l.currentExpiries, '0000-00-00') ?? '9999-99-99');
     if (plusOnly && needsExpired) {
       plans.set(day, {
-        skip: `its weekly expiry ${calendar.weeklyExpiry(day)} has passed and expired contracts need Upstox Plus (${PLUS_ONLY_CODE})`,
+        skip:
+          `its weekly expiry ${calendar.weeklyExpiry(day)} has passed and expired ` +
+          `contracts need Upstox Plus (${PLUS_ONLY_CODE})`,
       });
       continue;
     }
     // The nearest listed expiry lies beyond the day's weekly one: that week is no longer listed.
     if (!expiry || expiry > calendar.weeklyExpiry(day)) {
       plans.set(day, {
-        skip: `its weekly expiry ${calendar.weeklyExpiry(day)} is not listed by Upstox (the expired-instruments API reaches about six months back)`,
+        skip:
+          `its weekly expiry ${calendar.weeklyExpiry(day)} is not listed by Upstox ` +
+          `(the expired-instruments API reaches about six months back)`,
       });
       continue;
     }
@@ -320,9 +324,12 @@ export async function fetchHistory(o: HistoryFetchOptions): Promise<HistoryResul
 
 function plusOnlyExplanation(): string {
   return (
-    `Upstox answered ${PLUS_ONLY_CODE}: its expired-instruments API (the option contracts and candles of weekly expiries that have passed) ` +
-    'is only open to Upstox Plus subscribers. What still works without Plus: the NIFTY index candles for any period, and the ATM options ' +
-    'of expiries that have not passed yet (roughly the current week). Subscribe to Upstox Plus to backtest older weeks, or backtest ' +
+    `Upstox answered ${PLUS_ONLY_CODE}: its expired-instruments API (the ` +
+    `option contracts and candles of weekly expiries that have passed) ` +
+    ('is only open to Upstox Plus subscribers. What still works without Plus: ' +
+      'the NIFTY index candles for any period, and the ATM options ') +
+    ('of expiries that have not passed yet (roughly the current week). ' +
+      'Subscribe to Upstox Plus to backtest older weeks, or backtest ') +
     "the box's own recorded days with `niftybox export`."
   );
 }

@@ -53,7 +53,10 @@ export function cookieValue(header: string | undefined, name: string): string | 
 }
 
 const page = (title: string, body: string) =>
-  `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body style="font-family:sans-serif;max-width:40em;margin:3em auto"><h1>${title}</h1><p>${body}</p></body></html>`;
+  `<!doctype html><html><head><meta ` +
+  `charset="utf-8"><title>${title}</title></head><body ` +
+  `style="font-family:sans-serif;max-width:40em;margin:3em ` +
+  `auto"><h1>${title}</h1><p>${body}</p></body></html>`;
 
 export function runLoginServer(opts: LoginServerOptions): Promise<StoredToken> {
   const log = opts.log ?? createLogger({ mod: 'upstox-login' });
@@ -97,7 +100,9 @@ export function runLoginServer(opts: LoginServerOptions): Promise<StoredToken> {
           return send(
             400,
             'Login refused',
-            `The login link was not issued by this box, or is older than ${Math.round(ttl / 60_000)} minutes (wrong, missing or expired state). Start again from the login page.`,
+            `The login link was not issued by this box, or is older than ${Math.round(ttl / 60_000)} ` +
+              `minutes (wrong, missing or expired state). Start again from the login ` +
+              `page.`,
           );
         }
         if (cookieValue(req.headers.cookie, LOGIN_COOKIE) !== issued.browser) {
@@ -105,7 +110,9 @@ export function runLoginServer(opts: LoginServerOptions): Promise<StoredToken> {
           return send(
             400,
             'Login refused',
-            `This login was started in another browser, or at another address of the box (or cookies are off). Start again at ${escapeHtml(new URL('/login', redirectUri).toString())} in this browser.`,
+            `This login was started in another browser, or at another address of the ` +
+              `box (or cookies are off). Start again at ${escapeHtml(new URL('/login', redirectUri).toString())} ` +
+              `in this browser.`,
           );
         }
         if (!code)
@@ -128,7 +135,8 @@ export function runLoginServer(opts: LoginServerOptions): Promise<StoredToken> {
             return send(
               502,
               'Login failed',
-              `Upstox rejected the new token: ${escapeHtml(describeRejection(check))}. Nothing was stored. Start again from the login page.`,
+              `Upstox rejected the new token: ${escapeHtml(describeRejection(check))}. ` +
+                `Nothing was stored. Start again from the login page.`,
             );
           }
           if (check.verdict === 'unchecked')

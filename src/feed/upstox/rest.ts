@@ -157,7 +157,9 @@ export class UpstoxRest {
     return parseCandlesWithOi(await this.call(path, candlesResponse));
   }
 
-  /** Expired-instruments API (Upstox Plus only, else UDAPI1149): the expiries of an underlying, about six months back. */
+  /**
+   * Expired-instruments API (Upstox Plus only, else UDAPI1149): the expiries of an underlying, about six months back.
+   */
   async expiredExpiries(underlying: string = NIFTY_INDEX_KEY): Promise<string[]> {
     return (
       await this.call('/v2/expired-instruments/expiries', expiriesResponse, { query: { instrument_key: underlying } })
@@ -251,7 +253,8 @@ export class UpstoxRest {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       throw new UpstoxShapeError(
-        `Upstox ${path.split('/').slice(0, 4).join('/')} answered an unexpected shape: ${describeZodError(parsed.error)}`,
+        `Upstox ${path.split('/').slice(0, 4).join('/')} answered an unexpected ` +
+          `shape: ${describeZodError(parsed.error)}`,
       );
     }
     return parsed.data;
@@ -352,7 +355,9 @@ export class UpstoxRest {
 
     if (res.status === 401 || code === 'UDAPI100050') {
       throw new TokenExpired(
-        `Upstox rejected the access token (${res.status}${code ? ' ' + code : ''}) on ${what}: run \`niftybox login\` or set a new analytics token`,
+        `Upstox rejected the access token ` +
+          `(${res.status}${code ? ' ' + code : ''}) on ${what}: run \`niftybox ` +
+          `login\` or set a new analytics token`,
       );
     }
     if (res.status === 429 || code === 'UDAPI10005') {
@@ -360,7 +365,9 @@ export class UpstoxRest {
     }
     if (isHtml) {
       const err = new UpstoxApiError(
-        `${what}: Upstox answered an HTML page (HTTP ${res.status}) instead of JSON — a gateway/Cloudflare error or a wrong upstox.apiBaseUrl; check the URL and try again later`,
+        `${what}: Upstox answered an HTML page (HTTP ${res.status}) instead of ` +
+          `JSON — a gateway/Cloudflare error or a wrong upstox.apiBaseUrl; check ` +
+          `the URL and try again later`,
         res.status,
       );
       if (res.status >= 500) return { ok: false, kind: 'retry', error: err };

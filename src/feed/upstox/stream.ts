@@ -22,9 +22,15 @@ export interface StreamEvents extends Record<string, unknown> {
   disconnected: { code: number; reason: string; retryInMs: number | null };
   /** No market data for `silentMs` while the market was open: the socket is being replaced. */
   stale: { silentMs: number };
-  /** The feed has not been open for `downMs` while the market was open (a start whose feed never connects, an outage): once per outage. */
+  /**
+   * The feed has not been open for `downMs` while the market was open (a start whose feed never connects, an outage):
+   * once per outage.
+   */
   down: { downMs: number; lastError: string | null };
-  /** Market data was missing between these server times (ms): the app completes the candles over it from Upstox (app/components/backfill.ts). */
+  /**
+   * Market data was missing between these server times (ms): the app completes the candles over it from Upstox
+   * (app/components/backfill.ts).
+   */
   gap: { from: number; to: number };
   /** The token no longer works: the stream has stopped; log in again and call start(). */
   tokenExpired: TokenExpired;
@@ -32,7 +38,10 @@ export interface StreamEvents extends Record<string, unknown> {
 }
 
 export interface MarketDataStreamOptions {
-  /** Direct feed URL (wss://api.upstox.com/v3/feed/market-data-feed), opened with the Bearer header; the 307 is followed. */
+  /**
+   * Direct feed URL (wss://api.upstox.com/v3/feed/market-data-feed), opened with the Bearer header; the 307 is
+   * followed.
+   */
   feedUrl?: string;
   /** Token for the direct URL; a function is re-read on every connect (after a re-login). */
   token?: string | (() => string | null | undefined);
@@ -322,7 +331,8 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
       if (handshakeStatus === 403 && ++this.consecutive403 >= (this.opts.max403 ?? 3)) {
         return this.tokenDead(
           new TokenExpired(
-            `the market-data feed refused ${this.consecutive403} handshakes (HTTP 403): token expired or feed not enabled for this app`,
+            `the market-data feed refused ${this.consecutive403} handshakes (HTTP ` +
+              `403): token expired or feed not enabled for this app`,
           ),
         );
       }
@@ -397,7 +407,10 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     ws.terminate(); // the close handler reconnects
   }
 
-  /** No socket open: after staleFeedSeconds of an open market (a start whose feed never connects, a long outage) say so once. */
+  /**
+   * No socket open: after staleFeedSeconds of an open market (a start whose feed never connects, a long outage) say so
+   * once.
+   */
   private checkDown(marketOpen: boolean): void {
     if (!marketOpen || this.downSince === null || this.downReported) return;
     const downMs = this.now() - this.downSince;

@@ -46,7 +46,8 @@ export function jwtExpiry(token: string): number | null {
 export function storeToken(stateDir: string, record: StoredToken): StoredToken {
   registerSecret(record.token);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  // root writing into the service's state directory (sudo niftybox login): the file goes to the directory's owner, so the service can read it.
+  // root writing into the service's state directory (sudo niftybox login): the file goes to the directory's owner, so
+  // the service can read it.
   const dirOwner = statSync(stateDir);
   const chownToOwner = process.getuid?.() === 0 && dirOwner.uid !== 0;
   writeFileDurable(
@@ -68,7 +69,11 @@ export function tokenWriteProblem(stateDir: string): string | null {
   if (!existsSync(stateDir) || process.getuid?.() === 0) return null;
   const st = statSync(stateDir);
   if (st.uid === process.getuid?.()) return null;
-  return `the state directory ${stateDir} belongs to another user (uid ${st.uid}, the service): run the command with sudo so the token file stays readable by the service`;
+  return (
+    `the state directory ${stateDir} belongs to another user (uid ${st.uid}, ` +
+    `the service): run the command with sudo so the token file stays readable ` +
+    `by the service`
+  );
 }
 
 /** Stores a 1-year analytics token (from `niftybox login --token`). Expiry: as given, else its JWT exp, else a year. */

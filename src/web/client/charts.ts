@@ -1,4 +1,7 @@
-/** The day's charts with lightweight-charts v5: NIFTY (candles and the strategy's readings: EMA, MACD histogram, CHOP for V25) and the CE / PE contracts. */
+/**
+ * The day's charts with lightweight-charts v5: NIFTY (candles and the strategy's readings: EMA, MACD histogram, CHOP
+ * for V25) and the CE / PE contracts.
+ */
 import {
   CandlestickSeries,
   ColorType,
@@ -54,7 +57,10 @@ const line = (rows: CandleRow[], values: (number | null)[]): LineData<Time>[] =>
 
 const PLOT_COLOURS = ['#f0b429', '#8ab4f8', '#c792ea', '#4fc3f7'];
 
-/** NIFTY candles and the chosen strategy's readings: price-pane lines on the candles, each other plot in a pane of its own. */
+/**
+ * NIFTY candles and the chosen strategy's readings: price-pane lines on the candles, each other plot in a pane of its
+ * own.
+ */
 export class IndexChart {
   readonly chart: IChartApi;
   private readonly price: ISeriesApi<'Candlestick'>;
@@ -109,7 +115,10 @@ export class IndexChart {
     this.shape = shape;
   }
 
-  /** The candle still forming (from the live state's last index price), drawn after the closed ones until the next set(). */
+  /**
+   * The candle still forming (from the live state's last index price), drawn after the closed ones until the next
+   * set().
+   */
   forming(bar: CandlestickData<Time>): void {
     this.price.update(bar);
   }

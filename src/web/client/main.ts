@@ -63,7 +63,8 @@ interface LiveState {
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const esc = (s: unknown) => escapeHtml(String(s));
 const money = (x: number) =>
-  `<span class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x < 0 ? '−' : ''}₹${Math.abs(x).toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span>`;
+  `<span ` +
+  `class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x < 0 ? '−' : ''}₹${Math.abs(x).toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span>`;
 const num = (x: number, d = 2) => `<span class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x.toFixed(d)}</span>`;
 const hhmm = (iso: string) => iso.slice(11, 16);
 
@@ -154,7 +155,9 @@ function grow(bar: Bar | null, time: Time, price: number): Bar {
   if (!bar || bar.time !== time) return { time, open: price, high: price, low: price, close: price };
   return { time, open: bar.open, high: Math.max(bar.high, price), low: Math.min(bar.low, price), close: price };
 }
-/** Whether a bar at `time` comes after every closed candle of `rows` (lightweight-charts cannot update an older bar). */
+/**
+ * Whether a bar at `time` comes after every closed candle of `rows` (lightweight-charts cannot update an older bar).
+ */
 function afterClosed(time: Time, rows: readonly (readonly number[])[] | undefined): boolean {
   const last = rows?.at(-1)?.[0];
   return last === undefined || (time as number) > (ist(last) as number);
@@ -226,12 +229,19 @@ function renderDay(v: DayView, opts: { fit: boolean }): void {
 }
 
 function tradeRows(trades: TradeJson[], withDay: boolean): string {
-  const head = `<thead><tr>${withDay ? '<th class="l">day</th>' : ''}<th class="l">time</th><th class="l">contract</th><th>entry → exit</th><th class="l">reason</th><th>points</th><th>gross</th><th>charges</th><th>net</th></tr></thead>`;
+  const head =
+    `<thead><tr>${withDay ? '<th class="l">day</th>' : ''}<th ` +
+    `class="l">time</th><th class="l">contract</th><th>entry → exit</th><th ` +
+    `class="l">reason</th><th>points</th><th>gross</th><th>charges</th><th>net</th></tr></thead>`;
   const rows = trades
     .map(
       (t) =>
-        `<tr data-id="${t.id}" data-day="${t.day}">${withDay ? `<td class="l">${t.day}</td>` : ''}<td class="l">${hhmm(t.entryTime)}–${hhmm(t.exitTime)}</td><td class="l">${esc(t.symbol)}</td>` +
-        `<td>${t.entryPrice.toFixed(2)} → ${t.exitPrice.toFixed(2)}</td><td class="l">${t.reason}</td><td>${num(t.points)}</td><td>${money(t.grossPnl)}</td><td>${money(-t.charges)}</td><td>${money(t.netPnl)}</td></tr>`,
+        `<tr data-id="${t.id}" ` +
+        `data-day="${t.day}">${withDay ? `<td class="l">${t.day}</td>` : ''}<td ` +
+        `class="l">${hhmm(t.entryTime)}–${hhmm(t.exitTime)}</td><td ` +
+        `class="l">${esc(t.symbol)}</td>` +
+        (`<td>${t.entryPrice.toFixed(2)} → ${t.exitPrice.toFixed(2)}</td><td ` +
+          `class="l">${t.reason}</td><td>${num(t.points)}</td><td>${money(t.grossPnl)}</td><td>${money(-t.charges)}</td><td>${money(t.netPnl)}</td></tr>`),
     )
     .join('');
   return `${head}<tbody>${rows || `<tr><td class="l dim" colspan="9">no closed trades</td></tr>`}</tbody>`;
@@ -288,7 +298,10 @@ async function showReconciliation(day: string): Promise<void> {
       ? `Not possible: ${esc(r.why ?? 'unknown')}.`
       : r.compared === 0
         ? 'No official candle to compare with yet.'
-        : `${r.compared} candles compared with the official 5-minute candles; largest deviation <b>${(r.maxDev ?? 0).toFixed(2)} pt</b>${r.where && r.where !== '-' ? ` (${esc(r.where)})` : ''} (checked ${new Date(Date.now() + 19_800_000).toISOString().slice(11, 16)} IST).`;
+        : `${r.compared} candles compared with the official 5-minute candles; ` +
+          `largest deviation <b>${(r.maxDev ?? 0).toFixed(2)} pt</b>${r.where && r.where !== '-' ? ` (${esc(r.where)})` : ''} ` +
+          `(checked ${new Date(Date.now() + 19_800_000).toISOString().slice(11, 16)} ` +
+          `IST).`;
   } catch (err) {
     el.textContent = `Not possible: ${(err as Error).message}`;
   }
@@ -372,16 +385,26 @@ function renderStatus(s: LiveState): void {
     `<div><span>mode</span>${esc(s.mode)} · ${esc(s.session.replace('_', ' '))}</div>`,
     `<div><span>trading</span>${s.trading === 'halted' ? `<b class="neg">halted</b> — ${esc(s.haltReason ?? 'no reason given')}` : '<b class="pos">active</b>'}</div>`,
     `<div><span>feed</span>${s.feed.connected ? '● connected' : '○ disconnected'} · last tick ${age}</div>`,
-    `<div><span>clock</span>${clock} IST · ${s.clock.synced ? 'synced' : '<b class="neg">not synced</b>'}${s.clock.skewMs !== null ? ` (${s.clock.skewMs} ms)` : ''}</div>`,
+    `<div><span>clock</span>${clock} IST · ` +
+      `${s.clock.synced ? 'synced' : '<b class="neg">not synced</b>'}${s.clock.skewMs !== null ? ` (${s.clock.skewMs} ms)` : ''}</div>`,
     `<div><span>guards</span>${guards.length ? guards.map(([k, m]) => `<b class="neg" title="${esc(m)}">${esc(k)}</b>`).join(' ') : 'none'}</div>`,
     `<div><span>spot</span>${s.spot?.toFixed(2) ?? '—'}</div>`,
     `<div><span>position</span>${p ? `${esc(p.symbol)} ×${p.quantity} · ${p.entryPrice.toFixed(2)} → ${p.ltp.toFixed(2)} · SL ${p.sl.toFixed(2)} · TP1 ${p.tp1.toFixed(2)}${p.tp1Hit ? ' ✓' : ''} · ${money(p.unrealizedPnl)}` : 'flat'}</div>`,
     p?.greeks
-      ? `<div id="greeks"><span>greeks</span>IV ${p.greeks.iv.toFixed(1)}% · Δ ${p.greeks.delta.toFixed(3)} · Γ ${p.greeks.gamma.toFixed(5)} · Θ ${p.greeks.theta.toFixed(2)}/${p.greeks.source === 'upstox' ? 'day' : 'session'} · vega ${p.greeks.vega.toFixed(2)} <span class="dim">(${p.greeks.source === 'upstox' ? 'Upstox feed' : 'Black-76'})</span></div>`
+      ? `<div id="greeks"><span>greeks</span>IV ${p.greeks.iv.toFixed(1)}% · Δ ${p.greeks.delta.toFixed(3)} ` +
+        `· Γ ${p.greeks.gamma.toFixed(5)} · Θ ${p.greeks.theta.toFixed(2)}/${p.greeks.source === 'upstox' ? 'day' : 'session'} ` +
+        `· vega ${p.greeks.vega.toFixed(2)} <span ` +
+        `class="dim">(${p.greeks.source === 'upstox' ? 'Upstox feed' : 'Black-76'})</span></div>`
       : '',
-    `<div><span>P&amp;L</span>realized ${money(s.pnl.realized)} · unrealized ${money(s.pnl.unrealized)} · charges ${money(-s.pnl.charges)} · <b>net ${money(s.pnl.net)}</b> · ${s.pnl.trades} trades, ${s.pnl.wins} wins</div>`,
+    `<div><span>P&amp;L</span>realized ${money(s.pnl.realized)} · unrealized ${money(s.pnl.unrealized)} ` +
+      `· charges ${money(-s.pnl.charges)} · <b>net ${money(s.pnl.net)}</b> · ${s.pnl.trades} ` +
+      `trades, ${s.pnl.wins} wins</div>`,
     s.verify
-      ? `<div id="verify" data-verdict="${esc(s.verify.verdict)}"><span>verify</span><b class="${s.verify.verdict === 'differs' ? 'neg' : 'pos'}">${esc(VERDICT_LABEL[s.verify.verdict] ?? s.verify.verdict)}</b> ${esc(s.verify.day)} — ${esc(s.verify.summary.replace(/^[^:]*: /, ''))}</div>`
+      ? `<div id="verify" ` +
+        `data-verdict="${esc(s.verify.verdict)}"><span>verify</span><b ` +
+        `class="${s.verify.verdict === 'differs' ? 'neg' : 'pos'}">${esc(VERDICT_LABEL[s.verify.verdict] ?? s.verify.verdict)}</b> ` +
+        `${esc(s.verify.day)} — ` +
+        `${esc(s.verify.summary.replace(/^[^:]*: /, ''))}</div>`
       : '',
     s.loginUrl ? `<div><span>login</span><a href="${esc(s.loginUrl)}">${esc(s.loginUrl)}</a></div>` : '',
   ].join('');
@@ -395,10 +418,12 @@ function renderControls(s: LiveState): void {
   el.dataset.state = want;
   el.innerHTML =
     s.trading === 'active'
-      ? '<button id="halt" class="halt" title="stop new entries and exit the open position at the next price">HALT</button>'
+      ? '<button id="halt" class="halt" title="stop new entries and exit the open ' +
+        'position at the next price">HALT</button>'
       : s.page.allowRemoteResume
         ? '<button id="resume">Resume</button>'
-        : '<span class="dim" id="resume-note" title="resume at the box: hold the button 3 s, or run niftybox resume">halted · resume at the box</span>';
+        : '<span class="dim" id="resume-note" title="resume at the box: hold the ' +
+          'button 3 s, or run niftybox resume">halted · resume at the box</span>';
   $('#halt')?.addEventListener('click', () => void post('/api/halt'));
   $('#resume')?.addEventListener('click', () => void post('/api/resume'));
 }
@@ -477,7 +502,9 @@ function connectEvents(): void {
   es.onerror = () => showError('lost the connection to the box; retrying…');
 }
 
-/** After a reconnect: the state, the list of days, the day on show (the new live day if it was following), the equity. */
+/**
+ * After a reconnect: the state, the list of days, the day on show (the new live day if it was following), the equity.
+ */
 async function resync(): Promise<void> {
   try {
     const before = liveState?.day;
@@ -512,11 +539,15 @@ function bucketTable(
   const rows = Object.entries(m)
     .map(
       ([k, b]) =>
-        `<tr><td class="l">${esc(k)}</td><td>${b.trades}</td><td>${(b.winRate * 100).toFixed(1)}%</td><td>${money(b.netPnl)}</td><td>${money(b.grossPnl)}</td><td>${money(-b.charges)}</td></tr>`,
+        `<tr><td ` +
+        `class="l">${esc(k)}</td><td>${b.trades}</td><td>${(b.winRate * 100).toFixed(1)}%</td><td>${money(b.netPnl)}</td><td>${money(b.grossPnl)}</td><td>${money(-b.charges)}</td></tr>`,
     )
     .join('');
   // net first: on a phone the columns after it scroll
-  return `<div class="scroll"><h2>${title}</h2><table><thead><tr><th class="l"></th><th>trades</th><th>win</th><th>net</th><th>gross</th><th>charges</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return (
+    `<div class="scroll"><h2>${title}</h2><table><thead><tr><th ` +
+    `class="l"></th><th>trades</th><th>win</th><th>net</th><th>gross</th><th>charges</th></tr></thead><tbody>${rows}</tbody></table></div>`
+  );
 }
 
 function sensitivitySvg(points: ReportView['sensitivity']): string {
@@ -533,13 +564,22 @@ function sensitivitySvg(points: ReportView['sensitivity']): string {
       const x = pad + i * bw + bw * 0.15;
       const y = p.netPnl >= 0 ? zero - bh : zero;
       return (
-        `<rect x="${x}" y="${y}" width="${bw * 0.7}" height="${Math.max(1, bh)}" fill="${p.netPnl >= 0 ? '#26a69a' : '#ef5350'}"/>` +
-        `<text x="${x + bw * 0.35}" y="${p.netPnl >= 0 ? y - 4 : y + bh + 12}" fill="#d7dde5" font-size="11" text-anchor="middle">${p.netPnl < 0 ? '−' : ''}₹${Math.abs(Math.round(p.netPnl)).toLocaleString('en-IN')}</text>` +
-        `<text x="${x + bw * 0.35}" y="${h - 2}" fill="#8a95a3" font-size="11" text-anchor="middle">${p.slippage} pt</text>`
+        `<rect x="${x}" y="${y}" width="${bw * 0.7}" height="${Math.max(1, bh)}" ` +
+        `fill="${p.netPnl >= 0 ? '#26a69a' : '#ef5350'}"/>` +
+        (`<text x="${x + bw * 0.35}" y="${p.netPnl >= 0 ? y - 4 : y + bh + 12}" ` +
+          `fill="#d7dde5" font-size="11" ` +
+          `text-anchor="middle">${p.netPnl < 0 ? '−' : ''}₹${Math.abs(Math.round(p.netPnl)).toLocaleString('en-IN')}</text>`) +
+        (`<text x="${x + bw * 0.35}" y="${h - 2}" fill="#8a95a3" font-size="11" ` +
+          `text-anchor="middle">${p.slippage} pt</text>`)
       );
     })
     .join('');
-  return `<svg id="sensitivity" viewBox="0 0 ${w} ${h}" width="100%" style="max-width:${w}px" role="img" aria-label="net P&amp;L by slippage"><line x1="${pad}" x2="${w - pad}" y1="${zero}" y2="${zero}" stroke="#2a3039"/>${bars}</svg>`;
+  return (
+    `<svg id="sensitivity" viewBox="0 0 ${w} ${h}" width="100%" ` +
+    `style="max-width:${w}px" role="img" aria-label="net P&amp;L by ` +
+    `slippage"><line x1="${pad}" x2="${w - pad}" y1="${zero}" y2="${zero}" ` +
+    `stroke="#2a3039"/>${bars}</svg>`
+  );
 }
 
 function renderReport(d: StaticData): void {
@@ -562,7 +602,8 @@ function renderReport(d: StaticData): void {
       .map(([k, v]) => `<div><span>${k}</span>${v}</div>`)
       .join('') +
     `</div>${r.notes.map((n) => `<p class="dim">${esc(n)}</p>`).join('')}` +
-    `<div class="grid2">${bucketTable('By side', s.bySide)}${bucketTable('By exit reason', s.byReason)}${bucketTable('By month', s.byMonth)}${bucketTable('By ISO week', s.byWeek)}</div>` +
+    (`<div ` +
+      `class="grid2">${bucketTable('By side', s.bySide)}${bucketTable('By exit reason', s.byReason)}${bucketTable('By month', s.byMonth)}${bucketTable('By ISO week', s.byWeek)}</div>`) +
     (r.sensitivity.length ? `<h2>Net P&amp;L by slippage per leg</h2>${sensitivitySvg(r.sensitivity)}` : '');
   $('#status-sec').style.display = 'none';
   $('#status-pill').textContent = d.kind === 'backtest' ? 'BACKTEST' : 'LEDGER';

@@ -1,4 +1,6 @@
-/** The official Upstox proto (upstox-js-sdk, devDependency) loaded with the SDK's own protobufjs: tests and bench only. */
+/**
+ * The official Upstox proto (upstox-js-sdk, devDependency) loaded with the SDK's own protobufjs: tests and bench only.
+ */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
