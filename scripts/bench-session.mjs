@@ -251,13 +251,14 @@ try {
   const rssMB = (rssKb * 1024) / 1e6;
   const heapMB = mem ? mem.heapUsed / 1e6 : NaN;
   const dbBytesWritten = Number.isFinite(writeBytes) && writeBytes > 0 ? writeBytes : fileBytes;
+  const nodeFlags = [...flags, nodeOptions].filter(Boolean).join(' ') || '(no flags)';
+  const mallocEnv = Object.keys(unitEnv)
+    .filter((k) => k.startsWith('MALLOC'))
+    .map((k) => ` ${k}=${unitEnv[k]}`)
+    .join('');
   say(
-    `live process, session ${day} in ${sessionSeconds} s (${speed.toFixed(0)}×), fake Upstox and Mosquitto in other processes; node ${[...flags, nodeOptions].filter(Boolean).join(' ') || '(no flags)'}${Object.keys(
-      unitEnv,
-    )
-      .filter((k) => k.startsWith('MALLOC'))
-      .map((k) => ` ${k}=${unitEnv[k]}`)
-      .join('')}`,
+    `live process, session ${day} in ${sessionSeconds} s (${speed.toFixed(0)}×), ` +
+      `fake Upstox and Mosquitto in other processes; node ${nodeFlags}${mallocEnv}`,
   );
   say(
     `${trades} trades, ${counts.candles ?? '?'} candles, ${errors} error log ` +

@@ -23,7 +23,8 @@ const seconds = Number(process.env.BENCH_WEB_SESSION_SECONDS ?? 40);
 const CLIENTS = 5;
 setLogLevel('error');
 
-const CLIENT_SCRIPT = `
+const CLIENT_SCRIPT =
+  `
 const [url, n] = process.argv.slice(1);
 let events = 0, fetches = 0, failures = 0;
 async function client() {
@@ -43,7 +44,8 @@ async function client() {
       if (msg.startsWith('event: state') && data) day = JSON.parse(data.slice(6)).day || day;
       if (msg.startsWith('event: ledger') && day) {
         try {
-          await Promise.all([fetch(url + 'api/day/' + day).then((r) => r.arrayBuffer()), fetch(url + 'api/state').then((r) => r.arrayBuffer())]);
+          await Promise.all([fetch(url + 'api/day/' + day).then((r) => r.arrayBuffer()), ` +
+  `fetch(url + 'api/state').then((r) => r.arrayBuffer())]);
           fetches += 2;
         } catch { failures++; }
       }

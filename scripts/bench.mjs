@@ -168,10 +168,9 @@ if (json) {
   const w = Math.max(...rows.map((r) => r.path.length));
   for (const r of rows) {
     const mark = !r.target ? '' : r.ok ? 'ok' : r.value === null ? 'NOT MEASURED' : 'MISSED';
-    info(
-      `${r.path.padEnd(w)}  ${String(r.value ?? '—').padStart(12)}  ${(r.target ? `target ${r.target}` : '').padEnd(16)} ` +
-        `${mark}`,
-    );
+    const value = String(r.value ?? '—').padStart(12);
+    const target = (r.target ? `target ${r.target}` : '').padEnd(16);
+    info(`${r.path.padEnd(w)}  ${value}  ${target} ${mark}`);
   }
 }
 const missed = rows.filter((r) => r.target && !r.ok);

@@ -23,8 +23,11 @@ import { MarketCalendar } from '../dist/core/calendar.js';
 import { createLogger, setLogLevel } from '../dist/log.js';
 import { behaviours, MarketSimulator, startFakeUpstox, VirtualClock } from '../dist/sim/index.js';
 
-const USAGE = `usage: node scripts/fake-upstox.mjs [--port 0] [--token T] [--seed 25] [--start ISO|epoch-ms] [--speed N] [--t0 epoch-ms] [--ping-ms 5000] [--log-level warn]
-Prints one JSON line {apiBaseUrl, feedUrl, loginBaseUrl, token, port, start, speed, t0} once it listens, then serves until SIGTERM/SIGINT.`;
+const USAGE =
+  'usage: node scripts/fake-upstox.mjs [--port 0] [--token T] [--seed 25] [--start ISO|epoch-ms] [--speed N] ' +
+  '[--t0 epoch-ms] [--ping-ms 5000] [--log-level warn]\n' +
+  'Prints one JSON line {apiBaseUrl, feedUrl, loginBaseUrl, token, port, start, speed, t0} once it listens, ' +
+  'then serves until SIGTERM/SIGINT.';
 let parsed;
 try {
   parsed = parseArgs({

@@ -119,7 +119,9 @@ mkdirSync(under);
 mkdirSync(mnt);
 writeFileSync(
   join(work, 'lfs.toml'),
-  `[faults]\nfifo_path="${fifo}"\n[cache]\napply_eviction=false\n[cache.simple]\ncustom_size="256mb"\nblocks_per_page=1\n[filesystem]\nlogfile="${join(work, 'lfs.log')}"\nlog_all_operations=false\n`,
+  `[faults]\nfifo_path="${fifo}"\n[cache]\napply_eviction=false\n` +
+    `[cache.simple]\ncustom_size="256mb"\nblocks_per_page=1\n` +
+    `[filesystem]\nlogfile="${join(work, 'lfs.log')}"\nlog_all_operations=false\n`,
 );
 const fs = spawn(
   lazyfs,

@@ -447,7 +447,8 @@ onReport = () => {
       `${sample.rssAnonMB}${a ? `: [heap] ${a.brkHeapMB}, other ${a.otherAnonMB}, V8 pages ${a.v8PhysicalMB}` : ''}),` +
       ` heap ${(m.heapUsed / 1e6).toFixed(1)} MB, arrayBuffers ${sample.arrayBuffersMB} ` +
       `MB${mi}, verify ${sample.verifyAgreed}, ${app.loop.commits} commits so ` +
-      `far, ${(sample.wallMs / 1000).toFixed(1)} s${values.fast ? ` (${(sample.slowMs / 1000).toFixed(1)} s slowed)` : ''}`,
+      `far, ${(sample.wallMs / 1000).toFixed(1)} s` +
+      (values.fast ? ` (${(sample.slowMs / 1000).toFixed(1)} s slowed)` : ''),
   );
   if (snapshotAt.has(session + 1))
     writeHeapSnapshot(join(process.env.NIFTYBOX_SOAK_SNAPSHOTS, `soak-session-${session + 1}.heapsnapshot`));

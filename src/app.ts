@@ -10,7 +10,7 @@ import { TradingLoop } from './app/trading-loop.js';
 import { dbPath, strategyChoice, type Config } from './config.js';
 import { chooseStrategy } from './core/strategies/index.js';
 import { MarketCalendar } from './core/calendar.js';
-import { Engine } from './core/engine.js';
+import { Engine, type EngineCheckpoint } from './core/engine.js';
 import type { ApplianceMode } from './core/state.js';
 import type { Logger } from './log.js';
 import type { Output } from './output.js';
@@ -92,7 +92,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<RunningApp
     source.mode,
   );
   loop.setGreeksModel({ calendar, riskFreeRate: config.riskFreeRate });
-  let checkpoint;
+  let checkpoint: EngineCheckpoint | null;
   try {
     const { strategy, params } = engine.parameters.strategy;
     await source.prepare?.(ledger, strategy.warmupCandles(params));

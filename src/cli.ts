@@ -5,7 +5,9 @@ import { LedgerError } from './store/ledger.js';
 import { CliError, HelpRequested } from './lib/errors.js';
 import { COMMANDS, usageLine, type CommandName } from './commands/usage.js';
 
-const USAGE = `usage: niftybox <command> [options]      ("niftybox help CMD" or "niftybox CMD --help": that command's usage)
+const USAGE =
+  'usage: niftybox <command> [options]      ' +
+  `("niftybox help CMD" or "niftybox CMD --help": that command's usage)
 
 commands:
 ${(Object.keys(COMMANDS) as CommandName[]).map((n) => `  ${usageLine(n, 64, { bare: true })}`).join('\n')}`;

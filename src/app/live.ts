@@ -26,7 +26,8 @@ export async function startLive(config: Config, log: Logger): Promise<UpstoxSour
     isMarketOpen: (ts) => phaseAt(calendar, ts) === 'open',
     log: log.child({ area: 'stream' }),
   });
-  const loginUrl = `http://${config.upstox.loginHost === '0.0.0.0' ? `${hostname()}.local` : config.upstox.loginHost}:${config.upstox.loginPort}/login`;
+  const loginHost = config.upstox.loginHost === '0.0.0.0' ? `${hostname()}.local` : config.upstox.loginHost;
+  const loginUrl = `http://${loginHost}:${config.upstox.loginPort}/login`;
   const loginOptions = loginServerOptions(config);
   const serveLogin = loginOptions
     ? async () => {

@@ -126,7 +126,9 @@ function explainPair(r: PairedRow, live: ClosedTrade, bt: ClosedTrade, ctx: Tick
         accounts: ['exitPrice'],
         text:
           `a stop filled at the first trade past it: ${liveStop.text}; the candle ` +
-          `path sells at ${pathSale === level ? `the level, ${p2(level)}` : `the open, ${p2(c.open)}, below the level`} ` +
+          `path sells at ` +
+          (pathSale === level ? `the level, ${p2(level)}` : `the open, ${p2(c.open)}, below the level`) +
+          ` ` +
           `(${p2(bt.exitPrice)} after slippage)`,
       });
     } else if (
@@ -255,7 +257,8 @@ function explainOneSided(r: PairedRow, rows: PairedRow[], ctx: TickFillContext):
         kind: 'earlier-exit-entry',
         accounts: ['presence'],
         text:
-          `an entry that exists only because an earlier exit came a candle sooner: ${onLive ? 'the box' : 'the backtest'} ` +
+          `an entry that exists only because an earlier exit came a candle sooner: ` +
+          `${onLive ? 'the box' : 'the backtest'} ` +
           `sold ${number(x)} at ${hhmm(counterpart.exitTime)}, inside the ${hhmm(bucket(counterpart.exitTime))} ` +
           `candle, ` +
           (`so it was flat at the ${hhmm(signal)} close and took that candle's ${t.side} ` +

@@ -374,7 +374,9 @@ export function verdictOf(r: VerifyReport): VerifyVerdict {
     );
     summary =
       `differs: ${unexplained.length} of ${plural(r.rows.length, 'trade')} ` +
-      `unexplained (${live} live, ${bt} backtest) — #${n}: ${first.unexplained.join(', ')}${cause ? ` (${cause})` : ''}${explained ? `; ${explained} more explained by tick fills` : ''}`;
+      `unexplained (${live} live, ${bt} backtest) — #${n}: ${first.unexplained.join(', ')}` +
+      (cause ? ` (${cause})` : '') +
+      (explained ? `; ${explained} more explained by tick fills` : '');
   }
   return {
     day: r.day,
@@ -415,7 +417,8 @@ export function verifyText(r: VerifyReport): string {
     for (const y of x.why) lines.push(`       why: ${y}`);
     if (x.differences.length)
       lines.push(
-        `       effect on net P&L: ${inr(x.effect)}${x.unexplained.length ? `; unexplained: ${x.unexplained.join(', ')}` : ''}`,
+        `       effect on net P&L: ${inr(x.effect)}` +
+          (x.unexplained.length ? `; unexplained: ${x.unexplained.join(', ')}` : ''),
       );
   });
   if (r.rows.length === 0) lines.push('     (no trades, live or in the backtest)');

@@ -61,10 +61,9 @@ export function dateFlag(value: string | undefined, name: string): string | unde
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const real = new Date(Date.UTC(y, mo - 1, d));
   if (real.getUTCFullYear() !== y || real.getUTCMonth() !== mo - 1 || real.getUTCDate() !== d) {
-    throw new UsageError(
-      `--${name} ${value} is not a real date ` +
-        `(${mo >= 1 && mo <= 12 ? `that month has ${new Date(Date.UTC(y, mo, 0)).getUTCDate()} days` : 'months run 01 … 12'})`,
-    );
+    const monthDays = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+    const why = mo >= 1 && mo <= 12 ? `that month has ${monthDays} days` : 'months run 01 … 12';
+    throw new UsageError(`--${name} ${value} is not a real date (${why})`);
   }
   return value;
 }

@@ -8,7 +8,15 @@ import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { dbPath, isDirectory, loadConfig } from '../config.js';
 import { createLogger, setLogSink } from '../log.js';
-import { backupDir, backupName, copyBackup, listBackups, pruneBackups, restoreLedger } from '../store/backups.js';
+import {
+  backupDir,
+  backupName,
+  copyBackup,
+  listBackups,
+  pruneBackups,
+  restoreLedger,
+  type RestoreResult,
+} from '../store/backups.js';
 import { Ledger, LedgerError } from '../store/ledger.js';
 import { CONFIG_FLAGS, ledgerFlag, parseFlags } from './args.js';
 import { DataError, IoError, UnavailableError, UsageError } from '../lib/errors.js';
@@ -44,10 +52,10 @@ export async function backupCommand(argv: string[]): Promise<number> {
   );
   if (values.out !== undefined) return 0;
   const pruned = pruneBackups(db, backupDir(db), config.backup.keep);
-  if (pruned.length)
-    process.stdout.write(
-      `kept the newest ${config.backup.keep} backups; removed ${pruned.map((f) => f.slice(backupDir(db).length + 1)).join(', ')}\n`,
-    );
+  if (pruned.length) {
+    const removed = pruned.map((f) => f.slice(backupDir(db).length + 1)).join(', ');
+    process.stdout.write(`kept the newest ${config.backup.keep} backups; removed ${removed}\n`);
+  }
   if (config.backup.copyTo) {
     try {
       process.stdout.write(`copied to ${copyBackup(db, out, config.backup.copyTo, config.backup.keep)}\n`);
@@ -78,7 +86,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const { config } = loadConfig(values.config);
   const db = resolve(ledgerFlag(values.db) ?? dbPath(config));
   const from = resolve(positionals[0]!);
-  let result;
+  let result: RestoreResult;
   try {
     result = await restoreLedger(db, from, createLogger({ area: 'ledger' }), Date.now());
   } catch (err) {
@@ -91,15 +99,18 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       );
     if (err.kind === 'corrupt' || err.kind === 'schema') {
       const others = listBackups(db).filter((f) => f !== from);
-      throw new DataError(
-        `${err.message}${others.length ? ` The newest other backup: niftybox restore ${others.at(-1)} (${others.length} in ${backupDir(db)})` : ''}`,
-      );
+      const newest = others.length
+        ? ` The newest other backup: niftybox restore ${others.at(-1)} (${others.length} in ${backupDir(db)})`
+        : '';
+      throw new DataError(`${err.message}${newest}`);
     }
     if (err.kind === 'missing') throw new IoError(err.message);
     throw err;
   }
   process.stdout.write(
-    `restored ${db} from ${from}: ${result.trades} trades${result.lastTradeDay ? ` (last on ${result.lastTradeDay})` : ''},` +
+    `restored ${db} from ${from}: ${result.trades} trades` +
+      (result.lastTradeDay ? ` (last on ${result.lastTradeDay})` : '') +
+      `,` +
       ` schema version ${result.schemaVersion}\n` +
       (result.keptAs ? `the ledger it replaced is kept as ${result.keptAs}\n` : 'there was no ledger before\n'),
   );

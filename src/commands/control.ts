@@ -1,7 +1,13 @@
 /** `niftybox halt [--reason R]`, `niftybox resume`, `niftybox status`: talk to the running appliance. */
 import { existsSync } from 'node:fs';
 import { dbPath, loadConfig } from '../config.js';
-import { ControlError, controlSocketPath, sendControl, type ControlRequest } from '../app/control.js';
+import {
+  ControlError,
+  controlSocketPath,
+  sendControl,
+  type ControlRequest,
+  type ControlResponse,
+} from '../app/control.js';
 import { statusLine } from '../app/console-output.js';
 import { parseFlags } from './args.js';
 import { usageOf } from './usage.js';
@@ -26,13 +32,14 @@ function controlCommand(cmd: ControlRequest['cmd']) {
     // No live box running but a demo is (its own ledger, see isolateDemo): talk to the demo.
     const demoSocket = controlSocketPath(demoLedgerPath(config.stateDir));
     if (!values.db && !existsSync(socket) && existsSync(demoSocket)) socket = demoSocket;
-    let res;
+    let res: ControlResponse;
     try {
       res = await sendControl(socket, { cmd, reason: values.reason as string | undefined });
     } catch (err) {
       let would = '';
       try {
-        would = `. "niftybox run" would choose: ${selectMode({ config, configFile: loaded.file, lookedAt: loaded.lookedAt }).reason}`;
+        const choice = selectMode({ config, configFile: loaded.file, lookedAt: loaded.lookedAt });
+        would = `. "niftybox run" would choose: ${choice.reason}`;
       } catch {
         // the token file is unreadable: the error above is the one to show
       }

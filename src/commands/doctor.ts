@@ -42,7 +42,11 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     checks.push({
       name: 'state dir',
       ok: false,
-      detail: `${config.stateDir}: ${code === 'ENOENT' ? 'does not exist yet ("niftybox run" or the service creates it)' : `${code}: run doctor with sudo, or as the service user`}`,
+      detail:
+        `${config.stateDir}: ` +
+        (code === 'ENOENT'
+          ? 'does not exist yet ("niftybox run" or the service creates it)'
+          : `${code}: run doctor with sudo, or as the service user`),
     });
   }
 
@@ -98,7 +102,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     checks.push({
       name: 'disk',
       ok: freeMb > 200,
-      detail: `${freeMb.toFixed(0)} MB free for ${db}${freeMb > 200 ? '' : ': free some space (the ledger needs room to write)'}`,
+      detail:
+        `${freeMb.toFixed(0)} MB free for ${db}` +
+        (freeMb > 200 ? '' : ': free some space (the ledger needs room to write)'),
     });
   } catch (err) {
     checks.push({
@@ -121,9 +127,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   if (values.json)
     process.stdout.write(JSON.stringify({ ok, mode: choice?.mode ?? null, ...where, checks }, null, 2) + '\n');
   else {
-    process.stdout.write(
-      `config  ${where.configFile ?? `none (looked at ${loaded.lookedAt.join(', ') || 'nothing: NIFTYBOX_CONFIG=""'})`}\n`,
-    );
+    const lookedAt = loaded.lookedAt.join(', ') || 'nothing: NIFTYBOX_CONFIG=""';
+    process.stdout.write(`config  ${where.configFile ?? `none (looked at ${lookedAt})`}\n`);
     process.stdout.write(`state   ${where.stateDir}\ntoken   ${where.tokenFile ?? '?'}\nledger  ${where.ledger}\n\n`);
     for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(14)} ${c.detail}\n`);
   }

@@ -53,7 +53,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
     }
     if (index.candles.length === 0)
       throw new DataError(
-        `the ledger ${file} has no NIFTY candles${values.from || values.to ? ` in ${values.from ?? '…'} … ${values.to ?? '…'}` : ''}`,
+        `the ledger ${file} has no NIFTY candles` +
+          (values.from || values.to ? ` in ${values.from ?? '…'} … ${values.to ?? '…'}` : ''),
       );
     mkdirSync(values.out, { recursive: true });
     writeFileDurable(join(values.out, INDEX_FILE), indexCsv(index.candles));

@@ -108,6 +108,7 @@ export function paramsText(params: Record<string, unknown>): string {
 function strategyNotes(trades: readonly ClosedTrade[]): string[] {
   return strategyRuns(trades).map(
     (r) =>
-      `strategy ${r.key}: ${r.trades} trade${r.trades === 1 ? '' : 's'}, ${r.params ? paramsText(r.params) : 'parameters not recorded (before strategies were)'}`,
+      `strategy ${r.key}: ${r.trades} trade${r.trades === 1 ? '' : 's'}, ` +
+      (r.params ? paramsText(r.params) : 'parameters not recorded (before strategies were)'),
   );
 }

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { dbPath, loadConfig } from '../config.js';
-import { startAppliance, type TickSource } from '../app.js';
+import { startAppliance, type RunningAppliance, type TickSource } from '../app.js';
 import { ConsoleOutput } from '../app/console-output.js';
 import { summarize } from '../core/report.js';
 import { createLogger, setLogLevel, setLogSink } from '../log.js';
@@ -132,7 +132,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const closeAll = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
-  let app;
+  let app: RunningAppliance;
   try {
     app = await startAppliance({
       config,

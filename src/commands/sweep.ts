@@ -286,8 +286,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   };
 
   if (out) {
+    const best = { variant: s.best.index, params: bestParams, metrics: metricsJson(s.best.metrics) };
     out.write(
-      `],"best":${JSON.stringify({ variant: s.best.index, params: bestParams, metrics: metricsJson(s.best.metrics) })},` +
+      `],"best":${JSON.stringify(best)},` +
         `"defaultVariant":${defaultIndex},"walkForward":${JSON.stringify(walkForward)},` +
         `"overfitting":${JSON.stringify(overfitting)}}\n`,
     );
@@ -310,14 +311,16 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     ];
     if (wf) {
       lines.push('', `walk-forward ${wf.train}:${wf.test} weeks, ${s.folds.length} folds (chosen on train only):`);
-      foldsOut.forEach((f, k) =>
-        lines.push(
-          `  test ${f.test.from} … ${f.test.to}: ${paramsText(
-            f.chosen,
-            axes.map((a) => a.name),
-          )}  in-sample net ${rupees(s.folds[k]!.inSample.netPnl)}, out-of-sample net ${rupees(s.folds[k]!.outOfSample.netPnl)}`,
-        ),
-      );
+      foldsOut.forEach((f, k) => {
+        const chosen = paramsText(
+          f.chosen,
+          axes.map((a) => a.name),
+        );
+        const inSample = rupees(s.folds[k]!.inSample.netPnl);
+        const outOfSample = rupees(s.folds[k]!.outOfSample.netPnl);
+        const sample = `in-sample net ${inSample}, out-of-sample net ${outOfSample}`;
+        lines.push(`  test ${f.test.from} … ${f.test.to}: ${chosen}  ${sample}`);
+      });
       lines.push(`  all test windows: ${metricsLine(s.outOfSample!)}`);
       if (s.defaultsOutOfSample) lines.push(`  defaults on them: ${metricsLine(s.defaultsOutOfSample)}`);
     }

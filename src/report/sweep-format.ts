@@ -101,7 +101,11 @@ export function overfittingWords(d: DeflatedSharpe, p: Pbo): string[] {
   const pbo =
     p.pbo === null
       ? `PBO not computed: ${p.reason}`
-      : `PBO ${p2(p.pbo)}: the in-sample winner ${p.pbo > 0.5 ? 'usually lands at or below the median out of sample' : 'usually stays above the median out of sample'} ` +
+      : `PBO ${p2(p.pbo)}: the in-sample winner ` +
+        (p.pbo > 0.5
+          ? 'usually lands at or below the median out of sample'
+          : 'usually stays above the median out of sample') +
+        ` ` +
         `(${p.splits} splits of ${p.blocks} blocks of ${p.blockDays} ` +
         `days${p.droppedDays ? `, the last ${p.droppedDays} days left out` : ''})`;
   return [dsr, pbo];

@@ -72,9 +72,12 @@ function heatmap(d: SweepPageData): string {
       const v = cells.get(key);
       const x = left + i * cw;
       const fill = v === undefined ? '#f4f4f4' : colour(v, scale);
+      const stroke = key === defaultCell ? ' stroke="#000" stroke-width="2"' : '';
+      const where = `${xa.name}=${xv}${d.yAxis ? ` ${ya.name}=${yv}` : ''}`;
+      const title = `${where}: ${v === undefined ? 'not run' : value(d.objective, v)}`;
       parts.push(
         `<rect x="${x}" y="${y}" width="${cw - 1}" height="${ch - 1}" ` +
-          `fill="${fill}"${key === defaultCell ? ' stroke="#000" stroke-width="2"' : ''}><title>${esc(`${xa.name}=${xv}${d.yAxis ? ` ${ya.name}=${yv}` : ''}: ${v === undefined ? 'not run' : value(d.objective, v)}`)}</title></rect>`,
+          `fill="${fill}"${stroke}><title>${esc(title)}</title></rect>`,
       );
       if (v !== undefined && cw >= 40 && ch >= 16)
         parts.push(
@@ -136,10 +139,12 @@ function foldBars(d: SweepPageData): string {
     [perDay(f.inSample), perDay(f.outOfSample)].forEach((v, j) => {
       const bh = (Math.abs(v) / scale) * 96;
       const x = left + k * bw * 3 + j * bw;
+      const sample = j ? `out of sample ${f.test.from} … ${f.test.to}` : `in sample ${f.train.from} … ${f.train.to}`;
+      const title = `fold ${k + 1} ${sample}: ${rupees(v)} a day`;
       parts.push(
         `<rect x="${x}" y="${v >= 0 ? mid - bh : mid}" width="${bw - 1}" ` +
           `height="${Math.max(0.5, bh)}" ` +
-          `fill="${j ? '#d4731a' : '#5b8fd6'}"><title>${esc(`fold ${k + 1} ${j ? `out of sample ${f.test.from} … ${f.test.to}` : `in sample ${f.train.from} … ${f.train.to}`}: ${rupees(v)} a day`)}</title></rect>`,
+          `fill="${j ? '#d4731a' : '#5b8fd6'}"><title>${esc(title)}</title></rect>`,
       );
     });
     parts.push(`<text x="${left + k * bw * 3 + bw}" y="${h - 16}" text-anchor="middle" font-size="9">${k + 1}</text>`);
@@ -199,7 +204,8 @@ function equity(d: SweepPageData): string {
     `y1="${y(0)}" y2="${y(0)}" stroke="#bbb"/><text x="${left - 4}" ` +
     `y="${y(hi) + 4}" text-anchor="end">${esc(rupees(hi))}</text><text ` +
     `x="${left - 4}" y="${y(lo) + 4}" ` +
-    `text-anchor="end">${esc(rupees(lo))}</text>${line(b, '#555', 'defaults-line')}${line(a, '#d4731a', 'oos-line')}${ticks}</svg>`
+    `text-anchor="end">${esc(rupees(lo))}</text>` +
+    `${line(b, '#555', 'defaults-line')}${line(a, '#d4731a', 'oos-line')}${ticks}</svg>`
   );
 }
 
@@ -208,7 +214,9 @@ function topTable(d: SweepPageData): string {
   const rows = d.top
     .map(
       (t, r) =>
-        `<tr${t.index === d.defaultIndex ? ' class="default"' : ''}><td>${r + 1}</td><td>${t.index}${t.index === d.defaultIndex ? ' (defaults)' : ''}</td>${names.map((n) => `<td>${esc(String(t.params[n]))}</td>`).join('')}<td ` +
+        `<tr${t.index === d.defaultIndex ? ' class="default"' : ''}><td>${r + 1}</td>` +
+        `<td>${t.index}${t.index === d.defaultIndex ? ' (defaults)' : ''}</td>` +
+        `${names.map((n) => `<td>${esc(String(t.params[n]))}</td>`).join('')}<td ` +
         `class="n">${t.metrics.trades}</td><td ` +
         `class="n">${rupees(t.metrics.netPnl)}</td><td ` +
         `class="n">${(t.metrics.winRate * 100).toFixed(1)}%</td><td ` +
@@ -221,7 +229,8 @@ function topTable(d: SweepPageData): string {
   return (
     `<h2>Top ${d.top.length} by ${esc(d.objective)} (whole range, in ` +
     `sample)</h2><table ` +
-    `id="top"><tr><th>#</th><th>variant</th>${names.map((n) => `<th>${esc(n)}</th>`).join('')}<th>trades</th><th>net</th><th>win ` +
+    `id="top"><tr><th>#</th><th>variant</th>${names.map((n) => `<th>${esc(n)}</th>`).join('')}` +
+    `<th>trades</th><th>net</th><th>win ` +
     `rate</th><th>PF</th><th>max ` +
     `DD</th><th>Sharpe</th><th>Sortino</th></tr>${rows}</table>`
   );
@@ -229,11 +238,18 @@ function topTable(d: SweepPageData): string {
 
 export function sweepPage(d: SweepPageData): string {
   const words = d.words.map((w) => `<li>${esc(w[0]!.toUpperCase() + w.slice(1))}</li>`).join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(d.title)}</title><style>
-body{font:14px system-ui,sans-serif;margin:20px;color:#222;max-width:1100px}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-.note{color:#666;font-size:12px}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:3px 6px}td.n{text-align:right}
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(d.title)}</title><style>
+body{font:14px system-ui,sans-serif;margin:20px;color:#222;max-width:1100px}h1{font-size:20px}` +
+    `h2{font-size:16px;margin-top:28px}
+.note{color:#666;font-size:12px}table{border-collapse:collapse;font-size:12px}` +
+    `td,th{border:1px solid #ddd;padding:3px 6px}td.n{text-align:right}
 tr.default{background:#fff5d6}#words li{margin:4px 0}
-</style></head><body><h1>${esc(d.title)}</h1><ul id="words">${words}</ul><p class="note">The in-sample best is what the grid found by looking at all the data; the out-of-sample walk-forward result is what choosing this way would have made on weeks it had not seen — the number to believe.</p>
+</style></head><body><h1>${esc(d.title)}</h1><ul id="words">${words}</ul><p class="note">` +
+    'The in-sample best is what the grid found by looking at all the data; ' +
+    'the out-of-sample walk-forward result is what choosing this way would have made on weeks it had not seen ' +
+    `— the number to believe.</p>
 ${heatmap(d)}${foldBars(d)}${equity(d)}${topTable(d)}</body></html>
-`;
+`
+  );
 }

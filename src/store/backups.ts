@@ -149,7 +149,9 @@ export function checkBackupFile(source: string, file: string = source): BackupSu
     if (version < 1 || version > LATEST_SCHEMA_VERSION) {
       throw new LedgerError(
         `${file} has schema version ${version}; this niftybox knows versions 1 to ` +
-          `${LATEST_SCHEMA_VERSION}${version > LATEST_SCHEMA_VERSION ? ' (it was written by a newer release: upgrade niftybox first)' : ''};` +
+          `${LATEST_SCHEMA_VERSION}` +
+          (version > LATEST_SCHEMA_VERSION ? ' (it was written by a newer release: upgrade niftybox first)' : '') +
+          `;` +
           ` nothing was changed.`,
         'schema',
       );

@@ -59,11 +59,13 @@ function prepareStatements(db: Database.Database) {
         `VALUES (@key, @tradeId, @ts, @price, @quantity)`,
     ),
     insertTrade: db.prepare(
-      `INSERT OR IGNORE INTO trades (trade_id, day, side, instrument_key, strike, expiry, quantity, entry_time, entry_price,
+      `INSERT OR IGNORE INTO trades (trade_id, day, side, instrument_key, strike, expiry, quantity, entry_time, ` +
+        `entry_price,
          exit_time, exit_price, reason, points, gross_pnl, charges, net_pnl, brokerage, stt, exchange, sebi, stamp, gst,
          charges_total, slippage_cost, strategy, strategy_params, strategy_hash)
        VALUES (@tradeId, @day, @side, @instrumentKey, @strike, @expiry, @quantity, @entryTime, @entryPrice,
-         @exitTime, @exitPrice, @reason, @points, @grossPnl, @charges, @netPnl, @brokerage, @stt, @exchange, @sebi, @stamp, @gst,
+         @exitTime, @exitPrice, @reason, @points, @grossPnl, @charges, @netPnl, @brokerage, @stt, @exchange, @sebi, ` +
+        `@stamp, @gst,
          @chargesTotal, @slippageCost, @strategy, @strategyParams, @strategyHash)`,
     ),
     // A replayed entry must neither resurrect a position whose trade already closed nor undo a later
@@ -87,7 +89,8 @@ function prepareStatements(db: Database.Database) {
     // The current state follows the newest event; a replayed older one does not roll it back.
     setHaltState: db.prepare(
       `INSERT INTO halt_state (id, halted, reason, ts, source) VALUES (1, @halted, @reason, @ts, @source)
-       ON CONFLICT (id) DO UPDATE SET halted = excluded.halted, reason = excluded.reason, ts = excluded.ts, source = excluded.source
+       ON CONFLICT (id) DO UPDATE SET halted = excluded.halted, reason = excluded.reason, ts = excluded.ts, ` +
+        `source = excluded.source
        WHERE excluded.ts >= halt_state.ts`,
     ),
     insertAlert: db.prepare(

@@ -434,7 +434,8 @@ export class Ledger {
   orders(tradeId?: number): LedgerOrder[] {
     const rows = this.db
       .prepare(
-        `SELECT o.key, o.trade_id, o.kind, o.side, o.instrument_key, o.quantity, o.ts, o.status, o.reason, f.price AS fill_price, f.ts AS fill_ts
+        `SELECT o.key, o.trade_id, o.kind, o.side, o.instrument_key, o.quantity, o.ts, o.status, o.reason, ` +
+          `f.price AS fill_price, f.ts AS fill_ts
          FROM orders o LEFT JOIN fills f ON f.order_key = o.key
          WHERE (@tradeId IS NULL OR o.trade_id = @tradeId) ORDER BY o.ts, o.key`,
       )

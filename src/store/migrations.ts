@@ -189,7 +189,8 @@ export const MIGRATIONS: readonly Migration[] = [
     description:
       'strategies: each trade and open position records its strategy and ' +
       'parameters; signals carry the strategy and its readings as JSON',
-    sql: `
+    sql:
+      `
       -- The strategy (strategies.md) and every parameter, as canonical JSON, with its SHA-256 (a run's
       -- identity). Trades before this migration were all V25's; their parameters were not recorded.
       ALTER TABLE trades ADD COLUMN strategy TEXT;
@@ -214,7 +215,8 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (candle_ts, kind, side, ts, action)
       ) WITHOUT ROWID;
       INSERT INTO signals_v4 (ts, candle_ts, kind, side, action, blocked_by, close, strategy, readings)
-        SELECT ts, candle_ts, kind, side, action, blocked_by, close, 'v25', json_object('close', close, 'ema', ema, 'hist', hist, 'chop', chop) FROM signals;
+        SELECT ts, candle_ts, kind, side, action, blocked_by, close, 'v25', ` +
+      `json_object('close', close, 'ema', ema, 'hist', hist, 'chop', chop) FROM signals;
       DROP TABLE signals;
       ALTER TABLE signals_v4 RENAME TO signals;
     `,

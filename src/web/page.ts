@@ -27,11 +27,14 @@ export function readClientBundle(): string {
   }
 }
 
-const STYLE = `
-:root{color-scheme:dark;--bg:#0f1216;--panel:#171b21;--line:#2a3039;--fg:#d7dde5;--dim:#8a95a3;--up:#26a69a;--down:#ef5350;--warn:#f0b429}
+const STYLE =
+  `
+:root{color-scheme:dark;--bg:#0f1216;--panel:#171b21;--line:#2a3039;--fg:#d7dde5;--dim:#8a95a3;` +
+  `--up:#26a69a;--down:#ef5350;--warn:#f0b429}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.6rem .8rem;border-bottom:1px solid var(--line);position:sticky;top:0;background:var(--bg);z-index:5}
+header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.6rem .8rem;` +
+  `border-bottom:1px solid var(--line);position:sticky;top:0;background:var(--bg);z-index:5}
 header h1{font-size:1rem;margin:0;white-space:nowrap}
 main{padding:.6rem .8rem;max-width:1600px;margin:0 auto}
 section{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:.6rem;margin-bottom:.8rem}
@@ -44,20 +47,23 @@ section h2{font-size:.95rem;margin:0 0 .4rem}
 .kv{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem}
 .kv div span{color:var(--dim);margin-right:.3rem}
 .pill{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-weight:600}
-.pill.ok{background:#1d3b33;color:#6fe0c5}.pill.bad{background:#4a1f22;color:#ff9a97}.pill.warn{background:#463a17;color:var(--warn)}
+.pill.ok{background:#1d3b33;color:#6fe0c5}.pill.bad{background:#4a1f22;color:#ff9a97}` +
+  `.pill.warn{background:#463a17;color:var(--warn)}
 .pos{color:var(--up)}.neg{color:var(--down)}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:.25rem .4rem;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 th:first-child,td:first-child,td.l,th.l{text-align:left}
 tbody tr{cursor:pointer}tbody tr:hover,tr.sel{background:#222a33}
 .scroll{overflow:auto;max-height:420px}
-button,select,input{font:inherit;color:var(--fg);background:#222a33;border:1px solid var(--line);border-radius:4px;padding:.3rem .6rem}
+button,select,input{font:inherit;color:var(--fg);background:#222a33;border:1px solid var(--line);` +
+  `border-radius:4px;padding:.3rem .6rem}
 button.halt{background:#8b1e1e;border-color:#c33;color:#fff;font-weight:700}
 button:disabled{opacity:.5}
 .dim{color:var(--dim)}
 .legend{font-size:12px;color:var(--dim);margin:.2rem 0}
 #error{display:none;background:#4a1f22;color:#ffb4b1;padding:.5rem .8rem}
-@media (max-width:760px){.grid2{grid-template-columns:minmax(0,1fr)}main{padding:.4rem}section{padding:.5rem}th,td{padding:.2rem .3rem}.chart{height:240px}.chart.tall{height:380px}header{gap:.4rem .8rem}body{font-size:13px}}
+@media (max-width:760px){.grid2{grid-template-columns:minmax(0,1fr)}main{padding:.4rem}section{padding:.5rem}` +
+  `th,td{padding:.2rem .3rem}.chart{height:240px}.chart.tall{height:380px}header{gap:.4rem .8rem}body{font-size:13px}}
 `;
 
 export interface ShellOptions {

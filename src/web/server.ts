@@ -265,7 +265,8 @@ export class WebServer implements Output {
       if (m[2]) return void this.reconcile(day, res);
       const state = this.o.state();
       const levels = state.day === day ? this.levels(state) : null;
-      const key = `${this.version}|${state.day}|${levels ? `${levels.instrumentKey}@${levels.sl}/${levels.tp1Hit}` : '-'}`;
+      const levelsKey = levels ? `${levels.instrumentKey}@${levels.sl}/${levels.tp1Hit}` : '-';
+      const key = `${this.version}|${state.day}|${levelsKey}`;
       const cached = this.dayCache.get(day);
       if (cached?.key === key) return jsonText(res, 200, cached.body);
       const view = this.days.day(

@@ -205,12 +205,16 @@ function fuzzLine(rng: Prng): string | Buffer {
     }
     case 5:
       return `${'x'.repeat(rng.int(MAX_REQUEST_BYTES + 1, MAX_REQUEST_BYTES * 3))}\n`;
-    case 6:
-      return `{"cmd":${JSON.stringify(['HALT', 'resume ', 'stat', '', 'halt\u0000', 7, true, null, {}][rng.int(0, 8)])}}\n`;
+    case 6: {
+      const cmds = ['HALT', 'resume ', 'stat', '', 'halt\u0000', 7, true, null, {}];
+      return `{"cmd":${JSON.stringify(cmds[rng.int(0, 8)])}}\n`;
+    }
     case 7:
       return `{"cmd":"halt","reason":${JSON.stringify([1, [], {}, true][rng.int(0, 3)])}}\n`;
-    case 8:
-      return `${['true', 'false', '0', '-1e999', '""', '"\\ud800"', '{}', '{"__proto__":{"cmd":"halt"}}'][rng.int(0, 7)]}\n`;
+    case 8: {
+      const lines = ['true', 'false', '0', '-1e999', '""', '"\\ud800"', '{}', '{"__proto__":{"cmd":"halt"}}'];
+      return `${lines[rng.int(0, 7)]}\n`;
+    }
     case 9:
       return '{"cmd":"status"}\n';
     case 10:

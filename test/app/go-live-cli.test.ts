@@ -43,7 +43,8 @@ const START = istTime(DAY, '09:05');
 
 function jwt(claims: Record<string, unknown>): string {
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}.${Buffer.from('signature-not-checked').toString('base64url')}`;
+  const signature = Buffer.from('signature-not-checked').toString('base64url');
+  return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}.${signature}`;
 }
 const TOKEN_EXP = Date.parse('2027-06-30T22:00:00Z') / 1000;
 const GOOD_TOKEN = jwt({ sub: 'FAKE01', iss: 'udapi-gateway-service', iat: TOKEN_EXP - 365 * 86400, exp: TOKEN_EXP });

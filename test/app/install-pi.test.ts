@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/shared-data.js';
@@ -24,7 +24,7 @@ function treeHash(root: string): string {
     }
     for (const n of names) {
       const p = join(dir, n);
-      let st;
+      let st: Stats;
       try {
         st = lstatSync(p);
       } catch {

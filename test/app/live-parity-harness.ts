@@ -238,7 +238,8 @@ export async function liveDay(day: string, start: string): Promise<LiveDay> {
         pollMs: POLL_MS,
         log: log.child({ area: 'source' }),
         clockSync: virtualClockSync,
-        maxClockSkewMs: Math.max(config.maxClockSkewMs, 2 * STEP_MS), // a tick's exchange time lags the clock by up to a step
+        // a tick's exchange time lags the clock by up to a step
+        maxClockSkewMs: Math.max(config.maxClockSkewMs, 2 * STEP_MS),
         useCron: false,
       });
       const app = await startAppliance({ config, log, source: src, outputs });

@@ -109,7 +109,12 @@ describe.skipIf(!hasSharedData)(
       }
       // The text report shows the charges by kind, and they add up to the charges line.
       const m = r.stdout.match(
-        /charges +₹([\d,.]+) += brokerage ₹([\d,.]+) \+ STT ₹([\d,.]+) \+ exchange\+IPFT ₹([\d,.]+) \+ SEBI ₹([\d,.]+) \+ stamp ₹([\d,.]+) \+ GST ₹([\d,.]+)/,
+        new RegExp(
+          [
+            /charges +₹([\d,.]+) += brokerage ₹([\d,.]+) \+ STT ₹([\d,.]+) \+ exchange\+IPFT ₹([\d,.]+) /.source,
+            /\+ SEBI ₹([\d,.]+) \+ stamp ₹([\d,.]+) \+ GST ₹([\d,.]+)/.source,
+          ].join(''),
+        ),
       );
       expect(m, r.stdout).not.toBeNull();
       const rupees = m!.slice(1).map((x) => Math.round(Number(x.replace(/,/g, '')) * 100));

@@ -126,7 +126,12 @@ describe.skipIf(!hasMosquitto)(`verify demo days${hasMosquitto ? '' : ` (${NO_MO
       expect(at(rows[0]!.live)).toBe('CE 09:35 → 09:43:14 @ 88.8 LOCK_SL');
       expect(at(rows[0]!.backtest)).toBe('CE 09:35 → 09:40:00 @ 89.8 LOCK_SL');
       expect(rows[0]!.why.join('\n')).toMatch(
-        /^a stop filled at the first trade past it: the box's lock 90\.35 \(entry 77\.35 \+ 13\) met its first trade at or below it at 09:43:14 .* the candle path sells at the level, 90\.30/,
+        new RegExp(
+          [
+            /^a stop filled at the first trade past it: the box's lock 90\.35 \(entry 77\.35 \+ 13\) /.source,
+            /met its first trade at or below it at 09:43:14 .* the candle path sells at the level, 90\.30/.source,
+          ].join(''),
+        ),
       );
       // #2, #4: the lock met inside the candle whose high reached TP1; the candle path sells at the next candle.
       for (const [i, live, next] of [
@@ -145,12 +150,25 @@ describe.skipIf(!hasMosquitto)(`verify demo days${hasMosquitto ? '' : ` (${NO_MO
       expect(rows[4]!.backtest).toBeNull();
       expect(at(rows[4]!.live)).toMatch(/^PE 12:15 → /);
       expect(rows[4]!.why.join('\n')).toMatch(
-        /^an entry that exists only because an earlier exit came a candle sooner: the box sold #4 at 12:13, inside the 12:10 candle, so it was flat at the 12:10 close and took that candle's PE signal .*the backtest still held #4 then \(it sold at 12:15\)/,
+        new RegExp(
+          [
+            /^an entry that exists only because an earlier exit came a candle sooner: /.source,
+            /the box sold #4 at 12:13, inside the 12:10 candle, /.source,
+            /so it was flat at the 12:10 close and took that candle's PE signal /.source,
+            /.*the backtest still held #4 then \(it sold at 12:15\)/.source,
+          ].join(''),
+        ),
       );
       // #6: the initial stop filled at the first trade below it (₹0.56 from the level's fill).
       expect(rows[5]!.differences).toEqual(['exit price 35.40 vs 35.96']);
       expect(rows[5]!.why.join('\n')).toMatch(
-        /^a stop filled at the first trade past it: the box's stop [\d.]+ \(entry 46\.90 − 1\.5 × ATR [\d.]+\) met its first trade at or below it at 14:06:\d\d/,
+        new RegExp(
+          [
+            /^a stop filled at the first trade past it: /.source,
+            /the box's stop [\d.]+ \(entry 46\.90 − 1\.5 × ATR [\d.]+\) /.source,
+            /met its first trade at or below it at 14:06:\d\d/.source,
+          ].join(''),
+        ),
       );
       expect(rows.filter((r) => r.differences.length).map((r) => rows.indexOf(r) + 1)).toEqual([1, 2, 4, 5, 6]);
 
@@ -181,7 +199,13 @@ describe.skipIf(!hasMosquitto)(`verify demo days${hasMosquitto ? '' : ` (${NO_MO
       let v = await verify(d, [], low);
       expect(v.code, v.stdout).toBe(1);
       expect(v.stdout).toMatch(
-        /^DIFFERS: 1 of 7 trades unexplained \(7 live, 6 backtest\) — #1: exit price 80\.00 vs 89\.80( \(.*\))?; 4 more explained by tick fills$/m,
+        new RegExp(
+          [
+            /^DIFFERS: 1 of 7 trades unexplained \(7 live, 6 backtest\) — /.source,
+            /#1: exit price 80\.00 vs 89\.80( \(.*\))?; 4 more explained by tick fills$/.source,
+          ].join(''),
+          'm',
+        ),
       );
       // #5 without the 12:10 PE signal in the box's signal log: nothing says why the box entered.
       const nosignal = join(home, 'no-signal.db');
@@ -268,8 +292,10 @@ describe.skipIf(!hasMosquitto)(`verify demo days${hasMosquitto ? '' : ` (${NO_MO
     const raw2 = new Database(extra);
     raw2
       .prepare(
-        `INSERT INTO trades SELECT 999, day, side, instrument_key, strike, expiry, quantity, entry_time + 7200000, entry_price, exit_time + 7200000, exit_price, 'HALT',
-         points, gross_pnl, charges, net_pnl, brokerage, stt, exchange, sebi, stamp, gst, charges_total, slippage_cost FROM trades ORDER BY entry_time LIMIT 1`,
+        `INSERT INTO trades SELECT 999, day, side, instrument_key, strike, expiry, quantity, entry_time + 7200000, ` +
+          `entry_price, exit_time + 7200000, exit_price, 'HALT',
+         points, gross_pnl, charges, net_pnl, brokerage, stt, exchange, sebi, stamp, gst, ` +
+          `charges_total, slippage_cost FROM trades ORDER BY entry_time LIMIT 1`,
       )
       .run();
     raw2.close();

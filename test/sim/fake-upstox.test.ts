@@ -132,7 +132,8 @@ describe('fake Upstox driven by the market simulator', () => {
     expect(bad.status).toBe(400);
     expect((await bad.json()).errors[0].error_code).toBe('UDAPI100068');
     const ok = await fetch(
-      `${f.loginBaseUrl}/v2/login/authorization/dialog?response_type=code&client_id=${f.apiKey}&redirect_uri=http://x/cb&state=s1`,
+      `${f.loginBaseUrl}/v2/login/authorization/dialog` +
+        `?response_type=code&client_id=${f.apiKey}&redirect_uri=http://x/cb&state=s1`,
       { redirect: 'manual' },
     );
     const code = new URL(ok.headers.get('location')!).searchParams.get('code')!;

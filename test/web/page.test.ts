@@ -143,7 +143,7 @@ describe('the page in Chromium', () => {
       });
       await page.goto(url);
       await page.waitForFunction(
-        () => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0,
+        () => ((window as unknown as { niftybox?: { loads: number } }).niftybox?.loads ?? 0) > 0,
         null,
         { timeout: 30_000 },
       );
@@ -252,7 +252,7 @@ describe('the page in Chromium', () => {
       const { page, errors, requests } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
       await page.goto(pathToFileURL(file).href);
       await page.waitForFunction(
-        () => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0,
+        () => ((window as unknown as { niftybox?: { loads: number } }).niftybox?.loads ?? 0) > 0,
         null,
         { timeout: 30_000 },
       );
@@ -309,7 +309,7 @@ describe('the page in Chromium', () => {
           const started = Date.now();
           await page.goto(pathToFileURL(file).href);
           await page.waitForFunction(
-            () => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0,
+            () => ((window as unknown as { niftybox?: { loads: number } }).niftybox?.loads ?? 0) > 0,
             null,
             { timeout: 30_000 },
           );
@@ -386,7 +386,7 @@ describe('the page in Chromium', () => {
             const { page, errors } = await watchedPage(chromium.browser, { width: 1366, height: 900 });
             await page.goto(pathToFileURL(file).href);
             await page.waitForFunction(
-              () => (window as unknown as { niftybox?: { loads: number } }).niftybox?.loads! > 0,
+              () => ((window as unknown as { niftybox?: { loads: number } }).niftybox?.loads ?? 0) > 0,
               null,
               { timeout: 30_000 },
             );

@@ -24,7 +24,8 @@ export class LoginPage implements Component {
     loop.setGuard(
       'TOKEN_EXPIRED',
       true,
-      `Upstox token expired or revoked: login needed${url ? ` — open ${url}` : ' ("niftybox login --token …" or "niftybox login")'}`,
+      'Upstox token expired or revoked: login needed' +
+        (url ? ` — open ${url}` : ' ("niftybox login --token …" or "niftybox login")'),
       'error',
     );
     o.log.error('Upstox token no longer works', { error: err.message });

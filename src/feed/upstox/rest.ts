@@ -187,7 +187,8 @@ export class UpstoxRest {
     fromDate: string,
     toDate: string,
   ): Promise<CandleWithOi[]> {
-    const path = `/v2/expired-instruments/historical-candle/${encodeURIComponent(expiredKey)}/${interval}/${toDate}/${fromDate}`;
+    const key = encodeURIComponent(expiredKey);
+    const path = `/v2/expired-instruments/historical-candle/${key}/${interval}/${toDate}/${fromDate}`;
     return parseCandlesWithOi(await this.call(path, candlesResponse));
   }
 

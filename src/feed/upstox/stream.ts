@@ -11,7 +11,7 @@ import { backoffDelay } from '../../lib/backoff.js';
 import { realClock, type Clock, type Timer } from '../../lib/clock.js';
 import { TypedEmitter } from './emitter.js';
 import { TokenExpired } from './errors.js';
-import { decodeFeedFrame, type FeedTick, type MarketInfoUpdate } from './feed-decoder.js';
+import { decodeFeedFrame, type FeedFrame, type FeedTick, type MarketInfoUpdate } from './feed-decoder.js';
 
 export type SubscriptionMode = 'ltpc' | 'full' | 'option_greeks' | 'full_d30';
 
@@ -206,7 +206,7 @@ export class MarketDataStream extends TypedEmitter<StreamEvents> {
     }
     this.lastActivityAt = this.now();
     const buf = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-    let frame;
+    let frame: FeedFrame;
     try {
       frame = decodeFeedFrame(buf);
     } catch (err) {

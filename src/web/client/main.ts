@@ -62,9 +62,11 @@ interface LiveState {
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
 const esc = (s: unknown) => escapeHtml(String(s));
+const RUPEES = { minimumFractionDigits: 2, maximumFractionDigits: 2 };
 const money = (x: number) =>
   `<span ` +
-  `class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x < 0 ? '−' : ''}₹${Math.abs(x).toLocaleString('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span>`;
+  `class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x < 0 ? '−' : ''}₹` +
+  `${Math.abs(x).toLocaleString('en-IN', RUPEES)}</span>`;
 const num = (x: number, d = 2) => `<span class="${x > 0 ? 'pos' : x < 0 ? 'neg' : ''}">${x.toFixed(d)}</span>`;
 const hhmm = (iso: string) => iso.slice(11, 16);
 
@@ -79,7 +81,8 @@ const STATIC: StaticData | null = staticEl ? (JSON.parse(staticEl.textContent ??
 const CSRF = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
 
 function layout(): void {
-  $('#app').innerHTML = `
+  $('#app').innerHTML =
+    `
 <header>
   <h1>niftybox</h1>
   <span id="status-pill" class="pill warn">…</span>
@@ -92,15 +95,20 @@ function layout(): void {
 <main>
   <section id="status-sec"><h2>Status</h2><div id="status" class="kv"></div></section>
   <section id="report-sec" style="display:none"></section>
-  <section><h2 id="index-title">NIFTY 50 · 5 min</h2><div class="legend" id="index-legend">candles · EMA (amber) · MACD histogram · CHOP with the chopMax line</div><div id="index-chart" class="chart tall"></div></section>
+  <section><h2 id="index-title">NIFTY 50 · 5 min</h2><div class="legend" id="index-legend">` +
+    `candles · EMA (amber) · MACD histogram · CHOP with the chopMax line</div>` +
+    `<div id="index-chart" class="chart tall"></div></section>
   <div class="grid2">
     <section><h2 id="ce-title">CE</h2><div id="ce-chart" class="chart"></div></section>
     <section><h2 id="pe-title">PE</h2><div id="pe-chart" class="chart"></div></section>
   </div>
   <section><h2 id="trades-title">Trades</h2><div class="scroll"><table id="trades"></table></div></section>
   <section id="recon-sec"><h2>Reconciliation</h2><div id="recon" class="dim"></div></section>
-  <section><h2>Equity over all days</h2><div class="legend">cumulative net P&amp;L (after charges) · drawdown below</div><div id="equity-chart" class="chart short"></div></section>
-  <section id="all-trades-sec" style="display:none"><h2>Every trade</h2><div class="scroll"><table id="all-trades"></table></div></section>
+  <section><h2>Equity over all days</h2>` +
+    `<div class="legend">cumulative net P&amp;L (after charges) · drawdown below</div>` +
+    `<div id="equity-chart" class="chart short"></div></section>
+  <section id="all-trades-sec" style="display:none"><h2>Every trade</h2>` +
+    `<div class="scroll"><table id="all-trades"></table></div></section>
 </main>`;
 }
 
@@ -212,7 +220,8 @@ function renderDay(v: DayView, opts: { fit: boolean }): void {
     `strategy ${v.strategy.name}:`,
     ...v.strategy.plots.map(
       (p) =>
-        `${p.reading === 'hist' ? 'MACD histogram' : p.reading.toUpperCase()}${p.level ? ` with the ${p.level.name} line` : ''}`,
+        (p.reading === 'hist' ? 'MACD histogram' : p.reading.toUpperCase()) +
+        (p.level ? ` with the ${p.level.name} line` : ''),
     ),
   ].join(' · ');
   $('#ce-title').textContent = v.options.CE
@@ -241,7 +250,8 @@ function tradeRows(trades: TradeJson[], withDay: boolean): string {
         `class="l">${hhmm(t.entryTime)}–${hhmm(t.exitTime)}</td><td ` +
         `class="l">${esc(t.symbol)}</td>` +
         (`<td>${t.entryPrice.toFixed(2)} → ${t.exitPrice.toFixed(2)}</td><td ` +
-          `class="l">${t.reason}</td><td>${num(t.points)}</td><td>${money(t.grossPnl)}</td><td>${money(-t.charges)}</td><td>${money(t.netPnl)}</td></tr>`),
+          `class="l">${t.reason}</td><td>${num(t.points)}</td>` +
+          `<td>${money(t.grossPnl)}</td><td>${money(-t.charges)}</td><td>${money(t.netPnl)}</td></tr>`),
     )
     .join('');
   return `${head}<tbody>${rows || `<tr><td class="l dim" colspan="9">no closed trades</td></tr>`}</tbody>`;
@@ -250,7 +260,8 @@ function tradeRows(trades: TradeJson[], withDay: boolean): string {
 function renderTrades(v: DayView): void {
   const net = v.trades.reduce((a, t) => a + t.netPnl, 0);
   $('#trades-title').innerHTML =
-    `Trades · ${v.day} · ${v.trades.length} · net ${money(Math.round(net * 100) / 100)}${v.position ? ' · 1 open' : ''}`;
+    `Trades · ${v.day} · ${v.trades.length} · net ${money(Math.round(net * 100) / 100)}` +
+    (v.position ? ' · 1 open' : '');
   $('#trades').innerHTML = tradeRows(v.trades, false);
 }
 
@@ -299,7 +310,9 @@ async function showReconciliation(day: string): Promise<void> {
       : r.compared === 0
         ? 'No official candle to compare with yet.'
         : `${r.compared} candles compared with the official 5-minute candles; ` +
-          `largest deviation <b>${(r.maxDev ?? 0).toFixed(2)} pt</b>${r.where && r.where !== '-' ? ` (${esc(r.where)})` : ''} ` +
+          `largest deviation <b>${(r.maxDev ?? 0).toFixed(2)} pt</b>` +
+          (r.where && r.where !== '-' ? ` (${esc(r.where)})` : '') +
+          ` ` +
           `(checked ${new Date(Date.now() + 19_800_000).toISOString().slice(11, 16)} ` +
           `IST).`;
   } catch (err) {
@@ -381,18 +394,29 @@ function renderStatus(s: LiveState): void {
   const clock = new Date(s.ts + 19_800_000).toISOString().slice(11, 19);
   const guards = Object.entries(s.guards);
   const p = s.position;
+  const trading =
+    s.trading === 'halted'
+      ? `<b class="neg">halted</b> — ${esc(s.haltReason ?? 'no reason given')}`
+      : '<b class="pos">active</b>';
+  const guardList = guards.map(([k, m]) => `<b class="neg" title="${esc(m)}">${esc(k)}</b>`).join(' ');
+  const position = p
+    ? `${esc(p.symbol)} ×${p.quantity} · ${p.entryPrice.toFixed(2)} → ${p.ltp.toFixed(2)} · ` +
+      `SL ${p.sl.toFixed(2)} · TP1 ${p.tp1.toFixed(2)}${p.tp1Hit ? ' ✓' : ''} · ${money(p.unrealizedPnl)}`
+    : 'flat';
   $('#status').innerHTML = [
     `<div><span>mode</span>${esc(s.mode)} · ${esc(s.session.replace('_', ' '))}</div>`,
-    `<div><span>trading</span>${s.trading === 'halted' ? `<b class="neg">halted</b> — ${esc(s.haltReason ?? 'no reason given')}` : '<b class="pos">active</b>'}</div>`,
+    `<div><span>trading</span>${trading}</div>`,
     `<div><span>feed</span>${s.feed.connected ? '● connected' : '○ disconnected'} · last tick ${age}</div>`,
     `<div><span>clock</span>${clock} IST · ` +
-      `${s.clock.synced ? 'synced' : '<b class="neg">not synced</b>'}${s.clock.skewMs !== null ? ` (${s.clock.skewMs} ms)` : ''}</div>`,
-    `<div><span>guards</span>${guards.length ? guards.map(([k, m]) => `<b class="neg" title="${esc(m)}">${esc(k)}</b>`).join(' ') : 'none'}</div>`,
+      `${s.clock.synced ? 'synced' : '<b class="neg">not synced</b>'}` +
+      `${s.clock.skewMs !== null ? ` (${s.clock.skewMs} ms)` : ''}</div>`,
+    `<div><span>guards</span>${guards.length ? guardList : 'none'}</div>`,
     `<div><span>spot</span>${s.spot?.toFixed(2) ?? '—'}</div>`,
-    `<div><span>position</span>${p ? `${esc(p.symbol)} ×${p.quantity} · ${p.entryPrice.toFixed(2)} → ${p.ltp.toFixed(2)} · SL ${p.sl.toFixed(2)} · TP1 ${p.tp1.toFixed(2)}${p.tp1Hit ? ' ✓' : ''} · ${money(p.unrealizedPnl)}` : 'flat'}</div>`,
+    `<div><span>position</span>${position}</div>`,
     p?.greeks
       ? `<div id="greeks"><span>greeks</span>IV ${p.greeks.iv.toFixed(1)}% · Δ ${p.greeks.delta.toFixed(3)} ` +
-        `· Γ ${p.greeks.gamma.toFixed(5)} · Θ ${p.greeks.theta.toFixed(2)}/${p.greeks.source === 'upstox' ? 'day' : 'session'} ` +
+        `· Γ ${p.greeks.gamma.toFixed(5)} · Θ ${p.greeks.theta.toFixed(2)}/` +
+        `${p.greeks.source === 'upstox' ? 'day' : 'session'} ` +
         `· vega ${p.greeks.vega.toFixed(2)} <span ` +
         `class="dim">(${p.greeks.source === 'upstox' ? 'Upstox feed' : 'Black-76'})</span></div>`
       : '',
@@ -402,7 +426,8 @@ function renderStatus(s: LiveState): void {
     s.verify
       ? `<div id="verify" ` +
         `data-verdict="${esc(s.verify.verdict)}"><span>verify</span><b ` +
-        `class="${s.verify.verdict === 'differs' ? 'neg' : 'pos'}">${esc(VERDICT_LABEL[s.verify.verdict] ?? s.verify.verdict)}</b> ` +
+        `class="${s.verify.verdict === 'differs' ? 'neg' : 'pos'}">` +
+        `${esc(VERDICT_LABEL[s.verify.verdict] ?? s.verify.verdict)}</b> ` +
         `${esc(s.verify.day)} — ` +
         `${esc(s.verify.summary.replace(/^[^:]*: /, ''))}</div>`
       : '',
@@ -540,13 +565,15 @@ function bucketTable(
     .map(
       ([k, b]) =>
         `<tr><td ` +
-        `class="l">${esc(k)}</td><td>${b.trades}</td><td>${(b.winRate * 100).toFixed(1)}%</td><td>${money(b.netPnl)}</td><td>${money(b.grossPnl)}</td><td>${money(-b.charges)}</td></tr>`,
+        `class="l">${esc(k)}</td><td>${b.trades}</td><td>${(b.winRate * 100).toFixed(1)}%</td>` +
+        `<td>${money(b.netPnl)}</td><td>${money(b.grossPnl)}</td><td>${money(-b.charges)}</td></tr>`,
     )
     .join('');
   // net first: on a phone the columns after it scroll
   return (
     `<div class="scroll"><h2>${title}</h2><table><thead><tr><th ` +
-    `class="l"></th><th>trades</th><th>win</th><th>net</th><th>gross</th><th>charges</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    `class="l"></th><th>trades</th><th>win</th><th>net</th><th>gross</th><th>charges</th></tr></thead>` +
+    `<tbody>${rows}</tbody></table></div>`
   );
 }
 
@@ -568,7 +595,8 @@ function sensitivitySvg(points: ReportView['sensitivity']): string {
         `fill="${p.netPnl >= 0 ? '#26a69a' : '#ef5350'}"/>` +
         (`<text x="${x + bw * 0.35}" y="${p.netPnl >= 0 ? y - 4 : y + bh + 12}" ` +
           `fill="#d7dde5" font-size="11" ` +
-          `text-anchor="middle">${p.netPnl < 0 ? '−' : ''}₹${Math.abs(Math.round(p.netPnl)).toLocaleString('en-IN')}</text>`) +
+          `text-anchor="middle">${p.netPnl < 0 ? '−' : ''}₹` +
+          `${Math.abs(Math.round(p.netPnl)).toLocaleString('en-IN')}</text>`) +
         (`<text x="${x + bw * 0.35}" y="${h - 2}" fill="#8a95a3" font-size="11" ` +
           `text-anchor="middle">${p.slippage} pt</text>`)
       );
@@ -603,7 +631,8 @@ function renderReport(d: StaticData): void {
       .join('') +
     `</div>${r.notes.map((n) => `<p class="dim">${esc(n)}</p>`).join('')}` +
     (`<div ` +
-      `class="grid2">${bucketTable('By side', s.bySide)}${bucketTable('By exit reason', s.byReason)}${bucketTable('By month', s.byMonth)}${bucketTable('By ISO week', s.byWeek)}</div>`) +
+      `class="grid2">${bucketTable('By side', s.bySide)}${bucketTable('By exit reason', s.byReason)}` +
+      `${bucketTable('By month', s.byMonth)}${bucketTable('By ISO week', s.byWeek)}</div>`) +
     (r.sensitivity.length ? `<h2>Net P&amp;L by slippage per leg</h2>${sensitivitySvg(r.sensitivity)}` : '');
   $('#status-sec').style.display = 'none';
   $('#status-pill').textContent = d.kind === 'backtest' ? 'BACKTEST' : 'LEDGER';
