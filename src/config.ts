@@ -40,7 +40,8 @@ export const strategySchema = z
       return { name, params: chooseStrategy(name, params).params as StrategyConfig['params'] };
     } catch (err) {
       if (!(err instanceof StrategyChoiceError)) throw err;
-      ctx.addIssue({ code: 'custom', path: err.param ? err.param.split('.') : ['name'], message: err.message });
+      const path = err.param ? err.param.split('.') : ['name'];
+      ctx.addIssue({ code: 'custom', path, message: err.problem ?? err.message });
       return z.NEVER;
     }
   });

@@ -295,7 +295,8 @@ describe.skipIf(!hasMosquitto)(`verify demo days${hasMosquitto ? '' : ` (${NO_MO
         `INSERT INTO trades SELECT 999, day, side, instrument_key, strike, expiry, quantity, entry_time + 7200000, ` +
           `entry_price, exit_time + 7200000, exit_price, 'HALT',
          points, gross_pnl, charges, net_pnl, brokerage, stt, exchange, sebi, stamp, gst, ` +
-          `charges_total, slippage_cost FROM trades ORDER BY entry_time LIMIT 1`,
+          `charges_total, slippage_cost, strategy, strategy_params, strategy_hash ` +
+          `FROM trades ORDER BY entry_time LIMIT 1`,
       )
       .run();
     raw2.close();

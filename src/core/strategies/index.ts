@@ -28,6 +28,8 @@ export class StrategyChoiceError extends Error {
     readonly strategy: string,
     /** The parameter at fault (dotted, e.g. `tp1Points.CE`), if one. */
     readonly param?: string,
+    /** What is wrong with that parameter's value, without the strategy and parameter (a config error names the key). */
+    readonly problem?: string,
   ) {
     super(message);
     this.name = 'StrategyChoiceError';
@@ -57,7 +59,7 @@ export function chooseStrategy(name: string, params: Record<string, unknown> = {
     );
   }
   const key = issue.path.join('.');
-  throw new StrategyChoiceError(`strategy ${name}, parameter ${key}: ${issue.message}`, name, key);
+  throw new StrategyChoiceError(`strategy ${name}, parameter ${key}: ${issue.message}`, name, key, issue.message);
 }
 
 /** Every parameter name of a strategy as `--param` takes it (per-side ones as `tp1Points.CE`). */
