@@ -67,6 +67,8 @@ try {
       'malloc-info-every': { type: 'string', default: '0' },
       env: { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
+      from: { type: 'string' },
+      'stall-minutes': { type: 'string', default: '10' },
     },
   });
 } catch (err) {
@@ -117,8 +119,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const errors = [];
 // NIFTYBOX_SOAK_LOG=FILE: every log line of the box, stamped with the real time (where a session's wall time goes)
 const logFile = process.env.NIFTYBOX_SOAK_LOG;
+// the box's last 200 log lines (a constant amount of memory), written out if a session stalls
+const lastLines = [];
 setLogSink((line) => {
   if (line.includes('"level":"error"') && errors.length < 50) errors.push(line);
+  lastLines.push(line);
+  if (lastLines.length > 200) lastLines.shift();
   if (logFile) appendFileSync(logFile, `${new Date(realNow()).toISOString()} ${line}\n`);
 });
 const log = createLogger({ app: 'soak' });
@@ -167,7 +173,11 @@ const config = parseConfig(
 );
 const calendar = createCalendar(config);
 function startDay() {
-  let day = new Date().toISOString().slice(0, 10);
+  let day = values.from ?? new Date().toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+    console.error('soak: --from takes a day, YYYY-MM-DD');
+    process.exit(64);
+  }
   if (!calendar.isTradingDay(day)) day = calendar.nextTradingDay(day);
   for (let tries = 0; tries < 400; tries++) {
     const days = [day];
@@ -181,7 +191,8 @@ function startDay() {
       const iso = d.toISOString().slice(0, 10);
       if (calendar.holidayName(iso) && d.getUTCDay() % 6 !== 0) holiday.push(iso);
     }
-    if (holiday.length) return { days, holiday };
+    // --from: exactly the days asked for (reproducing a day seen to misbehave), with or without a holiday
+    if (holiday.length || values.from) return { days, holiday };
     day = calendar.nextTradingDay(day);
   }
   throw new Error('soak: no weekday holiday found in the calendar');
@@ -456,6 +467,43 @@ onReport = () => {
   clearInterval(faultTimer);
   if (session < TOTAL) scheduleFaults();
 };
+// ---- stall watchdog: a session that takes far longer than its peers is a hang, not a slow machine. Every 30 s
+// past a minute of wall time it prints what the box is waiting on; after --stall-minutes it writes what it has
+// (the samples so far and the state at the stall) and exits 1, instead of waiting for ever.
+const stallMs = Number(values['stall-minutes']) * 60_000;
+const stallState = () => {
+  const st = app.loop.status;
+  return {
+    session: session + 1 - WARMUP,
+    day: days[session],
+    marketTime: new Date(clock.now()).toISOString(),
+    phase: phaseAt(calendar, clock.now()),
+    loopSession: st.session,
+    feedConnected: st.feedConnected,
+    lastTickAgeS: st.lastTickTs === null ? null : Math.round((clock.now() - st.lastTickTs) / 1000),
+    gateHolding: source.s.gate.holding,
+    gateQueued: source.s.gate.queued,
+    pacedSpeed: Math.round(pacedSpeed),
+    guards: app.loop.engine.view().guards,
+    commits: app.loop.commits,
+    wallS: Math.round((Date.now() - sessionStartedAt) / 1000),
+  };
+};
+setInterval(() => {
+  const wall = Date.now() - sessionStartedAt;
+  if (wall < 60_000) return;
+  const state = stallState();
+  console.error(`soak: session ${state.session} (${state.day}) has run ${state.wallS} s: ${JSON.stringify(state)}`);
+  if (wall < stallMs) return;
+  const out = process.env.NIFTYBOX_SOAK_OUT ?? join(root, 'bench-results', 'soak-stalled.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    JSON.stringify({ stalled: state, injected, samples, errors: errors.slice(0, 20), lastLines }, null, 2) + '\n',
+  );
+  console.error(`soak: stalled: no daily report for ${Math.round(wall / 60_000)} min; state and samples in ${out}`);
+  process.exit(1);
+}, 30_000).unref();
 const code = await app.done;
 clearInterval(faultTimer);
 await Promise.all(fakeMemory);
