@@ -140,7 +140,8 @@ say(
   `CPU a variant             ${fig.cpuMsPerVariant} ms with 1 worker, ${fig.cpuMsPerVariant2} ms with 2 (all threads)`,
 );
 say(
-  `by round: overBacktest ${fig.overBacktestByRound.join(', ')}; speedup2 ${fig.speedup2ByRound.join(', ')} (medians above)`,
+  `by round: overBacktest ${fig.overBacktestByRound.join(', ')}; ` +
+    `speedup2 ${fig.speedup2ByRound.join(', ')} (medians above)`,
 );
 say(`load average               ${fig.loadavg.join(' → ')} (a shared machine: every figure moves with it)`);
 if (asJson) console.log(JSON.stringify({ sweep: fig }));

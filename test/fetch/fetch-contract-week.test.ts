@@ -48,7 +48,8 @@ describe.skipIf(!hasSharedData)(
       ['2025-06-09', '2025-06-12', 4],
       ['2025-07-04', '2025-07-10', 5],
     ] as const) {
-      it(`${from}…${to}: ${days} days, 2 contracts a side, 4 option candle calls (one a day: ${2 * days})`, async () => {
+      const title = `${from}…${to}: ${days} days, 2 contracts a side, 4 option candle calls (one a day: ${2 * days})`;
+      it(title, async () => {
         const picks = [...market.picks].filter(([d]) => d >= from && d <= to);
         expect(picks).toHaveLength(days);
         expect(new Set(picks.map(([, p]) => `${p.expiry} ${p.strike}`)).size).toBe(2);
