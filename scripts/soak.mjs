@@ -471,6 +471,7 @@ onReport = () => {
 // past a minute of wall time it prints what the box is waiting on; after --stall-minutes it writes what it has
 // (the samples so far and the state at the stall) and exits 1, instead of waiting for ever.
 const stallMs = Number(values['stall-minutes']) * 60_000;
+let slowDumped = -1;
 const stallState = () => {
   const st = app.loop.status;
   return {
@@ -494,6 +495,14 @@ setInterval(() => {
   if (wall < 60_000) return;
   const state = stallState();
   console.error(`soak: session ${state.session} (${state.day}) has run ${state.wallS} s: ${JSON.stringify(state)}`);
+  if (wall >= 120_000 && slowDumped !== session) {
+    // A session slow enough to look at but short of a stall (one of 250 took 590 s): its log is kept too.
+    slowDumped = session;
+    const slow = join(root, 'bench-results', `soak-slow-session-${state.session}.json`);
+    mkdirSync(dirname(slow), { recursive: true });
+    writeFileSync(slow, JSON.stringify({ slow: state, lastLines }, null, 2) + '\n');
+    console.error(`soak: session ${state.session} is slow; the box's last log lines are in ${slow}`);
+  }
   if (wall < stallMs) return;
   const out = process.env.NIFTYBOX_SOAK_OUT ?? join(root, 'bench-results', 'soak-stalled.json');
   mkdirSync(dirname(out), { recursive: true });
