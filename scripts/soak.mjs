@@ -256,7 +256,27 @@ async function startExchange() {
       }),
   };
 }
-const rest = new UpstoxRest({ baseUrl: exchange.apiBaseUrl, token: exchange.token, log: log.child({ area: 'rest' }) });
+// REST requests the box makes, and the time its client-side budget (Upstox's per-user limits) made it wait,
+// per session in the samples. The budget and the retries' pauses run on the market clock, as a box living
+// through these days sees them: on the wall clock the box's ~13 calls a session filled the budget's 30-minute
+// window (1,800 calls) after ~140 fast sessions (20 min), and one session waited ~550 s for it to empty.
+let restCalls = 0;
+let restWaits = { budgetMs: 0, rateLimitedMs: 0 };
+const rest = new UpstoxRest({
+  baseUrl: exchange.apiBaseUrl,
+  token: exchange.token,
+  log: log.child({ area: 'rest' }),
+  now: () => clock.now(),
+  sleep: (ms) => clock.sleep(ms),
+  fetch: (url, init) => {
+    restCalls++;
+    return fetch(url, init);
+  },
+  onWait: (ms, why) => {
+    if (why === 'budget') restWaits.budgetMs += ms;
+    else restWaits.rateLimitedMs += ms;
+  },
+});
 const stream = new MarketDataStream({
   feedUrl: exchange.feedUrl,
   token: exchange.token,
@@ -441,7 +461,11 @@ onReport = () => {
     ).toFixed(2),
     slowMs,
     tickGateQueued: source.s.gate.queued,
+    restCalls,
+    restWaits,
   };
+  restCalls = 0;
+  restWaits = { budgetMs: 0, rateLimitedMs: 0 };
   sessionStartedAt = Date.now();
   slowMs = 0;
   samples.push(sample);
@@ -458,7 +482,9 @@ onReport = () => {
       `${sample.rssAnonMB}${a ? `: [heap] ${a.brkHeapMB}, other ${a.otherAnonMB}, V8 pages ${a.v8PhysicalMB}` : ''}),` +
       ` heap ${(m.heapUsed / 1e6).toFixed(1)} MB, arrayBuffers ${sample.arrayBuffersMB} ` +
       `MB${mi}, verify ${sample.verifyAgreed}, ${app.loop.commits} commits so ` +
-      `far, ${(sample.wallMs / 1000).toFixed(1)} s` +
+      `far, ${sample.restCalls} REST calls` +
+      (sample.restWaits.budgetMs ? ` (waited ${sample.restWaits.budgetMs} ms on the budget)` : '') +
+      `, ${(sample.wallMs / 1000).toFixed(1)} s` +
       (values.fast ? ` (${(sample.slowMs / 1000).toFixed(1)} s slowed)` : ''),
   );
   if (snapshotAt.has(session + 1))
@@ -471,6 +497,9 @@ onReport = () => {
 // past a minute of wall time it prints what the box is waiting on; after --stall-minutes it writes what it has
 // (the samples so far and the state at the stall) and exits 1, instead of waiting for ever.
 const stallMs = Number(values['stall-minutes']) * 60_000;
+// bench-results/soak.json; a stalled run and slow sessions write beside it (soak-stalled.json,
+// soak-slow-session-N.json)
+const outFile = process.env.NIFTYBOX_SOAK_OUT ?? join(root, 'bench-results', 'soak.json');
 let slowDumped = -1;
 const stallState = () => {
   const st = app.loop.status;
@@ -498,13 +527,13 @@ setInterval(() => {
   if (wall >= 120_000 && slowDumped !== session) {
     // A session slow enough to look at but short of a stall (one of 250 took 590 s): its log is kept too.
     slowDumped = session;
-    const slow = join(root, 'bench-results', `soak-slow-session-${state.session}.json`);
+    const slow = outFile.replace(/\.json$/, '') + `-slow-session-${state.session}.json`;
     mkdirSync(dirname(slow), { recursive: true });
     writeFileSync(slow, JSON.stringify({ slow: state, lastLines }, null, 2) + '\n');
     console.error(`soak: session ${state.session} is slow; the box's last log lines are in ${slow}`);
   }
   if (wall < stallMs) return;
-  const out = process.env.NIFTYBOX_SOAK_OUT ?? join(root, 'bench-results', 'soak-stalled.json');
+  const out = outFile.replace(/\.json$/, '') + '-stalled.json';
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
@@ -578,20 +607,20 @@ const result = {
   env: extraEnv,
   fakeUpstoxRssMB: measured.map((s) => s.fakeRssMB),
   loadavg: os.loadavg(),
+  restCalls: measured.map((s) => s.restCalls),
+  restBudgetWaitMs: measured.map((s) => s.restWaits.budgetMs),
   errorLines: errors.length,
   errors: errors.slice(0, 10).map((l) => l.slice(0, 400)),
   exit: code,
   wallSeconds: Math.round((Date.now() - t0) / 1000),
 };
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(
-  process.env.NIFTYBOX_SOAK_OUT ?? join(root, 'bench-results', 'soak.json'),
-  JSON.stringify(result, null, 2) + '\n',
-);
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
 console.log(
   `soak: ${measured.length} sessions ${measured[0]?.day}..${days.at(-1)} ` +
     `after ${warm.length} warm-up session(s) across the holiday ${holiday.join(', ')};` +
-    ` faults: ${injected.map((i) => i.fault).join('; ')}; logins after expiry ` +
+    ` faults (${injected.length}, in turn): ${[...new Set(injected.map((i) => i.fault))].join('; ')};` +
+    ` logins after expiry ` +
     `${logins}`,
 );
 console.log(
