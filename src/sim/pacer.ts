@@ -60,7 +60,12 @@ export class MarketPacer {
 
   private async run(real: Clock): Promise<void> {
     const { clock, stepMs, speed } = this.o;
+    let last = clock.now();
     while (!this.stopped) {
+      // A jump between steps (the daily report's, made after its REST calls while this loop paused) restarts
+      // the schedule too: without this the next pause waited out the night in real time (41 h / 385× = 6 min
+      // over a holiday).
+      if (clock.now() !== last) this.rebase(real);
       const before = clock.now();
       clock.advance(stepMs);
       this.o.pump();
@@ -74,10 +79,14 @@ export class MarketPacer {
       )
         await yieldToIo();
       this.waitedMs += real.now() - waitFrom;
-      const ahead = this.realStart + (clock.now() - this.virtualStart) / speed - real.now();
+      let ahead = this.realStart + (clock.now() - this.virtualStart) / speed - real.now();
       // A jump (the night between sessions, clock.set) or a long stall restarts the schedule from here:
       // the market neither waits out the night nor sprints to make up for lost time.
-      if (clock.now() !== before + stepMs || ahead < -MAX_BEHIND_MS) this.rebase(real);
+      if (clock.now() !== before + stepMs || ahead < -MAX_BEHIND_MS) {
+        this.rebase(real);
+        ahead = 0;
+      }
+      last = clock.now();
       await this.pause(real, ahead);
     }
   }

@@ -140,7 +140,7 @@ describe.skipIf(!hasMosquitto)(
         [
           `stateDir: ${home}`,
           'deviceId: box27',
-          'demo: { sessionSeconds: 40, seed: 25 }',
+          'demo: { sessionSeconds: 40, seed: 25, day: "2026-12-07" }', // pinned: the same trades whatever today is
           `mqtt: { url: "${broker.url}" }`,
           'device: { display: { kind: none }, button: { simulated: true }, buzzer: { simulated: true } }',
         ].join('\n') + '\n',

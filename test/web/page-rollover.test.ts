@@ -1,6 +1,7 @@
 /**
  * Issue 27 item 2, the page through the day in Chromium (playwright-core, Debian's /usr/bin/chromium):
- * a demo of two sessions (`node dist/cli.js run --demo --sessions 2`) with the page open — a forming
+ * a demo of two sessions (`node dist/cli.js run --demo --sessions 2`, 2026-11-09 and, after the
+ * holiday, 2026-11-11) with the page open — a forming
  * candle for the index (and the held contract) drawn from the live state between closes; at the
  * rollover to the next session the page moves to the new day by itself, without a reload; after the
  * event stream drops (a loopback TCP proxy between Chromium and the box cuts every connection, as a
@@ -54,6 +55,9 @@ describe('the page through the day (Chromium, a two-session demo)', () => {
         `stateDir: ${dir}`,
         'demo:',
         '  sessionSeconds: 60',
+        // Pinned, and across a holiday: Mon 2026-11-09 (expiry, pulled forward), then Wed 11-11 after the
+        // Tuesday holiday. The 41-hour night once held the demo for 6 minutes of real time (the pacer waited it out).
+        '  day: "2026-11-09"',
         'mqtt:',
         '  embeddedBroker:',
         '    enabled: false',
@@ -149,7 +153,7 @@ describe('the page through the day (Chromium, a two-session demo)', () => {
     await page.screenshot({ path: join(OUT, 'rollover-before.png'), fullPage: true });
     await page.waitForFunction((d) => (window as unknown as Hook).niftybox.day !== d, firstDay, { timeout: 240_000 });
     const secondDay = await page.evaluate(() => (window as unknown as Hook).niftybox.day);
-    expect(secondDay > firstDay).toBe(true);
+    expect([firstDay, secondDay]).toEqual(['2026-11-09', '2026-11-11']);
     expect(await page.locator('#day').inputValue()).toBe(secondDay);
     await expect.poll(() => page.locator('#index-title').textContent(), { timeout: 10_000 }).toContain(secondDay);
     await page.waitForFunction(() => (window as unknown as Hook).niftybox.forming().index !== null, null, {
