@@ -62,11 +62,6 @@ export class MarketPacer {
     const { clock, stepMs, speed } = this.o;
     let last = clock.now();
     while (!this.stopped) {
-      // A jump between steps (the daily report's, made after its REST calls while this loop paused) restarts
-      // the schedule too: without this the next pause waited out the night in real time (41 h / 385× = 6 min
-      // over a holiday).
-      if (clock.now() !== last) this.rebase(real);
-      const before = clock.now();
       clock.advance(stepMs);
       this.o.pump();
       this.steps++;
@@ -80,9 +75,11 @@ export class MarketPacer {
         await yieldToIo();
       this.waitedMs += real.now() - waitFrom;
       let ahead = this.realStart + (clock.now() - this.virtualStart) / speed - real.now();
-      // A jump (the night between sessions, clock.set) or a long stall restarts the schedule from here:
-      // the market neither waits out the night nor sprints to make up for lost time.
-      if (clock.now() !== before + stepMs || ahead < -MAX_BEHIND_MS) {
+      // A jump (the night between sessions, clock.set: inside the step, or between steps as the daily report
+      // makes it after its REST calls) or a long stall restarts the schedule from here, with no pause: the
+      // market neither waits out the night (41 h / 385× = 6 min over a holiday) nor sprints to make up for
+      // lost time.
+      if (clock.now() !== last + stepMs || ahead < -MAX_BEHIND_MS) {
         this.rebase(real);
         ahead = 0;
       }
